@@ -1,0 +1,133 @@
+"""The service factory: one call gives a Linli service its database, bus and HTTP shape."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from linli import bus, db, metrics, openapi
+from linli.auth import PUBLIC
+from linli.config import Settings
+from linli.http import (
+    JETSTREAM,
+    NATS_CLIENT,
+    POOL,
+    ROUTES,
+    SERVICE,
+    SETTINGS,
+    Call,
+    Route,
+    add_routes,
+    json_response,
+    observe,
+    problem_json,
+)
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+RELAY = web.AppKey("linli.relay", bus.OutboxRelay)
+
+
+def database(schema: str, migrations: Path | None) -> CleanupContext:
+    """Pool for the service schema, migrated before the service answers."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        pool = await db.create_pool(settings.database_url, schema=schema)
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema=schema, migrations=migrations)
+        app[POOL] = pool
+        yield
+        await pool.close()
+
+    return context
+
+
+def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> CleanupContext:
+    """NATS connection, streams, the outbox relay and the service's durable consumers."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        nc = await bus.connect(settings.nats_url, name=f"linli-{schema}")
+        js = nc.jetstream()
+        await bus.ensure_streams(js)
+        app[NATS_CLIENT], app[JETSTREAM] = nc, js
+        relay = bus.OutboxRelay(
+            pool=app[POOL], js=js, dsn=settings.database_url, schema=schema,
+            batch=settings.relay_batch,
+        )
+        app[RELAY] = relay
+        relay_task = asyncio.create_task(relay.run(), name=f"{schema}-outbox-relay")
+        consumers = bus.ConsumerGroup(
+            pool=app[POOL], js=js, subscriptions=subscriptions,
+            max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds,
+        )
+        await consumers.start()
+        yield
+        await consumers.stop()
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+        await nc.drain()
+
+    return context
+
+
+async def livez(call: Call) -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+async def readyz(call: Call) -> web.Response:
+    """The database answers and NATS is connected."""
+    checks: dict[str, str] = {}
+    try:
+        await db.ping(call.app[POOL])
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready
+        checks["database"] = f"unavailable: {exc}"
+    nc = call.app.get(NATS_CLIENT)
+    checks["nats"] = "ok" if nc is not None and nc.is_connected else "unavailable"
+    ready = all(v == "ok" for v in checks.values())
+    return json_response({"status": "ok" if ready else "unavailable", "checks": checks},
+                         200 if ready else 503)
+
+
+async def metrics_text(call: Call) -> web.Response:
+    """Prometheus text format."""
+    response = web.Response(body=metrics.render())
+    response.content_type = "text/plain"
+    response.headers["Content-Type"] = metrics.CONTENT_TYPE
+    return response
+
+
+async def openapi_json(call: Call) -> web.Response:
+    """OpenAPI 3.1 of this service."""
+    title = f"Linli {call.app[SERVICE]} API"
+    return json_response(openapi.build(title, "1.0.0", call.app[ROUTES]))
+
+
+SYSTEM_ROUTES = [
+    Route("GET", "/livez", livez, "存活检查", access=PUBLIC, tags=("system",)),
+    Route("GET", "/readyz", readyz, "就绪检查 (数据库与消息总线)", access=PUBLIC, tags=("system",)),
+    Route("GET", "/metrics", metrics_text, "Prometheus 指标", access=PUBLIC, tags=("system",)),
+    Route("GET", "/openapi.json", openapi_json, "OpenAPI 3.1 文档", access=PUBLIC, tags=("system",)),
+]
+
+
+def service_app(
+    *, name: str, settings: Settings, routes: Sequence[Route], migrations: Path | None,
+    subscriptions: Sequence[bus.Subscription] = (), contexts: Sequence[CleanupContext] = (),
+) -> web.Application:
+    """A Linli service: schema `name`, its routes, consumers and extra cleanup contexts."""
+    app = web.Application(middlewares=[observe, problem_json], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[SERVICE] = name
+    app.cleanup_ctx.append(database(name, migrations))
+    app.cleanup_ctx.append(event_bus(name, subscriptions))
+    app.cleanup_ctx.extend(contexts)
+    add_routes(app, [*routes, *SYSTEM_ROUTES])
+    return app

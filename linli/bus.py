@@ -1,0 +1,274 @@
+"""NATS JetStream: the event stream, the outbox relay and durable consumers with an inbox.
+
+Events leave a service only through its outbox (written in the business transaction) and
+arrive only through a durable consumer whose writes commit together with an inbox row, so a
+crash anywhere loses nothing and applies nothing twice (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import msgspec
+import nats
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
+
+from linli import metrics
+from linli.db import Connection, Pool, transaction
+from linli.events import CloudEvent, EventType, decode, encode
+
+log = logging.getLogger("linli.bus")
+
+STREAM = "LINLI"
+STREAM_SUBJECTS = ["linli.>"]
+DEAD_LETTER_STREAM = "LINLI_DLQ"
+DEAD_LETTER_PREFIX = "linli_dlq"
+OUTBOX_CHANNEL_PREFIX = "linli_outbox_"
+
+Handler = Callable[[Connection, CloudEvent], Awaitable[None]]
+
+
+async def connect(url: str, *, name: str) -> NATS:
+    """Connect to NATS, reconnecting for ever once connected."""
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5
+    )
+
+
+async def ensure_streams(js: JetStreamContext) -> None:
+    """Create or update the event stream and the dead-letter stream (idempotent)."""
+    for config in (
+        StreamConfig(name=STREAM, subjects=STREAM_SUBJECTS, duplicate_window=120.0),
+        StreamConfig(name=DEAD_LETTER_STREAM, subjects=[f"{DEAD_LETTER_PREFIX}.>"]),
+    ):
+        try:
+            await js.stream_info(config.name or "")
+            await js.update_stream(config)
+        except NotFoundError:
+            with contextlib.suppress(nats.js.errors.BadRequestError):
+                await js.add_stream(config)
+
+
+# ---------------------------------------------------------------- outbox (write side)
+
+
+async def write_event(conn: Connection, event: CloudEvent) -> None:
+    """Add an event to the outbox in the caller's transaction and wake the relay at commit."""
+    await conn.execute(
+        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
+        uuid.UUID(event.id),
+        event.type,
+        encode(event),
+    )
+    await conn.execute("SELECT pg_notify($1 || current_schema(), '')", OUTBOX_CHANNEL_PREFIX)
+
+
+async def emit(
+    conn: Connection, kind: EventType[Any], *, subject: str, data: msgspec.Struct,
+    compound_id: str | None = None,
+) -> CloudEvent:
+    """Build an event of a catalogued type and write it to the outbox."""
+    event = kind.new(subject=subject, data=data, compound_id=compound_id)
+    await write_event(conn, event)
+    return event
+
+
+# ---------------------------------------------------------------- outbox relay
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows of one schema; several relays may run at once."""
+
+    def __init__(
+        self, *, pool: Pool, js: JetStreamContext, dsn: str, schema: str,
+        batch: int = 100, idle_check_seconds: float = 5.0,
+    ) -> None:
+        self.pool, self.js, self.dsn, self.schema = pool, js, dsn, schema
+        self.batch = batch
+        self.idle_check_seconds = idle_check_seconds
+        self._wake = asyncio.Event()
+
+    async def relay_once(self, *, after_publish: Callable[[], Awaitable[None]] | None = None) -> int:
+        """Claim a batch (SKIP LOCKED), publish it, wait for every PubAck, mark it sent."""
+        async with transaction(self.pool) as conn:
+            rows = await conn.fetch(
+                "SELECT id, subject, payload FROM outbox WHERE sent_at IS NULL"
+                " ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self.batch,
+            )
+            if not rows:
+                return 0
+            acks = [
+                await self.js.publish_async(
+                    r["subject"], bytes(r["payload"]), headers={"Nats-Msg-Id": str(r["id"])}
+                )
+                for r in rows
+            ]
+            await asyncio.wait_for(asyncio.gather(*acks), timeout=10)
+            if after_publish is not None:
+                await after_publish()  # tests use this to crash between publish and mark
+            await conn.execute(
+                "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::uuid[])",
+                [r["id"] for r in rows],
+            )
+        for r in rows:
+            metrics.EVENTS_PUBLISHED.labels(r["subject"]).inc()
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Relay until nothing is left; returns how many rows went out."""
+        total = 0
+        while sent := await self.relay_once():
+            total += sent
+        return total
+
+    async def run(self) -> None:
+        """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications."""
+        listener = await asyncpg.connect(self.dsn)
+        channel = OUTBOX_CHANNEL_PREFIX + self.schema
+        await listener.add_listener(channel, lambda *_: self._wake.set())
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.drain()
+                    await self._record_backlog()
+                except (OSError, asyncpg.PostgresError, nats.errors.Error, TimeoutError) as exc:
+                    log.warning("outbox relay pass failed, will retry: %s", exc)
+                    await asyncio.sleep(1)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_check_seconds)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.close()
+
+    async def _record_backlog(self) -> None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+                " AS age FROM outbox WHERE sent_at IS NULL"
+            )
+        metrics.OUTBOX_BACKLOG.labels(self.schema).set(row["n"])
+        metrics.OUTBOX_OLDEST_AGE.labels(self.schema).set(float(row["age"]))
+
+
+# ---------------------------------------------------------------- durable consumers
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable consumer: which event type it takes and what it does with it."""
+
+    durable: str
+    event: EventType[Any]
+    handler: Handler
+
+
+class ConsumerGroup:
+    """Runs a service's durable consumers; replicas sharing a durable split the work."""
+
+    def __init__(
+        self, *, pool: Pool, js: JetStreamContext, subscriptions: Sequence[Subscription],
+        max_deliver: int = 5, ack_wait: float = 30.0,
+    ) -> None:
+        self.pool, self.js = pool, js
+        self.subscriptions = list(subscriptions)
+        self.max_deliver = max_deliver
+        self.ack_wait = ack_wait
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Create the consumers (idempotent) and start pulling."""
+        for sub in self.subscriptions:
+            config = ConsumerConfig(
+                durable_name=sub.durable,
+                filter_subject=sub.event.name,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.ack_wait,
+                max_ack_pending=1000,
+            )
+            pull = await self.js.pull_subscribe(
+                sub.event.name, durable=sub.durable, stream=STREAM, config=config
+            )
+            self._tasks.append(asyncio.create_task(self._pull(sub, pull), name=sub.durable))
+
+    async def stop(self) -> None:
+        """Stop pulling; unacked messages are redelivered to another replica."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _pull(self, sub: Subscription, pull: JetStreamContext.PullSubscription) -> None:
+        while True:
+            try:
+                messages = await pull.fetch(batch=20, timeout=2)
+            except nats.errors.TimeoutError:
+                continue
+            except (nats.errors.Error, OSError) as exc:
+                log.warning("consumer %s fetch failed: %s", sub.durable, exc)
+                await asyncio.sleep(1)
+                continue
+            for msg in messages:
+                await self.handle(sub, msg)
+
+    async def handle(self, sub: Subscription, msg: Msg) -> None:
+        """Apply one message once: handler writes + inbox row in one transaction, then ack."""
+        try:
+            event = decode(msg.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            await self._dead_letter(sub, msg, "undecodable", f"不是有效的 CloudEvent: {exc}")
+            return
+        try:
+            applied = await apply_once(self.pool, sub, event)
+        except Exception as exc:  # the handler's failure must not stop the consumer
+            metrics.EVENTS_CONSUMED.labels(sub.durable, event.type, "failed").inc()
+            log.exception("consumer %s failed on event %s", sub.durable, event.id)
+            if msg.metadata.num_delivered >= self.max_deliver:
+                await self._dead_letter(sub, msg, event.type, repr(exc))
+            else:
+                await msg.nak(delay=min(2 ** msg.metadata.num_delivered * 0.1, 5.0))
+            return
+        outcome = "applied" if applied else "duplicate"
+        metrics.EVENTS_CONSUMED.labels(sub.durable, event.type, outcome).inc()
+        await msg.ack()
+
+    async def _dead_letter(self, sub: Subscription, msg: Msg, kind: str, error: str) -> None:
+        await self.js.publish(
+            f"{DEAD_LETTER_PREFIX}.{sub.durable}",
+            msg.data,
+            headers={"Linli-Error": error[:500], "Linli-Consumer": sub.durable},
+        )
+        metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kind).inc()
+        await msg.term()
+
+
+async def apply_once(pool: Pool, sub: Subscription, event: CloudEvent) -> bool:
+    """Run the handler unless the inbox already has this event; False for a duplicate."""
+    async with transaction(pool) as conn:
+        fresh = await conn.fetchval(
+            "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            sub.durable,
+            uuid.UUID(event.id),
+            event.type,
+        )
+        if not fresh:
+            return False
+        await sub.handler(conn, event)
+    return True

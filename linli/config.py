@@ -1,0 +1,83 @@
+"""Typed settings read from the environment when asked, never at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+SERVICE_PORTS: dict[str, int] = {
+    "directory": 8101,
+    "issues": 8102,
+    "meetings": 8103,
+    "volunteers": 8104,
+    "notify": 8105,
+    "workflows": 8106,
+}
+WORKER_METRICS_PORT = 8109
+DEV_SECRET = "linli-local-development-secret-change-me"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Linli process needs to know about its surroundings."""
+
+    database_url: str = ""
+    nats_url: str = "nats://127.0.0.1:4222"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "linli"
+    jwt_secret: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    worker_metrics_port: int = WORKER_METRICS_PORT
+    service_urls: Mapping[str, str] = field(default_factory=dict)
+    data_dir: Path = Path(".linli")
+    max_body_bytes: int = 1024 * 1024
+    # bounded redelivery before an event goes to the dead-letter subject
+    max_deliver: int = 5
+    ack_wait_seconds: float = 30.0
+    relay_batch: int = 100
+
+    def port(self, service: str) -> int:
+        """The HTTP port of a service."""
+        return self.ports[service]
+
+    def service_url(self, service: str) -> str:
+        """Base URL of another service, from LINLI_<NAME>_URL or the local port table."""
+        if service in self.service_urls:
+            return self.service_urls[service].rstrip("/")
+        return f"http://{self.host}:{self.ports[service]}"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and the local stack use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    ports = dict(SERVICE_PORTS)
+    urls: dict[str, str] = {}
+    for name in SERVICE_PORTS:
+        if value := env.get(f"LINLI_{name.upper()}_PORT"):
+            ports[name] = int(value)
+        if value := env.get(f"LINLI_{name.upper()}_URL"):
+            urls[name] = value
+    base = Settings()
+    return Settings(
+        database_url=env.get("LINLI_DATABASE_URL", base.database_url),
+        nats_url=env.get("LINLI_NATS_URL", base.nats_url),
+        temporal_address=env.get("LINLI_TEMPORAL_ADDRESS", base.temporal_address),
+        temporal_namespace=env.get("LINLI_TEMPORAL_NAMESPACE", base.temporal_namespace),
+        temporal_task_queue=env.get("LINLI_TEMPORAL_TASK_QUEUE", base.temporal_task_queue),
+        jwt_secret=env.get("LINLI_JWT_SECRET", base.jwt_secret),
+        host=env.get("LINLI_HOST", base.host),
+        ports=ports,
+        worker_metrics_port=int(env.get("LINLI_WORKER_METRICS_PORT", WORKER_METRICS_PORT)),
+        service_urls=urls,
+        data_dir=Path(env.get("LINLI_DATA_DIR", str(base.data_dir))),
+        max_body_bytes=int(env.get("LINLI_MAX_BODY_BYTES", base.max_body_bytes)),
+        max_deliver=int(env.get("LINLI_MAX_DELIVER", base.max_deliver)),
+    )

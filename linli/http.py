@@ -1,0 +1,215 @@
+"""The shared aiohttp shape: route table, validation, auth, problem+json, health, metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from linli import metrics, problems
+from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
+from linli.config import Settings
+from linli.db import Pool
+from linli.problems import Problem
+
+log = logging.getLogger("linli.http")
+
+SETTINGS = web.AppKey("linli.settings", Settings)
+SERVICE = web.AppKey("linli.service", str)
+POOL = web.AppKey("linli.pool", Pool)
+NATS_CLIENT = web.AppKey("linli.nats", NATS)
+JETSTREAM = web.AppKey("linli.jetstream", JetStreamContext)
+ROUTES = web.AppKey("linli.routes", list)
+REQUEST_ID = web.RequestKey("linli.request_id", str)
+
+Handler = Callable[["Call"], Awaitable[Any]]
+_PATH_PARAM = re.compile(r"{([a-z_]+)}")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: the same types validate requests and document them in OpenAPI."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: Any = None
+    query: Any = None
+    response: Any = None
+    status: int = 200
+    access: Access = MEMBERS
+    idempotent: bool = False
+    tags: tuple[str, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.path)
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request, the caller, and the validated body and query."""
+
+    request: web.Request
+    principal: Principal | None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def app(self) -> web.Application:
+        return self.request.app
+
+    @property
+    def who(self) -> Principal:
+        """The authenticated caller (handlers of non-public routes)."""
+        assert self.principal is not None
+        return self.principal
+
+    def param(self, name: str) -> str:
+        return self.request.match_info[name]
+
+    def uuid_param(self, name: str, what: str = "资源") -> uuid.UUID:
+        """A path parameter that must be a UUID; anything else is simply not found."""
+        try:
+            return uuid.UUID(self.request.match_info[name])
+        except ValueError:
+            raise problems.not_found(what) from None
+
+    def require_compound(self, compound_id: object) -> None:
+        """403 unless the caller may act in this compound."""
+        if self.principal is not None and not self.principal.may_act_in(str(compound_id)):
+            raise problems.forbidden("你无权在该小区操作")
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """Encode a Struct/dict/list with msgspec."""
+    return web.Response(
+        status=status, body=_encoder.encode(payload), content_type="application/json",
+        headers=headers,
+    )
+
+
+def decode_as(raw: bytes | Any, kind: Any, *, what: str = "请求体") -> Any:
+    """Decode JSON bytes (or convert builtins) into `kind`; 400/422 problems on failure."""
+    try:
+        if isinstance(raw, bytes | bytearray):
+            return msgspec.json.decode(raw, type=kind)
+        return msgspec.convert(raw, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        path = str(exc).rsplit("at `", 1)[-1].rstrip("`") if "at `" in str(exc) else None
+        raise Problem(
+            422, "validation-error", "请求内容不合规", f"{what}字段校验失败: {exc}",
+            errors=[{"field": path, "detail": str(exc)}],
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise problems.bad_request(f"{what}不是有效的 JSON: {exc}", "malformed-json") from None
+
+
+def authenticate(request: web.Request, access: Access) -> Principal | None:
+    """The caller from the bearer token; 401 without one, 403 without the role."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        if access.public:
+            return None
+        raise problems.unauthorized("缺少 Authorization: Bearer 令牌")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise problems.unauthorized("Authorization 头必须是 Bearer 令牌")
+    try:
+        who = verify_token(request.app[SETTINGS].jwt_secret, token.strip())
+    except AuthError as exc:
+        raise problems.unauthorized(str(exc)) from None
+    if not access.allows(who):
+        raise problems.forbidden(f"该操作需要以下角色之一: {access.describe()}")
+    compound = request.match_info.get("compound_id")
+    if compound is not None and not who.may_act_in(compound):
+        raise problems.forbidden("你无权在该小区操作")
+    return who
+
+
+def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap a handler: auth, query and body validation, idempotency, JSON encoding."""
+    from linli.idempotency import replay_or_run
+
+    async def view(request: web.Request) -> web.StreamResponse:
+        who = authenticate(request, route.access)
+        call = Call(request=request, principal=who)
+        if route.query is not None:
+            call.query = decode_as(dict(request.query), route.query, what="查询参数")
+        raw = await request.read() if route.body is not None else b""
+        if route.body is not None:
+            call.body = decode_as(raw or b"null", route.body)
+
+        async def run() -> web.StreamResponse:
+            result = await route.handler(call)
+            if isinstance(result, web.StreamResponse):
+                return result
+            return json_response(result, route.status)
+
+        if route.idempotent and "Idempotency-Key" in request.headers:
+            return await replay_or_run(request, who, raw, run)
+        return await run()
+
+    return view
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Request id, Prometheus metrics by route template, one JSON access-log line."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        resource = request.match_info.route.resource
+        template = resource.canonical if resource is not None else "unmatched"
+        service = request.app[SERVICE]
+        metrics.HTTP_REQUESTS.labels(service, template, request.method, str(status)).inc()
+        metrics.HTTP_LATENCY.labels(service, template, request.method).observe(elapsed)
+        log.info(
+            "request",
+            extra={"request_id": request_id, "method": request.method, "path": request.path,
+                   "route": template, "status": status, "ms": round(elapsed * 1000, 2)},
+        )
+
+
+@web.middleware
+async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every error leaves as problem+json; unexpected ones without a stack trace."""
+    try:
+        return await handler(request)
+    except Problem as exc:
+        problem = exc
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        problem = problems.from_http_exception(exc)
+    except Exception:
+        log.exception("unexpected failure", extra={"request_id": request.get(REQUEST_ID)})
+        problem = Problem(500, "internal-error", "服务器内部错误", "服务器处理请求时出错, 请稍后重试")
+    return problem.response(instance=request.path, request_id=request.get(REQUEST_ID))
+
+
+def add_routes(app: web.Application, routes: Sequence[Route]) -> None:
+    """Register the route table on the app's router."""
+    for route in routes:
+        app.router.add_route(route.method, route.path, endpoint(route))
+    app[ROUTES] = [*app.get(ROUTES, []), *routes]

@@ -1,0 +1,150 @@
+"""`linli up`: the whole platform on one machine, in the foreground, stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from linli.auth import issue_token
+from linli.cli import available_services, has_workflows, load_demo
+from linli.config import Settings, load_settings
+from linli.stack import EmbeddedStack, Ports, StackError, ensure_port_free, stop_process
+
+
+def stack_ports(env: dict[str, str]) -> Ports:
+    """Fixed local ports, each overridable (LINLI_POSTGRES_PORT, LINLI_NATS_PORT, …)."""
+    base = Ports()
+    return Ports(
+        postgres=int(env.get("LINLI_POSTGRES_PORT", base.postgres)),
+        nats=int(env.get("LINLI_NATS_PORT", base.nats)),
+        nats_monitor=int(env.get("LINLI_NATS_MONITOR_PORT", base.nats_monitor)),
+        temporal=int(env.get("LINLI_TEMPORAL_PORT", base.temporal)),
+        temporal_ui=int(env.get("LINLI_TEMPORAL_UI_PORT", base.temporal_ui)),
+    )
+
+
+def processes_to_run() -> list[tuple[str, list[str]]]:
+    """Each service in its own process, as in production, then the workflow API and worker."""
+    python = [sys.executable, "-m", "linli.cli"]
+    procs = [(name, [*python, "serve", name]) for name in available_services()]
+    if has_workflows():
+        procs.append(("workflows", [*python, "serve", "workflows"]))
+        procs.append(("worker", [*python, "worker"]))
+    return procs
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{what} 已退出 (退出码 {process.returncode}), 见 .linli/logs/{what}.log")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise StackError(f"{what} 在 {timeout:.0f} 秒内没有就绪 ({url})")
+
+
+def _health_url(name: str, settings: Settings) -> str:
+    port = settings.worker_metrics_port if name == "worker" else settings.port(name)
+    return f"http://{settings.host}:{port}/{'metrics' if name == 'worker' else 'readyz'}"
+
+
+def print_table(settings: Settings, stack: EmbeddedStack, names: list[str], token: str) -> None:
+    rows = [("PostgreSQL", settings.database_url), ("NATS JetStream", settings.nats_url),
+            ("Temporal", settings.temporal_address)]
+    if stack.run_temporal:
+        rows.append(("Temporal UI", f"http://127.0.0.1:{stack.ports.temporal_ui}"))
+    rows += [(name, _health_url(name, settings).rsplit("/", 1)[0]) for name in names]
+    width = max(len(r[0]) for r in rows) + 2
+    print("\n邻里 Linli 已启动 / Linli is up\n")
+    for name, where in rows:
+        print(f"  {name:<{width}}{where}")
+    print("\n演示令牌 (平台管理员, 全部小区) / demo token:\n")
+    print(f"  {token}\n")
+    print("例如 / try:  curl -H 'Authorization: Bearer <token>' "
+          f"http://127.0.0.1:{settings.port('directory')}/v1/compounds\n")
+    print("按 Ctrl-C 停止 / Ctrl-C stops everything.", flush=True)
+
+
+def run_platform(*, demo: bool) -> int:
+    """Start everything, print where it runs, wait for SIGINT/SIGTERM, stop in order."""
+    env = dict(os.environ)
+    settings = load_settings(env)
+    stack = EmbeddedStack(
+        settings.data_dir, stack_ports(env),
+        run_postgres="LINLI_DATABASE_URL" not in env, run_nats="LINLI_NATS_URL" not in env,
+        run_temporal="LINLI_TEMPORAL_ADDRESS" not in env,
+    )
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    stop = _install_signal_handlers()
+    try:
+        for name, _ in processes_to_run():
+            port = settings.worker_metrics_port if name == "worker" else settings.port(name)
+            ensure_port_free(port, name)
+        stack.start()
+        env.setdefault("LINLI_DATABASE_URL", stack.database_url)
+        env.setdefault("LINLI_NATS_URL", stack.nats_url)
+        env.setdefault("LINLI_TEMPORAL_ADDRESS", stack.temporal_address)
+        settings = load_settings(env)
+        children = _start_children(env, settings.data_dir)
+        for name, process in children:
+            wait_ready(_health_url(name, settings), process, name)
+        marker = settings.data_dir / "demo-loaded"
+        if demo and not marker.exists():
+            asyncio.run(load_demo(settings.database_url))
+            marker.touch()
+        token = issue_token(settings.jwt_secret, subject="demo-admin", name="演示管理员",
+                            roles=["admin"], compounds=["*"])
+        print_table(settings, stack, [n for n, _ in children], token)
+        _wait(stop, children)
+        return 0
+    except StackError as exc:
+        print(f"启动失败: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("正在停止 / stopping …", file=sys.stderr, flush=True)
+        for _name, process in reversed(children):
+            stop_process(process, timeout=20)
+        stack.stop()
+
+
+def _start_children(env: dict[str, str], data_dir: Path) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    children = []
+    for name, argv in processes_to_run():
+        log = open(data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+        children.append((name, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True)))
+    return children
+
+
+def _install_signal_handlers() -> list[int]:
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return received
+
+
+def _wait(stop: list[int], children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    while not stop:
+        for name, process in children:
+            if process.poll() is not None:
+                print(f"{name} 意外退出 (退出码 {process.returncode}), 见 .linli/logs/{name}.log",
+                      file=sys.stderr)
+                return
+        time.sleep(0.3)

@@ -1,0 +1,84 @@
+"""OpenAPI 3.1 generated from the route table's own types, so the spec cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from linli.http import Route
+from linli.problems import ProblemBody
+
+REF = "#/components/schemas/{name}"
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": REF.format(name="ProblemBody")}}},
+    }
+
+
+def _query_parameters(query: Any, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    if query is None:
+        return []
+    (schema,), _ = msgspec.json.schema_components([query], ref_template=REF)
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    component = schemas[name]
+    required = set(component.get("required", []))
+    return [
+        {"name": prop, "in": "query", "required": prop in required, "schema": spec}
+        for prop, spec in component.get("properties", {}).items()
+    ]
+
+
+def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.handler.__name__,
+        "tags": list(route.tags),
+        "x-linli-access": route.access.describe(),
+        "parameters": [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"},
+             "description": route.params.get(p, "")}
+            for p in route.path_params
+        ] + _query_parameters(route.query, schemas),
+        "responses": {
+            str(route.status): {"description": "成功"}
+            | ({"content": {"application/json": {"schema": refs[route.response]}}}
+               if route.response is not None else {}),
+            "default": _problem_response("错误 (RFC 9457 problem+json)"),
+        },
+    }
+    if route.body is not None:
+        op["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": refs[route.body]}}
+        }
+    if route.idempotent:
+        op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "schema": {"type": "string", "maxLength": 200}})
+    if not route.access.public:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+def build(title: str, version: str, routes: Sequence[Route]) -> dict[str, Any]:
+    """The whole document for one service."""
+    types = [ProblemBody]
+    for r in routes:
+        types += [t for t in (r.body, r.response, r.query) if t is not None and t not in types]
+    generated, schemas = msgspec.json.schema_components(types, ref_template=REF)
+    refs = dict(zip(types, generated, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }

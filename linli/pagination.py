@@ -1,0 +1,58 @@
+"""Cursor pagination: opaque cursors over a keyset, never offsets."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from linli import problems
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """A page of items and the cursor of the next page (null on the last)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class PageQuery(msgspec.Struct, kw_only=True):
+    """?cursor=…&limit=… on every list."""
+
+    cursor: str | None = None
+    limit: int = DEFAULT_LIMIT
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise msgspec.ValidationError(f"limit 必须在 1 到 {MAX_LIMIT} 之间")
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """The keyset of the last item as an opaque string."""
+    return base64.urlsafe_b64encode(msgspec.json.encode(values)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    """Back to the keyset; a cursor not made here is a 400."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = msgspec.json.decode(base64.urlsafe_b64decode(padded))
+    except (ValueError, msgspec.DecodeError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+    if not isinstance(values, list):
+        raise problems.bad_request("cursor 无效", "invalid-cursor")
+    return values
+
+
+def page_of(rows: list[T], limit: int, key: Any) -> Page[T]:
+    """Rows fetched with LIMIT limit+1 → a page; `key(row)` gives the keyset list."""
+    more = len(rows) > limit
+    items = rows[:limit]
+    return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)

@@ -1,0 +1,87 @@
+"""The directory's flat route table."""
+
+from __future__ import annotations
+
+from linli.auth import MEMBERS, allow
+from linli.http import Route
+from linli.pagination import Page, PageQuery
+from services.directory import handlers as h
+from services.directory.models import (
+    Building,
+    BuildingIn,
+    Compound,
+    CompoundIn,
+    CompoundPatch,
+    Household,
+    HouseholdIn,
+    ImportResult,
+    Organisation,
+    OrganisationIn,
+    OwnerIn,
+    Person,
+    PersonIn,
+    ResidentIn,
+    Role,
+    RoleEnd,
+    RoleIn,
+    Roll,
+    RosterEntry,
+    Unit,
+    UnitIn,
+    UnitPatch,
+    UnitQuery,
+)
+
+# Who keeps the register: the community, the street office, the party branch (and apps).
+REGISTRARS = allow("community", "street_office", "party_branch", scopes=["directory:write"])
+COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
+C = "/v1/compounds/{compound_id}"
+TAGS = ("directory",)
+
+ROUTES = [
+    Route("POST", "/v1/compounds", h.create_compound, "登记小区", body=CompoundIn,
+          response=Compound, status=201, access=COMPOUND_CREATORS, idempotent=True, tags=TAGS),
+    Route("GET", "/v1/compounds", h.list_compounds, "可访问的小区列表", query=PageQuery,
+          response=Page[Compound], access=MEMBERS, tags=TAGS),
+    Route("GET", C, h.get_compound, "小区详情", response=Compound, tags=TAGS),
+    Route("PATCH", C, h.update_compound, "修改小区信息", body=CompoundPatch, response=Compound,
+          access=REGISTRARS, tags=TAGS),
+    Route("POST", f"{C}/buildings", h.create_building, "登记楼栋", body=BuildingIn,
+          response=Building, status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
+    Route("GET", f"{C}/buildings", h.list_buildings, "楼栋列表", response=list[Building], tags=TAGS),
+    Route("POST", f"{C}/units", h.create_unit, "登记专有部分 (房屋)", body=UnitIn, response=Unit,
+          status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
+    Route("GET", f"{C}/units", h.list_units, "专有部分列表", query=UnitQuery, response=Page[Unit],
+          tags=TAGS),
+    Route("GET", f"{C}/units/{{unit_id}}", h.get_unit, "专有部分详情", response=Unit, tags=TAGS),
+    Route("PATCH", f"{C}/units/{{unit_id}}", h.update_unit, "修改面积或交付状态", body=UnitPatch,
+          response=Unit, access=REGISTRARS, tags=TAGS),
+    Route("POST", f"{C}/units/{{unit_id}}/owners", h.add_owner, "登记业主 (共有人可多次登记)",
+          body=OwnerIn, response=Unit, access=REGISTRARS, tags=TAGS),
+    Route("DELETE", f"{C}/units/{{unit_id}}/owners/{{person_id}}", h.remove_owner, "注销业主登记",
+          response=Unit, access=REGISTRARS, tags=TAGS),
+    Route("POST", f"{C}/imports/units", h.import_units,
+          "CSV 批量导入专有部分和业主 (text/csv; 表头 building,floors,floor,number,area,status,owners)",
+          response=ImportResult, status=201, access=REGISTRARS, tags=TAGS),
+    Route("POST", "/v1/people", h.create_person, "登记人员", body=PersonIn, response=Person,
+          status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
+    Route("GET", "/v1/people/{person_id}", h.get_person, "人员 (手机号对非工作人员打码)",
+          response=Person, access=MEMBERS, tags=TAGS),
+    Route("POST", f"{C}/households", h.create_household, "登记住户", body=HouseholdIn,
+          response=Household, status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
+    Route("GET", f"{C}/households", h.list_households, "住户列表", response=list[Household],
+          access=REGISTRARS, tags=TAGS),
+    Route("POST", f"{C}/households/{{household_id}}/residents", h.add_resident, "添加住户成员",
+          body=ResidentIn, response=Household, access=REGISTRARS, tags=TAGS),
+    Route("POST", f"{C}/organisations", h.create_organisation, "登记 1+3+N 组织",
+          body=OrganisationIn, response=Organisation, status=201, access=REGISTRARS,
+          idempotent=True, tags=TAGS),
+    Route("POST", f"{C}/organisations/{{organisation_id}}/roles", h.assign_role, "任命职务",
+          body=RoleIn, response=Role, status=201, access=REGISTRARS, tags=TAGS),
+    Route("POST", f"{C}/roles/{{role_id}}/end", h.end_role, "结束职务", body=RoleEnd,
+          response=Role, access=REGISTRARS, tags=TAGS),
+    Route("GET", f"{C}/roster", h.roster, "1+3+N 名册", query=h.RosterQuery,
+          response=list[RosterEntry], tags=TAGS),
+    Route("GET", f"{C}/roll", h.roll, "业主表决名册 (面积与人数按司法解释计算)", response=Roll,
+          tags=TAGS),
+]

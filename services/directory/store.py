@@ -1,0 +1,237 @@
+"""Plain SQL of the directory schema; every function takes the connection, keywords only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any
+
+_UNIT_COLUMNS = """u.id, u.compound_id, u.building_id, u.floor, u.number, u.area_centi, u.status,
+    coalesce(array_agg(o.person_id ORDER BY o.person_id) FILTER (WHERE o.person_id IS NOT NULL),
+             '{}') AS owner_ids"""
+
+
+async def insert_compound(conn: Connection, *, id: uuid.UUID, fields: dict[str, str]) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO compounds (id, name, community, street, district, address)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING *",
+        id, fields["name"], fields["community"], fields["street"],
+        fields.get("district", ""), fields.get("address", ""),
+    )
+
+
+async def update_compound(conn: Connection, *, id: uuid.UUID, fields: dict[str, str]) -> Row:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
+    return await conn.fetchrow(
+        f"UPDATE compounds SET {sets} WHERE id = $1 RETURNING *", id, *fields.values()
+    )
+
+
+async def get_compound(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM compounds WHERE id = $1", id)
+
+
+async def list_compounds(
+    conn: Connection, *, only: list[uuid.UUID] | None, after: uuid.UUID | None, limit: int
+) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM compounds WHERE ($1::uuid[] IS NULL OR id = ANY($1))"
+        " AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+        only, after, limit,
+    )
+
+
+async def insert_building(
+    conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID, name: str, floors: int
+) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO buildings (id, compound_id, name, floors) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING *",
+        id, compound_id, name, floors,
+    )
+
+
+async def get_building(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM buildings WHERE id = $1", id)
+
+
+async def find_building(conn: Connection, *, compound_id: uuid.UUID, name: str) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM buildings WHERE compound_id = $1 AND name = $2", compound_id, name
+    )
+
+
+async def list_buildings(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM buildings WHERE compound_id = $1 ORDER BY name", compound_id
+    )
+
+
+async def insert_unit(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID,
+                      building_id: uuid.UUID, floor: int, number: str, area_centi: int,
+                      status: str) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO units (id, compound_id, building_id, floor, number, area_centi, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true",
+        id, compound_id, building_id, floor, number, area_centi, status,
+    )
+    return bool(inserted)
+
+
+async def update_unit(conn: Connection, *, id: uuid.UUID, area_centi: int | None,
+                      status: str | None) -> bool:
+    done = await conn.fetchval(
+        "UPDATE units SET area_centi = coalesce($2, area_centi), status = coalesce($3, status),"
+        " updated_at = now() WHERE id = $1 RETURNING true",
+        id, area_centi, status,
+    )
+    return bool(done)
+
+
+async def get_unit(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        f"SELECT {_UNIT_COLUMNS} FROM units u LEFT JOIN ownerships o ON o.unit_id = u.id"
+        " WHERE u.id = $1 GROUP BY u.id",
+        id,
+    )
+
+
+async def list_units(conn: Connection, *, compound_id: uuid.UUID, building_id: uuid.UUID | None,
+                     after: uuid.UUID | None, limit: int | None) -> list[Row]:
+    return await conn.fetch(
+        f"SELECT {_UNIT_COLUMNS} FROM units u LEFT JOIN ownerships o ON o.unit_id = u.id"
+        " WHERE u.compound_id = $1 AND ($2::uuid IS NULL OR u.building_id = $2)"
+        " AND ($3::uuid IS NULL OR u.id > $3) GROUP BY u.id ORDER BY u.id LIMIT $4",
+        compound_id, building_id, after, limit,
+    )
+
+
+async def insert_person(conn: Connection, *, id: uuid.UUID, name: str, phone: str | None) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO people (id, name, phone) VALUES ($1, $2, $3)"
+        " ON CONFLICT (id) DO NOTHING RETURNING true",
+        id, name, phone,
+    )
+    return bool(inserted)
+
+
+async def get_person(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM people WHERE id = $1", id)
+
+
+async def find_person_by_phone(conn: Connection, *, phone: str) -> Row:
+    return await conn.fetchrow("SELECT * FROM people WHERE phone = $1", phone)
+
+
+async def add_owner(conn: Connection, *, unit_id: uuid.UUID, person_id: uuid.UUID) -> bool:
+    added = await conn.fetchval(
+        "INSERT INTO ownerships (unit_id, person_id) VALUES ($1, $2)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        unit_id, person_id,
+    )
+    return bool(added)
+
+
+async def remove_owner(conn: Connection, *, unit_id: uuid.UUID, person_id: uuid.UUID) -> bool:
+    removed = await conn.fetchval(
+        "DELETE FROM ownerships WHERE unit_id = $1 AND person_id = $2 RETURNING true",
+        unit_id, person_id,
+    )
+    return bool(removed)
+
+
+async def insert_household(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID,
+                           unit_id: uuid.UUID, name: str) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO households (id, compound_id, unit_id, name) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        id, compound_id, unit_id, name,
+    )
+    return bool(inserted)
+
+
+async def get_household(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM households WHERE id = $1", id)
+
+
+async def list_households(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM households WHERE compound_id = $1 ORDER BY name, id", compound_id
+    )
+
+
+async def add_resident(conn: Connection, *, household_id: uuid.UUID, person_id: uuid.UUID,
+                       relation: str) -> bool:
+    added = await conn.fetchval(
+        "INSERT INTO residents (household_id, person_id, relation) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        household_id, person_id, relation,
+    )
+    return bool(added)
+
+
+async def list_residents(conn: Connection, *, household_ids: list[uuid.UUID]) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM residents WHERE household_id = ANY($1) ORDER BY person_id", household_ids
+    )
+
+
+async def insert_organisation(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID,
+                              kind: str, name: str) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO organisations (id, compound_id, kind, name) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        id, compound_id, kind, name,
+    )
+    return bool(inserted)
+
+
+async def get_organisation(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM organisations WHERE id = $1", id)
+
+
+async def list_organisations(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM organisations WHERE compound_id = $1 ORDER BY kind, name", compound_id
+    )
+
+
+async def insert_role(conn: Connection, *, id: uuid.UUID, organisation_id: uuid.UUID,
+                      person_id: uuid.UUID, title: str, starts_on: dt.date,
+                      ends_on: dt.date | None) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO roles (id, organisation_id, person_id, title, starts_on, ends_on)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+        id, organisation_id, person_id, title, starts_on, ends_on,
+    )
+    return bool(inserted)
+
+
+async def end_role(conn: Connection, *, id: uuid.UUID, ends_on: dt.date) -> Row:
+    return await conn.fetchrow(
+        "UPDATE roles SET ends_on = $2 WHERE id = $1 RETURNING *", id, ends_on
+    )
+
+
+async def list_roles(conn: Connection, *, compound_id: uuid.UUID, on: dt.date | None) -> list[Row]:
+    """Roles in a compound's organisations; with `on`, only those current that day."""
+    return await conn.fetch(
+        "SELECT r.*, p.name AS person_name FROM roles r"
+        " JOIN organisations g ON g.id = r.organisation_id JOIN people p ON p.id = r.person_id"
+        " WHERE g.compound_id = $1 AND ($2::date IS NULL OR"
+        " (r.starts_on <= $2 AND (r.ends_on IS NULL OR r.ends_on >= $2)))"
+        " ORDER BY r.starts_on, r.id",
+        compound_id, on,
+    )
+
+
+async def get_role(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT r.*, p.name AS person_name FROM roles r JOIN people p ON p.id = r.person_id"
+        " WHERE r.id = $1",
+        id,
+    )

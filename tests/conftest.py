@@ -1,0 +1,104 @@
+"""The test session: real PostgreSQL, NATS and Temporal, started once on free ports.
+
+Set LINLI_DATABASE_URL, LINLI_NATS_URL and LINLI_TEMPORAL_ADDRESS to use existing servers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from linli.auth import issue_token
+from linli.config import Settings
+from linli.stack import EmbeddedStack, Ports, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[EmbeddedStack | None]:
+    """The embedded servers, unless the environment names existing ones."""
+    wanted = {
+        "postgres": "LINLI_DATABASE_URL" not in os.environ,
+        "nats": "LINLI_NATS_URL" not in os.environ,
+        "temporal": "LINLI_TEMPORAL_ADDRESS" not in os.environ,
+    }
+    if not any(wanted.values()):
+        yield None
+        return
+    data = Path(tempfile.mkdtemp(prefix="linli-test-"))
+    servers = EmbeddedStack(data, Ports.free(), ephemeral=True, temporal_ui=False,
+                            run_postgres=wanted["postgres"], run_nats=wanted["nats"],
+                            run_temporal=wanted["temporal"])
+    servers.start()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(stack: EmbeddedStack | None) -> Settings:
+    """Settings pointing at the test servers, with free HTTP ports."""
+    env = os.environ
+    return Settings(
+        database_url=env.get("LINLI_DATABASE_URL") or (stack.database_url if stack else ""),
+        nats_url=env.get("LINLI_NATS_URL") or (stack.nats_url if stack else ""),
+        temporal_address=env.get("LINLI_TEMPORAL_ADDRESS") or (stack.temporal_address if stack else ""),
+        jwt_secret="linli-test-secret-of-at-least-32-bytes",
+        ports={name: free_port() for name in
+               ("directory", "issues", "meetings", "volunteers", "notify", "workflows")},
+        worker_metrics_port=free_port(),
+        max_body_bytes=64 * 1024,
+        max_deliver=3,
+        ack_wait_seconds=5.0,
+    )
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def token(settings: Settings) -> TokenFactory:
+    """token(roles=[...], compounds=[...], person=...) → a signed bearer token."""
+
+    def make(*, roles: list[str] | tuple[str, ...] = (), compounds: list[Any] | tuple[Any, ...] = (),
+             person: str | None = None, scopes: list[str] | tuple[str, ...] = (),
+             app: str | None = None) -> str:
+        subject = f"app:{app}" if app else (person or str(uuid.uuid4()))
+        return issue_token(settings.jwt_secret, subject=subject, roles=roles,
+                           compounds=[str(c) for c in compounds], scopes=scopes)
+
+    return make
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+AppFactory = Callable[[Callable[[Settings], web.Application]], Awaitable[TestClient]]
+
+
+@pytest.fixture
+async def serve(settings: Settings) -> AsyncIterator[AppFactory]:
+    """serve(create_app) → a TestClient on a real port; stopped after the test."""
+    clients: list[TestClient] = []
+
+    async def start(create_app: Callable[[Settings], web.Application],
+                    port: int | None = None) -> TestClient:
+        client = TestClient(TestServer(create_app(settings), host="127.0.0.1", port=port or 0))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in reversed(clients):
+        await client.close()
