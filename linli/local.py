@@ -123,7 +123,7 @@ def _start_children(env: dict[str, str], data_dir: Path) -> list[tuple[str, subp
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     children = []
     for name, argv in processes_to_run():
-        log = open(data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+        log = open(data_dir / "logs" / f"{name}.log", "ab")  # the child keeps the file
         children.append((name, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, start_new_session=True)))
     return children

@@ -1,0 +1,71 @@
+"""Calling another Linli service over HTTP with an app token (never its tables)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import msgspec
+from aiohttp import web
+
+from linli import problems
+from linli.auth import issue_token
+from linli.config import Settings
+from linli.http import SETTINGS
+
+
+class ServiceClient:
+    """JSON over HTTP to one service, authenticated as `app:<caller>` in every compound."""
+
+    def __init__(self, session: aiohttp.ClientSession, *, base_url: str, token: str) -> None:
+        self.session, self.base_url, self.token = session, base_url.rstrip("/"), token
+
+    async def request(self, method: str, path: str, *, json: Any = None, kind: Any = None,
+                      headers: dict[str, str] | None = None) -> Any:
+        """Send a request; a problem answer becomes a Problem (502 when the peer is down)."""
+        all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        body = msgspec.json.encode(json) if json is not None else None
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        try:
+            async with self.session.request(method, self.base_url + path, data=body,
+                                            headers=all_headers) as response:
+                raw = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise problems.Problem(502, "upstream-unavailable", "依赖的服务不可用",
+                                   f"无法访问 {self.base_url}: {exc}") from None
+        if status >= 400:
+            detail = msgspec.json.decode(raw).get("detail", "") if raw else ""
+            raise problems.Problem(status if status < 500 else 502, "upstream-error",
+                                   "依赖的服务返回错误", f"{method} {path}: {detail or status}")
+        return msgspec.json.decode(raw, type=kind) if kind is not None else msgspec.json.decode(raw)
+
+    async def get(self, path: str, *, kind: Any = None) -> Any:
+        return await self.request("GET", path, kind=kind)
+
+    async def post(self, path: str, json: Any, *, kind: Any = None) -> Any:
+        return await self.request("POST", path, json=json, kind=kind)
+
+
+def app_token(settings: Settings, caller: str, scopes: list[str] | None = None) -> str:
+    """A token for service-to-service calls: app:<caller>, every compound, given scopes."""
+    return issue_token(settings.jwt_secret, subject=f"app:{caller}", compounds=["*"],
+                       scopes=scopes or [f"{caller}:internal"], ttl_seconds=365 * 86400)
+
+
+def service_client(
+    key: web.AppKey[ServiceClient], *, caller: str, target: str, scopes: list[str] | None = None,
+    timeout: float = 10.0,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context that puts a client for `target` at app[key]."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            app[key] = ServiceClient(session, base_url=settings.service_url(target),
+                                     token=app_token(settings, caller, scopes))
+            yield
+
+    return context
