@@ -1,0 +1,215 @@
+"""The outbox, the relay and durable consumers against the real PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import string
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import msgspec
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from linli import bus, db, metrics
+from linli.config import Settings
+from linli.events import CloudEvent, EventType
+
+
+class NoteWritten(msgspec.Struct):
+    note_id: uuid.UUID
+    text: str
+
+
+class Crash(Exception):
+    """Stands for the process dying at that exact point."""
+
+
+def fresh_name(prefix: str) -> str:
+    return prefix + "".join(random.choices(string.ascii_lowercase, k=8))
+
+
+@dataclass
+class Kernel:
+    pool: db.Pool
+    schema: str
+    nc: NATS
+    js: JetStreamContext
+    note: EventType[NoteWritten]
+    dsn: str
+
+    def relay(self, **kw: object) -> bus.OutboxRelay:
+        return bus.OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema, **kw)  # type: ignore[arg-type]
+
+    async def write_note(self, text: str) -> CloudEvent:
+        """A business row and its event in one transaction."""
+        note_id = uuid.uuid4()
+        async with db.transaction(self.pool) as conn:
+            await conn.execute("INSERT INTO notes (id, text) VALUES ($1, $2)", note_id, text)
+            return await bus.emit(conn, self.note, subject=str(note_id),
+                                  data=NoteWritten(note_id=note_id, text=text))
+
+    async def stream_messages(self) -> list[CloudEvent]:
+        """Every message of this test's event type in the stream (an ephemeral reader)."""
+        pull = await self.js.pull_subscribe(self.note.name, stream=bus.STREAM)
+        found: list[CloudEvent] = []
+        while True:
+            try:
+                batch = await pull.fetch(batch=500, timeout=1)
+            except TimeoutError:
+                break
+            for msg in batch:
+                found.append(bus.decode(msg.data))
+                await msg.ack()
+        await pull.unsubscribe()
+        return found
+
+    async def notes_applied(self) -> int:
+        async with self.pool.acquire() as conn:
+            return int(await conn.fetchval("SELECT count(*) FROM applied"))
+
+
+@pytest.fixture
+async def kernel(settings: Settings) -> AsyncIterator[Kernel]:
+    schema = fresh_name("k_")
+    pool = await db.create_pool(settings.database_url, schema=schema)
+    async with pool.acquire() as conn:
+        await db.migrate(conn, schema=schema, migrations=None)
+        await conn.execute("CREATE TABLE notes (id uuid PRIMARY KEY, text text NOT NULL)")
+        await conn.execute("CREATE TABLE applied (note_id uuid NOT NULL, text text NOT NULL)")
+    nc = await bus.connect(settings.nats_url, name="kernel-test")
+    js = nc.jetstream()
+    await bus.ensure_streams(js)
+    note = EventType(name=f"linli.{fresh_name('t')}.note.written", data=NoteWritten,
+                     description="测试事件")
+    yield Kernel(pool=pool, schema=schema, nc=nc, js=js, note=note, dsn=settings.database_url)
+    await nc.drain()
+    await pool.close()
+
+
+async def test_relay_killed_between_publish_and_mark_publishes_once(kernel: Kernel) -> None:
+    event = await kernel.write_note("顶楼太热")
+
+    async def die() -> None:
+        raise Crash
+
+    with pytest.raises(Crash):
+        await kernel.relay().relay_once(after_publish=die)
+    async with kernel.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1", uuid.UUID(event.id)) is None
+    assert await kernel.relay().drain() == 1  # a new relay finds the row and sends it again
+    messages = await kernel.stream_messages()
+    assert [m.id for m in messages] == [event.id]  # JetStream dropped the duplicate by Nats-Msg-Id
+    assert messages[0].data["text"] == "顶楼太热"
+    assert await kernel.relay().drain() == 0
+
+
+async def test_two_relays_at_once_publish_each_event_once(kernel: Kernel) -> None:
+    written = {(await kernel.write_note(f"第{i}条")).id for i in range(300)}
+    first, second = kernel.relay(batch=20), kernel.relay(batch=20)
+    sent = await asyncio.gather(first.drain(), second.drain())
+    assert sum(sent) == 300
+    assert all(n > 0 for n in sent), "both relays should have claimed work (SKIP LOCKED)"
+    messages = await kernel.stream_messages()
+    assert sorted(m.id for m in messages) == sorted(written)
+
+
+async def test_relay_wakes_on_notify_not_polling(kernel: Kernel) -> None:
+    relay = kernel.relay(idle_check_seconds=120)  # a poll would take two minutes
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # the relay is now waiting on LISTEN
+        event = await kernel.write_note("电梯坏了")
+        for _ in range(50):
+            async with kernel.pool.acquire() as conn:
+                if await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1", uuid.UUID(event.id)):
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the relay did not wake up on NOTIFY within 5 seconds")
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+def subscription(kernel: Kernel, durable: str, *, fail: bool = False) -> bus.Subscription:
+    async def apply(conn: db.Connection, event: CloudEvent) -> None:
+        data = kernel.note.parse(event)
+        await conn.execute("INSERT INTO applied (note_id, text) VALUES ($1, $2)", data.note_id, data.text)
+        if fail:
+            raise RuntimeError("处理失败")
+
+    return bus.Subscription(durable=durable, event=kernel.note, handler=apply)
+
+
+async def test_consumer_crash_after_commit_before_ack_applies_once(kernel: Kernel) -> None:
+    await kernel.write_note("水泵电费")
+    await kernel.relay().drain()
+    sub = subscription(kernel, fresh_name("c"))
+    group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub], ack_wait=1.0)
+    await group.start()
+    await group.stop()  # the durable consumer now exists
+    pull = await kernel.js.pull_subscribe_bind(sub.durable, stream=bus.STREAM)
+    (msg,) = await pull.fetch(batch=1, timeout=5)
+    assert await bus.apply_once(kernel.pool, sub, bus.decode(msg.data))
+    # …and the process dies here, before msg.ack(): JetStream redelivers after ack_wait.
+    await pull.unsubscribe()
+    duplicates = metrics.EVENTS_CONSUMED.labels(sub.durable, kernel.note.name, "duplicate")
+    await group.start()
+    try:
+        for _ in range(100):
+            if duplicates._value.get() >= 1:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await group.stop()
+    assert duplicates._value.get() == 1
+    assert await kernel.notes_applied() == 1
+    info = await kernel.js.consumer_info(bus.STREAM, sub.durable)
+    assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_failing_handler_goes_to_dead_letter_after_bounded_redelivery(kernel: Kernel) -> None:
+    event = await kernel.write_note("无法处理")
+    await kernel.relay().drain()
+    sub = subscription(kernel, fresh_name("d"), fail=True)
+    dead = metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kernel.note.name)
+    letters = await kernel.js.pull_subscribe(f"{bus.DEAD_LETTER_PREFIX}.{sub.durable}",
+                                             stream=bus.DEAD_LETTER_STREAM)
+    group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub], max_deliver=3,
+                              ack_wait=2.0)
+    await group.start()
+    try:
+        (letter,) = await letters.fetch(batch=1, timeout=15)
+    finally:
+        await group.stop()
+    assert bus.decode(letter.data).id == event.id
+    assert "处理失败" in letter.headers["Linli-Error"]
+    assert dead._value.get() == 1
+    assert await kernel.notes_applied() == 0  # every failed attempt rolled back
+
+
+async def test_migrations_twice_change_nothing_and_detect_edits(settings: Settings, tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "0001_first.sql").write_text("CREATE TABLE things (id int PRIMARY KEY);")
+    schema = fresh_name("m_")
+    pool = await db.create_pool(settings.database_url, schema=schema)
+    try:
+        async def run() -> list[str]:
+            async with pool.acquire() as conn:
+                return await db.migrate(conn, schema=schema, migrations=folder)
+
+        first, second = await asyncio.gather(run(), run())  # two replicas starting at once
+        assert sorted([first, second], key=len) == [[], ["linli/0001_kernel.sql", "0001_first.sql"]]
+        assert await run() == []
+        (folder / "0001_first.sql").write_text("CREATE TABLE things (id bigint PRIMARY KEY);")
+        with pytest.raises(db.MigrationError):
+            await run()
+    finally:
+        await pool.close()
