@@ -107,7 +107,8 @@ async def metrics_text(call: Call) -> web.Response:
 async def openapi_json(call: Call) -> web.Response:
     """OpenAPI 3.1 of this service."""
     title = f"Linli {call.app[SERVICE]} API"
-    return json_response(openapi.build(title, "1.0.0", call.app[ROUTES]))
+    routes: list[Route] = call.app[ROUTES]
+    return json_response(openapi.build(title, "1.0.0", routes))
 
 
 SYSTEM_ROUTES = [

@@ -117,6 +117,13 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    from linli.events import catalogue_markdown
+
+    sys.stdout.write(catalogue_markdown())
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from linli.local import run_platform
 
@@ -136,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="运行 Temporal worker").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="执行全部服务的数据库迁移").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="加载演示数据 (可重复执行)").set_defaults(func=cmd_demo)
+    sub.add_parser("catalogue", help="输出事件目录 (docs/events.md)").set_defaults(func=cmd_catalogue)
     token = sub.add_parser("token", help="签发本地使用的 JWT")
     token.add_argument("--person", default="")
     token.add_argument("--app", default="")

@@ -7,15 +7,15 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
 KERNEL_MIGRATIONS = Path(__file__).parent / "migrations"
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
-Pool = asyncpg.Pool
-Connection = asyncpg.Connection
+Pool: TypeAlias = asyncpg.Pool
+Connection: TypeAlias = asyncpg.Connection
 
 
 class MigrationError(RuntimeError):

@@ -28,7 +28,7 @@ SERVICE = web.AppKey("linli.service", str)
 POOL = web.AppKey("linli.pool", Pool)
 NATS_CLIENT = web.AppKey("linli.nats", NATS)
 JETSTREAM = web.AppKey("linli.jetstream", JetStreamContext)
-ROUTES = web.AppKey("linli.routes", list)
+ROUTES = web.AppKey("linli.routes", list["Route"])
 REQUEST_ID = web.RequestKey("linli.request_id", str)
 
 Handler = Callable[["Call"], Awaitable[Any]]

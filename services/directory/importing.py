@@ -73,21 +73,21 @@ async def _building_id(conn: Connection, compound_id: uuid.UUID, data: BuildingI
                        result: ImportResult) -> uuid.UUID:
     found = await store.find_building(conn, compound_id=compound_id, name=data.name)
     if found is not None:
-        return found["id"]  # type: ignore[no-any-return]
+        return found["id"]
     row = await store.insert_building(conn, id=uuid.uuid4(), compound_id=compound_id,
                                       name=data.name, floors=data.floors)
     await emit(conn, events.BUILDING_CREATED, subject=str(row["id"]), compound_id=str(compound_id),
                data=events.BuildingCreated(building_id=row["id"], compound_id=compound_id,
                                            name=data.name))
     result.buildings_created += 1
-    return row["id"]  # type: ignore[no-any-return]
+    return row["id"]
 
 
 async def _person_id(conn: Connection, owner: PersonIn, result: ImportResult) -> uuid.UUID:
     if owner.phone is not None:
         found = await store.find_person_by_phone(conn, phone=owner.phone)
         if found is not None:
-            return found["id"]  # type: ignore[no-any-return]
+            return found["id"]
     result.people_created += 1
     return (await add_person(conn, data=owner)).id
 
