@@ -1,0 +1,80 @@
+"""`make run` as a newcomer meets it: `linli up` starts everything, answers, and stops clean."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from linli.cli import available_services, has_workflows
+from linli.stack import free_port
+
+SERVICE_PORTS = ["directory", "issues", "meetings", "volunteers", "notify", "workflows"]
+
+
+def platform_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    env["LINLI_DATA_DIR"] = str(data_dir)
+    for name in ["POSTGRES", "NATS", "NATS_MONITOR", "TEMPORAL", "TEMPORAL_UI", "WORKER_METRICS",
+                 *(s.upper() for s in SERVICE_PORTS)]:
+        env[f"LINLI_{name}_PORT"] = str(free_port())
+    return env
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_line(process: subprocess.Popen[str], marker: str, timeout: float) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"no '{marker}' within {timeout}s: {''.join(lines)}")
+
+
+def test_linli_up_serves_every_readyz_and_stops_clean(tmp_path: Path) -> None:
+    env = platform_env(tmp_path / "data")
+    process = subprocess.Popen([sys.executable, "-m", "linli.cli", "up", "--no-demo"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        printed = "".join(wait_for_line(process, "Ctrl-C", timeout=180))
+        assert "PostgreSQL" in printed and "demo token" in printed
+        names = available_services() + (["workflows"] if has_workflows() else [])
+        for name in names:
+            url = f"http://127.0.0.1:{env[f'LINLI_{name.upper()}_PORT']}/readyz"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200, name
+        if has_workflows():
+            url = f"http://127.0.0.1:{env['LINLI_WORKER_METRICS_PORT']}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=90) == 0
+    for name in ["POSTGRES", "NATS", "TEMPORAL", *(s.upper() for s in SERVICE_PORTS)]:
+        assert not port_open(int(env[f"LINLI_{name}_PORT"])), f"{name} still listening"
+
+
+def test_a_taken_port_is_named_not_a_traceback(tmp_path: Path) -> None:
+    env = platform_env(tmp_path / "data")
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", int(env["LINLI_NATS_PORT"])))
+        blocker.listen()
+        result = subprocess.run([sys.executable, "-m", "linli.cli", "up", "--no-demo"], env=env,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert f"端口 {env['LINLI_NATS_PORT']}" in result.stderr
+    assert "Traceback" not in result.stderr
