@@ -1,0 +1,129 @@
+"""Events per second from outbox to consumer, with p50/p99 latency, beside raw JetStream publish.
+
+Run: `.venv/bin/python -m bench.bench_bus [--events N]`. Starts its own embedded PostgreSQL and
+NATS in a temporary folder; every figure comes from the same run on the same servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import msgspec
+
+from linli import bus, db
+from linli.events import CloudEvent, EventType
+from linli.stack import EmbeddedStack, Ports
+
+RESULTS = Path(__file__).parent / "results"
+
+
+class Ping(msgspec.Struct):
+    written_at: float
+
+
+def ping_type(phase: str) -> EventType[Ping]:
+    """One event type per phase, so a phase's consumer sees only its own events."""
+    return EventType(name=f"linli.bench.ping_{phase}.sent", data=Ping, description="基准测试事件")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def raw_publish(js: bus.JetStreamContext, count: int) -> dict[str, float]:
+    """nats-py straight to JetStream: one-at-a-time PubAcks and pipelined PubAcks."""
+    payload = b"x" * 300
+    started = time.perf_counter()
+    for i in range(count // 5):
+        await js.publish("linli.bench.raw.sync", payload, headers={"Nats-Msg-Id": f"s{i}{uuid.uuid4()}"})
+    sync_rate = (count // 5) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    acks = [await js.publish_async("linli.bench.raw.async", payload,
+                                   headers={"Nats-Msg-Id": f"a{i}{uuid.uuid4()}"}) for i in range(count)]
+    await asyncio.gather(*acks)
+    async_rate = count / (time.perf_counter() - started)
+    return {"publish_wait_each_ack_per_s": round(sync_rate), "publish_pipelined_per_s": round(async_rate)}
+
+
+async def outbox_to_consumer(pool: db.Pool, js: bus.JetStreamContext, dsn: str, schema: str,
+                             count: int, writers: int, rate: float | None = None) -> dict[str, float]:
+    """Writers commit events (flat out, or paced at `rate` per second); a consumer takes them."""
+    latencies: list[float] = []
+    done = asyncio.Event()
+    ping = ping_type("paced" if rate else "flat")
+
+    async def handle(conn: db.Connection, event: CloudEvent) -> None:
+        latencies.append(time.time() - ping.parse(event).written_at)
+        if len(latencies) >= count:
+            done.set()
+
+    relay = bus.OutboxRelay(pool=pool, js=js, dsn=dsn, schema=schema, batch=200)
+    group = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[
+        bus.Subscription(durable=f"bench-{uuid.uuid4().hex[:8]}", event=ping, handler=handle)])
+    relay_task = asyncio.create_task(relay.run())
+    await group.start()
+
+    async def writer(n: int) -> None:
+        for i in range(n):
+            if rate is not None:
+                await asyncio.sleep(max(0.0, started + i * writers / rate - time.perf_counter()))
+            async with db.transaction(pool) as conn:
+                await bus.emit(conn, ping, subject="bench", data=Ping(written_at=time.time()))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer(count // writers) for _ in range(writers)))
+    await asyncio.wait_for(done.wait(), timeout=300)
+    elapsed = time.perf_counter() - started
+    await group.stop()
+    relay_task.cancel()
+    return {
+        "events": count,
+        "per_s": round(count / elapsed),
+        "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+async def run(count: int) -> dict[str, object]:
+    stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="linli-bench-")), Ports.free(), ephemeral=True,
+                          temporal_ui=False, run_temporal=False)
+    stack.start()
+    try:
+        schema = "bench_bus"
+        pool = await db.create_pool(stack.database_url, schema=schema, max_size=20)
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema=schema, migrations=None)
+        nc = await bus.connect(stack.nats_url, name="bench")
+        js = nc.jetstream()
+        await bus.ensure_streams(js)
+        raw = await raw_publish(js, count)
+        flat_out = await outbox_to_consumer(pool, js, stack.database_url, schema, count, writers=8)
+        paced = await outbox_to_consumer(pool, js, stack.database_url, schema, count // 2, writers=4,
+                                         rate=250.0)
+        await nc.close()
+        await pool.close()
+        return {"benchmark": "bus", "raw_jetstream": raw, "outbox_to_consumer_flat_out": flat_out,
+                "outbox_to_consumer_paced_250_per_s": paced}
+    finally:
+        stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    result = asyncio.run(run(parser.parse_args().events))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bus.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
