@@ -1,0 +1,71 @@
+"""deploy/ and docker-compose.yml: valid for their tools and true to the code's metric names."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from linli import metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def tool(binary: str, package: str) -> str:
+    """The checker binary; Debian's package is installed when missing (CI runs as root)."""
+    if shutil.which(binary) is None and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=False, capture_output=True,
+                       env=env)
+    found = shutil.which(binary)
+    if found is None:
+        pytest.fail(f"{binary} is needed for this check: apt-get install {package}")
+    return found
+
+
+def exported_metric_names() -> set[str]:
+    names = set()
+    for collector in metrics.REGISTRY._collector_to_names:
+        for family in collector.describe():
+            names.add(family.name)
+    return names
+
+
+def test_prometheus_config_and_rules_pass_promtool(tmp_path: Path) -> None:
+    promtool = tool("promtool", "prometheus")
+    config = (DEPLOY / "prometheus.yml").read_text().replace("/etc/prometheus/alerts.yml",
+                                                             str(DEPLOY / "alerts.yml"))
+    (tmp_path / "prometheus.yml").write_text(config)
+    for args in (["check", "config", str(tmp_path / "prometheus.yml")],
+                 ["check", "rules", str(DEPLOY / "alerts.yml")]):
+        result = subprocess.run([promtool, *args], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_config_is_valid() -> None:
+    compose = tool("docker-compose", "docker-compose")
+    result = subprocess.run([compose, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+                            capture_output=True, text=True, env={**os.environ, "LINLI_JWT_SECRET": "x"})
+    assert result.returncode == 0, result.stderr
+    text = (ROOT / "docker-compose.yml").read_text()
+    for service in (p.parent.name for p in ROOT.glob("services/*/app.py")):
+        assert f'command: ["serve", "{service}"]' in text, f"{service} is not deployed"
+
+
+def test_alerts_and_dashboard_use_metrics_the_code_exports() -> None:
+    exported = exported_metric_names()
+    expressions = re.findall(r"expr: \|?\s*(.+?)(?:\n\s+for:|\n\s+labels:)",
+                             (DEPLOY / "alerts.yml").read_text(), re.S)
+    dashboard = json.loads((DEPLOY / "grafana" / "linli-overview.json").read_text())
+    expressions += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in expressions for m in re.findall(r"\b(linli_[a-z_]+?)(?:_bucket|_total)?\b", e)}
+    kernel = {m for m in used if not m.startswith("linli_workflow")}
+    assert kernel, "no linli metric found in the alerts or dashboard"
+    assert {m.removesuffix("_total") for m in kernel} <= exported, kernel - exported
