@@ -1,0 +1,19 @@
+"""The meetings service: proposals, consultation, statutory votes, cost sharing, meetings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from linli.app import service_app
+from linli.config import Settings
+from services.meetings.consumers import SUBSCRIPTIONS
+from services.meetings.routes import ROUTES
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings) -> web.Application:
+    return service_app(name="meetings", settings=settings, routes=ROUTES,
+                       migrations=MIGRATIONS, subscriptions=SUBSCRIPTIONS)

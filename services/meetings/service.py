@@ -1,0 +1,245 @@
+"""Proposal use cases: proposals, versions, consultation, opinions. One transaction each.
+
+Votes are in voting.py, cost sharing in costs.py, meetings in sessions.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli import problems
+from linli.bus import emit
+from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, decode_cursor, page_of
+from services.meetings import events, store
+from services.meetings.models import (
+    MATTER_LABELS,
+    Consultation,
+    Opinion,
+    OpinionIn,
+    OpinionQuery,
+    OpinionSummary,
+    Proposal,
+    ProposalIn,
+    ProposalQuery,
+    ProposalVersion,
+    StanceCounts,
+    VersionIn,
+)
+
+# A proposal being voted on, or adopted, is no longer changed or consulted on.
+FROZEN = ("voting", "passed")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def to_proposal(row: Any) -> Proposal:
+    return Proposal(
+        id=row["id"], compound_id=row["compound_id"], title=row["title"], matter=row["matter"],
+        matter_label=MATTER_LABELS[row["matter"]], status=row["status"],
+        current_version=row["current_version"], body=row["body"], budget_fen=row["budget_fen"],
+        funding=row["funding"], attachments=list(row["attachments"]),
+        created_by=row["created_by"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def to_consultation(row: Any) -> Consultation:
+    return Consultation(proposal_id=row["proposal_id"], version=row["version"],
+                        status=row["status"], opens_at=row["opens_at"],
+                        closes_at=row["closes_at"], closed_at=row["closed_at"])
+
+
+def _keyset(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+    except (ValueError, TypeError, IndexError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+
+
+async def proposal_in(conn: Connection, compound_id: uuid.UUID, proposal_id: uuid.UUID,
+                      *, lock: bool = False) -> Any:
+    """The proposal row; 404 when it does not exist or belongs to another compound."""
+    row = await store.get_proposal(conn, id=proposal_id, lock=lock)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("议案")
+    return row
+
+
+async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "") -> None:
+    await emit(conn, kind, subject=str(row["id"]), compound_id=str(row["compound_id"]),
+               data=events.ProposalChanged(
+                   proposal_id=row["id"], compound_id=row["compound_id"], title=row["title"],
+                   matter=row["matter"], version=row["current_version"], change_summary=summary))
+
+
+async def create_proposal(pool: Pool, *, compound_id: uuid.UUID, data: ProposalIn,
+                          by: str) -> Proposal:
+    proposal_id = uuid.uuid4()
+    async with transaction(pool) as conn:
+        await store.insert_proposal(conn, id=proposal_id, compound_id=compound_id,
+                                    title=data.title, matter=data.matter, funding=data.funding,
+                                    attachments=list(data.attachments), created_by=by)
+        await store.insert_version(conn, proposal_id=proposal_id, number=1, body=data.body,
+                                   change_summary="初稿", budget_fen=data.budget_fen,
+                                   created_by=by)
+        row = await store.get_proposal(conn, id=proposal_id)
+        await _emit_proposal(conn, events.PROPOSAL_CREATED, row, "初稿")
+    return to_proposal(row)
+
+
+async def get_proposal(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID) -> Proposal:
+    async with pool.acquire() as conn:
+        return to_proposal(await proposal_in(conn, compound_id, proposal_id))
+
+
+async def list_proposals(pool: Pool, *, compound_id: uuid.UUID,
+                         query: ProposalQuery) -> Page[Proposal]:
+    async with pool.acquire() as conn:
+        rows = await store.list_proposals(conn, compound_id=compound_id, status=query.status,
+                                          after=_keyset(query.cursor), limit=query.limit + 1)
+    return page_of([to_proposal(r) for r in rows], query.limit,
+                   lambda p: [p.created_at.isoformat(), str(p.id)])
+
+
+async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, data: VersionIn,
+                 by: str) -> ProposalVersion:
+    """A new numbered version; opinions already given stay with the version they were given on."""
+    async with transaction(pool) as conn:
+        row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        if row["status"] in FROZEN:
+            raise problems.conflict("议案正在表决或已通过, 不能再修改", "proposal-frozen")
+        number = row["current_version"] + 1
+        budget = data.budget_fen if data.budget_fen is not None else row["budget_fen"]
+        version = await store.insert_version(
+            conn, proposal_id=proposal_id, number=number, body=data.body,
+            change_summary=data.change_summary, budget_fen=budget, created_by=by)
+        status = "draft" if row["status"] == "rejected" else None
+        await store.set_proposal(conn, id=proposal_id, current_version=number, status=status)
+        row = await store.get_proposal(conn, id=proposal_id)
+        await _emit_proposal(conn, events.PROPOSAL_REVISED, row, data.change_summary)
+    return ProposalVersion(**dict(version))
+
+
+async def list_versions(pool: Pool, *, compound_id: uuid.UUID,
+                        proposal_id: uuid.UUID) -> list[ProposalVersion]:
+    async with pool.acquire() as conn:
+        await proposal_in(conn, compound_id, proposal_id)
+        rows = await store.list_versions(conn, proposal_id=proposal_id)
+    return [ProposalVersion(**dict(r)) for r in rows]
+
+
+async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id: uuid.UUID) -> None:
+    await emit(conn, kind, subject=str(row["proposal_id"]), compound_id=str(compound_id),
+               data=events.ConsultationChanged(
+                   proposal_id=row["proposal_id"], compound_id=compound_id,
+                   version=row["version"], status=row["status"],
+                   closes_at=row["closes_at"].isoformat()))
+
+
+async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
+                            closes_at: dt.datetime) -> Consultation:
+    """Open on the current version; while open, extend it; on a new version, restart it."""
+    if closes_at.tzinfo is None:
+        raise problems.validation("closes_at 必须带时区, 例如 2026-06-01T18:00:00+08:00",
+                                  field="closes_at")
+    if closes_at <= now():
+        raise problems.validation("征求意见的截止时间必须晚于现在", field="closes_at")
+    async with transaction(pool) as conn:
+        row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        if row["status"] in FROZEN:
+            raise problems.conflict("议案正在表决或已通过, 不能再征求意见", "proposal-frozen")
+        consultation = await store.open_consultation(
+            conn, proposal_id=proposal_id, version=row["current_version"], closes_at=closes_at)
+        await store.set_proposal(conn, id=proposal_id, status="consultation")
+        await _emit_consultation(conn, events.CONSULTATION_OPENED, consultation, compound_id)
+    return to_consultation(consultation)
+
+
+async def end_consultation(conn: Connection, *, proposal: Any) -> Any:
+    """Close the open consultation inside the caller's transaction (None if none was open)."""
+    closed = await store.close_consultation(conn, proposal_id=proposal["id"])
+    if closed is not None:
+        if proposal["status"] == "consultation":
+            await store.set_proposal(conn, id=proposal["id"], status="consulted")
+        await _emit_consultation(conn, events.CONSULTATION_CLOSED, closed, proposal["compound_id"])
+    return closed
+
+
+async def close_consultation(pool: Pool, *, compound_id: uuid.UUID,
+                             proposal_id: uuid.UUID) -> Consultation:
+    """Idempotent: closing a closed consultation returns it unchanged."""
+    async with transaction(pool) as conn:
+        row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        closed = await end_consultation(conn, proposal=row)
+        if closed is None:
+            closed = await store.get_consultation(conn, proposal_id=proposal_id)
+            if closed is None:
+                raise problems.not_found("该议案的征求意见")
+    return to_consultation(closed)
+
+
+async def get_consultation(pool: Pool, *, compound_id: uuid.UUID,
+                           proposal_id: uuid.UUID) -> Consultation:
+    async with pool.acquire() as conn:
+        await proposal_in(conn, compound_id, proposal_id)
+        row = await store.get_consultation(conn, proposal_id=proposal_id)
+    if row is None:
+        raise problems.not_found("该议案的征求意见")
+    return to_consultation(row)
+
+
+async def give_opinion(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
+                       data: OpinionIn, by: str) -> Opinion:
+    """An opinion on the version under consultation; 409 unless a consultation is open."""
+    async with transaction(pool) as conn:
+        await proposal_in(conn, compound_id, proposal_id)
+        consultation = await store.get_consultation(conn, proposal_id=proposal_id)
+        if consultation is None or consultation["status"] != "open" \
+                or consultation["closes_at"] <= now():
+            raise problems.conflict("该议案当前没有在征求意见", "consultation-closed")
+        version = consultation["version"]
+        row = await store.insert_opinion(conn, id=uuid.uuid4(), proposal_id=proposal_id,
+                                         version=version, person_id=by, stance=data.stance,
+                                         text=data.text)
+        await emit(conn, events.OPINION_RECORDED, subject=str(proposal_id),
+                   compound_id=str(compound_id),
+                   data=events.OpinionRecorded(proposal_id=proposal_id, compound_id=compound_id,
+                                               version=version, stance=data.stance,
+                                               opinion_id=row["id"]))
+    return Opinion(**dict(row))
+
+
+async def list_opinions(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
+                        query: OpinionQuery) -> Page[Opinion]:
+    keyset = _keyset(query.cursor)
+    async with pool.acquire() as conn:
+        await proposal_in(conn, compound_id, proposal_id)
+        rows = await store.list_opinions(conn, proposal_id=proposal_id, version=query.version,
+                                         after=keyset, limit=query.limit + 1)
+    return page_of([Opinion(**dict(r)) for r in rows], query.limit,
+                   lambda o: [o.created_at.isoformat(), str(o.id)])
+
+
+async def opinion_summary(pool: Pool, *, compound_id: uuid.UUID,
+                          proposal_id: uuid.UUID) -> OpinionSummary:
+    """Counts by stance for every version (versions without opinions show zeros)."""
+    async with pool.acquire() as conn:
+        row = await proposal_in(conn, compound_id, proposal_id)
+        counts = await store.count_opinions(conn, proposal_id=proposal_id)
+        consultation = await store.get_consultation(conn, proposal_id=proposal_id)
+    versions = {n: StanceCounts(version=n) for n in range(1, row["current_version"] + 1)}
+    for c in counts:
+        entry = versions[c["version"]]
+        setattr(entry, c["stance"], c["n"])
+        entry.total += c["n"]
+    return OpinionSummary(
+        proposal_id=proposal_id, current_version=row["current_version"],
+        consultation=to_consultation(consultation) if consultation else None,
+        versions=list(versions.values()))
