@@ -7,13 +7,18 @@ from pathlib import Path
 from aiohttp import web
 
 from linli.app import service_app
+from linli.clients import service_client
 from linli.config import Settings
 from services.meetings.consumers import SUBSCRIPTIONS
 from services.meetings.routes import ROUTES
+from services.meetings.sweep import sweeper
+from services.meetings.vote_handlers import DIRECTORY
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings) -> web.Application:
     return service_app(name="meetings", settings=settings, routes=ROUTES,
-                       migrations=MIGRATIONS, subscriptions=SUBSCRIPTIONS)
+                       migrations=MIGRATIONS, subscriptions=SUBSCRIPTIONS,
+                       contexts=[service_client(DIRECTORY, caller="meetings", target="directory"),
+                                 sweeper()])

@@ -6,6 +6,7 @@ from linli.auth import MEMBERS, allow
 from linli.http import Route
 from linli.pagination import Page
 from services.meetings import handlers as h
+from services.meetings import vote_handlers as vh
 from services.meetings.models import (
     Consultation,
     ConsultationIn,
@@ -19,6 +20,16 @@ from services.meetings.models import (
     ProposalVersion,
     VersionIn,
 )
+from services.meetings.vote_models import (
+    Ballot,
+    BallotIn,
+    NonVoters,
+    PaperBallotIn,
+    Turnout,
+    Vote,
+    VoteIn,
+    VoteResult,
+)
 
 # Who runs the council's business: the party branch, the community, the owners' committee,
 # the street office, and apps (workflows) holding meetings:manage.
@@ -26,6 +37,10 @@ MANAGE = "meetings:manage"
 MANAGERS = allow("party_branch", "community", "owners_committee", "street_office", scopes=[MANAGE])
 PROPOSERS = allow("party_branch", "community", "owners_committee", "street_office", "property",
                   "resident_rep", scopes=[MANAGE])
+# Paper and proxy ballots are entered by the officers who count them, or the owners' committee.
+OFFICERS = allow("officer", "owners_committee", scopes=[MANAGE])
+REMINDERS = allow("officer", "party_branch", "community", "owners_committee", "street_office",
+                  scopes=[MANAGE])
 C = "/v1/compounds/{compound_id}"
 P = f"{C}/proposals/{{proposal_id}}"
 TAGS = ("proposals",)
@@ -55,4 +70,28 @@ PROPOSAL_ROUTES = [
           response=OpinionSummary, tags=TAGS),
 ]
 
-ROUTES = [*PROPOSAL_ROUTES]
+V = f"{C}/votes/{{vote_id}}"
+VT = ("votes",)
+
+VOTE_ROUTES = [
+    Route("POST", f"{P}/votes", vh.open_vote,
+          "对议案某一版本发起表决 (冻结业主名册; 第278条事项按法定规则)", body=VoteIn,
+          response=Vote, status=201, access=MANAGERS, idempotent=True, tags=VT),
+    Route("GET", f"{P}/votes", vh.list_votes, "议案的各次表决", response=list[Vote], tags=VT),
+    Route("GET", V, vh.get_vote, "表决详情", response=Vote, tags=VT),
+    Route("POST", f"{V}/ballots", vh.cast_online,
+          "业主在线投票 (记名表决可在截止前改票; 无记名表决不可改)", body=BallotIn,
+          response=Ballot, status=201, access=MEMBERS, tags=VT),
+    Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
+          body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
+    Route("GET", f"{V}/turnout", vh.turnout, "实时参与情况 (面积与人数)", response=Turnout, tags=VT),
+    Route("GET", f"{V}/non-voters", vh.non_voters, "尚未投票的业主 (用于提醒)",
+          response=NonVoters, access=REMINDERS, tags=VT),
+    Route("POST", f"{V}/close", vh.close, "结束表决并计票 (可重复调用)", response=VoteResult,
+          access=MANAGERS, tags=VT),
+    Route("GET", f"{V}/result", vh.result,
+          "表决结果: 各项门槛的应达值与实达值 (无记名表决结束后才公布)", response=VoteResult,
+          tags=VT),
+]
+
+ROUTES = [*PROPOSAL_ROUTES, *VOTE_ROUTES]

@@ -102,11 +102,11 @@ async def close_consultation(conn: Connection, *, proposal_id: uuid.UUID) -> Row
     )
 
 
-async def claim_due_consultations(conn: Connection, *, limit: int) -> list[Row]:
-    """Open consultations past their deadline, locked for this sweeper only."""
+async def due_consultations(conn: Connection, *, limit: int) -> list[Row]:
+    """Open consultations past their deadline (the sweep claims each with SKIP LOCKED)."""
     return await conn.fetch(
-        "SELECT c.proposal_id FROM consultations c WHERE c.status = 'open' AND c.closes_at <= now()"
-        " ORDER BY c.closes_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        "SELECT proposal_id FROM consultations WHERE status = 'open' AND closes_at <= now()"
+        " ORDER BY closes_at LIMIT $1",
         limit,
     )
 

@@ -1,0 +1,75 @@
+"""HTTP views of votes and ballots: parse → use case → response; no SQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from linli import problems
+from linli.clients import ServiceClient
+from linli.http import POOL, Call
+from services.meetings import voting
+from services.meetings.handlers import compound, proposal
+from services.meetings.vote_models import Ballot, NonVoters, Turnout, Vote, VoteResult
+
+DIRECTORY = web.AppKey("meetings.directory", ServiceClient)
+
+
+def vote(call: Call) -> uuid.UUID:
+    return call.uuid_param("vote_id", "表决")
+
+
+async def open_vote(call: Call) -> Vote:
+    return await voting.open_vote(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
+                                  proposal_id=proposal(call), data=call.body, by=call.who.subject)
+
+
+async def list_votes(call: Call) -> list[Vote]:
+    return await voting.list_votes(call.app[POOL], compound_id=compound(call),
+                                   proposal_id=proposal(call))
+
+
+async def get_vote(call: Call) -> Vote:
+    return await voting.get_vote(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+
+
+async def cast_online(call: Call) -> Ballot:
+    person = call.who.person_id
+    try:
+        person_id = uuid.UUID(person) if person else None
+    except ValueError:
+        person_id = None
+    if person_id is None:
+        raise problems.Problem(403, "not-on-roll", "不在表决名册上", "只有名册上的业主本人可以在线投票")
+    return await voting.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+                             choice=call.body.choice, person_id=person_id,
+                             entry_id=call.body.entry_id, channel="online")
+
+
+async def cast_paper(call: Call) -> Ballot:
+    body = call.body
+    if body.person_id is None and body.entry_id is None:
+        raise problems.validation("纸质或代理投票须给出 person_id 或 entry_id", field="person_id")
+    return await voting.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+                             choice=body.choice, person_id=body.person_id,
+                             entry_id=body.entry_id,
+                             channel="proxy" if body.proxy_name else "paper",
+                             entered_by=call.who.subject, proxy_name=body.proxy_name)
+
+
+async def turnout(call: Call) -> Turnout:
+    return await voting.turnout(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+
+
+async def non_voters(call: Call) -> NonVoters:
+    return await voting.non_voters(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+
+
+async def close(call: Call) -> VoteResult:
+    return await voting.close(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+                              by=call.who.subject)
+
+
+async def result(call: Call) -> VoteResult:
+    return await voting.result(call.app[POOL], compound_id=compound(call), vote_id=vote(call))

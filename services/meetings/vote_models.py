@@ -1,0 +1,118 @@
+"""Request and response types of votes, ballots, turnout and results (msgspec Structs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Rule = Literal["civil_code_major", "civil_code_ordinary", "simple_majority", "consensus"]
+Choice = Literal["agree", "oppose", "abstain"]
+# an exact fraction such as "1/2" or "2/3" (never a float)
+Fraction = Annotated[str, msgspec.Meta(pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])]
+EntryId = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+
+
+class VoteIn(msgspec.Struct, forbid_unknown_fields=True):
+    closes_at: dt.datetime
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    rule: Rule | None = None
+    secret: bool = False
+    quorum: Fraction | None = None
+
+
+class RollSummary(msgspec.Struct):
+    entries: int
+    area_centi: int
+    headcount: int
+
+
+class Vote(msgspec.Struct):
+    id: uuid.UUID
+    proposal_id: uuid.UUID
+    compound_id: uuid.UUID
+    version: int
+    rule: str
+    quorum: str | None
+    status: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    closed_at: dt.datetime | None
+    secret: bool
+    outcome: str | None
+    roll: RollSummary
+
+
+class BallotIn(msgspec.Struct, forbid_unknown_fields=True):
+    choice: Choice
+    # only needed by an owner on several roll entries (e.g. one unit alone, one with a spouse)
+    entry_id: EntryId | None = None
+
+
+class PaperBallotIn(msgspec.Struct, forbid_unknown_fields=True):
+    choice: Choice
+    person_id: uuid.UUID | None = None
+    entry_id: EntryId | None = None  # for entries without a registered owner (developer)
+    proxy_name: PersonName | None = None
+
+
+class Ballot(msgspec.Struct):
+    """The receipt of a ballot. A secret ballot's receipt does not repeat the choice."""
+
+    vote_id: uuid.UUID
+    entry_id: str
+    channel: str
+    changed: bool
+    choice: str | None = None
+
+
+class Turnout(msgspec.Struct):
+    vote_id: uuid.UUID
+    status: str
+    ballots: int
+    participating_area_centi: int
+    participating_headcount: int
+    total_area_centi: int
+    total_headcount: int
+    by_channel: dict[str, int]
+
+
+class NonVoters(msgspec.Struct):
+    vote_id: uuid.UUID
+    person_ids: list[uuid.UUID]
+    entry_ids: list[str]
+
+
+class VoteResult(msgspec.Struct):
+    vote_id: uuid.UUID
+    proposal_id: uuid.UUID
+    compound_id: uuid.UUID
+    version: int
+    rule: str
+    secret: bool
+    status: str
+    final: bool  # false: a provisional count of an open (not secret) vote
+    outcome: str  # "passed" | "rejected"
+    result: dict[str, Any]  # tally.TallyResult.to_dict(): thresholds with needed/reached
+    closed_at: dt.datetime | None = None
+
+
+class RollEntryIn(msgspec.Struct):
+    """One entry of the directory's roll (GET /v1/compounds/{cid}/roll)."""
+
+    entry_id: str
+    kind: str
+    owner_ids: list[uuid.UUID]
+    unit_ids: list[uuid.UUID]
+    area_centi: int
+    headcount: int
+
+
+class RollIn(msgspec.Struct):
+    compound_id: uuid.UUID
+    total_area_centi: int
+    total_headcount: int
+    entries: list[RollEntryIn]

@@ -1,0 +1,164 @@
+"""Plain SQL of votes, the frozen roll and ballots; keyword-only, connection first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any
+
+
+async def insert_vote(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID,
+                      proposal_id: uuid.UUID, version: int, rule: str, quorum: str | None,
+                      secret: bool, closes_at: dt.datetime, opened_by: str,
+                      total_area_centi: int, total_headcount: int) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO votes (id, compound_id, proposal_id, version, rule, quorum, secret,"
+        " closes_at, opened_by, total_area_centi, total_headcount)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " ON CONFLICT (proposal_id) WHERE status = 'open' DO NOTHING RETURNING *",
+        id, compound_id, proposal_id, version, rule, quorum, secret, closes_at, opened_by,
+        total_area_centi, total_headcount,
+    )
+
+
+async def insert_roll(conn: Connection, *, vote_id: uuid.UUID, entries: Sequence[Any]) -> None:
+    """Freeze the roll: its entries and, for online ballots, which person is on which entry."""
+    await conn.executemany(
+        "INSERT INTO roll_entries (vote_id, entry_id, kind, owner_ids, unit_ids, area_centi,"
+        " headcount) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [(vote_id, e.entry_id, e.kind, e.owner_ids, e.unit_ids, e.area_centi, e.headcount)
+         for e in entries],
+    )
+    await conn.executemany(
+        "INSERT INTO roll_owners (vote_id, person_id, entry_id) VALUES ($1, $2, $3)",
+        [(vote_id, person, e.entry_id) for e in entries for person in e.owner_ids],
+    )
+
+
+async def get_vote(conn: Connection, *, id: uuid.UUID, lock: str = "") -> Row:
+    """The vote; lock = "" | "share" (casting) | "update" (closing)."""
+    suffix = {"": "", "share": " FOR SHARE", "update": " FOR UPDATE"}[lock]
+    return await conn.fetchrow(f"SELECT * FROM votes WHERE id = $1{suffix}", id)
+
+
+async def roll_size(conn: Connection, *, vote_id: uuid.UUID) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM roll_entries WHERE vote_id = $1",
+                                   vote_id))
+
+
+async def list_votes(conn: Connection, *, proposal_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM votes WHERE proposal_id = $1 ORDER BY opens_at, id", proposal_id
+    )
+
+
+async def entries_of(conn: Connection, *, vote_id: uuid.UUID, person_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT e.* FROM roll_owners o JOIN roll_entries e USING (vote_id, entry_id)"
+        " WHERE o.vote_id = $1 AND o.person_id = $2 ORDER BY e.entry_id",
+        vote_id, person_id,
+    )
+
+
+async def get_entry(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM roll_entries WHERE vote_id = $1 AND entry_id = $2", vote_id, entry_id
+    )
+
+
+async def roll_entries(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT entry_id, area_centi, headcount FROM roll_entries WHERE vote_id = $1", vote_id
+    )
+
+
+async def upsert_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str, choice: str,
+                        channel: str, cast_by: str, entered_by: str | None,
+                        proxy_name: str | None) -> bool:
+    """Cast or change the entry's one ballot; True when it was the first."""
+    return bool(await conn.fetchval(
+        "INSERT INTO ballots (vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (vote_id, entry_id) DO UPDATE SET"
+        " choice = EXCLUDED.choice, channel = EXCLUDED.channel, cast_by = EXCLUDED.cast_by,"
+        " entered_by = EXCLUDED.entered_by, proxy_name = EXCLUDED.proxy_name,"
+        " revisions = ballots.revisions + 1, cast_at = now() RETURNING xmax = 0",
+        vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name,
+    ))
+
+
+async def insert_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id: str,
+                               channel: str, cast_by: str, entered_by: str | None,
+                               proxy_name: str | None) -> bool:
+    """Record who voted in a secret vote; False when this entry already voted."""
+    return bool(await conn.fetchval(
+        "INSERT INTO participation (vote_id, entry_id, channel, cast_by, entered_by, proxy_name)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+        vote_id, entry_id, channel, cast_by, entered_by, proxy_name,
+    ))
+
+
+async def insert_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: str,
+                               area_centi: int, headcount: int) -> None:
+    await conn.execute(
+        "INSERT INTO secret_ballots (id, vote_id, choice, area_centi, headcount)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        uuid.uuid4(), vote_id, choice, area_centi, headcount,
+    )
+
+
+async def ballot_choices(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch("SELECT entry_id, choice FROM ballots WHERE vote_id = $1", vote_id)
+
+
+async def secret_sums(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT choice, count(*) AS n, sum(area_centi) AS area, sum(headcount) AS heads"
+        " FROM secret_ballots WHERE vote_id = $1 GROUP BY choice",
+        vote_id,
+    )
+
+
+def _voted_table(secret: bool) -> str:
+    return "participation" if secret else "ballots"
+
+
+async def turnout(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
+    """Ballots, area and headcount that took part, per channel (who voted, never what)."""
+    return await conn.fetch(
+        f"SELECT b.channel, count(*) AS n, sum(e.area_centi) AS area, sum(e.headcount) AS heads"
+        f" FROM {_voted_table(secret)} b JOIN roll_entries e USING (vote_id, entry_id)"
+        " WHERE b.vote_id = $1 GROUP BY b.channel",
+        vote_id,
+    )
+
+
+async def non_voters(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
+    return await conn.fetch(
+        f"SELECT e.entry_id, e.owner_ids FROM roll_entries e WHERE e.vote_id = $1"
+        f" AND NOT EXISTS (SELECT 1 FROM {_voted_table(secret)} b"
+        " WHERE b.vote_id = e.vote_id AND b.entry_id = e.entry_id) ORDER BY e.entry_id",
+        vote_id,
+    )
+
+
+async def close_vote(conn: Connection, *, id: uuid.UUID, closed_by: str, outcome: str,
+                     result: dict[str, Any]) -> Row:
+    return await conn.fetchrow(
+        "UPDATE votes SET status = 'closed', closed_at = now(), closed_by = $2, outcome = $3,"
+        " result = $4::jsonb WHERE id = $1 RETURNING *",
+        id, closed_by, outcome, json.dumps(result),
+    )
+
+
+async def due_votes(conn: Connection, *, limit: int) -> list[Row]:
+    return await conn.fetch(
+        "SELECT id, proposal_id FROM votes WHERE status = 'open' AND closes_at <= now()"
+        " ORDER BY closes_at LIMIT $1",
+        limit,
+    )

@@ -1,0 +1,293 @@
+"""Vote use cases: open on a version (freezing the roll), ballots, turnout, close, results.
+
+The rules are exact (tally.py); the database enforces one ballot per roll entry (primary keys
+of `ballots` and `participation`), so concurrent ballots for one entry cannot both count.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from fractions import Fraction
+from typing import Any
+
+from linli import problems
+from linli.bus import emit
+from linli.clients import ServiceClient
+from linli.db import Connection, Pool, transaction
+from services.meetings import events, metrics, tally, vote_store
+from services.meetings.service import end_consultation, now, proposal_in
+from services.meetings.store import set_proposal
+from services.meetings.vote_models import (
+    Ballot,
+    NonVoters,
+    RollIn,
+    RollSummary,
+    Turnout,
+    Vote,
+    VoteIn,
+    VoteResult,
+)
+
+MAJOR_ITEMS = ("art278_6", "art278_7", "art278_8")
+
+
+def lawful_rule(matter: str, asked: str | None) -> str:
+    """Art. 278 items take their statutory rule; community matters default to a majority."""
+    if matter in MAJOR_ITEMS:
+        rule = tally.CIVIL_CODE_MAJOR
+    elif matter.startswith("art278_"):
+        rule = tally.CIVIL_CODE_ORDINARY
+    else:
+        return asked or tally.SIMPLE_MAJORITY
+    if asked is not None and asked != rule:
+        raise problems.validation(f"民法典第278条事项必须按法定规则 {rule} 表决", field="rule")
+    return rule
+
+
+def _quorum(text: str | None, rule: str) -> Fraction | None:
+    if text is None:
+        return None
+    num, den = (int(x) for x in text.split("/"))
+    if den == 0 or num > den:
+        raise problems.validation("参与比例必须是 0 到 1 之间的分数, 如 1/2", field="quorum")
+    if rule != tally.SIMPLE_MAJORITY:
+        raise problems.validation("只有简单多数规则可以另设参与比例", field="quorum")
+    return Fraction(num, den)
+
+
+def to_vote(row: Any, entries: int) -> Vote:
+    return Vote(id=row["id"], proposal_id=row["proposal_id"], compound_id=row["compound_id"],
+                version=row["version"], rule=row["rule"], quorum=row["quorum"],
+                status=row["status"], opens_at=row["opens_at"], closes_at=row["closes_at"],
+                closed_at=row["closed_at"], secret=row["secret"], outcome=row["outcome"],
+                roll=RollSummary(entries=entries, area_centi=row["total_area_centi"],
+                                 headcount=row["total_headcount"]))
+
+
+def _frozen_roll(roll: RollIn) -> tally.Roll:
+    try:
+        return tally.Roll(tuple(tally.RollEntry(e.entry_id, e.area_centi, e.headcount)
+                                for e in roll.entries), roll.total_area_centi,
+                          roll.total_headcount)
+    except ValueError as exc:
+        raise problems.validation(f"无法冻结业主名册: {exc}") from None
+
+
+async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
+                    proposal_id: uuid.UUID, data: VoteIn, by: str) -> Vote:
+    """Open a vote on one version; the roll is fetched from the directory and frozen."""
+    if data.closes_at.tzinfo is None or data.closes_at <= now():
+        raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
+    async with pool.acquire() as conn:
+        row = await proposal_in(conn, compound_id, proposal_id)
+    rule = lawful_rule(row["matter"], data.rule)
+    quorum = _quorum(data.quorum, rule)
+    version = data.version or row["current_version"]
+    if version > row["current_version"]:
+        raise problems.validation(f"议案没有第 {version} 版", field="version")
+    roll = await directory.get(f"/v1/compounds/{compound_id}/roll", kind=RollIn)
+    _frozen_roll(roll)
+    vote_id = uuid.uuid4()
+    async with transaction(pool) as conn:
+        row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        if row["status"] in ("voting", "passed"):
+            raise problems.conflict("该议案正在表决或已经通过", "vote-exists")
+        vote = await vote_store.insert_vote(
+            conn, id=vote_id, compound_id=compound_id, proposal_id=proposal_id, version=version,
+            rule=rule, quorum=None if quorum is None else str(quorum), secret=data.secret,
+            closes_at=data.closes_at, opened_by=by, total_area_centi=roll.total_area_centi,
+            total_headcount=roll.total_headcount)
+        await vote_store.insert_roll(conn, vote_id=vote_id, entries=roll.entries)
+        await end_consultation(conn, proposal=row)
+        await set_proposal(conn, id=proposal_id, status="voting")
+        await emit(conn, events.VOTE_OPENED, subject=str(proposal_id), compound_id=str(compound_id),
+                   data=events.VoteOpened(
+                       vote_id=vote_id, proposal_id=proposal_id, compound_id=compound_id,
+                       version=version, rule=rule, secret=data.secret,
+                       closes_at=data.closes_at.isoformat(), roll_entries=len(roll.entries),
+                       total_area_centi=roll.total_area_centi,
+                       total_headcount=roll.total_headcount))
+    return to_vote(vote, len(roll.entries))
+
+
+async def vote_in(conn: Connection, compound_id: uuid.UUID, vote_id: uuid.UUID,
+                  lock: str = "") -> Any:
+    row = await vote_store.get_vote(conn, id=vote_id, lock=lock)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("表决")
+    return row
+
+
+async def get_vote(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Vote:
+    async with pool.acquire() as conn:
+        row = await vote_in(conn, compound_id, vote_id)
+        return to_vote(row, await vote_store.roll_size(conn, vote_id=vote_id))
+
+
+async def list_votes(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID) -> list[Vote]:
+    async with pool.acquire() as conn:
+        await proposal_in(conn, compound_id, proposal_id)
+        rows = await vote_store.list_votes(conn, proposal_id=proposal_id)
+        return [to_vote(r, await vote_store.roll_size(conn, vote_id=r["id"])) for r in rows]
+
+
+async def _entry(conn: Connection, vote_id: uuid.UUID, person_id: uuid.UUID | None,
+                 entry_id: str | None) -> Any:
+    """The roll entry a ballot is for: the person's entry (or the one named among theirs)."""
+    if person_id is None:
+        entry = None if entry_id is None else await vote_store.get_entry(
+            conn, vote_id=vote_id, entry_id=entry_id)
+        if entry is None:
+            raise problems.Problem(403, "not-on-roll", "不在表决名册上", "该名册条目不在冻结名册上")
+        return entry
+    entries = await vote_store.entries_of(conn, vote_id=vote_id, person_id=person_id)
+    if entry_id is not None:
+        entries = [e for e in entries if e["entry_id"] == entry_id]
+    if not entries:
+        raise problems.Problem(403, "not-on-roll", "不在表决名册上",
+                               "只有冻结名册上的业主 (或其代理人) 可以投票")
+    if len(entries) > 1:
+        raise problems.validation("你在名册上有多个条目, 请用 entry_id 指明为哪一条投票",
+                                  field="entry_id")
+    return entries[0]
+
+
+async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice: str,
+               person_id: uuid.UUID | None, entry_id: str | None, channel: str,
+               entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
+    """One ballot per roll entry. Open votes: a second ballot changes the first. Secret: 409."""
+    async with transaction(pool) as conn:
+        vote = await vote_in(conn, compound_id, vote_id, lock="share")
+        if vote["status"] != "open" or vote["closes_at"] <= now():
+            raise problems.conflict("表决已经结束, 不能再投票", "vote-closed")
+        entry = await _entry(conn, vote_id, person_id, entry_id)
+        cast_by = str(person_id) if person_id else f"entry:{entry['entry_id']}"
+        key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
+                   cast_by=cast_by, entered_by=entered_by, proxy_name=proxy_name)
+        if not vote["secret"]:
+            first = await vote_store.upsert_ballot(conn, choice=choice, **key)
+        else:
+            if not await vote_store.insert_participation(conn, **key):
+                raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
+            await vote_store.insert_secret_ballot(conn, vote_id=vote_id, choice=choice,
+                                                  area_centi=entry["area_centi"],
+                                                  headcount=entry["headcount"])
+            first = True
+    (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
+    return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
+                  changed=not first, choice=None if vote["secret"] else choice)
+
+
+async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
+    async with pool.acquire() as conn:
+        vote = await vote_in(conn, compound_id, vote_id)
+        rows = await vote_store.turnout(conn, vote_id=vote_id, secret=vote["secret"])
+    return Turnout(vote_id=vote_id, status=vote["status"], ballots=sum(r["n"] for r in rows),
+                   participating_area_centi=int(sum(r["area"] for r in rows)),
+                   participating_headcount=int(sum(r["heads"] for r in rows)),
+                   total_area_centi=vote["total_area_centi"],
+                   total_headcount=vote["total_headcount"],
+                   by_channel={r["channel"]: r["n"] for r in rows})
+
+
+async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> NonVoters:
+    """Owners on entries that have not voted yet (to remind them); entries without owners too."""
+    async with pool.acquire() as conn:
+        vote = await vote_in(conn, compound_id, vote_id)
+        rows = await vote_store.non_voters(conn, vote_id=vote_id, secret=vote["secret"])
+    people = sorted({p for r in rows for p in r["owner_ids"]}, key=str)
+    return NonVoters(vote_id=vote_id, person_ids=people, entry_ids=[r["entry_id"] for r in rows])
+
+
+async def count(conn: Connection, vote: Any) -> tally.TallyResult:
+    """Tally a vote from its frozen roll; a secret vote from its unlinked ballots."""
+    quorum = Fraction(vote["quorum"]) if vote["quorum"] else None
+    if not vote["secret"]:
+        entries = await vote_store.roll_entries(conn, vote_id=vote["id"])
+        roll = tally.Roll.of(tally.RollEntry(e["entry_id"], e["area_centi"], e["headcount"])
+                             for e in entries)
+        ballots = await vote_store.ballot_choices(conn, vote_id=vote["id"])
+        return tally.tally(roll, {b["entry_id"]: b["choice"] for b in ballots}, vote["rule"],
+                           quorum)
+    sums = {r["choice"]: r for r in await vote_store.secret_sums(conn, vote_id=vote["id"])}
+
+    def part(choice: str, column: str) -> int:
+        return int(sums[choice][column]) if choice in sums else 0
+
+    counts = tally.Counts(
+        total_area_centi=vote["total_area_centi"], total_headcount=vote["total_headcount"],
+        **{f"{c}_area_centi": part(c, "area") for c in tally.CHOICES},
+        **{f"{c}_headcount": part(c, "heads") for c in tally.CHOICES},
+        ballots=sum(int(r["n"]) for r in sums.values()))
+    return tally.decide(counts, vote["rule"], quorum)
+
+
+def public_outcome(result: tally.TallyResult) -> str:
+    return "passed" if result.passed else "rejected"
+
+
+def to_result(vote: Any, result: dict[str, Any], final: bool) -> VoteResult:
+    return VoteResult(vote_id=vote["id"], proposal_id=vote["proposal_id"],
+                      compound_id=vote["compound_id"], version=vote["version"],
+                      rule=vote["rule"], secret=vote["secret"], status=vote["status"],
+                      final=final, outcome="passed" if result["outcome"] == tally.PASSED
+                      else "rejected", result=result, closed_at=vote["closed_at"])
+
+
+async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
+    """Close an open vote whose proposal and vote rows this transaction has locked."""
+    started = time.perf_counter()
+    result = await count(conn, vote)
+    metrics.TALLY_DURATION.observe(time.perf_counter() - started)
+    outcome = public_outcome(result)
+    closed = await vote_store.close_vote(conn, id=vote["id"], closed_by=by, outcome=outcome,
+                                         result=result.to_dict())
+    await set_proposal(conn, id=vote["proposal_id"], status=outcome)
+    await emit(conn, events.VOTE_CLOSED, subject=str(vote["proposal_id"]),
+               compound_id=str(vote["compound_id"]),
+               data=events.VoteClosed(vote_id=vote["id"], proposal_id=vote["proposal_id"],
+                                      compound_id=vote["compound_id"], version=vote["version"],
+                                      rule=vote["rule"], outcome=outcome,
+                                      result=result.to_dict()))
+    metrics.VOTES_CLOSED.labels(vote["rule"], result.outcome).inc()
+    return to_result(closed, result.to_dict(), final=True)
+
+
+async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str) -> VoteResult:
+    """Close now (idempotent: a closed vote returns its stored result)."""
+    async with transaction(pool) as conn:
+        vote = await vote_in(conn, compound_id, vote_id)
+        # lock order everywhere: proposal, then vote
+        await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        vote = await vote_in(conn, compound_id, vote_id, lock="update")
+        if vote["status"] == "closed":
+            return to_result(vote, json.loads(vote["result"]), final=True)
+        return await close_locked(conn, vote, by)
+
+
+async def result(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> VoteResult:
+    """The final result; a provisional count of an open vote; nothing of an open secret vote."""
+    async with pool.acquire() as conn:
+        vote = await vote_in(conn, compound_id, vote_id)
+        if vote["status"] == "closed":
+            return to_result(vote, json.loads(vote["result"]), final=True)
+        if vote["secret"]:
+            raise problems.conflict("无记名表决在结束前不公布结果", "secret-vote-open")
+        return to_result(vote, (await count(conn, vote)).to_dict(), final=False)
+
+
+async def close_due(pool: Pool, *, vote_id: uuid.UUID, proposal_id: uuid.UUID) -> bool:
+    """Close one vote past its deadline unless another replica is on it (SKIP LOCKED)."""
+    async with transaction(pool) as conn:
+        locked = await conn.fetchval(
+            "SELECT true FROM proposals WHERE id = $1 FOR UPDATE SKIP LOCKED", proposal_id)
+        if not locked:
+            return False
+        vote = await vote_store.get_vote(conn, id=vote_id, lock="update")
+        if vote["status"] != "open" or vote["closes_at"] > now():
+            return False
+        await close_locked(conn, vote, "system:deadline")
+    return True
+

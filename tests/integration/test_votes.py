@@ -1,0 +1,242 @@
+"""Statutory votes over HTTP: the roll frozen from the directory, ballots, results, the sweep."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from linli.config import Settings
+from linli.http import POOL
+from services.directory.app import create_app as directory_app
+from services.meetings.app import create_app
+from services.meetings.sweep import sweep_once
+from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.integration.test_meetings_support import (
+    Compound,
+    assert_problem,
+    later,
+    new_compound,
+    ok,
+    outbox,
+)
+
+A, B, C, D, E, F = "陈志明", "林淑芬", "黄建国", "张秀英", "王丽", "李强"
+
+
+@pytest.fixture
+async def apps(serve: AppFactory, settings: Settings) -> tuple[TestClient, TestClient]:
+    # conftest types serve() without its port argument
+    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
+    return directory, await serve(create_app)
+
+
+async def sunny_garden(directory: TestClient, token: TokenFactory) -> Compound:
+    """A: three units (one voter, area summed); B and C co-own one; D, E, F one each;
+    the developer's unsold unit. Total area 744.90 m² (74490), headcount 6."""
+    c = await new_compound(directory, token)
+    for number, area in (("101", "89.50"), ("102", "100.25"), ("201", "60.00")):
+        await c.unit(number, area, A)
+    await c.unit("202", "120.10", B, C)
+    await c.unit("301", "75.05", D)
+    await c.unit("302", "80.00", E)
+    await c.unit("401", "90.00", F)
+    await c.unit("601", "130.00", status="unsold")
+    await c.person("租户")
+    return c
+
+
+async def proposal(meetings: TestClient, c: Compound, headers: dict[str, str], matter: str) -> str:
+    body = {"title": "顶楼隔热改造", "matter": matter, "body": "方案", "budget_fen": 100_000}
+    return str((await ok(await meetings.post(f"/v1/compounds/{c.id}/proposals", json=body,
+                                             headers=headers), 201))["id"])
+
+
+async def open_vote(meetings: TestClient, c: Compound, pid: str, headers: dict[str, str],
+                    **extra: Any) -> dict[str, Any]:
+    body = {"closes_at": later(), **extra}
+    vote: dict[str, Any] = await ok(await meetings.post(
+        f"/v1/compounds/{c.id}/proposals/{pid}/votes", json=body, headers=headers), 201)
+    return vote
+
+
+def thresholds(result: dict[str, Any]) -> dict[str, tuple[int, int, int, bool]]:
+    return {t["name"]: (t["base"], t["needed"], t["reached"], t["met"])
+            for t in result["result"]["thresholds"]}
+
+
+async def test_major_item_passes_and_ordinary_item_fails_at_exactly_half(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    directory, meetings = apps
+    c = await sunny_garden(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    officer = bearer(token(roles=["officer"], compounds=[c.id]))
+    base = f"/v1/compounds/{c.id}"
+
+    major = await proposal(meetings, c, branch, "art278_7")
+    vote = await open_vote(meetings, c, major, branch)
+    assert vote["rule"] == "civil_code_major" and vote["status"] == "open"
+    assert vote["roll"] == {"entries": 6, "area_centi": 74490, "headcount": 6}
+    v = f"{base}/votes/{vote['id']}/ballots"
+    for name, choice in ((A, "agree"), (B, "agree"), (D, "agree"), (E, "agree"), (F, "oppose")):
+        await ok(await meetings.post(v, json={"choice": choice}, headers=c.as_owner(token, name)),
+                 201)
+    turnout = await ok(await meetings.get(f"{base}/votes/{vote['id']}/turnout", headers=branch))
+    assert (turnout["ballots"], turnout["participating_area_centi"],
+            turnout["participating_headcount"]) == (5, 61490, 5)
+    result = await ok(await meetings.post(f"{base}/votes/{vote['id']}/close", headers=branch))
+    assert result["outcome"] == "passed" and result["final"]
+    assert thresholds(result) == {
+        "participation_area": (74490, 49660, 61490, True),
+        "participation_headcount": (6, 4, 5, True),
+        "approval_area": (61490, 46118, 52490, True),
+        "approval_headcount": (5, 4, 4, True),
+    }
+    closed = [e for e in await outbox(meetings, major) if e["type"] == "linli.meetings.vote.closed"]
+    assert len(closed) == 1 and closed[0]["data"]["outcome"] == "passed"
+    assert closed[0]["data"]["result"] == result["result"]
+    assert closed[0]["compoundid"] == c.id and closed[0]["data"]["version"] == 1
+    assert (await ok(await meetings.get(f"{base}/proposals/{major}", headers=branch)))["status"] \
+        == "passed"
+
+    ordinary = await proposal(meetings, c, branch, "art278_4")
+    vote = await open_vote(meetings, c, ordinary, branch)
+    assert vote["rule"] == "civil_code_ordinary"
+    v = f"{base}/votes/{vote['id']}"
+    for name, choice in ((A, "agree"), (B, "agree"), (D, "agree"), (E, "abstain"), (F, "oppose")):
+        await ok(await meetings.post(f"{v}/ballots", json={"choice": choice},
+                                     headers=c.as_owner(token, name)), 201)
+    # the co-owner changes the shared unit's one ballot (an open vote may be changed)
+    changed = await ok(await meetings.post(f"{v}/ballots", json={"choice": "oppose"},
+                                           headers=c.as_owner(token, C)), 201)
+    assert changed["changed"] is True and changed["choice"] == "oppose"
+    paper = await ok(await meetings.post(f"{v}/paper-ballots", json={
+        "entry_id": "developer", "choice": "agree", "proxy_name": "开发商授权代表"},
+        headers=officer), 201)
+    assert paper["channel"] == "proxy"
+    provisional = await ok(await meetings.get(f"{v}/result", headers=branch))
+    assert provisional["final"] is False
+    result = await ok(await meetings.post(f"{v}/close", headers=branch))
+    # 3 of 6 heads agree: exactly one half is not more than one half
+    assert result["outcome"] == "rejected" and result["result"]["outcome"] == "failed_approval"
+    assert thresholds(result) == {
+        "participation_area": (74490, 49660, 74490, True),
+        "participation_headcount": (6, 4, 6, True),
+        "approval_area": (74490, 37246, 45480, True),
+        "approval_headcount": (6, 4, 3, False),
+    }
+    counts = result["result"]["counts"]
+    assert (counts["agree_headcount"], counts["oppose_headcount"], counts["abstain_headcount"],
+            counts["ballots"]) == (3, 2, 1, 6)
+    again = await ok(await meetings.post(f"{v}/close", headers=branch))
+    assert again == result
+    turnout = await ok(await meetings.get(f"{v}/turnout", headers=branch))
+    assert turnout["by_channel"] == {"online": 5, "proxy": 1}
+
+
+async def test_ballot_edges_and_secret_result_hidden_until_close(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    directory, meetings = apps
+    c = await sunny_garden(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    pid = await proposal(meetings, c, branch, "art278_3")
+    base = f"/v1/compounds/{c.id}"
+    await assert_problem(await meetings.post(f"{base}/proposals/{pid}/votes", json={
+        "closes_at": later(), "rule": "simple_majority"}, headers=branch), 422, "validation-error")
+    vote = await open_vote(meetings, c, pid, branch, secret=True)
+    await assert_problem(await meetings.post(f"{base}/proposals/{pid}/votes", json={
+        "closes_at": later()}, headers=branch), 409, "vote-exists")
+    v = f"{base}/votes/{vote['id']}"
+    receipt = await ok(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                           headers=c.as_owner(token, A)), 201)
+    assert receipt["choice"] is None and receipt["changed"] is False
+    await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "oppose"},
+                                             headers=c.as_owner(token, A)), 409, "already-voted")
+    await ok(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                 headers=c.as_owner(token, B)), 201)
+    await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                             headers=c.as_owner(token, C)), 409, "already-voted")
+    await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                             headers=c.as_owner(token, "租户")), 403, "not-on-roll")
+    await assert_problem(await meetings.post(f"{v}/paper-ballots", json={
+        "person_id": c.people[D], "choice": "agree"}, headers=c.as_owner(token, A)), 403,
+        "forbidden")
+    await assert_problem(await meetings.get(f"{v}/result", headers=branch), 409, "secret-vote-open")
+    turnout = await ok(await meetings.get(f"{v}/turnout", headers=branch))
+    assert (turnout["ballots"], turnout["participating_area_centi"]) == (2, 24975 + 12010)
+    waiting = await ok(await meetings.get(f"{v}/non-voters", headers=branch))
+    assert sorted(waiting["person_ids"]) == sorted(c.people[n] for n in (D, E, F))
+    assert "developer" in waiting["entry_ids"] and len(waiting["entry_ids"]) == 4
+
+    result = await ok(await meetings.post(f"{v}/close", headers=branch))
+    assert result["outcome"] == "rejected" and result["result"]["outcome"] == "failed_quorum"
+    assert result["result"]["counts"]["agree_area_centi"] == 36985
+    assert (await ok(await meetings.get(f"{v}/result", headers=branch))) == result
+    await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                             headers=c.as_owner(token, D)), 409, "vote-closed")
+    async with meetings.app[POOL].acquire() as conn:
+        columns = {r["column_name"] for r in await conn.fetch(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'meetings' AND table_name = 'secret_ballots'")}
+        stored = await conn.fetchval("SELECT count(*) FROM ballots WHERE vote_id = $1",
+                                     vote["id"])
+    assert columns == {"id", "vote_id", "choice", "area_centi", "headcount"}
+    assert stored == 0
+
+
+async def test_concurrent_duplicate_ballots_count_once(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    directory, meetings = apps
+    c = await sunny_garden(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    for secret in (True, False):
+        pid = await proposal(meetings, c, branch, "community")
+        vote = await open_vote(meetings, c, pid, branch, secret=secret)
+        url = f"/v1/compounds/{c.id}/votes/{vote['id']}/ballots"
+        tries = [meetings.post(url, json={"choice": "agree"}, headers=c.as_owner(token, name))
+                 for name in (B, C) * 8]
+        answers = await asyncio.gather(*tries)
+        statuses = sorted(r.status for r in answers)
+        bodies = [await r.json() for r in answers]
+        if secret:
+            assert statuses == [201] + [409] * 15
+        else:
+            assert statuses == [201] * 16
+            assert sum(not b["changed"] for b in bodies) == 1
+        turnout = await ok(await meetings.get(f"/v1/compounds/{c.id}/votes/{vote['id']}/turnout",
+                                              headers=branch))
+        assert (turnout["ballots"], turnout["participating_headcount"]) == (1, 1)
+        result = await ok(await meetings.post(f"/v1/compounds/{c.id}/votes/{vote['id']}/close",
+                                              headers=branch))
+        assert result["result"]["counts"]["agree_area_centi"] == 12010
+
+
+async def test_sweep_closes_votes_and_consultations_past_deadline(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    directory, meetings = apps
+    c = await sunny_garden(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    base = f"/v1/compounds/{c.id}/proposals"
+    pid = await proposal(meetings, c, branch, "community")
+    vote = await open_vote(meetings, c, pid, branch, closes_at=later(1), quorum="1/2")
+    await ok(await meetings.post(f"/v1/compounds/{c.id}/votes/{vote['id']}/ballots",
+                                 json={"choice": "agree"}, headers=c.as_owner(token, A)), 201)
+    other = await proposal(meetings, c, branch, "community")
+    await ok(await meetings.post(f"{base}/{other}/consultation", json={"closes_at": later(1)},
+                                 headers=branch))
+    await asyncio.sleep(1.2)
+    await sweep_once(meetings.app[POOL])
+    got = await ok(await meetings.get(f"/v1/compounds/{c.id}/votes/{vote['id']}", headers=branch))
+    assert got["status"] == "closed" and got["outcome"] == "rejected"  # 1 of 6 < quorum 1/2
+    consultation = await ok(await meetings.get(f"{base}/{other}/consultation", headers=branch))
+    assert consultation["status"] == "closed"
+    types = [e["type"] for e in await outbox(meetings, pid)]
+    assert types.count("linli.meetings.vote.closed") == 1
+    await sweep_once(meetings.app[POOL])
+    assert [e["type"] for e in await outbox(meetings, pid)].count("linli.meetings.vote.closed") == 1
