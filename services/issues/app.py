@@ -1,0 +1,28 @@
+"""The issues service: residents' problems from report to resolution, and Open311 GeoReport v2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from linli.app import service_app
+from linli.clients import service_client
+from linli.config import Settings
+from services.issues.consumers import SUBSCRIPTIONS
+from services.issues.escalation import overdue_sweeper
+from services.issues.handlers import DIRECTORY, SEEDED
+from services.issues.routes import ROUTES
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = service_app(
+        name="issues", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
+        subscriptions=SUBSCRIPTIONS,
+        contexts=[service_client(DIRECTORY, caller="issues", target="directory"),
+                  overdue_sweeper()],
+    )
+    app[SEEDED] = set()
+    return app

@@ -1,0 +1,102 @@
+"""Open311 POST requests.json: a form-encoded report authenticated by api_key.
+
+api_key is a Linli bearer token: a resident's token reports as that resident; an app token
+with scope issues:report or issues:manage reports on behalf of the person named in
+first_name/last_name (recorded as such).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from linli.auth import AuthError, Principal, verify_token
+from linli.http import POOL, SETTINGS, Call, decode_as, json_response
+from services.issues import handlers, rules, service
+from services.issues.models import IssueIn
+from services.issues.open311 import (
+    REPORT_SCOPES,
+    Created,
+    categories,
+    error,
+    jurisdiction,
+    spec_errors,
+)
+
+
+def caller(call: Call, api_key: str | None, compound_id: uuid.UUID) -> Principal:
+    """api_key → the Linli identity it names (403 when invalid or foreign)."""
+    if not api_key:
+        raise error(403, "api_key 必填 (Linli Bearer 令牌)")
+    try:
+        who = verify_token(call.app[SETTINGS].jwt_secret, api_key)
+    except AuthError as exc:
+        raise error(403, f"api_key 无效: {exc}") from None
+    if not who.may_act_in(str(compound_id)):
+        raise error(403, "api_key 无权在该小区上报")
+    if who.is_app and not who.scopes & REPORT_SCOPES:
+        raise error(403, "应用令牌需要 issues:report 范围")
+    return who
+
+
+def _location(form: Any) -> dict[str, Any]:
+    """address_id (a unit), address_string (a common area or free text) or lat/long."""
+    address_id, address = form.get("address_id"), (form.get("address_string") or "").strip()
+    if address_id:
+        try:
+            return {"unit_id": str(uuid.UUID(address_id)), "location_note": address}
+        except ValueError:
+            raise error(400, "address_id 必须是专有部分 (房屋) id") from None
+    by_label = {label: code for code, label in rules.COMMON_AREAS.items()}
+    area = address if address in rules.COMMON_AREAS else by_label.get(address)
+    if area:
+        return {"area": area}
+    if address:
+        return {"area": "other", "location_note": address}
+    if form.get("lat") and form.get("long"):
+        return {"area": "other", "location_note": f"{form['lat']},{form['long']}"}
+    raise error(400, "需要 address_id、address_string 或 lat/long 之一")
+
+
+def _coordinates(form: Any) -> dict[str, float]:
+    try:
+        return {k: float(form[k]) for k in ("lat", "long") if form.get(k)}
+    except ValueError:
+        raise error(400, "lat/long 必须是数字") from None
+
+
+@spec_errors
+async def create_request(call: Call) -> web.Response:
+    form = await call.request.post()
+    compound_id = await jurisdiction(call, _text(form, "jurisdiction_id"))
+    who = caller(call, _text(form, "api_key"), compound_id)
+    description = (_text(form, "description") or "").strip()
+    if not _text(form, "service_code") or not description:
+        raise error(400, "service_code 和 description 必填")
+    contact = " ".join(t for t in (_text(form, "last_name"), _text(form, "first_name")) if t)
+    body: dict[str, Any] = {
+        "category": _text(form, "service_code"), "description": description,
+        "title": description.splitlines()[0][:40], **_location(form),
+        "photos": [form["media_url"]] if form.get("media_url") else [],
+        "attributes": {k[10:-1]: str(v) for k, v in form.items()
+                       if k.startswith("attribute[") and k.endswith("]")},
+    }
+    if who.is_app:
+        body["on_behalf_of"] = {"name": contact or "Open311 客户端"}
+    data = decode_as(body, IssueIn)
+    if data.unit_id is not None:
+        await handlers.check_unit(call.app, compound_id, data.unit_id)
+    token = uuid.uuid4()
+    row = await service.report(call.app[POOL], compound_id=compound_id, who=who, data=data,
+                               channel="open311", extra={"token": token, **_coordinates(form)})
+    category = (await categories(call, compound_id))[row["category"]]
+    notice = f"已提交，{category.responsible_label}将在 {category.respond_hours} 小时内响应"
+    created = Created(service_request_id=str(row["id"]), token=str(token), service_notice=notice)
+    return json_response([created], 201)
+
+
+def _text(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None

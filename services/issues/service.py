@@ -1,0 +1,294 @@
+"""Issue use cases: categories, reporting, reading, similar issues, comments.
+
+One transaction each; every change is an event through the outbox. The status flow,
+co-signs, escalation and the overdue sweep live in flow.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from typing import Any
+
+import msgspec
+
+from linli import problems
+from linli.auth import STAFF_ROLES, Principal
+from linli.bus import emit
+from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, decode_cursor, page_of
+from services.issues import events, metrics, rules, store
+from services.issues.models import (
+    Attribute,
+    Category,
+    CategoryIn,
+    Comment,
+    CommentIn,
+    CompoundSettings,
+    Issue,
+    IssueIn,
+    IssueQuery,
+    SettingsIn,
+    SimilarIssue,
+    SimilarQuery,
+)
+
+SIMILAR_MIN_SCORE = 0.2
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def valid_code(code: str) -> bool:
+    return bool(_CODE.match(code))
+
+
+def is_staff(who: Principal) -> bool:
+    return who.is_app or bool(STAFF_ROLES & who.roles)
+
+
+def to_issue(row: Any, *, reveal: bool) -> Issue:
+    """The issue; an anonymous reporter stays hidden unless `reveal` (staff or the reporter)."""
+    attributes = row["attributes"]
+    overdue = row["status"] in rules.OPEN and (
+        row["resolve_by"] < now_utc()
+        or (row["first_response_at"] is None and row["respond_by"] < now_utc()))
+    return Issue(
+        id=row["id"], compound_id=row["compound_id"], category=row["category"], title=row["title"],
+        description=row["description"], unit_id=row["unit_id"], area=row["area"],
+        location_note=row["location_note"], photos=list(row["photos"]),
+        attributes=json.loads(attributes) if isinstance(attributes, str) else attributes,
+        anonymous=row["anonymous"],
+        reporter_id=row["reporter_id"] if reveal or not row["anonymous"] else None,
+        on_behalf=row["on_behalf"], channel=row["channel"], responsible=row["responsible"],
+        status=row["status"], status_label=rules.STATUS_LABELS[row["status"]],
+        status_note=row["status_note"], duplicate_of=row["duplicate_of"],
+        cosign_count=row["cosign_count"], created_at=row["created_at"],
+        updated_at=row["updated_at"], respond_by=row["respond_by"], resolve_by=row["resolve_by"],
+        first_response_at=row["first_response_at"], resolved_at=row["resolved_at"],
+        escalated_at=row["escalated_at"], escalation_reason=row["escalation_reason"],
+        overdue=overdue,
+    )
+
+
+def view(row: Any, who: Principal) -> Issue:
+    return to_issue(row, reveal=is_staff(who) or row["reporter_id"] == who.person_id)
+
+
+async def issue_row(conn: Connection, compound_id: uuid.UUID, issue_id: uuid.UUID,
+                    *, lock: bool = False) -> Any:
+    row = await store.get_issue(conn, id=issue_id, lock=lock)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("问题")
+    return row
+
+
+def to_category(row: Any) -> Category:
+    attributes = row["attributes"]
+    return Category(
+        code=row["code"], name=row["name"], description=row["description"],
+        responsible=row["responsible"], responsible_label=rules.PARTIES[row["responsible"]],
+        respond_hours=row["respond_hours"], resolve_hours=row["resolve_hours"],
+        attributes=msgspec.convert(json.loads(attributes) if isinstance(attributes, str)
+                                   else attributes, list[Attribute]),
+        active=row["active"],
+    )
+
+
+# ---------------------------------------------------------------- categories and settings
+
+
+async def is_seeded(pool: Pool, *, compound_id: uuid.UUID) -> bool:
+    async with pool.acquire() as conn:
+        return await store.get_settings(conn, compound_id=compound_id) is not None
+
+
+async def seed_defaults(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]:
+    """The compound's settings and default categories; existing ones are left as they are."""
+    async with transaction(pool) as conn:
+        await store.insert_settings(conn, compound_id=compound_id)
+        for code, name, party, respond, resolve, attributes in rules.DEFAULT_CATEGORIES:
+            await store.upsert_category(
+                conn, compound_id=compound_id, code=code, replace=False,
+                fields={"name": name, "responsible": party, "respond_hours": respond,
+                        "resolve_hours": resolve, "attributes": attributes},
+            )
+        rows = await store.list_categories(conn, compound_id=compound_id)
+    return [to_category(r) for r in rows]
+
+
+async def list_categories(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]:
+    async with pool.acquire() as conn:
+        return [to_category(r) for r in await store.list_categories(conn, compound_id=compound_id)]
+
+
+async def put_category(pool: Pool, *, compound_id: uuid.UUID, code: str,
+                       data: CategoryIn) -> Category:
+    if data.resolve_hours < data.respond_hours:
+        raise problems.validation("解决时限不能短于首次响应时限", field="resolve_hours")
+    async with transaction(pool) as conn:
+        row = await store.upsert_category(conn, compound_id=compound_id, code=code,
+                                          fields=msgspec.to_builtins(data))
+    return to_category(row)
+
+
+async def get_settings(pool: Pool, *, compound_id: uuid.UUID) -> CompoundSettings:
+    async with pool.acquire() as conn:
+        row = await store.get_settings(conn, compound_id=compound_id)
+    return msgspec.convert(dict(row), CompoundSettings)
+
+
+async def put_settings(pool: Pool, *, compound_id: uuid.UUID, data: SettingsIn) -> CompoundSettings:
+    async with transaction(pool) as conn:
+        row = await store.update_settings(conn, compound_id=compound_id,
+                                          threshold=data.cosign_threshold,
+                                          window=data.reopen_window_hours)
+    return msgspec.convert(dict(row), CompoundSettings)
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def check_attributes(category: Category, answers: dict[str, str]) -> None:
+    """Every required question answered, list answers among the offered values."""
+    asked = {a.code: a for a in category.attributes}
+    for code, value in answers.items():
+        attribute = asked.get(code)
+        if attribute is None:
+            raise problems.validation(f"类别 {category.code} 没有问题 {code}", field="attributes")
+        if attribute.values and value not in {v.key for v in attribute.values}:
+            raise problems.validation(f"{attribute.description}: 不支持的选项 {value}",
+                                      field="attributes")
+    for attribute in category.attributes:
+        if attribute.required and not answers.get(attribute.code):
+            raise problems.validation(f"请回答: {attribute.description}", field="attributes")
+
+
+def reporter_of(who: Principal, data: IssueIn) -> tuple[str | None, bool, str]:
+    """(reporter id, on behalf?, contact name): staff may report for a resident."""
+    if data.on_behalf_of is None:
+        return (None if who.is_app else who.person_id), False, ""
+    if not is_staff(who):
+        raise problems.forbidden("只有工作人员可以代居民上报问题")
+    person = data.on_behalf_of.person_id
+    return (str(person) if person else None), True, data.on_behalf_of.name
+
+
+async def report(pool: Pool, *, compound_id: uuid.UUID, who: Principal, data: IssueIn,
+                 channel: str = "app", extra: dict[str, Any] | None = None) -> Any:
+    """A new issue, routed to the category's responsible party with its target times."""
+    if (data.unit_id is None) == (data.area is None):
+        raise problems.validation("请给出 unit_id (房屋) 或 area (公共区域) 之一", field="area")
+    reporter, on_behalf, contact = reporter_of(who, data)
+    now = now_utc()
+    async with transaction(pool) as conn:
+        row = await store.get_category(conn, compound_id=compound_id, code=data.category)
+        if row is None or not row["active"]:
+            raise problems.validation(f"问题类别 {data.category} 不存在", field="category")
+        category = to_category(row)
+        check_attributes(category, data.attributes)
+        fields = {
+            "id": uuid.uuid4(), "compound_id": compound_id, "category": data.category,
+            "title": data.title, "description": data.description, "unit_id": data.unit_id,
+            "area": data.area, "location_note": data.location_note, "photos": data.photos,
+            "attributes": data.attributes, "anonymous": data.anonymous, "reporter_id": reporter,
+            "reported_by": who.subject, "on_behalf": on_behalf, "contact_name": contact,
+            "channel": "staff" if on_behalf and channel == "app" else channel,
+            "responsible": category.responsible, "status": "submitted", "created_at": now,
+            "updated_at": now, "respond_by": now + dt.timedelta(hours=category.respond_hours),
+            "resolve_by": now + dt.timedelta(hours=category.resolve_hours), **(extra or {}),
+        }
+        issue = await store.insert_issue(conn, fields=fields)
+        await store.insert_history(conn, issue_id=issue["id"], action="reported", from_status=None,
+                                   to_status="submitted", actor=who.subject,
+                                   note="代居民上报" if on_behalf else "")
+        await emit(conn, events.ISSUE_REPORTED, subject=str(issue["id"]),
+                   compound_id=str(compound_id),
+                   data=events.IssueReported(
+                       issue_id=issue["id"], compound_id=compound_id, category=data.category,
+                       title=data.title, responsible=category.responsible,
+                       reporter_id=None if data.anonymous else reporter,
+                       on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
+                       area=data.area))
+    metrics.REPORTED.labels(rules.metric_category(data.category)).inc()
+    return issue
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def list_issues(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
+                      query: IssueQuery) -> Page[Issue]:
+    after = decode_cursor(query.cursor)
+    try:
+        key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+    except (ValueError, TypeError, IndexError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+    async with pool.acquire() as conn:
+        rows = await store.list_issues(conn, compound_id=compound_id, status=query.status,
+                                       category=query.category, after=key, limit=query.limit + 1)
+    items = [view(r, who) for r in rows]
+    return page_of(items, query.limit, lambda i: [i.created_at.isoformat(), str(i.id)])
+
+
+async def get_issue(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
+                    who: Principal) -> Issue:
+    async with pool.acquire() as conn:
+        return view(await issue_row(conn, compound_id, issue_id), who)
+
+
+async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) -> list[SimilarIssue]:
+    """Open issues of the same category that read alike: co-sign instead of duplicating."""
+    async with pool.acquire() as conn:
+        rows = await store.open_in_category(conn, compound_id=compound_id,
+                                            category=query.category, limit=300)
+    text = f"{query.title} {query.description}"
+    scored = []
+    for r in rows:
+        score = max(rules.similarity(query.title, r["title"]),
+                    rules.similarity(text, f"{r['title']} {r['description']}"))
+        if score >= SIMILAR_MIN_SCORE:
+            scored.append(SimilarIssue(id=r["id"], title=r["title"], status=r["status"],
+                                       cosign_count=r["cosign_count"], score=round(score, 3)))
+    return sorted(scored, key=lambda s: (-s.score, -s.cosign_count))[:5]
+
+
+# ---------------------------------------------------------------- comments
+
+
+async def add_comment(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
+                      who: Principal, data: CommentIn) -> Comment:
+    """A comment; a staff comment is an official update and counts as the first response."""
+    text = " ".join(t for t in (rules.RESPONSE_TEMPLATES.get(data.template or ""),
+                                data.body.strip()) if t)
+    if not text:
+        raise problems.validation("留言内容不能为空", field="body")
+    official = is_staff(who)
+    if data.template and not official:
+        raise problems.forbidden("只有工作人员可以使用回复模板")
+    async with transaction(pool) as conn:
+        row = await issue_row(conn, compound_id, issue_id, lock=official)
+        comment = await store.insert_comment(conn, issue_id=issue_id, author_id=who.subject,
+                                             body=text, official=official, template=data.template)
+        responded = official and row["first_response_at"] is None
+        if responded:
+            await store.update_issue(conn, id=issue_id, fields={"first_response_at": now_utc()})
+        await emit(conn, events.ISSUE_COMMENTED, subject=str(issue_id), compound_id=str(compound_id),
+                   data=events.IssueCommented(issue_id=issue_id, compound_id=compound_id,
+                                              comment_id=comment["id"], author_id=who.subject,
+                                              official=official))
+    if responded:
+        metrics.FIRST_RESPONSE.labels(rules.metric_category(row["category"])).observe(
+            (now_utc() - row["created_at"]).total_seconds())
+    return msgspec.convert(dict(comment), Comment)
+
+
+async def list_comments(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID) -> list[Comment]:
+    async with pool.acquire() as conn:
+        await issue_row(conn, compound_id, issue_id)
+        rows = await store.list_comments(conn, issue_id=issue_id)
+    return [msgspec.convert(dict(r), Comment) for r in rows]

@@ -1,0 +1,230 @@
+"""Plain SQL of the issues schema; every function takes the connection, keywords only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any
+OPEN_SQL = "('submitted', 'accepted', 'in_progress')"
+
+
+# ---------------------------------------------------------------- settings and categories
+
+
+async def get_settings(conn: Connection, *, compound_id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM compound_settings WHERE compound_id = $1", compound_id)
+
+
+async def insert_settings(conn: Connection, *, compound_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO compound_settings (compound_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING *",
+        compound_id,
+    )
+
+
+async def update_settings(conn: Connection, *, compound_id: uuid.UUID, threshold: int,
+                          window: int) -> Row:
+    return await conn.fetchrow(
+        "UPDATE compound_settings SET cosign_threshold = $2, reopen_window_hours = $3"
+        " WHERE compound_id = $1 RETURNING *", compound_id, threshold, window,
+    )
+
+
+async def upsert_category(conn: Connection, *, compound_id: uuid.UUID, code: str,
+                          fields: dict[str, Any], replace: bool = True) -> Row:
+    conflict = ("DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,"
+                " responsible = EXCLUDED.responsible, respond_hours = EXCLUDED.respond_hours,"
+                " resolve_hours = EXCLUDED.resolve_hours, attributes = EXCLUDED.attributes,"
+                " active = EXCLUDED.active") if replace else "DO NOTHING"
+    return await conn.fetchrow(
+        "INSERT INTO categories (compound_id, code, name, description, responsible, respond_hours,"
+        " resolve_hours, attributes, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)"
+        f" ON CONFLICT (compound_id, code) {conflict} RETURNING *",
+        compound_id, code, fields["name"], fields.get("description", ""), fields["responsible"],
+        fields["respond_hours"], fields["resolve_hours"], json.dumps(fields.get("attributes", [])),
+        fields.get("active", True),
+    )
+
+
+async def list_categories(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM categories WHERE compound_id = $1 ORDER BY code", compound_id
+    )
+
+
+async def get_category(conn: Connection, *, compound_id: uuid.UUID, code: str) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM categories WHERE compound_id = $1 AND code = $2", compound_id, code
+    )
+
+
+# ---------------------------------------------------------------- issues
+
+
+async def insert_issue(conn: Connection, *, fields: dict[str, Any]) -> Row:
+    names = list(fields)
+    values = [json.dumps(v) if n == "attributes" else v for n, v in fields.items()]
+    marks = ", ".join(f"${i}::jsonb" if n == "attributes" else f"${i}"
+                      for i, n in enumerate(names, start=1))
+    return await conn.fetchrow(
+        f"INSERT INTO issues ({', '.join(names)}) VALUES ({marks}) RETURNING *", *values
+    )
+
+
+async def get_issue(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM issues WHERE id = $1" + (" FOR UPDATE" if lock else ""), id
+    )
+
+
+async def get_issue_by_token(conn: Connection, *, token: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM issues WHERE token = $1", token)
+
+
+async def update_issue(conn: Connection, *, id: uuid.UUID, fields: dict[str, Any]) -> Row:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
+    return await conn.fetchrow(
+        f"UPDATE issues SET {sets}, updated_at = now() WHERE id = $1 RETURNING *",
+        id, *fields.values(),
+    )
+
+
+async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str | None,
+                      category: str | None, after: tuple[dt.datetime, uuid.UUID] | None,
+                      limit: int) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM issues WHERE compound_id = $1 AND ($2::text IS NULL OR status = $2)"
+        " AND ($3::text IS NULL OR category = $3)"
+        " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
+        " ORDER BY created_at DESC, id DESC LIMIT $6",
+        compound_id, status, category, after[0] if after else None, after[1] if after else None,
+        limit,
+    )
+
+
+async def search_issues(conn: Connection, *, compound_id: uuid.UUID, ids: list[uuid.UUID] | None,
+                        category: str | None, start: dt.datetime | None, end: dt.datetime | None,
+                        open_: bool | None, offset: int, limit: int) -> list[Row]:
+    """Open311 GET requests.json: filters, newest first, page/page_size as offset/limit."""
+    return await conn.fetch(
+        "SELECT i.*, c.name AS category_name FROM issues i JOIN categories c"
+        " ON c.compound_id = i.compound_id AND c.code = i.category WHERE i.compound_id = $1"
+        " AND ($2::uuid[] IS NULL OR i.id = ANY($2)) AND ($3::text IS NULL OR i.category = $3)"
+        " AND ($4::timestamptz IS NULL OR i.created_at >= $4)"
+        " AND ($5::timestamptz IS NULL OR i.created_at <= $5)"
+        f" AND ($6::boolean IS NULL OR (i.status IN {OPEN_SQL}) = $6)"
+        " ORDER BY i.created_at DESC, i.id DESC OFFSET $7 LIMIT $8",
+        compound_id, ids, category, start, end, open_, offset, limit,
+    )
+
+
+async def open_in_category(conn: Connection, *, compound_id: uuid.UUID, category: str,
+                           limit: int) -> list[Row]:
+    return await conn.fetch(
+        f"SELECT * FROM issues WHERE compound_id = $1 AND category = $2 AND status IN {OPEN_SQL}"
+        " ORDER BY created_at DESC LIMIT $3", compound_id, category, limit,
+    )
+
+
+async def insert_cosign(conn: Connection, *, issue_id: uuid.UUID, person_id: str) -> bool:
+    done = await conn.fetchval(
+        "INSERT INTO cosigns (issue_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        " RETURNING true", issue_id, person_id,
+    )
+    return bool(done)
+
+
+async def is_cosigner(conn: Connection, *, issue_id: uuid.UUID, person_id: str) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT true FROM cosigns WHERE issue_id = $1 AND person_id = $2", issue_id, person_id
+    ))
+
+
+async def insert_comment(conn: Connection, *, issue_id: uuid.UUID, author_id: str, body: str,
+                         official: bool, template: str | None) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO comments (id, issue_id, author_id, body, official, template)"
+        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        uuid.uuid4(), issue_id, author_id, body, official, template,
+    )
+
+
+async def list_comments(conn: Connection, *, issue_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM comments WHERE issue_id = $1 ORDER BY created_at, id", issue_id
+    )
+
+
+async def insert_history(conn: Connection, *, issue_id: uuid.UUID, action: str,
+                         from_status: str | None, to_status: str | None, actor: str | None,
+                         note: str = "") -> None:
+    await conn.execute(
+        "INSERT INTO history (issue_id, action, from_status, to_status, actor, note)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        issue_id, action, from_status, to_status, actor, note,
+    )
+
+
+async def list_history(conn: Connection, *, issue_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch("SELECT * FROM history WHERE issue_id = $1 ORDER BY id", issue_id)
+
+
+async def insert_feedback(conn: Connection, *, issue_id: uuid.UUID, round: int, person_id: str,
+                          score: int, fixed: bool, comment: str) -> bool:
+    done = await conn.fetchval(
+        "INSERT INTO feedback (issue_id, round, person_id, score, fixed, comment)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
+        issue_id, round, person_id, score, fixed, comment,
+    )
+    return bool(done)
+
+
+async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid.UUID | None,
+                        limit: int) -> list[Row]:
+    """Open issues past a target not yet reported overdue; replicas skip each other's rows."""
+    return await conn.fetch(
+        f"SELECT * FROM issues WHERE overdue_at IS NULL AND status IN {OPEN_SQL}"
+        " AND (resolve_by < $1 OR (first_response_at IS NULL AND respond_by < $1))"
+        " AND ($2::uuid IS NULL OR compound_id = $2)"
+        " ORDER BY resolve_by LIMIT $3 FOR UPDATE SKIP LOCKED",
+        now, compound_id, limit,
+    )
+
+
+# ---------------------------------------------------------------- statistics
+
+
+async def stats_counts(conn: Connection, *, compound_id: uuid.UUID, column: str) -> list[Row]:
+    assert column in ("status", "category")
+    return await conn.fetch(
+        f"SELECT {column} AS key, count(*) AS count FROM issues WHERE compound_id = $1"
+        f" GROUP BY {column} ORDER BY count(*) DESC, {column}", compound_id,
+    )
+
+
+async def stats_summary(conn: Connection, *, compound_id: uuid.UUID, now: dt.datetime) -> Row:
+    return await conn.fetchrow(
+        "SELECT count(*) AS total,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_response_at"
+        "   - created_at)) FILTER (WHERE first_response_at IS NOT NULL) AS median_response,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at"
+        "   - created_at)) FILTER (WHERE resolved_at IS NOT NULL) AS median_resolution,"
+        f" count(*) FILTER (WHERE status IN {OPEN_SQL} AND (resolve_by < $2"
+        "   OR (first_response_at IS NULL AND respond_by < $2))) AS overdue,"
+        " count(*) FILTER (WHERE escalated_at IS NOT NULL) AS escalated,"
+        " (SELECT avg(f.score)::float FROM feedback f JOIN issues j ON j.id = f.issue_id"
+        "   WHERE j.compound_id = $1) AS satisfaction"
+        " FROM issues WHERE compound_id = $1", compound_id, now,
+    )
+
+
+async def top_cosigned(conn: Connection, *, compound_id: uuid.UUID, limit: int) -> list[Row]:
+    return await conn.fetch(
+        f"SELECT * FROM issues WHERE compound_id = $1 AND status IN {OPEN_SQL} AND cosign_count > 0"
+        " ORDER BY cosign_count DESC, created_at LIMIT $2", compound_id, limit,
+    )

@@ -1,0 +1,229 @@
+"""Issues over HTTP against the real PostgreSQL and NATS, with the directory beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from linli.config import Settings
+from linli.http import POOL
+from services.directory.app import create_app as directory_app
+from services.issues.app import create_app as issues_app
+from tests.conftest import AppFactory, TokenFactory, bearer
+
+PROBLEM = "application/problem+json"
+Headers = dict[str, str]
+
+
+@dataclass
+class World:
+    """A fresh compound in the directory with one unit, and the issues service."""
+
+    issues: TestClient
+    directory: TestClient
+    cid: str
+    unit: str
+    token: TokenFactory
+
+    def person(self, *roles: str, person: str | None = None) -> Headers:
+        return bearer(self.token(roles=list(roles or ["resident"]), compounds=[self.cid],
+                                 person=person or str(uuid.uuid4())))
+
+    @property
+    def base(self) -> str:
+        return f"/v1/compounds/{self.cid}"
+
+
+@pytest.fixture
+async def world(serve: AppFactory, settings: Settings, token: TokenFactory) -> World:
+    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
+    street = bearer(token(roles=["street_office"], compounds=["*"]))
+    cid = (await ok(await directory.post("/v1/compounds", json={
+        "name": "阳光花园", "community": "万安社区", "street": "万安街道"}, headers=street)))["id"]
+    b = (await ok(await directory.post(f"/v1/compounds/{cid}/buildings",
+                                       json={"name": "1号楼", "floors": 6}, headers=street)))["id"]
+    unit = (await ok(await directory.post(f"/v1/compounds/{cid}/units", json={
+        "building_id": b, "floor": 6, "number": "601", "area": "89.50", "status": "delivered"},
+        headers=street)))["id"]
+    return World(await serve(issues_app), directory, cid, unit, token)
+
+
+async def ok(response: Any, status: int = 201) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    assert response.status == status, await response.text()
+    assert response.content_type == PROBLEM
+    body: dict[str, Any] = await response.json()
+    assert body["type"] == f"urn:linli:problem:{kind}" and body["detail"]
+    return body
+
+
+def issue_body(**changes: Any) -> dict[str, Any]:
+    return {"category": "repair", "title": "6楼顶层楼道灯坏了",
+            "description": "1号楼6楼楼道灯不亮一周了，晚上上下楼很危险。", "area": "corridor",
+            **changes}
+
+
+async def report(w: World, headers: Headers, **changes: Any) -> dict[str, Any]:
+    return await ok(await w.issues.post(f"{w.base}/issues", json=issue_body(**changes),
+                                        headers=headers))
+
+
+async def events_of(w: World, issue_id: str) -> list[str]:
+    """The event types the outbox holds for one issue, in order."""
+    assert w.issues.app is not None
+    rows = await w.issues.app[POOL].fetch(
+        "SELECT subject FROM outbox WHERE position($1::bytea in payload) > 0"
+        " ORDER BY created_at, id", issue_id.encode())
+    return [r["subject"].rsplit(".", 1)[-1] for r in rows]
+
+
+async def step(w: World, issue_id: str, headers: Headers, status: int = 200,
+               **body: Any) -> Any:
+    r = await w.issues.post(f"{w.base}/issues/{issue_id}/status", json=body, headers=headers)
+    return await ok(r, status) if status < 400 else r
+
+
+async def test_report_validates_the_unit_and_hides_anonymous_reporters(world: World) -> None:
+    w = world
+    categories = await ok(await w.issues.get(f"{w.base}/issue-categories", headers=w.person()), 200)
+    by_code = {c["code"]: c for c in categories}
+    assert by_code["repair"]["responsible"] == "property"
+    assert by_code["common_funds"]["responsible"] == "owners_committee"
+    assert by_code["neighbour"]["responsible"] == "community"
+    assert by_code["cross_compound"]["responsible"] == "street_office"
+    alice_id = str(uuid.uuid4())
+    alice = w.person(person=alice_id)
+    mine = await report(w, alice, unit_id=w.unit, area=None, anonymous=True,
+                        photos=["https://img.example.cn/a.jpg"])
+    assert mine["status"] == "submitted" and mine["reporter_id"] == alice_id
+    assert mine["responsible"] == "property" and mine["respond_by"] < mine["resolve_by"]
+    seen = await ok(await w.issues.get(f"{w.base}/issues/{mine['id']}", headers=w.person()), 200)
+    assert seen["reporter_id"] is None and seen["anonymous"] is True
+    staff = await ok(await w.issues.get(f"{w.base}/issues/{mine['id']}",
+                                        headers=w.person("property")), 200)
+    assert staff["reporter_id"] == alice_id
+    phoned = await report(w, w.person("community"), on_behalf_of={"name": "王阿姨"})
+    assert phoned["on_behalf"] is True and phoned["channel"] == "staff"
+    await assert_problem(await w.issues.post(f"{w.base}/issues", headers=alice, json=issue_body(
+        on_behalf_of={"name": "王阿姨"})), 403, "forbidden")
+    listing = await ok(await w.issues.get(f"{w.base}/issues?limit=1", headers=w.person()), 200)
+    assert len(listing["items"]) == 1 and listing["next_cursor"]
+    rest = await ok(await w.issues.get(f"{w.base}/issues?limit=5&cursor={listing['next_cursor']}",
+                                       headers=w.person()), 200)
+    assert {i["id"] for i in listing["items"] + rest["items"]} == {mine["id"], phoned["id"]}
+    assert await events_of(w, mine["id"]) == ["reported"]
+
+
+async def test_bad_input_is_a_problem_and_writes_nothing(world: World) -> None:
+    w = world
+    alice = w.person()
+    url = f"{w.base}/issues"
+    cases = [
+        (issue_body(category="no_such"), 422, "validation-error"),
+        (issue_body(unit_id=str(uuid.uuid4()), area=None), 422, "validation-error"),
+        (issue_body(unit_id=w.unit), 422, "validation-error"),  # both a unit and an area
+        (issue_body(area=None), 422, "validation-error"),  # neither
+        (issue_body(description=""), 422, "validation-error"),
+        (issue_body(description="   "), 422, "validation-error"),
+        (issue_body(title="长" * 101), 422, "validation-error"),
+        (issue_body(photos=["ftp://x"]), 422, "validation-error"),
+        (issue_body(category="lift", area="lift"), 422, "validation-error"),  # unanswered question
+        (issue_body(unexpected=1), 422, "validation-error"),
+    ]
+    for body, status, kind in cases:
+        await assert_problem(await w.issues.post(url, json=body, headers=alice), status, kind)
+    foreign = bearer(w.token(roles=["resident"], compounds=[str(uuid.uuid4())]))
+    await assert_problem(await w.issues.post(url, json=issue_body(), headers=foreign), 403,
+                         "forbidden")
+    await assert_problem(await w.issues.post(url, json=issue_body()), 401, "unauthorized")
+    listing = await ok(await w.issues.get(url, headers=w.person("community")), 200)
+    assert listing["items"] == []
+    lift = await report(w, alice, category="lift", area="lift", attributes={"trapped": "yes"})
+    assert lift["attributes"] == {"trapped": "yes"}
+
+
+async def test_status_flow_is_validated_attributed_and_published(world: World) -> None:
+    w = world
+    reporter_id = str(uuid.uuid4())
+    reporter = w.person(person=reporter_id)
+    issue = await report(w, reporter)
+    iid = issue["id"]
+    await assert_problem(await step(w, iid, reporter, 403, to="accepted"), 403, "forbidden")
+    # the owners' committee is not responsible for a repair
+    await assert_problem(await step(w, iid, w.person("owners_committee"), 403, to="accepted"),
+                         403, "forbidden")
+    prop = w.person("property")
+    await assert_problem(await step(w, iid, prop, 409, to="resolved"), 409, "illegal-transition")
+    accepted = await step(w, iid, prop, to="accepted", template="received")
+    assert accepted["status"] == "accepted" and accepted["first_response_at"]
+    assert accepted["status_note"].startswith("您好")
+    await step(w, iid, prop, to="in_progress", note="已派电工")
+    resolved = await step(w, iid, prop, to="resolved", note="已更换灯泡")
+    assert resolved["resolved_at"]
+    await assert_problem(await step(w, iid, prop, 409, to="rejected", reason="x"), 409,
+                         "illegal-transition")
+    reopened = await ok(await w.issues.post(f"{w.base}/issues/{iid}/reopen",
+                                            json={"reason": "又不亮了"}, headers=reporter), 200)
+    assert reopened["status"] == "in_progress" and reopened["resolved_at"] is None
+    await assert_problem(await w.issues.post(f"{w.base}/issues/{iid}/reopen", json={
+        "reason": "x"}, headers=w.person()), 403, "forbidden")
+    await step(w, iid, prop, to="resolved")
+    await assert_problem(await w.issues.post(f"{w.base}/issues/{iid}/feedback", json={
+        "score": 1, "fixed": False}, headers=w.person()), 403, "forbidden")
+    unhappy = await ok(await w.issues.post(f"{w.base}/issues/{iid}/feedback", json={
+        "score": 2, "fixed": False, "comment": "还是闪"}, headers=reporter))
+    assert unhappy["reopened"] is True
+    again = await ok(await w.issues.get(f"{w.base}/issues/{iid}", headers=reporter), 200)
+    assert again["status"] == "in_progress"
+    await step(w, iid, prop, to="resolved")
+    happy = await ok(await w.issues.post(f"{w.base}/issues/{iid}/feedback", json={
+        "score": 5, "fixed": True}, headers=reporter))
+    assert happy["reopened"] is False and happy["round"] == 3
+    await assert_problem(await w.issues.post(f"{w.base}/issues/{iid}/feedback", json={
+        "score": 5, "fixed": True}, headers=reporter), 409, "already-rated")
+    history = await ok(await w.issues.get(f"{w.base}/issues/{iid}/history", headers=reporter), 200)
+    assert [h["to_status"] for h in history if h["action"] == "status"] == [
+        "accepted", "in_progress", "resolved", "resolved", "resolved"]
+    assert all(h["actor"] for h in history)
+    assert await events_of(w, iid) == [
+        "reported", "status_changed", "accepted", "status_changed", "status_changed", "resolved",
+        "status_changed", "reopened", "status_changed", "resolved", "status_changed", "reopened",
+        "status_changed", "resolved"]
+
+
+async def test_reject_needs_a_reason_and_duplicate_an_original(world: World) -> None:
+    w = world
+    prop = w.person("property")
+    first, second, third = [await report(w, w.person()) for _ in range(3)]
+    await assert_problem(await step(w, second["id"], prop, 422, to="rejected"), 422,
+                         "validation-error")
+    rejected = await step(w, second["id"], prop, to="rejected", reason="属于业主自家维修")
+    assert rejected["status"] == "rejected" and rejected["status_note"] == "属于业主自家维修"
+    await assert_problem(await step(w, third["id"], prop, 422, to="duplicate",
+                                    duplicate_of=third["id"]), 422, "validation-error")
+    await assert_problem(await step(w, third["id"], prop, 422, to="duplicate",
+                                    duplicate_of=str(uuid.uuid4())), 422, "validation-error")
+    dup = await step(w, third["id"], prop, to="duplicate", duplicate_of=first["id"])
+    assert dup["duplicate_of"] == first["id"]
+    await assert_problem(await w.issues.post(f"{w.base}/issues/{second['id']}/cosign",
+                                             headers=w.person()), 409, "issue-closed")
+
+
+async def test_two_staff_resolving_at_once_one_wins(world: World) -> None:
+    w = world
+    issue = await report(w, w.person())
+    await step(w, issue["id"], w.person("property"), to="accepted")
+    answers = await asyncio.gather(*(w.issues.post(
+        f"{w.base}/issues/{issue['id']}/status", json={"to": "resolved"},
+        headers=w.person(role)) for role in ("property", "community")))
+    assert sorted(r.status for r in answers) == [200, 409]
+    assert (await events_of(w, issue["id"])).count("resolved") == 1
