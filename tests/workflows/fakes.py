@@ -1,0 +1,70 @@
+"""A stand-in for the meetings service's side of the activities, registered under the same names.
+
+Used until meetings' proposal/vote endpoints exist; it records every call so tests can assert
+that nothing was done twice. Events still go to the real outbox (OutboxActivities).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from workflows import types as t
+
+
+class FakeMeetings:
+    def __init__(self, *, close_outcomes: list[str] | None = None,
+                 non_voters: list[str] | None = None) -> None:
+        self.calls: Counter[str] = Counter()
+        self.close_outcomes = list(close_outcomes or [])
+        self.non_voters = non_voters if non_voters is not None else ["owner-a", "owner-b"]
+        self.version = 1
+        self.votes: list[str] = []
+        self.consultation_closes: list[Any] = []
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.get_proposal, self.open_consultation, self.close_consultation,
+                self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote]
+
+    @activity.defn(name=t.GET_PROPOSAL)
+    async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
+        self.calls[t.GET_PROPOSAL] += 1
+        return t.ProposalInfo(title="屋顶隔热改造", matter="art278_7", current_version=self.version,
+                              status="draft")
+
+    @activity.defn(name=t.OPEN_CONSULTATION)
+    async def open_consultation(self, req: t.OpenWindow) -> None:
+        self.calls[t.OPEN_CONSULTATION] += 1
+        self.consultation_closes.append(req.closes_at)
+
+    @activity.defn(name=t.CLOSE_CONSULTATION)
+    async def close_consultation(self, ref: t.ProposalRef) -> None:
+        self.calls[t.CLOSE_CONSULTATION] += 1
+
+    @activity.defn(name=t.PUBLISH_VERSION)
+    async def publish_version(self, req: t.NewVersion) -> int:
+        self.calls[t.PUBLISH_VERSION] += 1
+        self.version += 1
+        return self.version
+
+    @activity.defn(name=t.OPEN_VOTE)
+    async def open_vote(self, req: t.OpenWindow) -> str:
+        self.calls[t.OPEN_VOTE] += 1
+        self.votes.append(str(uuid.uuid4()))
+        return self.votes[-1]
+
+    @activity.defn(name=t.VOTE_NON_VOTERS)
+    async def vote_non_voters(self, ref: t.VoteRef) -> list[str]:
+        self.calls[t.VOTE_NON_VOTERS] += 1
+        return list(self.non_voters)
+
+    @activity.defn(name=t.CLOSE_VOTE)
+    async def close_vote(self, ref: t.VoteRef) -> t.VoteClosed:
+        self.calls[t.CLOSE_VOTE] += 1
+        outcome = self.close_outcomes.pop(0) if self.close_outcomes else "passed"
+        return t.VoteClosed(vote_id=ref.vote_id, outcome=outcome, version=self.version,
+                            rule="civil_code_major")

@@ -1,0 +1,263 @@
+"""Every path of ProposalWorkflow on the time-skipping server: weeks of timers in seconds.
+
+Meetings is played by tests/workflows/fakes.py (same activity names); events go to the real
+outbox in PostgreSQL. Each run's history is replayed at once (and kept with
+LINLI_RECORD_HISTORIES=1 for tests/workflows/test_replay.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from linli import db
+from tests.workflows.conftest import events_of, keep_history
+from tests.workflows.fakes import FakeMeetings
+from workflows import types as t
+from workflows.activities import OutboxActivities
+from workflows.proposal import ProposalWorkflow
+
+DAY = 86400.0
+Handle = WorkflowHandle[ProposalWorkflow, t.ProposalSummary]
+
+
+@dataclass
+class Run:
+    handle: Handle
+    fake: FakeMeetings
+    input: t.ProposalInput
+
+
+@asynccontextmanager
+async def proposal(env: WorkflowEnvironment, pool: db.Pool, fake: FakeMeetings,
+                   **options: Any) -> AsyncIterator[Run]:
+    """A worker on a fresh task queue and a started ProposalWorkflow."""
+    queue = f"test-{uuid.uuid4()}"
+    data = t.ProposalInput(compound_id=str(uuid.uuid4()), proposal_id=str(uuid.uuid4()),
+                           convener="convener-1", **options)
+    async with Worker(env.client, task_queue=queue, workflows=[ProposalWorkflow],
+                      activities=[*fake.all(), *OutboxActivities(pool).all()]):
+        handle = await env.client.start_workflow(
+            ProposalWorkflow.run, data, id=f"proposal-{data.proposal_id}", task_queue=queue)
+        yield Run(handle, fake, data)
+
+
+async def at_step(handle: Handle, step: str) -> t.ProposalState:
+    """Poll the state query until the workflow is in `step` (time does not skip meanwhile)."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        state = await handle.query(ProposalWorkflow.state)
+        if state.step == step:
+            return state
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still in {state.step}, expected {step}")
+        await asyncio.sleep(0.05)
+
+
+async def finish(run: Run, name: str) -> t.ProposalSummary:
+    """The result, then replay the run's history against today's code."""
+    summary = await run.handle.result()
+    history = await run.handle.fetch_history()
+    await Replayer(workflows=[ProposalWorkflow]).replay_workflow(history)
+    await keep_history(run.handle, name)
+    return summary
+
+
+def steps(summary: t.ProposalSummary) -> list[str]:
+    return [h.step for h in summary.history]
+
+
+async def vote_closed(handle: Handle, outcome: str) -> None:
+    state = await at_step(handle, t.VOTE)
+    assert state.vote_id is not None
+    await handle.signal(ProposalWorkflow.vote_closed, t.VoteClosed(state.vote_id, outcome, 1))
+
+
+async def carry_out(env: WorkflowEnvironment, run: Run) -> None:
+    """Finish every milestone, sign off, collect two ratings."""
+    state = await at_step(run.handle, t.IMPLEMENTATION)
+    for m in state.milestones:
+        await run.handle.signal(ProposalWorkflow.milestone_progress, t.MilestoneProgress(m.name, 100))
+    await at_step(run.handle, t.ACCEPTANCE)
+    await run.handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(True, ["业委会主任"]))
+    await at_step(run.handle, t.SATISFACTION)
+    for person, score in (("r1", 5), ("r2", 4), ("r1", 4)):
+        await run.handle.signal(ProposalWorkflow.rating, t.Rating(person, score))
+
+
+async def milestones(env: WorkflowEnvironment, *days: float) -> list[t.MilestonePlan]:
+    now = await env.get_current_time()
+    names = ["屋面隔热层", "平改坡", "外墙修补"]
+    return [t.MilestonePlan(names[i], (now + timedelta(days=d)).isoformat(), "物业")
+            for i, d in enumerate(days)]
+
+
+async def test_passes_first_time(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    fake = FakeMeetings()
+    plan = await milestones(time_env, 120, 150)
+    async with proposal(time_env, pool, fake, milestones=plan) as run:
+        state = await at_step(run.handle, t.CONSULTATION)
+        assert set(state.deadlines) == {"consultation_closes"}
+        for i, stance in enumerate(["support", "support", "oppose", "suggest"]):
+            await run.handle.signal(ProposalWorkflow.opinion_recorded, t.OpinionRecorded(f"o{i}", stance))
+        await run.handle.signal(ProposalWorkflow.opinion_recorded, t.OpinionRecorded("o0", "support"))
+        await time_env.sleep(14 * DAY + 60)
+        await at_step(run.handle, t.VOTE)
+        await time_env.sleep(13.5 * DAY)  # past both reminders (3 days and 1 day before the end)
+        await vote_closed(run.handle, "passed")
+        await carry_out(time_env, run)
+        summary = await finish(run, "passes_first_time")
+    assert summary.outcome == t.COMPLETED and summary.rounds == 1
+    assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.IMPLEMENTATION, t.ACCEPTANCE,
+                              t.SATISFACTION, t.COMPLETED]
+    assert [h.outcome for h in summary.history[:-1]] == [
+        "started", "closed", "passed", "done", "approved", "closed"]
+    assert summary.opinions == {"support": 2, "oppose": 1, "suggest": 1}
+    assert summary.ratings == 2 and summary.satisfaction == 4.0
+    assert summary.overdue_milestones == 0
+    assert fake.calls == {t.GET_PROPOSAL: 1, t.OPEN_CONSULTATION: 1, t.CLOSE_CONSULTATION: 1,
+                          t.OPEN_VOTE: 1, t.VOTE_NON_VOTERS: 2}
+    events = await events_of(pool, run.input.proposal_id)
+    changes = [e["data"]["step"] for e in events if e["type"].endswith("step_changed")]
+    assert changes == steps(summary)
+    reminders = [e["data"] for e in events if e["type"] == "linli.workflows.proposal.reminder_due"]
+    assert [r["kind"] for r in reminders] == ["consultation_opened", "consultation_ending",
+                                             "vote_ending", "vote_ending", "satisfaction_open"]
+    assert reminders[2]["person_ids"] == ["owner-a", "owner-b"]
+    assert all(e["compoundid"] == run.input.compound_id for e in events)
+    assert len({e["id"] for e in events}) == len(events)
+
+
+async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    fake = FakeMeetings(close_outcomes=["passed"])
+    async with proposal(time_env, pool, fake, milestones=await milestones(time_env, 200)) as run:
+        await at_step(run.handle, t.CONSULTATION)
+        await time_env.sleep(10 * DAY)
+        # a revision in consultation extends the window by 5 days (14 + 5 from the start)
+        version = await run.handle.execute_update(
+            ProposalWorkflow.revise, t.Revision("加装防水层", "根据意见补充防水层", window="extend",
+                                                extend_seconds=5 * DAY))
+        assert version == 2
+        state = await run.handle.query(ProposalWorkflow.state)
+        assert state.deadlines["consultation_closes"] == fake.consultation_closes[0] + timedelta(days=5)
+        await time_env.sleep(6 * DAY)
+        assert (await run.handle.query(ProposalWorkflow.state)).step == t.CONSULTATION
+        await time_env.sleep(3 * DAY + 60)
+        await vote_closed(run.handle, "rejected")
+        await at_step(run.handle, t.REJECTED)
+        with pytest.raises(WorkflowUpdateFailedError):  # revise needs a revision
+            await run.handle.execute_update(ProposalWorkflow.decide, t.Decision("revise"))
+        await run.handle.execute_update(ProposalWorkflow.decide, t.Decision(
+            "revise", "降低预算", t.Revision("预算下调 20%", "降低预算", budget_fen=8_000_000)))
+        state = await at_step(run.handle, t.CONSULTATION)
+        assert state.round == 2 and state.version == 3
+        await time_env.sleep(14 * DAY + 60)
+        await at_step(run.handle, t.VOTE)
+        # no vote_closed event this time: after the deadline and grace the workflow closes it
+        await time_env.sleep(14 * DAY + 3601)
+        await carry_out(time_env, run)
+        summary = await finish(run, "rejected_then_revised")
+    assert summary.outcome == t.COMPLETED and summary.rounds == 2
+    assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.REJECTED, t.CONSULTATION, t.VOTE,
+                              t.IMPLEMENTATION, t.ACCEPTANCE, t.SATISFACTION, t.COMPLETED]
+    assert [v.outcome for v in summary.votes] == ["rejected", "passed"]
+    assert fake.calls[t.OPEN_VOTE] == 2 and fake.calls[t.CLOSE_VOTE] == 1
+    assert fake.calls[t.PUBLISH_VERSION] == 2 and fake.calls[t.CLOSE_CONSULTATION] == 2
+
+
+async def test_abandoned_after_rejection(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    fake = FakeMeetings(close_outcomes=["rejected"])
+    async with proposal(time_env, pool, fake, max_rounds=1) as run:
+        await at_step(run.handle, t.CONSULTATION)
+        await time_env.sleep(14 * DAY + 60)
+        await at_step(run.handle, t.VOTE)
+        await time_env.sleep(14 * DAY + 3601)  # fallback close: rejected
+        await at_step(run.handle, t.REJECTED)
+        with pytest.raises(WorkflowUpdateFailedError):  # the round limit allows no re-vote
+            await run.handle.execute_update(ProposalWorkflow.decide, t.Decision(
+                "revise", "", t.Revision("再改", "再改")))
+        await run.handle.execute_update(ProposalWorkflow.decide, t.Decision("abandon", "业主意见分歧过大"))
+        summary = await finish(run, "abandoned")
+    assert summary.outcome == t.ABANDONED and summary.reason == "业主意见分歧过大"
+    assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.REJECTED, t.ABANDONED]
+    events = await events_of(pool, run.input.proposal_id)
+    assert events[-1]["data"]["step"] == t.ABANDONED and events[-1]["data"]["outcome"] == "abandon"
+
+
+async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    fake = FakeMeetings()
+    async with proposal(time_env, pool, fake) as run:
+        await at_step(run.handle, t.CONSULTATION)
+        with pytest.raises(WorkflowUpdateFailedError):  # a reason is required
+            await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("  "))
+        await time_env.sleep(14 * DAY + 60)
+        await at_step(run.handle, t.VOTE)
+        await time_env.sleep(5 * DAY)
+        await run.handle.execute_update(ProposalWorkflow.cancel,
+                                        t.CancelRequest("街道要求暂停", "convener-1"))
+        summary = await finish(run, "cancelled_mid_vote")
+    assert summary.outcome == t.CANCELLED and summary.reason == "街道要求暂停"
+    assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.CANCELLED]
+    assert summary.history[2].outcome == "cancelled"
+    assert fake.calls[t.CLOSE_VOTE] == 0
+    events = await events_of(pool, run.input.proposal_id)
+    assert events[-1]["data"] | {"at": None} == events[-1]["data"] | {
+        "step": t.CANCELLED, "previous": t.VOTE, "note": "街道要求暂停", "at": None}
+
+
+async def test_milestone_overdue_escalates(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    fake = FakeMeetings()
+    plan = await milestones(time_env, 40, 90)  # the first is due 12 days into implementation
+    async with proposal(time_env, pool, fake, milestones=plan) as run:
+        await at_step(run.handle, t.CONSULTATION)
+        await time_env.sleep(14 * DAY + 60)
+        await vote_closed(run.handle, "passed")
+        await at_step(run.handle, t.IMPLEMENTATION)
+        await run.handle.signal(ProposalWorkflow.milestone_progress, t.MilestoneProgress("屋面隔热层", 60))
+        await time_env.sleep(30 * DAY)
+        state = await run.handle.query(ProposalWorkflow.state)
+        first, second = state.milestones
+        assert first.escalated_at is not None and first.percent == 60 and second.escalated_at is None
+        await carry_out(time_env, run)
+        summary = await finish(run, "milestone_overdue")
+    assert summary.outcome == t.COMPLETED and summary.overdue_milestones == 1
+    events = await events_of(pool, run.input.proposal_id)
+    overdue = [e["data"] for e in events if e["type"] == "linli.workflows.proposal.milestone_overdue"]
+    assert len(overdue) == 1
+    assert overdue[0]["milestone"] == "屋面隔热层" and overdue[0]["percent"] == 60
+    assert overdue[0]["escalate_to"] == ["owners_committee", "party_branch"]
+
+
+async def test_acceptance_with_defects(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    fake = FakeMeetings()
+    async with proposal(time_env, pool, fake, milestones=await milestones(time_env, 100)) as run:
+        await at_step(run.handle, t.CONSULTATION)
+        await time_env.sleep(14 * DAY + 60)
+        await vote_closed(run.handle, "passed")
+        await at_step(run.handle, t.IMPLEMENTATION)
+        await run.handle.signal(ProposalWorkflow.milestone_progress, t.MilestoneProgress("屋面隔热层", 100))
+        await at_step(run.handle, t.ACCEPTANCE)
+        with pytest.raises(WorkflowUpdateFailedError):  # rejecting needs the defects listed
+            await run.handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(False))
+        answer = await run.handle.execute_update(
+            ProposalWorkflow.accept, t.AcceptanceReport(False, defects=["檐口渗水", "排水沟堵塞"]))
+        assert answer == t.IMPLEMENTATION
+        state = await at_step(run.handle, t.IMPLEMENTATION)
+        open_items = [m.name for m in state.milestones if m.done_at is None]
+        assert open_items == ["整改: 檐口渗水", "整改: 排水沟堵塞"]
+        await carry_out(time_env, run)
+        summary = await finish(run, "acceptance_with_defects")
+    assert summary.outcome == t.COMPLETED and summary.defects == 2
+    assert steps(summary)[3:] == [t.IMPLEMENTATION, t.ACCEPTANCE, t.IMPLEMENTATION, t.ACCEPTANCE,
+                                  t.SATISFACTION, t.COMPLETED]
+    assert summary.history[4].outcome == "defects"

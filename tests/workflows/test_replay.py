@@ -1,0 +1,37 @@
+"""Recorded histories replay against today's workflow code without non-determinism errors.
+
+A change to a workflow that would break the runs already in flight fails here. Re-record after
+an intended, versioned change with:
+    LINLI_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows -q
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests.workflows.conftest import HISTORIES
+from workflows.follow_up import IssueFollowUpWorkflow
+from workflows.proposal import ProposalWorkflow
+
+FILES = sorted(HISTORIES.glob("*.json"))
+PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_mid_vote",
+         "milestone_overdue", "acceptance_with_defects"}
+
+
+def test_every_proposal_path_has_a_recorded_history() -> None:
+    assert PATHS <= {f.stem for f in FILES}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+async def test_history_replays(path: object) -> None:
+    text = HISTORIES.joinpath(str(path)).read_text(encoding="utf-8")
+    workflow_id = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"].get(
+        "workflowId", "replayed")
+    history = WorkflowHistory.from_json(workflow_id, text)
+    result = await Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow]).replay_workflow(
+        history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure

@@ -1,0 +1,68 @@
+"""Events the workflows publish (through the worker's outbox): the contract other services import.
+
+subject = the entity id (proposal id or issue id); compound_id is set on every event. Until the
+notify service exists, `reminder_due` and `milestone_overdue` are the notifications.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from linli.events import event_type
+
+
+class StepChanged(msgspec.Struct):
+    workflow_id: str
+    entity_id: str
+    compound_id: str
+    step: str
+    previous: str | None
+    outcome: str  # how the previous step ended, e.g. "passed", "defects", "cancelled"
+    round: int
+    at: datetime
+    note: str = ""
+
+
+class ReminderDue(msgspec.Struct):
+    workflow_id: str
+    entity_id: str
+    compound_id: str
+    kind: str  # consultation_opened | consultation_ending | vote_ending | acceptance_due | ...
+    audience: str  # residents | non_voters | owners_committee | reporter
+    deadline: datetime | None = None
+    person_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class MilestoneOverdue(msgspec.Struct):
+    workflow_id: str
+    proposal_id: str
+    compound_id: str
+    milestone: str
+    due_at: datetime
+    owner: str
+    percent: int
+    escalate_to: list[str]  # roles: owners_committee, party_branch
+
+
+PROPOSAL_STEP_CHANGED = event_type(
+    "linli.workflows.proposal.step_changed", StepChanged,
+    "议题流程进入新阶段 (草案、征求意见、表决、未通过、实施、验收、满意度评价、完成、放弃或取消)",
+)
+PROPOSAL_REMINDER_DUE = event_type(
+    "linli.workflows.proposal.reminder_due", ReminderDue,
+    "议题流程需要通知或提醒相关人员 (征求意见开始与截止前、表决截止前未投票业主、验收到期、满意度评价)",
+)
+PROPOSAL_MILESTONE_OVERDUE = event_type(
+    "linli.workflows.proposal.milestone_overdue", MilestoneOverdue,
+    "实施节点逾期未完成, 上报业主委员会和党组织",
+)
+FOLLOW_UP_STEP_CHANGED = event_type(
+    "linli.workflows.issue_follow_up.step_changed", StepChanged,
+    "问题跟踪流程进入新阶段 (跟踪时限、已上报、满意度回访、已重新打开、完成或取消)",
+)
+FOLLOW_UP_REMINDER_DUE = event_type(
+    "linli.workflows.issue_follow_up.reminder_due", ReminderDue,
+    "问题已解决, 请上报人评价是否满意",
+)

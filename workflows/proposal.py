@@ -1,0 +1,338 @@
+"""ProposalWorkflow: proposal → consultation → vote → implementation → acceptance → satisfaction.
+
+Runs for weeks or months on Temporal. Meetings keeps the data (proposal, consultation, vote);
+this workflow keeps time: windows, reminders, re-votes, milestones, sign-off. Every transition is
+an event through the worker's outbox (workflows/steps.py). Cancellable at any step with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+from workflows import types as t
+from workflows.steps import Cancelled, Steps, instant, run_activity
+
+STANCES = ("support", "oppose", "suggest")
+EVENTS = "linli.workflows.proposal"
+
+
+@workflow.defn(name="ProposalWorkflow")
+class ProposalWorkflow:
+    @workflow.init
+    def __init__(self, data: t.ProposalInput) -> None:
+        self.input = data
+        self.steps = Steps(workflow_name="proposal", entity_id=data.proposal_id,
+                           compound_id=data.compound_id, event_prefix=EVENTS)
+        self.round = 1
+        self.version = 0
+        self.deadlines: dict[str, datetime] = {}
+        self.opinions: dict[str, str] = {}  # opinion id → stance (redelivery counts once)
+        self.vote_id: str | None = None
+        self.votes: dict[str, t.VoteClosed] = {}
+        self.revision: t.Revision | None = None
+        self.decision: t.Decision | None = None
+        self.report: t.AcceptanceReport | None = None
+        self.milestones = [t.MilestoneStatus(name=m.name, due_at=instant(m.due_at), owner=m.owner)
+                           for m in data.milestones]
+        self.progress_seen = 0
+        self.defects = 0
+        self.ratings: dict[str, int] = {}
+
+    # ------------------------------------------------------------ the process
+
+    @workflow.run
+    async def run(self, data: t.ProposalInput) -> t.ProposalSummary:
+        outcome, reason = t.COMPLETED, ""
+        try:
+            await self.steps.move(t.DRAFT, round_=self.round)
+            info = await run_activity(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
+            self.version = info.current_version
+            if not await self._until_passed():
+                outcome, reason = t.ABANDONED, self.decision.reason if self.decision else ""
+                await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round)
+            else:
+                await self._carry_out()
+                await self._satisfaction()
+                await self.steps.move(t.COMPLETED, outcome="closed", round_=self.round)
+        except (Cancelled, asyncio.CancelledError) as exc:
+            outcome, reason = t.CANCELLED, self.steps.cancel_reason or "已通过 Temporal 取消"
+            await self._wind_down(reason)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._summary(outcome, reason)
+
+    async def _until_passed(self) -> bool:
+        """Consultation and vote, round after round, until passed (True) or abandoned (False)."""
+        while True:
+            await self._consultation()
+            result = await self._vote()
+            if result.outcome == "passed":
+                return True
+            self.decision = None  # before the move: a decision may arrive while it publishes
+            await self.steps.move(t.REJECTED, outcome="rejected", round_=self.round)
+            until = workflow.now() + timedelta(seconds=self.input.decision_seconds)
+            self.deadlines = {"decision": until}
+            if not await self.steps.wait(lambda: self.decision is not None, until):
+                self.decision = t.Decision(action="abandon", reason="召集人逾期未决定, 自动放弃")
+            assert self.decision is not None
+            if self.decision.action != "revise":
+                return False
+            self.round += 1
+
+    async def _consultation(self) -> None:
+        step_outcome = "revise" if self.steps.current == t.REJECTED else "started"
+        self.revision = None
+        await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round)
+        closes_at = workflow.now() + timedelta(seconds=self.input.consultation_seconds)
+        await self._open_consultation(closes_at)
+        await self._remind(t.CONSULTATION, "consultation_opened", "residents", closes_at)
+        reminded: set[float] = set()
+        while True:
+            due = [o for o in self.input.consultation_reminders
+                   if o not in reminded and closes_at - timedelta(seconds=o) > workflow.now()]
+            until = min([closes_at, *(closes_at - timedelta(seconds=o) for o in due)])
+            if await self.steps.wait(lambda: self.revision is not None, until):
+                closes_at = self._revised_window(closes_at)
+                reminded.clear()
+                await self._open_consultation(closes_at)
+                await self._remind(t.CONSULTATION, "consultation_revised", "residents", closes_at)
+                continue
+            if workflow.now() >= closes_at:
+                break
+            reminded.update(o for o in due if closes_at - timedelta(seconds=o) <= workflow.now())
+            await self._remind(t.CONSULTATION, "consultation_ending", "residents", closes_at)
+        await run_activity(t.CLOSE_CONSULTATION, self._ref())
+
+    def _revised_window(self, closes_at: datetime) -> datetime:
+        revision, self.revision = self.revision, None
+        assert revision is not None
+        if revision.window == "extend":
+            return closes_at + timedelta(seconds=revision.extend_seconds)
+        return workflow.now() + timedelta(seconds=self.input.consultation_seconds)
+
+    async def _open_consultation(self, closes_at: datetime) -> None:
+        self.deadlines = {"consultation_closes": closes_at}
+        await run_activity(t.OPEN_CONSULTATION, t.OpenWindow(
+            self.input.compound_id, self.input.proposal_id, closes_at))
+
+    async def _vote(self) -> t.VoteClosed:
+        await self.steps.move(t.VOTE, outcome="closed", round_=self.round)
+        closes_at = workflow.now() + timedelta(seconds=self.input.vote_seconds)
+        self.deadlines = {"vote_closes": closes_at}
+        self.vote_id = await run_activity(t.OPEN_VOTE, t.OpenWindow(
+            self.input.compound_id, self.input.proposal_id, closes_at), str)
+        vote_ref = t.VoteRef(self.input.compound_id, self.input.proposal_id, self.vote_id)
+
+        def closed() -> bool:
+            return self.vote_id in self.votes
+
+        for offset in sorted(self.input.vote_reminders, reverse=True):
+            at = closes_at - timedelta(seconds=offset)
+            if at <= workflow.now():
+                continue
+            if await self.steps.wait(closed, at):
+                break
+            people = await run_activity(t.VOTE_NON_VOTERS, vote_ref, list[str])
+            if people:
+                await self._remind(t.VOTE, "vote_ending", "non_voters", closes_at, people)
+        grace = closes_at + timedelta(seconds=self.input.vote_grace_seconds)
+        if not await self.steps.wait(closed, grace):
+            # the vote_closed event never came: close it through the API (idempotent there)
+            result = await run_activity(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
+            self.votes.setdefault(self.vote_id, result)
+        return self.votes[self.vote_id]
+
+    async def _carry_out(self) -> None:
+        """Implementation and acceptance until the works are signed off."""
+        outcome = "passed"
+        while True:
+            await self.steps.move(t.IMPLEMENTATION, outcome=outcome, round_=self.round)
+            await self._implementation()
+            self.report = None  # before the move: a report may arrive while it publishes
+            await self.steps.move(t.ACCEPTANCE, outcome="done", round_=self.round)
+            report = await self._acceptance()
+            if report.approved:
+                return
+            outcome = "defects"
+            due = workflow.now() + timedelta(seconds=self.input.defect_fix_seconds)
+            self.defects += len(report.defects)
+            self.milestones += [t.MilestoneStatus(name=f"整改: {d}", due_at=due) for d in report.defects]
+
+    async def _implementation(self) -> None:
+        while pending := [m for m in self.milestones if m.done_at is None]:
+            waiting = [m.due_at for m in pending if m.escalated_at is None]
+            self.deadlines = {f"milestone:{m.name}": m.due_at for m in pending}
+            await self.steps.wait(self._progress_after(self.progress_seen), min(waiting, default=None))
+            for m in pending:
+                if m.done_at is None and m.escalated_at is None and workflow.now() >= m.due_at:
+                    m.escalated_at = workflow.now()
+                    await self.steps.publish("milestone_overdue", {
+                        "workflow_id": workflow.info().workflow_id,
+                        "proposal_id": self.input.proposal_id, "compound_id": self.input.compound_id,
+                        "milestone": m.name, "due_at": m.due_at, "owner": m.owner,
+                        "percent": m.percent, "escalate_to": ["owners_committee", "party_branch"]})
+
+    def _progress_after(self, seen: int) -> Callable[[], bool]:
+        return lambda: self.progress_seen != seen
+
+    async def _acceptance(self) -> t.AcceptanceReport:
+        until = workflow.now() + timedelta(seconds=self.input.acceptance_seconds)
+        self.deadlines = {"acceptance_due": until}
+        if not await self.steps.wait(lambda: self.report is not None, until):
+            await self._remind(t.ACCEPTANCE, "acceptance_due", "owners_committee", until)
+            await self.steps.wait(lambda: self.report is not None)
+        assert self.report is not None
+        return self.report
+
+    async def _satisfaction(self) -> None:
+        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round)
+        until = workflow.now() + timedelta(seconds=self.input.satisfaction_seconds)
+        self.deadlines = {"satisfaction_closes": until}
+        await self._remind(t.SATISFACTION, "satisfaction_open", "residents", until)
+        await self.steps.wait(lambda: False, until)
+
+    async def _wind_down(self, reason: str) -> None:
+        """Cancelled: close an open consultation, publish the final step."""
+        was = self.steps.current
+        if was == t.CONSULTATION:
+            await run_activity(t.CLOSE_CONSULTATION, self._ref())
+        self.deadlines = {}
+        await self.steps.move(t.CANCELLED, outcome="cancelled", note=reason, round_=self.round)
+
+    async def _remind(self, step: str, kind: str, audience: str, deadline: datetime,
+                      people: list[str] | None = None) -> None:
+        await self.steps.publish("reminder_due", {
+            "workflow_id": workflow.info().workflow_id, "entity_id": self.input.proposal_id,
+            "compound_id": self.input.compound_id, "kind": kind, "audience": audience,
+            "deadline": deadline, "person_ids": people or []})
+
+    def _ref(self) -> t.ProposalRef:
+        return t.ProposalRef(self.input.compound_id, self.input.proposal_id)
+
+    def _summary(self, outcome: str, reason: str) -> t.ProposalSummary:
+        scores = list(self.ratings.values())
+        return t.ProposalSummary(
+            proposal_id=self.input.proposal_id, outcome=outcome, rounds=self.round,
+            opinions=self._opinion_counts(), votes=list(self.votes.values()),
+            overdue_milestones=sum(1 for m in self.milestones if m.escalated_at is not None),
+            defects=self.defects, ratings=len(scores),
+            satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
+            reason=reason, history=self.steps.history)
+
+    def _opinion_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STANCES, 0)
+        for stance in self.opinions.values():
+            counts[stance] = counts.get(stance, 0) + 1
+        return counts
+
+    # ------------------------------------------------------------ signals
+
+    @workflow.signal
+    def opinion_recorded(self, opinion: t.OpinionRecorded) -> None:
+        self.opinions.setdefault(opinion.opinion_id, opinion.stance)
+
+    @workflow.signal
+    def vote_closed(self, result: t.VoteClosed) -> None:
+        self.votes.setdefault(result.vote_id, result)
+
+    @workflow.signal
+    def milestone_progress(self, progress: t.MilestoneProgress) -> None:
+        for m in self.milestones:
+            if m.name == progress.milestone and m.done_at is None:
+                m.percent, m.note = max(m.percent, min(progress.percent, 100)), progress.note
+                if m.percent >= 100:
+                    m.done_at = workflow.now()
+                self.progress_seen += 1
+
+    @workflow.signal
+    def rating(self, rating: t.Rating) -> None:
+        if self.steps.current == t.SATISFACTION and 1 <= rating.score <= 5:
+            self.ratings[rating.person_id] = rating.score
+
+    # ------------------------------------------------------------ updates
+
+    @workflow.update
+    async def revise(self, revision: t.Revision) -> int:
+        """Publish a revised version in meetings; the consultation window restarts or extends."""
+        self.version = await self._publish_version(revision)
+        self.revision = revision
+        return self.version
+
+    @revise.validator
+    def _check_revise(self, revision: t.Revision) -> None:
+        if self.steps.current != t.CONSULTATION or self.revision is not None:
+            raise ValueError("只有在征求意见阶段才能发布修订版本")
+        if revision.window not in ("restart", "extend"):
+            raise ValueError("window 必须是 restart 或 extend")
+
+    @workflow.update
+    async def decide(self, decision: t.Decision) -> str:
+        """After a rejected vote: revise and vote again (back to consultation) or abandon."""
+        if decision.action == "revise" and decision.revision is not None:
+            self.version = await self._publish_version(decision.revision)
+        self.decision = decision
+        return decision.action
+
+    @decide.validator
+    def _check_decide(self, decision: t.Decision) -> None:
+        if self.steps.current != t.REJECTED or self.decision is not None:
+            raise ValueError("只有在表决未通过后才能决定修订或放弃")
+        if decision.action not in ("revise", "abandon"):
+            raise ValueError("action 必须是 revise 或 abandon")
+        if decision.action == "revise" and decision.revision is None:
+            raise ValueError("修订后重新表决需要提供修订版本 (revision)")
+        if decision.action == "revise" and self.round >= self.input.max_rounds:
+            raise ValueError(f"已达到最多 {self.input.max_rounds} 轮表决, 只能放弃")
+
+    @workflow.update
+    def accept(self, report: t.AcceptanceReport) -> str:
+        """验收: sign-off, or defects that send the works back to implementation."""
+        self.report = report
+        return t.SATISFACTION if report.approved else t.IMPLEMENTATION
+
+    @accept.validator
+    def _check_accept(self, report: t.AcceptanceReport) -> None:
+        if self.steps.current != t.ACCEPTANCE or self.report is not None:
+            raise ValueError("只有在验收阶段才能提交验收结论")
+        if report.approved and not report.signed_by:
+            raise ValueError("验收通过需要签字人 (signed_by)")
+        if not report.approved and not report.defects:
+            raise ValueError("验收不通过时需要列出问题 (defects)")
+
+    @workflow.update
+    def cancel(self, request: t.CancelRequest) -> str:
+        """Cancel at any step with a reason; the run ends as cancelled."""
+        self.steps.cancel_reason = request.reason
+        return t.CANCELLED
+
+    @cancel.validator
+    def _check_cancel(self, request: t.CancelRequest) -> None:
+        if self.steps.current in t.FINAL_STEPS or self.steps.cancel_reason is not None:
+            raise ValueError("流程已结束或已取消")
+        if not request.reason.strip():
+            raise ValueError("取消需要说明原因")
+
+    async def _publish_version(self, revision: t.Revision) -> int:
+        new = t.NewVersion(self.input.compound_id, self.input.proposal_id, revision.body,
+                           revision.change_summary, revision.budget_fen)
+        version: int = await run_activity(t.PUBLISH_VERSION, new, int)
+        return version
+
+    # ------------------------------------------------------------ queries
+
+    @workflow.query
+    def state(self) -> t.ProposalState:
+        scores = list(self.ratings.values())
+        return t.ProposalState(
+            workflow="proposal", proposal_id=self.input.proposal_id,
+            compound_id=self.input.compound_id, step=self.steps.current, round=self.round,
+            version=self.version, vote_id=self.vote_id, deadlines=self.deadlines,
+            history=self.steps.history, opinions=self._opinion_counts(),
+            votes=list(self.votes.values()), milestones=self.milestones, ratings=len(scores),
+            satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
+            cancel_reason=self.steps.cancel_reason)

@@ -1,0 +1,113 @@
+"""Workflow-side bookkeeping shared by every workflow: step history, metrics, events, waiting.
+
+Runs inside the workflow sandbox: deterministic (workflow.now, workflow.uuid4) and replay-safe
+(workflow.metric_meter() drops recordings while replaying; event ids are fixed by history, and
+the record_event activity writes each id once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.types import RECORD_EVENT, EventRecord, StepRecord
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+class Cancelled(Exception):
+    """Raised out of any wait once a cancel request arrived; the run ends as cancelled."""
+
+
+def to_data(value: Any) -> Any:
+    """Dataclasses and datetimes as JSON-ready builtins (the event payload)."""
+    if hasattr(value, "__dataclass_fields__"):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {k: to_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_data(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def run_activity(name: str, arg: Any, result_type: type | None = None) -> Any:
+    """An activity by name with the common timeout and retry policy."""
+    return await workflow.execute_activity(
+        name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+    )
+
+
+def instant(value: str) -> datetime:
+    """An ISO-8601 instant from an input; one without an offset is taken as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+class Steps:
+    """Named steps with timestamps, measured and published as events on every transition."""
+
+    def __init__(self, *, workflow_name: str, entity_id: str, compound_id: str, event_prefix: str) -> None:
+        self.workflow_name, self.entity_id, self.compound_id = workflow_name, entity_id, compound_id
+        self.event_prefix = event_prefix
+        self.history: list[StepRecord] = []
+        self.cancel_reason: str | None = None
+        meter = workflow.metric_meter().with_additional_attributes({"workflow": workflow_name})
+        self._duration = meter.create_histogram_float(
+            "linli_workflow_step_duration", "Time spent in a workflow step.", "seconds")
+        self._count = meter.create_counter(
+            "linli_workflow_steps", "Workflow steps finished, by how they ended.")
+
+    @property
+    def current(self) -> str:
+        return self.history[-1].step if self.history else ""
+
+    async def move(self, step: str, *, outcome: str = "", note: str = "", round_: int = 1) -> None:
+        """Leave the current step with `outcome`, enter `step`, publish step_changed."""
+        now = workflow.now()
+        previous = self.history[-1] if self.history else None
+        if previous is not None:
+            previous.left_at, previous.outcome = now, outcome
+            self._duration.record((now - previous.entered_at).total_seconds(), {"step": previous.step})
+            self._count.add(1, {"step": previous.step, "outcome": outcome or "done"})
+        self.history.append(StepRecord(step=step, entered_at=now, note=note))
+        await self.publish("step_changed", {
+            "workflow_id": workflow.info().workflow_id, "entity_id": self.entity_id,
+            "compound_id": self.compound_id, "step": step,
+            "previous": previous.step if previous else None, "outcome": outcome,
+            "round": round_, "at": now, "note": note,
+        })
+
+    async def publish(self, verb: str, data: dict[str, Any]) -> None:
+        """Write an event through the outbox activity; its id comes from the workflow's history."""
+        record = EventRecord(
+            event_id=str(workflow.uuid4()), type=f"{self.event_prefix}.{verb}",
+            subject=self.entity_id, compound_id=self.compound_id, data=to_data(data),
+        )
+        await run_activity(RECORD_EVENT, record)
+
+    async def wait(self, ready: Callable[[], bool], until: datetime | None = None) -> bool:
+        """Wait for `ready()` or the deadline; a cancel request interrupts any wait."""
+
+        def woken() -> bool:
+            return ready() or self.cancel_reason is not None
+
+        if until is None:
+            await workflow.wait_condition(woken)
+        else:
+            remaining = (until - workflow.now()).total_seconds()
+            if remaining > 0 and not woken():
+                try:
+                    await workflow.wait_condition(woken, timeout=timedelta(seconds=remaining))
+                except TimeoutError:
+                    pass
+        if self.cancel_reason is not None:
+            raise Cancelled(self.cancel_reason)
+        return ready()

@@ -1,0 +1,320 @@
+"""Plain dataclasses crossing the Temporal boundary: inputs, signals, updates, queries, results.
+
+Kept free of heavy imports: the workflow sandbox re-imports this module for every run.
+Durations are seconds (JSON-friendly for the HTTP API). Instants going INTO a workflow (input,
+signals, activity results) are ISO-8601 strings: the sandbox proxies the datetime class, so the
+default converter cannot decode a datetime field there. Instants coming out (queries, results)
+are datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+DAY = 86400.0
+
+# Activity names: the workflows call activities by name, so the real implementations
+# (workflows/activities.py) and test doubles register under exactly these.
+GET_PROPOSAL = "get_proposal"
+OPEN_CONSULTATION = "open_consultation"
+CLOSE_CONSULTATION = "close_consultation"
+PUBLISH_VERSION = "publish_version"
+OPEN_VOTE = "open_vote"
+VOTE_NON_VOTERS = "vote_non_voters"
+CLOSE_VOTE = "close_vote"
+RECORD_EVENT = "record_event"
+GET_ISSUE = "get_issue"
+ESCALATE_ISSUE = "escalate_issue"
+REOPEN_ISSUE = "reopen_issue"
+
+# Steps of ProposalWorkflow, in order of the happy path.
+DRAFT, CONSULTATION, VOTE, REJECTED = "draft", "consultation", "vote", "rejected"
+IMPLEMENTATION, ACCEPTANCE, SATISFACTION = "implementation", "acceptance", "satisfaction"
+COMPLETED, ABANDONED, CANCELLED = "completed", "abandoned", "cancelled"
+FINAL_STEPS = (COMPLETED, ABANDONED, CANCELLED)
+
+
+@dataclass
+class MilestonePlan:
+    """One piece of the works (e.g. 屋面隔热层) with its due date and who carries it out."""
+
+    name: str
+    due_at: str  # ISO-8601 with a UTC offset
+    owner: str = ""
+
+
+@dataclass
+class ProposalInput:
+    """Everything ProposalWorkflow needs; the proposal and its first version exist in meetings."""
+
+    compound_id: str
+    proposal_id: str
+    convener: str
+    consultation_seconds: float = 14 * DAY
+    consultation_reminders: list[float] = field(default_factory=lambda: [2 * DAY])
+    vote_seconds: float = 14 * DAY
+    vote_reminders: list[float] = field(default_factory=lambda: [3 * DAY, 1 * DAY])
+    vote_grace_seconds: float = 3600.0
+    max_rounds: int = 3
+    decision_seconds: float = 30 * DAY
+    milestones: list[MilestonePlan] = field(default_factory=list)
+    defect_fix_seconds: float = 14 * DAY
+    acceptance_seconds: float = 14 * DAY
+    satisfaction_seconds: float = 30 * DAY
+
+
+# ---------------------------------------------------------------- signals
+
+
+@dataclass
+class OpinionRecorded:
+    """From linli.meetings.opinion.recorded (via the bridge)."""
+
+    opinion_id: str
+    stance: str
+    version: int = 0
+
+
+@dataclass
+class VoteClosed:
+    """From linli.meetings.vote.closed (via the bridge), or the fallback close."""
+
+    vote_id: str
+    outcome: str
+    version: int = 0
+    rule: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MilestoneProgress:
+    """A progress report on one milestone; percent 100 finishes it."""
+
+    milestone: str
+    percent: int
+    note: str = ""
+    by: str = ""
+
+
+@dataclass
+class Rating:
+    """A resident's satisfaction with the finished works, 1–5."""
+
+    person_id: str
+    score: int
+    comment: str = ""
+
+
+# ---------------------------------------------------------------- updates
+
+
+@dataclass
+class Revision:
+    """A revised version of the proposal; `window` restarts or extends the consultation."""
+
+    body: str
+    change_summary: str
+    budget_fen: int | None = None
+    window: str = "restart"  # "restart" | "extend"
+    extend_seconds: float = 7 * DAY
+    by: str = ""
+
+
+@dataclass
+class Decision:
+    """The convener's answer to a rejected vote."""
+
+    action: str  # "revise" | "abandon"
+    reason: str = ""
+    revision: Revision | None = None
+    by: str = ""
+
+
+@dataclass
+class AcceptanceReport:
+    """验收: sign-off by the owners' committee and resident representatives, or defects."""
+
+    approved: bool
+    signed_by: list[str] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CancelRequest:
+    reason: str
+    by: str = ""
+
+
+# ---------------------------------------------------------------- queries and results
+
+
+@dataclass
+class StepRecord:
+    step: str
+    entered_at: datetime
+    left_at: datetime | None = None
+    outcome: str = ""
+    note: str = ""
+
+
+@dataclass
+class MilestoneStatus:
+    name: str
+    due_at: datetime
+    owner: str = ""
+    percent: int = 0
+    done_at: datetime | None = None
+    escalated_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass
+class ProposalState:
+    """What the `state` query answers: the current step, its deadlines and the history."""
+
+    workflow: str
+    proposal_id: str
+    compound_id: str
+    step: str
+    round: int
+    version: int
+    vote_id: str | None
+    deadlines: dict[str, datetime]
+    history: list[StepRecord]
+    opinions: dict[str, int]
+    votes: list[VoteClosed]
+    milestones: list[MilestoneStatus]
+    ratings: int
+    satisfaction: float | None
+    cancel_reason: str | None = None
+
+
+@dataclass
+class ProposalSummary:
+    """The workflow's result."""
+
+    proposal_id: str
+    outcome: str  # completed | abandoned | cancelled
+    rounds: int
+    opinions: dict[str, int]
+    votes: list[VoteClosed]
+    overdue_milestones: int
+    defects: int
+    ratings: int
+    satisfaction: float | None
+    reason: str
+    history: list[StepRecord]
+
+
+# ---------------------------------------------------------------- activity arguments
+
+
+@dataclass
+class ProposalRef:
+    compound_id: str
+    proposal_id: str
+
+
+@dataclass
+class ProposalInfo:
+    title: str
+    matter: str
+    current_version: int
+    status: str
+
+
+@dataclass
+class OpenWindow:
+    """Open a consultation or a vote in meetings, closing at `closes_at`."""
+
+    compound_id: str
+    proposal_id: str
+    closes_at: datetime
+
+
+@dataclass
+class NewVersion:
+    compound_id: str
+    proposal_id: str
+    body: str
+    change_summary: str
+    budget_fen: int | None = None
+
+
+@dataclass
+class VoteRef:
+    compound_id: str
+    proposal_id: str
+    vote_id: str
+
+
+@dataclass
+class EventRecord:
+    """An event to write to the workflows outbox; the id is fixed by the workflow (replay-safe)."""
+
+    event_id: str
+    type: str
+    subject: str
+    compound_id: str
+    data: dict[str, Any]
+
+
+# ---------------------------------------------------------------- issue follow-up
+
+
+@dataclass
+class IssueFollowUpInput:
+    compound_id: str
+    issue_id: str
+    category: str = ""
+    respond_by: str | None = None  # ISO-8601
+    resolve_by: str | None = None
+    satisfaction_seconds: float = 7 * DAY
+
+
+@dataclass
+class IssueResolved:
+    reporter_id: str | None = None
+
+
+@dataclass
+class SatisfactionAnswer:
+    satisfied: bool
+    comment: str = ""
+    by: str = ""
+
+
+@dataclass
+class IssueRef:
+    compound_id: str
+    issue_id: str
+
+
+@dataclass
+class IssueInfo:
+    status: str
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+
+
+@dataclass
+class Escalation:
+    compound_id: str
+    issue_id: str
+    reason: str
+
+
+@dataclass
+class FollowUpState:
+    workflow: str
+    issue_id: str
+    compound_id: str
+    step: str
+    deadlines: dict[str, datetime]
+    history: list[StepRecord]
+    escalated: bool
+    satisfied: bool | None
+    reopened: int
+    cancel_reason: str | None = None
