@@ -5,8 +5,23 @@ from __future__ import annotations
 from linli.auth import MEMBERS, allow
 from linli.http import Route
 from linli.pagination import Page
+from services.meetings import cost_handlers as ch
 from services.meetings import handlers as h
 from services.meetings import vote_handlers as vh
+from services.meetings.cost_models import (
+    Bill,
+    BillIn,
+    CompareQuery,
+    Comparison,
+    CostIn,
+    Plan,
+    PlanIn,
+    Reading,
+    ReadingsImported,
+    ReadingsIn,
+    ReadingsQuery,
+    SharedCost,
+)
 from services.meetings.models import (
     Consultation,
     ConsultationIn,
@@ -41,6 +56,9 @@ PROPOSERS = allow("party_branch", "community", "owners_committee", "street_offic
 OFFICERS = allow("officer", "owners_committee", scopes=[MANAGE])
 REMINDERS = allow("officer", "party_branch", "community", "owners_committee", "street_office",
                   scopes=[MANAGE])
+# Shared costs are kept by the property company with the council's organisations.
+COST_KEEPERS = allow("property", "party_branch", "community", "owners_committee", "street_office",
+                     scopes=[MANAGE])
 C = "/v1/compounds/{compound_id}"
 P = f"{C}/proposals/{{proposal_id}}"
 TAGS = ("proposals",)
@@ -94,4 +112,33 @@ VOTE_ROUTES = [
           tags=VT),
 ]
 
-ROUTES = [*PROPOSAL_ROUTES, *VOTE_ROUTES]
+K = f"{C}/costs/{{cost_id}}"
+KT = ("costs",)
+
+COST_ROUTES = [
+    Route("POST", f"{C}/costs", ch.create_cost, "登记共有费用及其受益单元 (单元/楼层/楼栋)",
+          body=CostIn, response=SharedCost, status=201, access=COST_KEEPERS, idempotent=True,
+          tags=KT),
+    Route("GET", f"{C}/costs", ch.list_costs, "共有费用列表", response=list[SharedCost], tags=KT),
+    Route("GET", K, ch.get_cost, "共有费用及受益单元", response=SharedCost, tags=KT),
+    Route("POST", f"{K}/readings", ch.record_readings, "录入某期计量读数", body=ReadingsIn,
+          response=ReadingsImported, status=201, access=COST_KEEPERS, tags=KT),
+    Route("POST", f"{K}/readings/import", ch.import_readings,
+          "CSV 导入计量读数 (text/csv; 表头 building,number,period,usage; 有错行则全部不写入)",
+          response=ReadingsImported, status=201, access=COST_KEEPERS, tags=KT),
+    Route("GET", f"{K}/readings", ch.list_readings, "某期计量读数", query=ReadingsQuery,
+          response=list[Reading], tags=KT),
+    Route("POST", f"{K}/plans", ch.create_plan,
+          "提出分摊方案 (equal/area/usage/floor_band/weighted, 权重之和须为 1)", body=PlanIn,
+          response=Plan, status=201, access=COST_KEEPERS, idempotent=True, tags=KT),
+    Route("GET", f"{K}/plans", ch.list_plans, "分摊方案列表", response=list[Plan], tags=KT),
+    Route("GET", f"{K}/compare", ch.compare, "各方案逐户对比 (含与基准方案的差额)",
+          query=CompareQuery, response=Comparison, tags=KT),
+    Route("POST", f"{K}/plans/{{plan_id}}/adopt", ch.adopt, "采纳分摊方案", response=Plan,
+          access=MANAGERS, tags=KT),
+    Route("POST", f"{K}/bills", ch.issue_bills, "按采纳方案出具某期账单 (以分计, 合计精确相等)",
+          body=BillIn, response=Bill, status=201, access=COST_KEEPERS, idempotent=True, tags=KT),
+    Route("GET", f"{K}/bills/{{period}}", ch.get_bill, "某期账单", response=Bill, tags=KT),
+]
+
+ROUTES = [*PROPOSAL_ROUTES, *VOTE_ROUTES, *COST_ROUTES]
