@@ -75,9 +75,11 @@ async def cosign(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
 async def escalate(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, who: Principal,
                    reason: str) -> Issue:
     """Manual escalation by the party branch, owners' committee or a workflow (409 if done)."""
-    kind = reason if reason in ("manual", "overdue") else "manual"
     async with transaction(pool) as conn:
         row = await issue_row(conn, compound_id, issue_id, lock=True)
+        # a workflow escalating an issue past its target does so because it is overdue
+        late = who.is_app and view(row, who).overdue
+        kind = "overdue" if reason == "overdue" or late else "manual"
         if row["escalated_at"] is not None:
             raise problems.conflict("问题已提交议事会", "already-escalated")
         if row["status"] == "duplicate":

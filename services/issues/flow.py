@@ -33,6 +33,8 @@ TARGETS: dict[type, str] = {ToAccepted: "accepted", ToInProgress: "in_progress",
                             ToResolved: "resolved", ToRejected: "rejected",
                             ToDuplicate: "duplicate"}
 MANAGE_SCOPE = "issues:manage"
+# A follow-up survey may reach the reporter late; its "not fixed" still reopens.
+FOLLOW_UP_WINDOW_HOURS = 24 * 365
 
 
 def may_manage(who: Principal, row: Any) -> bool:
@@ -137,18 +139,21 @@ async def _reopen(conn: Connection, row: Any, *, actor: str, reason: str, note: 
 
 async def reopen(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, who: Principal,
                  reason: str) -> Issue:
-    """The reporter reopens a resolved issue within the compound's window."""
+    """The reporter reopens a resolved issue within the compound's window; a follow-up
+    workflow (issues:manage) reopens it for a reporter who said it is not fixed."""
+    follow_up = who.is_app and MANAGE_SCOPE in who.scopes
     async with transaction(pool) as conn:
         row = await issue_row(conn, compound_id, issue_id, lock=True)
-        if not who.person_id or row["reporter_id"] != who.person_id:
+        if not follow_up and (not who.person_id or row["reporter_id"] != who.person_id):
             raise problems.forbidden("只有上报人可以重新打开问题")
         settings = await store.get_settings(conn, compound_id=compound_id)
+        window = settings["reopen_window_hours"] if not follow_up else FOLLOW_UP_WINDOW_HOURS
         try:
-            rules.check_reopen(row["status"], row["resolved_at"], now_utc(),
-                               settings["reopen_window_hours"])
+            rules.check_reopen(row["status"], row["resolved_at"], now_utc(), window)
         except rules.IllegalTransition as exc:
             raise illegal(exc) from None
-        updated = await _reopen(conn, row, actor=who.subject, reason="reporter", note=reason)
+        updated = await _reopen(conn, row, actor=who.subject,
+                                reason="unsatisfied" if follow_up else "reporter", note=reason)
     return view(updated, who)
 
 

@@ -157,3 +157,28 @@ async def test_similar_reassign_comments_and_statistics(world: World) -> None:
     metrics = await (await w.issues.get("/metrics")).text()
     assert 'linli_issues_reported_total{category="water_power"}' in metrics
     assert "linli_issues_resolution_seconds_bucket" in metrics
+
+
+async def test_follow_up_workflow_reopens_and_escalates_an_overdue_issue(world: World) -> None:
+    w = world
+    workflow = bearer(w.token(app="workflows", compounds=["*"], scopes=["issues:manage"]))
+    other_app = bearer(w.token(app="other", compounds=["*"], scopes=["issues:report"]))
+    issue = await report(w, w.person())
+    url = f"{w.base}/issues/{issue['id']}"
+    await step(w, issue["id"], workflow, to="accepted")
+    await step(w, issue["id"], workflow, to="resolved")
+    await assert_problem(await w.issues.post(f"{url}/reopen", json={"reason": "回访不满意"},
+                                             headers=other_app), 403, "forbidden")
+    key = {**workflow, "Idempotency-Key": str(uuid.uuid4())}
+    first = await w.issues.post(f"{url}/reopen", json={"reason": "回访不满意"}, headers=key)
+    retry = await w.issues.post(f"{url}/reopen", json={"reason": "回访不满意"}, headers=key)
+    assert (first.status, retry.status) == (200, 200)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert (await events_of(w, issue["id"])).count("reopened") == 1
+    assert w.issues.app is not None
+    await w.issues.app[POOL].execute(
+        "UPDATE issues SET resolve_by = now() - interval '1 hour' WHERE id = $1",
+        uuid.UUID(issue["id"]))
+    late = await ok(await w.issues.post(f"{url}/escalate", json={
+        "reason": "超过处理时限, 由跟踪流程自动提交议事会"}, headers=workflow), 200)
+    assert late["overdue"] is True and late["escalation_reason"] == "overdue"
