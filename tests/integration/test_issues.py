@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -190,6 +191,8 @@ async def test_status_flow_is_validated_attributed_and_published(world: World) -
     assert happy["reopened"] is False and happy["round"] == 3
     await assert_problem(await w.issues.post(f"{w.base}/issues/{iid}/feedback", json={
         "score": 5, "fixed": True}, headers=reporter), 409, "already-rated")
+    stats = await ok(await w.issues.get(f"{w.base}/issue-stats", headers=reporter), 200)
+    assert stats["satisfaction_average"] == 3.5
     history = await ok(await w.issues.get(f"{w.base}/issues/{iid}/history", headers=reporter), 200)
     assert [h["to_status"] for h in history if h["action"] == "status"] == [
         "accepted", "in_progress", "resolved", "resolved", "resolved"]
@@ -227,3 +230,29 @@ async def test_two_staff_resolving_at_once_one_wins(world: World) -> None:
         headers=w.person(role)) for role in ("property", "community")))
     assert sorted(r.status for r in answers) == [200, 409]
     assert (await events_of(w, issue["id"])).count("resolved") == 1
+
+
+async def test_custom_category_routes_to_its_party(world: World) -> None:
+    w = world
+    url = f"{w.base}/issue-categories/pump_power"
+    body = {"name": "水泵电费分摊", "responsible": "owners_committee", "respond_hours": 48,
+            "resolve_hours": 240, "attributes": [{"code": "meter", "description": "电表编号"}]}
+    await assert_problem(await w.issues.put(url, json=body, headers=w.person()), 403, "forbidden")
+    await assert_problem(await w.issues.put(f"{w.base}/issue-categories/Bad-Code", json=body,
+                                            headers=w.person("community")), 422, "validation-error")
+    await assert_problem(await w.issues.put(url, json={**body, "resolve_hours": 24},
+                                            headers=w.person("community")), 422, "validation-error")
+    made = await ok(await w.issues.put(url, json=body, headers=w.person("community")), 200)
+    assert made["responsible_label"] == "业主委员会"
+    issue = await report(w, w.person(), category="pump_power", area="pump_room",
+                         attributes={"meter": "A-17"})
+    assert issue["responsible"] == "owners_committee"
+    hours = (dt.datetime.fromisoformat(issue["resolve_by"])
+             - dt.datetime.fromisoformat(issue["created_at"]))
+    assert hours == dt.timedelta(hours=240)
+    await assert_problem(await w.issues.put(f"{w.base}/issue-settings", json={
+        "cosign_threshold": 0, "reopen_window_hours": 24}, headers=w.person("community")),
+        422, "validation-error")
+    metrics = await (await w.issues.get("/metrics")).text()
+    assert 'linli_issues_reported_total{category="custom"}' in metrics
+    assert "pump_power" not in metrics
