@@ -148,8 +148,8 @@ class IssuesActivities:
     async def reopen_issue(self, ref: t.IssueRef) -> None:
         """The reporter is not satisfied: reopen (issues records reason "unsatisfied")."""
         path = f"/v1/compounds/{ref.compound_id}/issues/{ref.issue_id}/reopen"
-        await _call(lambda: self.client.request("POST", path, json={"reason": "unsatisfied"},
-                                                headers=_key()))
+        body = {"reason": "上报人对处理结果不满意 (回访)"}
+        await _call(lambda: self.client.request("POST", path, json=body, headers=_key()))
 
 
 class OutboxActivities:

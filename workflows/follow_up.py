@@ -17,6 +17,7 @@ from workflows import types as t
 from workflows.steps import Cancelled, Steps, instant, run_activity
 
 WATCHING, ESCALATED, SATISFACTION, REOPENED = "watching", "escalated", "satisfaction", "reopened"
+OVERDUE_REASON = "超过处理时限, 由跟踪流程自动提交议事会"
 DONE_STATUSES = ("resolved", "closed", "rejected", "duplicate")
 
 
@@ -73,7 +74,7 @@ class IssueFollowUpWorkflow:
             if name == "respond_by" and issue.first_response_at:
                 continue
             await run_activity(t.ESCALATE_ISSUE, t.Escalation(
-                self.input.compound_id, self.input.issue_id, "overdue"))
+                self.input.compound_id, self.input.issue_id, OVERDUE_REASON))
             self.escalated = True
             await self.steps.move(ESCALATED, outcome=f"overdue:{name}")
         await self.steps.wait(lambda: self.resolved is not None)

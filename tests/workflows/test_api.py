@@ -1,0 +1,195 @@
+"""The workflow HTTP API over a real port against the Temporal dev server.
+
+A worker runs ProposalWorkflow in-process on a private task queue (meetings played by the fake).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from linli import db
+from linli.config import Settings
+from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.workflows.fakes import FakeMeetings
+from workflows.activities import OutboxActivities
+from workflows.api import create_app
+from workflows.follow_up import IssueFollowUpWorkflow
+from workflows.proposal import ProposalWorkflow
+
+
+@dataclass
+class Api:
+    http: TestClient
+    headers: dict[str, str]
+    compound: str
+
+
+@pytest.fixture
+async def api(settings: Settings, serve: AppFactory, token: TokenFactory,
+              pool: db.Pool) -> AsyncIterator[Api]:
+    mine = settings.with_overrides(temporal_task_queue=f"api-test-{uuid.uuid4()}")
+    client = await Client.connect(mine.temporal_address)
+    async with Worker(client, task_queue=mine.temporal_task_queue,
+                      workflows=[ProposalWorkflow, IssueFollowUpWorkflow],
+                      activities=[*FakeMeetings().all(), *OutboxActivities(pool).all()]):
+        http = await serve(lambda _: create_app(mine))
+        compound = str(uuid.uuid4())
+        yield Api(http, bearer(token(roles=["party_branch"], compounds=[compound])), compound)
+
+
+def proposal_input(compound: str, **extra: Any) -> dict[str, Any]:
+    return {"compound_id": compound, "proposal_id": str(uuid.uuid4()), "convener": "p-1",
+            "milestones": [{"name": "屋面隔热层", "due_at": "2027-06-01T00:00:00+08:00"}], **extra}
+
+
+async def problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/problem+json"
+    body: dict[str, Any] = await response.json()
+    assert body["type"] == f"urn:linli:problem:{kind}", body
+    return body
+
+
+async def state_when(api: Api, workflow_id: str, step: str) -> dict[str, Any]:
+    for _ in range(100):
+        r = await api.http.get(f"/v1/workflows/{workflow_id}", headers=api.headers)
+        view: dict[str, Any] = await r.json()
+        if r.status == 200 and view["state"]["step"] == step:
+            return view
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{workflow_id} never reached {step}: {view}")
+
+
+async def start(api: Api, key: str, data: dict[str, Any]) -> Any:
+    return await api.http.post("/v1/workflows", headers=api.headers,
+                               json={"type": "proposal", "key": key, "input": data})
+
+
+async def test_start_query_signal_update_cancel(api: Api) -> None:
+    data = proposal_input(api.compound)
+    r = await start(api, "k-1", data)
+    assert r.status == 201, await r.text()
+    started = await r.json()
+    wid = f"proposal-{data['proposal_id']}"
+    assert started["workflow_id"] == wid and started["created"] is True
+
+    again = await start(api, "k-1", data)  # same key: the same run, not a second one
+    assert again.status == 200 and (await again.json())["run_id"] == started["run_id"]
+    await problem(await start(api, "k-2", data), 409, "workflow-exists")
+
+    view = await state_when(api, wid, "consultation")
+    assert "consultation_closes" in view["state"]["deadlines"]
+    assert [h["step"] for h in view["state"]["history"]] == ["draft", "consultation"]
+
+    r = await api.http.post(f"/v1/workflows/{wid}/signals/opinion_recorded", headers=api.headers,
+                            json={"opinion_id": "o-1", "stance": "support"})
+    assert r.status == 202 and (await r.json())["step"] == "consultation"
+    r = await api.http.post(f"/v1/workflows/{wid}/updates/revise", headers=api.headers,
+                            json={"body": "第二版", "change_summary": "补充预算", "window": "extend",
+                                  "extend_seconds": 86400})
+    assert r.status == 200 and (await r.json())["result"] == 2
+    view = await state_when(api, wid, "consultation")
+    assert view["state"]["opinions"]["support"] == 1 and view["state"]["version"] == 2
+
+    r = await api.http.post(f"/v1/workflows/{wid}/cancel", headers=api.headers,
+                            json={"reason": "街道要求暂停"})
+    assert r.status == 200, await r.text()
+    view = await state_when(api, wid, "cancelled")
+    assert view["state"]["cancel_reason"] == "街道要求暂停"
+    for _ in range(50):
+        view = await (await api.http.get(f"/v1/workflows/{wid}", headers=api.headers)).json()
+        if view["status"] == "completed":
+            break
+        await asyncio.sleep(0.1)
+    assert view["status"] == "completed"
+    await problem(await api.http.post(f"/v1/workflows/{wid}/cancel", headers=api.headers,
+                                      json={"reason": "再取消"}), 409, "workflow-closed")
+    again = await start(api, "k-1", data)  # finished: the same key still names that run
+    assert again.status == 200 and (await again.json())["run_id"] == started["run_id"]
+
+
+async def test_illegal_signals_and_updates(api: Api) -> None:
+    data = proposal_input(api.compound)
+    assert (await start(api, "k", data)).status == 201
+    wid = f"proposal-{data['proposal_id']}"
+    await state_when(api, wid, "consultation")
+    url = f"/v1/workflows/{wid}"
+    await problem(await api.http.post(f"{url}/signals/rating", headers=api.headers,
+                                      json={"person_id": "r", "score": 5}), 409, "signal-not-allowed")
+    await problem(await api.http.post(f"{url}/signals/launch", headers=api.headers, json={}),
+                  404, "unknown-signal")
+    await problem(await api.http.post(f"{url}/signals/opinion_recorded", headers=api.headers,
+                                      json={"stance": "support"}), 422, "validation-error")
+    await problem(await api.http.post(f"{url}/signals/opinion_recorded", headers=api.headers,
+                                      json={"opinion_id": "o", "stance": "x", "extra": 1}),
+                  422, "validation-error")
+    await problem(await api.http.post(f"{url}/updates/accept", headers=api.headers,
+                                      json={"approved": True, "signed_by": ["主任"]}),
+                  409, "update-rejected")
+    await problem(await api.http.post(f"{url}/updates/decide", headers=api.headers,
+                                      json={"action": "abandon"}), 409, "update-rejected")
+    await problem(await api.http.post(f"{url}/updates/explode", headers=api.headers, json={}),
+                  404, "unknown-update")
+    await problem(await api.http.post(f"{url}/cancel", headers=api.headers, json={}),
+                  422, "validation-error")
+    r = await api.http.post(f"{url}/cancel", headers=api.headers, json={"reason": "测试结束"})
+    assert r.status == 200
+
+
+@pytest.mark.parametrize("body, status, kind", [
+    ({"type": "renovation", "key": "k", "input": {}}, 422, "validation-error"),
+    ({"type": "proposal", "key": "", "input": {}}, 422, "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "x"}}, 422, "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "not-a-uuid",
+                                                 "convener": "p"}}, 422, "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
+                                                 "convener": "p", "vote_seconds": 0}}, 422,
+     "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
+                                                 "convener": "p", "colour": "red"}}, 422,
+     "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {
+        "compound_id": "C", "proposal_id": "P", "convener": "p",
+        "milestones": [{"name": "m", "due_at": "2027-06-01T00:00:00"}]}}, 422, "validation-error"),
+    ({"type": "issue_follow_up", "key": "k", "input": {"compound_id": "C", "issue_id": "P",
+                                                        "resolve_by": "soon"}}, 422,
+     "validation-error"),
+])
+async def test_bad_input(api: Api, body: dict[str, Any], status: int, kind: str) -> None:
+    def fill(value: Any) -> Any:  # "C": the caller's compound, "P": a fresh entity id
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return {"C": api.compound, "P": str(uuid.uuid4())}.get(value, value) if isinstance(
+            value, str) else value
+
+    await problem(await api.http.post("/v1/workflows", headers=api.headers, json=fill(body)),
+                  status, kind)
+
+
+async def test_access(api: Api, token: TokenFactory) -> None:
+    data = proposal_input(api.compound)
+    body = {"type": "proposal", "key": "k", "input": data}
+    resident = bearer(token(roles=["resident"], compounds=[api.compound]))
+    await problem(await api.http.post("/v1/workflows", headers=resident, json=body), 403, "forbidden")
+    elsewhere = bearer(token(roles=["party_branch"], compounds=[str(uuid.uuid4())]))
+    await problem(await api.http.post("/v1/workflows", headers=elsewhere, json=body), 403, "forbidden")
+    await problem(await api.http.post("/v1/workflows", json=body), 401, "unauthorized")
+    app = bearer(token(app="issues", scopes=["workflows:start"], compounds=["*"]))
+    r = await api.http.post("/v1/workflows", headers=app, json=body)
+    assert r.status == 201
+    wid = f"proposal-{data['proposal_id']}"
+    await problem(await api.http.get(f"/v1/workflows/{wid}", headers=elsewhere), 403, "forbidden")
+    await problem(await api.http.get(f"/v1/workflows/proposal-{uuid.uuid4()}", headers=app),
+                  404, "not-found")
+    await api.http.post(f"/v1/workflows/{wid}/cancel", headers=app, json={"reason": "测试结束"})

@@ -1,0 +1,199 @@
+"""HTTP views of the workflow API: start, state, signal, update, cancel. No Temporal details leak.
+
+A workflow's id derives from its entity (proposal-<id>, issue-<id>), so events and apps find it
+without a lookup table; the start key in the memo makes a repeated start return the same run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from linli import problems
+from linli.http import SETTINGS, Call, json_response
+from linli.problems import Problem
+from workflows import types as t
+from workflows import validation as v
+from workflows.models import Accepted, Started, StartIn, UpdateDone, WorkflowView
+
+TEMPORAL = web.AppKey("workflows.temporal", Client)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One startable workflow type: how to read its input and what it accepts afterwards."""
+
+    name: str
+    workflow: str
+    prefix: str
+    parse: Callable[[Any], Any]
+    entity: Callable[[Any], str]
+    signals: dict[str, tuple[type, tuple[str, ...]]]  # name → payload, steps that accept it
+    updates: dict[str, type]
+
+
+KINDS = {
+    "proposal": Kind(
+        "proposal", "ProposalWorkflow", "proposal", v.proposal_input, lambda d: d.proposal_id,
+        signals={
+            "opinion_recorded": (t.OpinionRecorded, (t.CONSULTATION, t.VOTE)),
+            "vote_closed": (t.VoteClosed, (t.VOTE,)),
+            "milestone_progress": (t.MilestoneProgress, (t.IMPLEMENTATION,)),
+            "rating": (t.Rating, (t.SATISFACTION,)),
+        },
+        updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport}),
+    "issue_follow_up": Kind(
+        "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
+        signals={
+            "resolved": (t.IssueResolved, ("watching", "escalated", "reopened")),
+            "satisfaction": (t.SatisfactionAnswer, ("satisfaction",)),
+        },
+        updates={}),
+}
+BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
+
+
+async def start(call: Call) -> web.Response:
+    """Start a workflow for an entity; the same key again returns the same run (200)."""
+    body: StartIn = call.body
+    kind = KINDS[body.type]
+    data = kind.parse(body.input)
+    call.require_compound(data.compound_id)
+    workflow_id, nonce = f"{kind.prefix}-{kind.entity(data)}", uuid.uuid4().hex
+    client = call.app[TEMPORAL]
+    try:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            kind.workflow, data, id=workflow_id, task_queue=call.app[SETTINGS].temporal_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            memo={"key": body.key, "nonce": nonce, "compound_id": data.compound_id,
+                  "type": kind.name, "started_by": call.who.subject})
+    except WorkflowAlreadyStartedError:  # finished already: the id is not reused
+        handle = client.get_workflow_handle(workflow_id)
+    desc = await handle.describe()
+    memo = await desc.memo()
+    if memo.get("key") != body.key:
+        raise problems.conflict(f"{workflow_id} 已由另一个请求启动 (幂等键不同)", "workflow-exists")
+    created = memo.get("nonce") == nonce
+    started = Started(workflow_id=workflow_id, run_id=desc.run_id, type=kind.name,
+                      status=_status(desc), created=created)
+    return json_response(started, 201 if created else 200)
+
+
+async def get_state(call: Call) -> WorkflowView:
+    """The workflow's current step, deadlines and history of steps."""
+    handle, desc, kind = await _find(call)
+    return WorkflowView(workflow_id=desc.id, run_id=desc.run_id, type=kind.name,
+                        status=_status(desc), state=await _state(handle))
+
+
+async def send_signal(call: Call) -> web.Response:
+    """Deliver a signal after checking its body and that the current step accepts it."""
+    handle, desc, kind = await _find(call)
+    name = call.param("name")
+    if name not in kind.signals:
+        raise Problem(404, "unknown-signal", "未知信号",
+                      f"{kind.name} 不接受信号 {name}; 可用: {', '.join(kind.signals)}")
+    payload_type, steps = kind.signals[name]
+    payload: Any = v.convert(call.body, payload_type)
+    _require_running(desc)
+    state = await _state(handle)
+    if state["step"] not in steps:
+        raise problems.conflict(f"当前阶段 {state['step']} 不接受信号 {name}", "signal-not-allowed")
+    if isinstance(payload, t.MilestoneProgress):
+        _check_milestone(state, payload)
+    if isinstance(payload, t.Rating) and not 1 <= payload.score <= 5:
+        raise v.invalid("score 必须在 1 到 5 之间", "score")
+    await handle.signal(name, payload)
+    return json_response(Accepted(workflow_id=desc.id, signal=name, step=state["step"]), 202)
+
+
+async def run_update(call: Call) -> UpdateDone:
+    """Run an update; the workflow's validator decides whether it is legal now (else 409)."""
+    handle, desc, kind = await _find(call)
+    name = call.param("name")
+    if name not in kind.updates:
+        raise Problem(404, "unknown-update", "未知更新",
+                      f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")
+    payload: Any = v.convert(call.body, kind.updates[name])
+    result = await _update(handle, desc, name, payload)
+    return UpdateDone(workflow_id=desc.id, update=name, result=result)
+
+
+async def cancel(call: Call) -> WorkflowView:
+    """Cancel at any step with a reason (recorded in the history and the final event)."""
+    handle, desc, kind = await _find(call)
+    await _update(handle, desc, "cancel", t.CancelRequest(call.body.reason, by=call.who.subject))
+    return WorkflowView(workflow_id=desc.id, run_id=desc.run_id, type=kind.name,
+                        status=_status(desc), state=await _state(handle))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def _find(call: Call) -> tuple[WorkflowHandle[Any, Any], WorkflowExecutionDescription, Kind]:
+    workflow_id = call.param("workflow_id")
+    handle = call.app[TEMPORAL].get_workflow_handle(workflow_id)
+    try:
+        desc = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise problems.not_found(f"流程 {workflow_id}") from None
+        raise
+    kind = BY_WORKFLOW.get(desc.workflow_type)
+    memo = await desc.memo()
+    if kind is None:
+        raise problems.not_found(f"流程 {workflow_id}")
+    call.require_compound(memo.get("compound_id", ""))
+    return handle, desc, kind
+
+
+async def _state(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    try:
+        state: dict[str, Any] = await handle.query("state")
+    except RPCError as exc:
+        raise Problem(503, "worker-unavailable", "流程引擎暂不可用", f"查询流程状态失败: {exc}") from None
+    return state
+
+
+async def _update(handle: WorkflowHandle[Any, Any], desc: WorkflowExecutionDescription, name: str,
+                  payload: Any) -> Any:
+    _require_running(desc)
+    try:
+        return await handle.execute_update(name, payload)
+    except WorkflowUpdateFailedError as exc:
+        raise problems.conflict(str(exc.cause.message if hasattr(exc.cause, "message") else exc.cause),
+                                "update-rejected") from None
+
+
+def _require_running(desc: WorkflowExecutionDescription) -> None:
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        raise problems.conflict(f"流程已结束 ({_status(desc)})", "workflow-closed")
+
+
+def _check_milestone(state: dict[str, Any], progress: t.MilestoneProgress) -> None:
+    names = {m["name"]: m for m in state.get("milestones", [])}
+    if progress.milestone not in names:
+        raise v.invalid(f"没有名为 {progress.milestone} 的实施节点", "milestone")
+    if names[progress.milestone].get("done_at"):
+        raise problems.conflict(f"实施节点 {progress.milestone} 已完成", "signal-not-allowed")
+    if not 0 <= progress.percent <= 100:
+        raise v.invalid("percent 必须在 0 到 100 之间", "percent")
+
+
+def _status(desc: WorkflowExecutionDescription) -> str:
+    return desc.status.name.lower() if desc.status is not None else "unknown"

@@ -1,0 +1,51 @@
+"""Request and response types of the workflow HTTP API (msgspec Structs, documented in OpenAPI).
+
+Workflow payloads themselves are dataclasses (workflows/types.py) checked in validation.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class StartIn(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["proposal", "issue_follow_up"]
+    key: Key  # idempotency: the same key again returns the same run
+    input: dict[str, Any]
+
+
+class Started(msgspec.Struct):
+    workflow_id: str
+    run_id: str
+    type: str
+    status: str
+    created: bool
+
+
+class WorkflowView(msgspec.Struct):
+    workflow_id: str
+    run_id: str
+    type: str
+    status: str  # running | completed | failed | canceled | terminated | ...
+    state: dict[str, Any]  # step, deadlines, history [{step, entered_at, left_at, outcome}], ...
+
+
+class Accepted(msgspec.Struct):
+    workflow_id: str
+    signal: str
+    step: str
+
+
+class UpdateDone(msgspec.Struct):
+    workflow_id: str
+    update: str
+    result: Any
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason

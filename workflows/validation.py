@@ -1,0 +1,109 @@
+"""Checking what apps send before it reaches Temporal: inputs, signal and update bodies.
+
+Workflow payloads are dataclasses (workflows/types.py); msgspec converts JSON into them and
+these checks add what a type cannot say (unknown fields, ISO instants, sane windows), so a bad
+request is a 422 problem instead of a workflow that fails on its first task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+import uuid
+from datetime import datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+from linli.problems import Problem
+from workflows import types as t
+
+T = TypeVar("T")
+
+
+def invalid(detail: str, field: str | None = None) -> Problem:
+    return Problem(422, "validation-error", "请求内容不合规", detail,
+                   errors=[{"field": field, "detail": detail}])
+
+
+def _unknown_fields(raw: Any, kind: Any, path: str = "") -> None:
+    """msgspec ignores unknown keys of a dataclass; an app's typo must not pass silently."""
+    if not (isinstance(raw, dict) and dataclasses.is_dataclass(kind)):
+        return
+    hints = typing.get_type_hints(kind)
+    for key, value in raw.items():
+        if key not in hints:
+            raise invalid(f"未知字段 {path}{key}", f"{path}{key}")
+        nested = next((a for a in (hints[key], *typing.get_args(hints[key]))
+                       if dataclasses.is_dataclass(a)), None)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            _unknown_fields(item, nested, f"{path}{key}.")
+
+
+def convert(raw: Any, kind: type[T], what: str = "请求体") -> T:
+    """JSON builtins into a workflow dataclass, or a 422 problem naming the field."""
+    if not isinstance(raw, dict):
+        raise invalid(f"{what}必须是 JSON 对象")
+    _unknown_fields(raw, kind)
+    try:
+        return msgspec.convert(raw, kind)
+    except msgspec.ValidationError as exc:
+        raise invalid(f"{what}字段校验失败: {exc}") from None
+
+
+def instant(value: str | None, field: str) -> datetime | None:
+    """An ISO-8601 instant with a UTC offset (the workflow would guess otherwise)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(f"{field} 不是 ISO-8601 时间: {value!r}", field) from None
+    if parsed.tzinfo is None:
+        raise invalid(f"{field} 需要带时区, 例如 2027-03-01T00:00:00+08:00", field)
+    return parsed
+
+
+def entity_id(value: str, field: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise invalid(f"{field} 必须是 UUID", field) from None
+
+
+def proposal_input(raw: Any) -> t.ProposalInput:
+    data = convert(raw, t.ProposalInput, "input ")
+    data.compound_id = entity_id(data.compound_id, "compound_id")
+    data.proposal_id = entity_id(data.proposal_id, "proposal_id")
+    if not data.convener.strip():
+        raise invalid("convener 不能为空", "convener")
+    for name in ("consultation_seconds", "vote_seconds", "decision_seconds", "acceptance_seconds",
+                 "satisfaction_seconds", "defect_fix_seconds"):
+        if getattr(data, name) <= 0:
+            raise invalid(f"{name} 必须大于 0", name)
+    if data.vote_grace_seconds < 0:
+        raise invalid("vote_grace_seconds 不能为负", "vote_grace_seconds")
+    for name, window in (("consultation_reminders", data.consultation_seconds),
+                         ("vote_reminders", data.vote_seconds)):
+        if any(not 0 < offset < window for offset in getattr(data, name)):
+            raise invalid(f"{name} 的每一项必须在 0 与窗口长度之间 (截止前多少秒提醒)", name)
+    if not 1 <= data.max_rounds <= 10:
+        raise invalid("max_rounds 必须在 1 到 10 之间", "max_rounds")
+    names = [m.name for m in data.milestones]
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        raise invalid("实施节点名称不能为空且不能重复", "milestones")
+    for i, m in enumerate(data.milestones):
+        instant(m.due_at, f"milestones[{i}].due_at")
+    return data
+
+
+def follow_up_input(raw: Any) -> t.IssueFollowUpInput:
+    data = convert(raw, t.IssueFollowUpInput, "input ")
+    data.compound_id = entity_id(data.compound_id, "compound_id")
+    data.issue_id = entity_id(data.issue_id, "issue_id")
+    instant(data.respond_by, "respond_by")
+    instant(data.resolve_by, "resolve_by")
+    if data.satisfaction_seconds <= 0:
+        raise invalid("satisfaction_seconds 必须大于 0", "satisfaction_seconds")
+    return data
