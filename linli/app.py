@@ -68,10 +68,10 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
         await consumers.start()
         yield
         await consumers.stop()
-        relay_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay_task
-        await nc.drain()
+        await relay.stop(relay_task)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(10):
+                await nc.drain()
 
     return context
 

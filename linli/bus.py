@@ -60,6 +60,18 @@ async def ensure_streams(js: JetStreamContext) -> None:
                 await js.add_stream(config)
 
 
+async def stop_task(task: asyncio.Task[None], *, grace: float = 10.0) -> None:
+    """Cancel a background loop and wait for it, but never for ever.
+
+    Python 3.11's asyncio.wait_for (used inside client libraries) can swallow a cancellation;
+    the loops also check a stop flag, and the grace period bounds the wait.
+    """
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        log.warning("task %s did not stop within %.0f s", task.get_name(), grace)
+
+
 # ---------------------------------------------------------------- outbox (write side)
 
 
@@ -98,6 +110,7 @@ class OutboxRelay:
         self.batch = batch
         self.idle_check_seconds = idle_check_seconds
         self._wake = asyncio.Event()
+        self._stopping = False
 
     async def relay_once(self, *, after_publish: Callable[[], Awaitable[None]] | None = None) -> int:
         """Claim a batch (SKIP LOCKED), publish it, wait for every PubAck, mark it sent."""
@@ -115,7 +128,8 @@ class OutboxRelay:
                 )
                 for r in rows
             ]
-            await asyncio.wait_for(asyncio.gather(*acks), timeout=10)
+            async with asyncio.timeout(10):
+                await asyncio.gather(*acks)
             if after_publish is not None:
                 await after_publish()  # tests use this to crash between publish and mark
             await conn.execute(
@@ -139,7 +153,7 @@ class OutboxRelay:
         channel = OUTBOX_CHANNEL_PREFIX + self.schema
         await listener.add_listener(channel, lambda *_: self._wake.set())
         try:
-            while True:
+            while not self._stopping:
                 self._wake.clear()
                 try:
                     await self.drain()
@@ -149,10 +163,16 @@ class OutboxRelay:
                     await asyncio.sleep(1)
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_check_seconds)
+                    async with asyncio.timeout(self.idle_check_seconds):
+                        await self._wake.wait()
         finally:
-            with contextlib.suppress(Exception):
-                await listener.close()
+            listener.terminate()
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        """Stop the relay running in `task`; a row it was publishing stays unsent, not lost."""
+        self._stopping = True
+        self._wake.set()
+        await stop_task(task)
 
     async def _record_backlog(self) -> None:
         async with self.pool.acquire() as conn:
@@ -188,9 +208,11 @@ class ConsumerGroup:
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     async def start(self) -> None:
         """Create the consumers (idempotent) and start pulling."""
+        self._stopping = False
         for sub in self.subscriptions:
             config = ConsumerConfig(
                 durable_name=sub.durable,
@@ -207,15 +229,12 @@ class ConsumerGroup:
 
     async def stop(self) -> None:
         """Stop pulling; unacked messages are redelivered to another replica."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping = True
+        await asyncio.gather(*(stop_task(task) for task in self._tasks))
         self._tasks.clear()
 
     async def _pull(self, sub: Subscription, pull: JetStreamContext.PullSubscription) -> None:
-        while True:
+        while not self._stopping:
             try:
                 messages = await pull.fetch(batch=20, timeout=2)
             except nats.errors.TimeoutError:

@@ -131,9 +131,8 @@ async def test_relay_wakes_on_notify_not_polling(kernel: Kernel) -> None:
         else:
             pytest.fail("the relay did not wake up on NOTIFY within 5 seconds")
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await relay.stop(task)
+    assert task.done(), "stopping the relay must end its loop"
 
 
 def subscription(kernel: Kernel, durable: str, *, fail: bool = False) -> bus.Subscription:
