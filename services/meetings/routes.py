@@ -7,6 +7,7 @@ from linli.http import Route
 from linli.pagination import Page
 from services.meetings import cost_handlers as ch
 from services.meetings import handlers as h
+from services.meetings import session_handlers as sh
 from services.meetings import vote_handlers as vh
 from services.meetings.cost_models import (
     Bill,
@@ -34,6 +35,22 @@ from services.meetings.models import (
     ProposalQuery,
     ProposalVersion,
     VersionIn,
+)
+from services.meetings.session_models import (
+    AgendaItem,
+    AgendaItemIn,
+    CheckInIn,
+    FollowUpIn,
+    Invitee,
+    ItemOpinionIn,
+    Meeting,
+    MeetingIn,
+    Minutes,
+    MinutesEdit,
+    OutcomeIn,
+    PublishIn,
+    Quorum,
+    RsvpIn,
 )
 from services.meetings.vote_models import (
     Ballot,
@@ -141,4 +158,48 @@ COST_ROUTES = [
     Route("GET", f"{K}/bills/{{period}}", ch.get_bill, "某期账单", response=Bill, tags=KT),
 ]
 
-ROUTES = [*PROPOSAL_ROUTES, *VOTE_ROUTES, *COST_ROUTES]
+M = f"{C}/meetings/{{meeting_id}}"
+ITEM = f"{M}/agenda/{{item_id}}"
+MT = ("meetings",)
+# Convening is for the council's organisations; managing a meeting is then checked against
+# its convener organisation (sessions.require_manager), so these routes admit any member.
+CONVENERS = allow("party_branch", "community", "owners_committee", "street_office",
+                  scopes=[MANAGE])
+
+MEETING_ROUTES = [
+    Route("POST", f"{C}/meetings", sh.convene, "召集会议 (按 1+3+N 名册邀请组织和个人)",
+          body=MeetingIn, response=Meeting, status=201, access=CONVENERS, idempotent=True,
+          tags=MT),
+    Route("GET", f"{C}/meetings", sh.list_meetings, "会议列表", response=list[Meeting], tags=MT),
+    Route("GET", f"{C}/meetings.ics", sh.calendar, "小区会议日历 (iCalendar, text/calendar)",
+          tags=MT),
+    Route("GET", f"{C}/agenda-items", sh.unscheduled, "待排入会议的议程事项 (如升级的居民诉求)",
+          response=list[AgendaItem], tags=MT),
+    Route("GET", M, sh.get_meeting, "会议详情 (议程、受邀人、到会情况)", response=Meeting, tags=MT),
+    Route("POST", f"{M}/agenda", sh.add_item, "添加议程事项 (召集组织)", body=AgendaItemIn,
+          response=AgendaItem, status=201, tags=MT),
+    Route("POST", f"{M}/rsvp", sh.rsvp, "受邀人回复是否参会", body=RsvpIn, response=Invitee,
+          tags=MT),
+    Route("POST", f"{M}/check-in", sh.check_in, "签到 (本人, 或召集组织代为签到)", body=CheckInIn,
+          response=Invitee, tags=MT),
+    Route("GET", f"{M}/quorum", sh.quorum, "按会议类型判断到会人数是否足以作出决定",
+          response=Quorum, tags=MT),
+    Route("POST", f"{ITEM}/opinions", sh.item_opinion, "记录发言人意见 (召集组织)",
+          body=ItemOpinionIn, response=AgendaItem, status=201, tags=MT),
+    Route("POST", f"{ITEM}/outcome", sh.item_outcome, "记录事项结论 (共识/表决/暂缓/转交)",
+          body=OutcomeIn, response=AgendaItem, tags=MT),
+    Route("POST", f"{ITEM}/actions", sh.item_action, "添加后续事项 (责任组织与期限)",
+          body=FollowUpIn, response=AgendaItem, status=201, tags=MT),
+    Route("POST", f"{M}/minutes", sh.draft_minutes, "根据记录生成纪要草稿", response=Minutes,
+          status=201, tags=MT),
+    Route("PUT", f"{M}/minutes", sh.edit_minutes, "修改纪要草稿", body=MinutesEdit,
+          response=Minutes, tags=MT),
+    Route("POST", f"{M}/minutes/approve", sh.approve_minutes, "召集人批准纪要", response=Minutes,
+          tags=MT),
+    Route("POST", f"{M}/minutes/publish", sh.publish_minutes, "公示纪要 (天数)", body=PublishIn,
+          response=Minutes, tags=MT),
+    Route("GET", f"{M}/minutes", sh.read_minutes, "会议纪要 (居民可读已公示的)", response=Minutes,
+          tags=MT),
+]
+
+ROUTES = [*PROPOSAL_ROUTES, *VOTE_ROUTES, *COST_ROUTES, *MEETING_ROUTES]

@@ -1,0 +1,211 @@
+"""During and after a meeting: opinions per speaker, item outcomes, follow-up actions, minutes
+(draft → approved by the convener → published (公示) for a number of days), and the iCalendar
+feed of a compound's meetings (RFC 5545, written by hand: it is a few lines of text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli import problems
+from linli.auth import Principal
+from linli.bus import emit
+from linli.db import Connection, Pool, transaction
+from services.meetings import events, metrics, session_store
+from services.meetings.session_models import (
+    KIND_LABELS,
+    AgendaItem,
+    FollowUpIn,
+    ItemOpinionIn,
+    Minutes,
+    OutcomeIn,
+)
+from services.meetings.sessions import agenda, meeting_in, require_manager
+
+STANCES = {"support": "支持", "oppose": "反对", "suggest": "建议"}
+OUTCOMES = {"consensus": "达成共识", "vote": "付诸表决", "deferred": "暂缓", "referred": "转交办理"}
+
+
+async def _item(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                item_id: uuid.UUID, who: Principal) -> Any:
+    meeting = await meeting_in(conn, compound_id, meeting_id)
+    await require_manager(conn, meeting, who)
+    item = await session_store.get_item(conn, id=item_id)
+    if item is None or item["meeting_id"] != meeting_id:
+        raise problems.not_found("议程事项")
+    return item
+
+
+async def _full_item(conn: Connection, meeting_id: uuid.UUID, item_id: uuid.UUID) -> AgendaItem:
+    return next(i for i in await agenda(conn, meeting_id) if i.id == item_id)
+
+
+async def record_opinion(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                         item_id: uuid.UUID, data: ItemOpinionIn, who: Principal) -> AgendaItem:
+    async with transaction(pool) as conn:
+        await _item(conn, compound_id, meeting_id, item_id, who)
+        await session_store.insert_opinion(
+            conn, item_id=item_id, speaker_id=data.speaker_id, speaker_name=data.speaker_name,
+            organisation_id=data.organisation_id, stance=data.stance, text=data.text,
+            by=who.subject)
+        return await _full_item(conn, meeting_id, item_id)
+
+
+async def set_outcome(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                      item_id: uuid.UUID, data: OutcomeIn, who: Principal) -> AgendaItem:
+    if data.outcome == "vote" and data.vote_id is None:
+        raise problems.validation("付诸表决的事项须给出 vote_id", field="vote_id")
+    async with transaction(pool) as conn:
+        await _item(conn, compound_id, meeting_id, item_id, who)
+        await session_store.set_outcome(conn, id=item_id, outcome=data.outcome, note=data.note,
+                                        vote_id=data.vote_id)
+        return await _full_item(conn, meeting_id, item_id)
+
+
+async def add_action(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                     item_id: uuid.UUID, data: FollowUpIn, who: Principal) -> AgendaItem:
+    async with transaction(pool) as conn:
+        await _item(conn, compound_id, meeting_id, item_id, who)
+        await session_store.insert_action(conn, item_id=item_id, title=data.title,
+                                          organisation_id=data.organisation_id,
+                                          due_on=data.due_on)
+        return await _full_item(conn, meeting_id, item_id)
+
+
+def to_minutes(row: Any) -> Minutes:
+    return Minutes(**{k: row[k] for k in Minutes.__struct_fields__})
+
+
+def draft_text(meeting: Any, orgs: list[Any], people: list[Any], items: list[AgendaItem]) -> str:
+    """Minutes drafted from what was recorded: who came, each item, its opinions and outcome."""
+    present = [p["name"] or str(p["person_id"]) for p in people if p["present"]]
+    lines = [f"# {meeting['title']} 会议纪要", "",
+             f"- 会议类型: {KIND_LABELS[meeting['kind']]}",
+             f"- 时间: {meeting['starts_at'].isoformat()} 至 {meeting['ends_at'].isoformat()}",
+             f"- 地点: {meeting['place'] or meeting['online_url']}",
+             f"- 召集: {meeting['convener_name']}",
+             f"- 参会组织: {'、'.join(o['name'] for o in orgs) or '无'}",
+             f"- 到会 {len(present)} 人 (受邀 {len(people)} 人): {'、'.join(present) or '无'}", ""]
+    names = {o["organisation_id"]: o["name"] for o in orgs}
+    for item in items:
+        lines += [f"## {item.position}. {item.title}", ""]
+        for o in item.opinions:
+            org = f" ({names.get(o.organisation_id, '')})" if o.organisation_id else ""
+            lines.append(f"- {o.speaker_name or o.speaker_id}{org} [{STANCES[o.stance]}]: {o.text}")
+        outcome = OUTCOMES.get(item.outcome or "", "未形成结论")
+        lines += ["", f"结论: {outcome}{'; ' + item.outcome_note if item.outcome_note else ''}"]
+        for a in item.actions:
+            org = names.get(a.organisation_id, str(a.organisation_id))
+            lines.append(f"- 后续事项: {a.title} (责任单位: {org}, 完成期限: {a.due_on.isoformat()})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+async def draft(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                who: Principal, text: str | None = None) -> Minutes:
+    """Draft from the record (text None), or save an edited draft; 409 once approved."""
+    async with transaction(pool) as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        await require_manager(conn, meeting, who)
+        if text is None:
+            orgs = await session_store.organisations(conn, meeting_id=meeting_id)
+            people = await session_store.invitees(conn, meeting_id=meeting_id)
+            text = draft_text(meeting, list(orgs), list(people), await agenda(conn, meeting_id))
+        row = await session_store.save_draft(conn, meeting_id=meeting_id, text=text,
+                                             by=who.subject)
+        if row is None:
+            raise problems.conflict("纪要已经批准, 不能再修改", "minutes-approved")
+    return to_minutes(row)
+
+
+async def approve(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                  who: Principal) -> Minutes:
+    async with transaction(pool) as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        await require_manager(conn, meeting, who)
+        row = await session_store.get_minutes(conn, meeting_id=meeting_id, lock=True)
+        if row is None:
+            raise problems.conflict("还没有纪要草稿", "no-minutes")
+        if row["status"] != "draft":
+            return to_minutes(row)
+        row = await session_store.approve_minutes(conn, meeting_id=meeting_id, by=who.subject)
+    metrics.MEETINGS_HELD.labels(meeting["kind"]).inc()
+    return to_minutes(row)
+
+
+async def publish(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, days: int,
+                  who: Principal) -> Minutes:
+    """公示: residents of the compound can read the approved minutes for `days` days."""
+    async with transaction(pool) as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        await require_manager(conn, meeting, who)
+        row = await session_store.get_minutes(conn, meeting_id=meeting_id, lock=True)
+        if row is None or row["status"] == "draft":
+            raise problems.conflict("纪要须先经召集人批准才能公示", "minutes-not-approved")
+        if row["status"] == "published":
+            return to_minutes(row)
+        row = await session_store.publish_minutes(conn, meeting_id=meeting_id, days=days)
+        await emit(conn, events.MINUTES_PUBLISHED, subject=str(meeting_id),
+                   compound_id=str(compound_id),
+                   data=events.MinutesPublished(
+                       meeting_id=meeting_id, compound_id=compound_id, title=meeting["title"],
+                       published_at=row["published_at"].isoformat(),
+                       notice_until=row["notice_until"].isoformat()))
+    return to_minutes(row)
+
+
+async def read(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+               who: Principal) -> Minutes:
+    """Everyone in the compound reads published minutes; drafts only the convener's side."""
+    async with pool.acquire() as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        row = await session_store.get_minutes(conn, meeting_id=meeting_id)
+        if row is None or row["status"] != "published":
+            try:
+                await require_manager(conn, meeting, who)
+            except problems.Problem:
+                raise problems.not_found("已公示的会议纪要") from None
+            if row is None:
+                raise problems.not_found("会议纪要")
+    return to_minutes(row)
+
+
+def _ics_text(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def _ics_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> list[str]:
+    """RFC 5545 §3.1: lines longer than 75 octets continue on the next line after a space."""
+    parts, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > 75:
+            parts.append(current)
+            current = " "
+        current += char
+    return [*parts, current]
+
+
+def icalendar(meetings: list[Any]) -> str:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Linli//meetings//ZH", "CALSCALE:GREGORIAN",
+             f"X-WR-CALNAME:{_ics_text('邻里议事会议')}"]
+    stamp = _ics_time(dt.datetime.now(dt.UTC))
+    for m in meetings:
+        lines += ["BEGIN:VEVENT", f"UID:{m['id']}@linli", f"DTSTAMP:{stamp}",
+                  f"DTSTART:{_ics_time(m['starts_at'])}", f"DTEND:{_ics_time(m['ends_at'])}",
+                  f"SUMMARY:{_ics_text(KIND_LABELS[m['kind']] + ': ' + m['title'])}",
+                  f"LOCATION:{_ics_text(m['place'] or m['online_url'] or '')}",
+                  f"DESCRIPTION:{_ics_text('召集: ' + m['convener_name'])}",
+                  "STATUS:" + ("CANCELLED" if m["status"] == "cancelled" else "CONFIRMED")]
+        if m["online_url"]:
+            lines.append(f"URL:{m['online_url']}")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "".join(part + "\r\n" for line in lines for part in _fold(line))
+

@@ -1,0 +1,112 @@
+"""HTTP views of council meetings and minutes: parse → use case → response; no SQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from linli.http import POOL, Call
+from services.meetings import minutes, session_store, sessions
+from services.meetings.handlers import compound
+from services.meetings.session_models import AgendaItem, Invitee, Meeting, Minutes, Quorum
+from services.meetings.vote_handlers import DIRECTORY
+
+
+def meeting(call: Call) -> uuid.UUID:
+    return call.uuid_param("meeting_id", "会议")
+
+
+def item(call: Call) -> uuid.UUID:
+    return call.uuid_param("item_id", "议程事项")
+
+
+async def convene(call: Call) -> Meeting:
+    return await sessions.convene(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
+                                  data=call.body, by=call.who.subject)
+
+
+async def list_meetings(call: Call) -> list[Meeting]:
+    return await sessions.list_meetings(call.app[POOL], compound_id=compound(call))
+
+
+async def get_meeting(call: Call) -> Meeting:
+    return await sessions.get_meeting(call.app[POOL], compound_id=compound(call),
+                                      meeting_id=meeting(call))
+
+
+async def add_item(call: Call) -> AgendaItem:
+    return await sessions.add_item(call.app[POOL], compound_id=compound(call),
+                                   meeting_id=meeting(call), data=call.body, who=call.who)
+
+
+async def unscheduled(call: Call) -> list[AgendaItem]:
+    return await sessions.unscheduled(call.app[POOL], compound_id=compound(call))
+
+
+async def rsvp(call: Call) -> Invitee:
+    return await sessions.rsvp(call.app[POOL], compound_id=compound(call),
+                               meeting_id=meeting(call), answer=call.body.answer,
+                               person=call.who.person_id)
+
+
+async def check_in(call: Call) -> Invitee:
+    return await sessions.check_in(call.app[POOL], compound_id=compound(call),
+                                   meeting_id=meeting(call), person_id=call.body.person_id,
+                                   who=call.who)
+
+
+async def quorum(call: Call) -> Quorum:
+    return await sessions.quorum(call.app[POOL], compound_id=compound(call),
+                                 meeting_id=meeting(call))
+
+
+async def item_opinion(call: Call) -> AgendaItem:
+    return await minutes.record_opinion(call.app[POOL], compound_id=compound(call),
+                                        meeting_id=meeting(call), item_id=item(call),
+                                        data=call.body, who=call.who)
+
+
+async def item_outcome(call: Call) -> AgendaItem:
+    return await minutes.set_outcome(call.app[POOL], compound_id=compound(call),
+                                     meeting_id=meeting(call), item_id=item(call),
+                                     data=call.body, who=call.who)
+
+
+async def item_action(call: Call) -> AgendaItem:
+    return await minutes.add_action(call.app[POOL], compound_id=compound(call),
+                                    meeting_id=meeting(call), item_id=item(call),
+                                    data=call.body, who=call.who)
+
+
+async def draft_minutes(call: Call) -> Minutes:
+    return await minutes.draft(call.app[POOL], compound_id=compound(call),
+                               meeting_id=meeting(call), who=call.who)
+
+
+async def edit_minutes(call: Call) -> Minutes:
+    return await minutes.draft(call.app[POOL], compound_id=compound(call),
+                               meeting_id=meeting(call), who=call.who, text=call.body.text)
+
+
+async def approve_minutes(call: Call) -> Minutes:
+    return await minutes.approve(call.app[POOL], compound_id=compound(call),
+                                 meeting_id=meeting(call), who=call.who)
+
+
+async def publish_minutes(call: Call) -> Minutes:
+    return await minutes.publish(call.app[POOL], compound_id=compound(call),
+                                 meeting_id=meeting(call), days=call.body.notice_days,
+                                 who=call.who)
+
+
+async def read_minutes(call: Call) -> Minutes:
+    return await minutes.read(call.app[POOL], compound_id=compound(call),
+                              meeting_id=meeting(call), who=call.who)
+
+
+async def calendar(call: Call) -> web.Response:
+    async with call.app[POOL].acquire() as conn:
+        rows = await session_store.list_meetings(conn, compound_id=compound(call))
+    return web.Response(text=minutes.icalendar(list(rows)), content_type="text/calendar",
+                        charset="utf-8")

@@ -1,0 +1,213 @@
+"""Plain SQL of council meetings; keyword-only, connection first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any
+
+
+async def insert_meeting(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID, kind: str,
+                         title: str, starts_at: dt.datetime, ends_at: dt.datetime,
+                         place: str | None, online_url: str | None, convener_org_id: uuid.UUID,
+                         convener_name: str, created_by: str) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO meetings (id, compound_id, kind, title, starts_at, ends_at, place,"
+        " online_url, convener_org_id, convener_name, created_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+        id, compound_id, kind, title, starts_at, ends_at, place, online_url, convener_org_id,
+        convener_name, created_by,
+    )
+
+
+async def insert_organisations(conn: Connection, *, meeting_id: uuid.UUID,
+                               orgs: Sequence[Any]) -> None:
+    await conn.executemany(
+        "INSERT INTO meeting_organisations (meeting_id, organisation_id, kind, name)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        [(meeting_id, o.id, o.kind, o.name) for o in orgs],
+    )
+
+
+async def insert_invitees(conn: Connection, *, meeting_id: uuid.UUID,
+                          people: Sequence[tuple[uuid.UUID, uuid.UUID | None, str]]) -> None:
+    """(person, organisation or None, name); the first organisation a person came with wins."""
+    await conn.executemany(
+        "INSERT INTO invitees (meeting_id, person_id, organisation_id, name)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        [(meeting_id, p, o, n) for p, o, n in people],
+    )
+
+
+async def get_meeting(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM meetings WHERE id = $1", id)
+
+
+async def list_meetings(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM meetings WHERE compound_id = $1 ORDER BY starts_at, id", compound_id
+    )
+
+
+async def organisations(conn: Connection, *, meeting_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM meeting_organisations WHERE meeting_id = $1 ORDER BY kind, name", meeting_id
+    )
+
+
+async def invitees(conn: Connection, *, meeting_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT i.*, a.person_id IS NOT NULL AS present FROM invitees i"
+        " LEFT JOIN attendance a USING (meeting_id, person_id) WHERE i.meeting_id = $1"
+        " ORDER BY i.name, i.person_id",
+        meeting_id,
+    )
+
+
+async def invitee(conn: Connection, *, meeting_id: uuid.UUID, person_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM invitees WHERE meeting_id = $1 AND person_id = $2", meeting_id, person_id
+    )
+
+
+async def set_rsvp(conn: Connection, *, meeting_id: uuid.UUID, person_id: uuid.UUID,
+                   answer: str) -> bool:
+    return bool(await conn.fetchval(
+        "UPDATE invitees SET rsvp = $3 WHERE meeting_id = $1 AND person_id = $2 RETURNING true",
+        meeting_id, person_id, answer,
+    ))
+
+
+async def check_in(conn: Connection, *, meeting_id: uuid.UUID, person_id: uuid.UUID,
+                   by: str) -> None:
+    await conn.execute(
+        "INSERT INTO attendance (meeting_id, person_id, checked_in_by) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING",
+        meeting_id, person_id, by,
+    )
+
+
+async def attendance(conn: Connection, *, meeting_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT a.person_id, i.organisation_id FROM attendance a"
+        " LEFT JOIN invitees i USING (meeting_id, person_id) WHERE a.meeting_id = $1",
+        meeting_id,
+    )
+
+
+async def insert_item(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID,
+                      meeting_id: uuid.UUID | None, title: str, source: str,
+                      issue_id: uuid.UUID | None = None, proposal_id: uuid.UUID | None = None,
+                      presenter: str = "", minutes: int = 15) -> Row:
+    """Add an item (at the end of the meeting's agenda); None if the issue was proposed already."""
+    return await conn.fetchrow(
+        "INSERT INTO agenda_items (id, compound_id, meeting_id, position, title, source, issue_id,"
+        " proposal_id, presenter, minutes) VALUES ($1, $2, $3,"
+        " CASE WHEN $3::uuid IS NULL THEN NULL ELSE (SELECT coalesce(max(position), 0) + 1"
+        "  FROM agenda_items WHERE meeting_id = $3) END, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT DO NOTHING RETURNING *",
+        id, compound_id, meeting_id, title, source, issue_id, proposal_id, presenter, minutes,
+    )
+
+
+async def schedule_item(conn: Connection, *, id: uuid.UUID, meeting_id: uuid.UUID,
+                        presenter: str, minutes: int) -> Row:
+    return await conn.fetchrow(
+        "UPDATE agenda_items SET meeting_id = $2, presenter = $3, minutes = $4,"
+        " position = (SELECT coalesce(max(position), 0) + 1 FROM agenda_items WHERE meeting_id = $2)"
+        " WHERE id = $1 AND meeting_id IS NULL RETURNING *",
+        id, meeting_id, presenter, minutes,
+    )
+
+
+async def get_item(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM agenda_items WHERE id = $1", id)
+
+
+async def items(conn: Connection, *, meeting_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM agenda_items WHERE meeting_id = $1 ORDER BY position", meeting_id
+    )
+
+
+async def unscheduled_items(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM agenda_items WHERE compound_id = $1 AND meeting_id IS NULL"
+        " ORDER BY created_at, id",
+        compound_id,
+    )
+
+
+async def set_outcome(conn: Connection, *, id: uuid.UUID, outcome: str, note: str,
+                      vote_id: uuid.UUID | None) -> Row:
+    return await conn.fetchrow(
+        "UPDATE agenda_items SET outcome = $2, outcome_note = $3, vote_id = $4 WHERE id = $1"
+        " RETURNING *",
+        id, outcome, note, vote_id,
+    )
+
+
+async def insert_opinion(conn: Connection, *, item_id: uuid.UUID, speaker_id: uuid.UUID,
+                         speaker_name: str, organisation_id: uuid.UUID | None, stance: str,
+                         text: str, by: str) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO item_opinions (id, item_id, speaker_id, speaker_name, organisation_id,"
+        " stance, text, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+        uuid.uuid4(), item_id, speaker_id, speaker_name, organisation_id, stance, text, by,
+    )
+
+
+async def opinions(conn: Connection, *, item_ids: list[uuid.UUID]) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM item_opinions WHERE item_id = ANY($1) ORDER BY recorded_at, id", item_ids
+    )
+
+
+async def insert_action(conn: Connection, *, item_id: uuid.UUID, title: str,
+                        organisation_id: uuid.UUID, due_on: dt.date) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO follow_up_actions (id, item_id, title, organisation_id, due_on)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        uuid.uuid4(), item_id, title, organisation_id, due_on,
+    )
+
+
+async def actions(conn: Connection, *, item_ids: list[uuid.UUID]) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM follow_up_actions WHERE item_id = ANY($1) ORDER BY due_on, id", item_ids
+    )
+
+
+async def get_minutes(conn: Connection, *, meeting_id: uuid.UUID, lock: bool = False) -> Row:
+    suffix = " FOR UPDATE" if lock else ""
+    return await conn.fetchrow(f"SELECT * FROM minutes WHERE meeting_id = $1{suffix}", meeting_id)
+
+
+async def save_draft(conn: Connection, *, meeting_id: uuid.UUID, text: str, by: str) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO minutes (meeting_id, status, text, edited_by) VALUES ($1, 'draft', $2, $3)"
+        " ON CONFLICT (meeting_id) DO UPDATE SET text = EXCLUDED.text,"
+        " edited_by = EXCLUDED.edited_by WHERE minutes.status = 'draft' RETURNING *",
+        meeting_id, text, by,
+    )
+
+
+async def approve_minutes(conn: Connection, *, meeting_id: uuid.UUID, by: str) -> Row:
+    return await conn.fetchrow(
+        "UPDATE minutes SET status = 'approved', approved_by = $2, approved_at = now()"
+        " WHERE meeting_id = $1 RETURNING *",
+        meeting_id, by,
+    )
+
+
+async def publish_minutes(conn: Connection, *, meeting_id: uuid.UUID, days: int) -> Row:
+    return await conn.fetchrow(
+        "UPDATE minutes SET status = 'published', published_at = now(),"
+        " notice_until = now() + make_interval(days => $2) WHERE meeting_id = $1 RETURNING *",
+        meeting_id, days,
+    )

@@ -1,0 +1,276 @@
+"""Meeting use cases: convene from the 1+3+N roster, agenda, RSVP, check-in, quorum.
+
+Opinions per speaker, outcomes, follow-up actions and minutes are in minutes.py.
+Only the convener's organisation (its members on the roster when the meeting was convened)
+manages a meeting; apps holding meetings:manage and admins may too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import msgspec
+
+from linli import problems
+from linli.auth import Principal
+from linli.bus import emit
+from linli.clients import ServiceClient
+from linli.db import Connection, Pool, transaction
+from services.meetings import events, session_store, store, tally
+from services.meetings.session_models import (
+    KIND_LABELS,
+    AgendaItem,
+    AgendaItemIn,
+    FollowUp,
+    InvitedOrganisation,
+    Invitee,
+    ItemOpinion,
+    Meeting,
+    MeetingIn,
+    Quorum,
+)
+
+MANAGE_SCOPE = "meetings:manage"
+# kind → (rule, comparison, share of invitees present, may the meeting decide at all)
+QUORUM: dict[str, tuple[str, str, Fraction, bool]] = {
+    "party_masses_council": ("半数受邀者到会且每个受邀组织均有人到会", ">=", Fraction(1, 2), True),
+    "residents_council": ("过半数受邀者到会", ">", Fraction(1, 2), True),
+    "owners_general_meeting": ("三分之二受邀业主到会 (面积由表决计算)", ">=", Fraction(2, 3), True),
+    "hearing": ("听证会只听取意见, 不作决定", ">", Fraction(0), False),
+}
+
+
+class _Org(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    name: str
+
+
+class _Role(msgspec.Struct):
+    person_id: uuid.UUID
+    person_name: str
+
+
+class _RosterEntry(msgspec.Struct):
+    organisation: _Org
+    roles: list[_Role]
+
+
+async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    path = f"/v1/compounds/{compound_id}/roster?on={today}"
+    result: list[_RosterEntry] = await directory.get(path, kind=list[_RosterEntry])
+    return result
+
+
+async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
+                  data: MeetingIn, by: str) -> Meeting:
+    """Invite organisations (all their current members) and named people from the roster."""
+    if data.starts_at.tzinfo is None or data.ends_at <= data.starts_at:
+        raise problems.validation("会议时间须带时区, 且结束晚于开始", field="ends_at")
+    if data.place is None and data.online_url is None:
+        raise problems.validation("请给出会议地点或线上会议链接", field="place")
+    roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
+    wanted = [data.convener_org_id, *data.organisation_ids]
+    unknown = [str(o) for o in wanted if o not in roster]
+    if unknown:
+        raise problems.validation(f"以下组织不在该小区的 1+3+N 名册上: {', '.join(unknown)}",
+                                  field="organisation_ids")
+    orgs = [roster[o] for o in dict.fromkeys(wanted)]
+    people: list[tuple[uuid.UUID, uuid.UUID | None, str]] = [
+        (r.person_id, e.organisation.id, r.person_name) for e in orgs for r in e.roles]
+    people += [(p, None, "") for p in data.person_ids]
+    meeting_id = uuid.uuid4()
+    async with transaction(pool) as conn:
+        await session_store.insert_meeting(
+            conn, id=meeting_id, compound_id=compound_id, kind=data.kind, title=data.title,
+            starts_at=data.starts_at, ends_at=data.ends_at, place=data.place,
+            online_url=data.online_url, convener_org_id=data.convener_org_id,
+            convener_name=roster[data.convener_org_id].organisation.name, created_by=by)
+        await session_store.insert_organisations(conn, meeting_id=meeting_id,
+                                                 orgs=[e.organisation for e in orgs])
+        await session_store.insert_invitees(conn, meeting_id=meeting_id, people=people)
+        await emit(conn, events.MEETING_CONVENED, subject=str(meeting_id),
+                   compound_id=str(compound_id),
+                   data=events.MeetingConvened(
+                       meeting_id=meeting_id, compound_id=compound_id, kind=data.kind,
+                       title=data.title, starts_at=data.starts_at.isoformat(),
+                       invitee_ids=list(dict.fromkeys(p for p, _, _ in people))))
+        return await detail(conn, await meeting_in(conn, compound_id, meeting_id))
+
+
+async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Any:
+    row = await session_store.get_meeting(conn, id=meeting_id)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("会议")
+    return row
+
+
+async def require_manager(conn: Connection, meeting: Any, who: Principal) -> None:
+    """Only the convener's organisation manages a meeting (and apps with meetings:manage)."""
+    if (who.is_app and MANAGE_SCOPE in who.scopes) or who.has_role("admin"):
+        return
+    try:
+        person = uuid.UUID(who.person_id)
+    except ValueError:
+        person = None
+    row = None if person is None else await session_store.invitee(
+        conn, meeting_id=meeting["id"], person_id=person)
+    if row is None or row["organisation_id"] != meeting["convener_org_id"]:
+        raise problems.forbidden(f"只有召集组织 ({meeting['convener_name']}) 的成员可以管理该会议")
+
+
+def to_item(row: Any, opinions: Sequence[Any] = (), actions: Sequence[Any] = ()) -> AgendaItem:
+    fields = {k: row[k] for k in AgendaItem.__struct_fields__ if k not in ("opinions", "actions")}
+    return AgendaItem(**fields,
+                      opinions=[ItemOpinion(**{k: o[k] for k in ItemOpinion.__struct_fields__})
+                                for o in opinions],
+                      actions=[FollowUp(**{k: a[k] for k in FollowUp.__struct_fields__})
+                               for a in actions])
+
+
+async def agenda(conn: Connection, meeting_id: uuid.UUID) -> list[AgendaItem]:
+    items = await session_store.items(conn, meeting_id=meeting_id)
+    ids = [i["id"] for i in items]
+    opinions = await session_store.opinions(conn, item_ids=ids)
+    actions = await session_store.actions(conn, item_ids=ids)
+    return [to_item(i, [o for o in opinions if o["item_id"] == i["id"]],
+                    [a for a in actions if a["item_id"] == i["id"]]) for i in items]
+
+
+async def detail(conn: Connection, row: Any) -> Meeting:
+    orgs = await session_store.organisations(conn, meeting_id=row["id"])
+    people = await session_store.invitees(conn, meeting_id=row["id"])
+    return Meeting(
+        id=row["id"], compound_id=row["compound_id"], kind=row["kind"],
+        kind_label=KIND_LABELS[row["kind"]], title=row["title"], starts_at=row["starts_at"],
+        ends_at=row["ends_at"], place=row["place"], online_url=row["online_url"],
+        convener_org_id=row["convener_org_id"], convener_name=row["convener_name"],
+        status=row["status"],
+        organisations=[InvitedOrganisation(organisation_id=o["organisation_id"], kind=o["kind"],
+                                           name=o["name"]) for o in orgs],
+        invitees=[Invitee(person_id=p["person_id"], name=p["name"],
+                          organisation_id=p["organisation_id"], rsvp=p["rsvp"],
+                          present=p["present"]) for p in people],
+        agenda=await agenda(conn, row["id"]))
+
+
+async def get_meeting(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Meeting:
+    async with pool.acquire() as conn:
+        return await detail(conn, await meeting_in(conn, compound_id, meeting_id))
+
+
+async def list_meetings(pool: Pool, *, compound_id: uuid.UUID) -> list[Meeting]:
+    async with pool.acquire() as conn:
+        rows = await session_store.list_meetings(conn, compound_id=compound_id)
+        return [await detail(conn, r) for r in rows]
+
+
+async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                   data: AgendaItemIn, who: Principal) -> AgendaItem:
+    """Schedule a proposed item (item_id), or add an item for a proposal, or a free item."""
+    async with transaction(pool) as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        await require_manager(conn, meeting, who)
+        await conn.execute("SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE", meeting_id)
+        if data.item_id is not None:
+            row = await session_store.get_item(conn, id=data.item_id)
+            if row is None or row["compound_id"] != compound_id:
+                raise problems.not_found("议程事项")
+            row = await session_store.schedule_item(conn, id=data.item_id, meeting_id=meeting_id,
+                                                    presenter=data.presenter, minutes=data.minutes)
+            if row is None:
+                raise problems.conflict("该议程事项已经排入会议")
+            return to_item(row)
+        title, source = data.title, "free"
+        if data.proposal_id is not None:
+            proposal = await store.get_proposal(conn, id=data.proposal_id)
+            if proposal is None or proposal["compound_id"] != compound_id:
+                raise problems.not_found("议案")
+            title, source = title or f"审议议案: {proposal['title']}", "proposal"
+        if title is None:
+            raise problems.validation("自由议程事项须给出标题", field="title")
+        row = await session_store.insert_item(
+            conn, id=uuid.uuid4(), compound_id=compound_id, meeting_id=meeting_id, title=title,
+            source=source, proposal_id=data.proposal_id, presenter=data.presenter,
+            minutes=data.minutes)
+        await emit_item(conn, row)
+        return to_item(row)
+
+
+async def emit_item(conn: Connection, row: Any) -> None:
+    await emit(conn, events.AGENDA_ITEM_PROPOSED, subject=str(row["id"]),
+               compound_id=str(row["compound_id"]),
+               data=events.AgendaItemProposed(
+                   item_id=row["id"], compound_id=row["compound_id"], title=row["title"],
+                   source=row["source"], meeting_id=row["meeting_id"], issue_id=row["issue_id"],
+                   proposal_id=row["proposal_id"]))
+
+
+async def unscheduled(pool: Pool, *, compound_id: uuid.UUID) -> list[AgendaItem]:
+    async with pool.acquire() as conn:
+        return [to_item(r) for r in await session_store.unscheduled_items(
+            conn, compound_id=compound_id)]
+
+
+async def rsvp(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, answer: str,
+               person: str) -> Invitee:
+    async with transaction(pool) as conn:
+        await meeting_in(conn, compound_id, meeting_id)
+        person_id = _person(person)
+        if not await session_store.set_rsvp(conn, meeting_id=meeting_id, person_id=person_id,
+                                            answer=answer):
+            raise problems.forbidden("你不在该会议的受邀名单上")
+        return await _invitee(conn, meeting_id, person_id)
+
+
+def _person(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise problems.forbidden("该操作须以个人身份进行") from None
+
+
+async def _invitee(conn: Connection, meeting_id: uuid.UUID, person_id: uuid.UUID) -> Invitee:
+    row = next(p for p in await session_store.invitees(conn, meeting_id=meeting_id)
+               if p["person_id"] == person_id)
+    return Invitee(person_id=person_id, name=row["name"], organisation_id=row["organisation_id"],
+                   rsvp=row["rsvp"], present=row["present"])
+
+
+async def check_in(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                   person_id: uuid.UUID | None, who: Principal) -> Invitee:
+    """Check in oneself, or (the convener's secretary) someone invited; twice is harmless."""
+    async with transaction(pool) as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        if person_id is None:
+            person_id = _person(who.person_id)
+        elif str(person_id) != who.person_id:
+            await require_manager(conn, meeting, who)
+        if await session_store.invitee(conn, meeting_id=meeting_id, person_id=person_id) is None:
+            raise problems.forbidden("该人员不在会议的受邀名单上")
+        await session_store.check_in(conn, meeting_id=meeting_id, person_id=person_id,
+                                     by=who.subject)
+        return await _invitee(conn, meeting_id, person_id)
+
+
+async def quorum(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Quorum:
+    async with pool.acquire() as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+        people = await session_store.invitees(conn, meeting_id=meeting_id)
+        orgs = await session_store.organisations(conn, meeting_id=meeting_id)
+    rule, comparison, share, decides = QUORUM[meeting["kind"]]
+    present = [p for p in people if p["present"]]
+    check = tally.check("attendance", comparison, share, len(present), len(people))
+    missing: list[str] = []
+    if meeting["kind"] == "party_masses_council":
+        here = {p["organisation_id"] for p in present}
+        missing = [o["name"] for o in orgs if o["organisation_id"] not in here]
+    met = check.met and not missing and bool(people)
+    return Quorum(meeting_id=meeting_id, kind=meeting["kind"], rule=rule, invited=len(people),
+                  present=len(present), needed=check.needed, met=met,
+                  organisations_missing=missing, may_decide=met and decides)
