@@ -18,7 +18,10 @@ from workflows.steps import Cancelled, Steps, instant, run_activity
 
 WATCHING, ESCALATED, SATISFACTION, REOPENED = "watching", "escalated", "satisfaction", "reopened"
 OVERDUE_REASON = "超过处理时限, 由跟踪流程自动提交议事会"
-DONE_STATUSES = ("resolved", "closed", "rejected", "duplicate")
+
+
+class Closed(Exception):
+    """The issue was closed without a resolution (rejected, duplicate): nothing to follow."""
 
 
 @workflow.defn(name="IssueFollowUpWorkflow")
@@ -51,6 +54,8 @@ class IssueFollowUpWorkflow:
                 await run_activity(t.REOPEN_ISSUE, self._ref())
                 await self.steps.move(REOPENED, outcome="unsatisfied", round_=self.reopened + 1)
             await self.steps.move(t.COMPLETED, outcome=self._satisfaction_outcome())
+        except Closed as closed:
+            await self.steps.move(t.COMPLETED, outcome=str(closed))
         except (Cancelled, asyncio.CancelledError) as exc:
             await self.steps.move(t.CANCELLED, outcome="cancelled",
                                   note=self.steps.cancel_reason or "已通过 Temporal 取消")
@@ -60,8 +65,14 @@ class IssueFollowUpWorkflow:
         return self.state()
 
     async def _watch(self) -> None:
-        """Wait for the resolution; escalate once when a target time passes unmet."""
+        """Wait for the resolution; escalate once when a target time passes unmet.
+
+        The issue's status is read first and at each target time: the `resolved` event may have
+        been handled before this workflow existed (the bridge takes event types in parallel).
+        """
         self.resolved = None
+        if await self._issue_resolved():
+            return
         for name in ("respond_by", "resolve_by"):
             due = self.deadlines.get(name)
             if due is None or self.escalated:
@@ -69,15 +80,26 @@ class IssueFollowUpWorkflow:
             if await self.steps.wait(lambda: self.resolved is not None, due):
                 return
             issue = await run_activity(t.GET_ISSUE, self._ref(), t.IssueInfo)
-            if issue.status in DONE_STATUSES:
-                continue
-            if name == "respond_by" and issue.first_response_at:
+            if issue.status == "resolved":
+                self.resolved = t.IssueResolved()
+                return
+            if issue.status in ("rejected", "duplicate"):
+                raise Closed(issue.status)
+            if (name == "respond_by" and issue.first_response_at):
                 continue
             await run_activity(t.ESCALATE_ISSUE, t.Escalation(
                 self.input.compound_id, self.input.issue_id, OVERDUE_REASON))
             self.escalated = True
             await self.steps.move(ESCALATED, outcome=f"overdue:{name}")
         await self.steps.wait(lambda: self.resolved is not None)
+
+    async def _issue_resolved(self) -> bool:
+        issue = await run_activity(t.GET_ISSUE, self._ref(), t.IssueInfo)
+        if issue.status in ("rejected", "duplicate"):
+            raise Closed(issue.status)
+        if issue.status == "resolved" and self.resolved is None:
+            self.resolved = t.IssueResolved()
+        return self.resolved is not None
 
     async def _ask(self) -> bool:
         """Ask the reporter; True unless they answer "no" within the period."""

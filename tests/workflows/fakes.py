@@ -68,3 +68,30 @@ class FakeMeetings:
         outcome = self.close_outcomes.pop(0) if self.close_outcomes else "passed"
         return t.VoteClosed(vote_id=ref.vote_id, outcome=outcome, version=self.version,
                             rule="civil_code_major")
+
+
+class FakeIssues:
+    """The issues service's side: a status the test sets, escalations and reopenings counted."""
+
+    def __init__(self, status: str = "accepted") -> None:
+        self.status = status
+        self.first_response_at: str | None = None
+        self.calls: Counter[str] = Counter()
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.get_issue, self.escalate_issue, self.reopen_issue]
+
+    @activity.defn(name=t.GET_ISSUE)
+    async def get_issue(self, ref: t.IssueRef) -> t.IssueInfo:
+        self.calls[t.GET_ISSUE] += 1
+        return t.IssueInfo(status=self.status, first_response_at=self.first_response_at)
+
+    @activity.defn(name=t.ESCALATE_ISSUE)
+    async def escalate_issue(self, req: t.Escalation) -> bool:
+        self.calls[t.ESCALATE_ISSUE] += 1
+        return True
+
+    @activity.defn(name=t.REOPEN_ISSUE)
+    async def reopen_issue(self, ref: t.IssueRef) -> None:
+        self.calls[t.REOPEN_ISSUE] += 1
+        self.status = "in_progress"

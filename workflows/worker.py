@@ -1,0 +1,124 @@
+"""`linli worker`: the Temporal worker, the event bridge, the outbox relay and /metrics.
+
+One process: it runs both workflows and their activities on the task queue, turns events into
+signals (workflows/bridge.py), publishes the workflow events written to the workflows schema's
+outbox, and serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from linli import bus, db
+from linli.clients import ServiceClient, app_token
+from linli.config import Settings
+from workflows import bridge
+from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
+from workflows.follow_up import IssueFollowUpWorkflow
+from workflows.metrics import count_running, metrics_app, sdk_runtime
+from workflows.proposal import ProposalWorkflow
+
+log = logging.getLogger("linli.worker")
+SCHEMA = "workflows"
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow]
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[db.Pool]:
+    pool = await db.create_pool(settings.database_url, schema=SCHEMA)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema=SCHEMA, migrations=None)
+        yield pool
+    finally:
+        await pool.close()
+
+
+def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool) -> list[Callable[..., Any]]:
+    """Activity implementations with their clients (app tokens with the contracted scopes)."""
+    meetings = ServiceClient(session, base_url=settings.service_url("meetings"),
+                             token=app_token(settings, "workflows", ["meetings:manage"]))
+    issues = ServiceClient(session, base_url=settings.service_url("issues"),
+                           token=app_token(settings, "workflows", ["issues:manage"]))
+    return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
+            *OutboxActivities(pool).all()]
+
+
+async def serve_metrics(settings: Settings, sdk_url: str) -> web.AppRunner:
+    runner = web.AppRunner(metrics_app(sdk_url), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.worker_metrics_port).start()
+    return runner
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    """Everything the worker does, until `stop` is set."""
+    runtime, sdk_url = sdk_runtime()
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                  runtime=runtime)
+    async with database(settings) as pool, aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=15)) as session:
+        nc = await bus.connect(settings.nats_url, name="linli-worker")
+        js = nc.jetstream()
+        await bus.ensure_streams(js)
+        relay = bus.OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
+                                batch=settings.relay_batch)
+        consumers = bus.ConsumerGroup(
+            pool=pool, js=js, subscriptions=bridge.subscriptions(client, settings.temporal_task_queue),
+            max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds)
+        runner = await serve_metrics(settings, sdk_url)
+        worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
+                        activities=activities(settings, session, pool))
+        tasks = [asyncio.create_task(relay.run(), name="workflows-outbox-relay"),
+                 asyncio.create_task(count_running(client, settings.temporal_task_queue)),
+                 asyncio.create_task(worker.run(), name="temporal-worker")]
+        await consumers.start()
+        log.info("worker ready", extra={"task_queue": settings.temporal_task_queue,
+                                        "metrics_port": settings.worker_metrics_port})
+        try:
+            await _until_stopped(stop, tasks[-1])
+        finally:
+            await consumers.stop()
+            with contextlib.suppress(Exception):
+                await worker.shutdown()
+            for task in tasks[:-1]:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await runner.cleanup()
+            await nc.drain()
+
+
+async def _until_stopped(stop: asyncio.Event, worker_task: asyncio.Task[None]) -> None:
+    """Wait for a stop signal; if the Temporal worker dies on its own, surface its error."""
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({stopping, worker_task}, return_when=asyncio.FIRST_COMPLETED)
+    if worker_task in done:
+        stopping.cancel()
+        worker_task.result()
+
+
+async def main(settings: Settings) -> int:
+    """Entry point of `linli worker`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await run(settings, stop)
+    except Exception:
+        log.exception("worker failed")
+        return 1
+    return 0
