@@ -42,9 +42,17 @@ async def insert_roll(conn: Connection, *, vote_id: uuid.UUID, entries: Sequence
 
 
 async def get_vote(conn: Connection, *, id: uuid.UUID, lock: str = "") -> Row:
-    """The vote; lock = "" | "share" (casting) | "update" (closing)."""
-    suffix = {"": "", "share": " FOR SHARE", "update": " FOR UPDATE"}[lock]
+    """The vote; lock = "" | "update" (closing)."""
+    suffix = {"": "", "update": " FOR UPDATE"}[lock]
     return await conn.fetchrow(f"SELECT * FROM votes WHERE id = $1{suffix}", id)
+
+
+async def guard(conn: Connection, *, vote_id: uuid.UUID, exclusive: bool) -> None:
+    """Ballots take this lock shared, closing takes it exclusive: no ballot lands after the
+    count. An advisory lock, unlike FOR SHARE on the vote row, writes nothing per ballot."""
+    kind = "" if exclusive else "_shared"
+    await conn.execute(f"SELECT pg_advisory_xact_lock{kind}(hashtextextended($1::text, 7))",
+                       str(vote_id))
 
 
 async def roll_size(conn: Connection, *, vote_id: uuid.UUID) -> int:
@@ -69,12 +77,6 @@ async def entries_of(conn: Connection, *, vote_id: uuid.UUID, person_id: uuid.UU
 async def get_entry(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> Row:
     return await conn.fetchrow(
         "SELECT * FROM roll_entries WHERE vote_id = $1 AND entry_id = $2", vote_id, entry_id
-    )
-
-
-async def roll_entries(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
-    return await conn.fetch(
-        "SELECT entry_id, area_centi, headcount FROM roll_entries WHERE vote_id = $1", vote_id
     )
 
 
@@ -112,14 +114,18 @@ async def insert_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: 
     )
 
 
-async def ballot_choices(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
-    return await conn.fetch("SELECT entry_id, choice FROM ballots WHERE vote_id = $1", vote_id)
-
-
-async def secret_sums(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
+async def sums_by_choice(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
+    """Ballots, area and headcount per choice (a secret ballot carries its own weight)."""
+    if secret:
+        return await conn.fetch(
+            "SELECT choice, count(*) AS n, sum(area_centi) AS area, sum(headcount) AS heads"
+            " FROM secret_ballots WHERE vote_id = $1 GROUP BY choice",
+            vote_id,
+        )
     return await conn.fetch(
-        "SELECT choice, count(*) AS n, sum(area_centi) AS area, sum(headcount) AS heads"
-        " FROM secret_ballots WHERE vote_id = $1 GROUP BY choice",
+        "SELECT b.choice, count(*) AS n, sum(e.area_centi) AS area, sum(e.headcount) AS heads"
+        " FROM ballots b JOIN roll_entries e USING (vote_id, entry_id) WHERE b.vote_id = $1"
+        " GROUP BY b.choice",
         vote_id,
     )
 

@@ -159,7 +159,8 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
     """One ballot per roll entry. Open votes: a second ballot changes the first. Secret: 409."""
     async with transaction(pool) as conn:
-        vote = await vote_in(conn, compound_id, vote_id, lock="share")
+        await vote_store.guard(conn, vote_id=vote_id, exclusive=False)
+        vote = await vote_in(conn, compound_id, vote_id)
         if vote["status"] != "open" or vote["closes_at"] <= now():
             raise problems.conflict("表决已经结束, 不能再投票", "vote-closed")
         entry = await _entry(conn, vote_id, person_id, entry_id)
@@ -202,16 +203,12 @@ async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) 
 
 
 async def count(conn: Connection, vote: Any) -> tally.TallyResult:
-    """Tally a vote from its frozen roll; a secret vote from its unlinked ballots."""
+    """Tally a vote: sums by choice of the frozen roll's area and headcount, added up in SQL
+    (exact integers) and judged by tally.decide. Open votes join each ballot to its roll entry;
+    secret votes sum the weights stored with their unlinked ballots."""
     quorum = Fraction(vote["quorum"]) if vote["quorum"] else None
-    if not vote["secret"]:
-        entries = await vote_store.roll_entries(conn, vote_id=vote["id"])
-        roll = tally.Roll.of(tally.RollEntry(e["entry_id"], e["area_centi"], e["headcount"])
-                             for e in entries)
-        ballots = await vote_store.ballot_choices(conn, vote_id=vote["id"])
-        return tally.tally(roll, {b["entry_id"]: b["choice"] for b in ballots}, vote["rule"],
-                           quorum)
-    sums = {r["choice"]: r for r in await vote_store.secret_sums(conn, vote_id=vote["id"])}
+    sums = {r["choice"]: r for r in await vote_store.sums_by_choice(
+        conn, vote_id=vote["id"], secret=vote["secret"])}
 
     def part(choice: str, column: str) -> int:
         return int(sums[choice][column]) if choice in sums else 0
@@ -238,6 +235,7 @@ def to_result(vote: Any, result: dict[str, Any], final: bool) -> VoteResult:
 
 async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     """Close an open vote whose proposal and vote rows this transaction has locked."""
+    await vote_store.guard(conn, vote_id=vote["id"], exclusive=True)  # in-flight ballots land
     started = time.perf_counter()
     result = await count(conn, vote)
     metrics.TALLY_DURATION.observe(time.perf_counter() - started)
