@@ -55,6 +55,7 @@ from services.meetings.session_models import (
 from services.meetings.vote_models import (
     Ballot,
     BallotIn,
+    EnteredBallot,
     NonVoters,
     PaperBallotIn,
     Turnout,
@@ -119,6 +120,9 @@ VOTE_ROUTES = [
           response=Ballot, status=201, access=MEMBERS, tags=VT),
     Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
           body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
+    Route("GET", f"{V}/paper-ballots", vh.entered_ballots,
+          "纸质与代理投票的录入记录 (审计; 无记名表决不含意见)", response=list[EnteredBallot],
+          access=REMINDERS, tags=VT),
     Route("GET", f"{V}/turnout", vh.turnout, "实时参与情况 (面积与人数)", response=Turnout, tags=VT),
     Route("GET", f"{V}/non-voters", vh.non_voters, "尚未投票的业主 (用于提醒)",
           response=NonVoters, access=REMINDERS, tags=VT),

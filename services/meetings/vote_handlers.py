@@ -11,7 +11,14 @@ from linli.clients import ServiceClient
 from linli.http import POOL, Call
 from services.meetings import voting
 from services.meetings.handlers import compound, proposal
-from services.meetings.vote_models import Ballot, NonVoters, Turnout, Vote, VoteResult
+from services.meetings.vote_models import (
+    Ballot,
+    EnteredBallot,
+    NonVoters,
+    Turnout,
+    Vote,
+    VoteResult,
+)
 
 DIRECTORY = web.AppKey("meetings.directory", ServiceClient)
 
@@ -56,6 +63,11 @@ async def cast_paper(call: Call) -> Ballot:
                              entry_id=body.entry_id,
                              channel="proxy" if body.proxy_name else "paper",
                              entered_by=call.who.subject, proxy_name=body.proxy_name)
+
+
+async def entered_ballots(call: Call) -> list[EnteredBallot]:
+    return await voting.entered_ballots(call.app[POOL], compound_id=compound(call),
+                                        vote_id=vote(call))
 
 
 async def turnout(call: Call) -> Turnout:

@@ -80,6 +80,18 @@ class Turnout(msgspec.Struct):
     by_channel: dict[str, int]
 
 
+class EnteredBallot(msgspec.Struct):
+    """Audit of a paper or proxy ballot: who entered it, for whom; the choice only if open."""
+
+    entry_id: str
+    channel: str
+    cast_by: str
+    entered_by: str
+    proxy_name: str | None
+    cast_at: dt.datetime
+    choice: str | None = None
+
+
 class NonVoters(msgspec.Struct):
     vote_id: uuid.UUID
     person_ids: list[uuid.UUID]

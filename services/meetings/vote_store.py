@@ -144,6 +144,17 @@ async def turnout(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list
     )
 
 
+async def entered_ballots(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
+    """Paper and proxy ballots with who entered them (never the choice of a secret vote)."""
+    choice = "NULL::text" if secret else "choice"
+    return await conn.fetch(
+        f"SELECT entry_id, channel, cast_by, entered_by, proxy_name, cast_at, {choice} AS choice"
+        f" FROM {_voted_table(secret)} WHERE vote_id = $1 AND entered_by IS NOT NULL"
+        " ORDER BY cast_at, entry_id",
+        vote_id,
+    )
+
+
 async def non_voters(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
     return await conn.fetch(
         f"SELECT e.entry_id, e.owner_ids FROM roll_entries e WHERE e.vote_id = $1"

@@ -21,6 +21,7 @@ from services.meetings.service import end_consultation, now, proposal_in
 from services.meetings.store import set_proposal
 from services.meetings.vote_models import (
     Ballot,
+    EnteredBallot,
     NonVoters,
     RollIn,
     RollSummary,
@@ -191,6 +192,14 @@ async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> 
                    total_area_centi=vote["total_area_centi"],
                    total_headcount=vote["total_headcount"],
                    by_channel={r["channel"]: r["n"] for r in rows})
+
+
+async def entered_ballots(pool: Pool, *, compound_id: uuid.UUID,
+                          vote_id: uuid.UUID) -> list[EnteredBallot]:
+    async with pool.acquire() as conn:
+        vote = await vote_in(conn, compound_id, vote_id)
+        rows = await vote_store.entered_ballots(conn, vote_id=vote_id, secret=vote["secret"])
+    return [EnteredBallot(**dict(r)) for r in rows]
 
 
 async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> NonVoters:

@@ -154,3 +154,13 @@ async def test_bad_proposal_input_and_permissions(meetings: TestClient, token: T
     await assert_problem(await meetings.get(f"{base}/not-a-uuid", headers=branch), 404, "not-found")
     events = await outbox(meetings, pid)
     assert [e["type"] for e in events] == ["linli.meetings.proposal.created"]
+
+
+async def test_openapi_documents_every_meetings_endpoint(meetings: TestClient) -> None:
+    doc = await ok(await meetings.get("/openapi.json"))
+    paths = doc["paths"]
+    c = "/v1/compounds/{compound_id}"
+    for path, method in ((f"{c}/proposals", "post"), (f"{c}/votes/{{vote_id}}/ballots", "post"),
+                         (f"{c}/costs/{{cost_id}}/bills", "post"), (f"{c}/meetings.ics", "get"),
+                         (f"{c}/meetings/{{meeting_id}}/minutes/publish", "post")):
+        assert method in paths[path], path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -73,7 +74,8 @@ async def test_major_item_passes_and_ordinary_item_fails_at_exactly_half(
     directory, meetings = apps
     c = await sunny_garden(directory, token)
     branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
-    officer = bearer(token(roles=["officer"], compounds=[c.id]))
+    officer_id = str(uuid.uuid4())
+    officer = bearer(token(roles=["officer"], compounds=[c.id], person=officer_id))
     base = f"/v1/compounds/{c.id}"
 
     major = await proposal(meetings, c, branch, "art278_7")
@@ -117,6 +119,10 @@ async def test_major_item_passes_and_ordinary_item_fails_at_exactly_half(
         "entry_id": "developer", "choice": "agree", "proxy_name": "开发商授权代表"},
         headers=officer), 201)
     assert paper["channel"] == "proxy"
+    audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=branch))
+    assert [(a["entry_id"], a["channel"], a["proxy_name"], a["choice"]) for a in audit] == [
+        ("developer", "proxy", "开发商授权代表", "agree")]
+    assert audit[0]["entered_by"] == officer_id
     provisional = await ok(await meetings.get(f"{v}/result", headers=branch))
     assert provisional["final"] is False
     result = await ok(await meetings.post(f"{v}/close", headers=branch))
@@ -135,6 +141,11 @@ async def test_major_item_passes_and_ordinary_item_fails_at_exactly_half(
     assert again == result
     turnout = await ok(await meetings.get(f"{v}/turnout", headers=branch))
     assert turnout["by_channel"] == {"online": 5, "proxy": 1}
+    scraped = await (await meetings.get("/metrics")).text()
+    for line in ('linli_meetings_ballots_cast_total{channel="proxy"}',
+                 'linli_meetings_votes_closed_total{outcome="failed_approval",rule="civil_code_ordinary"}',
+                 "linli_meetings_tally_duration_seconds_count", "linli_meetings_ballots_changed_total"):
+        assert line in scraped
 
 
 async def test_ballot_edges_and_secret_result_hidden_until_close(
@@ -166,15 +177,23 @@ async def test_ballot_edges_and_secret_result_hidden_until_close(
         "person_id": c.people[D], "choice": "agree"}, headers=c.as_owner(token, A)), 403,
         "forbidden")
     await assert_problem(await meetings.get(f"{v}/result", headers=branch), 409, "secret-vote-open")
+    officer = bearer(token(roles=["officer"], compounds=[c.id]))
+    await ok(await meetings.post(f"{v}/paper-ballots", json={"person_id": c.people[F],
+                                                             "choice": "oppose"},
+                                 headers=officer), 201)
+    audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=branch))
+    assert [(a["cast_by"], a["channel"], a["choice"]) for a in audit] == [
+        (c.people[F], "paper", None)]
     turnout = await ok(await meetings.get(f"{v}/turnout", headers=branch))
-    assert (turnout["ballots"], turnout["participating_area_centi"]) == (2, 24975 + 12010)
+    assert (turnout["ballots"], turnout["participating_area_centi"]) == (3, 24975 + 12010 + 9000)
     waiting = await ok(await meetings.get(f"{v}/non-voters", headers=branch))
-    assert sorted(waiting["person_ids"]) == sorted(c.people[n] for n in (D, E, F))
-    assert "developer" in waiting["entry_ids"] and len(waiting["entry_ids"]) == 4
+    assert sorted(waiting["person_ids"]) == sorted(c.people[n] for n in (D, E))
+    assert "developer" in waiting["entry_ids"] and len(waiting["entry_ids"]) == 3
 
     result = await ok(await meetings.post(f"{v}/close", headers=branch))
     assert result["outcome"] == "rejected" and result["result"]["outcome"] == "failed_quorum"
     assert result["result"]["counts"]["agree_area_centi"] == 36985
+    assert result["result"]["counts"]["oppose_area_centi"] == 9000
     assert (await ok(await meetings.get(f"{v}/result", headers=branch))) == result
     await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
                                              headers=c.as_owner(token, D)), 409, "vote-closed")
