@@ -100,6 +100,8 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
             rule=rule, quorum=None if quorum is None else str(quorum), secret=data.secret,
             closes_at=data.closes_at, opened_by=by, total_area_centi=roll.total_area_centi,
             total_headcount=roll.total_headcount)
+        if vote is None:  # another open vote of this proposal (the partial unique index)
+            raise problems.conflict("该议案已有进行中的表决", "vote-exists")
         await vote_store.insert_roll(conn, vote_id=vote_id, entries=roll.entries)
         await end_consultation(conn, proposal=row)
         await set_proposal(conn, id=proposal_id, status="voting")

@@ -215,7 +215,12 @@ async def test_concurrent_duplicate_ballots_count_once(
     branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
     for secret in (True, False):
         pid = await proposal(meetings, c, branch, "community")
-        vote = await open_vote(meetings, c, pid, branch, secret=secret)
+        opening = await asyncio.gather(*(meetings.post(
+            f"/v1/compounds/{c.id}/proposals/{pid}/votes",
+            json={"closes_at": later(), "secret": secret}, headers=branch) for _ in range(3)))
+        assert sorted(r.status for r in opening) == [201, 409, 409]
+        (created,) = [r for r in opening if r.status == 201]
+        vote = await created.json()
         url = f"/v1/compounds/{c.id}/votes/{vote['id']}/ballots"
         tries = [meetings.post(url, json={"choice": "agree"}, headers=c.as_owner(token, name))
                  for name in (B, C) * 8]
