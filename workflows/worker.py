@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -55,6 +56,14 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
             *OutboxActivities(pool).all()]
 
 
+def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
+    """The bridge's consumers. Tests on shared servers name their own durables and leave the
+    follow-up starts to nobody (LINLI_BRIDGE_PREFIX, LINLI_BRIDGE_FOLLOW_UPS=0)."""
+    return bridge.subscriptions(
+        client, settings.temporal_task_queue, prefix=os.environ.get("LINLI_BRIDGE_PREFIX", "workflows"),
+        start_follow_ups=os.environ.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0")
+
+
 async def serve_metrics(settings: Settings, sdk_url: str) -> web.AppRunner:
     runner = web.AppRunner(metrics_app(sdk_url), access_log=None)
     await runner.setup()
@@ -75,7 +84,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         relay = bus.OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
                                 batch=settings.relay_batch)
         consumers = bus.ConsumerGroup(
-            pool=pool, js=js, subscriptions=bridge.subscriptions(client, settings.temporal_task_queue),
+            pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds)
         runner = await serve_metrics(settings, sdk_url)
         worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
@@ -98,7 +107,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await runner.cleanup()
-            await nc.drain()
+            await nc.close()  # drain waits ~30 s on the cancelled pull subscriptions
 
 
 async def _until_stopped(stop: asyncio.Event, worker_task: asyncio.Task[None]) -> None:
