@@ -5,9 +5,10 @@ named by LINLI_DATABASE_URL / LINLI_NATS_URL / LINLI_TEMPORAL_ADDRESS, else star
 embedded PostgreSQL, NATS and Temporal dev server. In one run, on the same servers and worker:
 - a trivial workflow with one activity, started N at once: completed per second;
 - ProposalWorkflow (short windows, meetings played in memory, events written to a real outbox),
-  N at once, each driven by a real linli.meetings.vote.closed event on JetStream through the
-  worker's bridge consumer and an acceptance update: completed per second, and the delay from
-  publishing vote.closed to the workflow entering its next step (p50/p99).
+  N at once (and 20 two at a time, for the delay on an idle server), each driven by a real
+  linli.meetings.vote.closed event on JetStream through the worker's bridge consumer and an
+  acceptance update: completed per second, and the delay from publishing vote.closed to the
+  workflow entering its next step (p50/p99).
 """
 
 from __future__ import annotations
@@ -141,12 +142,18 @@ async def drive(client: Client, js: Any, queue: str, fakes: Meetings, outbox: Ou
 
 
 async def proposals(client: Client, js: Any, queue: str, fakes: Meetings, outbox: Outbox,
-                    count: int) -> dict[str, float]:
+                    count: int, concurrency: int) -> dict[str, float]:
     delays: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await drive(client, js, queue, fakes, outbox, delays)
+
     started = time.perf_counter()
-    await asyncio.gather(*(drive(client, js, queue, fakes, outbox, delays) for _ in range(count)))
+    await asyncio.gather(*(one() for _ in range(count)))
     elapsed = time.perf_counter() - started
-    return {"workflows": count, "completed_per_s": round(count / elapsed, 2),
+    return {"workflows": count, "concurrent": concurrency, "completed_per_s": round(count / elapsed, 2),
             "seconds_of_windows_per_workflow": 1.0,
             "vote_closed_to_next_step_p50_ms": round(statistics.median(delays) * 1000, 1),
             "vote_closed_to_next_step_p99_ms": round(percentile(delays, 0.99) * 1000, 1)}
@@ -173,7 +180,9 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
             await trivial(client, queue, 20)  # warm-up
             return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
                     "trivial_one_activity": await trivial(client, queue, args.trivial),
-                    "proposal": await proposals(client, js, queue, fakes, outbox, args.proposals)}
+                    "proposal_all_at_once": await proposals(client, js, queue, fakes, outbox,
+                                                            args.proposals, args.proposals),
+                    "proposal_two_at_a_time": await proposals(client, js, queue, fakes, outbox, 20, 2)}
     finally:
         await group.stop()
         await nc.close()
