@@ -134,3 +134,8 @@ async def bill_lines(conn: Connection, *, bill_id: uuid.UUID) -> list[Row]:
     return await conn.fetch(
         "SELECT unit_id, amount_fen FROM bill_lines WHERE bill_id = $1", bill_id
     )
+
+
+async def lock_cost(conn: Connection, *, id: uuid.UUID) -> None:
+    """Serialise changes to one shared cost until the transaction ends."""
+    await conn.execute("SELECT 1 FROM shared_costs WHERE id = $1 FOR UPDATE", id)

@@ -202,7 +202,7 @@ async def adopt(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, plan_
     """Adopt one plan (the one adopted before is superseded); adopting it again changes nothing."""
     async with transaction(pool) as conn:
         cost = await cost_in(conn, compound_id, cost_id)
-        await conn.execute("SELECT 1 FROM shared_costs WHERE id = $1 FOR UPDATE", cost_id)
+        await cost_store.lock_cost(conn, id=cost_id)
         plan = await cost_store.get_plan(conn, id=plan_id)
         if plan is None or plan["cost_id"] != cost_id:
             raise problems.not_found("分摊方案")

@@ -211,3 +211,8 @@ async def publish_minutes(conn: Connection, *, meeting_id: uuid.UUID, days: int)
         " notice_until = now() + make_interval(days => $2) WHERE meeting_id = $1 RETURNING *",
         meeting_id, days,
     )
+
+
+async def lock_meeting(conn: Connection, *, id: uuid.UUID) -> None:
+    """Serialise changes to one meeting until the transaction ends."""
+    await conn.execute("SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE", id)

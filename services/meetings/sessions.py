@@ -176,7 +176,7 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     async with transaction(pool) as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
         await require_manager(conn, meeting, who)
-        await conn.execute("SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE", meeting_id)
+        await session_store.lock_meeting(conn, id=meeting_id)
         if data.item_id is not None:
             row = await session_store.get_item(conn, id=data.item_id)
             if row is None or row["compound_id"] != compound_id:

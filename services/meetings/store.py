@@ -136,3 +136,17 @@ async def count_opinions(conn: Connection, *, proposal_id: uuid.UUID) -> list[Ro
         " GROUP BY version, stance ORDER BY version",
         proposal_id,
     )
+
+
+async def try_lock_proposal(conn: Connection, *, id: uuid.UUID) -> bool:
+    """Lock a proposal unless another replica holds it (SKIP LOCKED)."""
+    return bool(await conn.fetchval(
+        "SELECT true FROM proposals WHERE id = $1 FOR UPDATE SKIP LOCKED", id))
+
+
+async def claim_due_consultation(conn: Connection, *, proposal_id: object) -> Row:
+    """The proposal whose open consultation is past its deadline, locked, unless claimed."""
+    return await conn.fetchrow(
+        "SELECT p.id FROM proposals p JOIN consultations c ON c.proposal_id = p.id"
+        " WHERE p.id = $1 AND c.status = 'open' AND c.closes_at <= now()"
+        " FOR UPDATE OF p SKIP LOCKED", proposal_id)

@@ -24,10 +24,7 @@ BATCH = 50
 
 async def _close_due_consultation(pool: Pool, proposal_id: object) -> bool:
     async with transaction(pool) as conn:
-        row = await conn.fetchrow(
-            "SELECT p.id FROM proposals p JOIN consultations c ON c.proposal_id = p.id"
-            " WHERE p.id = $1 AND c.status = 'open' AND c.closes_at <= now()"
-            " FOR UPDATE OF p SKIP LOCKED", proposal_id)
+        row = await store.claim_due_consultation(conn, proposal_id=proposal_id)
         if row is None:
             return False
         await service.end_consultation(conn, proposal=await store.get_proposal(conn, id=row["id"]))

@@ -18,7 +18,7 @@ from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from services.meetings import events, metrics, tally, vote_store
 from services.meetings.service import end_consultation, now, proposal_in
-from services.meetings.store import set_proposal
+from services.meetings.store import set_proposal, try_lock_proposal
 from services.meetings.vote_models import (
     Ballot,
     EnteredBallot,
@@ -290,9 +290,7 @@ async def result(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> V
 async def close_due(pool: Pool, *, vote_id: uuid.UUID, proposal_id: uuid.UUID) -> bool:
     """Close one vote past its deadline unless another replica is on it (SKIP LOCKED)."""
     async with transaction(pool) as conn:
-        locked = await conn.fetchval(
-            "SELECT true FROM proposals WHERE id = $1 FOR UPDATE SKIP LOCKED", proposal_id)
-        if not locked:
+        if not await try_lock_proposal(conn, id=proposal_id):
             return False
         vote = await vote_store.get_vote(conn, id=vote_id, lock="update")
         if vote["status"] != "open" or vote["closes_at"] > now():
