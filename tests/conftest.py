@@ -10,7 +10,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from aiohttp import web
@@ -84,7 +84,11 @@ def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
-AppFactory = Callable[[Callable[[Settings], web.Application]], Awaitable[TestClient]]
+class AppFactory(Protocol):
+    """serve(create_app, port=None) → a started TestClient."""
+
+    def __call__(self, create_app: Callable[[Settings], web.Application],
+                 port: int | None = None) -> Awaitable[TestClient]: ...
 
 
 @pytest.fixture

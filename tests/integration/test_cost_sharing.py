@@ -31,7 +31,7 @@ AREA_HALF_USAGE_HALF = {"method": "weighted", "parts": [
 @pytest.fixture
 async def apps(serve: AppFactory, settings: Settings) -> tuple[TestClient, TestClient]:
     # conftest types serve() without its port argument
-    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
+    directory = await serve(directory_app, port=settings.port("directory"))
     return directory, await serve(create_app)
 
 

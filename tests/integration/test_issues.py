@@ -42,7 +42,7 @@ class World:
 
 @pytest.fixture
 async def world(serve: AppFactory, settings: Settings, token: TokenFactory) -> World:
-    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
+    directory = await serve(directory_app, port=settings.port("directory"))
     street = bearer(token(roles=["street_office"], compounds=["*"]))
     cid = (await ok(await directory.post("/v1/compounds", json={
         "name": "阳光花园", "community": "万安社区", "street": "万安街道"}, headers=street)))["id"]

@@ -29,7 +29,7 @@ from tests.integration.test_meetings_support import (
 @pytest.fixture
 async def apps(serve: AppFactory, settings: Settings) -> tuple[TestClient, TestClient]:
     # conftest types serve() without its port argument
-    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
+    directory = await serve(directory_app, port=settings.port("directory"))
     return directory, await serve(create_app)
 
 

@@ -30,7 +30,7 @@ A, B, C, D, E, F = "陈志明", "林淑芬", "黄建国", "张秀英", "王丽",
 @pytest.fixture
 async def apps(serve: AppFactory, settings: Settings) -> tuple[TestClient, TestClient]:
     # conftest types serve() without its port argument
-    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
+    directory = await serve(directory_app, port=settings.port("directory"))
     return directory, await serve(create_app)
 
 
