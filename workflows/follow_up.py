@@ -47,11 +47,13 @@ class IssueFollowUpWorkflow:
             await self.steps.move(WATCHING)
             while True:
                 await self._watch()
+                self.answer = None  # reset before each move: a signal may arrive while it publishes
                 await self.steps.move(SATISFACTION, outcome="resolved")
                 if await self._ask():
                     break
                 self.reopened += 1
                 await run_activity(t.REOPEN_ISSUE, self._ref())
+                self.resolved = None
                 await self.steps.move(REOPENED, outcome="unsatisfied", round_=self.reopened + 1)
             await self.steps.move(t.COMPLETED, outcome=self._satisfaction_outcome())
         except Closed as closed:
@@ -70,7 +72,6 @@ class IssueFollowUpWorkflow:
         The issue's status is read first and at each target time: the `resolved` event may have
         been handled before this workflow existed (the bridge takes event types in parallel).
         """
-        self.resolved = None
         if await self._issue_resolved():
             return
         for name in ("respond_by", "resolve_by"):
@@ -103,7 +104,6 @@ class IssueFollowUpWorkflow:
 
     async def _ask(self) -> bool:
         """Ask the reporter; True unless they answer "no" within the period."""
-        self.answer = None
         until = workflow.now() + timedelta(seconds=self.input.satisfaction_seconds)
         self.deadlines["satisfaction_closes"] = until
         reporter = self.resolved.reporter_id if self.resolved else None

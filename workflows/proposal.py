@@ -87,8 +87,9 @@ class ProposalWorkflow:
     async def _consultation(self) -> None:
         step_outcome = "revise" if self.steps.current == t.REJECTED else "started"
         self.revision = None
-        await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round)
         closes_at = workflow.now() + timedelta(seconds=self.input.consultation_seconds)
+        self.deadlines = {"consultation_closes": closes_at}  # before the move: queries see both
+        await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round)
         await self._open_consultation(closes_at)
         await self._remind(t.CONSULTATION, "consultation_opened", "residents", closes_at)
         reminded: set[float] = set()
@@ -121,9 +122,9 @@ class ProposalWorkflow:
             self.input.compound_id, self.input.proposal_id, closes_at))
 
     async def _vote(self) -> t.VoteClosed:
-        await self.steps.move(t.VOTE, outcome="closed", round_=self.round)
         closes_at = workflow.now() + timedelta(seconds=self.input.vote_seconds)
         self.deadlines = {"vote_closes": closes_at}
+        await self.steps.move(t.VOTE, outcome="closed", round_=self.round)
         self.vote_id = await run_activity(t.OPEN_VOTE, t.OpenWindow(
             self.input.compound_id, self.input.proposal_id, closes_at), str)
         vote_ref = t.VoteRef(self.input.compound_id, self.input.proposal_id, self.vote_id)

@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy
 
 from workflows.types import RECORD_EVENT, EventRecord, StepRecord
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_TIMEOUT = timedelta(seconds=20)  # above the worker's 10 s HTTP timeout
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 

@@ -77,7 +77,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
                                   runtime=runtime)
     async with database(settings) as pool, aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=15)) as session:
+            timeout=aiohttp.ClientTimeout(total=10)) as session:
         nc = await bus.connect(settings.nats_url, name="linli-worker")
         js = nc.jetstream()
         await bus.ensure_streams(js)

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from linli import db
 from linli.config import Settings
+from tests.workflows.council import council  # noqa: F401  (a fixture for the tests here)
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORD = os.environ.get("LINLI_RECORD_HISTORIES") == "1"

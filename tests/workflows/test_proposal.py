@@ -1,8 +1,9 @@
 """Every path of ProposalWorkflow on the time-skipping server: weeks of timers in seconds.
 
-Meetings is played by tests/workflows/fakes.py (same activity names); events go to the real
-outbox in PostgreSQL. Each run's history is replayed at once (and kept with
-LINLI_RECORD_HISTORIES=1 for tests/workflows/test_replay.py).
+The real activities run against the real meetings and directory services (tests/workflows/
+council.py); the tests act as the owners and the party branch over HTTP and signal the vote
+result as the bridge would. Events go to the real outbox in PostgreSQL. Each run's history is
+replayed at once (and kept with LINLI_RECORD_HISTORIES=1 for tests/workflows/test_replay.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from temporalio.worker import Replayer, Worker
 
 from linli import db
 from tests.workflows.conftest import events_of, keep_history
-from tests.workflows.fakes import FakeMeetings
+from tests.workflows.council import OWNERS, Council
 from workflows import types as t
 from workflows.activities import OutboxActivities
 from workflows.proposal import ProposalWorkflow
@@ -34,22 +35,30 @@ Handle = WorkflowHandle[ProposalWorkflow, t.ProposalSummary]
 @dataclass
 class Run:
     handle: Handle
-    fake: FakeMeetings
+    council: Council
     input: t.ProposalInput
+
+    @property
+    def pid(self) -> str:
+        return self.input.proposal_id
+
+    async def votes(self) -> list[dict[str, Any]]:
+        votes: list[dict[str, Any]] = await self.council.get(f"/proposals/{self.pid}/votes")
+        return votes
 
 
 @asynccontextmanager
-async def proposal(env: WorkflowEnvironment, pool: db.Pool, fake: FakeMeetings,
+async def proposal(env: WorkflowEnvironment, pool: db.Pool, council: Council,
                    **options: Any) -> AsyncIterator[Run]:
-    """A worker on a fresh task queue and a started ProposalWorkflow."""
+    """A proposal in meetings, a worker on a fresh task queue, a started ProposalWorkflow."""
     queue = f"test-{uuid.uuid4()}"
-    data = t.ProposalInput(compound_id=str(uuid.uuid4()), proposal_id=str(uuid.uuid4()),
+    data = t.ProposalInput(compound_id=council.compound.id, proposal_id=await council.proposal(),
                            convener="convener-1", **options)
     async with Worker(env.client, task_queue=queue, workflows=[ProposalWorkflow],
-                      activities=[*fake.all(), *OutboxActivities(pool).all()]):
+                      activities=[*council.activities, *OutboxActivities(pool).all()]):
         handle = await env.client.start_workflow(
             ProposalWorkflow.run, data, id=f"proposal-{data.proposal_id}", task_queue=queue)
-        yield Run(handle, fake, data)
+        yield Run(handle, council, data)
 
 
 async def at_step(handle: Handle, step: str) -> t.ProposalState:
@@ -77,10 +86,23 @@ def steps(summary: t.ProposalSummary) -> list[str]:
     return [h.step for h in summary.history]
 
 
-async def vote_closed(handle: Handle, outcome: str) -> None:
-    state = await at_step(handle, t.VOTE)
-    assert state.vote_id is not None
-    await handle.signal(ProposalWorkflow.vote_closed, t.VoteClosed(state.vote_id, outcome, 1))
+async def vote_id(handle: Handle) -> str:
+    """The vote the workflow opened in meetings (once the activity has returned)."""
+    for _ in range(300):
+        state = await at_step(handle, t.VOTE)
+        if state.vote_id is not None:
+            return state.vote_id
+        await asyncio.sleep(0.05)
+    raise AssertionError("no vote opened")
+
+
+async def vote_closed(run: Run, choice: str) -> t.VoteClosed:
+    """Two owners of three vote, the branch closes the vote, the result is signalled."""
+    vote = await vote_id(run.handle)
+    await run.council.ballots(vote, choice, choice)
+    result = await run.council.close(vote)
+    await run.handle.signal(ProposalWorkflow.vote_closed, result)
+    return result
 
 
 async def carry_out(env: WorkflowEnvironment, run: Run) -> None:
@@ -102,19 +124,20 @@ async def milestones(env: WorkflowEnvironment, *days: float) -> list[t.Milestone
             for i, d in enumerate(days)]
 
 
-async def test_passes_first_time(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
-    fake = FakeMeetings()
+async def test_passes_first_time(time_env: WorkflowEnvironment, pool: db.Pool,
+                                 council: Council) -> None:
     plan = await milestones(time_env, 120, 150)
-    async with proposal(time_env, pool, fake, milestones=plan) as run:
+    async with proposal(time_env, pool, council, milestones=plan) as run:
         state = await at_step(run.handle, t.CONSULTATION)
         assert set(state.deadlines) == {"consultation_closes"}
         for i, stance in enumerate(["support", "support", "oppose", "suggest"]):
             await run.handle.signal(ProposalWorkflow.opinion_recorded, t.OpinionRecorded(f"o{i}", stance))
         await run.handle.signal(ProposalWorkflow.opinion_recorded, t.OpinionRecorded("o0", "support"))
         await time_env.sleep(14 * DAY + 60)
-        await at_step(run.handle, t.VOTE)
+        await vote_id(run.handle)
         await time_env.sleep(13.5 * DAY)  # past both reminders (3 days and 1 day before the end)
-        await vote_closed(run.handle, "passed")
+        result = await vote_closed(run, "agree")
+        assert result.outcome == "passed" and result.rule == "civil_code_major"
         await carry_out(time_env, run)
         summary = await finish(run, "passes_first_time")
     assert summary.outcome == t.COMPLETED and summary.rounds == 1
@@ -125,23 +148,25 @@ async def test_passes_first_time(time_env: WorkflowEnvironment, pool: db.Pool) -
     assert summary.opinions == {"support": 2, "oppose": 1, "suggest": 1}
     assert summary.ratings == 2 and summary.satisfaction == 4.0
     assert summary.overdue_milestones == 0
-    assert fake.calls == {t.GET_PROPOSAL: 1, t.OPEN_CONSULTATION: 1, t.CLOSE_CONSULTATION: 1,
-                          t.OPEN_VOTE: 1, t.VOTE_NON_VOTERS: 2}
-    events = await events_of(pool, run.input.proposal_id)
+    votes = await run.votes()  # one vote, closed, passed; the consultation closed
+    assert [(v["status"], v["outcome"]) for v in votes] == [("closed", "passed")]
+    assert (await council.get(f"/proposals/{run.pid}/consultation"))["status"] == "closed"
+    events = await events_of(pool, run.pid)
     changes = [e["data"]["step"] for e in events if e["type"].endswith("step_changed")]
     assert changes == steps(summary)
     reminders = [e["data"] for e in events if e["type"] == "linli.workflows.proposal.reminder_due"]
     assert [r["kind"] for r in reminders] == ["consultation_opened", "consultation_ending",
                                              "vote_ending", "vote_ending", "satisfaction_open"]
-    assert reminders[2]["person_ids"] == ["owner-a", "owner-b"]
+    assert sorted(reminders[2]["person_ids"]) == sorted(council.person(n) for n in OWNERS)
     assert all(e["compoundid"] == run.input.compound_id for e in events)
     assert len({e["id"] for e in events}) == len(events)
 
 
-async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
-    fake = FakeMeetings(close_outcomes=["passed"])
-    async with proposal(time_env, pool, fake, milestones=await milestones(time_env, 200)) as run:
-        await at_step(run.handle, t.CONSULTATION)
+async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, pool: db.Pool,
+                                                council: Council) -> None:
+    async with proposal(time_env, pool, council, milestones=await milestones(time_env, 200)) as run:
+        state = await at_step(run.handle, t.CONSULTATION)
+        first_close = state.deadlines["consultation_closes"]
         await time_env.sleep(10 * DAY)
         # a revision in consultation extends the window by 5 days (14 + 5 from the start)
         version = await run.handle.execute_update(
@@ -149,11 +174,11 @@ async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, p
                                                 extend_seconds=5 * DAY))
         assert version == 2
         state = await run.handle.query(ProposalWorkflow.state)
-        assert state.deadlines["consultation_closes"] == fake.consultation_closes[0] + timedelta(days=5)
+        assert state.deadlines["consultation_closes"] == first_close + timedelta(days=5)
         await time_env.sleep(6 * DAY)
         assert (await run.handle.query(ProposalWorkflow.state)).step == t.CONSULTATION
         await time_env.sleep(3 * DAY + 60)
-        await vote_closed(run.handle, "rejected")
+        assert (await vote_closed(run, "oppose")).outcome == "rejected"
         await at_step(run.handle, t.REJECTED)
         with pytest.raises(WorkflowUpdateFailedError):  # revise needs a revision
             await run.handle.execute_update(ProposalWorkflow.decide, t.Decision("revise"))
@@ -162,26 +187,28 @@ async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, p
         state = await at_step(run.handle, t.CONSULTATION)
         assert state.round == 2 and state.version == 3
         await time_env.sleep(14 * DAY + 60)
-        await at_step(run.handle, t.VOTE)
         # no vote_closed event this time: after the deadline and grace the workflow closes it
+        await run.council.ballots(await vote_id(run.handle), "agree", "agree")
         await time_env.sleep(14 * DAY + 3601)
         await carry_out(time_env, run)
         summary = await finish(run, "rejected_then_revised")
     assert summary.outcome == t.COMPLETED and summary.rounds == 2
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.REJECTED, t.CONSULTATION, t.VOTE,
                               t.IMPLEMENTATION, t.ACCEPTANCE, t.SATISFACTION, t.COMPLETED]
-    assert [v.outcome for v in summary.votes] == ["rejected", "passed"]
-    assert fake.calls[t.OPEN_VOTE] == 2 and fake.calls[t.CLOSE_VOTE] == 1
-    assert fake.calls[t.PUBLISH_VERSION] == 2 and fake.calls[t.CLOSE_CONSULTATION] == 2
+    assert [(v.outcome, v.version) for v in summary.votes] == [("rejected", 2), ("passed", 3)]
+    assert [(v["outcome"], v["version"]) for v in await run.votes()] == [("rejected", 2), ("passed", 3)]
+    versions = await council.get(f"/proposals/{run.pid}/versions")
+    assert [v["number"] for v in versions] == [1, 2, 3]
+    assert versions[2]["budget_fen"] == 8_000_000
 
 
-async def test_abandoned_after_rejection(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
-    fake = FakeMeetings(close_outcomes=["rejected"])
-    async with proposal(time_env, pool, fake, max_rounds=1) as run:
+async def test_abandoned_after_rejection(time_env: WorkflowEnvironment, pool: db.Pool,
+                                         council: Council) -> None:
+    async with proposal(time_env, pool, council, max_rounds=1) as run:
         await at_step(run.handle, t.CONSULTATION)
         await time_env.sleep(14 * DAY + 60)
-        await at_step(run.handle, t.VOTE)
-        await time_env.sleep(14 * DAY + 3601)  # fallback close: rejected
+        await vote_id(run.handle)
+        await time_env.sleep(14 * DAY + 3601)  # nobody voted: the fallback close fails the quorum
         await at_step(run.handle, t.REJECTED)
         with pytest.raises(WorkflowUpdateFailedError):  # the round limit allows no re-vote
             await run.handle.execute_update(ProposalWorkflow.decide, t.Decision(
@@ -190,18 +217,19 @@ async def test_abandoned_after_rejection(time_env: WorkflowEnvironment, pool: db
         summary = await finish(run, "abandoned")
     assert summary.outcome == t.ABANDONED and summary.reason == "业主意见分歧过大"
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.REJECTED, t.ABANDONED]
-    events = await events_of(pool, run.input.proposal_id)
+    assert summary.votes[0].outcome == "rejected"
+    assert [v["status"] for v in await run.votes()] == ["closed"]
+    events = await events_of(pool, run.pid)
     assert events[-1]["data"]["step"] == t.ABANDONED and events[-1]["data"]["outcome"] == "abandon"
 
 
-async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
-    fake = FakeMeetings()
-    async with proposal(time_env, pool, fake) as run:
+async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool, council: Council) -> None:
+    async with proposal(time_env, pool, council) as run:
         await at_step(run.handle, t.CONSULTATION)
         with pytest.raises(WorkflowUpdateFailedError):  # a reason is required
             await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("  "))
         await time_env.sleep(14 * DAY + 60)
-        await at_step(run.handle, t.VOTE)
+        await vote_id(run.handle)
         await time_env.sleep(5 * DAY)
         await run.handle.execute_update(ProposalWorkflow.cancel,
                                         t.CancelRequest("街道要求暂停", "convener-1"))
@@ -209,19 +237,19 @@ async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool) 
     assert summary.outcome == t.CANCELLED and summary.reason == "街道要求暂停"
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.CANCELLED]
     assert summary.history[2].outcome == "cancelled"
-    assert fake.calls[t.CLOSE_VOTE] == 0
-    events = await events_of(pool, run.input.proposal_id)
+    assert [v["status"] for v in await run.votes()] == ["open"]  # meetings' own sweep closes it
+    events = await events_of(pool, run.pid)
     assert events[-1]["data"] | {"at": None} == events[-1]["data"] | {
         "step": t.CANCELLED, "previous": t.VOTE, "note": "街道要求暂停", "at": None}
 
 
-async def test_milestone_overdue_escalates(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
-    fake = FakeMeetings()
+async def test_milestone_overdue_escalates(time_env: WorkflowEnvironment, pool: db.Pool,
+                                           council: Council) -> None:
     plan = await milestones(time_env, 40, 90)  # the first is due 12 days into implementation
-    async with proposal(time_env, pool, fake, milestones=plan) as run:
+    async with proposal(time_env, pool, council, milestones=plan) as run:
         await at_step(run.handle, t.CONSULTATION)
         await time_env.sleep(14 * DAY + 60)
-        await vote_closed(run.handle, "passed")
+        await vote_closed(run, "agree")
         await at_step(run.handle, t.IMPLEMENTATION)
         await run.handle.signal(ProposalWorkflow.milestone_progress, t.MilestoneProgress("屋面隔热层", 60))
         await time_env.sleep(30 * DAY)
@@ -231,19 +259,19 @@ async def test_milestone_overdue_escalates(time_env: WorkflowEnvironment, pool: 
         await carry_out(time_env, run)
         summary = await finish(run, "milestone_overdue")
     assert summary.outcome == t.COMPLETED and summary.overdue_milestones == 1
-    events = await events_of(pool, run.input.proposal_id)
+    events = await events_of(pool, run.pid)
     overdue = [e["data"] for e in events if e["type"] == "linli.workflows.proposal.milestone_overdue"]
     assert len(overdue) == 1
     assert overdue[0]["milestone"] == "屋面隔热层" and overdue[0]["percent"] == 60
     assert overdue[0]["escalate_to"] == ["owners_committee", "party_branch"]
 
 
-async def test_acceptance_with_defects(time_env: WorkflowEnvironment, pool: db.Pool) -> None:
-    fake = FakeMeetings()
-    async with proposal(time_env, pool, fake, milestones=await milestones(time_env, 100)) as run:
+async def test_acceptance_with_defects(time_env: WorkflowEnvironment, pool: db.Pool,
+                                       council: Council) -> None:
+    async with proposal(time_env, pool, council, milestones=await milestones(time_env, 100)) as run:
         await at_step(run.handle, t.CONSULTATION)
         await time_env.sleep(14 * DAY + 60)
-        await vote_closed(run.handle, "passed")
+        await vote_closed(run, "agree")
         await at_step(run.handle, t.IMPLEMENTATION)
         await run.handle.signal(ProposalWorkflow.milestone_progress, t.MilestoneProgress("屋面隔热层", 100))
         await at_step(run.handle, t.ACCEPTANCE)

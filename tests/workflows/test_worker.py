@@ -99,8 +99,8 @@ async def test_worker_killed_mid_consultation(
         settings: Settings, serve: AppFactory, token: TokenFactory, spawn: Spawn,
         worker_env: dict[str, str], pool: db.Pool) -> None:
     queue = worker_env["LINLI_TEMPORAL_TASK_QUEUE"]
-    directory = await serve(directory_app, port=settings.port("directory"))  # type: ignore[call-arg]
-    meetings = await serve(meetings_app, port=settings.port("meetings"))  # type: ignore[call-arg]
+    directory = await serve(directory_app, port=settings.port("directory"))
+    meetings = await serve(meetings_app, port=settings.port("meetings"))
     api = await serve(lambda _: workflows_app(settings.with_overrides(temporal_task_queue=queue)))
     c = await sunny_garden(directory, token)
     branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
@@ -111,7 +111,7 @@ async def test_worker_killed_mid_consultation(
     started = await ok(await api.post("/v1/workflows", headers=branch, json={
         "type": "proposal", "key": "renovation-1", "input": {
             "compound_id": c.id, "proposal_id": pid, "convener": "branch",
-            "consultation_seconds": 20, "consultation_reminders": [8], "vote_seconds": 30,
+            "consultation_seconds": 30, "consultation_reminders": [10], "vote_seconds": 30,
             "vote_reminders": [25], "vote_grace_seconds": 20, "acceptance_seconds": 60,
             "satisfaction_seconds": 2,
             "milestones": [{"name": "屋面隔热层", "due_at": later(86400)}]}}), 201)
@@ -126,6 +126,10 @@ async def test_worker_killed_mid_consultation(
     await ok(await meetings.post(f"/v1/compounds/{c.id}/proposals/{pid}/opinions",
                                  headers=c.as_owner(token, OWNERS[0]),
                                  json={"stance": "support", "text": "早该修了"}), 201)
+    for _ in range(100):  # residents were notified: the window is under way
+        if any(e["data"].get("kind") == "consultation_opened" for e in await events_of(pool, pid)):
+            break
+        await asyncio.sleep(0.1)
     assert (await handle.query("state"))["step"] == "consultation"
     first.kill()  # SIGKILL in the middle of the consultation window
     first.wait()
