@@ -193,3 +193,14 @@ async def test_access(api: Api, token: TokenFactory) -> None:
     await problem(await api.http.get(f"/v1/workflows/proposal-{uuid.uuid4()}", headers=app),
                   404, "not-found")
     await api.http.post(f"/v1/workflows/{wid}/cancel", headers=app, json={"reason": "测试结束"})
+
+
+async def test_openapi_and_health(api: Api) -> None:
+    spec = await (await api.http.get("/openapi.json")).json()
+    paths = spec["paths"]
+    assert {"/v1/workflows", "/v1/workflows/{workflow_id}", "/v1/workflows/{workflow_id}/cancel",
+            "/v1/workflows/{workflow_id}/signals/{name}",
+            "/v1/workflows/{workflow_id}/updates/{name}"} <= set(paths)
+    assert (await api.http.get("/readyz")).status == 200
+    await problem(await api.http.get("/v1/workflows/proposal-x/nothing", headers=api.headers),
+                  404, "not-found")
