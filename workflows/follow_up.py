@@ -12,6 +12,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 from workflows import types as t
 from workflows.steps import Cancelled, Steps, instant, run_activity
@@ -56,6 +57,9 @@ class IssueFollowUpWorkflow:
                 self.resolved = None
                 await self.steps.move(REOPENED, outcome="unsatisfied", round_=self.reopened + 1)
             await self.steps.move(t.COMPLETED, outcome=self._satisfaction_outcome())
+        except FailureError:
+            self.steps.failed()  # e.g. meetings refused a call for good: ops see it per step
+            raise
         except Closed as closed:
             await self.steps.move(t.COMPLETED, outcome=str(closed))
         except (Cancelled, asyncio.CancelledError) as exc:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 from workflows import types as t
 from workflows.steps import Cancelled, Steps, instant, run_activity
@@ -58,6 +59,9 @@ class ProposalWorkflow:
                 await self._carry_out()
                 await self._satisfaction()
                 await self.steps.move(t.COMPLETED, outcome="closed", round_=self.round)
+        except FailureError:
+            self.steps.failed()  # e.g. meetings refused a call for good: ops see it per step
+            raise
         except (Cancelled, asyncio.CancelledError) as exc:
             outcome, reason = t.CANCELLED, self.steps.cancel_reason or "已通过 Temporal 取消"
             await self._wind_down(reason)

@@ -85,6 +85,14 @@ class Steps:
             "round": round_, "at": now, "note": note,
         })
 
+    def failed(self) -> None:
+        """The run is failing (an activity failed for good): count the step as failed."""
+        if self.history:
+            current, now = self.history[-1], workflow.now()
+            current.left_at, current.outcome = now, "failed"
+            self._duration.record((now - current.entered_at).total_seconds(), {"step": current.step})
+            self._count.add(1, {"step": current.step, "outcome": "failed"})
+
     async def publish(self, verb: str, data: dict[str, Any]) -> None:
         """Write an event through the outbox activity; its id comes from the workflow's history."""
         record = EventRecord(

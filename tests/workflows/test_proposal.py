@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -289,3 +289,20 @@ async def test_acceptance_with_defects(time_env: WorkflowEnvironment, pool: db.P
     assert steps(summary)[3:] == [t.IMPLEMENTATION, t.ACCEPTANCE, t.IMPLEMENTATION, t.ACCEPTANCE,
                                   t.SATISFACTION, t.COMPLETED]
     assert summary.history[4].outcome == "defects"
+
+
+async def test_a_proposal_meetings_does_not_know_fails_fast(time_env: WorkflowEnvironment,
+                                                            pool: db.Pool, council: Council) -> None:
+    """A 4xx from meetings is not retried for ever: the run fails with meetings' reason."""
+    queue = f"test-{uuid.uuid4()}"
+    data = t.ProposalInput(compound_id=council.compound.id, proposal_id=str(uuid.uuid4()),
+                           convener="convener-1")
+    async with Worker(time_env.client, task_queue=queue, workflows=[ProposalWorkflow],
+                      activities=[*council.activities, *OutboxActivities(pool).all()]):
+        handle = await time_env.client.start_workflow(
+            ProposalWorkflow.run, data, id=f"proposal-{data.proposal_id}", task_queue=queue)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    assert "404" in str(failure.value.cause.__cause__)  # ActivityError ← ApplicationError
+    events = await events_of(pool, data.proposal_id)
+    assert [e["data"]["step"] for e in events] == [t.DRAFT]

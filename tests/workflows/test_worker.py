@@ -166,5 +166,6 @@ async def test_worker_killed_mid_consultation(
     assert 'step="vote"' in text and 'workflow="proposal"' in text
     assert "linli_workflow_steps_total{" in text and "temporal_workflow_completed_total" in text
     assert "temporal_activity_execution_latency_seconds_bucket" in text
+    assert 'linli_workflows_running{workflow="proposal"}' in text
     assert f'linli_events_consumed_total{{consumer="{worker_env["LINLI_BRIDGE_PREFIX"]}-vote-closed"' in text
     assert second.poll() is None
