@@ -130,6 +130,10 @@ async def run_update(call: Call) -> UpdateDone:
         raise Problem(404, "unknown-update", "未知更新",
                       f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")
     payload: Any = v.convert(call.body, kind.updates[name])
+    parts: list[Any] = [payload, getattr(payload, "revision", None)]
+    for part in parts:
+        if hasattr(part, "by"):
+            part.by = call.who.subject  # who did it is the caller, not what the body claims
     result = await _update(handle, desc, name, payload)
     return UpdateDone(workflow_id=desc.id, update=name, result=result)
 
