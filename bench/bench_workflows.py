@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -168,8 +169,9 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
     await bus.ensure_streams(js)
     client = await Client.connect(temporal)
     queue, fakes, outbox = f"bench-{uuid.uuid4()}", Meetings(), Outbox(pool)
+    durable = f"bench-{uuid.uuid4().hex[:8]}-vote-closed"
     group = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[bus.Subscription(
-        f"bench-{uuid.uuid4().hex[:8]}-vote-closed", meetings.VOTE_CLOSED, bridge.on_vote_closed(client))])
+        durable, meetings.VOTE_CLOSED, bridge.on_vote_closed(client))])
     try:
         async with Worker(client, task_queue=queue, workflows=[ProposalWorkflow, TrivialWorkflow],
                           activities=[noop, *fakes.all(), *outbox.all()],
@@ -185,6 +187,8 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
                     "proposal_two_at_a_time": await proposals(client, js, queue, fakes, outbox, 20, 2)}
     finally:
         await group.stop()
+        with contextlib.suppress(Exception):  # not created when the worker failed to start
+            await js.delete_consumer(bus.STREAM, durable)
         await nc.close()
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA {db.quote_schema(SCHEMA)} CASCADE")

@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
-from linli import db
+from linli import bus, db
 from linli.config import Settings
 from linli.stack import free_port
 from services.directory.app import create_app as directory_app
@@ -52,7 +52,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-async def spawn(worker_env: dict[str, str]) -> AsyncIterator[Spawn]:
+async def spawn(worker_env: dict[str, str], settings: Settings) -> AsyncIterator[Spawn]:
+    """Start worker processes; afterwards stop them and remove their durable consumers."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
@@ -66,6 +67,12 @@ async def spawn(worker_env: dict[str, str]) -> AsyncIterator[Spawn]:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+    nc = await bus.connect(settings.nats_url, name="test-cleanup")
+    js = nc.jetstream()
+    for info in await js.consumers_info(bus.STREAM):
+        if info.name.startswith(worker_env["LINLI_BRIDGE_PREFIX"] + "-"):
+            await js.delete_consumer(bus.STREAM, info.name)
+    await nc.close()
 
 
 async def sunny_garden(directory: Any, token: TokenFactory) -> Compound:
