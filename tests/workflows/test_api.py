@@ -44,6 +44,17 @@ async def api(settings: Settings, serve: AppFactory, token: TokenFactory,
         http = await serve(lambda _: create_app(mine))
         compound = str(uuid.uuid4())
         yield Api(http, bearer(token(roles=["party_branch"], compounds=[compound])), compound)
+        await finish_all(client, mine.temporal_task_queue)
+
+
+async def finish_all(client: Client, queue: str) -> None:
+    """Let cancelled runs finish while the worker is still here; end any other (shared server)."""
+    async for run in client.list_workflows(f"TaskQueue = '{queue}' AND ExecutionStatus = 'Running'"):
+        handle = client.get_workflow_handle(run.id, run_id=run.run_id)
+        try:
+            await asyncio.wait_for(handle.result(), timeout=10)
+        except Exception:
+            await handle.terminate("测试结束")
 
 
 def proposal_input(compound: str, **extra: Any) -> dict[str, Any]:

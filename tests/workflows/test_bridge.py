@@ -56,6 +56,7 @@ async def test_issue_events_start_and_signal_the_follow_up(settings: Settings, p
             await asyncio.sleep(0.1)
         assert state["step"] == "satisfaction"
         await handle.execute_update("cancel", {"reason": "测试结束"})
+        assert (await handle.result())["step"] == "cancelled"
 
         # an event for a proposal without a workflow is applied (and acked), not an error
         pid = uuid.uuid4()

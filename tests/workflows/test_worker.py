@@ -67,6 +67,10 @@ async def spawn(worker_env: dict[str, str], settings: Settings) -> AsyncIterator
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+    client = await Client.connect(settings.temporal_address)  # a failed run leaves its workflow
+    query = f"TaskQueue = '{worker_env['LINLI_TEMPORAL_TASK_QUEUE']}' AND ExecutionStatus = 'Running'"
+    async for run in client.list_workflows(query):
+        await client.get_workflow_handle(run.id, run_id=run.run_id).terminate("测试结束")
     nc = await bus.connect(settings.nats_url, name="test-cleanup")
     js = nc.jetstream()
     for info in await js.consumers_info(bus.STREAM):
