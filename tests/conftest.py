@@ -84,6 +84,19 @@ def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
+PROBLEM = "application/problem+json"
+
+
+async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    """The answer is problem+json of this status and kind, with a readable detail."""
+    assert response.status == status, await response.text()
+    assert response.content_type == PROBLEM
+    body: dict[str, Any] = await response.json()
+    assert body["type"] == f"urn:linli:problem:{kind}"
+    assert body["status"] == status and body["detail"]
+    return body
+
+
 class AppFactory(Protocol):
     """serve(create_app, port=None) → a started TestClient."""
 

@@ -8,8 +8,8 @@ from aiohttp.test_utils import TestClient
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, bearer
-from tests.integration.test_meetings_support import assert_problem, new_compound, ok, outbox
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.integration.test_meetings_support import new_compound, ok, outbox
 
 GOOD_CSV = """building,number,period,usage
 1号楼,401,2026-07,12.5

@@ -9,9 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from services.directory.app import create_app
-from tests.conftest import AppFactory, TokenFactory, bearer
-
-PROBLEM = "application/problem+json"
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 
 
 @pytest.fixture
@@ -35,16 +33,9 @@ async def post_ok(client: TestClient, path: str, body: dict[str, Any], headers: 
                   status: int = 201) -> dict[str, Any]:
     r = await client.post(path, json=body, headers=headers)
     assert r.status == status, await r.text()
-    return await r.json()  # type: ignore[no-any-return]
+    return await r.json()
 
 
-async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status == status, await response.text()
-    assert response.content_type == PROBLEM
-    body = await response.json()
-    assert body["type"] == f"urn:linli:problem:{kind}"
-    assert body["status"] == status and body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 async def test_bad_input_is_problem_json_and_writes_nothing(

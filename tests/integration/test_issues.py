@@ -15,9 +15,8 @@ from linli.config import Settings
 from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.issues.app import create_app as issues_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 
-PROBLEM = "application/problem+json"
 Headers = dict[str, str]
 
 
@@ -59,12 +58,6 @@ async def ok(response: Any, status: int = 201) -> Any:
     return await response.json()
 
 
-async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status == status, await response.text()
-    assert response.content_type == PROBLEM
-    body: dict[str, Any] = await response.json()
-    assert body["type"] == f"urn:linli:problem:{kind}" and body["detail"]
-    return body
 
 
 def issue_body(**changes: Any) -> dict[str, Any]:

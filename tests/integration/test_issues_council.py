@@ -8,10 +8,9 @@ import uuid
 
 from linli.http import POOL
 from services.issues import escalation
-from tests.conftest import bearer
+from tests.conftest import assert_problem, bearer
 from tests.integration.test_issues import (
     World,
-    assert_problem,
     events_of,
     ok,
     report,

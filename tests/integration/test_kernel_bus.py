@@ -187,7 +187,7 @@ async def test_failing_handler_goes_to_dead_letter_after_bounded_redelivery(kern
     finally:
         await group.stop()
     assert bus.decode(letter.data).id == event.id
-    assert "处理失败" in letter.headers["Linli-Error"]
+    assert letter.headers and "处理失败" in letter.headers["Linli-Error"]
     assert dead._value.get() == 1
     assert await kernel.notes_applied() == 0  # every failed attempt rolled back
 

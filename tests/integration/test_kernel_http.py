@@ -23,7 +23,7 @@ async def explode(call: Call) -> dict[str, str]:
 
 
 async def echo(call: Call) -> EchoIn:
-    return call.body  # type: ignore[no-any-return]
+    return call.body
 
 
 def kernel_app(settings: Settings) -> web.Application:

@@ -12,9 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, bearer
-
-PROBLEM = "application/problem+json"
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 
 
 @pytest.fixture
@@ -26,13 +24,6 @@ def later(seconds: float = 3600) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
 
 
-async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status == status, await response.text()
-    assert response.content_type == PROBLEM
-    body = await response.json()
-    assert body["type"] == f"urn:linli:problem:{kind}"
-    assert body["detail"]
-    return body
 
 
 async def ok(response: Any, status: int = 200) -> Any:

@@ -16,10 +16,9 @@ from linli.http import JETSTREAM
 from services.directory.app import create_app as directory_app
 from services.issues.events import ISSUE_ESCALATED, IssueEscalated
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 from tests.integration.test_meetings_support import (
     Compound,
-    assert_problem,
     new_compound,
     ok,
     outbox,

@@ -13,8 +13,6 @@ from aiohttp.test_utils import TestClient
 from linli.http import POOL
 from tests.conftest import TokenFactory, bearer
 
-PROBLEM = "application/problem+json"
-
 
 def later(seconds: float = 3600) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
@@ -25,13 +23,6 @@ async def ok(response: Any, status: int = 200) -> Any:
     return await response.json()
 
 
-async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status == status, await response.text()
-    assert response.content_type == PROBLEM
-    body: dict[str, Any] = await response.json()
-    assert body["type"] == f"urn:linli:problem:{kind}"
-    assert body["detail"]
-    return body
 
 
 async def outbox(client: TestClient, subject: str) -> list[dict[str, Any]]:

@@ -14,10 +14,9 @@ from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app
 from services.meetings.sweep import sweep_once
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 from tests.integration.test_meetings_support import (
     Compound,
-    assert_problem,
     later,
     new_compound,
     ok,
