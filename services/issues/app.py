@@ -9,6 +9,7 @@ from aiohttp import web
 from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
+from services.issues import open311
 from services.issues.consumers import SUBSCRIPTIONS
 from services.issues.escalation import overdue_sweeper
 from services.issues.handlers import DIRECTORY, SEEDED
@@ -25,4 +26,6 @@ def create_app(settings: Settings) -> web.Application:
                   overdue_sweeper()],
     )
     app[SEEDED] = set()
+    # registered last, so only paths no Open311 route matched reach it
+    app.router.add_route("*", f"{open311.BASE}/{{tail:.*}}", open311.unknown_resource)
     return app

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import msgspec
+from aiohttp import web
 
 from linli import problems
 from linli.http import POOL, Call, Handler, json_response
@@ -103,6 +104,12 @@ def spec_errors(handler: Handler) -> Handler:
             return json_response([Error(code=status, description=exc.detail)], status)
 
     return wrapped
+
+
+async def unknown_resource(request: web.Request) -> web.Response:
+    """Anything else under the façade answers in the spec's error format, not problem+json."""
+    description = f"没有这个 Open311 资源: {request.method} {request.path} (仅支持 .json 格式)"
+    return json_response([Error(code=404, description=description)], 404)
 
 
 def _iso(value: dt.datetime | None) -> str:

@@ -102,6 +102,9 @@ async def test_open311_errors_are_the_spec_array(world: World) -> None:
     await spec_error(await client.get(f"{O}/requests/{uuid.uuid4()}.json", params=params), 404)
     await spec_error(await client.get(f"{O}/requests/abc.json", params=params), 404)
     await spec_error(await client.get(f"{O}/tokens/{uuid.uuid4()}.json"), 404)
+    await spec_error(await client.get(f"{O}/requests/{uuid.uuid4()}.xml", params=params), 404)
+    await spec_error(await client.get(f"{O}/nothing-here.json"), 404)
+    await spec_error(await client.delete(f"{O}/requests.json"), 404)
     await spec_error(await client.get(f"{O}/requests.json",
                                       params={**params, "start_date": "yesterday"}), 400)
     await spec_error(await client.get(f"{O}/requests.json",
