@@ -62,6 +62,15 @@ class VoteClosed(msgspec.Struct):
     result: dict[str, Any]  # tally.TallyResult.to_dict()
 
 
+class VoteCancelled(msgspec.Struct):
+    vote_id: uuid.UUID
+    proposal_id: uuid.UUID
+    compound_id: uuid.UUID
+    version: int
+    reason: str
+    cancelled_by: str
+
+
 class MeetingConvened(msgspec.Struct):
     meeting_id: uuid.UUID
     compound_id: uuid.UUID
@@ -125,6 +134,9 @@ VOTE_OPENED = event_type(
 )
 VOTE_CLOSED = event_type(
     "linli.meetings.vote.closed", VoteClosed, "表决结束, 附各项门槛的应达值与实达值及结果"
+)
+VOTE_CANCELLED = event_type(
+    "linli.meetings.vote.cancelled", VoteCancelled, "表决在结束前被取消, 不计票, 选票留存备查"
 )
 MEETING_CONVENED = event_type("linli.meetings.meeting.convened", MeetingConvened, "召集了议事会议")
 AGENDA_ITEM_PROPOSED = event_type(

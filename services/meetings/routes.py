@@ -60,6 +60,7 @@ from services.meetings.vote_models import (
     PaperBallotIn,
     Turnout,
     Vote,
+    VoteCancelIn,
     VoteIn,
     VoteResult,
 )
@@ -72,6 +73,9 @@ PROPOSERS = allow("party_branch", "community", "owners_committee", "street_offic
                   "resident_rep", scopes=[MANAGE])
 # Paper and proxy ballots are entered by the officers who count them, or the owners' committee.
 OFFICERS = allow("officer", "owners_committee", scopes=[MANAGE])
+# Cancelling an open vote: the council's convening organisations, officers, or workflows.
+VOTE_CANCELLERS = allow("party_branch", "community", "owners_committee", "street_office",
+                        "officer", scopes=[MANAGE])
 REMINDERS = allow("officer", "party_branch", "community", "owners_committee", "street_office",
                   scopes=[MANAGE])
 # Shared costs are kept by the property company with the council's organisations.
@@ -128,6 +132,9 @@ VOTE_ROUTES = [
           response=NonVoters, access=REMINDERS, tags=VT),
     Route("POST", f"{V}/close", vh.close, "结束表决并计票 (可重复调用)", response=VoteResult,
           access=MANAGERS, tags=VT),
+    Route("POST", f"{V}/cancel", vh.cancel,
+          "取消进行中的表决 (须说明原因; 不计票, 选票留存备查; 可重复调用)", body=VoteCancelIn,
+          response=Vote, access=VOTE_CANCELLERS, tags=VT),
     Route("GET", f"{V}/result", vh.result,
           "表决结果: 各项门槛的应达值与实达值 (无记名表决结束后才公布)", response=VoteResult,
           tags=VT),

@@ -9,7 +9,7 @@ from aiohttp import web
 from linli import problems
 from linli.clients import ServiceClient
 from linli.http import POOL, Call
-from services.meetings import voting
+from services.meetings import vote_cancel, voting
 from services.meetings.handlers import compound, proposal
 from services.meetings.vote_models import (
     Ballot,
@@ -85,3 +85,8 @@ async def close(call: Call) -> VoteResult:
 
 async def result(call: Call) -> VoteResult:
     return await voting.result(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+
+
+async def cancel(call: Call) -> Vote:
+    return await vote_cancel.cancel(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+                                    reason=call.body.reason, by=call.who.subject)

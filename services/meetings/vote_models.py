@@ -44,6 +44,12 @@ class Vote(msgspec.Struct):
     secret: bool
     outcome: str | None
     roll: RollSummary
+    cancelled_at: dt.datetime | None = None
+    cancel_reason: str | None = None
+
+
+class VoteCancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
 class BallotIn(msgspec.Struct, forbid_unknown_fields=True):

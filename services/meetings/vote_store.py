@@ -179,3 +179,12 @@ async def due_votes(conn: Connection, *, limit: int) -> list[Row]:
         " ORDER BY closes_at LIMIT $1",
         limit,
     )
+
+
+async def cancel_vote(conn: Connection, *, id: uuid.UUID, cancelled_by: str, reason: str) -> Row:
+    """Cancel an open vote: no tally and no result; its ballots stay for audit."""
+    return await conn.fetchrow(
+        "UPDATE votes SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2,"
+        " cancel_reason = $3 WHERE id = $1 AND status = 'open' RETURNING *",
+        id, cancelled_by, reason,
+    )

@@ -64,7 +64,8 @@ def to_vote(row: Any, entries: int) -> Vote:
                 status=row["status"], opens_at=row["opens_at"], closes_at=row["closes_at"],
                 closed_at=row["closed_at"], secret=row["secret"], outcome=row["outcome"],
                 roll=RollSummary(entries=entries, area_centi=row["total_area_centi"],
-                                 headcount=row["total_headcount"]))
+                                 headcount=row["total_headcount"]),
+                cancelled_at=row["cancelled_at"], cancel_reason=row["cancel_reason"])
 
 
 def _frozen_roll(roll: RollIn) -> tally.Roll:
@@ -165,7 +166,7 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         await vote_store.guard(conn, vote_id=vote_id, exclusive=False)
         vote = await vote_in(conn, compound_id, vote_id)
         if vote["status"] != "open" or vote["closes_at"] <= now():
-            raise problems.conflict("表决已经结束, 不能再投票", "vote-closed")
+            raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
         entry = await _entry(conn, vote_id, person_id, entry_id)
         cast_by = str(person_id) if person_id else f"entry:{entry['entry_id']}"
         key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
@@ -273,6 +274,8 @@ async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: s
         vote = await vote_in(conn, compound_id, vote_id, lock="update")
         if vote["status"] == "closed":
             return to_result(vote, json.loads(vote["result"]), final=True)
+        if vote["status"] == "cancelled":
+            raise problems.conflict("表决已被取消, 没有计票结果", "vote-cancelled")
         return await close_locked(conn, vote, by)
 
 
@@ -282,6 +285,8 @@ async def result(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> V
         vote = await vote_in(conn, compound_id, vote_id)
         if vote["status"] == "closed":
             return to_result(vote, json.loads(vote["result"]), final=True)
+        if vote["status"] == "cancelled":
+            raise problems.conflict("表决已被取消, 没有计票结果", "vote-cancelled")
         if vote["secret"]:
             raise problems.conflict("无记名表决在结束前不公布结果", "secret-vote-open")
         return to_result(vote, (await count(conn, vote)).to_dict(), final=False)
