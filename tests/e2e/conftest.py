@@ -1,0 +1,189 @@
+"""The platform as users run it: every service, the workflow API and the worker in their own
+processes (the commands `linli up` starts), against the test session's servers.
+
+Stories drive it over HTTP only, with tokens signed by the platform's JWT secret, and poll
+(with a deadline) for what arrives asynchronously through NATS and Temporal.
+
+The processes get their own Temporal task queue and bridge durables, and no automatic issue
+follow-ups, so runs beside other tests on shared servers neither steal nor leave work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import nats
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from linli.auth import issue_token
+from linli.bus import STREAM
+from linli.config import Settings
+from linli.stack import free_port
+
+SERVICES = ("directory", "issues", "meetings", "workflows")  # the processes the stories need
+T = TypeVar("T")
+
+
+@dataclass
+class Platform:
+    """Where each process listens, and how to act in it as a given person."""
+
+    urls: dict[str, str]
+    secret: str
+    logs: Path
+    started: list[str] = field(default_factory=list)  # workflow ids, ended on teardown
+
+    def token(self, *, roles: list[str], compounds: list[str], person: str | None = None,
+              scopes: list[str] | None = None) -> str:
+        return issue_token(self.secret, subject=person or str(uuid.uuid4()), roles=roles,
+                           compounds=compounds, scopes=scopes or [])
+
+    def log_tail(self, lines: int = 40) -> str:
+        out = []
+        for path in sorted(self.logs.glob("*.log")):
+            out.append(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace")
+                                                       .splitlines()[-lines:]))
+        return "\n".join(out)
+
+
+class Http:
+    """One aiohttp session; `call` checks the status and returns the decoded JSON."""
+
+    def __init__(self, platform: Platform, session: aiohttp.ClientSession) -> None:
+        self.platform = platform
+        self.session = session
+
+    async def call(self, method: str, service: str, path: str, auth: str, *, json: Any = None,
+                   data: bytes | None = None, content_type: str | None = None,
+                   status: int = 200) -> Any:
+        headers = {"Authorization": f"Bearer {auth}"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if method == "POST" and json is not None and "/workflows" not in path:
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        url = self.platform.urls[service] + path
+        async with self.session.request(method, url, json=json, data=data,
+                                        headers=headers) as response:
+            text = await response.text()
+            assert response.status == status, f"{method} {service}{path}: {response.status} {text}"
+            return await response.json(content_type=None) if text else None
+
+    async def get(self, service: str, path: str, auth: str, status: int = 200) -> Any:
+        return await self.call("GET", service, path, auth, status=status)
+
+    async def post(self, service: str, path: str, auth: str, json: Any = None,
+                   status: int = 200) -> Any:
+        return await self.call("POST", service, path, auth, json=json, status=status)
+
+
+async def until(what: str, probe: Callable[[], Awaitable[T | None]], within: float = 30.0) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{what}: not within {within:.0f} s (last seen: {last!r})")
+
+
+def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    env.update({
+        "LINLI_DATABASE_URL": settings.database_url, "LINLI_NATS_URL": settings.nats_url,
+        "LINLI_TEMPORAL_ADDRESS": settings.temporal_address, "LINLI_JWT_SECRET": settings.jwt_secret,
+        "LINLI_DATA_DIR": str(data_dir), "LINLI_TEMPORAL_TASK_QUEUE": f"linli-{tag}",
+        "LINLI_BRIDGE_PREFIX": tag, "LINLI_BRIDGE_FOLLOW_UPS": "0",
+        "LINLI_WORKER_METRICS_PORT": str(free_port()),
+    })
+    urls = {}
+    for name in SERVICES:
+        port = free_port()
+        env[f"LINLI_{name.upper()}_PORT"] = str(port)
+        urls[name] = f"http://127.0.0.1:{port}"
+    urls["worker"] = f"http://127.0.0.1:{env['LINLI_WORKER_METRICS_PORT']}"
+    return env, urls
+
+
+def _ready(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{name} exited with {process.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{name} not ready within {timeout} s ({url})")
+
+
+async def _clean_up(settings: Settings, platform: Platform, tag: str) -> None:
+    """End workflows a failed story left running; remove this run's bridge durables."""
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    for workflow_id in platform.started:
+        handle = client.get_workflow_handle(workflow_id)
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await handle.terminate("e2e teardown")
+    connection = await nats.connect(settings.nats_url)
+    try:
+        js = connection.jetstream()
+        for info in await js.consumers_info(STREAM):
+            if info.name.startswith(f"{tag}-"):
+                await js.delete_consumer(STREAM, info.name)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    tag = f"e2e-{uuid.uuid4().hex[:8]}"
+    data_dir = tmp_path_factory.mktemp("platform")
+    (data_dir / "logs").mkdir()
+    env, urls = _env(settings, data_dir, tag)
+    python = [sys.executable, "-m", "linli.cli"]
+    commands = [(name, [*python, "serve", name]) for name in SERVICES]
+    commands.append(("worker", [*python, "worker"]))
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    platform = Platform(urls=urls, secret=settings.jwt_secret, logs=data_dir / "logs")
+    try:
+        for name, argv in commands:
+            with open(data_dir / "logs" / f"{name}.log", "ab") as log:
+                children.append((name, subprocess.Popen(
+                    argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True)))
+        for name, process in children:
+            _ready(urls[name] + ("/metrics" if name == "worker" else "/readyz"), process, name)
+        yield platform
+    finally:
+        for _name, process in reversed(children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for _name, process in reversed(children):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        asyncio.run(_clean_up(settings, platform, tag))
+
+
+@pytest.fixture
+async def http(platform: Platform) -> AsyncIterator[Http]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield Http(platform, session)
