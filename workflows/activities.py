@@ -50,7 +50,8 @@ class MeetingsActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
-                self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote]
+                self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote,
+                self.cancel_vote]
 
     @staticmethod
     def _base(compound_id: str, proposal_id: str = "") -> str:
@@ -100,6 +101,23 @@ class MeetingsActivities:
         path = f"{self._base(ref.compound_id)}/votes/{ref.vote_id}/close"
         r = await _call(lambda: self.client.request("POST", path))
         return vote_result(ref.vote_id, r)
+
+    @activity.defn(name=t.CANCEL_VOTE)
+    async def cancel_vote(self, req: t.VoteCancel) -> str:
+        """Cancel the open vote (idempotent there); one closed meanwhile (409) stays closed."""
+        path = f"{self._base(req.compound_id)}/votes/{req.vote_id}/cancel"
+
+        async def send() -> str:
+            try:
+                vote = await self.client.post(path, {"reason": req.reason})
+            except Problem as exc:
+                if exc.status == 409:  # closed and counted before the cancel came
+                    return "closed"
+                raise
+            return str(vote["status"])
+
+        status: str = await _call(send)
+        return status
 
 
 def vote_result(vote_id: str, r: dict[str, Any]) -> t.VoteClosed:

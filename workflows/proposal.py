@@ -19,6 +19,7 @@ from workflows.steps import Cancelled, Steps, instant, run_activity
 
 STANCES = ("support", "oppose", "suggest")
 EVENTS = "linli.workflows.proposal"
+CANCEL_OPEN_VOTE = "cancel-open-vote"  # workflow.patched: a cancelled run cancels its open vote
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -33,6 +34,7 @@ class ProposalWorkflow:
         self.deadlines: dict[str, datetime] = {}
         self.opinions: dict[str, str] = {}  # opinion id → stance (redelivery counts once)
         self.vote_id: str | None = None
+        self.vote_status: str | None = None  # "cancelled" once the compensation cancelled it
         self.votes: dict[str, t.VoteClosed] = {}
         self.revision: t.Revision | None = None
         self.decision: t.Decision | None = None
@@ -202,10 +204,17 @@ class ProposalWorkflow:
         await self.steps.wait(lambda: False, until)
 
     async def _wind_down(self, reason: str) -> None:
-        """Cancelled: close an open consultation, publish the final step."""
+        """Cancelled: compensate in meetings (close an open consultation, cancel an open vote),
+        then publish the final step."""
         was = self.steps.current
         if was == t.CONSULTATION:
             await run_activity(t.CLOSE_CONSULTATION, self._ref())
+        open_vote = was == t.VOTE and self.vote_id is not None and self.vote_id not in self.votes
+        # runs recorded before this compensation existed replay without it
+        if open_vote and workflow.patched(CANCEL_OPEN_VOTE):
+            assert self.vote_id is not None
+            self.vote_status = await run_activity(t.CANCEL_VOTE, t.VoteCancel(
+                self.input.compound_id, self.vote_id, reason), str)
         self.deadlines = {}
         await self.steps.move(t.CANCELLED, outcome="cancelled", note=reason, round_=self.round)
 
@@ -340,4 +349,4 @@ class ProposalWorkflow:
             history=self.steps.history, opinions=self._opinion_counts(),
             votes=list(self.votes.values()), milestones=self.milestones, ratings=len(scores),
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
-            cancel_reason=self.steps.cancel_reason)
+            cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status)

@@ -24,6 +24,7 @@ PUBLISH_VERSION = "publish_version"
 OPEN_VOTE = "open_vote"
 VOTE_NON_VOTERS = "vote_non_voters"
 CLOSE_VOTE = "close_vote"
+CANCEL_VOTE = "cancel_vote"
 RECORD_EVENT = "record_event"
 GET_ISSUE = "get_issue"
 ESCALATE_ISSUE = "escalate_issue"
@@ -189,6 +190,7 @@ class ProposalState:
     ratings: int
     satisfaction: float | None
     cancel_reason: str | None = None
+    vote_status: str | None = None  # "cancelled" when the run's cancellation cancelled its vote
 
 
 @dataclass
@@ -248,6 +250,15 @@ class VoteRef:
     compound_id: str
     proposal_id: str
     vote_id: str
+
+
+@dataclass
+class VoteCancel:
+    """Cancel an open vote in meetings (the workflow was cancelled mid-vote)."""
+
+    compound_id: str
+    vote_id: str
+    reason: str
 
 
 @dataclass

@@ -28,7 +28,8 @@ class FakeMeetings:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
-                self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote]
+                self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote,
+                self.cancel_vote]
 
     @activity.defn(name=t.GET_PROPOSAL)
     async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
@@ -68,6 +69,11 @@ class FakeMeetings:
         outcome = self.close_outcomes.pop(0) if self.close_outcomes else "passed"
         return t.VoteClosed(vote_id=ref.vote_id, outcome=outcome, version=self.version,
                             rule="civil_code_major")
+
+    @activity.defn(name=t.CANCEL_VOTE)
+    async def cancel_vote(self, req: t.VoteCancel) -> str:
+        self.calls[t.CANCEL_VOTE] += 1
+        return "cancelled"
 
 
 class FakeIssues:

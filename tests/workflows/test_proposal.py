@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from linli import db
+from tests.integration.test_meetings_support import outbox
 from tests.workflows.conftest import events_of, keep_history
 from tests.workflows.council import OWNERS, Council
 from workflows import types as t
@@ -231,13 +232,28 @@ async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool, 
         await time_env.sleep(14 * DAY + 60)
         await vote_id(run.handle)
         await time_env.sleep(5 * DAY)
+        vote = await vote_id(run.handle)
+        await run.council.ballots(vote, "agree")
         await run.handle.execute_update(ProposalWorkflow.cancel,
                                         t.CancelRequest("街道要求暂停", "convener-1"))
-        summary = await finish(run, "cancelled_mid_vote")
+        # recorded as a new file: the old cancelled_mid_vote history (before the compensation)
+        # must keep replaying through workflow.patched
+        summary = await finish(run, "cancelled_mid_vote_cancels_vote")
+        state = await run.handle.query(ProposalWorkflow.state)
     assert summary.outcome == t.CANCELLED and summary.reason == "街道要求暂停"
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.CANCELLED]
-    assert summary.history[2].outcome == "cancelled"
-    assert [v["status"] for v in await run.votes()] == ["open"]  # meetings' own sweep closes it
+    assert summary.history[2].outcome == "cancelled" and summary.votes == []
+    assert state.vote_status == "cancelled"
+    # the compensation: the open vote is cancelled in meetings (no result), its ballot kept
+    votes = await run.votes()
+    assert [(v["id"], v["status"], v["outcome"], v["cancel_reason"]) for v in votes] == [
+        (vote, "cancelled", None, "街道要求暂停")]
+    turnout = await council.get(f"/votes/{vote}/turnout")
+    assert turnout["ballots"] == 1
+    assert (await council.get(f"/proposals/{run.pid}/consultation"))["status"] == "closed"
+    cancelled = [e for e in await outbox(council.meetings, run.pid)
+                 if e["type"] == "linli.meetings.vote.cancelled"]
+    assert [e["data"]["vote_id"] for e in cancelled] == [vote]
     events = await events_of(pool, run.pid)
     assert events[-1]["data"] | {"at": None} == events[-1]["data"] | {
         "step": t.CANCELLED, "previous": t.VOTE, "note": "街道要求暂停", "at": None}
