@@ -31,9 +31,11 @@ ROUTES = [
           access=STAFF, tags=TAGS),
     Route("POST", f"{W}/signals/{{name}}", h.send_signal, "向流程发送信号 (按名称校验内容与阶段)",
           body=dict[str, Any], response=Accepted, status=202, access=STAFF, tags=TAGS),
-    Route("POST", f"{W}/updates/{{name}}", h.run_update, "对流程执行更新 (修订、决定、验收)",
+    Route("POST", f"{W}/updates/{{name}}", h.run_update,
+          "对流程执行更新 (修订、决定、验收; 表决未通过后的决定只限召集组织)",
           body=dict[str, Any], response=UpdateDone, access=STAFF, tags=TAGS),
-    Route("POST", f"{W}/cancel", h.cancel, "取消流程 (须说明原因)", body=CancelIn,
+    Route("POST", f"{W}/cancel", h.cancel, "取消流程 (召集组织或应用; 须说明原因, 记录操作人)",
+          body=CancelIn,
           response=WorkflowView, access=STAFF, tags=TAGS),
 ]
 

@@ -24,6 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from linli import problems
+from linli.auth import ROLES
 from linli.http import SETTINGS, Call, json_response
 from linli.problems import Problem
 from workflows import types as t
@@ -44,6 +45,8 @@ class Kind:
     entity: Callable[[Any], str]
     signals: dict[str, tuple[type, tuple[str, ...]]]  # name → payload, steps that accept it
     updates: dict[str, type]
+    # updates (and "cancel") only the convener's organisation (state["convener_org"]) may send
+    convener_only: frozenset[str] = frozenset()
 
 
 KINDS = {
@@ -55,7 +58,8 @@ KINDS = {
             "milestone_progress": (t.MilestoneProgress, (t.IMPLEMENTATION,)),
             "rating": (t.Rating, (t.SATISFACTION,)),
         },
-        updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport}),
+        updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport},
+        convener_only=frozenset({"decide", "cancel"})),
     "issue_follow_up": Kind(
         "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
         signals={
@@ -65,6 +69,7 @@ KINDS = {
         updates={}),
 }
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
+ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃"}
 
 
 async def start(call: Call) -> web.Response:
@@ -129,6 +134,7 @@ async def run_update(call: Call) -> UpdateDone:
     if name not in kind.updates:
         raise Problem(404, "unknown-update", "未知更新",
                       f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")
+    await _require_convener(call, handle, desc, kind, name)
     payload: Any = v.convert(call.body, kind.updates[name])
     parts: list[Any] = [payload, getattr(payload, "revision", None)]
     for part in parts:
@@ -141,6 +147,7 @@ async def run_update(call: Call) -> UpdateDone:
 async def cancel(call: Call) -> WorkflowView:
     """Cancel at any step with a reason (recorded in the history and the final event)."""
     handle, desc, kind = await _find(call)
+    await _require_convener(call, handle, desc, kind, "cancel")
     await _update(handle, desc, "cancel", t.CancelRequest(call.body.reason, by=call.who.subject))
     return WorkflowView(workflow_id=desc.id, run_id=desc.run_id, type=kind.name,
                         status=_status(desc), state=await _state(handle))
@@ -164,6 +171,19 @@ async def _find(call: Call) -> tuple[WorkflowHandle[Any, Any], WorkflowExecution
         raise problems.not_found(f"流程 {workflow_id}")
     call.require_compound(memo.get("compound_id", ""))
     return handle, desc, kind
+
+
+async def _require_convener(call: Call, handle: WorkflowHandle[Any, Any],
+                            desc: WorkflowExecutionDescription, kind: Kind, action: str) -> None:
+    """Cancel and decide come from the convener: a person in the convener's organisation (in
+    this compound, checked by _find), or an app holding workflows:start."""
+    if action not in kind.convener_only or call.who.is_app:
+        return
+    _require_running(desc)  # a finished run is a 409 for everyone, and has no worker to ask
+    org = (await _state(handle)).get("convener_org") or "party_branch"
+    if not call.who.has_role(org):
+        label = ROLES.get(org, org)
+        raise problems.forbidden(f"只有召集组织 ({label}) 可以{ACTIONS.get(action, action)}")
 
 
 async def _state(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:

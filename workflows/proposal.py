@@ -35,6 +35,7 @@ class ProposalWorkflow:
         self.opinions: dict[str, str] = {}  # opinion id → stance (redelivery counts once)
         self.vote_id: str | None = None
         self.vote_status: str | None = None  # "cancelled" once the compensation cancelled it
+        self.cancelled_by: str | None = None
         self.votes: dict[str, t.VoteClosed] = {}
         self.revision: t.Revision | None = None
         self.decision: t.Decision | None = None
@@ -56,7 +57,8 @@ class ProposalWorkflow:
             self.version = info.current_version
             if not await self._until_passed():
                 outcome, reason = t.ABANDONED, self.decision.reason if self.decision else ""
-                await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round)
+                await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round,
+                                      by=self.decision.by if self.decision else "")
             else:
                 await self._carry_out()
                 await self._satisfaction()
@@ -92,10 +94,11 @@ class ProposalWorkflow:
 
     async def _consultation(self) -> None:
         step_outcome = "revise" if self.steps.current == t.REJECTED else "started"
+        by = self.decision.by if self.decision is not None and step_outcome == "revise" else ""
         self.revision = None
         closes_at = workflow.now() + timedelta(seconds=self.input.consultation_seconds)
         self.deadlines = {"consultation_closes": closes_at}  # before the move: queries see both
-        await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round)
+        await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round, by=by)
         await self._open_consultation(closes_at)
         await self._remind(t.CONSULTATION, "consultation_opened", "residents", closes_at)
         reminded: set[float] = set()
@@ -216,7 +219,8 @@ class ProposalWorkflow:
             self.vote_status = await run_activity(t.CANCEL_VOTE, t.VoteCancel(
                 self.input.compound_id, self.vote_id, reason), str)
         self.deadlines = {}
-        await self.steps.move(t.CANCELLED, outcome="cancelled", note=reason, round_=self.round)
+        await self.steps.move(t.CANCELLED, outcome="cancelled", note=reason, round_=self.round,
+                              by=self.cancelled_by or "")
 
     async def _remind(self, step: str, kind: str, audience: str, deadline: datetime,
                       people: list[str] | None = None) -> None:
@@ -321,7 +325,7 @@ class ProposalWorkflow:
     @workflow.update
     def cancel(self, request: t.CancelRequest) -> str:
         """Cancel at any step with a reason; the run ends as cancelled."""
-        self.steps.cancel_reason = request.reason
+        self.steps.cancel_reason, self.cancelled_by = request.reason, request.by
         return t.CANCELLED
 
     @cancel.validator
@@ -349,4 +353,5 @@ class ProposalWorkflow:
             history=self.steps.history, opinions=self._opinion_counts(),
             votes=list(self.votes.values()), milestones=self.milestones, ratings=len(scores),
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
-            cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status)
+            cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status,
+            convener_org=self.input.convener_org, cancelled_by=self.cancelled_by)

@@ -69,15 +69,16 @@ class Steps:
     def current(self) -> str:
         return self.history[-1].step if self.history else ""
 
-    async def move(self, step: str, *, outcome: str = "", note: str = "", round_: int = 1) -> None:
-        """Leave the current step with `outcome`, enter `step`, publish step_changed."""
+    async def move(self, step: str, *, outcome: str = "", note: str = "", round_: int = 1,
+                   by: str = "") -> None:
+        """Leave the current step with `outcome`, enter `step` (`by` whom), publish step_changed."""
         now = workflow.now()
         previous = self.history[-1] if self.history else None
         if previous is not None:
             previous.left_at, previous.outcome = now, outcome
             self._duration.record((now - previous.entered_at).total_seconds(), {"step": previous.step})
             self._count.add(1, {"step": previous.step, "outcome": outcome or "done"})
-        self.history.append(StepRecord(step=step, entered_at=now, note=note))
+        self.history.append(StepRecord(step=step, entered_at=now, note=note, by=by))
         await self.publish("step_changed", {
             "workflow_id": workflow.info().workflow_id, "entity_id": self.entity_id,
             "compound_id": self.compound_id, "step": step,

@@ -53,6 +53,8 @@ class ProposalInput:
     compound_id: str
     proposal_id: str
     convener: str
+    # the convener's organisation: only callers in this role decide after a rejection or cancel
+    convener_org: str = "party_branch"
     consultation_seconds: float = 14 * DAY
     consultation_reminders: list[float] = field(default_factory=lambda: [2 * DAY])
     vote_seconds: float = 14 * DAY
@@ -158,6 +160,7 @@ class StepRecord:
     left_at: datetime | None = None
     outcome: str = ""
     note: str = ""
+    by: str = ""  # who made the move happen (a decision, a cancellation), if a person or app did
 
 
 @dataclass
@@ -191,6 +194,8 @@ class ProposalState:
     satisfaction: float | None
     cancel_reason: str | None = None
     vote_status: str | None = None  # "cancelled" when the run's cancellation cancelled its vote
+    convener_org: str = "party_branch"
+    cancelled_by: str | None = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from linli.auth import STAFF_ROLES
 from linli.problems import Problem
 from workflows import types as t
 
@@ -72,12 +73,18 @@ def entity_id(value: str, field: str) -> str:
         raise invalid(f"{field} 必须是 UUID", field) from None
 
 
+# the organisations that may convene a process (the platform admin is not one)
+CONVENER_ORGS = sorted(STAFF_ROLES - {"admin"})
+
+
 def proposal_input(raw: Any) -> t.ProposalInput:
     data = convert(raw, t.ProposalInput, "input ")
     data.compound_id = entity_id(data.compound_id, "compound_id")
     data.proposal_id = entity_id(data.proposal_id, "proposal_id")
     if not data.convener.strip():
         raise invalid("convener 不能为空", "convener")
+    if data.convener_org not in CONVENER_ORGS:
+        raise invalid(f"convener_org 必须是 {', '.join(CONVENER_ORGS)} 之一", "convener_org")
     for name in ("consultation_seconds", "vote_seconds", "decision_seconds", "acceptance_seconds",
                  "satisfaction_seconds", "defect_fix_seconds"):
         if getattr(data, name) <= 0:

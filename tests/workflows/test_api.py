@@ -171,6 +171,9 @@ async def test_illegal_signals_and_updates(api: Api) -> None:
     ({"type": "proposal", "key": "k", "input": {
         "compound_id": "C", "proposal_id": "P", "convener": "p",
         "milestones": [{"name": "m", "due_at": "2027-06-01T00:00:00"}]}}, 422, "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
+                                                 "convener": "p", "convener_org": "resident"}},
+     422, "validation-error"),
     ({"type": "issue_follow_up", "key": "k", "input": {"compound_id": "C", "issue_id": "P",
                                                         "resolve_by": "soon"}}, 422,
      "validation-error"),
@@ -204,6 +207,41 @@ async def test_access(api: Api, token: TokenFactory) -> None:
     await problem(await api.http.get(f"/v1/workflows/proposal-{uuid.uuid4()}", headers=app),
                   404, "not-found")
     await api.http.post(f"/v1/workflows/{wid}/cancel", headers=app, json={"reason": "测试结束"})
+
+
+async def test_only_the_convener_cancels_and_decides(api: Api, token: TokenFactory) -> None:
+    """The owners' committee convenes this one: the party branch may follow it but not cancel
+    or decide; the committee cancels and is recorded as who did it."""
+    data = proposal_input(api.compound, convener_org="owners_committee")
+    assert (await start(api, "k", data)).status == 201
+    wid = f"proposal-{data['proposal_id']}"
+    view = await state_when(api, wid, "consultation")
+    assert view["state"]["convener_org"] == "owners_committee"
+    url = f"/v1/workflows/{wid}"
+    for role in ("party_branch", "property"):
+        other = bearer(token(roles=[role], compounds=[api.compound]))
+        await problem(await api.http.post(f"{url}/cancel", headers=other, json={"reason": "不该成功"}),
+                      403, "forbidden")
+        await problem(await api.http.post(f"{url}/updates/decide", headers=other,
+                                          json={"action": "abandon"}), 403, "forbidden")
+    r = await api.http.post(f"{url}/updates/revise", headers=api.headers,  # staff still revise
+                            json={"body": "第二版", "change_summary": "补充"})
+    assert r.status == 200, await r.text()
+    elsewhere = bearer(token(roles=["owners_committee"], compounds=[str(uuid.uuid4())]))
+    await problem(await api.http.post(f"{url}/cancel", headers=elsewhere, json={"reason": "别处"}),
+                  403, "forbidden")
+    assert (await state_when(api, wid, "consultation"))["state"]["cancel_reason"] is None
+
+    person = str(uuid.uuid4())
+    committee = bearer(token(roles=["owners_committee"], compounds=[api.compound], person=person))
+    await problem(await api.http.post(f"{url}/updates/decide", headers=committee,
+                                      json={"action": "abandon"}), 409, "update-rejected")
+    r = await api.http.post(f"{url}/cancel", headers=committee, json={"reason": "业委会决定暂停"})
+    assert r.status == 200, await r.text()
+    view = await state_when(api, wid, "cancelled")
+    assert view["state"]["cancelled_by"] == person
+    assert view["state"]["history"][-1]["by"] == person
+    assert view["state"]["history"][-1]["note"] == "业委会决定暂停"
 
 
 async def test_openapi_and_health(api: Api) -> None:

@@ -184,7 +184,8 @@ async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, p
         with pytest.raises(WorkflowUpdateFailedError):  # revise needs a revision
             await run.handle.execute_update(ProposalWorkflow.decide, t.Decision("revise"))
         await run.handle.execute_update(ProposalWorkflow.decide, t.Decision(
-            "revise", "降低预算", t.Revision("预算下调 20%", "降低预算", budget_fen=8_000_000)))
+            "revise", "降低预算", t.Revision("预算下调 20%", "降低预算", budget_fen=8_000_000),
+            by="convener-1"))
         state = await at_step(run.handle, t.CONSULTATION)
         assert state.round == 2 and state.version == 3
         await time_env.sleep(14 * DAY + 60)
@@ -197,6 +198,8 @@ async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, p
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.REJECTED, t.CONSULTATION, t.VOTE,
                               t.IMPLEMENTATION, t.ACCEPTANCE, t.SATISFACTION, t.COMPLETED]
     assert [(v.outcome, v.version) for v in summary.votes] == [("rejected", 2), ("passed", 3)]
+    assert summary.history[4].by == "convener-1"  # round 2 began on the convener's decision
+    assert summary.history[3].outcome == "revise"
     assert [(v["outcome"], v["version"]) for v in await run.votes()] == [("rejected", 2), ("passed", 3)]
     versions = await council.get(f"/proposals/{run.pid}/versions")
     assert [v["number"] for v in versions] == [1, 2, 3]
@@ -214,10 +217,12 @@ async def test_abandoned_after_rejection(time_env: WorkflowEnvironment, pool: db
         with pytest.raises(WorkflowUpdateFailedError):  # the round limit allows no re-vote
             await run.handle.execute_update(ProposalWorkflow.decide, t.Decision(
                 "revise", "", t.Revision("再改", "再改")))
-        await run.handle.execute_update(ProposalWorkflow.decide, t.Decision("abandon", "业主意见分歧过大"))
+        await run.handle.execute_update(ProposalWorkflow.decide,
+                                        t.Decision("abandon", "业主意见分歧过大", by="convener-1"))
         summary = await finish(run, "abandoned")
     assert summary.outcome == t.ABANDONED and summary.reason == "业主意见分歧过大"
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.REJECTED, t.ABANDONED]
+    assert summary.history[-1].by == "convener-1"
     assert summary.votes[0].outcome == "rejected"
     assert [v["status"] for v in await run.votes()] == ["closed"]
     events = await events_of(pool, run.pid)
@@ -243,6 +248,7 @@ async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool, 
     assert summary.outcome == t.CANCELLED and summary.reason == "街道要求暂停"
     assert steps(summary) == [t.DRAFT, t.CONSULTATION, t.VOTE, t.CANCELLED]
     assert summary.history[2].outcome == "cancelled" and summary.votes == []
+    assert summary.history[-1].by == "convener-1"
     assert state.vote_status == "cancelled"
     # the compensation: the open vote is cancelled in meetings (no result), its ballot kept
     votes = await run.votes()
