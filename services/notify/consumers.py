@@ -1,0 +1,216 @@
+"""Events notify reacts to, each turned into notifications; the routing table at the bottom.
+
+Every handler runs inside the consumer's transaction with the inbox row; one that cannot
+resolve its audience (directory down, issue not yet seen) raises, and the kernel redelivers
+the event with a delay, dead-lettering it after a bounded number of attempts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from linli.bus import Subscription
+from linli.db import Connection
+from linli.events import CloudEvent, EventType
+from services.issues import events as issues
+from services.meetings import events as meetings
+from services.notify import fanout, store
+from services.notify import labels as L
+from services.notify.fanout import Directory, Message
+from services.notify.metrics import SKIPPED
+from workflows import events as workflows
+
+# An event older than this is recorded as seen but tells nobody: a fresh durable replays the
+# stream's history, and residents should not get last month's reminders.
+MAX_EVENT_AGE = dt.timedelta(days=7)
+COUNCIL = ["party_branch", "owners_committee"]
+Apply = Callable[[Connection, CloudEvent, Directory], Awaitable[None]]
+
+
+class IssueNotSeen(LookupError):
+    """The issue's `reported` event has not arrived yet; redelivery will find it."""
+
+
+async def _issue(conn: Connection, issue_id: Any) -> store.Row:
+    row = await store.get_issue(conn, issue_id=issue_id)
+    if row is None:
+        raise IssueNotSeen(f"issue {issue_id} not seen reported yet")
+    return row
+
+
+async def issue_reported(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    """Remember who reported the issue (null when anonymous) for the events that follow."""
+    data = issues.ISSUE_REPORTED.parse(event)
+    await store.remember_issue(conn, issue_id=data.issue_id, compound_id=data.compound_id,
+                               reporter_id=data.reporter_id, title=data.title)
+
+
+async def issue_status_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = issues.ISSUE_STATUS_CHANGED.parse(event)
+    if data.to_status == "resolved":
+        return  # the `resolved` event tells the reporter, once
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_status_changed", {
+        "title": row["title"], "from_status": L.label(L.ISSUE_STATUS, data.from_status),
+        "to_status": L.label(L.ISSUE_STATUS, data.to_status), "note": data.note or ""},
+        str(data.issue_id))
+    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
+
+
+async def issue_resolved(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = issues.ISSUE_RESOLVED.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_resolved", {"title": row["title"], "note": data.note or "无"},
+                  str(data.issue_id))
+    await fanout.to_people(conn, event, msg, [data.reporter_id or row["reporter_id"]])
+
+
+async def issue_escalated(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = issues.ISSUE_ESCALATED.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_escalated", {
+        "title": data.title, "reason": L.label(L.ESCALATION_REASONS, data.reason),
+        "cosign_count": str(data.cosign_count)}, str(data.issue_id))
+    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
+    await fanout.to_roles(conn, event, msg, COUNCIL, directory)
+
+
+async def issue_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = issues.ISSUE_OVERDUE.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_overdue", {
+        "title": row["title"], "status": L.label(L.ISSUE_STATUS, data.status),
+        "responsible": L.label(L.PARTIES, data.responsible),
+        "deadline": L.when(data.resolve_by or data.respond_by)}, str(data.issue_id))
+    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
+    await fanout.to_roles(conn, event, msg, COUNCIL, directory)
+
+
+async def issue_commented(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = issues.ISSUE_COMMENTED.parse(event)
+    row = await _issue(conn, data.issue_id)
+    if row["reporter_id"] is None or row["reporter_id"] == data.author_id:
+        return  # nobody to tell, or the reporter wrote it
+    msg = Message("issue_commented", {"title": row["title"],
+                                      "who": "工作人员" if data.official else "其他居民"},
+                  str(data.issue_id))
+    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
+
+
+async def proposal_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    """Named people when the workflow lists them, an organisation, else the notice board."""
+    data = workflows.PROPOSAL_REMINDER_DUE.parse(event)
+    msg = Message("proposal_reminder", {"reminder": L.label(L.REMINDERS, data.kind),
+                                        "deadline": L.when(data.deadline)}, data.entity_id)
+    if data.person_ids:
+        await fanout.to_people(conn, event, msg, data.person_ids)
+    elif data.audience in L.ORGANISATION_ROLES:
+        await fanout.to_roles(conn, event, msg, [data.audience], directory)
+    else:
+        await fanout.to_notice_board(conn, event, msg)
+
+
+async def follow_up_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = workflows.FOLLOW_UP_REMINDER_DUE.parse(event)
+    people = data.person_ids or [(await _issue(conn, data.entity_id))["reporter_id"]]
+    msg = Message("issue_follow_up", {"deadline": L.when(data.deadline)}, data.entity_id)
+    await fanout.to_people(conn, event, msg, people)
+
+
+async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = workflows.PROPOSAL_STEP_CHANGED.parse(event)
+    msg = Message("proposal_step_changed", {
+        "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous) or "无",
+        "outcome": L.label(L.OUTCOMES, data.outcome) or "无", "round": str(data.round),
+        "note": data.note}, data.entity_id)
+    await fanout.to_notice_board(conn, event, msg)
+
+
+async def milestone_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = workflows.PROPOSAL_MILESTONE_OVERDUE.parse(event)
+    msg = Message("proposal_milestone_overdue", {
+        "milestone": data.milestone, "due_at": L.when(data.due_at), "owner": data.owner or "未指定",
+        "percent": str(data.percent)}, data.proposal_id)
+    await fanout.to_roles(conn, event, msg, data.escalate_to or COUNCIL, directory)
+
+
+async def meeting_convened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = meetings.MEETING_CONVENED.parse(event)
+    msg = Message("meeting_convened", {"title": data.title, "kind": L.label(L.MEETING_KINDS, data.kind),
+                                       "starts_at": L.when(data.starts_at)}, str(data.meeting_id))
+    if data.invitee_ids:
+        await fanout.to_people(conn, event, msg, [str(p) for p in data.invitee_ids])
+    else:
+        await fanout.to_notice_board(conn, event, msg)
+
+
+async def vote_opened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = meetings.VOTE_OPENED.parse(event)
+    await fanout.to_notice_board(conn, event, Message("vote_opened", {
+        "rule": L.label(L.VOTE_RULES, data.rule), "closes_at": L.when(data.closes_at),
+        "roll_entries": str(data.roll_entries)}, str(data.proposal_id)))
+
+
+async def vote_closed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = meetings.VOTE_CLOSED.parse(event)
+    await fanout.to_notice_board(conn, event, Message("vote_closed", {
+        "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome)},
+        str(data.proposal_id)))
+
+
+async def minutes_published(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = meetings.MINUTES_PUBLISHED.parse(event)
+    await fanout.to_notice_board(conn, event, Message("minutes_published", {
+        "title": data.title, "notice_until": L.when(data.notice_until)}, str(data.meeting_id)))
+
+
+async def bills_issued(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = meetings.BILLS_ISSUED.parse(event)
+    await fanout.to_notice_board(conn, event, Message("bills_issued", {
+        "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units)},
+        str(data.cost_id)))
+
+
+async def consultation_opened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = meetings.CONSULTATION_OPENED.parse(event)
+    await fanout.to_notice_board(conn, event, Message("consultation_opened", {
+        "version": str(data.version), "closes_at": L.when(data.closes_at)}, str(data.proposal_id)))
+
+
+def _bind(apply: Apply, directory: Directory) -> Callable[[Connection, CloudEvent], Awaitable[None]]:
+    async def handler(conn: Connection, event: CloudEvent) -> None:
+        sent = dt.datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+        if dt.datetime.now(dt.UTC) - sent > MAX_EVENT_AGE:
+            SKIPPED.labels("stale").inc()
+            return
+        await apply(conn, event, directory)
+
+    return handler
+
+
+ROUTING: list[tuple[str, EventType[Any], Apply]] = [
+    ("issue-reported", issues.ISSUE_REPORTED, issue_reported),
+    ("issue-status-changed", issues.ISSUE_STATUS_CHANGED, issue_status_changed),
+    ("issue-resolved", issues.ISSUE_RESOLVED, issue_resolved),
+    ("issue-escalated", issues.ISSUE_ESCALATED, issue_escalated),
+    ("issue-overdue", issues.ISSUE_OVERDUE, issue_overdue),
+    ("issue-commented", issues.ISSUE_COMMENTED, issue_commented),
+    ("proposal-reminder", workflows.PROPOSAL_REMINDER_DUE, proposal_reminder),
+    ("proposal-step", workflows.PROPOSAL_STEP_CHANGED, proposal_step_changed),
+    ("proposal-milestone", workflows.PROPOSAL_MILESTONE_OVERDUE, milestone_overdue),
+    ("follow-up-reminder", workflows.FOLLOW_UP_REMINDER_DUE, follow_up_reminder),
+    ("meeting-convened", meetings.MEETING_CONVENED, meeting_convened),
+    ("vote-opened", meetings.VOTE_OPENED, vote_opened),
+    ("vote-closed", meetings.VOTE_CLOSED, vote_closed),
+    ("minutes-published", meetings.MINUTES_PUBLISHED, minutes_published),
+    ("bills-issued", meetings.BILLS_ISSUED, bills_issued),
+    ("consultation-opened", meetings.CONSULTATION_OPENED, consultation_opened),
+]
+
+
+def subscriptions(directory: Directory, *, prefix: str = "notify") -> list[Subscription]:
+    """The durable consumers (`<prefix>-<what>`); replicas share them and split the work."""
+    return [Subscription(f"{prefix}-{name}", kind, _bind(apply, directory))
+            for name, kind, apply in ROUTING]

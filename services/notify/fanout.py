@@ -1,0 +1,136 @@
+"""Who hears about an event: people, an organisation of the compound, or its notice board.
+
+Called inside a consumer's transaction: notifications, notices and webhook deliveries are
+written together with the inbox row, so a redelivered event adds nothing (UNIQUE per event
+and person, or per event on the notice board).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+import msgspec
+
+from linli.clients import ServiceClient
+from linli.db import Connection
+from linli.events import CloudEvent
+from services.notify import store
+from services.notify.metrics import NOTIFICATIONS
+from services.notify.rules import CST, quiet_until
+from services.notify.templates import KINDS, render
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to say: a kind, the values of its placeholders, and the entity it is about."""
+
+    kind: str
+    values: dict[str, str]
+    subject: str
+
+
+class _Organisation(msgspec.Struct):
+    kind: str
+
+
+class _Role(msgspec.Struct):
+    person_id: uuid.UUID
+
+
+class _RosterEntry(msgspec.Struct):
+    organisation: _Organisation
+    roles: list[_Role]
+
+
+@dataclass
+class Directory:
+    """The directory client, set by a cleanup context after the consumers have started."""
+
+    client: ServiceClient | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def members(self, compound_id: str, kinds: list[str]) -> list[str]:
+        """Current members of the compound's organisations of these kinds (raises when the
+        directory cannot answer, so the event is redelivered later)."""
+        async with asyncio.timeout(10):
+            await self.ready.wait()
+        assert self.client is not None
+        today = dt.datetime.now(CST).date().isoformat()
+        roster = await self.client.get(f"/v1/compounds/{compound_id}/roster?on={today}",
+                                       kind=list[_RosterEntry])
+        return [str(r.person_id) for e in roster if e.organisation.kind in kinds for r in e.roles]
+
+
+async def _texts(conn: Connection, compound_id: uuid.UUID | None, msg: Message) -> tuple[str, str]:
+    kind = KINDS[msg.kind]
+    row = None
+    if compound_id is not None:
+        row = await store.get_template(conn, compound_id=compound_id, kind=msg.kind)
+    title, body = (row["title"], row["body"]) if row else (kind.title, kind.body)
+    return render(title, msg.values), render(body, msg.values)
+
+
+def _compound(event: CloudEvent) -> uuid.UUID | None:
+    return uuid.UUID(event.compoundid) if event.compoundid else None
+
+
+async def to_people(conn: Connection, event: CloudEvent, msg: Message, person_ids: list[str],
+                    *, audience: str = "person") -> int:
+    """One inbox row per person (once per event), plus a webhook delivery where wanted."""
+    people = [p for p in dict.fromkeys(person_ids) if p]
+    if not people:
+        return 0
+    compound_id = _compound(event)
+    title, body = await _texts(conn, compound_id, msg)
+    prefs = await store.get_preferences(conn, person_ids=people)
+    created = 0
+    for person in people:
+        row = await store.insert_notification(
+            conn, id=uuid.uuid4(), event_id=uuid.UUID(event.id), person_id=person,
+            compound_id=compound_id, kind=msg.kind, audience=audience, title=title, body=body,
+            subject=msg.subject)
+        if row is None:
+            continue
+        created += 1
+        pref = prefs.get(person)
+        if pref is not None and pref["webhook_url"] and (not pref["kinds"] or msg.kind in pref["kinds"]):
+            await store.insert_delivery(
+                conn, notification_id=row["id"], person_id=person, compound_id=compound_id,
+                kind=msg.kind, target=pref["webhook_url"], payload=_payload(row, event),
+                not_before=quiet_until(dt.datetime.now(dt.UTC), pref["quiet_start"], pref["quiet_end"]))
+    NOTIFICATIONS.labels(msg.kind, audience).inc(created)
+    return created
+
+
+def _payload(row: store.Row, event: CloudEvent) -> str:
+    return msgspec.json.encode({
+        "id": str(row["id"]), "kind": row["kind"], "kind_label": KINDS[row["kind"]].label,
+        "title": row["title"], "body": row["body"], "person_id": row["person_id"],
+        "compound_id": event.compoundid, "subject": row["subject"], "event_id": event.id,
+        "event_type": event.type, "created_at": row["created_at"].isoformat(),
+    }).decode()
+
+
+async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: list[str],
+                   directory: Directory) -> int:
+    """Everyone currently in the compound's organisations of these kinds."""
+    if not event.compoundid or not roles:
+        return 0
+    people = await directory.members(event.compoundid, roles)
+    return await to_people(conn, event, msg, people, audience="role")
+
+
+async def to_notice_board(conn: Connection, event: CloudEvent, msg: Message) -> None:
+    """One post on the compound's notice board instead of a row per resident."""
+    compound_id = _compound(event)
+    if compound_id is None:
+        return
+    title, body = await _texts(conn, compound_id, msg)
+    row = await store.insert_notice(conn, id=uuid.uuid4(), event_id=uuid.UUID(event.id),
+                                    compound_id=compound_id, kind=msg.kind, title=title, body=body,
+                                    subject=msg.subject)
+    if row is not None:
+        NOTIFICATIONS.labels(msg.kind, "compound").inc()

@@ -1,0 +1,117 @@
+"""Request, response and row types of the notify service (msgspec Structs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+
+from linli.pagination import PageQuery
+
+KindName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"^[a-z_]+$")]
+WebhookUrl = Annotated[str, msgspec.Meta(
+    max_length=500, pattern=r"^https?://[^\s/?#]+[^\s]*$", examples=["https://im.example.cn/hook"])]
+Secret = Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
+TemplateText = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+DeliveryStatus = Literal["pending", "sent", "failed"]
+
+
+class InboxQuery(PageQuery, kw_only=True):
+    """?unread=true shows only what the person has not read."""
+
+    unread: bool = False
+
+
+class DeliveryQuery(PageQuery, kw_only=True):
+    status: DeliveryStatus | None = None
+
+
+class Notification(msgspec.Struct):
+    """One item of a person's in-app inbox."""
+
+    id: uuid.UUID
+    kind: str
+    kind_label: str
+    title: str
+    body: str
+    compound_id: uuid.UUID | None
+    subject: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class Notice(msgspec.Struct):
+    """A post on a compound's notice board (公告栏), for everyone living there."""
+
+    id: uuid.UUID
+    compound_id: uuid.UUID
+    kind: str
+    kind_label: str
+    title: str
+    body: str
+    subject: str
+    created_at: dt.datetime
+
+
+class ReadAll(msgspec.Struct):
+    marked: int
+
+
+class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Channels beyond the in-app inbox (always on). `kinds` empty means every kind."""
+
+    webhook_url: WebhookUrl | None = None
+    webhook_secret: Secret | None = None
+    kinds: list[KindName] = msgspec.field(default_factory=list)
+    quiet_start: ClockTime | None = None
+    quiet_end: ClockTime | None = None
+
+
+class Preferences(msgspec.Struct):
+    person_id: str
+    in_app: bool
+    webhook_url: str | None
+    webhook_signed: bool
+    kinds: list[str]
+    quiet_start: str | None
+    quiet_end: str | None
+    updated_at: dt.datetime | None
+
+
+class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: TemplateText
+    body: TemplateText
+
+
+class Template(msgspec.Struct):
+    """The template a compound uses for a kind: its own text or the built-in default."""
+
+    kind: str
+    label: str
+    placeholders: list[str]
+    title: str
+    body: str
+    custom: bool
+    updated_by: str | None = None
+    updated_at: dt.datetime | None = None
+
+
+class Delivery(msgspec.Struct):
+    """One outbound delivery and how it went; `target` only in the person's own log."""
+
+    id: uuid.UUID
+    notification_id: uuid.UUID
+    person_id: str
+    compound_id: uuid.UUID | None
+    kind: str
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    target: str | None = None

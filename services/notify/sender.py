@@ -1,0 +1,132 @@
+"""The webhook sender: claims due deliveries, POSTs them, retries with backoff, then gives up.
+
+Claims are short transactions (FOR UPDATE SKIP LOCKED plus a lease), so replicas split the
+work and a sender that dies mid-POST leaves its rows to be retried when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from linli.bus import stop_task
+from linli.db import Pool, transaction
+from linli.http import POOL, SETTINGS
+from services.notify import store
+from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
+from services.notify.rules import backoff
+
+log = logging.getLogger("linli.notify.sender")
+CHANNEL = "linli_notify_deliveries"
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    """How hard the sender tries: attempts, backoff base, timeouts, batch and lease."""
+
+    max_attempts: int = 6
+    backoff_seconds: float = 30.0
+    timeout_seconds: float = 10.0
+    batch: int = 50
+    lease_seconds: float = 120.0
+    idle_seconds: float = 2.0
+
+
+def sign(secret: str, body: bytes) -> str:
+    """X-Linli-Signature: sha256=<hex HMAC of the body>, so receivers can check the sender."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Sender:
+    def __init__(self, *, pool: Pool, session: aiohttp.ClientSession, config: SenderConfig) -> None:
+        self.pool, self.session, self.config = pool, session, config
+        self.wake = asyncio.Event()
+        self.stopping = False
+
+    async def send_once(self) -> int:
+        """Claim a batch of due deliveries and attempt each once; returns how many."""
+        async with transaction(self.pool) as conn:
+            rows = await store.claim_due(conn, limit=self.config.batch,
+                                         lease_seconds=self.config.lease_seconds)
+        await asyncio.gather(*(self._deliver(row) for row in rows))
+        return len(rows)
+
+    async def _post(self, row: store.Row) -> str | None:
+        """None when the receiver accepted it (2xx), else what went wrong."""
+        body = str(row["payload"]).encode()
+        headers = {"Content-Type": "application/json", "X-Linli-Delivery": str(row["id"]),
+                   "X-Linli-Kind": row["kind"], "User-Agent": "linli-notify/1.0"}
+        if row["secret"]:
+            headers["X-Linli-Signature"] = sign(row["secret"], body)
+        try:
+            async with self.session.post(
+                    row["target"], data=body, headers=headers, allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds)) as response:
+                if 200 <= response.status < 300:
+                    return None
+                return f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return f"{type(exc).__name__}: {exc}"[:300]
+
+    async def _deliver(self, row: store.Row) -> None:
+        error = await self._post(row)
+        if error is None:
+            status, retry_in, outcome = "sent", None, "sent"
+        elif row["attempts"] >= self.config.max_attempts:
+            status, retry_in, outcome = "failed", None, "failed"
+        else:
+            status, outcome = "pending", "retry"
+            retry_in = backoff(row["attempts"], self.config.backoff_seconds)
+        async with self.pool.acquire() as conn:
+            await store.finish(conn, delivery_id=row["id"], status=status, error=error,
+                               retry_in=retry_in)
+        DELIVERIES.labels("webhook", outcome).inc()
+        if status == "sent":
+            waited = dt.datetime.now(dt.UTC) - row["created_at"]
+            DELIVERY_LATENCY.labels("webhook").observe(max(waited.total_seconds(), 0.0))
+
+    async def run(self, dsn: str) -> None:
+        """Send for ever: wake on NOTIFY from new deliveries, else look again every idle period
+        (retries fall due without a notification)."""
+        listener = await asyncpg.connect(dsn)
+        await listener.add_listener(CHANNEL, lambda *_: self.wake.set())
+        try:
+            while not self.stopping:
+                self.wake.clear()
+                try:
+                    while await self.send_once():
+                        pass
+                    async with self.pool.acquire() as conn:
+                        PENDING.set(await store.pending_count(conn))
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("delivery pass failed, will retry: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.config.idle_seconds):
+                        await self.wake.wait()
+        finally:
+            listener.terminate()
+
+
+def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context running the sender beside the service."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            sender = Sender(pool=app[POOL], session=session, config=config)
+            task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
+            yield
+            sender.stopping = True
+            sender.wake.set()
+            await stop_task(task)
+
+    return context

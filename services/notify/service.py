@@ -1,0 +1,118 @@
+"""Use cases of the notify service: the inbox, the notice board, preferences, templates and
+the delivery log; one transaction each, validated before anything is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli import problems
+from linli.db import Pool, transaction
+from linli.pagination import Page, decode_cursor, page_of
+from services.notify import store
+from services.notify.models import (
+    InboxQuery,
+    Notice,
+    Notification,
+    Preferences,
+    PreferencesIn,
+    ReadAll,
+)
+from services.notify.templates import KINDS
+
+
+def keyset(cursor: str | None) -> store.Keyset:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+    except (ValueError, TypeError, IndexError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+
+
+def cursor_key(item: Any) -> list[str]:
+    return [item.created_at.isoformat(), str(item.id)]
+
+
+def to_notification(row: store.Row) -> Notification:
+    return Notification(id=row["id"], kind=row["kind"], kind_label=KINDS[row["kind"]].label,
+                        title=row["title"], body=row["body"], compound_id=row["compound_id"],
+                        subject=row["subject"], created_at=row["created_at"], read_at=row["read_at"])
+
+
+async def inbox(pool: Pool, *, person_id: str, query: InboxQuery) -> Page[Notification]:
+    async with pool.acquire() as conn:
+        rows = await store.inbox(conn, person_id=person_id, unread=query.unread,
+                                 after=keyset(query.cursor), limit=query.limit)
+    return page_of([to_notification(r) for r in rows], query.limit, cursor_key)
+
+
+async def mark_read(pool: Pool, *, person_id: str, notification_id: uuid.UUID) -> Notification:
+    """Only the person's own notification; anyone else's is simply not found."""
+    async with transaction(pool) as conn:
+        row = await store.mark_read(conn, person_id=person_id, notification_id=notification_id)
+    if row is None:
+        raise problems.not_found("通知")
+    return to_notification(row)
+
+
+async def mark_all_read(pool: Pool, *, person_id: str) -> ReadAll:
+    async with transaction(pool) as conn:
+        return ReadAll(marked=await store.mark_all_read(conn, person_id=person_id))
+
+
+async def notices(pool: Pool, *, compound_id: uuid.UUID, query: Any) -> Page[Notice]:
+    async with pool.acquire() as conn:
+        rows = await store.notices(conn, compound_id=compound_id, after=keyset(query.cursor),
+                                   limit=query.limit)
+    items = [Notice(id=r["id"], compound_id=r["compound_id"], kind=r["kind"],
+                    kind_label=KINDS[r["kind"]].label, title=r["title"], body=r["body"],
+                    subject=r["subject"], created_at=r["created_at"]) for r in rows]
+    return page_of(items, query.limit, cursor_key)
+
+
+def _clock(value: dt.time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def to_preferences(person_id: str, row: store.Row | None) -> Preferences:
+    if row is None:
+        return Preferences(person_id=person_id, in_app=True, webhook_url=None, webhook_signed=False,
+                           kinds=[], quiet_start=None, quiet_end=None, updated_at=None)
+    return Preferences(person_id=person_id, in_app=True, webhook_url=row["webhook_url"],
+                       webhook_signed=bool(row["webhook_secret"]), kinds=list(row["kinds"]),
+                       quiet_start=_clock(row["quiet_start"]), quiet_end=_clock(row["quiet_end"]),
+                       updated_at=row["updated_at"])
+
+
+async def get_preferences(pool: Pool, *, person_id: str) -> Preferences:
+    async with pool.acquire() as conn:
+        rows = await store.get_preferences(conn, person_ids=[person_id])
+    return to_preferences(person_id, rows.get(person_id))
+
+
+def _check_preferences(data: PreferencesIn) -> None:
+    unknown = sorted(set(data.kinds) - set(KINDS))
+    if unknown:
+        raise problems.validation(f"未知的通知类型: {', '.join(unknown)}", field="kinds")
+    if (data.quiet_start is None) != (data.quiet_end is None):
+        raise problems.validation("免打扰时段须同时给出开始和结束时间", field="quiet_end")
+    if data.quiet_start is not None and data.quiet_start == data.quiet_end:
+        raise problems.validation("免打扰时段的开始和结束时间不能相同", field="quiet_end")
+    if data.webhook_secret is not None and data.webhook_url is None:
+        raise problems.validation("设置签名密钥须同时给出 webhook_url", field="webhook_secret")
+
+
+async def put_preferences(pool: Pool, *, person_id: str, data: PreferencesIn) -> Preferences:
+    """Replace the person's channel preferences (in-app stays on regardless)."""
+    _check_preferences(data)
+    start = dt.time.fromisoformat(data.quiet_start) if data.quiet_start else None
+    end = dt.time.fromisoformat(data.quiet_end) if data.quiet_end else None
+    async with transaction(pool) as conn:
+        row = await store.put_preferences(
+            conn, person_id=person_id, webhook_url=data.webhook_url,
+            webhook_secret=data.webhook_secret, kinds=sorted(set(data.kinds)), quiet_start=start,
+            quiet_end=end)
+    return to_preferences(person_id, row)

@@ -1,0 +1,173 @@
+"""Plain SQL of the notify schema; keyword-only functions taking the connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any  # asyncpg.Record
+Keyset = tuple[dt.datetime, uuid.UUID] | None
+
+
+def _after(keyset: Keyset, n: int) -> tuple[str, list[Any]]:
+    """`AND (created_at, id) < (…)` for a descending keyset, parameters from $n."""
+    if keyset is None:
+        return "", []
+    return f" AND (created_at, id) < (${n}::timestamptz, ${n + 1}::uuid)", list(keyset)
+
+
+# ---------------------------------------------------------------- issues seen reported
+
+async def remember_issue(conn: Connection, *, issue_id: uuid.UUID, compound_id: uuid.UUID,
+                         reporter_id: str | None, title: str) -> None:
+    await conn.execute(
+        "INSERT INTO issues_seen (issue_id, compound_id, reporter_id, title) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (issue_id) DO NOTHING", issue_id, compound_id, reporter_id, title)
+
+
+async def get_issue(conn: Connection, *, issue_id: uuid.UUID) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM issues_seen WHERE issue_id = $1", issue_id)
+
+
+# ---------------------------------------------------------------- templates
+
+async def get_template(conn: Connection, *, compound_id: uuid.UUID, kind: str) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM templates WHERE compound_id = $1 AND kind = $2",
+                               compound_id, kind)
+
+
+async def list_templates(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch("SELECT * FROM templates WHERE compound_id = $1", compound_id)
+
+
+async def put_template(conn: Connection, *, compound_id: uuid.UUID, kind: str, title: str,
+                       body: str, by: str) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO templates (compound_id, kind, title, body, updated_by) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (compound_id, kind) DO UPDATE SET title = $3, body = $4, updated_by = $5,"
+        " updated_at = now() RETURNING *", compound_id, kind, title, body, by)
+
+
+async def delete_template(conn: Connection, *, compound_id: uuid.UUID, kind: str) -> bool:
+    done = await conn.execute("DELETE FROM templates WHERE compound_id = $1 AND kind = $2",
+                              compound_id, kind)
+    return str(done) != "DELETE 0"
+
+
+# ---------------------------------------------------------------- preferences
+
+async def get_preferences(conn: Connection, *, person_ids: list[str]) -> dict[str, Row]:
+    rows = await conn.fetch("SELECT * FROM preferences WHERE person_id = ANY($1::text[])", person_ids)
+    return {r["person_id"]: r for r in rows}
+
+
+async def put_preferences(conn: Connection, *, person_id: str, webhook_url: str | None,
+                          webhook_secret: str | None, kinds: list[str], quiet_start: dt.time | None,
+                          quiet_end: dt.time | None) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO preferences (person_id, webhook_url, webhook_secret, kinds, quiet_start,"
+        " quiet_end) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id) DO UPDATE SET"
+        " webhook_url = $2, webhook_secret = $3, kinds = $4, quiet_start = $5, quiet_end = $6,"
+        " updated_at = now() RETURNING *",
+        person_id, webhook_url, webhook_secret, kinds, quiet_start, quiet_end)
+
+
+# ---------------------------------------------------------------- inbox and notice board
+
+async def insert_notification(conn: Connection, **row: Any) -> Row | None:
+    """The notification, unless this event already reached this person (then None)."""
+    return await conn.fetchrow(
+        "INSERT INTO notifications (id, event_id, person_id, compound_id, kind, audience, title,"
+        " body, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (event_id, person_id) DO NOTHING RETURNING *",
+        row["id"], row["event_id"], row["person_id"], row["compound_id"], row["kind"],
+        row["audience"], row["title"], row["body"], row["subject"])
+
+
+async def insert_notice(conn: Connection, **row: Any) -> Row | None:
+    return await conn.fetchrow(
+        "INSERT INTO notices (id, event_id, compound_id, kind, title, body, subject)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING *",
+        row["id"], row["event_id"], row["compound_id"], row["kind"], row["title"], row["body"],
+        row["subject"])
+
+
+async def inbox(conn: Connection, *, person_id: str, unread: bool, after: Keyset,
+                limit: int) -> list[Row]:
+    extra, args = _after(after, 3)
+    unread_sql = " AND read_at IS NULL" if unread else ""
+    return await conn.fetch(
+        f"SELECT * FROM notifications WHERE person_id = $1{unread_sql}{extra}"
+        " ORDER BY created_at DESC, id DESC LIMIT $2", person_id, limit + 1, *args)
+
+
+async def mark_read(conn: Connection, *, person_id: str, notification_id: uuid.UUID) -> Row | None:
+    return await conn.fetchrow(
+        "UPDATE notifications SET read_at = coalesce(read_at, now())"
+        " WHERE id = $1 AND person_id = $2 RETURNING *", notification_id, person_id)
+
+
+async def mark_all_read(conn: Connection, *, person_id: str) -> int:
+    done = await conn.execute(
+        "UPDATE notifications SET read_at = now() WHERE person_id = $1 AND read_at IS NULL", person_id)
+    return int(str(done).split()[-1])
+
+
+async def notices(conn: Connection, *, compound_id: uuid.UUID, after: Keyset, limit: int) -> list[Row]:
+    extra, args = _after(after, 3)
+    return await conn.fetch(
+        f"SELECT * FROM notices WHERE compound_id = $1{extra}"
+        " ORDER BY created_at DESC, id DESC LIMIT $2", compound_id, limit + 1, *args)
+
+
+# ---------------------------------------------------------------- deliveries
+
+async def insert_delivery(conn: Connection, *, notification_id: uuid.UUID, person_id: str,
+                          compound_id: uuid.UUID | None, kind: str, target: str, payload: str,
+                          not_before: dt.datetime | None) -> None:
+    await conn.execute(
+        "INSERT INTO deliveries (id, notification_id, person_id, compound_id, kind, channel, target,"
+        " payload, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'webhook', $6, $7::jsonb,"
+        " coalesce($8, clock_timestamp()))",
+        uuid.uuid4(), notification_id, person_id, compound_id, kind, target, payload, not_before)
+    await conn.execute("SELECT pg_notify('linli_notify_deliveries', '')")
+
+
+async def deliveries(conn: Connection, *, person_id: str | None = None,
+                     compound_id: uuid.UUID | None = None, status: str | None, after: Keyset,
+                     limit: int) -> list[Row]:
+    extra, args = _after(after, 5)
+    return await conn.fetch(
+        "SELECT * FROM deliveries WHERE ($1::text IS NULL OR person_id = $1)"
+        " AND ($2::uuid IS NULL OR compound_id = $2) AND ($3::text IS NULL OR status = $3)"
+        f"{extra} ORDER BY created_at DESC, id DESC LIMIT $4",
+        person_id, compound_id, status, limit + 1, *args)
+
+
+async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> list[Row]:
+    """Due pending rows, locked against other senders, leased so a crash retries them later."""
+    return await conn.fetch(
+        "WITH due AS (SELECT id FROM deliveries WHERE status = 'pending'"
+        " AND next_attempt_at <= clock_timestamp() ORDER BY next_attempt_at LIMIT $1"
+        " FOR UPDATE SKIP LOCKED)"
+        " UPDATE deliveries d SET attempts = d.attempts + 1,"
+        " next_attempt_at = clock_timestamp() + make_interval(secs => $2)"
+        " FROM due WHERE d.id = due.id RETURNING d.*, (SELECT webhook_secret FROM preferences p"
+        " WHERE p.person_id = d.person_id) AS secret", limit, lease_seconds)
+
+
+async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error: str | None,
+                 retry_in: float | None) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = $2, last_error = $3,"
+        " next_attempt_at = CASE WHEN $4::float8 IS NULL THEN next_attempt_at"
+        " ELSE clock_timestamp() + make_interval(secs => $4) END,"
+        " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE clock_timestamp() END"
+        " WHERE id = $1", delivery_id, status, error, retry_in)
+
+
+async def pending_count(conn: Connection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'"))

@@ -1,0 +1,94 @@
+"""Notification kinds, their built-in zh-CN templates and {placeholder} rendering.
+
+A compound may override a kind's title and body; a template may use only the placeholders its
+kind provides, checked when it is saved (422), so rendering at send time cannot fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of notification: its label, placeholders and default texts."""
+
+    label: str
+    placeholders: frozenset[str]
+    title: str
+    body: str
+
+
+def _kind(label: str, names: str, title: str, body: str) -> Kind:
+    return Kind(label, frozenset(names.split()), title, body)
+
+
+KINDS: Final[dict[str, Kind]] = {
+    "issue_status_changed": _kind(
+        "问题状态变化", "title from_status to_status note",
+        "您反映的问题“{title}”{to_status}", "问题状态由“{from_status}”变为“{to_status}”。{note}"),
+    "issue_resolved": _kind(
+        "问题已解决", "title note",
+        "您反映的问题“{title}”已解决", "处理说明：{note}。如未解决，请在小程序中评价或申请重新打开。"),
+    "issue_escalated": _kind(
+        "问题提交议事会", "title reason cosign_count",
+        "问题“{title}”已提交议事会", "提交原因：{reason}；目前共有 {cosign_count} 位居民附议。"),
+    "issue_overdue": _kind(
+        "问题逾期", "title status responsible deadline",
+        "问题“{title}”已逾期", "当前状态“{status}”，责任方：{responsible}，期限：{deadline}。请尽快处理。"),
+    "issue_commented": _kind(
+        "问题新留言", "title who",
+        "问题“{title}”有新回复", "{who}在您反映的问题下留言，请查看。"),
+    "issue_follow_up": _kind(
+        "问题回访", "deadline",
+        "请评价问题处理结果", "您反映的问题已处理完毕，请在 {deadline} 前评价是否满意。"),
+    "proposal_reminder": _kind(
+        "议题提醒", "reminder deadline",
+        "议题提醒：{reminder}", "{reminder}，截止时间：{deadline}。"),
+    "proposal_step_changed": _kind(
+        "议题进入新阶段", "step previous outcome round note",
+        "议题进入“{step}”阶段", "上一阶段“{previous}”结果：{outcome}（第 {round} 轮）。{note}"),
+    "proposal_milestone_overdue": _kind(
+        "实施节点逾期", "milestone due_at owner percent",
+        "实施节点“{milestone}”逾期", "应于 {due_at} 完成，负责方：{owner}，目前完成 {percent}%。"),
+    "meeting_convened": _kind(
+        "会议召集", "title kind starts_at",
+        "会议通知：{title}", "{kind}将于 {starts_at} 召开，请准时参加。"),
+    "vote_opened": _kind(
+        "表决开始", "rule closes_at roll_entries",
+        "业主表决已开始", "表决规则：{rule}；共 {roll_entries} 个表决单位；截止时间：{closes_at}。"),
+    "vote_closed": _kind(
+        "表决结束", "rule outcome",
+        "业主表决结果：{outcome}", "表决规则：{rule}；结果：{outcome}。"),
+    "minutes_published": _kind(
+        "会议纪要公示", "title notice_until",
+        "会议纪要公示：{title}", "会议纪要已公示，公示期至 {notice_until}，如有异议请向议事会反映。"),
+    "bills_issued": _kind(
+        "费用分摊账单", "period total units",
+        "{period} 费用分摊账单已出具", "合计 {total} 元，分摊到 {units} 户，请查看本户账单。"),
+    "consultation_opened": _kind(
+        "征求意见", "version closes_at",
+        "议案征求意见（第 {version} 版）", "欢迎发表意见，征求意见截止：{closes_at}。"),
+}
+
+
+class TemplateError(ValueError):
+    """A template uses a placeholder its kind does not provide."""
+
+
+def check(kind: str, text: str) -> None:
+    """Raise TemplateError naming the unknown placeholders of `text`."""
+    unknown = sorted(set(_PLACEHOLDER.findall(text)) - KINDS[kind].placeholders)
+    if unknown:
+        allowed = "、".join(sorted(KINDS[kind].placeholders))
+        raise TemplateError(f"未知的占位符 {', '.join('{' + u + '}' for u in unknown)}；"
+                            f"“{KINDS[kind].label}”可用：{allowed}")
+
+
+def render(text: str, values: dict[str, str]) -> str:
+    """Fill {placeholders}; one the values lack is left as written (never raises)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)

@@ -1,0 +1,144 @@
+"""Shared helpers of the notify tests: events published the way services publish them (the
+outbox of a scratch schema and a relay), and notify apps on their own durable consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import pytest
+from aiohttp.test_utils import TestClient
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from linli import bus, db
+from linli.config import Settings
+from linli.events import CloudEvent, EventType, encode
+from services.notify.app import create_app
+from services.notify.consumers import ROUTING
+from services.notify.sender import SenderConfig
+from tests.conftest import AppFactory, TokenFactory, bearer
+
+SCRATCH = "notify_test_events"
+FAST = SenderConfig(max_attempts=3, backoff_seconds=0.2, timeout_seconds=2, idle_seconds=0.2)
+
+
+@dataclass
+class Publisher:
+    """Writes events to a scratch schema's outbox with linli.bus.emit and relays them."""
+
+    pool: db.Pool
+    js: JetStreamContext
+    relay: bus.OutboxRelay
+
+    async def emit(self, kind: EventType[Any], data: msgspec.Struct, *, subject: str,
+                   compound_id: str) -> CloudEvent:
+        async with db.transaction(self.pool) as conn:
+            event = await bus.emit(conn, kind, subject=subject, data=data, compound_id=compound_id)
+        await self.relay.drain()
+        return event
+
+    async def redeliver(self, event: CloudEvent) -> None:
+        """The same event again (another message id), as after a crash before the ack."""
+        await self.js.publish(event.type, encode(event), headers={"Nats-Msg-Id": str(uuid.uuid4())})
+
+
+@pytest.fixture
+async def nats_js(settings: Settings) -> AsyncIterator[JetStreamContext]:
+    nc: NATS = await bus.connect(settings.nats_url, name="test-notify")
+    js = nc.jetstream()
+    await bus.ensure_streams(js)
+    yield js
+    await nc.close()
+
+
+@pytest.fixture
+async def publisher(settings: Settings, nats_js: JetStreamContext) -> AsyncIterator[Publisher]:
+    pool = await db.create_pool(settings.database_url, schema=SCRATCH, max_size=2)
+    async with pool.acquire() as conn:
+        await db.migrate(conn, schema=SCRATCH, migrations=None)
+    relay = bus.OutboxRelay(pool=pool, js=nats_js, dsn=settings.database_url, schema=SCRATCH)
+    yield Publisher(pool, nats_js, relay)
+    await pool.close()
+
+
+NotifyFactory = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+async def start_notify(serve: AppFactory, settings: Settings,
+                       nats_js: JetStreamContext) -> AsyncIterator[NotifyFactory]:
+    """start_notify(sender=…, max_deliver=…) → notify on durables of its own that see only new
+    events (the shared stream's history is not replayed); they are removed afterwards."""
+    prefixes: list[str] = []
+
+    async def start(*, sender: SenderConfig = FAST, max_deliver: int | None = None) -> TestClient:
+        prefix = f"test-notify-{uuid.uuid4().hex[:10]}"
+        prefixes.append(prefix)
+        for name, kind, _ in ROUTING:
+            await nats_js.add_consumer(bus.STREAM, ConsumerConfig(
+                durable_name=f"{prefix}-{name}", filter_subject=kind.name,
+                ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.NEW,
+                ack_wait=settings.ack_wait_seconds, max_ack_pending=1000))
+        overrides = settings if max_deliver is None else settings.with_overrides(
+            max_deliver=max_deliver)
+        factory = functools.partial(create_app, sender=sender, prefix=prefix)
+        return await serve(lambda _: factory(overrides))
+
+    yield start
+    for prefix in prefixes:
+        for name, _, _ in ROUTING:
+            await nats_js.delete_consumer(bus.STREAM, f"{prefix}-{name}")
+
+
+async def ok(response: Any, status: int = 200) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 10.0) -> Any:
+    """Poll until `check` returns something truthy (events travel asynchronously)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within} s (last: {result!r})")
+        await asyncio.sleep(0.1)
+
+
+@dataclass
+class Person:
+    """A person with a token in one compound."""
+
+    id: str
+    headers: dict[str, str]
+
+
+@dataclass
+class People:
+    token: TokenFactory
+    made: dict[str, Person] = field(default_factory=dict)
+
+    def __call__(self, cid: str, *roles: str, person: str | None = None) -> Person:
+        pid = person or str(uuid.uuid4())
+        return Person(pid, bearer(self.token(roles=list(roles or ["resident"]), compounds=[cid],
+                                             person=pid)))
+
+
+async def inbox(notify: TestClient, who: Person, query: str = "") -> list[dict[str, Any]]:
+    page = await ok(await notify.get(f"/v1/me/inbox{query}", headers=who.headers))
+    return list(page["items"])
+
+
+async def notices(notify: TestClient, cid: str, who: Person) -> list[dict[str, Any]]:
+    page = await ok(await notify.get(f"/v1/compounds/{cid}/notices", headers=who.headers))
+    return list(page["items"])
