@@ -18,6 +18,7 @@ from services.notify.sender import SenderConfig, sender_context
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
+PREFIX = web.AppKey("notify.durable_prefix", str)
 
 
 def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -47,5 +48,5 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
         subscriptions=subscriptions(directory, prefix=prefix),
         contexts=[_directory(directory), sender_context(sender or SenderConfig())],
     )
-    app[DIRECTORY] = directory
+    app[DIRECTORY], app[PREFIX] = directory, prefix
     return app

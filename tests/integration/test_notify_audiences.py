@@ -1,0 +1,237 @@
+"""Who hears what: the reporter and the compound's party branch and owners' committee (from
+the directory's roster), named invitees, or the compound's notice board; redelivered events
+add nothing, and an unreachable directory delays notifications instead of losing them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+from aiohttp.test_utils import TestClient
+
+from linli import metrics
+from linli.config import Settings
+from linli.events import EventType
+from services.directory.app import create_app as directory_app
+from services.issues import events as issue_events
+from services.meetings import events as meeting_events
+from tests.conftest import AppFactory, TokenFactory, assert_problem
+from tests.integration.test_meetings_support import Compound, new_compound
+from tests.integration.test_notify_support import (
+    NotifyFactory,
+    People,
+    Person,
+    Publisher,
+    eventually,
+    inbox,
+    nats_js,
+    notices,
+    ok,
+    publisher,
+    start_notify,
+)
+from workflows import events as wf_events
+
+__all__ = ["nats_js", "publisher", "start_notify"]  # fixtures
+
+
+@pytest.fixture
+def people(token: TokenFactory) -> People:
+    return People(token)
+
+
+async def organisation(c: Compound, kind: str, person: str) -> str:
+    org = await ok(await c.directory.post(f"/v1/compounds/{c.id}/organisations",
+                                          json={"kind": kind, "name": f"{kind}组织"},
+                                          headers=c.street), 201)
+    await ok(await c.directory.post(
+        f"/v1/compounds/{c.id}/organisations/{org['id']}/roles",
+        json={"person_id": await c.person(person), "title": "成员", "starts_on": "2026-01-01"},
+        headers=c.street), 201)
+    return c.people[person]
+
+
+async def council(c: Compound) -> tuple[str, str, str]:
+    """Party branch secretary, owners' committee chair and a property manager (not council)."""
+    return (await organisation(c, "party_branch", "王书记"),
+            await organisation(c, "owners_committee", "陈主任"),
+            await organisation(c, "property", "林经理"))
+
+
+async def escalate(publisher: Publisher, cid: str, reporter: str) -> tuple[uuid.UUID, Any]:
+    issue_id = uuid.uuid4()
+    await publisher.emit(issue_events.ISSUE_REPORTED, issue_events.IssueReported(
+        issue_id=issue_id, compound_id=uuid.UUID(cid), category="facilities", title="顶楼太热",
+        responsible="owners_committee", reporter_id=reporter, area="roof"),
+        subject=str(issue_id), compound_id=cid)
+    event = await publisher.emit(issue_events.ISSUE_ESCALATED, issue_events.IssueEscalated(
+        issue_id=issue_id, compound_id=uuid.UUID(cid), title="顶楼太热", category="facilities",
+        cosign_count=12, reason="cosign_threshold"), subject=str(issue_id), compound_id=cid)
+    return issue_id, event
+
+
+def _as(people: People, cid: str, pid: str) -> Person:
+    return people(cid, "resident", person=pid)
+
+
+async def _one(notify: TestClient, who: Person) -> list[dict[str, Any]] | None:
+    items = await inbox(notify, who)
+    return items or None
+
+
+async def test_escalation_reaches_reporter_and_council_once(
+    serve: AppFactory, settings: Settings, token: TokenFactory, people: People,
+    publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    notify = await start_notify()
+    c = await new_compound(directory, token)
+    secretary, chair, manager = await council(c)
+    reporter = people(c.id)
+    _, event = await escalate(publisher, c.id, reporter.id)
+    for pid in (reporter.id, secretary, chair):
+        items = await eventually(functools.partial(_one, notify, _as(people, c.id, pid)))
+        assert [i["title"] for i in items] == ["问题“顶楼太热”已提交议事会"]
+        assert "附议人数达到门槛" in items[0]["body"] and "12" in items[0]["body"]
+    assert await inbox(notify, _as(people, c.id, manager)) == []
+    # the same event delivered again (a crash before the ack) changes nothing
+    durable = f"{_prefix(notify)}-issue-escalated"
+    duplicates = metrics.EVENTS_CONSUMED.labels(durable, event.type, "duplicate")
+    before = duplicates._value.get()
+    await publisher.redeliver(event)
+    await eventually(lambda: _bigger(duplicates, before))
+    for pid in (reporter.id, secretary, chair):
+        assert len(await inbox(notify, _as(people, c.id, pid))) == 1
+
+
+def _prefix(notify: TestClient) -> str:
+    from services.notify.app import PREFIX
+
+    return notify.app[PREFIX]
+
+
+async def _bigger(counter: Any, before: float) -> bool:
+    return bool(counter._value.get() > before)
+
+
+async def test_directory_down_delays_the_council_notice_until_it_is_back(
+    serve: AppFactory, settings: Settings, token: TokenFactory, people: People,
+    publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    c = await new_compound(directory, token)
+    secretary, chair, _ = await council(c)
+    await directory.close()
+    notify = await start_notify(max_deliver=10)
+    reporter = people(c.id)
+    durable = f"{_prefix(notify)}-issue-escalated"
+    failed = metrics.EVENTS_CONSUMED.labels(durable, issue_events.ISSUE_ESCALATED.name, "failed")
+    before = failed._value.get()
+    await escalate(publisher, c.id, reporter.id)
+    await eventually(lambda: _bigger(failed, before))
+    # nothing half-written: the reporter's row rolled back with the failed roster call
+    assert await inbox(notify, reporter) == []
+    await serve(directory_app, port=settings.port("directory"))
+    for pid in (reporter.id, secretary, chair):
+        await eventually(functools.partial(_one, notify, _as(people, c.id, pid)), within=20)
+
+
+async def test_an_event_whose_audience_stays_unknown_is_dead_lettered(
+    people: People, publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    notify = await start_notify(max_deliver=2)
+    cid = str(uuid.uuid4())
+    reporter = people(cid)
+    issue_id = uuid.uuid4()  # never reported: its reporter cannot be known
+    durable = f"{_prefix(notify)}-issue-commented"
+    dead = metrics.EVENTS_DEAD_LETTERED.labels(durable, issue_events.ISSUE_COMMENTED.name)
+    before = dead._value.get()
+    await publisher.emit(issue_events.ISSUE_COMMENTED, issue_events.IssueCommented(
+        issue_id=issue_id, compound_id=uuid.UUID(cid), comment_id=uuid.uuid4(), official=True),
+        subject=str(issue_id), compound_id=cid)
+    await eventually(lambda: _bigger(dead, before))
+    assert await inbox(notify, reporter) == []
+
+
+async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes(
+    serve: AppFactory, settings: Settings, token: TokenFactory, people: People,
+    publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    notify = await start_notify()
+    c = await new_compound(directory, token)
+    secretary, chair, _ = await council(c)
+    cid, pid = c.id, uuid.uuid4()
+    invitee, resident, outsider = people(cid), people(cid), people(str(uuid.uuid4()))
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    ev = meeting_events
+    sent: list[tuple[EventType[Any], msgspec.Struct]] = [
+        (ev.MEETING_CONVENED, ev.MeetingConvened(
+            meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), kind="party_masses_council",
+            title="屋顶改造议事会", starts_at="2026-12-01T11:00:00Z",
+            invitee_ids=[uuid.UUID(invitee.id)])),
+        (ev.CONSULTATION_OPENED, ev.ConsultationChanged(
+            proposal_id=pid, compound_id=uuid.UUID(cid), version=2, status="open", closes_at=soon)),
+        (ev.VOTE_OPENED, ev.VoteOpened(
+            vote_id=uuid.uuid4(), proposal_id=pid, compound_id=uuid.UUID(cid), version=2,
+            rule="civil_code_major", secret=False, closes_at=soon, roll_entries=120,
+            total_area_centi=1_000_000, total_headcount=118)),
+        (ev.VOTE_CLOSED, ev.VoteClosed(
+            vote_id=uuid.uuid4(), proposal_id=pid, compound_id=uuid.UUID(cid), version=2,
+            rule="civil_code_major", outcome="passed", result={})),
+        (ev.MINUTES_PUBLISHED, ev.MinutesPublished(
+            meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), title="屋顶改造议事会",
+            published_at=soon, notice_until=soon)),
+        (ev.BILLS_ISSUED, ev.BillsIssued(
+            cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
+            compound_id=uuid.UUID(cid), period="2026-11", total_fen=123456, units=40)),
+        (wf_events.PROPOSAL_STEP_CHANGED, wf_events.StepChanged(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
+            step="implementation", previous="vote", outcome="passed", round=1,
+            at=dt.datetime.now(dt.UTC))),
+        (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
+            kind="consultation_ending", audience="residents", deadline=dt.datetime.now(dt.UTC))),
+        (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
+            kind="vote_ending", audience="non_voters", person_ids=[resident.id])),
+        (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
+            kind="acceptance_due", audience="owners_committee")),
+        (wf_events.PROPOSAL_MILESTONE_OVERDUE, wf_events.MilestoneOverdue(
+            workflow_id=f"proposal-{pid}", proposal_id=str(pid), compound_id=cid,
+            milestone="屋面防水", due_at=dt.datetime.now(dt.UTC), owner="安居物业", percent=40,
+            escalate_to=["party_branch"])),
+    ]
+    for kind, data in sent:
+        await publisher.emit(kind, data, subject=str(pid), compound_id=cid)
+    board = await eventually(lambda: _board(notify, cid, resident, 7))
+    titles = {n["kind"]: n["title"] for n in board}
+    assert titles == {
+        "consultation_opened": "议案征求意见（第 2 版）", "vote_opened": "业主表决已开始",
+        "vote_closed": "业主表决结果：通过", "minutes_published": "会议纪要公示：屋顶改造议事会",
+        "bills_issued": "2026-11 费用分摊账单已出具", "proposal_step_changed": "议题进入“实施”阶段",
+        "proposal_reminder": "议题提醒：征求意见即将截止"}
+    assert "1234.56 元" in next(n["body"] for n in board if n["kind"] == "bills_issued")
+    [meeting] = await eventually(lambda: _one(notify, invitee))
+    assert meeting["title"] == "会议通知：屋顶改造议事会" and "2026年12月1日 19:00" in meeting["body"]
+    [vote] = await eventually(lambda: _one(notify, resident))
+    assert vote["title"] == "议题提醒：表决即将截止，您尚未投票"
+    chair_items = await eventually(lambda: _one(notify, _as(people, cid, chair)))
+    assert [i["title"] for i in chair_items] == ["议题提醒：实施项目待验收"]
+    secretary_items = await eventually(lambda: _one(notify, _as(people, cid, secretary)))
+    assert [i["title"] for i in secretary_items] == ["实施节点“屋面防水”逾期"]
+    # the board is for the compound's members only
+    await assert_problem(await notify.get(f"/v1/compounds/{cid}/notices",
+                                          headers=outsider.headers), 403, "forbidden")
+    elsewhere = str(uuid.uuid4())
+    assert await notices(notify, elsewhere, people(elsewhere)) == []
+
+
+async def _board(notify: TestClient, cid: str, who: Person, n: int) -> list[dict[str, Any]] | None:
+    items = await notices(notify, cid, who)
+    return items if len(items) >= n else None
