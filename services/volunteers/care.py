@@ -1,0 +1,247 @@
+"""Recurring care (定期关爱): a plan for a person (e.g. a weekly visit to an elderly resident
+whose children work away), its scheduled visits, recording them, and the sweep that flags a
+visit not recorded by its due time.
+
+A plan always has exactly one open visit: the next one is scheduled when the open one is
+recorded or missed, at first_due_at + n·interval, so the schedule never drifts. The sweep
+claims overdue visits with FOR UPDATE SKIP LOCKED, so every replica may run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from linli import problems
+from linli.auth import Principal
+from linli.bus import emit
+from linli.db import Connection, Pool, transaction
+from linli.http import POOL
+from services.volunteers import care_store, events, ledger_store, metrics, rules, store
+from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, VisitIn
+from services.volunteers.service import check_skills, is_staff, now_utc, volunteer_row
+
+log = logging.getLogger("linli.volunteers.care")
+SWEEP_SECONDS = 60.0
+BATCH = 100
+
+
+def to_visit(row: Any) -> CareVisit:
+    return msgspec.convert({k: row[k] for k in CareVisit.__struct_fields__}, CareVisit)
+
+
+def to_plan(row: Any, visit: Any = None) -> CarePlan:
+    fields = {k: row[k] for k in CarePlan.__struct_fields__ if k != "next_visit"}
+    return msgspec.convert({**fields, "next_visit": to_visit(visit) if visit else None}, CarePlan)
+
+
+async def plan_row(conn: Connection, compound_id: uuid.UUID, plan_id: uuid.UUID,
+                   *, lock: bool = False) -> Any:
+    row = await care_store.get_plan(conn, id=plan_id, lock=lock)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("关爱计划")
+    return row
+
+
+async def _schedule(conn: Connection, plan: Any, seq: int) -> Any:
+    due = rules.visit_due(plan["first_due_at"], plan["interval_days"], seq)
+    return await care_store.insert_visit(conn, plan_id=plan["id"],
+                                         compound_id=plan["compound_id"], seq=seq, due_at=due)
+
+
+async def _plan_event(conn: Connection, kind: Any, plan: Any, who: str) -> None:
+    await emit(conn, kind, subject=str(plan["id"]), compound_id=str(plan["compound_id"]),
+               data=events.CarePlanChanged(
+                   plan_id=plan["id"], compound_id=plan["compound_id"],
+                   person_id=plan["person_id"], volunteer_id=plan["volunteer_id"],
+                   interval_days=plan["interval_days"], by=who))
+
+
+async def _visit_event(conn: Connection, kind: Any, visit: Any, plan: Any) -> None:
+    await emit(conn, kind, subject=str(visit["id"]), compound_id=str(visit["compound_id"]),
+               data=events.CareVisitEvent(
+                   visit_id=visit["id"], plan_id=visit["plan_id"],
+                   compound_id=visit["compound_id"], seq=visit["seq"],
+                   person_id=plan["person_id"], volunteer_id=plan["volunteer_id"],
+                   due_at=visit["due_at"], minutes=visit["minutes"]))
+
+
+async def create_plan(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
+                      data: CarePlanIn) -> CarePlan:
+    """Staff set up a plan with a verified volunteer who has the skill; visit 1 is scheduled."""
+    if data.first_due_at <= now_utc():
+        raise problems.validation("第一次探访时间须在将来", field="first_due_at")
+    async with transaction(pool) as conn:
+        await check_skills(conn, compound_id, [data.skill])
+        try:
+            volunteer = await volunteer_row(conn, compound_id, data.volunteer_id)
+        except problems.Problem:
+            raise problems.validation("本小区没有这位志愿者", field="volunteer_id") from None
+        if volunteer["status"] != "verified" or data.skill not in volunteer["skills"]:
+            raise problems.validation("该志愿者未通过审核或没有这项技能", field="volunteer_id")
+        plan = await care_store.insert_plan(conn, fields={
+            "id": uuid.uuid4(), "compound_id": compound_id, "person_id": str(data.person_id),
+            "person_name": data.person_name, "unit_id": data.unit_id,
+            "volunteer_id": data.volunteer_id, "skill": data.skill,
+            "interval_days": data.interval_days, "first_due_at": data.first_due_at,
+            "note": data.note, "status": "active", "created_by": who.subject})
+        visit = await _schedule(conn, plan, 1)
+        await _plan_event(conn, events.CARE_PLAN_CREATED, plan, who.subject)
+    return to_plan(plan, visit)
+
+
+async def end_plan(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
+                   who: Principal) -> CarePlan:
+    async with transaction(pool) as conn:
+        plan = await plan_row(conn, compound_id, plan_id, lock=True)
+        if plan["status"] != "active":
+            raise problems.conflict("关爱计划已结束", "illegal-transition")
+        await care_store.cancel_open(conn, plan_id=plan_id)
+        plan = await care_store.end_plan(conn, id=plan_id)
+        await _plan_event(conn, events.CARE_PLAN_ENDED, plan, who.subject)
+    return to_plan(plan)
+
+
+async def _visible(conn: Connection, plan: Any, who: Principal) -> None:
+    """Staff and the plan's own volunteer see a plan (it describes a vulnerable person)."""
+    if is_staff(who):
+        return
+    volunteer = await store.get_volunteer(conn, id=plan["volunteer_id"])
+    if volunteer["person_id"] != who.person_id:
+        raise problems.forbidden("只有社区和计划指定的志愿者可以查看关爱计划")
+
+
+async def get_plan(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
+                   who: Principal) -> CarePlan:
+    async with pool.acquire() as conn:
+        plan = await plan_row(conn, compound_id, plan_id)
+        await _visible(conn, plan, who)
+        return to_plan(plan, await care_store.open_visit(conn, plan_id=plan_id))
+
+
+async def list_plans(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
+                     volunteer_id: uuid.UUID | None) -> list[CarePlan]:
+    """Staff see every plan (or one volunteer's); a volunteer sees their own."""
+    async with pool.acquire() as conn:
+        if not is_staff(who):
+            me = await store.volunteer_of(conn, compound_id=compound_id,
+                                          person_id=who.person_id)
+            if me is None:
+                return []
+            volunteer_id = me["id"]
+        rows = await care_store.list_plans(conn, compound_id=compound_id,
+                                           volunteer_id=volunteer_id)
+        return [to_plan(r, await care_store.open_visit(conn, plan_id=r["id"])) for r in rows]
+
+
+async def visits(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
+                 who: Principal) -> list[CareVisit]:
+    async with pool.acquire() as conn:
+        await _visible(conn, await plan_row(conn, compound_id, plan_id), who)
+        return [to_visit(r) for r in await care_store.list_visits(conn, plan_id=plan_id)]
+
+
+async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
+                 visit_id: uuid.UUID, who: Principal, data: VisitIn) -> CareVisit:
+    """The plan's volunteer (or staff for them) records the open visit; it enters the ledger
+    and the next visit is scheduled."""
+    async with transaction(pool) as conn:
+        plan = await plan_row(conn, compound_id, plan_id)
+        volunteer = await volunteer_row(conn, compound_id, plan["volunteer_id"])
+        if volunteer["person_id"] != who.person_id and not is_staff(who):
+            raise problems.forbidden("只有计划指定的志愿者或社区可以记录探访")
+        visit = await care_store.get_visit(conn, id=visit_id, lock=True)
+        if visit is None or visit["plan_id"] != plan_id:
+            raise problems.not_found("探访")
+        if visit["status"] != "due":
+            raise problems.conflict("这次探访已记录、已错过或已取消", "illegal-transition")
+        now = now_utc()
+        visit = await care_store.update_visit(conn, id=visit_id, fields={
+            "status": "recorded", "recorded_at": now, "minutes": data.minutes,
+            "notes": data.notes, "volunteer_id": plan["volunteer_id"]})
+        await ledger_store.insert_entry(conn, fields={
+            "compound_id": compound_id, "volunteer_id": plan["volunteer_id"],
+            "source": "care_visit", "source_id": visit_id, "skill": plan["skill"],
+            "title": f"定期关爱: {plan['person_name']} 第{visit['seq']}次",
+            "person_id": plan["person_id"], "minutes": data.minutes, "served_at": now})
+        if plan["status"] == "active":
+            await _schedule(conn, plan, visit["seq"] + 1)
+        await _visit_event(conn, events.CARE_VISIT_RECORDED, visit, plan)
+    metrics.CARE_VISITS_RECORDED.inc()
+    metrics.SERVICE_HOURS.labels(rules.metric_skill(plan["skill"])).inc(data.minutes / 60)
+    return to_visit(visit)
+
+
+async def flags(pool: Pool, *, compound_id: uuid.UUID) -> list[CareVisit]:
+    """Missed visits the community has not followed up yet."""
+    async with pool.acquire() as conn:
+        return [to_visit(r) for r in await care_store.flags(conn, compound_id=compound_id)]
+
+
+async def acknowledge(pool: Pool, *, compound_id: uuid.UUID, visit_id: uuid.UUID,
+                      who: Principal) -> CareVisit:
+    async with transaction(pool) as conn:
+        visit = await care_store.get_visit(conn, id=visit_id, lock=True)
+        if visit is None or visit["compound_id"] != compound_id:
+            raise problems.not_found("探访")
+        if visit["status"] != "missed" or visit["acknowledged_at"] is not None:
+            raise problems.conflict("只有未跟进的错过探访可以标记为已跟进", "illegal-transition")
+        visit = await care_store.update_visit(conn, id=visit_id, fields={
+            "acknowledged_by": who.subject, "acknowledged_at": now_utc()})
+    return to_visit(visit)
+
+
+# ---------------------------------------------------------------- the missed-visit sweep
+
+
+async def sweep_missed(pool: Pool, *, now: dt.datetime | None = None,
+                       compound_id: uuid.UUID | None = None, batch: int = BATCH) -> int:
+    """Flag every due visit past its time as missed and schedule the next; returns how many."""
+    now = now or now_utc()
+    total = 0
+    while True:
+        async with transaction(pool) as conn:
+            rows = await care_store.claim_overdue(conn, now=now, compound_id=compound_id,
+                                                  limit=batch)
+            for row in rows:
+                visit = await care_store.update_visit(conn, id=row["id"], fields={
+                    "status": "missed", "missed_at": now})
+                plan = {"id": row["plan_id"], "compound_id": row["compound_id"],
+                        "person_id": row["person_id"], "volunteer_id": row["plan_volunteer"],
+                        "first_due_at": row["first_due_at"], "interval_days": row["interval_days"]}
+                await _visit_event(conn, events.CARE_VISIT_MISSED, visit, plan)
+                if row["plan_status"] == "active":
+                    await _schedule(conn, plan, row["seq"] + 1)
+        metrics.CARE_VISITS_MISSED.inc(len(rows))
+        total += len(rows)
+        if len(rows) < batch:
+            return total
+
+
+def sweeper(interval: float = SWEEP_SECONDS) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context: the missed-visit sweep runs while the service runs."""
+
+    async def loop(pool: Pool) -> None:
+        while True:
+            try:
+                await sweep_missed(pool)
+            except Exception:  # keep sweeping after a transient failure; the next round retries
+                log.exception("care sweep failed")
+            await asyncio.sleep(interval)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(loop(app[POOL]), name="volunteers-care-sweep")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context

@@ -1,0 +1,86 @@
+"""Plain SQL of recurring care: plans and their scheduled visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any
+
+
+async def insert_plan(conn: Connection, *, fields: dict[str, Any]) -> Row:
+    names = ", ".join(fields)
+    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+    return await conn.fetchrow(f"INSERT INTO care_plans ({names}) VALUES ({marks}) RETURNING *",
+                               *fields.values())
+
+
+async def get_plan(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:
+    return await conn.fetchrow(
+        f"SELECT * FROM care_plans WHERE id = $1{' FOR UPDATE' if lock else ''}", id)
+
+
+async def end_plan(conn: Connection, *, id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "UPDATE care_plans SET status = 'ended', ended_at = now() WHERE id = $1 RETURNING *", id)
+
+
+async def list_plans(conn: Connection, *, compound_id: uuid.UUID,
+                     volunteer_id: uuid.UUID | None) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM care_plans WHERE compound_id = $1 AND ($2::uuid IS NULL"
+        " OR volunteer_id = $2) ORDER BY status, created_at DESC", compound_id, volunteer_id)
+
+
+async def insert_visit(conn: Connection, *, plan_id: uuid.UUID, compound_id: uuid.UUID,
+                       seq: int, due_at: dt.datetime) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO care_visits (id, plan_id, compound_id, seq, due_at, status)"
+        " VALUES ($1, $2, $3, $4, $5, 'due') ON CONFLICT DO NOTHING RETURNING *",
+        uuid.uuid4(), plan_id, compound_id, seq, due_at)
+
+
+async def get_visit(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:
+    return await conn.fetchrow(
+        f"SELECT * FROM care_visits WHERE id = $1{' FOR UPDATE' if lock else ''}", id)
+
+
+async def open_visit(conn: Connection, *, plan_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM care_visits WHERE plan_id = $1 AND status = 'due'"
+        " ORDER BY seq DESC LIMIT 1", plan_id)
+
+
+async def list_visits(conn: Connection, *, plan_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch("SELECT * FROM care_visits WHERE plan_id = $1 ORDER BY seq", plan_id)
+
+
+async def update_visit(conn: Connection, *, id: uuid.UUID, fields: dict[str, Any]) -> Row:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
+    return await conn.fetchrow(f"UPDATE care_visits SET {sets} WHERE id = $1 RETURNING *",
+                               id, *fields.values())
+
+
+async def cancel_open(conn: Connection, *, plan_id: uuid.UUID) -> None:
+    await conn.execute("UPDATE care_visits SET status = 'cancelled' WHERE plan_id = $1"
+                       " AND status = 'due'", plan_id)
+
+
+async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid.UUID | None,
+                        limit: int) -> list[Row]:
+    """Due visits past their time, claimed so that two replicas never flag one twice."""
+    return await conn.fetch(
+        "SELECT v.*, p.person_id, p.volunteer_id AS plan_volunteer, p.interval_days,"
+        " p.first_due_at, p.status AS plan_status FROM care_visits v"
+        " JOIN care_plans p ON p.id = v.plan_id WHERE v.status = 'due' AND v.due_at < $1"
+        " AND ($2::uuid IS NULL OR v.compound_id = $2)"
+        " ORDER BY v.due_at LIMIT $3 FOR UPDATE OF v SKIP LOCKED", now, compound_id, limit)
+
+
+async def flags(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM care_visits WHERE compound_id = $1 AND status = 'missed'"
+        " AND acknowledged_at IS NULL ORDER BY due_at", compound_id)

@@ -1,0 +1,76 @@
+"""Plain SQL of the service ledger (服务台账) and its statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any
+
+
+async def insert_entry(conn: Connection, *, fields: dict[str, Any]) -> bool:
+    """One line per service; a second line for the same order or visit is refused."""
+    names = ", ".join(fields)
+    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+    done = await conn.fetchval(
+        f"INSERT INTO ledger ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING id",
+        *fields.values())
+    return done is not None
+
+
+async def rate_entry(conn: Connection, *, source_id: uuid.UUID, rating: int) -> None:
+    await conn.execute("UPDATE ledger SET rating = $2 WHERE source = 'order' AND source_id = $1",
+                       source_id, rating)
+
+
+async def list_entries(conn: Connection, *, compound_id: uuid.UUID,
+                       volunteer_id: uuid.UUID | None, skill: str | None,
+                       after: tuple[dt.datetime, int] | None, limit: int | None) -> list[Row]:
+    return await conn.fetch(
+        "SELECT l.*, v.name AS volunteer_name FROM ledger l JOIN volunteers v"
+        " ON v.id = l.volunteer_id WHERE l.compound_id = $1"
+        " AND ($2::uuid IS NULL OR l.volunteer_id = $2) AND ($3::text IS NULL OR l.skill = $3)"
+        " AND ($4::timestamptz IS NULL OR (l.served_at, l.id) < ($4, $5))"
+        " ORDER BY l.served_at DESC, l.id DESC LIMIT $6",
+        compound_id, volunteer_id, skill, after[0] if after else None,
+        after[1] if after else None, limit)
+
+
+async def summary(conn: Connection, *, compound_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT count(*) AS services, coalesce(sum(minutes), 0) AS minutes,"
+        " avg(rating)::float AS average_rating, count(rating) AS rated,"
+        " count(DISTINCT volunteer_id) AS volunteers FROM ledger WHERE compound_id = $1",
+        compound_id)
+
+
+async def by_skill(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT l.skill, coalesce(s.name, l.skill) AS name, count(*) AS services,"
+        " sum(l.minutes) AS minutes FROM ledger l LEFT JOIN skills s"
+        " ON s.compound_id = l.compound_id AND s.code = l.skill WHERE l.compound_id = $1"
+        " GROUP BY l.skill, s.name ORDER BY count(*) DESC, l.skill", compound_id)
+
+
+async def by_volunteer(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT l.volunteer_id, v.name, count(*) AS services, sum(l.minutes) AS minutes,"
+        " avg(l.rating)::float AS average_rating FROM ledger l JOIN volunteers v"
+        " ON v.id = l.volunteer_id WHERE l.compound_id = $1"
+        " GROUP BY l.volunteer_id, v.name ORDER BY sum(l.minutes) DESC, v.name", compound_id)
+
+
+async def orders_by_status(conn: Connection, *, compound_id: uuid.UUID) -> dict[str, int]:
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM orders WHERE compound_id = $1"
+                            " GROUP BY status", compound_id)
+    return {r["status"]: r["n"] for r in rows}
+
+
+async def missed_visits(conn: Connection, *, compound_id: uuid.UUID) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM care_visits WHERE compound_id = $1 AND status = 'missed'",
+        compound_id)
+    return n

@@ -1,0 +1,110 @@
+"""The flat route table of volunteers."""
+
+from __future__ import annotations
+
+from linli.auth import allow
+from linli.http import Route
+from linli.pagination import Page
+from services.volunteers import handlers as h
+from services.volunteers.models import (
+    AssignIn,
+    CarePlan,
+    CarePlanIn,
+    CareVisit,
+    CompleteIn,
+    HistoryEntry,
+    LedgerEntry,
+    LedgerQuery,
+    LedgerStats,
+    MenuItem,
+    MenuItemIn,
+    MenuQuery,
+    Order,
+    OrderIn,
+    OrderQuery,
+    PlanQuery,
+    RateIn,
+    ReasonIn,
+    Skill,
+    SkillIn,
+    VisitIn,
+    Volunteer,
+    VolunteerIn,
+    VolunteerQuery,
+)
+
+# Who runs the volunteer service: the community (居委会) and the party branch (and apps).
+STAFF = allow("community", "party_branch", scopes=["volunteers:manage"])
+C = "/v1/compounds/{compound_id}"
+O = f"{C}/volunteer-orders/{{order_id}}"  # noqa: E741
+P = f"{C}/care-plans/{{plan_id}}"
+TAGS = ("volunteers",)
+CARE = ("care",)
+
+ORDER_ACTIONS = [
+    ("accept", None, "志愿者接单 (本小区已审核、具备该技能；两人同时接单只有一人成功)"),
+    ("assign", AssignIn, "社区派单给具备该技能的志愿者"),
+    ("decline", ReasonIn, "接单志愿者退单 (须说明原因)，订单回到待接单"),
+    ("start", None, "接单志愿者开始服务"),
+    ("complete", CompleteIn, "完成服务，记录时长 (分钟) 和服务情况，记入服务台账"),
+    ("rate", RateIn, "点单居民评价服务 (1–5 分)"),
+    ("cancel", ReasonIn, "服务开始前取消订单 (点单居民或社区，须说明原因)"),
+]
+
+ROUTES = [
+    Route("GET", f"{C}/volunteer-skills", h.list_skills, "服务技能 (首次使用时生成默认技能)",
+          response=list[Skill], tags=TAGS),
+    Route("PUT", f"{C}/volunteer-skills/{{code}}", h.put_skill, "新建或修改服务技能",
+          body=SkillIn, response=Skill, access=STAFF, tags=TAGS),
+    Route("POST", f"{C}/volunteers", h.register,
+          "登记志愿者 (本人登记待审核；社区或党组织代登记即通过)", body=VolunteerIn,
+          response=Volunteer, status=201, idempotent=True, tags=TAGS),
+    Route("GET", f"{C}/volunteers", h.list_volunteers, "志愿者列表", query=VolunteerQuery,
+          response=Page[Volunteer], tags=TAGS),
+    Route("GET", f"{C}/volunteers/{{volunteer_id}}", h.get_volunteer, "志愿者详情",
+          response=Volunteer, tags=TAGS),
+    Route("POST", f"{C}/volunteers/{{volunteer_id}}/verify", h.verify, "审核通过志愿者",
+          response=Volunteer, access=STAFF, tags=TAGS),
+    Route("POST", f"{C}/service-menu", h.publish,
+          "发布服务到服务菜单 (已审核志愿者发布本人技能内的服务，社区可代志愿服务队发布)",
+          body=MenuItemIn, response=MenuItem, status=201, idempotent=True, tags=TAGS),
+    Route("GET", f"{C}/service-menu", h.list_menu, "服务菜单", query=MenuQuery,
+          response=Page[MenuItem], tags=TAGS),
+    Route("GET", f"{C}/service-menu/{{item_id}}", h.get_item, "服务项目详情",
+          response=MenuItem, tags=TAGS),
+    Route("POST", f"{C}/service-menu/{{item_id}}/withdraw", h.withdraw, "下架服务 (发布者或社区)",
+          response=MenuItem, tags=TAGS),
+    Route("POST", f"{C}/volunteer-orders", h.place,
+          "按需点单 (居民为自己点单；工作人员可通过 on_behalf_of 代居民点单)", body=OrderIn,
+          response=Order, status=201, idempotent=True, tags=TAGS),
+    Route("GET", f"{C}/volunteer-orders", h.list_orders,
+          "订单列表 (居民看自己的，志愿者看可接和已接的，工作人员看全部)", query=OrderQuery,
+          response=Page[Order], tags=TAGS),
+    Route("GET", O, h.get_order, "订单详情", response=Order, tags=TAGS),
+    Route("GET", f"{O}/history", h.order_history, "订单流转记录", response=list[HistoryEntry],
+          tags=TAGS),
+    *[Route("POST", f"{O}/{name}", h.action(name), summary, body=body, response=Order,
+            tags=TAGS) for name, body, summary in ORDER_ACTIONS],
+    Route("GET", f"{C}/service-ledger", h.ledger_entries, "服务台账 (每次完成的服务及时长)",
+          query=LedgerQuery, response=Page[LedgerEntry], access=STAFF, tags=TAGS),
+    Route("GET", f"{C}/service-ledger/stats", h.ledger_stats,
+          "服务统计 (服务次数、时长、平均评分，按技能和志愿者)", response=LedgerStats, tags=TAGS),
+    Route("GET", f"{C}/service-ledger.csv", h.ledger_csv, "导出服务台账 CSV",
+          access=STAFF, tags=TAGS),
+    Route("POST", f"{C}/care-plans", h.create_plan, "建立定期关爱计划 (指定志愿者和探访周期)",
+          body=CarePlanIn, response=CarePlan, status=201, access=STAFF, idempotent=True,
+          tags=CARE),
+    Route("GET", f"{C}/care-plans", h.list_plans, "关爱计划 (工作人员看全部，志愿者看自己的)",
+          query=PlanQuery, response=list[CarePlan], tags=CARE),
+    Route("GET", P, h.get_plan, "关爱计划详情 (含下一次探访)", response=CarePlan, tags=CARE),
+    Route("POST", f"{P}/end", h.end_plan, "结束关爱计划", response=CarePlan, access=STAFF,
+          tags=CARE),
+    Route("GET", f"{P}/visits", h.plan_visits, "关爱计划的探访记录", response=list[CareVisit],
+          tags=CARE),
+    Route("POST", f"{P}/visits/{{visit_id}}/record", h.record_visit,
+          "记录一次探访 (计划指定的志愿者或社区)", body=VisitIn, response=CareVisit, tags=CARE),
+    Route("GET", f"{C}/care-flags", h.care_flags, "到期未记录的探访 (待社区跟进)",
+          response=list[CareVisit], access=STAFF, tags=CARE),
+    Route("POST", f"{C}/care-visits/{{visit_id}}/acknowledge", h.acknowledge,
+          "标记错过的探访已跟进", response=CareVisit, access=STAFF, tags=CARE),
+]

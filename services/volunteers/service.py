@@ -1,0 +1,249 @@
+"""Use cases of skills, volunteers and the menu: one transaction each, events via the outbox.
+
+The order flow lives in orders.py, the ledger in ledger.py, recurring care in care.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+import msgspec
+
+from linli import problems
+from linli.auth import Principal
+from linli.bus import emit
+from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, decode_cursor, page_of
+from services.volunteers import events, rules, store
+from services.volunteers.models import (
+    MenuItem,
+    MenuItemIn,
+    MenuQuery,
+    Skill,
+    SkillIn,
+    Volunteer,
+    VolunteerIn,
+    VolunteerQuery,
+)
+
+MANAGE_SCOPE = "volunteers:manage"
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def valid_code(code: str) -> bool:
+    return bool(_CODE.match(code))
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def is_staff(who: Principal) -> bool:
+    """Community workers and the party branch (and apps with volunteers:manage)."""
+    if who.is_app:
+        return MANAGE_SCOPE in who.scopes
+    return who.has_role(*rules.STAFF)
+
+
+def keyset(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    after = decode_cursor(cursor)
+    try:
+        return (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+    except (ValueError, TypeError, IndexError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+
+
+def by_created(item: Any) -> list[str]:
+    return [item.created_at.isoformat(), str(item.id)]
+
+
+def to_volunteer(row: Any) -> Volunteer:
+    return msgspec.convert({**dict(row), "skills": list(row["skills"])}, Volunteer)
+
+
+def to_item(row: Any) -> MenuItem:
+    return msgspec.convert(dict(row), MenuItem)
+
+
+async def volunteer_row(conn: Connection, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
+                        *, lock: bool = False) -> Any:
+    row = await store.get_volunteer(conn, id=volunteer_id, lock=lock)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("志愿者")
+    return row
+
+
+async def acting_volunteer(conn: Connection, compound_id: uuid.UUID, who: Principal,
+                           skill: str) -> Any:
+    """The caller as a verified volunteer of this compound with `skill` (403 otherwise)."""
+    row = await store.volunteer_of(conn, compound_id=compound_id, person_id=who.person_id)
+    if row is None or row["status"] != "verified":
+        raise problems.forbidden("只有本小区已审核的志愿者可以这样做")
+    if skill not in row["skills"]:
+        raise problems.forbidden("你没有登记这项服务技能")
+    return row
+
+
+# ---------------------------------------------------------------- skills
+
+
+async def seed_skills(pool: Pool, *, compound_id: uuid.UUID) -> None:
+    async with transaction(pool) as conn:
+        await store.insert_skills(conn, compound_id=compound_id, skills=rules.DEFAULT_SKILLS)
+
+
+async def list_skills(pool: Pool, *, compound_id: uuid.UUID) -> list[Skill]:
+    async with pool.acquire() as conn:
+        rows = await store.list_skills(conn, compound_id=compound_id)
+    return [Skill(code=r["code"], name=r["name"], active=r["active"]) for r in rows]
+
+
+async def put_skill(pool: Pool, *, compound_id: uuid.UUID, code: str, data: SkillIn) -> Skill:
+    async with transaction(pool) as conn:
+        row = await store.upsert_skill(conn, compound_id=compound_id, code=code, name=data.name,
+                                       active=data.active)
+    return Skill(code=row["code"], name=row["name"], active=row["active"])
+
+
+async def check_skills(conn: Connection, compound_id: uuid.UUID, skills: list[str]) -> None:
+    unknown = sorted(set(skills) - await store.active_skills(conn, compound_id=compound_id))
+    if unknown:
+        raise problems.validation(f"本小区没有这些服务技能: {', '.join(unknown)}", field="skills")
+
+
+# ---------------------------------------------------------------- volunteers
+
+
+def registrant(who: Principal, data: VolunteerIn) -> str:
+    """Whom the registration is for: yourself, or anyone when staff register them."""
+    if data.person_id is not None and str(data.person_id) != who.person_id:
+        if not is_staff(who):
+            raise problems.forbidden("只能登记自己为志愿者；代他人登记须由社区或党组织办理")
+        return str(data.person_id)
+    if not who.person_id:
+        raise problems.validation("请给出要登记的人员 person_id", field="person_id")
+    return who.person_id
+
+
+async def register(pool: Pool, *, compound_id: uuid.UUID, who: Principal, person_id: str,
+                   name: str, data: VolunteerIn) -> Volunteer:
+    """A new volunteer; staff registrations are verified at once, others wait for review."""
+    staff = is_staff(who)
+    now = now_utc()
+    async with transaction(pool) as conn:
+        await check_skills(conn, compound_id, data.skills)
+        row = await store.insert_volunteer(conn, fields={
+            "id": uuid.uuid4(), "compound_id": compound_id, "person_id": person_id, "name": name,
+            "skills": sorted(set(data.skills)), "availability": data.availability,
+            "team_id": data.team_id, "party_member": data.party_member,
+            "status": "verified" if staff else "pending", "registered_by": who.subject,
+            "verified_by": who.subject if staff else None, "verified_at": now if staff else None,
+        })
+        if row is None:
+            raise problems.conflict("此人已是本小区的志愿者", "already-registered")
+        await emit(conn, events.VOLUNTEER_REGISTERED, subject=str(row["id"]),
+                   compound_id=str(compound_id),
+                   data=events.VolunteerRegistered(
+                       volunteer_id=row["id"], compound_id=compound_id, person_id=person_id,
+                       skills=list(row["skills"]), party_member=data.party_member,
+                       registered_by=who.subject))
+        if staff:
+            await _verified(conn, row, who)
+    return to_volunteer(row)
+
+
+async def _verified(conn: Connection, row: Any, who: Principal) -> None:
+    await emit(conn, events.VOLUNTEER_VERIFIED, subject=str(row["id"]),
+               compound_id=str(row["compound_id"]),
+               data=events.VolunteerVerified(volunteer_id=row["id"],
+                                             compound_id=row["compound_id"],
+                                             person_id=row["person_id"], verified_by=who.subject))
+
+
+async def verify(pool: Pool, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
+                 who: Principal) -> Volunteer:
+    async with transaction(pool) as conn:
+        row = await volunteer_row(conn, compound_id, volunteer_id, lock=True)
+        if row["status"] == "verified":
+            raise problems.conflict("该志愿者已通过审核", "already-verified")
+        row = await store.update_volunteer(conn, id=volunteer_id, fields={
+            "status": "verified", "verified_by": who.subject, "verified_at": now_utc()})
+        await _verified(conn, row, who)
+    return to_volunteer(row)
+
+
+async def get_volunteer(pool: Pool, *, compound_id: uuid.UUID,
+                        volunteer_id: uuid.UUID) -> Volunteer:
+    async with pool.acquire() as conn:
+        return to_volunteer(await volunteer_row(conn, compound_id, volunteer_id))
+
+
+async def list_volunteers(pool: Pool, *, compound_id: uuid.UUID,
+                          query: VolunteerQuery) -> Page[Volunteer]:
+    async with pool.acquire() as conn:
+        rows = await store.list_volunteers(conn, compound_id=compound_id, skill=query.skill,
+                                           status=query.status, after=keyset(query.cursor),
+                                           limit=query.limit + 1)
+    return page_of([to_volunteer(r) for r in rows], query.limit, by_created)
+
+
+# ---------------------------------------------------------------- the menu
+
+
+async def _menu_event(conn: Connection, kind: Any, row: Any, who: Principal) -> None:
+    await emit(conn, kind, subject=str(row["id"]), compound_id=str(row["compound_id"]),
+               data=events.MenuItemChanged(item_id=row["id"], compound_id=row["compound_id"],
+                                           title=row["title"], skill=row["skill"],
+                                           volunteer_id=row["volunteer_id"], by=who.subject))
+
+
+async def publish(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
+                  data: MenuItemIn) -> MenuItem:
+    """A verified volunteer publishes what they can do; the community publishes for a team."""
+    async with transaction(pool) as conn:
+        await check_skills(conn, compound_id, [data.skill])
+        volunteer = None if is_staff(who) else await acting_volunteer(conn, compound_id, who,
+                                                                      data.skill)
+        row = await store.insert_item(conn, fields={
+            "id": uuid.uuid4(), "compound_id": compound_id, "title": data.title,
+            "skill": data.skill, "description": data.description,
+            "duration_minutes": data.duration_minutes,
+            "capacity_per_week": data.capacity_per_week,
+            "volunteer_id": volunteer["id"] if volunteer else None,
+            "published_by": who.subject, "status": "published"})
+        await _menu_event(conn, events.MENU_PUBLISHED, row, who)
+    return to_item(row)
+
+
+async def withdraw(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID,
+                   who: Principal) -> MenuItem:
+    async with transaction(pool) as conn:
+        row = await store.get_item(conn, id=item_id, lock=True)
+        if row is None or row["compound_id"] != compound_id:
+            raise problems.not_found("服务项目")
+        if row["published_by"] != who.subject and not is_staff(who):
+            raise problems.forbidden("只有发布者或社区可以下架服务")
+        if row["status"] != "published":
+            raise problems.conflict("该服务已下架", "illegal-transition")
+        row = await store.set_item_status(conn, id=item_id, status="withdrawn")
+        await _menu_event(conn, events.MENU_WITHDRAWN, row, who)
+    return to_item(row)
+
+
+async def get_item(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID) -> MenuItem:
+    async with pool.acquire() as conn:
+        row = await store.get_item(conn, id=item_id)
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found("服务项目")
+    return to_item(row)
+
+
+async def list_menu(pool: Pool, *, compound_id: uuid.UUID, query: MenuQuery) -> Page[MenuItem]:
+    async with pool.acquire() as conn:
+        rows = await store.list_items(conn, compound_id=compound_id, skill=query.skill,
+                                      status=query.status, after=keyset(query.cursor),
+                                      limit=query.limit + 1)
+    return page_of([to_item(r) for r in rows], query.limit, by_created)
