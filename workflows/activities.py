@@ -51,7 +51,7 @@ class MeetingsActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
                 self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote,
-                self.cancel_vote]
+                self.cancel_vote, self.schedule_review]
 
     @staticmethod
     def _base(compound_id: str, proposal_id: str = "") -> str:
@@ -118,6 +118,23 @@ class MeetingsActivities:
 
         status: str = await _call(send)
         return status
+
+    @activity.defn(name=t.SCHEDULE_REVIEW)
+    async def schedule_review(self, req: t.ReviewRequest) -> str:
+        """Convene a 党群议事会 with the proposal on its agenda; a retry convenes nothing twice
+        (Idempotency-Key) and adds the item only if the meeting does not have it yet."""
+        base = self._base(req.compound_id)
+        body: dict[str, Any] = {
+            "kind": "party_masses_council", "title": req.title, "convener_kind": req.convener_org,
+            "starts_at": req.starts_at.isoformat(), "ends_at": req.ends_at.isoformat()}
+        body |= {k: v for k, v in (("place", req.place), ("online_url", req.online_url)) if v}
+        meeting = await _call(lambda: self.client.request("POST", f"{base}/meetings", json=body,
+                                                          headers=_key()))
+        path = f"{base}/meetings/{meeting['id']}"
+        meeting = await _call(lambda: self.client.get(path))
+        if not any(i.get("proposal_id") == req.proposal_id for i in meeting.get("agenda", [])):
+            await _call(lambda: self.client.post(f"{path}/agenda", {"proposal_id": req.proposal_id}))
+        return str(meeting["id"])
 
 
 def vote_result(vote_id: str, r: dict[str, Any]) -> t.VoteClosed:

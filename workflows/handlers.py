@@ -58,7 +58,8 @@ KINDS = {
             "milestone_progress": (t.MilestoneProgress, (t.IMPLEMENTATION,)),
             "rating": (t.Rating, (t.SATISFACTION,)),
         },
-        updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport},
+        updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
+                 "schedule_review": t.ReviewMeeting},
         convener_only=frozenset({"decide", "cancel"})),
     "issue_follow_up": Kind(
         "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
@@ -136,6 +137,8 @@ async def run_update(call: Call) -> UpdateDone:
                       f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")
     await _require_convener(call, handle, desc, kind, name)
     payload: Any = v.convert(call.body, kind.updates[name])
+    if isinstance(payload, t.ReviewMeeting):
+        v.instant(payload.starts_at, "starts_at")  # 422 unless an ISO instant with its offset
     parts: list[Any] = [payload, getattr(payload, "revision", None)]
     for part in parts:
         if hasattr(part, "by"):

@@ -36,6 +36,8 @@ class ProposalWorkflow:
         self.vote_id: str | None = None
         self.vote_status: str | None = None  # "cancelled" once the compensation cancelled it
         self.cancelled_by: str | None = None
+        self.title = ""
+        self.reviews: list[t.ReviewScheduled] = []
         self.votes: dict[str, t.VoteClosed] = {}
         self.revision: t.Revision | None = None
         self.decision: t.Decision | None = None
@@ -54,7 +56,7 @@ class ProposalWorkflow:
         try:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await run_activity(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
-            self.version = info.current_version
+            self.version, self.title = info.current_version, info.title
             if not await self._until_passed():
                 outcome, reason = t.ABANDONED, self.decision.reason if self.decision else ""
                 await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round,
@@ -308,6 +310,35 @@ class ProposalWorkflow:
             raise ValueError(f"已达到最多 {self.input.max_rounds} 轮表决, 只能放弃")
 
     @workflow.update
+    async def schedule_review(self, request: t.ReviewMeeting) -> str:
+        """A council meeting (党群议事会) to review the opinions, convened in meetings by the
+        convener's organisation with the proposal on its agenda; kept in the state."""
+        starts_at = instant(request.starts_at)
+        meeting_id: str = await run_activity(t.SCHEDULE_REVIEW, t.ReviewRequest(
+            self.input.compound_id, self.input.proposal_id, self.input.convener_org,
+            f"议案意见审议: {self.title}" if self.title else "议案意见审议", starts_at,
+            starts_at + timedelta(hours=request.hours), request.place, request.online_url), str)
+        self.reviews.append(t.ReviewScheduled(
+            meeting_id=meeting_id, starts_at=starts_at, place=request.place or request.online_url,
+            round=self.round, scheduled_at=workflow.now(), by=request.by))
+        return meeting_id
+
+    @schedule_review.validator
+    def _check_review(self, request: t.ReviewMeeting) -> None:
+        if self.steps.current != t.CONSULTATION:
+            raise ValueError("只有在征求意见阶段才能安排议事会审议意见")
+        if not (request.place.strip() or request.online_url.strip()):
+            raise ValueError("请给出会议地点 (place) 或线上会议链接 (online_url)")
+        if not 0 < request.hours <= 12:
+            raise ValueError("hours 必须在 0 到 12 之间")
+        try:
+            starts_at = instant(request.starts_at)
+        except ValueError:
+            raise ValueError("starts_at 不是 ISO-8601 时间") from None
+        if starts_at <= workflow.now():
+            raise ValueError("议事会时间必须晚于现在")
+
+    @workflow.update
     def accept(self, report: t.AcceptanceReport) -> str:
         """验收: sign-off, or defects that send the works back to implementation."""
         self.report = report
@@ -354,4 +385,5 @@ class ProposalWorkflow:
             votes=list(self.votes.values()), milestones=self.milestones, ratings=len(scores),
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
             cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status,
-            convener_org=self.input.convener_org, cancelled_by=self.cancelled_by)
+            convener_org=self.input.convener_org, cancelled_by=self.cancelled_by,
+            reviews=self.reviews)

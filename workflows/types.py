@@ -25,6 +25,7 @@ OPEN_VOTE = "open_vote"
 VOTE_NON_VOTERS = "vote_non_voters"
 CLOSE_VOTE = "close_vote"
 CANCEL_VOTE = "cancel_vote"
+SCHEDULE_REVIEW = "schedule_review"
 RECORD_EVENT = "record_event"
 GET_ISSUE = "get_issue"
 ESCALATE_ISSUE = "escalate_issue"
@@ -145,6 +146,17 @@ class AcceptanceReport:
 
 
 @dataclass
+class ReviewMeeting:
+    """Schedule a party–masses council (党群议事会) to review the consultation's opinions."""
+
+    starts_at: str  # ISO-8601 with a UTC offset
+    place: str = ""
+    online_url: str = ""
+    hours: float = 2.0
+    by: str = ""
+
+
+@dataclass
 class CancelRequest:
     reason: str
     by: str = ""
@@ -175,6 +187,18 @@ class MilestoneStatus:
 
 
 @dataclass
+class ReviewScheduled:
+    """A review meeting convened in meetings during a consultation."""
+
+    meeting_id: str
+    starts_at: datetime
+    place: str
+    round: int
+    scheduled_at: datetime
+    by: str = ""
+
+
+@dataclass
 class ProposalState:
     """What the `state` query answers: the current step, its deadlines and the history."""
 
@@ -196,6 +220,7 @@ class ProposalState:
     vote_status: str | None = None  # "cancelled" when the run's cancellation cancelled its vote
     convener_org: str = "party_branch"
     cancelled_by: str | None = None
+    reviews: list[ReviewScheduled] = field(default_factory=list)
 
 
 @dataclass
@@ -264,6 +289,20 @@ class VoteCancel:
     compound_id: str
     vote_id: str
     reason: str
+
+
+@dataclass
+class ReviewRequest:
+    """Convene the review in meetings: the convener's organisation, the proposal on the agenda."""
+
+    compound_id: str
+    proposal_id: str
+    convener_org: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str = ""
+    online_url: str = ""
 
 
 @dataclass

@@ -17,6 +17,10 @@ KIND_LABELS: dict[str, str] = {
     "party_masses_council": "党群议事会", "residents_council": "居民议事会",
     "owners_general_meeting": "业主大会", "hearing": "听证会",
 }
+OrgKind = Literal[
+    "party_branch", "community", "owners_committee", "property", "street_office",
+    "partner_unit", "stationed_unit", "volunteer_team", "resident_reps",
+]
 Outcome = Literal["consensus", "vote", "deferred", "referred"]
 
 
@@ -25,7 +29,10 @@ class MeetingIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     starts_at: dt.datetime
     ends_at: dt.datetime
-    convener_org_id: uuid.UUID  # normally the party branch
+    # normally the party branch: its id, or its kind when the compound has one of that kind
+    # (how workflows convene, knowing the convener's kind but not the directory's ids)
+    convener_org_id: uuid.UUID | None = None
+    convener_kind: OrgKind | None = None
     place: Short | None = None
     online_url: Url | None = None
     organisation_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []

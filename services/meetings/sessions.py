@@ -67,6 +67,21 @@ async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_Ros
     return result
 
 
+def _convener(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry]) -> uuid.UUID:
+    """The convener organisation: by id, or the compound's one organisation of a kind."""
+    if data.convener_org_id is not None:
+        return data.convener_org_id
+    if data.convener_kind is None:
+        raise problems.validation("请给出召集组织 convener_org_id 或 convener_kind",
+                                  field="convener_org_id")
+    found = [o for o, e in roster.items() if e.organisation.kind == data.convener_kind]
+    if len(found) != 1:
+        what = "没有" if not found else "有多个"
+        raise problems.validation(f"该小区的 1+3+N 名册上{what} {data.convener_kind} 类组织,"
+                                  " 请用 convener_org_id 指明召集组织", field="convener_kind")
+    return found[0]
+
+
 async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
                   data: MeetingIn, by: str) -> Meeting:
     """Invite organisations (all their current members) and named people from the roster."""
@@ -75,7 +90,8 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
     if data.place is None and data.online_url is None:
         raise problems.validation("请给出会议地点或线上会议链接", field="place")
     roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
-    wanted = [data.convener_org_id, *data.organisation_ids]
+    convener = _convener(data, roster)
+    wanted = [convener, *data.organisation_ids]
     unknown = [str(o) for o in wanted if o not in roster]
     if unknown:
         raise problems.validation(f"以下组织不在该小区的 1+3+N 名册上: {', '.join(unknown)}",
@@ -89,8 +105,8 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
         await session_store.insert_meeting(
             conn, id=meeting_id, compound_id=compound_id, kind=data.kind, title=data.title,
             starts_at=data.starts_at, ends_at=data.ends_at, place=data.place,
-            online_url=data.online_url, convener_org_id=data.convener_org_id,
-            convener_name=roster[data.convener_org_id].organisation.name, created_by=by)
+            online_url=data.online_url, convener_org_id=convener,
+            convener_name=roster[convener].organisation.name, created_by=by)
         await session_store.insert_organisations(conn, meeting_id=meeting_id,
                                                  orgs=[e.organisation for e in orgs])
         await session_store.insert_invitees(conn, meeting_id=meeting_id, people=people)

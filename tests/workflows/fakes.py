@@ -29,7 +29,7 @@ class FakeMeetings:
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
                 self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote,
-                self.cancel_vote]
+                self.cancel_vote, self.schedule_review]
 
     @activity.defn(name=t.GET_PROPOSAL)
     async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
@@ -74,6 +74,11 @@ class FakeMeetings:
     async def cancel_vote(self, req: t.VoteCancel) -> str:
         self.calls[t.CANCEL_VOTE] += 1
         return "cancelled"
+
+    @activity.defn(name=t.SCHEDULE_REVIEW)
+    async def schedule_review(self, req: t.ReviewRequest) -> str:
+        self.calls[t.SCHEDULE_REVIEW] += 1
+        return str(uuid.uuid4())
 
 
 class FakeIssues:

@@ -110,6 +110,16 @@ async def test_start_query_signal_update_cancel(api: Api) -> None:
     assert r.status == 200 and (await r.json())["result"] == 2
     view = await state_when(api, wid, "consultation")
     assert view["state"]["opinions"]["support"] == 1 and view["state"]["version"] == 2
+    await problem(await api.http.post(f"/v1/workflows/{wid}/updates/schedule_review",
+                                      headers=api.headers, json={"starts_at": "2099-07-03T19:30",
+                                                                 "place": "会议室"}),
+                  422, "validation-error")
+    r = await api.http.post(f"/v1/workflows/{wid}/updates/schedule_review", headers=api.headers,
+                            json={"starts_at": "2099-07-03T19:30:00+08:00", "place": "会议室"})
+    assert r.status == 200, await r.text()
+    view = await state_when(api, wid, "consultation")
+    assert [(x["meeting_id"], x["place"]) for x in view["state"]["reviews"]] == [
+        ((await r.json())["result"], "会议室")]
 
     r = await api.http.post(f"/v1/workflows/{wid}/cancel", headers=api.headers,
                             json={"reason": "街道要求暂停"})

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from linli import db
-from tests.integration.test_meetings_support import outbox
+from tests.integration.test_meetings_support import ok, outbox
 from tests.workflows.conftest import events_of, keep_history
 from tests.workflows.council import OWNERS, Council
 from workflows import types as t
@@ -263,6 +263,53 @@ async def test_cancelled_mid_vote(time_env: WorkflowEnvironment, pool: db.Pool, 
     events = await events_of(pool, run.pid)
     assert events[-1]["data"] | {"at": None} == events[-1]["data"] | {
         "step": t.CANCELLED, "previous": t.VOTE, "note": "街道要求暂停", "at": None}
+
+
+async def test_review_meeting_scheduled_during_consultation(
+        time_env: WorkflowEnvironment, pool: db.Pool, council: Council) -> None:
+    """A 党群议事会 convened in the real meetings service by the convener's organisation, the
+    proposal on its agenda, kept in the state; only during consultation."""
+    c = council.compound
+    org = await ok(await c.directory.post(f"/v1/compounds/{c.id}/organisations", json={
+        "kind": "party_branch", "name": "阳光花园党支部"}, headers=c.street), 201)
+    await ok(await c.directory.post(f"/v1/compounds/{c.id}/organisations/{org['id']}/roles", json={
+        "person_id": await c.person("王书记"), "title": "书记", "starts_on": "2020-01-01"},
+        headers=c.street), 201)
+    async with proposal(time_env, pool, council) as run:
+        await at_step(run.handle, t.CONSULTATION)
+        await time_env.sleep(3 * DAY)
+        now = await time_env.get_current_time()
+        starts = (now + timedelta(days=7)).astimezone(timezone(timedelta(hours=8)))
+        with pytest.raises(WorkflowUpdateFailedError):  # a place or a link is needed
+            await run.handle.execute_update(ProposalWorkflow.schedule_review,
+                                            t.ReviewMeeting(starts.isoformat()))
+        with pytest.raises(WorkflowUpdateFailedError):  # not in the past
+            await run.handle.execute_update(ProposalWorkflow.schedule_review, t.ReviewMeeting(
+                (now - timedelta(days=1)).isoformat(), "党群服务站"))
+        meeting_id = await run.handle.execute_update(
+            ProposalWorkflow.schedule_review,
+            t.ReviewMeeting(starts.isoformat(), "党群服务站二楼会议室", by="convener-1"))
+        state = await run.handle.query(ProposalWorkflow.state)
+        assert [(r.meeting_id, r.starts_at, r.place, r.round, r.by) for r in state.reviews] == [
+            (meeting_id, starts, "党群服务站二楼会议室", 1, "convener-1")]
+        meeting = await council.get(f"/meetings/{meeting_id}")
+        assert (meeting["kind"], meeting["convener_org_id"]) == ("party_masses_council", org["id"])
+        assert meeting["place"] == "党群服务站二楼会议室"
+        assert meeting["title"] == "议案意见审议: 顶楼隔热改造"
+        assert datetime.fromisoformat(meeting["starts_at"]) == starts
+        assert datetime.fromisoformat(meeting["ends_at"]) == starts + timedelta(hours=2)
+        assert [(i["source"], i["proposal_id"], i["title"]) for i in meeting["agenda"]] == [
+            ("proposal", run.pid, "审议议案: 顶楼隔热改造")]
+        assert "王书记" in {i["name"] for i in meeting["invitees"]}
+        await time_env.sleep(11 * DAY + 60)
+        await vote_id(run.handle)
+        with pytest.raises(WorkflowUpdateFailedError):  # the consultation is over
+            await run.handle.execute_update(ProposalWorkflow.schedule_review, t.ReviewMeeting(
+                (starts + timedelta(days=30)).isoformat(), "党群服务站"))
+        await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("测试结束"))
+        summary = await finish(run, "review_scheduled")
+    assert summary.outcome == t.CANCELLED
+    assert [m["id"] for m in await council.get("/meetings")] == [meeting_id]
 
 
 async def test_milestone_overdue_escalates(time_env: WorkflowEnvironment, pool: db.Pool,

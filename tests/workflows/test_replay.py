@@ -21,7 +21,8 @@ FILES = sorted(HISTORIES.glob("*.json"))
 # cancelled_mid_vote was recorded before a cancelled run cancelled its open vote in meetings
 # (workflow.patched "cancel-open-vote"); cancelled_mid_vote_cancels_vote after.
 PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_mid_vote",
-         "cancelled_mid_vote_cancels_vote", "milestone_overdue", "acceptance_with_defects"}
+         "cancelled_mid_vote_cancels_vote", "milestone_overdue", "acceptance_with_defects",
+         "review_scheduled"}
 
 
 def test_every_proposal_path_has_a_recorded_history() -> None:
