@@ -1,10 +1,11 @@
 """Recurring care (定期关爱): a plan for a person (e.g. a weekly visit to an elderly resident
-whose children work away), its scheduled visits, recording them, and the sweep that flags a
-visit not recorded by its due time.
+whose children work away), its scheduled visits, recording them, and flagging a visit not
+recorded by its due time.
 
 A plan always has exactly one open visit: the next one is scheduled when the open one is
-recorded or missed, at first_due_at + n·interval, so the schedule never drifts. The sweep
-claims overdue visits with FOR UPDATE SKIP LOCKED, so every replica may run it.
+recorded or missed, at first_due_at + n·interval, so the schedule never drifts.
+CarePlanWorkflow (workflows/care.py) sleeps until each due time and calls `miss`; a sweep in
+every replica (FOR UPDATE SKIP LOCKED) is the backstop for visits the workflow did not reach.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, VisitIn
 from services.volunteers.service import check_skills, is_staff, now_utc, volunteer_row
 
 log = logging.getLogger("linli.volunteers.care")
-SWEEP_SECONDS = 60.0
+SWEEP_SECONDS = 300.0
+# The workflow flags a missed visit at its due time; the sweep only catches what it did not.
+SWEEP_GRACE = dt.timedelta(hours=1)
 BATCH = 100
 
 
@@ -199,27 +202,51 @@ async def acknowledge(pool: Pool, *, compound_id: uuid.UUID, visit_id: uuid.UUID
     return to_visit(visit)
 
 
-# ---------------------------------------------------------------- the missed-visit sweep
+# ---------------------------------------------------------------- missed visits
+
+
+async def _mark_missed(conn: Connection, visit: Any, plan: Any, now: dt.datetime) -> Any:
+    """Flag the visit, tell everyone (event) and schedule the next one of an active plan."""
+    visit = await care_store.update_visit(conn, id=visit["id"], fields={
+        "status": "missed", "missed_at": now})
+    await _visit_event(conn, events.CARE_VISIT_MISSED, visit, plan)
+    if plan["status"] == "active":
+        await _schedule(conn, plan, visit["seq"] + 1)
+    return visit
+
+
+async def miss(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
+               visit_id: uuid.UUID) -> CareVisit:
+    """CarePlanWorkflow's call at the due time: a visit still not recorded is missed.
+    Idempotent: a visit already recorded, missed or cancelled is returned as it is."""
+    now = now_utc()
+    async with transaction(pool) as conn:
+        plan = await plan_row(conn, compound_id, plan_id)
+        visit = await care_store.get_visit(conn, id=visit_id, lock=True)
+        if visit is None or visit["plan_id"] != plan_id:
+            raise problems.not_found("探访")
+        if visit["status"] != "due":
+            return to_visit(visit)
+        if visit["due_at"] > now:
+            raise problems.conflict("探访还未到期", "not-due")
+        visit = await _mark_missed(conn, visit, plan, now)
+    metrics.CARE_VISITS_MISSED.inc()
+    return to_visit(visit)
 
 
 async def sweep_missed(pool: Pool, *, now: dt.datetime | None = None,
                        compound_id: uuid.UUID | None = None, batch: int = BATCH) -> int:
-    """Flag every due visit past its time as missed and schedule the next; returns how many."""
-    now = now or now_utc()
+    """Backstop of CarePlanWorkflow: flag due visits more than SWEEP_GRACE past their time
+    (e.g. while the worker was down) as missed; returns how many."""
+    cutoff = (now or now_utc()) - SWEEP_GRACE
     total = 0
     while True:
         async with transaction(pool) as conn:
-            rows = await care_store.claim_overdue(conn, now=now, compound_id=compound_id,
+            rows = await care_store.claim_overdue(conn, now=cutoff, compound_id=compound_id,
                                                   limit=batch)
             for row in rows:
-                visit = await care_store.update_visit(conn, id=row["id"], fields={
-                    "status": "missed", "missed_at": now})
-                plan = {"id": row["plan_id"], "compound_id": row["compound_id"],
-                        "person_id": row["person_id"], "volunteer_id": row["plan_volunteer"],
-                        "first_due_at": row["first_due_at"], "interval_days": row["interval_days"]}
-                await _visit_event(conn, events.CARE_VISIT_MISSED, visit, plan)
-                if row["plan_status"] == "active":
-                    await _schedule(conn, plan, row["seq"] + 1)
+                plan = await care_store.get_plan(conn, id=row["plan_id"])
+                await _mark_missed(conn, row, plan, now or now_utc())
         metrics.CARE_VISITS_MISSED.inc(len(rows))
         total += len(rows)
         if len(rows) < batch:

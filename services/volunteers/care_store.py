@@ -73,11 +73,9 @@ async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid
                         limit: int) -> list[Row]:
     """Due visits past their time, claimed so that two replicas never flag one twice."""
     return await conn.fetch(
-        "SELECT v.*, p.person_id, p.volunteer_id AS plan_volunteer, p.interval_days,"
-        " p.first_due_at, p.status AS plan_status FROM care_visits v"
-        " JOIN care_plans p ON p.id = v.plan_id WHERE v.status = 'due' AND v.due_at < $1"
-        " AND ($2::uuid IS NULL OR v.compound_id = $2)"
-        " ORDER BY v.due_at LIMIT $3 FOR UPDATE OF v SKIP LOCKED", now, compound_id, limit)
+        "SELECT * FROM care_visits WHERE status = 'due' AND due_at < $1"
+        " AND ($2::uuid IS NULL OR compound_id = $2)"
+        " ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED", now, compound_id, limit)
 
 
 async def flags(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:

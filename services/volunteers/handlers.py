@@ -239,6 +239,11 @@ async def record_visit(call: Call) -> CareVisit:
                              data=call.body)
 
 
+async def miss_visit(call: Call) -> CareVisit:
+    return await care.miss(call.app[POOL], compound_id=_compound(call), plan_id=_plan(call),
+                           visit_id=call.uuid_param("visit_id", "探访"))
+
+
 async def care_flags(call: Call) -> list[CareVisit]:
     return await care.flags(call.app[POOL], compound_id=_compound(call))
 

@@ -1,0 +1,102 @@
+"""Recurring care (定期关爱): a weekly visit plan, visits recorded into the ledger, a missed
+visit flagged for the community with its event, and who may see and record what."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from linli.http import POOL
+from services.volunteers import care
+from tests.conftest import assert_problem
+from tests.integration.test_volunteers_support import (  # noqa: F401
+    World,
+    later,
+    ok,
+    world_fixture,
+)
+
+CARE = "linli.volunteers.care_visit."
+
+
+def plan_body(w: World, volunteer_id: str, **changes: object) -> dict[str, object]:
+    return {"person_id": str(uuid.uuid4()), "person_name": "林奶奶", "unit_id": w.unit,
+            "volunteer_id": volunteer_id, "first_due_at": later(48), "interval_days": 7,
+            "note": "子女在外地工作，每周上门看望", **changes}
+
+
+async def test_weekly_visits_recorded_and_a_missed_one_flagged(world: World) -> None:
+    w = world
+    v, vol = await w.volunteer("张阿姨", "elder_visit")
+    _, other = await w.volunteer("刘叔叔", "elder_visit")
+    await assert_problem(await w.app.post(f"{w.base}/care-plans", headers=vol,
+                                          json=plan_body(w, v["id"])), 403, "forbidden")
+    plan = await ok(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
+                                     json=plan_body(w, v["id"])), 201)
+    first = plan["next_visit"]
+    assert plan["status"] == "active" and first["seq"] == 1 and first["status"] == "due"
+    p = f"{w.base}/care-plans/{plan['id']}"
+    await assert_problem(await w.app.post(f"{p}/visits/{first['id']}/record", headers=other,
+                                          json={"minutes": 40}), 403, "forbidden")
+    await assert_problem(await w.app.get(p, headers=other), 403, "forbidden")
+    assert await ok(await w.app.get(f"{w.base}/care-plans", headers=other)) == []
+    await assert_problem(await w.app.post(f"{p}/visits/{first['id']}/miss", headers=w.staff()),
+                         409, "not-due")
+    done = await ok(await w.app.post(f"{p}/visits/{first['id']}/record", headers=vol,
+                                     json={"minutes": 40, "notes": "血压正常，帮忙换了灯泡"}))
+    assert done["status"] == "recorded" and done["minutes"] == 40
+    await assert_problem(await w.app.post(f"{p}/visits/{first['id']}/record", headers=vol,
+                                          json={"minutes": 40}), 409, "illegal-transition")
+    second = (await ok(await w.app.get(p, headers=vol)))["next_visit"]
+    assert second["seq"] == 2
+    assert (dt.datetime.fromisoformat(second["due_at"]) - dt.datetime.fromisoformat(
+        first["due_at"])) == dt.timedelta(days=7)
+
+    # nobody records visit 2: past its due time (and the grace) the sweep flags it
+    assert w.app.app is not None
+    pool = w.app.app[POOL]
+    cid = uuid.UUID(w.cid)
+    due2 = dt.datetime.fromisoformat(second["due_at"])
+    assert await care.sweep_missed(pool, now=due2, compound_id=cid) == 0
+    assert await care.sweep_missed(pool, now=due2 + care.SWEEP_GRACE * 2, compound_id=cid) == 1
+    assert await care.sweep_missed(pool, now=due2 + care.SWEEP_GRACE * 2, compound_id=cid) == 0
+    flags = await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff()))
+    assert [(f["seq"], f["status"]) for f in flags] == [(2, "missed")]
+    assert await w.outbox(first["id"]) == [CARE + "recorded"]
+    assert await w.outbox(second["id"]) == [CARE + "missed"]
+    await assert_problem(await w.app.post(f"{p}/visits/{second['id']}/record", headers=vol,
+                                          json={"minutes": 30}), 409, "illegal-transition")
+    visits = await ok(await w.app.get(f"{p}/visits", headers=vol))
+    assert [(x["seq"], x["status"]) for x in visits] == [(1, "recorded"), (2, "missed"),
+                                                          (3, "due")]
+    await ok(await w.app.post(f"{w.base}/care-visits/{second['id']}/acknowledge",
+                              headers=w.staff()))
+    assert await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff())) == []
+
+    stats = await ok(await w.app.get(f"{w.base}/service-ledger/stats", headers=w.staff()))
+    assert (stats["services"], stats["minutes"], stats["missed_care_visits"]) == (1, 40, 1)
+    assert stats["by_skill"][0]["skill"] == "elder_visit"
+
+    ended = await ok(await w.app.post(f"{p}/end", headers=w.staff()))
+    assert ended["status"] == "ended"
+    visits = await ok(await w.app.get(f"{p}/visits", headers=w.staff()))
+    assert visits[-1]["status"] == "cancelled"
+    await assert_problem(await w.app.post(f"{p}/end", headers=w.staff()), 409,
+                         "illegal-transition")
+    assert await w.outbox(plan["id"]) == ["linli.volunteers.care_plan.created",
+                                          "linli.volunteers.care_plan.ended"]
+
+
+async def test_a_plan_needs_a_verified_volunteer_with_the_skill(world: World) -> None:
+    w = world
+    pending, _ = await w.volunteer("黄师傅", "elder_visit", verify=False)
+    repairer, _ = await w.volunteer("吴师傅", "appliance_repair")
+    before = await w.compound_rows("care_plans")
+    for body in (plan_body(w, pending["id"]), plan_body(w, repairer["id"]),
+                 plan_body(w, str(uuid.uuid4())), plan_body(w, repairer["id"], skill="nope"),
+                 plan_body(w, repairer["id"], first_due_at=later(-1)),
+                 plan_body(w, repairer["id"], interval_days=0),
+                 plan_body(w, repairer["id"], unit_id=str(uuid.uuid4()))):
+        await assert_problem(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
+                                              json=body), 422, "validation-error")
+    assert await w.compound_rows("care_plans") == before == 0
