@@ -89,7 +89,8 @@ async def test_reading_the_inbox(publisher: Publisher, people: People,
     for n in range(3):
         await _reported_and_commented(publisher, cid, alice.id, f"问题{n}")
     items = await eventually(lambda: _at_least(notify, alice, 3))
-    assert [i["title"] for i in items] == [f"问题“问题{n}”有新回复" for n in (2, 1, 0)]
+    assert sorted(i["title"] for i in items) == [f"问题“问题{n}”有新回复" for n in range(3)]
+    assert [i["created_at"] for i in items] == sorted((i["created_at"] for i in items), reverse=True)
     first = await ok(await notify.get("/v1/me/inbox?limit=2", headers=alice.headers))
     rest = await ok(await notify.get(f"/v1/me/inbox?limit=2&cursor={first['next_cursor']}",
                                      headers=alice.headers))

@@ -92,7 +92,7 @@ async def test_escalation_reaches_reporter_and_council_once(
     c = await new_compound(directory, token)
     secretary, chair, manager = await council(c)
     reporter = people(c.id)
-    _, event = await escalate(publisher, c.id, reporter.id)
+    issue_id, event = await escalate(publisher, c.id, reporter.id)
     for pid in (reporter.id, secretary, chair):
         items = await eventually(functools.partial(_one, notify, _as(people, c.id, pid)))
         assert [i["title"] for i in items] == ["问题“顶楼太热”已提交议事会"]
@@ -106,6 +106,27 @@ async def test_escalation_reaches_reporter_and_council_once(
     await eventually(lambda: _bigger(duplicates, before))
     for pid in (reporter.id, secretary, chair):
         assert len(await inbox(notify, _as(people, c.id, pid))) == 1
+    # an overdue issue goes the same way; the follow-up survey only to the reporter
+    await publisher.emit(issue_events.ISSUE_OVERDUE, issue_events.IssueOverdue(
+        issue_id=issue_id, compound_id=uuid.UUID(c.id), category="facilities", status="accepted",
+        responsible="owners_committee", resolve_by=dt.datetime(2026, 11, 20, 2, tzinfo=dt.UTC)),
+        subject=str(issue_id), compound_id=c.id)
+    await publisher.emit(wf_events.FOLLOW_UP_REMINDER_DUE, wf_events.ReminderDue(
+        workflow_id=f"follow-up-{issue_id}", entity_id=str(issue_id), compound_id=c.id,
+        kind="satisfaction_open", audience="reporter"), subject=str(issue_id), compound_id=c.id)
+    mine = await eventually(functools.partial(_at_least, notify, reporter, 3))
+    by_kind = {i["kind"]: i for i in mine}  # separate consumers: no order between them
+    assert set(by_kind) == {"issue_follow_up", "issue_overdue", "issue_escalated"}
+    overdue = by_kind["issue_overdue"]["body"]
+    assert "业主委员会" in overdue and "2026年11月20日 10:00" in overdue
+    for pid in (secretary, chair):
+        items = await eventually(functools.partial(_at_least, notify, _as(people, c.id, pid), 2))
+        assert {i["kind"] for i in items} == {"issue_overdue", "issue_escalated"}
+
+
+async def _at_least(notify: TestClient, who: Person, n: int) -> list[dict[str, Any]] | None:
+    items = await inbox(notify, who)
+    return items if len(items) >= n else None
 
 
 def _prefix(notify: TestClient) -> str:
