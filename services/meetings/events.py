@@ -80,6 +80,15 @@ class MeetingConvened(msgspec.Struct):
     invitee_ids: list[uuid.UUID]
 
 
+class MeetingCancelled(msgspec.Struct):
+    meeting_id: uuid.UUID
+    compound_id: uuid.UUID
+    title: str
+    starts_at: str
+    reason: str
+    cancelled_by: str
+
+
 class AgendaItemProposed(msgspec.Struct):
     item_id: uuid.UUID
     compound_id: uuid.UUID
@@ -139,6 +148,9 @@ VOTE_CANCELLED = event_type(
     "linli.meetings.vote.cancelled", VoteCancelled, "表决在结束前被取消, 不计票, 选票留存备查"
 )
 MEETING_CONVENED = event_type("linli.meetings.meeting.convened", MeetingConvened, "召集了议事会议")
+MEETING_CANCELLED = event_type(
+    "linli.meetings.meeting.cancelled", MeetingCancelled, "召集组织取消了会议 (附原因)"
+)
 AGENDA_ITEM_PROPOSED = event_type(
     "linli.meetings.agenda_item.proposed", AgendaItemProposed, "提出了会议议程事项"
 )

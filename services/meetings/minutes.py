@@ -13,7 +13,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from services.meetings import events, metrics, session_store
+from services.meetings import events, metrics, session_store, vote_store
 from services.meetings.session_models import (
     KIND_LABELS,
     AgendaItem,
@@ -22,7 +22,7 @@ from services.meetings.session_models import (
     Minutes,
     OutcomeIn,
 )
-from services.meetings.sessions import agenda, meeting_in, require_manager
+from services.meetings.sessions import agenda, meeting_in, require_convened, require_manager
 
 STANCES = {"support": "支持", "oppose": "反对", "suggest": "建议"}
 OUTCOMES = {"consensus": "达成共识", "vote": "付诸表决", "deferred": "暂缓", "referred": "转交办理"}
@@ -32,6 +32,7 @@ async def _item(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID,
                 item_id: uuid.UUID, who: Principal) -> Any:
     meeting = await meeting_in(conn, compound_id, meeting_id)
     await require_manager(conn, meeting, who)
+    require_convened(meeting)
     item = await session_store.get_item(conn, id=item_id)
     if item is None or item["meeting_id"] != meeting_id:
         raise problems.not_found("议程事项")
@@ -57,11 +58,25 @@ async def set_outcome(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UU
                       item_id: uuid.UUID, data: OutcomeIn, who: Principal) -> AgendaItem:
     if data.outcome == "vote" and data.vote_id is None:
         raise problems.validation("付诸表决的事项须给出 vote_id", field="vote_id")
+    if data.outcome != "vote" and data.vote_id is not None:
+        raise problems.validation("只有付诸表决的事项才能给出 vote_id", field="vote_id")
     async with transaction(pool) as conn:
-        await _item(conn, compound_id, meeting_id, item_id, who)
+        item = await _item(conn, compound_id, meeting_id, item_id, who)
+        if data.vote_id is not None:
+            await _check_vote(conn, compound_id, item, data.vote_id)
         await session_store.set_outcome(conn, id=item_id, outcome=data.outcome, note=data.note,
                                         vote_id=data.vote_id)
         return await _full_item(conn, meeting_id, item_id)
+
+
+async def _check_vote(conn: Connection, compound_id: uuid.UUID, item: Any,
+                      vote_id: uuid.UUID) -> None:
+    """"Decided by vote" names a vote of this compound (of the item's proposal, if it has one)."""
+    vote = await vote_store.get_vote(conn, id=vote_id)
+    if vote is None or vote["compound_id"] != compound_id:
+        raise problems.validation("vote_id 不是本小区的表决", field="vote_id")
+    if item["proposal_id"] is not None and vote["proposal_id"] != item["proposal_id"]:
+        raise problems.validation("vote_id 不是该议程事项所审议议案的表决", field="vote_id")
 
 
 async def add_action(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,

@@ -110,7 +110,8 @@ async def list_proposals(pool: Pool, *, compound_id: uuid.UUID,
 
 async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, data: VersionIn,
                  by: str) -> ProposalVersion:
-    """A new numbered version; opinions already given stay with the version they were given on."""
+    """A new numbered version; an open consultation moves to it, opinions already given stay
+    with the version they were given on."""
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
         if row["status"] in FROZEN:
@@ -124,6 +125,11 @@ async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, 
         await store.set_proposal(conn, id=proposal_id, current_version=number, status=status)
         row = await store.get_proposal(conn, id=proposal_id)
         await _emit_proposal(conn, events.PROPOSAL_REVISED, row, data.change_summary)
+        # an open consultation goes on about the new version (same deadline); opinions given
+        # so far stay with the version they were given on
+        moved = await store.move_consultation(conn, proposal_id=proposal_id, version=number)
+        if moved is not None:
+            await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id)
     return ProposalVersion(**dict(version))
 
 

@@ -7,7 +7,7 @@ import uuid
 from aiohttp import web
 
 from linli.http import POOL, Call
-from services.meetings import minutes, session_store, sessions
+from services.meetings import minutes, session_changes, session_store, sessions
 from services.meetings.handlers import compound
 from services.meetings.session_models import AgendaItem, Invitee, Meeting, Minutes, Quorum
 from services.meetings.vote_handlers import DIRECTORY
@@ -38,6 +38,18 @@ async def get_meeting(call: Call) -> Meeting:
 async def add_item(call: Call) -> AgendaItem:
     return await sessions.add_item(call.app[POOL], compound_id=compound(call),
                                    meeting_id=meeting(call), data=call.body, who=call.who)
+
+
+async def reorder(call: Call) -> list[AgendaItem]:
+    return await session_changes.reorder(call.app[POOL], compound_id=compound(call),
+                                         meeting_id=meeting(call), item_ids=call.body.item_ids,
+                                         who=call.who)
+
+
+async def cancel(call: Call) -> Meeting:
+    return await session_changes.cancel(call.app[POOL], compound_id=compound(call),
+                                        meeting_id=meeting(call), reason=call.body.reason,
+                                        who=call.who)
 
 
 async def unscheduled(call: Call) -> list[AgendaItem]:

@@ -114,6 +114,16 @@ class Meeting(msgspec.Struct):
     organisations: list[InvitedOrganisation]
     invitees: list[Invitee]
     agenda: list[AgendaItem]
+    cancelled_at: dt.datetime | None = None
+    cancel_reason: str | None = None
+
+
+class AgendaOrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    item_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class MeetingCancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
 class RsvpIn(msgspec.Struct, forbid_unknown_fields=True):

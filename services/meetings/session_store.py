@@ -216,3 +216,26 @@ async def publish_minutes(conn: Connection, *, meeting_id: uuid.UUID, days: int)
 async def lock_meeting(conn: Connection, *, id: uuid.UUID) -> None:
     """Serialise changes to one meeting until the transaction ends."""
     await conn.execute("SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE", id)
+
+
+async def reorder_items(conn: Connection, *, meeting_id: uuid.UUID,
+                        item_ids: Sequence[uuid.UUID]) -> None:
+    """Positions 1..n in the given order. UNIQUE (meeting_id, position) is checked row by row,
+    so the new positions go in negated first, then flip."""
+    await conn.execute(
+        "UPDATE agenda_items a SET position = -o.n FROM unnest($2::uuid[]) WITH ORDINALITY"
+        " AS o(id, n) WHERE a.id = o.id AND a.meeting_id = $1",
+        meeting_id, list(item_ids),
+    )
+    await conn.execute(
+        "UPDATE agenda_items SET position = -position WHERE meeting_id = $1 AND position < 0",
+        meeting_id,
+    )
+
+
+async def cancel_meeting(conn: Connection, *, id: uuid.UUID, by: str, reason: str) -> Row:
+    return await conn.fetchrow(
+        "UPDATE meetings SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2,"
+        " cancel_reason = $3 WHERE id = $1 AND status = 'convened' RETURNING *",
+        id, by, reason,
+    )

@@ -140,6 +140,12 @@ async def require_manager(conn: Connection, meeting: Any, who: Principal) -> Non
         raise problems.forbidden(f"只有召集组织 ({meeting['convener_name']}) 的成员可以管理该会议")
 
 
+def require_convened(meeting: Any) -> None:
+    """A cancelled meeting takes no more agenda, answers, check-ins or records."""
+    if meeting["status"] != "convened":
+        raise problems.conflict("会议已取消", "meeting-cancelled")
+
+
 def to_item(row: Any, opinions: Sequence[Any] = (), actions: Sequence[Any] = ()) -> AgendaItem:
     fields = {k: row[k] for k in AgendaItem.__struct_fields__ if k not in ("opinions", "actions")}
     return AgendaItem(**fields,
@@ -172,7 +178,8 @@ async def detail(conn: Connection, row: Any) -> Meeting:
         invitees=[Invitee(person_id=p["person_id"], name=p["name"],
                           organisation_id=p["organisation_id"], rsvp=p["rsvp"],
                           present=p["present"]) for p in people],
-        agenda=await agenda(conn, row["id"]))
+        agenda=await agenda(conn, row["id"]), cancelled_at=row["cancelled_at"],
+        cancel_reason=row["cancel_reason"])
 
 
 async def get_meeting(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Meeting:
@@ -193,6 +200,7 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
         meeting = await meeting_in(conn, compound_id, meeting_id)
         await require_manager(conn, meeting, who)
         await session_store.lock_meeting(conn, id=meeting_id)
+        require_convened(await meeting_in(conn, compound_id, meeting_id))
         if data.item_id is not None:
             row = await session_store.get_item(conn, id=data.item_id)
             if row is None or row["compound_id"] != compound_id:
@@ -236,7 +244,7 @@ async def unscheduled(pool: Pool, *, compound_id: uuid.UUID) -> list[AgendaItem]
 async def rsvp(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, answer: str,
                person: str) -> Invitee:
     async with transaction(pool) as conn:
-        await meeting_in(conn, compound_id, meeting_id)
+        require_convened(await meeting_in(conn, compound_id, meeting_id))
         person_id = _person(person)
         if not await session_store.set_rsvp(conn, meeting_id=meeting_id, person_id=person_id,
                                             answer=answer):
@@ -263,6 +271,7 @@ async def check_in(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     """Check in oneself, or (the convener's secretary) someone invited; twice is harmless."""
     async with transaction(pool) as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
+        require_convened(meeting)
         if person_id is None:
             person_id = _person(who.person_id)
         elif str(person_id) != who.person_id:

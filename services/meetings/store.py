@@ -93,6 +93,15 @@ async def open_consultation(conn: Connection, *, proposal_id: uuid.UUID, version
     )
 
 
+async def move_consultation(conn: Connection, *, proposal_id: uuid.UUID, version: int) -> Row:
+    """An open consultation moves to a new version (deadline kept); None when none is open."""
+    return await conn.fetchrow(
+        "UPDATE consultations SET version = $2 WHERE proposal_id = $1 AND status = 'open'"
+        " RETURNING *",
+        proposal_id, version,
+    )
+
+
 async def close_consultation(conn: Connection, *, proposal_id: uuid.UUID) -> Row:
     """Close it if open; None when it was not open."""
     return await conn.fetchrow(

@@ -70,6 +70,9 @@ async def test_proposal_versions_consultation_and_opinions(
         "body": "第二版: 加装太阳能板", "change_summary": "采纳建议, 增加太阳能板",
         "budget_fen": 52_000_000}, headers=branch), 201)
     assert v2["number"] == 2
+    # the open consultation moves to the new version by itself, its deadline kept
+    moved = await ok(await meetings.get(f"{p}/consultation", headers=residents[0]))
+    assert (moved["version"], moved["status"], moved["closes_at"]) == (2, "open", c["closes_at"])
     extended = await ok(await meetings.post(f"{p}/consultation", json={"closes_at": later(7200)},
                                             headers=workflows))
     assert extended["version"] == 2 and extended["status"] == "open"
@@ -103,7 +106,8 @@ async def test_proposal_versions_consultation_and_opinions(
     assert kinds == [
         (["proposal", "created"], 1), (["consultation", "opened"], 1),
         *[(["opinion", "recorded"], 1)] * 4, (["proposal", "revised"], 2),
-        (["consultation", "opened"], 2), (["opinion", "recorded"], 2),
+        (["consultation", "opened"], 2), (["consultation", "opened"], 2),
+        (["opinion", "recorded"], 2),
         (["consultation", "closed"], 2),
     ]
     opinion = next(e for e in await outbox(meetings, pid) if e["type"].endswith("opinion.recorded"))
