@@ -91,7 +91,7 @@ async def test_outcome_by_vote_names_a_vote_of_the_compound(
         await assert_problem(await meetings.post(i, headers=secretary, json=body),
                              422, "validation-error")
     # a vote of another compound is not this compound's vote
-    c2, secretary2, m2 = await setup_meeting(directory, meetings, token)
+    c2, secretary2, _ = await setup_meeting(directory, meetings, token)
     _, foreign = await proposal_with_vote(meetings, c2, secretary2)
     await assert_problem(await meetings.post(f, headers=secretary, json={
         "outcome": "vote", "vote_id": foreign}), 422, "validation-error")
