@@ -3,6 +3,7 @@ webhook deliveries), from the events of issues, meetings and the workflows."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(sender or SenderConfig())],
+        contexts=[_directory(directory), sender_context(sender or SenderConfig.from_env(os.environ))],
     )
     app[DIRECTORY], app[PREFIX] = directory, prefix
     return app

@@ -73,8 +73,9 @@ async def issue_escalated(conn: Connection, event: CloudEvent, directory: Direct
     msg = Message("issue_escalated", {
         "title": data.title, "reason": L.label(L.ESCALATION_REASONS, data.reason),
         "cosign_count": str(data.cosign_count)}, str(data.issue_id))
-    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
+    # the roster call comes first: when the directory is down nothing has been written yet
     await fanout.to_roles(conn, event, msg, COUNCIL, directory)
+    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
 
 
 async def issue_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
@@ -84,8 +85,9 @@ async def issue_overdue(conn: Connection, event: CloudEvent, directory: Director
         "title": row["title"], "status": L.label(L.ISSUE_STATUS, data.status),
         "responsible": L.label(L.PARTIES, data.responsible),
         "deadline": L.when(data.resolve_by or data.respond_by)}, str(data.issue_id))
-    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
+    # the roster call comes first: when the directory is down nothing has been written yet
     await fanout.to_roles(conn, event, msg, COUNCIL, directory)
+    await fanout.to_people(conn, event, msg, [row["reporter_id"]])
 
 
 async def issue_commented(conn: Connection, event: CloudEvent, directory: Directory) -> None:

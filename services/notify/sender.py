@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -22,7 +22,7 @@ from aiohttp import web
 from linli.bus import stop_task
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
-from services.notify import store
+from services.notify import store, targets
 from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
 from services.notify.rules import backoff
 
@@ -40,6 +40,14 @@ class SenderConfig:
     batch: int = 50
     lease_seconds: float = 120.0
     idle_seconds: float = 2.0
+    # residents choose targets: none inside the deployment unless it is explicitly allowed
+    # (LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS=1, e.g. an IM bot on the same private network)
+    allow_internal: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SenderConfig:
+        return cls(allow_internal=env.get("LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS", "0") == "1",
+                   max_attempts=int(env.get("LINLI_NOTIFY_WEBHOOK_ATTEMPTS", cls.max_attempts)))
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -61,28 +69,33 @@ class Sender:
         await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
 
-    async def _post(self, row: store.Row) -> str | None:
-        """None when the receiver accepted it (2xx), else what went wrong."""
+    async def _post(self, row: store.Row) -> tuple[str | None, bool]:
+        """(None, _) when the receiver accepted it (2xx), else (what went wrong, whether
+        retrying is pointless: a target inside the deployment stays refused)."""
         body = str(row["payload"]).encode()
         headers = {"Content-Type": "application/json", "X-Linli-Delivery": str(row["id"]),
                    "X-Linli-Kind": row["kind"], "User-Agent": "linli-notify/1.0"}
         if row["secret"]:
             headers["X-Linli-Signature"] = sign(row["secret"], body)
         try:
+            if not self.config.allow_internal:
+                targets.check_literal(row["target"])
             async with self.session.post(
                     row["target"], data=body, headers=headers, allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds)) as response:
                 if 200 <= response.status < 300:
-                    return None
-                return f"HTTP {response.status}"
+                    return None, False
+                return f"HTTP {response.status}", False
+        except targets.BlockedTarget as exc:
+            return str(exc), True
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            return f"{type(exc).__name__}: {exc}"[:300]
+            return f"{type(exc).__name__}: {exc}"[:300], False
 
     async def _deliver(self, row: store.Row) -> None:
-        error = await self._post(row)
+        error, permanent = await self._post(row)
         if error is None:
             status, retry_in, outcome = "sent", None, "sent"
-        elif row["attempts"] >= self.config.max_attempts:
+        elif permanent or row["attempts"] >= self.config.max_attempts:
             status, retry_in, outcome = "failed", None, "failed"
         else:
             status, outcome = "pending", "retry"
@@ -121,7 +134,7 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
     """Cleanup context running the sender beside the service."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession() as session:
+        async with targets.session(allow_internal=config.allow_internal) as session:
             sender = Sender(pool=app[POOL], session=session, config=config)
             task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
             yield

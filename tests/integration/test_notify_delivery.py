@@ -5,11 +5,12 @@ bad input with problem+json and write nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from services.issues import events as issue_events
 from services.notify.rules import CST
 from tests.conftest import TokenFactory, assert_problem
 from tests.integration.test_notify_support import (
+    FAST,
     NotifyFactory,
     People,
     Person,
@@ -235,3 +237,40 @@ async def test_a_compound_overrides_a_template_and_bad_ones_are_refused(
 
 async def _kind(notify: Any, who: Person, kind: str) -> dict[str, Any] | None:
     return next((i for i in await inbox(notify, who) if i["kind"] == kind), None)
+
+
+async def test_two_replicas_share_the_work_and_send_each_delivery_once(
+    people: People, publisher: Publisher, start_notify: NotifyFactory, receiver: Receiver,
+) -> None:
+    first = await start_notify()
+    second = await start_notify(replica_of=first)
+    cid = str(uuid.uuid4())
+    alice = people(cid)
+    await ok(await first.put("/v1/me/preferences", headers=alice.headers,
+                             json={"webhook_url": receiver.url, "kinds": ["issue_commented"]}))
+    for n in range(10):
+        await comment_on_new_issue(publisher, cid, alice.id, f"问题{n}")
+    sent = await eventually(lambda: my_deliveries(second, alice, 10, "sent"), within=20)
+    assert len(sent) == 10 and all(d["attempts"] == 1 for d in sent)
+    ids = [h["X-Linli-Delivery"] for h, _ in receiver.received]
+    assert sorted(ids) == sorted(d["id"] for d in sent)  # each exactly once
+    assert len(await inbox(first, alice)) == 20
+
+
+async def test_by_default_a_webhook_may_not_point_inside_the_deployment(
+    people: People, publisher: Publisher, start_notify: NotifyFactory, receiver: Receiver,
+) -> None:
+    notify = await start_notify(sender=replace(FAST, allow_internal=False))
+    cid = str(uuid.uuid4())
+    alice, bob = people(cid), people(cid)
+    await ok(await notify.put("/v1/me/preferences", headers=alice.headers,
+                              json={"webhook_url": receiver.url, "kinds": ["issue_commented"]}))
+    named = receiver.url.replace("127.0.0.1", "localhost")  # a name resolving inward
+    await ok(await notify.put("/v1/me/preferences", headers=bob.headers,
+                              json={"webhook_url": named, "kinds": ["issue_commented"]}))
+    await comment_on_new_issue(publisher, cid, alice.id)
+    await comment_on_new_issue(publisher, cid, bob.id)
+    for who in (alice, bob):
+        [failed] = await eventually(functools.partial(my_deliveries, notify, who, 1, "failed"))
+        assert "内部网络" in failed["last_error"] and failed["attempts"] == 1  # not retried
+    assert receiver.received == []

@@ -20,13 +20,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from linli import bus, db
 from linli.config import Settings
 from linli.events import CloudEvent, EventType, encode
-from services.notify.app import create_app
+from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.sender import SenderConfig
 from tests.conftest import AppFactory, TokenFactory, bearer
 
 SCRATCH = "notify_test_events"
-FAST = SenderConfig(max_attempts=3, backoff_seconds=0.2, timeout_seconds=2, idle_seconds=0.2)
+FAST = SenderConfig(max_attempts=3, backoff_seconds=0.2, timeout_seconds=2, idle_seconds=0.2,
+                    allow_internal=True)  # the test receivers listen on 127.0.0.1
 
 
 @dataclass
@@ -78,7 +79,12 @@ async def start_notify(serve: AppFactory, settings: Settings,
     events (the shared stream's history is not replayed); they are removed afterwards."""
     prefixes: list[str] = []
 
-    async def start(*, sender: SenderConfig = FAST, max_deliver: int | None = None) -> TestClient:
+    async def start(*, sender: SenderConfig = FAST, max_deliver: int | None = None,
+                    replica_of: TestClient | None = None) -> TestClient:
+        """A new notify, or with `replica_of` a second replica sharing its durables."""
+        if replica_of is not None:
+            prefix = replica_of.app[PREFIX]
+            return await serve(lambda _: create_app(settings, sender=sender, prefix=prefix))
         prefix = f"test-notify-{uuid.uuid4().hex[:10]}"
         prefixes.append(prefix)
         for name, kind, _ in ROUTING:

@@ -96,3 +96,16 @@ def test_every_routed_event_has_a_distinct_durable() -> None:
         "linli.workflows.proposal.reminder_due", "linli.workflows.proposal.step_changed",
         "linli.workflows.proposal.milestone_overdue", "linli.workflows.issue_follow_up.reminder_due",
         "linli.issues.issue.escalated", "linli.meetings.bills.issued"}
+
+
+def test_internal_webhook_targets_are_recognised() -> None:
+    from services.notify.targets import BlockedTarget, check_literal, is_internal
+
+    for host in ("127.0.0.1", "10.1.2.3", "192.168.0.8", "172.16.0.1", "169.254.169.254", "::1",
+                 "[::1]", "0.0.0.0", "fd00::1", "100.64.0.1"):
+        assert is_internal(host), host
+    for host in ("8.8.8.8", "2400:3200::1", "im.example.cn"):
+        assert not is_internal(host), host
+    with pytest.raises(BlockedTarget):
+        check_literal("http://169.254.169.254/latest/meta-data")
+    check_literal("https://oapi.dingtalk.com/robot/send?access_token=x")
