@@ -60,7 +60,8 @@ async def reset_template(pool: Pool, *, compound_id: uuid.UUID, kind: str) -> Te
 
 
 def to_delivery(row: store.Row, *, own: bool) -> Delivery:
-    return Delivery(id=row["id"], notification_id=row["notification_id"], person_id=row["person_id"],
+    return Delivery(id=row["id"], notification_id=row["notification_id"],
+                    notice_id=row["notice_id"], person_id=row["person_id"],
                     compound_id=row["compound_id"], kind=row["kind"], channel=row["channel"],
                     status=row["status"], attempts=row["attempts"],
                     next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],

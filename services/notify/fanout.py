@@ -97,21 +97,25 @@ async def to_people(conn: Connection, event: CloudEvent, msg: Message, person_id
         created += 1
         pref = prefs.get(person)
         if pref is not None and pref["webhook_url"] and (not pref["kinds"] or msg.kind in pref["kinds"]):
-            await store.insert_delivery(
-                conn, notification_id=row["id"], person_id=person, compound_id=compound_id,
-                kind=msg.kind, target=pref["webhook_url"], payload=_payload(row, event),
-                not_before=quiet_until(dt.datetime.now(dt.UTC), pref["quiet_start"], pref["quiet_end"]))
+            await _deliver(conn, pref, row, event, audience, notification_id=row["id"])
     NOTIFICATIONS.labels(msg.kind, audience).inc(created)
     return created
 
 
-def _payload(row: store.Row, event: CloudEvent) -> str:
-    return msgspec.json.encode({
+async def _deliver(conn: Connection, pref: store.Row, row: store.Row, event: CloudEvent,
+                   audience: str, **source: uuid.UUID) -> None:
+    """A webhook delivery of a notification or notice row, held back during quiet hours."""
+    payload = msgspec.json.encode({
         "id": str(row["id"]), "kind": row["kind"], "kind_label": KINDS[row["kind"]].label,
-        "title": row["title"], "body": row["body"], "person_id": row["person_id"],
-        "compound_id": event.compoundid, "subject": row["subject"], "event_id": event.id,
-        "event_type": event.type, "created_at": row["created_at"].isoformat(),
+        "audience": audience, "title": row["title"], "body": row["body"],
+        "person_id": pref["person_id"], "compound_id": event.compoundid, "subject": row["subject"],
+        "event_id": event.id, "event_type": event.type, "created_at": row["created_at"].isoformat(),
     }).decode()
+    await store.insert_delivery(
+        conn, person_id=pref["person_id"], compound_id=_compound(event), kind=row["kind"],
+        target=pref["webhook_url"], payload=payload,
+        not_before=quiet_until(dt.datetime.now(dt.UTC), pref["quiet_start"], pref["quiet_end"]),
+        **source)
 
 
 async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: list[str],
@@ -124,7 +128,8 @@ async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: lis
 
 
 async def to_notice_board(conn: Connection, event: CloudEvent, msg: Message) -> None:
-    """One post on the compound's notice board instead of a row per resident."""
+    """One post on the compound's notice board instead of a row per resident; webhooks of
+    people who follow this compound's board (e.g. an IM group bot) get it pushed."""
     compound_id = _compound(event)
     if compound_id is None:
         return
@@ -132,5 +137,8 @@ async def to_notice_board(conn: Connection, event: CloudEvent, msg: Message) -> 
     row = await store.insert_notice(conn, id=uuid.uuid4(), event_id=uuid.UUID(event.id),
                                     compound_id=compound_id, kind=msg.kind, title=title, body=body,
                                     subject=msg.subject)
-    if row is not None:
-        NOTIFICATIONS.labels(msg.kind, "compound").inc()
+    if row is None:
+        return
+    NOTIFICATIONS.labels(msg.kind, "compound").inc()
+    for pref in await store.board_followers(conn, compound_id=compound_id, kind=msg.kind):
+        await _deliver(conn, pref, row, event, "compound", notice_id=row["id"])

@@ -48,7 +48,8 @@ async def get_preferences(call: Call) -> Preferences:
 
 
 async def put_preferences(call: Call) -> Preferences:
-    return await service.put_preferences(call.app[POOL], person_id=_person(call), data=call.body)
+    return await service.put_preferences(call.app[POOL], person_id=_person(call),
+                                         compounds=call.who.compounds, data=call.body)
 
 
 async def my_deliveries(call: Call) -> Page[Delivery]:

@@ -78,6 +78,7 @@ class Preferences(msgspec.Struct):
     kinds: list[str]
     quiet_start: str | None
     quiet_end: str | None
+    notice_boards: list[uuid.UUID]  # compounds whose notice-board posts the webhook also gets
     updated_at: dt.datetime | None
 
 
@@ -103,7 +104,8 @@ class Delivery(msgspec.Struct):
     """One outbound delivery and how it went; `target` only in the person's own log."""
 
     id: uuid.UUID
-    notification_id: uuid.UUID
+    notification_id: uuid.UUID | None
+    notice_id: uuid.UUID | None
     person_id: str
     compound_id: uuid.UUID | None
     kind: str

@@ -80,11 +80,12 @@ def _clock(value: dt.time | None) -> str | None:
 def to_preferences(person_id: str, row: store.Row | None) -> Preferences:
     if row is None:
         return Preferences(person_id=person_id, in_app=True, webhook_url=None, webhook_signed=False,
-                           kinds=[], quiet_start=None, quiet_end=None, updated_at=None)
+                           kinds=[], quiet_start=None, quiet_end=None, notice_boards=[],
+                           updated_at=None)
     return Preferences(person_id=person_id, in_app=True, webhook_url=row["webhook_url"],
                        webhook_signed=bool(row["webhook_secret"]), kinds=list(row["kinds"]),
                        quiet_start=_clock(row["quiet_start"]), quiet_end=_clock(row["quiet_end"]),
-                       updated_at=row["updated_at"])
+                       notice_boards=list(row["compound_ids"]), updated_at=row["updated_at"])
 
 
 async def get_preferences(pool: Pool, *, person_id: str) -> Preferences:
@@ -105,8 +106,21 @@ def _check_preferences(data: PreferencesIn) -> None:
         raise problems.validation("设置签名密钥须同时给出 webhook_url", field="webhook_secret")
 
 
-async def put_preferences(pool: Pool, *, person_id: str, data: PreferencesIn) -> Preferences:
-    """Replace the person's channel preferences (in-app stays on regardless)."""
+def _board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
+    """The compounds named in the caller's token ('*' is no compound of its own)."""
+    found = []
+    for c in sorted(compounds):
+        try:
+            found.append(uuid.UUID(c))
+        except ValueError:
+            continue
+    return found
+
+
+async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[str],
+                          data: PreferencesIn) -> Preferences:
+    """Replace the person's channel preferences (in-app stays on regardless); the webhook
+    also takes the notice boards of the compounds the person belongs to now."""
     _check_preferences(data)
     start = dt.time.fromisoformat(data.quiet_start) if data.quiet_start else None
     end = dt.time.fromisoformat(data.quiet_end) if data.quiet_end else None
@@ -114,5 +128,5 @@ async def put_preferences(pool: Pool, *, person_id: str, data: PreferencesIn) ->
         row = await store.put_preferences(
             conn, person_id=person_id, webhook_url=data.webhook_url,
             webhook_secret=data.webhook_secret, kinds=sorted(set(data.kinds)), quiet_start=start,
-            quiet_end=end)
+            quiet_end=end, compound_ids=_board_compounds(compounds))
     return to_preferences(person_id, row)

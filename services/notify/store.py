@@ -66,13 +66,20 @@ async def get_preferences(conn: Connection, *, person_ids: list[str]) -> dict[st
 
 async def put_preferences(conn: Connection, *, person_id: str, webhook_url: str | None,
                           webhook_secret: str | None, kinds: list[str], quiet_start: dt.time | None,
-                          quiet_end: dt.time | None) -> Row:
+                          quiet_end: dt.time | None, compound_ids: list[uuid.UUID]) -> Row:
     return await conn.fetchrow(
         "INSERT INTO preferences (person_id, webhook_url, webhook_secret, kinds, quiet_start,"
-        " quiet_end) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id) DO UPDATE SET"
-        " webhook_url = $2, webhook_secret = $3, kinds = $4, quiet_start = $5, quiet_end = $6,"
-        " updated_at = now() RETURNING *",
-        person_id, webhook_url, webhook_secret, kinds, quiet_start, quiet_end)
+        " quiet_end, compound_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (person_id) DO UPDATE SET webhook_url = $2, webhook_secret = $3, kinds = $4,"
+        " quiet_start = $5, quiet_end = $6, compound_ids = $7, updated_at = now() RETURNING *",
+        person_id, webhook_url, webhook_secret, kinds, quiet_start, quiet_end, compound_ids)
+
+
+async def board_followers(conn: Connection, *, compound_id: uuid.UUID, kind: str) -> list[Row]:
+    """People whose webhook takes this compound's notice-board posts of this kind."""
+    return await conn.fetch(
+        "SELECT * FROM preferences WHERE webhook_url IS NOT NULL AND compound_ids @> ARRAY[$1::uuid]"
+        " AND (kinds = '{}' OR $2 = ANY(kinds))", compound_id, kind)
 
 
 # ---------------------------------------------------------------- inbox and notice board
@@ -125,14 +132,17 @@ async def notices(conn: Connection, *, compound_id: uuid.UUID, after: Keyset, li
 
 # ---------------------------------------------------------------- deliveries
 
-async def insert_delivery(conn: Connection, *, notification_id: uuid.UUID, person_id: str,
-                          compound_id: uuid.UUID | None, kind: str, target: str, payload: str,
-                          not_before: dt.datetime | None) -> None:
+async def insert_delivery(conn: Connection, *, person_id: str, compound_id: uuid.UUID | None,
+                          kind: str, target: str, payload: str, not_before: dt.datetime | None,
+                          notification_id: uuid.UUID | None = None,
+                          notice_id: uuid.UUID | None = None) -> None:
+    """A pending webhook delivery of a notification or of a notice (one of the two)."""
     await conn.execute(
-        "INSERT INTO deliveries (id, notification_id, person_id, compound_id, kind, channel, target,"
-        " payload, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'webhook', $6, $7::jsonb,"
-        " coalesce($8, clock_timestamp()))",
-        uuid.uuid4(), notification_id, person_id, compound_id, kind, target, payload, not_before)
+        "INSERT INTO deliveries (id, notification_id, notice_id, person_id, compound_id, kind,"
+        " channel, target, payload, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'webhook', $7,"
+        " $8::jsonb, coalesce($9, clock_timestamp()))",
+        uuid.uuid4(), notification_id, notice_id, person_id, compound_id, kind, target, payload,
+        not_before)
     await conn.execute("SELECT pg_notify('linli_notify_deliveries', '')")
 
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from services.issues import events as issue_events
+from services.meetings import events as meeting_events
 from services.notify.rules import CST
 from tests.conftest import TokenFactory, assert_problem
 from tests.integration.test_notify_support import (
@@ -274,3 +275,34 @@ async def test_by_default_a_webhook_may_not_point_inside_the_deployment(
         [failed] = await eventually(functools.partial(my_deliveries, notify, who, 1, "failed"))
         assert "内部网络" in failed["last_error"] and failed["attempts"] == 1  # not retried
     assert receiver.received == []
+
+
+async def test_a_notice_board_post_reaches_the_webhooks_following_that_board(
+    people: People, publisher: Publisher, start_notify: NotifyFactory, receiver: Receiver,
+) -> None:
+    notify = await start_notify()
+    cid, elsewhere = str(uuid.uuid4()), str(uuid.uuid4())
+    property_system, outsider = people(cid, "property"), people(elsewhere)
+    saved = await ok(await notify.put("/v1/me/preferences", headers=property_system.headers,
+                                      json={"webhook_url": receiver.url, "kinds": ["bills_issued"]}))
+    assert saved["notice_boards"] == [cid]
+    await ok(await notify.put("/v1/me/preferences", headers=outsider.headers,
+                              json={"webhook_url": receiver.url}))
+    for period in ("2026-10", "2026-11"):
+        await publisher.emit(meeting_events.BILLS_ISSUED, meeting_events.BillsIssued(
+            cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
+            compound_id=uuid.UUID(cid), period=period, total_fen=50_000, units=25),
+            subject=str(uuid.uuid4()), compound_id=cid)
+    await publisher.emit(meeting_events.MINUTES_PUBLISHED, meeting_events.MinutesPublished(
+        meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), title="议事会", published_at="",
+        notice_until=""), subject=str(uuid.uuid4()), compound_id=cid)
+    sent = await eventually(lambda: my_deliveries(notify, property_system, 2, "sent"))
+    assert all(d["notice_id"] and d["notification_id"] is None for d in sent)
+    board = await ok(await notify.get(f"/v1/compounds/{cid}/notices",
+                                      headers=property_system.headers))
+    assert len(board["items"]) == 3  # the minutes are on the board, not pushed (not chosen)
+    payloads = sorted([await _json(body) for _, body in receiver.received],
+                      key=lambda p: str(p["title"]))
+    assert [p["title"] for p in payloads] == ["2026-10 费用分摊账单已出具", "2026-11 费用分摊账单已出具"]
+    assert all(p["audience"] == "compound" and p["compound_id"] == cid for p in payloads)
+    assert await my_deliveries(notify, outsider, 1) is None
