@@ -85,6 +85,15 @@ class Http:
     async def get(self, service: str, path: str, auth: str, status: int = 200) -> Any:
         return await self.call("GET", service, path, auth, status=status)
 
+    async def get_if_found(self, service: str, path: str, auth: str) -> Any:
+        """The body, or None while the thing does not exist yet (404)."""
+        url = self.platform.urls[service] + path
+        async with self.session.get(url, headers={"Authorization": f"Bearer {auth}"}) as response:
+            if response.status == 404:
+                return None
+            assert response.status == 200, f"GET {service}{path}: {await response.text()}"
+            return await response.json()
+
     async def post(self, service: str, path: str, auth: str, json: Any = None,
                    status: int = 200) -> Any:
         return await self.call("POST", service, path, auth, json=json, status=status)
