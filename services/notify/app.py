@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from linli.app import service_app
-from linli.clients import service_client
+from linli.clients import ServiceClient, service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
 from services.notify.fanout import Directory
@@ -20,18 +20,16 @@ from services.notify.sender import SenderConfig, sender_context
 MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
 PREFIX = web.AppKey("notify.durable_prefix", str)
+DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
 
 
 def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterator[None]]:
     """The directory client for the consumers, which started before this context ran."""
-    from linli.clients import ServiceClient
-
-    key = web.AppKey("notify.directory_client", ServiceClient)
-    inner = service_client(key, caller="notify", target="directory")
+    inner = service_client(DIRECTORY_CLIENT, caller="notify", target="directory")
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         async for _ in inner(app):
-            directory.client = app[key]
+            directory.client = app[DIRECTORY_CLIENT]
             directory.ready.set()
             yield
         directory.ready.clear()

@@ -9,13 +9,10 @@ import functools
 import hashlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from services.issues import events as issue_events
 from services.meetings import events as meeting_events
@@ -27,46 +24,18 @@ from tests.integration.test_notify_support import (
     People,
     Person,
     Publisher,
+    Receiver,
     eventually,
     inbox,
     nats_js,
     ok,
     publisher,
+    receiver,
     start_notify,
 )
 
-__all__ = ["nats_js", "publisher", "start_notify"]  # fixtures
+__all__ = ["nats_js", "publisher", "receiver", "start_notify"]  # fixtures
 SECRET = "im-bot-shared-secret-0123"
-
-
-@dataclass
-class Receiver:
-    """A local webhook endpoint answering `status`, recording what it got."""
-
-    server: TestServer
-    status: int = 200
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("/hook"))
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    app = web.Application()
-    box: list[Receiver] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        box[0].received.append((dict(request.headers), await request.read()))
-        return web.json_response({"ok": True}, status=box[0].status)
-
-    app.router.add_post("/hook", hook)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    box.append(Receiver(server))
-    yield box[0]
-    await server.close()
 
 
 @pytest.fixture

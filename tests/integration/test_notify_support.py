@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -67,6 +68,36 @@ async def publisher(settings: Settings, nats_js: JetStreamContext) -> AsyncItera
     relay = bus.OutboxRelay(pool=pool, js=nats_js, dsn=settings.database_url, schema=SCRATCH)
     yield Publisher(pool, nats_js, relay)
     await pool.close()
+
+
+@dataclass
+class Receiver:
+    """A local webhook endpoint answering `status`, recording what it got."""
+
+    server: TestServer
+    status: int = 200
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/hook"))
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    app = web.Application()
+    box: list[Receiver] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        box[0].received.append((dict(request.headers), await request.read()))
+        return web.json_response({"ok": True}, status=box[0].status)
+
+    app.router.add_post("/hook", hook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    box.append(Receiver(server))
+    yield box[0]
+    await server.close()
 
 
 NotifyFactory = Callable[..., Awaitable[TestClient]]
