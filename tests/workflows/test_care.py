@@ -1,0 +1,150 @@
+"""CarePlanWorkflow against the Temporal dev server and the real volunteers service: started by
+the bridge from care_plan.created, a visit nobody recorded is flagged at its due time, a
+recorded one is left as it is, runs continue as new, and care_plan.ended stops the timer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+from linli import bus, db
+from linli.clients import ServiceClient, app_token
+from linli.config import Settings
+from services.volunteers import events as volunteers
+from tests.integration.test_volunteers_support import (  # noqa: F401
+    World,
+    ok,
+    world_fixture,
+)
+from workflows import care
+
+DUE_IN = 3.0  # seconds until a test plan's first visit is due
+
+
+async def new_plan(w: World, volunteer_id: str) -> dict[str, Any]:
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=DUE_IN)
+    return dict(await ok(await w.app.post(f"{w.base}/care-plans", headers=w.staff(), json={
+        "person_id": str(uuid.uuid4()), "person_name": "林奶奶", "unit_id": w.unit,
+        "volunteer_id": volunteer_id, "first_due_at": due.isoformat(), "interval_days": 1}),
+        201))
+
+
+def event_of(kind: Any, plan: dict[str, Any], by: str = "community") -> Any:
+    pid, cid = uuid.UUID(plan["id"]), uuid.UUID(plan["compound_id"])
+    return kind.new(subject=plan["id"], compound_id=plan["compound_id"],
+                    data=volunteers.CarePlanChanged(plan_id=pid, compound_id=cid,
+                                                    person_id=plan["person_id"],
+                                                    volunteer_id=uuid.UUID(plan["volunteer_id"]),
+                                                    interval_days=1, by=by))
+
+
+async def visits(w: World, plan: dict[str, Any]) -> list[tuple[int, str]]:
+    rows = await ok(await w.app.get(f"{w.base}/care-plans/{plan['id']}/visits",
+                                    headers=w.staff()))
+    return [(v["seq"], v["status"]) for v in rows]
+
+
+@asynccontextmanager
+async def cleanup(client: Client) -> AsyncIterator[list[str]]:
+    """Leave no running workflow on the shared dev server, whatever happens in the test."""
+    ids: list[str] = []
+    try:
+        yield ids
+    finally:
+        for workflow_id in ids:
+            with contextlib.suppress(Exception):
+                await client.get_workflow_handle(workflow_id).terminate("测试结束")
+
+
+async def until(check: Any, seconds: float = 20.0) -> None:
+    for _ in range(int(seconds * 10)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
+        world: World, settings: Settings, pool: db.Pool) -> None:
+    w = world
+    v, vol = await w.volunteer("张阿姨", "elder_visit")
+    client = await Client.connect(settings.temporal_address)
+    queue, prefix = f"care-{uuid.uuid4()}", f"test-{uuid.uuid4().hex[:8]}"
+    subs = {s.event.name: s for s in care.subscriptions(client, queue, prefix=prefix)}
+    async with aiohttp.ClientSession() as session:
+        api = ServiceClient(session, base_url=str(w.app.make_url("")).rstrip("/"),
+                            token=app_token(settings, "workflows", ["volunteers:manage"]))
+        async with Worker(client, task_queue=queue, workflows=[care.CarePlanWorkflow],
+                          activities=care.CareActivities(api).all()), cleanup(client) as ids:
+            # plan 1: started by the bridge; nobody visits, so visit 1 is missed at its time
+            missed = await new_plan(w, v["id"])
+            created = event_of(volunteers.CARE_PLAN_CREATED, missed)
+            sub = subs[volunteers.CARE_PLAN_CREATED.name]
+            assert await bus.apply_once(pool, sub, created) is True
+            assert await bus.apply_once(pool, sub, created) is False  # redelivery: nothing twice
+            handle = client.get_workflow_handle(care.workflow_id(missed["id"]))
+            ids.append(handle.id)
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+            async def flagged() -> bool:
+                return (await visits(w, missed))[:2] == [(1, "missed"), (2, "due")]
+
+            await until(flagged)
+            flags = await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff()))
+            assert [f["seq"] for f in flags] == [1]
+
+            async def waiting_for_visit_2() -> bool:
+                return bool((await handle.query("state"))["seq"] == 2)
+
+            await until(waiting_for_visit_2)
+            state = await handle.query("state")
+            assert state["closed"] == {"missed": 1} and state["active"] is True
+            assert await w.outbox(missed["next_visit"]["id"]) == [
+                "linli.volunteers.care_visit.missed"]
+
+            # plan 2: one visit per run; the volunteer records in time, so nothing is flagged
+            kept = await new_plan(w, v["id"])
+            first = kept["next_visit"]
+            await client.start_workflow(
+                care.CarePlanWorkflow.run, care.CarePlanInput(w.cid, kept["id"], 1),
+                id=care.workflow_id(kept["id"]), task_queue=queue)
+            other = client.get_workflow_handle(care.workflow_id(kept["id"]))  # the latest run
+            ids.append(other.id)
+
+            async def waiting_for_visit_1() -> bool:
+                return bool((await other.query("state"))["seq"] == 1)
+
+            await until(waiting_for_visit_1)
+            await ok(await w.app.post(
+                f"{w.base}/care-plans/{kept['id']}/visits/{first['id']}/record", headers=vol,
+                json={"minutes": 45, "notes": "陪老人聊天，检查燃气"}))
+            run_id = (await other.describe()).run_id
+
+            async def continued() -> bool:
+                return bool((await other.describe()).run_id != run_id)
+
+            await until(continued)
+
+            async def new_run_waits_for_visit_2() -> bool:
+                return bool((await other.query("state"))["seq"] == 2)
+
+            await until(new_run_waits_for_visit_2)
+            assert await visits(w, kept) == [(1, "recorded"), (2, "due")]
+
+            # ending plan 1 wakes its workflow, which finishes without touching visit 2
+            await ok(await w.app.post(f"{w.base}/care-plans/{missed['id']}/end",
+                                      headers=w.staff()))
+            ended = event_of(volunteers.CARE_PLAN_ENDED, missed)
+            assert await bus.apply_once(pool, subs[volunteers.CARE_PLAN_ENDED.name], ended)
+            result = await handle.result()
+            assert result["active"] is False and result["closed"] == {"missed": 1}
+            assert await visits(w, missed) == [(1, "missed"), (2, "cancelled")]
