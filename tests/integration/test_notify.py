@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -143,3 +144,27 @@ async def test_openapi_and_metrics(start_notify: NotifyFactory, publisher: Publi
     for name in ("linli_notify_notifications_total", "linli_notify_deliveries_pending",
                  "# TYPE linli_notify_delivery_latency_seconds histogram"):
         assert name in text
+
+
+async def test_a_week_old_event_replayed_from_the_stream_tells_nobody(
+    publisher: Publisher, people: People, start_notify: NotifyFactory,
+) -> None:
+    notify = await start_notify()
+    cid = str(uuid.uuid4())
+    alice = people(cid)
+    stale = metrics.REGISTRY.get_sample_value("linli_notify_events_skipped_total",
+                                              {"reason": "stale"}) or 0.0
+    issue_id = await _reported_and_commented(publisher, cid, alice.id, "去年的问题")
+    await eventually(lambda: inbox(notify, alice))
+    old = issue_events.ISSUE_COMMENTED.new(
+        subject=str(issue_id), compound_id=cid, data=issue_events.IssueCommented(
+            issue_id=issue_id, compound_id=uuid.UUID(cid), comment_id=uuid.uuid4(), official=True))
+    old = msgspec.structs.replace(old, time="2026-01-02T03:04:05.000Z")
+    await publisher.redeliver(old)
+    await eventually(lambda: _skipped_more_than(stale))
+    assert len(await inbox(notify, alice)) == 1
+
+
+async def _skipped_more_than(before: float) -> bool:
+    now = metrics.REGISTRY.get_sample_value("linli_notify_events_skipped_total", {"reason": "stale"})
+    return (now or 0.0) > before
