@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 from linli import bus, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
-from workflows import bridge
+from workflows import bridge, care
 from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
@@ -32,7 +32,7 @@ from workflows.proposal import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
-WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow]
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow]
 
 
 @asynccontextmanager
@@ -52,16 +52,21 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                              token=app_token(settings, "workflows", ["meetings:manage"]))
     issues = ServiceClient(session, base_url=settings.service_url("issues"),
                            token=app_token(settings, "workflows", ["issues:manage"]))
+    volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
+                               token=app_token(settings, "workflows", ["volunteers:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
-            *OutboxActivities(pool).all()]
+            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
     """The bridge's consumers. Tests on shared servers name their own durables and leave the
     follow-up starts to nobody (LINLI_BRIDGE_PREFIX, LINLI_BRIDGE_FOLLOW_UPS=0)."""
-    return bridge.subscriptions(
-        client, settings.temporal_task_queue, prefix=os.environ.get("LINLI_BRIDGE_PREFIX", "workflows"),
-        start_follow_ups=os.environ.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0")
+    prefix = os.environ.get("LINLI_BRIDGE_PREFIX", "workflows")
+    starts = os.environ.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0"
+    return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
+                                  start_follow_ups=starts),
+            *(care.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+              if starts else [])]
 
 
 async def serve_metrics(settings: Settings, sdk_url: str) -> web.AppRunner:
