@@ -90,3 +90,47 @@ async def test_weekly_capacity_and_withdrawn_items(world: World) -> None:
                                           "linli.volunteers.menu.withdrawn"]
     menu = await ok(await w.app.get(f"{w.base}/service-menu", headers=w.who()))
     assert menu["items"] == []
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one Prometheus sample (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{wanted}}} ") or (not labels and line.startswith(f"{name} ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_idempotent_orders_and_openapi(world: World) -> None:
+    w = world
+    _, vol = await w.volunteer("孙师傅", "errands")
+    item = await w.item(vol, skill="errands", title="代买菜")
+    before = await (await w.app.get("/metrics")).text()
+    resident = {**w.who(), "Idempotency-Key": str(uuid.uuid4())}
+    body = w.order_body(item["id"])
+    first = await ok(await w.app.post(f"{w.base}/volunteer-orders", json=body,
+                                      headers=resident), 201)
+    again = await ok(await w.app.post(f"{w.base}/volunteer-orders", json=body,
+                                      headers=resident), 201)
+    assert again["id"] == first["id"] and await w.compound_rows("orders") == 1
+    await w.act(first["id"], "accept", vol)
+    await w.act(first["id"], "start", vol)
+    await w.act(first["id"], "complete", vol, minutes=90)
+    after = await (await w.app.get("/metrics")).text()
+    for status in ("ordered", "accepted", "in_service", "completed"):
+        name = "linli_volunteers_orders_total"
+        assert sample(after, name, skill="errands", status=status) \
+            - sample(before, name, skill="errands", status=status) == 1, status
+    hours = "linli_volunteers_service_hours_total"
+    assert sample(after, hours, skill="errands") - sample(before, hours, skill="errands") == 1.5
+    acceptance = "linli_volunteers_order_acceptance_seconds_count"
+    assert sample(after, acceptance, skill="errands") \
+        - sample(before, acceptance, skill="errands") == 1
+    assert "linli_volunteers_care_visits_missed_total" in after
+
+    spec = await ok(await w.app.get("/openapi.json"))
+    paths = spec["paths"]
+    accept = paths["/v1/compounds/{compound_id}/volunteer-orders/{order_id}/accept"]["post"]
+    assert "志愿者接单" in accept["summary"]
+    assert "requestBody" in paths["/v1/compounds/{compound_id}/volunteer-orders"]["post"]
+    assert "/v1/compounds/{compound_id}/care-plans/{plan_id}/visits/{visit_id}/record" in paths
