@@ -10,10 +10,10 @@ from aiohttp import web
 from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
-from services.volunteers.care import sweeper
 from services.volunteers.consumers import SUBSCRIPTIONS
 from services.volunteers.handlers import DIRECTORY, SEEDED
 from services.volunteers.routes import ROUTES
+from services.volunteers.sweep import sweeper
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -10,28 +10,20 @@ every replica (FOR UPDATE SKIP LOCKED) is the backstop for visits the workflow d
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
-from aiohttp import web
 
 from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.http import POOL
 from services.volunteers import care_store, events, ledger_store, metrics, rules, store
 from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, VisitIn
 from services.volunteers.service import check_skills, is_staff, now_utc, volunteer_row
 
-log = logging.getLogger("linli.volunteers.care")
-SWEEP_SECONDS = 300.0
 # The workflow flags a missed visit at its due time; the sweep only catches what it did not.
 SWEEP_GRACE = dt.timedelta(hours=1)
 BATCH = 100
@@ -251,24 +243,3 @@ async def sweep_missed(pool: Pool, *, now: dt.datetime | None = None,
         total += len(rows)
         if len(rows) < batch:
             return total
-
-
-def sweeper(interval: float = SWEEP_SECONDS) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Cleanup context: the missed-visit sweep runs while the service runs."""
-
-    async def loop(pool: Pool) -> None:
-        while True:
-            try:
-                await sweep_missed(pool)
-            except Exception:  # keep sweeping after a transient failure; the next round retries
-                log.exception("care sweep failed")
-            await asyncio.sleep(interval)
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop(app[POOL]), name="volunteers-care-sweep")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return context

@@ -30,6 +30,16 @@ class VolunteerVerified(msgspec.Struct):
     verified_by: str
 
 
+class VolunteerChanged(msgspec.Struct):
+    volunteer_id: uuid.UUID
+    compound_id: uuid.UUID
+    person_id: str
+    skills: list[str]
+    status: str
+    by: str
+    reason: str | None = None
+
+
 class MenuItemChanged(msgspec.Struct):
     item_id: uuid.UUID
     compound_id: uuid.UUID
@@ -82,6 +92,10 @@ VOLUNTEER_REGISTERED = event_type("linli.volunteers.volunteer.registered", Volun
                                   "有人登记成为志愿者（待社区或党组织审核）")
 VOLUNTEER_VERIFIED = event_type("linli.volunteers.volunteer.verified", VolunteerVerified,
                                 "志愿者通过审核，可以发布服务和接单")
+VOLUNTEER_UPDATED = event_type("linli.volunteers.volunteer.updated", VolunteerChanged,
+                               "志愿者的技能、服务时间、所属服务队或党员身份有变")
+VOLUNTEER_SUSPENDED = event_type("linli.volunteers.volunteer.suspended", VolunteerChanged,
+                                 "志愿者被暂停服务（附原因），不能再接单；重新审核可恢复")
 MENU_PUBLISHED = event_type("linli.volunteers.menu.published", MenuItemChanged,
                             "服务菜单上架了一项服务")
 MENU_WITHDRAWN = event_type("linli.volunteers.menu.withdrawn", MenuItemChanged,
@@ -97,7 +111,7 @@ ORDER_COMPLETED = event_type("linli.volunteers.order.completed", OrderEvent,
                              "服务完成，时长记入服务台账")
 ORDER_RATED = event_type("linli.volunteers.order.rated", OrderEvent, "点单居民评价了服务")
 ORDER_CANCELLED = event_type("linli.volunteers.order.cancelled", OrderEvent,
-                             "订单在服务开始前被取消（附原因）")
+                             "订单在服务开始前被取消（附原因；过了服务时段仍无人接单的自动取消）")
 CARE_PLAN_CREATED = event_type("linli.volunteers.care_plan.created", CarePlanChanged,
                                "建立定期关爱计划（如每周探访独居老人）")
 CARE_PLAN_ENDED = event_type("linli.volunteers.care_plan.ended", CarePlanChanged,

@@ -116,6 +116,21 @@ async def verify(call: Call) -> Volunteer:
                                 who=call.who)
 
 
+async def update_volunteer(call: Call) -> Volunteer:
+    cid = _compound(call)
+    if call.body.team_id is not None:
+        await check_team(call.app, cid, call.body.team_id)
+    return await service.update(call.app[POOL], compound_id=cid,
+                                volunteer_id=call.uuid_param("volunteer_id", "志愿者"),
+                                who=call.who, data=call.body)
+
+
+async def suspend(call: Call) -> Volunteer:
+    return await service.suspend(call.app[POOL], compound_id=_compound(call),
+                                 volunteer_id=call.uuid_param("volunteer_id", "志愿者"),
+                                 who=call.who, reason=call.body.reason)
+
+
 # ---------------------------------------------------------------- the menu
 
 

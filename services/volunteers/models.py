@@ -56,6 +56,15 @@ class Volunteer(msgspec.Struct):
     created_at: dt.datetime
 
 
+class VolunteerPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What a volunteer (or staff) may change; fields left out stay as they are."""
+
+    skills: Annotated[list[SkillCode], msgspec.Meta(min_length=1, max_length=10)] | None = None
+    availability: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    team_id: uuid.UUID | None = None
+    party_member: bool | None = None
+
+
 class VolunteerQuery(PageQuery, kw_only=True):
     skill: str | None = None
     status: Literal["pending", "verified", "suspended"] | None = None

@@ -7,6 +7,7 @@ exactly one wins and the other gets 409; each move writes history and its event.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -219,6 +220,32 @@ async def _to_ledger(conn: Connection, row: Any) -> None:
         "source": "order", "source_id": row["id"], "skill": row["skill"],
         "title": item["title"], "person_id": row["resident_id"], "minutes": row["minutes"],
         "served_at": row["completed_at"]})
+
+
+# ---------------------------------------------------------------- expiry
+
+
+SYSTEM = Principal(subject="app:volunteers")
+EXPIRED = "超过服务时段仍无人接单，已自动取消"
+
+
+async def expire_stale(pool: Pool, *, now: dt.datetime | None = None,
+                       compound_id: uuid.UUID | None = None, batch: int = 100) -> int:
+    """Cancel orders still unaccepted after their window (the resident is told by the
+    order.cancelled event and can order again); returns how many."""
+    now = now or now_utc()
+    total = 0
+    while True:
+        async with transaction(pool) as conn:
+            rows = await store.claim_stale(conn, now=now, compound_id=compound_id, limit=batch)
+            for row in rows:
+                await _move(conn, row, "cancel", SYSTEM,
+                            {"cancel_reason": EXPIRED, "cancelled_at": now}, EXPIRED)
+        for row in rows:
+            metrics.ORDERS.labels(rules.metric_skill(row["skill"]), "cancelled").inc()
+        total += len(rows)
+        if len(rows) < batch:
+            return total
 
 
 # ---------------------------------------------------------------- reading

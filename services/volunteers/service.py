@@ -26,6 +26,7 @@ from services.volunteers.models import (
     SkillIn,
     Volunteer,
     VolunteerIn,
+    VolunteerPatch,
     VolunteerQuery,
 )
 
@@ -172,6 +173,45 @@ async def verify(pool: Pool, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
         row = await store.update_volunteer(conn, id=volunteer_id, fields={
             "status": "verified", "verified_by": who.subject, "verified_at": now_utc()})
         await _verified(conn, row, who)
+    return to_volunteer(row)
+
+
+async def _changed(conn: Connection, kind: Any, row: Any, who: Principal,
+                   reason: str | None = None) -> None:
+    await emit(conn, kind, subject=str(row["id"]), compound_id=str(row["compound_id"]),
+               data=events.VolunteerChanged(
+                   volunteer_id=row["id"], compound_id=row["compound_id"],
+                   person_id=row["person_id"], skills=list(row["skills"]), status=row["status"],
+                   by=who.subject, reason=reason))
+
+
+async def update(pool: Pool, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID, who: Principal,
+                 data: VolunteerPatch) -> Volunteer:
+    """The volunteer or staff change skills, availability, team or the party member flag."""
+    fields = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    if "skills" in fields:
+        fields["skills"] = sorted(set(fields["skills"]))
+    if not fields:
+        raise problems.validation("没有要修改的内容")
+    async with transaction(pool) as conn:
+        row = await volunteer_row(conn, compound_id, volunteer_id, lock=True)
+        if row["person_id"] != who.person_id and not is_staff(who):
+            raise problems.forbidden("只有志愿者本人或社区可以修改志愿者信息")
+        if "skills" in fields:
+            await check_skills(conn, compound_id, fields["skills"])
+        row = await store.update_volunteer(conn, id=volunteer_id, fields=fields)
+        await _changed(conn, events.VOLUNTEER_UPDATED, row, who)
+    return to_volunteer(row)
+
+
+async def suspend(pool: Pool, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
+                  who: Principal, reason: str) -> Volunteer:
+    async with transaction(pool) as conn:
+        row = await volunteer_row(conn, compound_id, volunteer_id, lock=True)
+        if row["status"] == "suspended":
+            raise problems.conflict("该志愿者已暂停服务", "illegal-transition")
+        row = await store.update_volunteer(conn, id=volunteer_id, fields={"status": "suspended"})
+        await _changed(conn, events.VOLUNTEER_SUSPENDED, row, who, reason)
     return to_volunteer(row)
 
 

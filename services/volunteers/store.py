@@ -151,6 +151,15 @@ async def move_order(conn: Connection, *, id: uuid.UUID, version: int,
         " WHERE id = $1 AND version = $2 RETURNING *", id, version, *fields.values())
 
 
+async def claim_stale(conn: Connection, *, now: dt.datetime, compound_id: uuid.UUID | None,
+                      limit: int) -> list[Row]:
+    """Orders nobody accepted before their window ended, claimed for one replica only."""
+    return await conn.fetch(
+        "SELECT * FROM orders WHERE status = 'ordered' AND window_end < $1"
+        " AND ($2::uuid IS NULL OR compound_id = $2)"
+        " ORDER BY window_end LIMIT $3 FOR UPDATE SKIP LOCKED", now, compound_id, limit)
+
+
 async def list_orders(conn: Connection, *, compound_id: uuid.UUID, status: str | None,
                       skill: str | None, staff: bool, person_id: str,
                       volunteer_id: uuid.UUID | None, skills: list[str], after: Key,

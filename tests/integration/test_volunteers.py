@@ -4,8 +4,11 @@ publishing, the order flow with its events, illegal moves, concurrent accepts, b
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 
+from linli.http import POOL
+from services.volunteers import orders
 from tests.conftest import assert_problem, bearer
 from tests.integration.test_volunteers_support import (  # noqa: F401
     World,
@@ -216,3 +219,55 @@ async def test_who_may_order_see_accept_and_rate(world: World) -> None:
                          "forbidden")
     await assert_problem(await w.app.post(f"{w.base}/volunteers", headers=resident, json={
         "skills": ["errands"], "person_id": str(uuid.uuid4())}), 403, "forbidden")
+
+
+async def test_volunteers_update_themselves_and_staff_suspend(world: World) -> None:
+    w = world
+    v, vol = await w.volunteer("郑师傅", "appliance_repair")
+    url = f"{w.base}/volunteers/{v['id']}"
+    changed = await ok(await w.app.patch(url, headers=vol, json={
+        "skills": ["errands", "appliance_repair"], "availability": "工作日晚上",
+        "team_id": w.team}))
+    assert changed["skills"] == ["appliance_repair", "errands"]
+    assert changed["team_id"] == w.team and changed["status"] == "verified"
+    await assert_problem(await w.app.patch(url, headers=w.who(), json={"party_member": True}),
+                         403, "forbidden")
+    await assert_problem(await w.app.patch(url, headers=vol, json={"skills": ["flying"]}), 422,
+                         "validation-error")
+    await assert_problem(await w.app.patch(url, headers=vol, json={}), 422, "validation-error")
+    item = await w.item(w.staff(), skill="errands", title="代取快递")
+    order = await w.order(w.who(), item["id"])
+    await assert_problem(await w.app.post(f"{url}/suspend", headers=vol,
+                                          json={"reason": "自己停"}), 403, "forbidden")
+    stopped = await ok(await w.app.post(f"{url}/suspend", headers=w.staff(),
+                                        json={"reason": "居民多次投诉未按时上门"}))
+    assert stopped["status"] == "suspended"
+    await assert_problem(await w.act(order["id"], "accept", vol, 403), 403, "forbidden")
+    await ok(await w.app.post(f"{url}/verify", headers=w.staff()))
+    assert (await w.act(order["id"], "accept", vol))["volunteer_id"] == v["id"]
+    assert await w.outbox(v["id"]) == [
+        "linli.volunteers.volunteer.registered", "linli.volunteers.volunteer.verified",
+        "linli.volunteers.volunteer.updated", "linli.volunteers.volunteer.suspended",
+        "linli.volunteers.volunteer.verified"]
+
+
+async def test_orders_nobody_accepted_expire_after_their_window(world: World) -> None:
+    w = world
+    _, vol = await w.volunteer("冯师傅", "appliance_repair")
+    item = await w.item(vol)
+    stale = await w.order(w.who(), item["id"])
+    taken = await w.order(w.who(), item["id"])
+    await w.act(taken["id"], "accept", vol)
+    assert w.app.app is not None
+    pool, cid = w.app.app[POOL], uuid.UUID(w.cid)
+    end = dt.datetime.fromisoformat(stale["window_end"])
+    assert await orders.expire_stale(pool, now=end - dt.timedelta(minutes=1), compound_id=cid) == 0
+    assert await orders.expire_stale(pool, now=end + dt.timedelta(minutes=1), compound_id=cid) == 1
+    assert await orders.expire_stale(pool, now=end + dt.timedelta(minutes=1), compound_id=cid) == 0
+    gone = await ok(await w.app.get(f"{w.base}/volunteer-orders/{stale['id']}",
+                                    headers=w.staff()))
+    assert gone["status"] == "cancelled" and "无人接单" in gone["cancel_reason"]
+    assert await w.outbox(stale["id"]) == [ORDER + "placed", ORDER + "cancelled"]
+    kept = await ok(await w.app.get(f"{w.base}/volunteer-orders/{taken['id']}",
+                                    headers=w.staff()))
+    assert kept["status"] == "accepted"
