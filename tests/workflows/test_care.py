@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from linli import bus, db
 from linli.clients import ServiceClient, app_token
@@ -148,3 +148,7 @@ async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
             result = await handle.result()
             assert result["active"] is False and result["closed"] == {"missed": 1}
             assert await visits(w, missed) == [(1, "missed"), (2, "cancelled")]
+            # the finished run replays deterministically against the current code
+            replayed = await Replayer(workflows=[care.CarePlanWorkflow]).replay_workflow(
+                await handle.fetch_history(), raise_on_replay_failure=False)
+            assert replayed.replay_failure is None
