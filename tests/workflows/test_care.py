@@ -20,12 +20,14 @@ from linli import bus, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from services.volunteers import events as volunteers
+from tests.conftest import AppFactory, assert_problem
 from tests.integration.test_volunteers_support import (  # noqa: F401
     World,
     ok,
     world_fixture,
 )
 from workflows import care
+from workflows.api import create_app as api_app
 
 DUE_IN = 3.0  # seconds until a test plan's first visit is due
 
@@ -74,8 +76,9 @@ async def until(check: Any, seconds: float = 20.0) -> None:
 
 
 async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
-        world: World, settings: Settings, pool: db.Pool) -> None:
+        world: World, settings: Settings, pool: db.Pool, serve: AppFactory) -> None:
     w = world
+    http = await serve(api_app)
     v, vol = await w.volunteer("张阿姨", "elder_visit")
     client = await Client.connect(settings.temporal_address)
     queue, prefix = f"care-{uuid.uuid4()}", f"test-{uuid.uuid4().hex[:8]}"
@@ -138,6 +141,15 @@ async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
                 return bool((await other.query("state"))["seq"] == 2)
 
             await until(new_run_waits_for_visit_2)
+            view = await ok(await http.get(f"{w.base}/care-plans/{kept['id']}/workflow",
+                                           headers=w.staff()))
+            assert view["status"] == "running" and view["state"]["seq"] == 2
+            assert view["state"]["active"] is True and view["run_id"] != run_id
+            await assert_problem(await http.get(f"{w.base}/care-plans/{kept['id']}/workflow",
+                                                headers=w.who()), 403, "forbidden")
+            await assert_problem(await http.get(
+                f"{w.base}/care-plans/{uuid.uuid4()}/workflow", headers=w.staff()), 404,
+                "not-found")
             assert await visits(w, kept) == [(1, "recorded"), (2, "due")]
 
             # ending plan 1 wakes its workflow, which finishes without touching visit 2
