@@ -146,8 +146,8 @@ async def visits(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
 
 async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
                  visit_id: uuid.UUID, who: Principal, data: VisitIn) -> CareVisit:
-    """The plan's volunteer (or staff for them) records the open visit; it enters the ledger
-    and the next visit is scheduled."""
+    """The plan's volunteer (or staff for them) records the open visit within its period
+    (one interval before its due time); it enters the ledger and the next visit is scheduled."""
     async with transaction(pool) as conn:
         plan = await plan_row(conn, compound_id, plan_id)
         volunteer = await volunteer_row(conn, compound_id, plan["volunteer_id"])
@@ -159,6 +159,8 @@ async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
         if visit["status"] != "due":
             raise problems.conflict("这次探访已记录、已错过或已取消", "illegal-transition")
         now = now_utc()
+        if now < visit["due_at"] - dt.timedelta(days=plan["interval_days"]):
+            raise problems.conflict("这次探访还没到时间，不能提前记录", "not-open-yet")
         visit = await care_store.update_visit(conn, id=visit_id, fields={
             "status": "recorded", "recorded_at": now, "minutes": data.minutes,
             "notes": data.notes, "volunteer_id": plan["volunteer_id"]})

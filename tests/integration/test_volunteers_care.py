@@ -49,6 +49,8 @@ async def test_weekly_visits_recorded_and_a_missed_one_flagged(world: World) -> 
                                           json={"minutes": 40}), 409, "illegal-transition")
     second = (await ok(await w.app.get(p, headers=vol)))["next_visit"]
     assert second["seq"] == 2
+    await assert_problem(await w.app.post(f"{p}/visits/{second['id']}/record", headers=vol,
+                                          json={"minutes": 30}), 409, "not-open-yet")
     assert (dt.datetime.fromisoformat(second["due_at"]) - dt.datetime.fromisoformat(
         first["due_at"])) == dt.timedelta(days=7)
 

@@ -3,6 +3,7 @@ community files, and the weekly capacity of a menu item."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -65,6 +66,20 @@ async def test_ledger_totals_are_exact(world: World) -> None:
     assert rows[0][:3] == ["日期", "服务", "技能"] and len(rows) == 5
     assert sorted(int(row[5]) for row in rows[1:]) == [30, 45, 61, 120]
     assert {row[3] for row in rows[1:]} == {"李师傅", "王大姐"}
+
+
+async def test_concurrent_orders_never_overbook_a_week(world: World) -> None:
+    w = world
+    _, vol = await w.volunteer("蒋师傅", "appliance_repair")
+    item = await w.item(vol, capacity_per_week=1)
+    answers = await asyncio.gather(*[
+        w.app.post(f"{w.base}/volunteer-orders", headers=w.who(), json=w.order_body(item["id"]))
+        for _ in range(4)])
+    assert sorted(r.status for r in answers) == [201, 409, 409, 409]
+    for r in answers:
+        if r.status == 409:
+            await assert_problem(r, 409, "capacity-full")
+    assert await w.compound_rows("orders") == 1
 
 
 async def test_weekly_capacity_and_withdrawn_items(world: World) -> None:
