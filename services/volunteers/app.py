@@ -11,7 +11,7 @@ from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
 from services.volunteers.consumers import SUBSCRIPTIONS
-from services.volunteers.handlers import DIRECTORY, SEEDED
+from services.volunteers.handlers import DIRECTORY, KNOWN_UNITS, SEEDED
 from services.volunteers.routes import ROUTES
 from services.volunteers.sweep import sweeper
 
@@ -26,4 +26,5 @@ def create_app(settings: Settings) -> web.Application:
                   sweeper()],
     )
     app[SEEDED] = set()
+    app[KNOWN_UNITS] = set()
     return app

@@ -26,6 +26,8 @@ from services.volunteers.models import (
 
 DIRECTORY = web.AppKey("volunteers.directory", ServiceClient)
 SEEDED = web.AppKey("volunteers.seeded", set[uuid.UUID])
+# Units the directory confirmed (it never deletes a unit): one HTTP hop per unit, not per order.
+KNOWN_UNITS = web.AppKey("volunteers.known_units", set[tuple[uuid.UUID, uuid.UUID]])
 
 
 def _compound(call: Call) -> uuid.UUID:
@@ -57,8 +59,14 @@ async def ensure_seeded(app: web.Application, compound_id: uuid.UUID) -> None:
 
 
 async def check_unit(app: web.Application, compound_id: uuid.UUID, unit_id: uuid.UUID) -> None:
+    known = app[KNOWN_UNITS]
+    if (compound_id, unit_id) in known:
+        return
     await _directory(app, f"/v1/compounds/{compound_id}/units/{unit_id}", "unit_id",
                      "该小区的这个房屋")
+    if len(known) > 100_000:  # bounded memory; a miss only costs one directory call
+        known.clear()
+    known.add((compound_id, unit_id))
 
 
 async def check_team(app: web.Application, compound_id: uuid.UUID, team_id: uuid.UUID) -> None:
