@@ -6,7 +6,8 @@ import importlib
 import importlib.util
 import sys
 
-BENCHMARKS = ["bench.bench_bus", "bench.bench_issues", "bench.bench_meetings", "bench.bench_workflows"]
+BENCHMARKS = ["bench.bench_bus", "bench.bench_issues", "bench.bench_meetings", "bench.bench_volunteers",
+              "bench.bench_workflows"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:
