@@ -33,7 +33,9 @@ def tool(binary: str, package: str) -> str:
 def exported_metric_names() -> set[str]:
     # the services' domain metrics register on import, as they do when a service starts
     import services.issues.metrics
-    import services.meetings.metrics  # noqa: F401
+    import services.meetings.metrics
+    import services.notify.metrics
+    import services.volunteers.metrics  # noqa: F401
 
     return {family.name for family in metrics.REGISTRY.collect()}
 
