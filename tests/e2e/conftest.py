@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from linli.auth import issue_token
 from linli.bus import STREAM
 from linli.config import Settings
-from linli.stack import free_port
+from linli.stack import free_port, stop_process
 
 SERVICES = ("directory", "issues", "meetings", "workflows")  # the processes the stories need
 T = TypeVar("T")
@@ -181,14 +180,8 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
             _ready(urls[name] + ("/metrics" if name == "worker" else "/readyz"), process, name)
         yield platform
     finally:
-        for _name, process in reversed(children):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for _name, process in reversed(children):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for _name, process in reversed(children):  # as `linli up` stops them, in reverse
+            stop_process(process, timeout=30)
         asyncio.run(_clean_up(settings, platform, tag))
 
 

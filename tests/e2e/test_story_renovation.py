@@ -216,7 +216,7 @@ async def start_workflow(http: Http, world: World, proposal_id: str, branch: str
     started = await http.post("workflows", "/v1/workflows", branch, {
         "type": "proposal", "key": f"renovation-{proposal_id}", "input": {
             "compound_id": world.id, "proposal_id": proposal_id, "convener": "阳光花园党支部",
-            "consultation_seconds": 8, "consultation_reminders": [],
+            "consultation_seconds": 10, "consultation_reminders": [],
             "vote_seconds": 600, "vote_reminders": [], "vote_grace_seconds": 3600,
             "acceptance_seconds": 600, "satisfaction_seconds": 5,
             "milestones": [{"name": "屋面隔热层", "due_at": due, "owner": "物业"},
