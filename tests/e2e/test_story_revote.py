@@ -2,8 +2,9 @@
 
 Unused rooms are to become a library and a lit basketball court — changing the use of common
 parts (民法典 Art. 278 item 8, so 3/4 of those taking part, by area and by heads). The first
-plan is voted down; the workflow waits for the convener's decision; the revised plan goes back
-to consultation and a second vote, which passes; the works are then done and signed off.
+plan is voted down (the convener closes the vote once all have voted); the workflow waits for
+the convener's decision; the revised plan goes back to consultation and a second vote, which
+passes when it closes at its deadline; the works are then done and signed off.
 
 Roll (0.01 m²): 1-101 9000, 1-102 9000, 1-201 8000, 1-202 8000, 1-301 12000, 1-302 6000 —
 total 52000 over 6 heads; everyone takes part both times.
@@ -50,8 +51,9 @@ async def register(http: Http) -> tuple[str, dict[str, str]]:
 
 
 async def vote_round(http: Http, cid: str, owners: dict[str, str], w: str, staff: str,
-                     choices: dict[str, str], after: str | None) -> dict[str, Any]:
-    """Wait for the workflow to open a new vote, cast the ballots online, close it."""
+                     choices: dict[str, str], after: str | None, close: bool) -> dict[str, Any]:
+    """Wait for the workflow to open a new vote, cast the ballots online; the convener closes
+    it early, or it closes at its deadline (meetings' sweep)."""
     view = await at_step(http, w, staff, "vote",
                          lambda state: state["vote_id"] not in (None, after))
     vote_id = view["state"]["vote_id"]
@@ -59,9 +61,15 @@ async def vote_round(http: Http, cid: str, owners: dict[str, str], w: str, staff
         token = http.platform.token(roles=["owner"], compounds=[cid], person=owners[number])
         await http.post("meetings", f"/v1/compounds/{cid}/votes/{vote_id}/ballots", token,
                         {"choice": choice}, status=201)
-    result: dict[str, Any] = await http.post("meetings",
-                                             f"/v1/compounds/{cid}/votes/{vote_id}/close", staff)
-    return result
+    v = f"/v1/compounds/{cid}/votes/{vote_id}"
+    if close:
+        closed: dict[str, Any] = await http.post("meetings", f"{v}/close", staff)
+        return closed
+
+    async def at_deadline() -> dict[str, Any] | None:
+        found: dict[str, Any] = await http.get("meetings", f"{v}/result", staff)
+        return found if found["final"] else None
+    return await until("vote closed at its deadline", at_deadline, within=20)
 
 
 def thresholds(result: dict[str, Any]) -> dict[str, tuple[int, int, bool]]:
@@ -81,14 +89,14 @@ async def test_a_rejected_plan_is_revised_and_passes_a_second_vote(http: Http) -
         "type": "proposal", "key": f"rooms-{proposal['id']}", "input": {
             "compound_id": cid, "proposal_id": proposal["id"], "convener": "四季社区居委会",
             "convener_org": "community",
-            "consultation_seconds": 3, "consultation_reminders": [], "vote_seconds": 600,
+            "consultation_seconds": 3, "consultation_reminders": [], "vote_seconds": 6,
             "vote_reminders": [], "vote_grace_seconds": 3600, "decision_seconds": 600,
             "max_rounds": 2, "acceptance_seconds": 600, "satisfaction_seconds": 2,
             "milestones": [{"name": "图书室和球场", "due_at": due}]}}, status=201)
     http.platform.started.append(started["workflow_id"])
     w = f"/v1/workflows/{started['workflow_id']}"
 
-    first = await vote_round(http, cid, owners, w, community, ROUND_1, after=None)
+    first = await vote_round(http, cid, owners, w, community, ROUND_1, after=None, close=True)
     assert (first["outcome"], first["result"]["outcome"], first["version"]) == (
         "rejected", "failed_approval", 1)
     assert thresholds(first) == {
@@ -122,7 +130,7 @@ async def test_a_rejected_plan_is_revised_and_passes_a_second_vote(http: Http) -
                     {"stance": "support", "text": "球场挪开后可以接受"}, status=201)
 
     second = await vote_round(http, cid, owners, w, community, ROUND_2,
-                              after=str(first["vote_id"]))
+                              after=str(first["vote_id"]), close=False)
     assert (second["outcome"], second["version"]) == ("passed", 2)
     assert thresholds(second) == {
         "participation_area": (34667, 52000, True), "participation_headcount": (4, 6, True),
