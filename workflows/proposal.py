@@ -20,6 +20,8 @@ from workflows.steps import Cancelled, Steps, instant, run_activity
 STANCES = ("support", "oppose", "suggest")
 EVENTS = "linli.workflows.proposal"
 CANCEL_OPEN_VOTE = "cancel-open-vote"  # workflow.patched: a cancelled run cancels its open vote
+# workflow.patched: a revision still being published at the deadline restarts the consultation
+REVISION_IN_FLIGHT = "revision-in-flight"
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -40,6 +42,8 @@ class ProposalWorkflow:
         self.reviews: list[t.ReviewScheduled] = []
         self.votes: dict[str, t.VoteClosed] = {}
         self.revision: t.Revision | None = None
+        self.revising = False  # a revise update is publishing its version in meetings
+        self.closing_consultation = False
         self.decision: t.Decision | None = None
         self.report: t.AcceptanceReport | None = None
         self.milestones = [t.MilestoneStatus(name=m.name, due_at=instant(m.due_at), owner=m.owner)
@@ -98,17 +102,26 @@ class ProposalWorkflow:
         step_outcome = "revise" if self.steps.current == t.REJECTED else "started"
         by = self.decision.by if self.decision is not None and step_outcome == "revise" else ""
         self.revision = None
+        self.closing_consultation = False
         closes_at = workflow.now() + timedelta(seconds=self.input.consultation_seconds)
         self.deadlines = {"consultation_closes": closes_at}  # before the move: queries see both
         await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round, by=by)
         await self._open_consultation(closes_at)
         await self._remind(t.CONSULTATION, "consultation_opened", "residents", closes_at)
         reminded: set[float] = set()
+        in_flight_aware = workflow.patched(REVISION_IN_FLIGHT)
         while True:
             due = [o for o in self.input.consultation_reminders
                    if o not in reminded and closes_at - timedelta(seconds=o) > workflow.now()]
             until = min([closes_at, *(closes_at - timedelta(seconds=o) for o in due)])
-            if await self.steps.wait(lambda: self.revision is not None, until):
+            woke = await self.steps.wait(
+                lambda: self.revision is not None or (in_flight_aware and self.revising), until)
+            if in_flight_aware and self.revising:
+                # a revision accepted before the deadline is consulted on, never voted on unseen
+                await self.steps.wait(lambda: not self.revising)
+                if self.revision is None:
+                    continue  # publishing failed: the window stays as it was
+            if woke or (in_flight_aware and self.revision is not None):
                 closes_at = self._revised_window(closes_at)
                 reminded.clear()
                 await self._open_consultation(closes_at)
@@ -118,6 +131,7 @@ class ProposalWorkflow:
                 break
             reminded.update(o for o in due if closes_at - timedelta(seconds=o) <= workflow.now())
             await self._remind(t.CONSULTATION, "consultation_ending", "residents", closes_at)
+        self.closing_consultation = True
         await run_activity(t.CLOSE_CONSULTATION, self._ref())
 
     def _revised_window(self, closes_at: datetime) -> datetime:
@@ -279,14 +293,19 @@ class ProposalWorkflow:
     @workflow.update
     async def revise(self, revision: t.Revision) -> int:
         """Publish a revised version in meetings; the consultation window restarts or extends."""
-        self.version = await self._publish_version(revision)
+        self.revising = True
+        try:
+            self.version = await self._publish_version(revision)
+        finally:
+            self.revising = False
         self.revision = revision
         return self.version
 
     @revise.validator
     def _check_revise(self, revision: t.Revision) -> None:
-        if self.steps.current != t.CONSULTATION or self.revision is not None:
-            raise ValueError("只有在征求意见阶段才能发布修订版本")
+        if (self.steps.current != t.CONSULTATION or self.revision is not None or self.revising
+                or self.closing_consultation):
+            raise ValueError("只有在征求意见阶段才能发布修订版本 (征求意见已截止或另一修订正在发布)")
         if revision.window not in ("restart", "extend"):
             raise ValueError("window 必须是 restart 或 extend")
 
