@@ -11,6 +11,8 @@ follow-ups, so runs beside other tests on shared servers neither steal nor leave
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +27,9 @@ from typing import Any, TypeVar
 
 import aiohttp
 import nats
+import nats.errors
 import pytest
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from linli.auth import issue_token
@@ -44,6 +48,7 @@ class Platform:
     urls: dict[str, str]
     secret: str
     logs: Path
+    nats_url: str
     started: list[str] = field(default_factory=list)  # workflow ids, ended on teardown
 
     def token(self, *, roles: list[str], compounds: list[str], person: str | None = None,
@@ -110,6 +115,30 @@ async def until(what: str, probe: Callable[[], Awaitable[T | None]], within: flo
     raise AssertionError(f"{what}: not within {within:.0f} s (last seen: {last!r})")
 
 
+async def published(nats_url: str, event_type: str, subject: str,
+                    since: dt.datetime) -> list[dict[str, Any]]:
+    """The CloudEvents of one type about one entity that reached NATS since `since`, in order."""
+    connection = await nats.connect(nats_url)
+    found: list[dict[str, Any]] = []
+    try:
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME,
+                                opt_start_time=since)
+        sub = await connection.jetstream().subscribe(event_type, ordered_consumer=True,
+                                                     config=config)
+        while True:
+            try:
+                message = await sub.next_msg(timeout=1)
+            except nats.errors.TimeoutError:
+                break
+            event = json.loads(message.data)
+            if event["subject"] == subject:
+                found.append(event)
+        await sub.unsubscribe()
+    finally:
+        await connection.close()
+    return found
+
+
 def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
     env.update({
@@ -169,7 +198,8 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     commands = [(name, [*python, "serve", name]) for name in SERVICES]
     commands.append(("worker", [*python, "worker"]))
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
-    platform = Platform(urls=urls, secret=settings.jwt_secret, logs=data_dir / "logs")
+    platform = Platform(urls=urls, secret=settings.jwt_secret, logs=data_dir / "logs",
+                        nats_url=settings.nats_url)
     try:
         for name, argv in commands:
             with open(data_dir / "logs" / f"{name}.log", "ab") as log:

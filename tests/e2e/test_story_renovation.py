@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.conftest import Http, until
+from tests.e2e.conftest import Http, published, until
 
 FLATS: list[tuple[str, str, int, str, tuple[str, ...], str]] = [
     # building, number, floor, area, owners, status
@@ -126,6 +126,7 @@ async def at_step(http: Http, w: str, token: str, step: str,
 
 
 async def test_hot_top_floors_become_a_renovation_voted_built_and_accepted(http: Http) -> None:
+    began = dt.datetime.now(dt.UTC)
     world = World(http)
     await world.register()
     c = world.c
@@ -152,6 +153,15 @@ async def test_hot_top_floors_become_a_renovation_voted_built_and_accepted(http:
     await carried_out(http, world, w, branch, vote_id)
     done = await http.get("meetings", f"{c}/proposals/{proposal['id']}", world.owner("吴国平"))
     assert (done["status"], done["current_version"]) == ("passed", 2)
+    # every step reached the bus (the worker's outbox relay), for notify and other apps
+    steps = await published(http.platform.nats_url, "linli.workflows.proposal.step_changed",
+                            proposal["id"], began)
+    assert [(e["data"]["previous"], e["data"]["step"], e["data"]["outcome"]) for e in steps] == [
+        (None, "draft", ""), ("draft", "consultation", "started"),
+        ("consultation", "vote", "closed"), ("vote", "implementation", "passed"),
+        ("implementation", "acceptance", "done"), ("acceptance", "satisfaction", "approved"),
+        ("satisfaction", "completed", "closed")]
+    assert {e["compoundid"] for e in steps} == {world.id}
 
     # afterwards the compound founds its owners' committee
     committee = await http.post("directory", f"{c}/organisations", world.street, {
