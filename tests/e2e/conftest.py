@@ -139,6 +139,28 @@ async def published(nats_url: str, event_type: str, subject: str,
     return found
 
 
+# ---------------------------------------------------------------- workflows and meetings
+
+
+async def workflow_state(http: Http, w: str, token: str) -> dict[str, Any]:
+    view: dict[str, Any] = await http.get("workflows", w, token)
+    return view
+
+
+async def at_step(http: Http, w: str, token: str, step: str,
+                  also: Callable[[dict[str, Any]], bool] = lambda state: True) -> dict[str, Any]:
+    """The workflow's view once it is at `step` (and `also` holds of its state)."""
+    async def probe() -> dict[str, Any] | None:
+        view = await workflow_state(http, w, token)
+        return view if view["state"]["step"] == step and also(view["state"]) else None
+    return await until(f"workflow at step {step}", probe)
+
+
+async def on_version(http: Http, p: str, token: str, version: int) -> bool:
+    found = await http.get_if_found("meetings", f"{p}/consultation", token)
+    return bool(found and found["status"] == "open" and found["version"] == version)
+
+
 def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
     env.update({

@@ -14,10 +14,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Http, until
-from tests.e2e.test_story_renovation import at_step, on_version
+from tests.e2e.conftest import Http, at_step, on_version, until
 
-LEAD_SECONDS = (0.2, 0.1, 0.05, 0.02)  # how long before the deadline each revision is sent
+LEAD_SECONDS = (0.2, 0.1, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01)  # seconds before the deadline
 
 
 async def compound_with_owner(http: Http) -> tuple[str, str, str]:

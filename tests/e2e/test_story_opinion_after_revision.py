@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.e2e.conftest import Http, until
-from tests.e2e.test_story_renovation import at_step, on_version
+from tests.e2e.conftest import Http, at_step, on_version, until
 
 
 async def test_an_opinion_given_after_the_revision_is_about_the_revised_version(http: Http) -> None:

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.conftest import Http, published, until
+from tests.e2e.conftest import Http, at_step, on_version, published, until, workflow_state
 
 FLATS: list[tuple[str, str, int, str, tuple[str, ...], str]] = [
     # building, number, floor, area, owners, status
@@ -109,20 +108,6 @@ class World:
                                  self.street, {"person_id": await self.person(title),
                                                "title": title.split()[0],
                                                "starts_on": "2026-01-01"}, status=201)
-
-
-async def workflow_state(http: Http, w: str, token: str) -> dict[str, Any]:
-    view: dict[str, Any] = await http.get("workflows", w, token)
-    return view
-
-
-async def at_step(http: Http, w: str, token: str, step: str,
-                  also: Callable[[dict[str, Any]], bool] = lambda state: True) -> dict[str, Any]:
-    """The workflow's view once it is at `step` (and `also` holds of its state)."""
-    async def probe() -> dict[str, Any] | None:
-        view = await workflow_state(http, w, token)
-        return view if view["state"]["step"] == step and also(view["state"]) else None
-    return await until(f"workflow at step {step}", probe)
 
 
 async def test_hot_top_floors_become_a_renovation_voted_built_and_accepted(http: Http) -> None:
@@ -274,11 +259,6 @@ async def consultation(http: Http, world: World, proposal_id: str, w: str, branc
     summary = await http.get("meetings", f"{p}/opinions/summary", branch)
     assert [(v["version"], v["support"], v["oppose"], v["suggest"]) for v in summary["versions"]] \
         == [(1, 2, 1, 1), (2, 1, 0, 0)]
-
-
-async def on_version(http: Http, p: str, token: str, version: int) -> bool:
-    found = await http.get_if_found("meetings", f"{p}/consultation", token)
-    return bool(found and found["status"] == "open" and found["version"] == version)
 
 
 async def statutory_vote(http: Http, world: World, proposal_id: str, w: str, branch: str) -> str:

@@ -19,8 +19,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Http, until
-from tests.e2e.test_story_renovation import at_step, on_version, workflow_state
+from tests.e2e.conftest import Http, at_step, on_version, until, workflow_state
 
 FLATS = {"101": ("90.00", "苏建华"), "102": ("90.00", "傅雅琴"), "201": ("80.00", "庄明远"),
          "202": ("80.00", "施丽君"), "301": ("120.00", "骆振东"), "302": ("60.00", "卢晓燕")}
