@@ -88,6 +88,8 @@ class ProposalWorkflow:
             if result.outcome == "passed":
                 return True
             self.decision = None  # before the move: a decision may arrive while it publishes
+            # queries during the move already show the decision deadline, not the vote's
+            self.deadlines = {"decision": workflow.now() + timedelta(seconds=self.input.decision_seconds)}
             await self.steps.move(t.REJECTED, outcome="rejected", round_=self.round)
             until = workflow.now() + timedelta(seconds=self.input.decision_seconds)
             self.deadlines = {"decision": until}
@@ -149,6 +151,7 @@ class ProposalWorkflow:
     async def _vote(self) -> t.VoteClosed:
         closes_at = workflow.now() + timedelta(seconds=self.input.vote_seconds)
         self.deadlines = {"vote_closes": closes_at}
+        self.vote_id = None  # the last round's vote is closed; the new one opens after the move
         await self.steps.move(t.VOTE, outcome="closed", round_=self.round)
         self.vote_id = await run_activity(t.OPEN_VOTE, t.OpenWindow(
             self.input.compound_id, self.input.proposal_id, closes_at), str)
