@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any
 
-import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 
-from linli.http import POOL
 from services.meetings.app import create_app
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.integration.test_meetings_support import later, ok, outbox
 
 
 @pytest.fixture
@@ -20,24 +17,6 @@ async def meetings(serve: AppFactory) -> TestClient:
     return await serve(create_app)
 
 
-def later(seconds: float = 3600) -> str:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
-
-
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return await response.json()
-
-
-async def outbox(client: TestClient, subject: str) -> list[dict[str, Any]]:
-    """The events this service wrote for one subject, oldest first."""
-    async with client.app[POOL].acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'subject' = $1"
-            " ORDER BY created_at, id", subject)
-    return [msgspec.json.decode(bytes(r["payload"])) for r in rows]
 
 
 async def test_proposal_versions_consultation_and_opinions(
