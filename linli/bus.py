@@ -83,6 +83,27 @@ async def write_event(conn: Connection, event: CloudEvent) -> None:
         event.type,
         encode(event),
     )
+    await _wake_relay(conn)
+
+
+async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
+    """Like write_event, but an id already in the outbox is left alone and gives False.
+
+    For writers that retry with a fixed event id (Temporal activities), so a retry is harmless.
+    """
+    written = await conn.fetchval(
+        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)"
+        " ON CONFLICT (id) DO NOTHING RETURNING true",
+        uuid.UUID(event.id),
+        event.type,
+        encode(event),
+    )
+    if written:
+        await _wake_relay(conn)
+    return bool(written)
+
+
+async def _wake_relay(conn: Connection) -> None:
     await conn.execute("SELECT pg_notify($1 || current_schema(), '')", OUTBOX_CHANNEL_PREFIX)
 
 

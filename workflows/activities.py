@@ -6,11 +6,9 @@ Meetings and issues are reached only through their HTTP APIs with app tokens
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 import msgspec
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -209,11 +207,5 @@ class OutboxActivities:
         event = msgspec.structs.replace(
             kind.new(subject=record.subject, data=data, compound_id=record.compound_id),
             id=record.event_id)
-        try:
-            async with transaction(self.pool) as conn:
-                if await conn.fetchval("SELECT true FROM outbox WHERE id = $1", uuid.UUID(event.id)):
-                    return False
-                await bus.write_event(conn, event)
-        except asyncpg.UniqueViolationError:
-            return False
-        return True
+        async with transaction(self.pool) as conn:
+            return await bus.write_event_once(conn, event)

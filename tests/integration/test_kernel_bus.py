@@ -212,3 +212,13 @@ async def test_migrations_twice_change_nothing_and_detect_edits(settings: Settin
             await run()
     finally:
         await pool.close()
+
+
+async def test_write_event_once_keeps_the_first_write_of_an_id(kernel: Kernel) -> None:
+    event = kernel.note.new(subject="n1", data=NoteWritten(note_id=uuid.uuid4(), text="重试"))
+    async with db.transaction(kernel.pool) as conn:
+        assert await bus.write_event_once(conn, event) is True
+    async with db.transaction(kernel.pool) as conn:  # a retried activity writes it again
+        assert await bus.write_event_once(conn, event) is False
+    await kernel.relay().drain()
+    assert [m.id for m in await kernel.stream_messages()] == [event.id]
