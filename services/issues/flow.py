@@ -27,7 +27,7 @@ from services.issues.models import (
     ToResolved,
     Transition,
 )
-from services.issues.service import issue_row, now_utc, view
+from services.issues.service import issue_row, named, now_utc, view
 
 TARGETS: dict[type, str] = {ToAccepted: "accepted", ToInProgress: "in_progress",
                             ToResolved: "resolved", ToRejected: "rejected",
@@ -206,9 +206,11 @@ async def feedback(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, w
                     fixed=data.fixed, reopened=not data.fixed)
 
 
-async def history(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID) -> list[HistoryEntry]:
+async def history(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
+                  who: Principal) -> list[HistoryEntry]:
     async with pool.acquire() as conn:
-        await issue_row(conn, compound_id, issue_id)
+        row = await issue_row(conn, compound_id, issue_id)
         rows = await store.list_history(conn, issue_id=issue_id)
     return [HistoryEntry(action=r["action"], from_status=r["from_status"], to_status=r["to_status"],
-                         actor=r["actor"], note=r["note"], created_at=r["created_at"]) for r in rows]
+                         actor=named(row, who, r["actor"]), note=r["note"],
+                         created_at=r["created_at"]) for r in rows]

@@ -125,7 +125,8 @@ async def get_issue(call: Call) -> Issue:
 
 
 async def history(call: Call) -> list[HistoryEntry]:
-    return await flow.history(call.app[POOL], compound_id=_compound(call), issue_id=_issue(call))
+    return await flow.history(call.app[POOL], compound_id=_compound(call), issue_id=_issue(call),
+                              who=call.who)
 
 
 async def cosign(call: Call) -> Cosign:
@@ -140,7 +141,7 @@ async def add_comment(call: Call) -> Comment:
 
 async def list_comments(call: Call) -> list[Comment]:
     return await service.list_comments(call.app[POOL], compound_id=_compound(call),
-                                       issue_id=_issue(call))
+                                       issue_id=_issue(call), who=call.who)
 
 
 async def change_status(call: Call) -> Issue:

@@ -159,7 +159,7 @@ class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
 class Comment(msgspec.Struct):
     id: uuid.UUID
     issue_id: uuid.UUID
-    author_id: str
+    author_id: str | None  # null: the anonymous reporter, to those who may not know them
     body: str
     official: bool
     template: str | None

@@ -75,8 +75,22 @@ def to_issue(row: Any, *, reveal: bool) -> Issue:
     )
 
 
+def reveals(row: Any, who: Principal) -> bool:
+    """Staff and the reporter see who reported an anonymous issue."""
+    return is_staff(who) or row["reporter_id"] == who.person_id
+
+
 def view(row: Any, who: Principal) -> Issue:
-    return to_issue(row, reveal=is_staff(who) or row["reporter_id"] == who.person_id)
+    return to_issue(row, reveal=reveals(row, who))
+
+
+def named(row: Any, who: Principal, person: str | None) -> str | None:
+    """A person on the issue's record (comment author, history actor), hidden when it is the
+    anonymous reporter and the viewer may not know who reported."""
+    if row["anonymous"] and person is not None and person == row["reporter_id"] \
+            and not reveals(row, who):
+        return None
+    return person
 
 
 async def issue_row(conn: Connection, compound_id: uuid.UUID, issue_id: uuid.UUID,
@@ -287,8 +301,10 @@ async def add_comment(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID
     return msgspec.convert(dict(comment), Comment)
 
 
-async def list_comments(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID) -> list[Comment]:
+async def list_comments(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
+                        who: Principal) -> list[Comment]:
     async with pool.acquire() as conn:
-        await issue_row(conn, compound_id, issue_id)
+        row = await issue_row(conn, compound_id, issue_id)
         rows = await store.list_comments(conn, issue_id=issue_id)
-    return [msgspec.convert(dict(r), Comment) for r in rows]
+    return [msgspec.convert({**dict(r), "author_id": named(row, who, r["author_id"])}, Comment)
+            for r in rows]

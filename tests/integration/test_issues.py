@@ -249,3 +249,23 @@ async def test_custom_category_routes_to_its_party(world: World) -> None:
     metrics = await (await w.issues.get("/metrics")).text()
     assert 'linli_issues_reported_total{category="custom"}' in metrics
     assert "pump_power" not in metrics
+
+
+async def test_history_and_comments_keep_an_anonymous_reporter_hidden(world: World) -> None:
+    w = world
+    alice_id = str(uuid.uuid4())
+    alice = w.person(person=alice_id)
+    mine = await report(w, alice, anonymous=True)
+    url = f"{w.base}/issues/{mine['id']}"
+    await ok(await w.issues.post(f"{url}/comments", json={"body": "还是不亮"}, headers=alice))
+    neighbour, staff = w.person(), w.person("property")
+    await ok(await w.issues.post(f"{url}/comments", json={"body": "已派人"}, headers=staff))
+    for who, expected in ((neighbour, None), (staff, alice_id), (alice, alice_id)):
+        history = await ok(await w.issues.get(f"{url}/history", headers=who), 200)
+        assert history[0]["action"] == "reported" and history[0]["actor"] == expected
+        comments = await ok(await w.issues.get(f"{url}/comments", headers=who), 200)
+        assert comments[0]["author_id"] == expected and comments[1]["author_id"] != alice_id
+    named = await report(w, alice)
+    history = await ok(await w.issues.get(f"{w.base}/issues/{named['id']}/history",
+                                          headers=neighbour), 200)
+    assert history[0]["actor"] == alice_id
