@@ -30,6 +30,8 @@ async def cancel(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, reas
             raise problems.conflict("表决已经结束并计票, 不能再取消", "vote-closed")
         if vote["status"] == "open":
             await vote_store.guard(conn, vote_id=vote_id, exclusive=True)  # in-flight ballots land
+            if vote["secret"]:
+                await vote_store.seal_secret_tallies(conn, vote_id=vote_id)
             vote = await vote_store.cancel_vote(conn, id=vote_id, cancelled_by=by,
                                                 reason=reason.strip())
             await set_proposal(conn, id=vote["proposal_id"], status="draft")

@@ -105,21 +105,33 @@ async def insert_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id
     ))
 
 
-async def insert_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: str,
-                               area_centi: int, headcount: int) -> None:
+async def add_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: str,
+                            area_centi: int, headcount: int) -> None:
+    """Add a secret ballot's weight to its choice's running totals; no row names the ballot."""
     await conn.execute(
-        "INSERT INTO secret_ballots (id, vote_id, choice, area_centi, headcount)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        uuid.uuid4(), vote_id, choice, area_centi, headcount,
+        "INSERT INTO secret_tallies (vote_id, choice, ballots, area_centi, headcount)"
+        " VALUES ($1, $2, 1, $3, $4) ON CONFLICT (vote_id, choice) DO UPDATE SET"
+        " ballots = secret_tallies.ballots + 1,"
+        " area_centi = secret_tallies.area_centi + EXCLUDED.area_centi,"
+        " headcount = secret_tallies.headcount + EXCLUDED.headcount",
+        vote_id, choice, area_centi, headcount,
+    )
+
+
+async def seal_secret_tallies(conn: Connection, *, vote_id: uuid.UUID) -> None:
+    """Rewrite the totals in the closing transaction, so no total keeps the transaction id
+    (xmin) of the last ballot that changed it, which its participation row shares."""
+    await conn.execute(
+        "UPDATE secret_tallies SET ballots = ballots WHERE vote_id = $1", vote_id
     )
 
 
 async def sums_by_choice(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
-    """Ballots, area and headcount per choice (a secret ballot carries its own weight)."""
+    """Ballots, area and headcount per choice (a secret vote keeps only these totals)."""
     if secret:
         return await conn.fetch(
-            "SELECT choice, count(*) AS n, sum(area_centi) AS area, sum(headcount) AS heads"
-            " FROM secret_ballots WHERE vote_id = $1 GROUP BY choice",
+            "SELECT choice, ballots AS n, area_centi AS area, headcount AS heads"
+            " FROM secret_tallies WHERE vote_id = $1 AND ballots > 0",
             vote_id,
         )
     return await conn.fetch(

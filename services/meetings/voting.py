@@ -176,9 +176,9 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         else:
             if not await vote_store.insert_participation(conn, **key):
                 raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
-            await vote_store.insert_secret_ballot(conn, vote_id=vote_id, choice=choice,
-                                                  area_centi=entry["area_centi"],
-                                                  headcount=entry["headcount"])
+            await vote_store.add_secret_ballot(conn, vote_id=vote_id, choice=choice,
+                                               area_centi=entry["area_centi"],
+                                               headcount=entry["headcount"])
             first = True
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
@@ -217,7 +217,7 @@ async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) 
 async def count(conn: Connection, vote: Any) -> tally.TallyResult:
     """Tally a vote: sums by choice of the frozen roll's area and headcount, added up in SQL
     (exact integers) and judged by tally.decide. Open votes join each ballot to its roll entry;
-    secret votes sum the weights stored with their unlinked ballots."""
+    secret votes read their per-choice running totals."""
     quorum = Fraction(vote["quorum"]) if vote["quorum"] else None
     sums = {r["choice"]: r for r in await vote_store.sums_by_choice(
         conn, vote_id=vote["id"], secret=vote["secret"])}
@@ -248,6 +248,8 @@ def to_result(vote: Any, result: dict[str, Any], final: bool) -> VoteResult:
 async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     """Close an open vote whose proposal and vote rows this transaction has locked."""
     await vote_store.guard(conn, vote_id=vote["id"], exclusive=True)  # in-flight ballots land
+    if vote["secret"]:
+        await vote_store.seal_secret_tallies(conn, vote_id=vote["id"])
     started = time.perf_counter()
     result = await count(conn, vote)
     metrics.TALLY_DURATION.observe(time.perf_counter() - started)

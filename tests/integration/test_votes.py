@@ -197,12 +197,18 @@ async def test_ballot_edges_and_secret_result_hidden_until_close(
     await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
                                              headers=c.as_owner(token, D)), 409, "vote-closed")
     async with meetings.app[POOL].acquire() as conn:
-        columns = {r["column_name"] for r in await conn.fetch(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = 'meetings' AND table_name = 'secret_ballots'")}
+        secret = await conn.fetch(
+            "SELECT choice, ballots, area_centi, xmin::text AS tx FROM secret_tallies"
+            " WHERE vote_id = $1 ORDER BY choice", vote["id"])
+        voted = {r["tx"] for r in await conn.fetch(
+            "SELECT xmin::text AS tx FROM participation WHERE vote_id = $1", vote["id"])}
         stored = await conn.fetchval("SELECT count(*) FROM ballots WHERE vote_id = $1",
                                      vote["id"])
-    assert columns == {"id", "vote_id", "choice", "area_centi", "headcount"}
+    # only totals per choice: no row carries one voter's area (F's 90.00 m² was unique), and
+    # none shares a transaction id with a participation row (which would name the voter)
+    assert [(r["choice"], r["ballots"], r["area_centi"]) for r in secret] == [
+        ("agree", 2, 36985), ("oppose", 1, 9000)]
+    assert not voted & {r["tx"] for r in secret}
     assert stored == 0
 
 
