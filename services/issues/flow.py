@@ -128,7 +128,10 @@ async def _reopen(conn: Connection, row: Any, *, actor: str, reason: str, note: 
     category = await store.get_category(conn, compound_id=row["compound_id"], code=row["category"])
     resolve_by = now_utc() + dt.timedelta(hours=category["resolve_hours"])
     updated = await _status(conn, row, to=rules.REOPEN_TO, actor=actor, note=note,
-                            action="reopened", fields={"resolved_at": None, "resolve_by": resolve_by})
+                            action="reopened",
+                            # a new target: missing it is reported overdue again
+                            fields={"resolved_at": None, "resolve_by": resolve_by,
+                                    "overdue_at": None})
     await emit(conn, events.ISSUE_REOPENED, subject=str(row["id"]),
                compound_id=str(row["compound_id"]),
                data=events.IssueReopened(issue_id=row["id"], compound_id=row["compound_id"],

@@ -181,3 +181,20 @@ async def test_follow_up_workflow_reopens_and_escalates_an_overdue_issue(world: 
     late = await ok(await w.issues.post(f"{url}/escalate", json={
         "reason": "超过处理时限, 由跟踪流程自动提交议事会"}, headers=workflow), 200)
     assert late["overdue"] is True and late["escalation_reason"] == "overdue"
+
+
+async def test_a_reopened_issue_is_reported_overdue_again_at_its_new_target(world: World) -> None:
+    w = world
+    reporter = w.person(person=str(uuid.uuid4()))
+    issue = await report(w, reporter, category="lift", area="lift", attributes={"trapped": "no"})
+    assert w.issues.app is not None
+    pool, cid = w.issues.app[POOL], uuid.UUID(w.cid)
+    month = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    assert await escalation.sweep_overdue(pool, now=month, compound_id=cid) == 1
+    prop = w.person("property")
+    await step(w, issue["id"], prop, to="accepted")
+    await step(w, issue["id"], prop, to="resolved", note="已修好")
+    await ok(await w.issues.post(f"{w.base}/issues/{issue['id']}/reopen",
+                                 json={"reason": "又停了"}, headers=reporter), 200)
+    assert await escalation.sweep_overdue(pool, now=month, compound_id=cid) == 1
+    assert (await events_of(w, issue["id"])).count("overdue") == 2
