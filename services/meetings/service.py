@@ -206,7 +206,8 @@ async def give_opinion(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.
     """An opinion on the version under consultation; 409 unless a consultation is open."""
     async with transaction(pool) as conn:
         await proposal_in(conn, compound_id, proposal_id)
-        consultation = await store.get_consultation(conn, proposal_id=proposal_id)
+        # FOR SHARE: a vote opening (which closes it) or a revision cannot slip in between
+        consultation = await store.get_consultation(conn, proposal_id=proposal_id, share=True)
         if consultation is None or consultation["status"] != "open" \
                 or consultation["closes_at"] <= now():
             raise problems.conflict("该议案当前没有在征求意见", "consultation-closed")

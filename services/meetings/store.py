@@ -74,8 +74,12 @@ async def get_version(conn: Connection, *, proposal_id: uuid.UUID, number: int) 
     )
 
 
-async def get_consultation(conn: Connection, *, proposal_id: uuid.UUID) -> Row:
-    return await conn.fetchrow("SELECT * FROM consultations WHERE proposal_id = $1", proposal_id)
+async def get_consultation(conn: Connection, *, proposal_id: uuid.UUID,
+                           share: bool = False) -> Row:
+    """share: hold it FOR SHARE, so a close or a revision in flight lands first."""
+    suffix = " FOR SHARE" if share else ""
+    return await conn.fetchrow(f"SELECT * FROM consultations WHERE proposal_id = $1{suffix}",
+                               proposal_id)
 
 
 async def open_consultation(conn: Connection, *, proposal_id: uuid.UUID, version: int,

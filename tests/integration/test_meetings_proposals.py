@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from linli.http import POOL
 from services.meetings.app import create_app
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 from tests.integration.test_meetings_support import later, ok, outbox
@@ -138,3 +140,29 @@ async def test_openapi_documents_every_meetings_endpoint(meetings: TestClient) -
                          (f"{c}/costs/{{cost_id}}/bills", "post"), (f"{c}/meetings.ics", "get"),
                          (f"{c}/meetings/{{meeting_id}}/minutes/publish", "post")):
         assert method in paths[path], path
+
+
+async def test_opinion_racing_the_close_of_its_consultation_is_refused(
+    meetings: TestClient, token: TokenFactory
+) -> None:
+    """An opinion read the consultation as open while a vote's opening was closing it: it must
+    wait for that close and be refused, not be recorded on a closed consultation."""
+    cid = str(uuid.uuid4())
+    branch = bearer(token(roles=["party_branch"], compounds=[cid]))
+    resident = bearer(token(roles=["resident"], compounds=[cid]))
+    base = f"/v1/compounds/{cid}/proposals"
+    pid = (await ok(await meetings.post(base, json={
+        "title": "水泵电费分摊", "matter": "community", "body": "方案",
+        "budget_fen": 1_000}, headers=branch), 201))["id"]
+    await ok(await meetings.post(f"{base}/{pid}/consultation", json={"closes_at": later()},
+                                 headers=branch))
+    async with meetings.app[POOL].acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE meetings.consultations SET status = 'closed',"
+                           " closed_at = now() WHERE proposal_id = $1", uuid.UUID(pid))
+        late = asyncio.ensure_future(meetings.post(
+            f"{base}/{pid}/opinions", json={"stance": "support", "text": "同意"},
+            headers=resident))
+        await asyncio.sleep(0.5)  # the opinion is in flight while the close is uncommitted
+    await assert_problem(await late, 409, "consultation-closed")
+    summary = await ok(await meetings.get(f"{base}/{pid}/opinions/summary", headers=branch))
+    assert summary["versions"][0]["total"] == 0
