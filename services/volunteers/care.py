@@ -149,7 +149,8 @@ async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
     """The plan's volunteer (or staff for them) records the open visit within its period
     (one interval before its due time); it enters the ledger and the next visit is scheduled."""
     async with transaction(pool) as conn:
-        plan = await plan_row(conn, compound_id, plan_id)
+        # plan before visit, as end_plan locks them: an end waits, then cancels the next visit
+        plan = await plan_row(conn, compound_id, plan_id, lock=True)
         volunteer = await volunteer_row(conn, compound_id, plan["volunteer_id"])
         if volunteer["person_id"] != who.person_id and not is_staff(who):
             raise problems.forbidden("只有计划指定的志愿者或社区可以记录探访")
@@ -215,7 +216,7 @@ async def miss(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
     Idempotent: a visit already recorded, missed or cancelled is returned as it is."""
     now = now_utc()
     async with transaction(pool) as conn:
-        plan = await plan_row(conn, compound_id, plan_id)
+        plan = await plan_row(conn, compound_id, plan_id, lock=True)  # see record
         visit = await care_store.get_visit(conn, id=visit_id, lock=True)
         if visit is None or visit["plan_id"] != plan_id:
             raise problems.not_found("探访")

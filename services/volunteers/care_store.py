@@ -71,11 +71,12 @@ async def cancel_open(conn: Connection, *, plan_id: uuid.UUID) -> None:
 
 async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid.UUID | None,
                         limit: int) -> list[Row]:
-    """Due visits past their time, claimed so that two replicas never flag one twice."""
+    """Due visits past their time, claimed with their plans so that two replicas never flag
+    one twice and a plan being ended or recorded meanwhile is left for the next sweep."""
     return await conn.fetch(
-        "SELECT * FROM care_visits WHERE status = 'due' AND due_at < $1"
-        " AND ($2::uuid IS NULL OR compound_id = $2)"
-        " ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED", now, compound_id, limit)
+        "SELECT v.* FROM care_visits v JOIN care_plans p ON p.id = v.plan_id"
+        " WHERE v.status = 'due' AND v.due_at < $1 AND ($2::uuid IS NULL OR v.compound_id = $2)"
+        " ORDER BY v.due_at LIMIT $3 FOR UPDATE OF v, p SKIP LOCKED", now, compound_id, limit)
 
 
 async def flags(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:

@@ -3,6 +3,7 @@ visit flagged for the community with its event, and who may see and record what.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -102,3 +103,27 @@ async def test_a_plan_needs_a_verified_volunteer_with_the_skill(world: World) ->
         await assert_problem(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
                                               json=body), 422, "validation-error")
     assert await w.compound_rows("care_plans") == before == 0
+
+
+async def test_a_plan_ended_while_its_visit_is_recorded_keeps_no_open_visit(world: World) -> None:
+    """record and end at once: both succeed (no deadlock, no 500), and the next visit the
+    recording scheduled is cancelled by the end (an ended plan never has a visit due)."""
+    w = world
+    v, vol = await w.volunteer("张阿姨", "elder_visit")
+    plan = await ok(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
+                                     json=plan_body(w, v["id"], first_due_at=later(1))), 201)
+    p, first = f"{w.base}/care-plans/{plan['id']}", plan["next_visit"]
+    assert w.app.app is not None
+    pool = w.app.app[POOL]
+    async with pool.acquire() as conn, conn.transaction():
+        # hold the visit, so the recording waits first in line, then the end arrives
+        await conn.execute("SELECT 1 FROM care_visits WHERE id = $1 FOR UPDATE",
+                           uuid.UUID(first["id"]))
+        recording = asyncio.create_task(w.app.post(f"{p}/visits/{first['id']}/record",
+                                                   headers=vol, json={"minutes": 40}))
+        await asyncio.sleep(0.5)
+        ending = asyncio.create_task(w.app.post(f"{p}/end", headers=w.staff()))
+        await asyncio.sleep(0.5)
+    assert (await recording).status == 200 and (await ending).status == 200
+    visits = await ok(await w.app.get(f"{p}/visits", headers=w.staff()))
+    assert [x["status"] for x in visits] == ["recorded", "cancelled"]
