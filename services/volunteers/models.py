@@ -19,6 +19,9 @@ SkillCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,39}$",
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=1440)]
 OrderStatus = Literal["ordered", "accepted", "in_service", "completed", "rated", "cancelled"]
 
+# A time a person gives must carry its zone (2026-06-01T09:00:00+08:00): a naive one is 422.
+Moment = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
 
 class Skill(msgspec.Struct):
     code: str
@@ -107,8 +110,8 @@ class OnBehalf(msgspec.Struct, forbid_unknown_fields=True):
 class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
     item_id: uuid.UUID
     unit_id: uuid.UUID
-    window_start: dt.datetime
-    window_end: dt.datetime
+    window_start: Moment
+    window_end: Moment
     note: Note = ""
     on_behalf_of: OnBehalf | None = None
 
@@ -230,7 +233,7 @@ class CarePlanIn(msgspec.Struct, forbid_unknown_fields=True):
     person_name: Name
     unit_id: uuid.UUID
     volunteer_id: uuid.UUID
-    first_due_at: dt.datetime
+    first_due_at: Moment
     interval_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
     skill: SkillCode = "elder_visit"
     note: Note = ""

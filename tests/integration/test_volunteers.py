@@ -271,3 +271,21 @@ async def test_orders_nobody_accepted_expire_after_their_window(world: World) ->
     kept = await ok(await w.app.get(f"{w.base}/volunteer-orders/{taken['id']}",
                                     headers=w.staff()))
     assert kept["status"] == "accepted"
+
+
+async def test_times_without_a_zone_are_a_422_not_a_500(world: World) -> None:
+    w = world
+    _, vol = await w.volunteer("王师傅", "appliance_repair")
+    item = await w.item(vol)
+    resident = w.who(await w.person("李奶奶"))
+    naive = (dt.datetime.now() + dt.timedelta(days=1)).replace(tzinfo=None)
+    body = w.order_body(item["id"], window_start=naive.isoformat(),
+                        window_end=(naive + dt.timedelta(hours=2)).isoformat())
+    await assert_problem(await w.app.post(f"{w.base}/volunteer-orders", headers=resident,
+                                          json=body), 422, "validation-error")
+    v, _ = await w.volunteer("张阿姨", "elder_visit")
+    plan = {"person_id": str(uuid.uuid4()), "person_name": "林奶奶", "unit_id": w.unit,
+            "volunteer_id": v["id"], "first_due_at": naive.isoformat()}
+    await assert_problem(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
+                                          json=plan), 422, "validation-error")
+    assert await w.compound_rows("orders") == await w.compound_rows("care_plans") == 0
