@@ -152,8 +152,11 @@ async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
         # plan before visit, as end_plan locks them: an end waits, then cancels the next visit
         plan = await plan_row(conn, compound_id, plan_id, lock=True)
         volunteer = await volunteer_row(conn, compound_id, plan["volunteer_id"])
-        if volunteer["person_id"] != who.person_id and not is_staff(who):
-            raise problems.forbidden("只有计划指定的志愿者或社区可以记录探访")
+        if not is_staff(who):
+            if volunteer["person_id"] != who.person_id:
+                raise problems.forbidden("只有计划指定的志愿者或社区可以记录探访")
+            if volunteer["status"] != "verified":
+                raise problems.forbidden("志愿者已暂停服务，探访由社区记录或改派")
         visit = await care_store.get_visit(conn, id=visit_id, lock=True)
         if visit is None or visit["plan_id"] != plan_id:
             raise problems.not_found("探访")

@@ -188,7 +188,10 @@ async def _prepare(conn: Connection, row: Any, who: Principal, action: str,
                 "declines": row["declines"] + 1}, body.reason
     if action in ("start", "complete"):
         if not (action == "complete" and is_staff(who)):
-            _serving(row, who, await _me(conn, row, who))
+            me = await _me(conn, row, who)
+            _serving(row, who, me)
+            if action == "start" and me["status"] != "verified":
+                raise problems.forbidden("志愿者已暂停服务，不能上门；请退单或由社区改派")
         if action == "start":
             return {"started_at": now}, ""
         return {"minutes": body.minutes, "service_notes": body.notes, "completed_at": now}, ""

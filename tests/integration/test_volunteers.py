@@ -289,3 +289,17 @@ async def test_times_without_a_zone_are_a_422_not_a_500(world: World) -> None:
     await assert_problem(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
                                           json=plan), 422, "validation-error")
     assert await w.compound_rows("orders") == await w.compound_rows("care_plans") == 0
+
+
+async def test_a_suspended_volunteer_no_longer_goes_to_homes(world: World) -> None:
+    """Suspension stops service: an accepted order cannot be started (decline stays open)."""
+    w = world
+    v, vol = await w.volunteer("郑师傅", "appliance_repair")
+    item = await w.item(w.staff())
+    order = await w.order(w.who(await w.person("李奶奶")), item["id"])
+    await w.act(order["id"], "accept", vol)
+    await ok(await w.app.post(f"{w.base}/volunteers/{v['id']}/suspend", headers=w.staff(),
+                              json={"reason": "居民多次投诉"}))
+    await assert_problem(await w.act(order["id"], "start", vol, 403), 403, "forbidden")
+    back = await w.act(order["id"], "decline", vol, reason="已暂停服务")
+    assert back["status"] == "ordered" and back["volunteer_id"] is None

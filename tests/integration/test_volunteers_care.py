@@ -127,3 +127,17 @@ async def test_a_plan_ended_while_its_visit_is_recorded_keeps_no_open_visit(worl
     assert (await recording).status == 200 and (await ending).status == 200
     visits = await ok(await w.app.get(f"{p}/visits", headers=w.staff()))
     assert [x["status"] for x in visits] == ["recorded", "cancelled"]
+
+
+async def test_a_suspended_volunteer_cannot_record_a_care_visit(world: World) -> None:
+    w = world
+    v, vol = await w.volunteer("张阿姨", "elder_visit")
+    plan = await ok(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
+                                     json=plan_body(w, v["id"], first_due_at=later(1))), 201)
+    url = f"{w.base}/care-plans/{plan['id']}/visits/{plan['next_visit']['id']}/record"
+    await ok(await w.app.post(f"{w.base}/volunteers/{v['id']}/suspend", headers=w.staff(),
+                              json={"reason": "长期未上门"}))
+    await assert_problem(await w.app.post(url, headers=vol, json={"minutes": 30}), 403,
+                         "forbidden")
+    assert (await ok(await w.app.post(url, headers=w.staff(), json={"minutes": 30})))[
+        "status"] == "recorded"
