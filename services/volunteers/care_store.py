@@ -7,15 +7,13 @@ import uuid
 from typing import Any
 
 from linli.db import Connection
+from services.volunteers.store import insert_sql
 
 Row = Any
 
 
 async def insert_plan(conn: Connection, *, fields: dict[str, Any]) -> Row:
-    names = ", ".join(fields)
-    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-    return await conn.fetchrow(f"INSERT INTO care_plans ({names}) VALUES ({marks}) RETURNING *",
-                               *fields.values())
+    return await conn.fetchrow(insert_sql("care_plans", fields), *fields.values())
 
 
 async def get_plan(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:

@@ -7,17 +7,15 @@ import uuid
 from typing import Any
 
 from linli.db import Connection
+from services.volunteers.store import insert_sql
 
 Row = Any
 
 
 async def insert_entry(conn: Connection, *, fields: dict[str, Any]) -> bool:
     """One line per service; a second line for the same order or visit is refused."""
-    names = ", ".join(fields)
-    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
     done = await conn.fetchval(
-        f"INSERT INTO ledger ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING id",
-        *fields.values())
+        insert_sql("ledger", fields, "ON CONFLICT DO NOTHING RETURNING id"), *fields.values())
     return done is not None
 
 

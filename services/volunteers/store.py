@@ -12,6 +12,12 @@ Row = Any
 Key = tuple[dt.datetime, Any] | None
 
 
+def insert_sql(table: str, fields: dict[str, Any], tail: str = "RETURNING *") -> str:
+    """`INSERT INTO table (names) VALUES ($1…)` + tail; pass `*fields.values()`."""
+    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+    return f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({marks}) {tail}"
+
+
 def _update(table: str, fields: dict[str, Any], *, stamp: bool) -> str:
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=2))
     return f"UPDATE {table} SET {sets}{', updated_at = now()' if stamp else ''} WHERE id = $1"
@@ -53,12 +59,8 @@ async def active_skills(conn: Connection, *, compound_id: uuid.UUID) -> set[str]
 
 async def insert_volunteer(conn: Connection, *, fields: dict[str, Any]) -> Row:
     """The new volunteer, or None when the person is already registered in the compound."""
-    names = ", ".join(fields)
-    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
     return await conn.fetchrow(
-        f"INSERT INTO volunteers ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING *",
-        *fields.values(),
-    )
+        insert_sql("volunteers", fields, "ON CONFLICT DO NOTHING RETURNING *"), *fields.values())
 
 
 async def get_volunteer(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:
@@ -92,10 +94,7 @@ async def list_volunteers(conn: Connection, *, compound_id: uuid.UUID, skill: st
 
 
 async def insert_item(conn: Connection, *, fields: dict[str, Any]) -> Row:
-    names = ", ".join(fields)
-    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-    return await conn.fetchrow(f"INSERT INTO menu_items ({names}) VALUES ({marks}) RETURNING *",
-                               *fields.values())
+    return await conn.fetchrow(insert_sql("menu_items", fields), *fields.values())
 
 
 async def get_item(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:
@@ -130,10 +129,7 @@ async def orders_in_week(conn: Connection, *, item_id: uuid.UUID, week: dt.date)
 
 
 async def insert_order(conn: Connection, *, fields: dict[str, Any]) -> Row:
-    names = ", ".join(fields)
-    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
-    return await conn.fetchrow(f"INSERT INTO orders ({names}) VALUES ({marks}) RETURNING *",
-                               *fields.values())
+    return await conn.fetchrow(insert_sql("orders", fields), *fields.values())
 
 
 async def get_order(conn: Connection, *, id: uuid.UUID) -> Row:
