@@ -184,7 +184,9 @@ async def consultation_opened(conn: Connection, event: CloudEvent, directory: Di
 def _bind(apply: Apply, directory: Directory) -> Callable[[Connection, CloudEvent], Awaitable[None]]:
     async def handler(conn: Connection, event: CloudEvent) -> None:
         sent = dt.datetime.fromisoformat(event.time.replace("Z", "+00:00"))
-        if dt.datetime.now(dt.UTC) - sent > MAX_EVENT_AGE:
+        # an old report is still remembered (it tells nobody): a fresh event about the issue
+        # must find its reporter, not be redelivered until it is dead-lettered
+        if apply is not issue_reported and dt.datetime.now(dt.UTC) - sent > MAX_EVENT_AGE:
             SKIPPED.labels("stale").inc()
             return
         await apply(conn, event, directory)

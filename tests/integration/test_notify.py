@@ -168,3 +168,24 @@ async def test_a_week_old_event_replayed_from_the_stream_tells_nobody(
 async def _skipped_more_than(before: float) -> bool:
     now = metrics.REGISTRY.get_sample_value("linli_notify_events_skipped_total", {"reason": "stale"})
     return (now or 0.0) > before
+
+
+async def test_a_fresh_event_about_an_issue_reported_long_ago_reaches_its_reporter(
+    publisher: Publisher, people: People, start_notify: NotifyFactory,
+) -> None:
+    """A fresh durable replays a month-old report: the reporter is still remembered, so
+    today's comment on that issue reaches them (it is not redelivered until dead)."""
+    notify = await start_notify()
+    cid = str(uuid.uuid4())
+    alice = people(cid)
+    issue_id = uuid.uuid4()
+    reported = issue_events.ISSUE_REPORTED.new(
+        subject=str(issue_id), compound_id=cid, data=issue_events.IssueReported(
+            issue_id=issue_id, compound_id=uuid.UUID(cid), category="repair", title="旧问题",
+            responsible="property", reporter_id=alice.id, area="corridor"))
+    await publisher.redeliver(msgspec.structs.replace(reported, time="2026-01-02T03:04:05.000Z"))
+    await publisher.emit(issue_events.ISSUE_COMMENTED, issue_events.IssueCommented(
+        issue_id=issue_id, compound_id=uuid.UUID(cid), comment_id=uuid.uuid4(),
+        author_id=str(uuid.uuid4()), official=True), subject=str(issue_id), compound_id=cid)
+    got = await eventually(lambda: inbox(notify, alice))
+    assert [n["kind"] for n in got] == ["issue_commented"] and "旧问题" in got[0]["title"]
