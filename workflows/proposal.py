@@ -22,6 +22,8 @@ EVENTS = "linli.workflows.proposal"
 CANCEL_OPEN_VOTE = "cancel-open-vote"  # workflow.patched: a cancelled run cancels its open vote
 # workflow.patched: a revision still being published at the deadline restarts the consultation
 REVISION_IN_FLIGHT = "revision-in-flight"
+# workflow.patched: a revise decision still publishing its version at the deadline is awaited
+DECISION_IN_FLIGHT = "decision-in-flight"
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -44,6 +46,7 @@ class ProposalWorkflow:
         self.revision: t.Revision | None = None
         self.revising = False  # a revise update is publishing its version in meetings
         self.closing_consultation = False
+        self.deciding = False  # a decide update is publishing its revised version in meetings
         self.decision: t.Decision | None = None
         self.report: t.AcceptanceReport | None = None
         self.milestones = [t.MilestoneStatus(name=m.name, due_at=instant(m.due_at), owner=m.owner)
@@ -93,12 +96,25 @@ class ProposalWorkflow:
             await self.steps.move(t.REJECTED, outcome="rejected", round_=self.round)
             until = workflow.now() + timedelta(seconds=self.input.decision_seconds)
             self.deadlines = {"decision": until}
-            if not await self.steps.wait(lambda: self.decision is not None, until):
+            await self._await_decision(until)
+            if self.decision is None:
                 self.decision = t.Decision(action="abandon", reason="召集人逾期未决定, 自动放弃")
-            assert self.decision is not None
             if self.decision.action != "revise":
                 return False
             self.round += 1
+
+    async def _await_decision(self, until: datetime) -> None:
+        """Wait for the convener's decision until the deadline; a revise decision accepted before
+        it but still publishing its version is awaited, never overtaken by an abandon."""
+        aware = workflow.patched(DECISION_IN_FLIGHT)
+        while True:
+            await self.steps.wait(
+                lambda: self.decision is not None or (aware and self.deciding), until)
+            if not (aware and self.deciding):
+                return
+            await self.steps.wait(lambda: not self.deciding)
+            if self.decision is not None or workflow.now() >= until:
+                return  # decided; or publishing failed after the deadline: abandon
 
     async def _consultation(self) -> None:
         step_outcome = "revise" if self.steps.current == t.REJECTED else "started"
@@ -316,13 +332,17 @@ class ProposalWorkflow:
     async def decide(self, decision: t.Decision) -> str:
         """After a rejected vote: revise and vote again (back to consultation) or abandon."""
         if decision.action == "revise" and decision.revision is not None:
-            self.version = await self._publish_version(decision.revision)
+            self.deciding = True
+            try:
+                self.version = await self._publish_version(decision.revision)
+            finally:
+                self.deciding = False
         self.decision = decision
         return decision.action
 
     @decide.validator
     def _check_decide(self, decision: t.Decision) -> None:
-        if self.steps.current != t.REJECTED or self.decision is not None:
+        if self.steps.current != t.REJECTED or self.decision is not None or self.deciding:
             raise ValueError("只有在表决未通过后才能决定修订或放弃")
         if decision.action not in ("revise", "abandon"):
             raise ValueError("action 必须是 revise 或 abandon")
