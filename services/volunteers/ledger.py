@@ -4,14 +4,12 @@ totals, per-compound statistics and the CSV the community files."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import uuid
 from typing import Any
 
-from linli import problems
 from linli.db import Pool
-from linli.pagination import Page, decode_cursor, page_of
+from linli.pagination import Page, page_of
 from services.volunteers import ledger_store, rules, store
 from services.volunteers.models import (
     LedgerEntry,
@@ -20,6 +18,7 @@ from services.volunteers.models import (
     SkillStats,
     VolunteerTotals,
 )
+from services.volunteers.service import keyset
 
 CSV_HEADER = ["日期", "服务", "技能", "志愿者", "服务对象", "时长(分钟)", "时长(小时)", "评分",
               "来源", "来源编号"]
@@ -34,19 +33,11 @@ def to_entry(row: Any) -> LedgerEntry:
         rating=row["rating"], served_at=row["served_at"])
 
 
-def _after(cursor: str | None) -> tuple[dt.datetime, int] | None:
-    after = decode_cursor(cursor)
-    try:
-        return (dt.datetime.fromisoformat(after[0]), int(after[1])) if after else None
-    except (ValueError, TypeError, IndexError):
-        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
-
-
 async def entries(pool: Pool, *, compound_id: uuid.UUID, query: LedgerQuery) -> Page[LedgerEntry]:
     async with pool.acquire() as conn:
         rows = await ledger_store.list_entries(
             conn, compound_id=compound_id, volunteer_id=query.volunteer_id, skill=query.skill,
-            after=_after(query.cursor), limit=query.limit + 1)
+            after=keyset(query.cursor, int), limit=query.limit + 1)
     return page_of([to_entry(r) for r in rows], query.limit,
                    lambda e: [e.served_at.isoformat(), e.id])
 

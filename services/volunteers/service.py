@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -49,10 +50,12 @@ def is_staff(who: Principal) -> bool:
     return who.has_role(*rules.STAFF)
 
 
-def keyset(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+def keyset(cursor: str | None,
+           tiebreak: Callable[[Any], Any] = uuid.UUID) -> tuple[dt.datetime, Any] | None:
+    """The (time, tiebreak) a cursor holds; tiebreak is the id's type (uuid, or int)."""
     after = decode_cursor(cursor)
     try:
-        return (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+        return (dt.datetime.fromisoformat(after[0]), tiebreak(after[1])) if after else None
     except (ValueError, TypeError, IndexError):
         raise problems.bad_request("cursor 无效", "invalid-cursor") from None
 
