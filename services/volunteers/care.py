@@ -22,7 +22,13 @@ from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from services.volunteers import care_store, events, ledger_store, metrics, rules, store
 from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, VisitIn
-from services.volunteers.service import check_skills, is_staff, now_utc, volunteer_row
+from services.volunteers.service import (
+    check_skills,
+    is_staff,
+    named_volunteer,
+    now_utc,
+    volunteer_row,
+)
 
 # The workflow flags a missed visit at its due time; the sweep only catches what it did not.
 SWEEP_GRACE = dt.timedelta(hours=1)
@@ -76,12 +82,7 @@ async def create_plan(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
         raise problems.validation("第一次探访时间须在将来", field="first_due_at")
     async with transaction(pool) as conn:
         await check_skills(conn, compound_id, [data.skill])
-        try:
-            volunteer = await volunteer_row(conn, compound_id, data.volunteer_id)
-        except problems.Problem:
-            raise problems.validation("本小区没有这位志愿者", field="volunteer_id") from None
-        if volunteer["status"] != "verified" or data.skill not in volunteer["skills"]:
-            raise problems.validation("该志愿者未通过审核或没有这项技能", field="volunteer_id")
+        await named_volunteer(conn, compound_id, data.volunteer_id, data.skill)
         plan = await care_store.insert_plan(conn, fields={
             "id": uuid.uuid4(), "compound_id": compound_id, "person_id": str(data.person_id),
             "person_name": data.person_name, "unit_id": data.unit_id,

@@ -34,8 +34,8 @@ from services.volunteers.service import (
     by_created,
     is_staff,
     keyset,
+    named_volunteer,
     now_utc,
-    volunteer_row,
 )
 
 
@@ -207,12 +207,7 @@ async def _prepare(conn: Connection, row: Any, who: Principal, action: str,
 async def _assign(conn: Connection, row: Any, who: Principal, body: AssignIn) -> dict[str, Any]:
     if not is_staff(who):
         raise problems.forbidden("只有社区或党组织可以派单")
-    try:
-        volunteer = await volunteer_row(conn, row["compound_id"], body.volunteer_id)
-    except problems.Problem:
-        raise problems.validation("本小区没有这位志愿者", field="volunteer_id") from None
-    if volunteer["status"] != "verified" or row["skill"] not in volunteer["skills"]:
-        raise problems.validation("该志愿者未通过审核或没有这项技能", field="volunteer_id")
+    volunteer = await named_volunteer(conn, row["compound_id"], body.volunteer_id, row["skill"])
     return {"volunteer_id": volunteer["id"], "assigned_by": who.subject, "accepted_at": now_utc()}
 
 

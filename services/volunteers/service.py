@@ -91,6 +91,19 @@ async def acting_volunteer(conn: Connection, compound_id: uuid.UUID, who: Princi
     return row
 
 
+async def named_volunteer(conn: Connection, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
+                          skill: str) -> Any:
+    """The volunteer staff name for a service (an assignment, a care plan): of this compound,
+    verified, with the skill (422 on the field otherwise)."""
+    try:
+        row = await volunteer_row(conn, compound_id, volunteer_id)
+    except problems.Problem:
+        raise problems.validation("本小区没有这位志愿者", field="volunteer_id") from None
+    if row["status"] != "verified" or skill not in row["skills"]:
+        raise problems.validation("该志愿者未通过审核或没有这项技能", field="volunteer_id")
+    return row
+
+
 # ---------------------------------------------------------------- skills
 
 
