@@ -47,6 +47,9 @@ class Kind:
     updates: dict[str, type]
     # updates (and "cancel") only the convener's organisation (state["convener_org"]) may send
     convener_only: frozenset[str] = frozenset()
+    # signals that report another service's facts (normally through the bridge): apps only, so
+    # no person can tell a proposal its statutory vote passed, or an issue it was resolved
+    apps_only: frozenset[str] = frozenset()
 
 
 KINDS = {
@@ -60,14 +63,15 @@ KINDS = {
         },
         updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
                  "schedule_review": t.ReviewMeeting},
-        convener_only=frozenset({"decide", "cancel"})),
+        convener_only=frozenset({"decide", "cancel"}),
+        apps_only=frozenset({"vote_closed", "opinion_recorded"})),
     "issue_follow_up": Kind(
         "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
         signals={
             "resolved": (t.IssueResolved, ("watching", "escalated", "reopened")),
             "satisfaction": (t.SatisfactionAnswer, ("satisfaction",)),
         },
-        updates={}),
+        updates={}, apps_only=frozenset({"resolved"})),
 }
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃"}
@@ -114,6 +118,8 @@ async def send_signal(call: Call) -> web.Response:
     if name not in kind.signals:
         raise Problem(404, "unknown-signal", "未知信号",
                       f"{kind.name} 不接受信号 {name}; 可用: {', '.join(kind.signals)}")
+    if name in kind.apps_only and not call.who.is_app:
+        raise problems.forbidden(f"信号 {name} 来自其他服务的事件, 只有应用可以发送")
     payload_type, steps = kind.signals[name]
     payload: Any = v.convert(call.body, payload_type)
     _require_running(desc)

@@ -85,7 +85,7 @@ async def start(api: Api, key: str, data: dict[str, Any]) -> Any:
                                json={"type": "proposal", "key": key, "input": data})
 
 
-async def test_start_query_signal_update_cancel(api: Api) -> None:
+async def test_start_query_signal_update_cancel(api: Api, token: TokenFactory) -> None:
     data = proposal_input(api.compound)
     r = await start(api, "k-1", data)
     assert r.status == 201, await r.text()
@@ -101,7 +101,8 @@ async def test_start_query_signal_update_cancel(api: Api) -> None:
     assert "consultation_closes" in view["state"]["deadlines"]
     assert [h["step"] for h in view["state"]["history"]] == ["draft", "consultation"]
 
-    r = await api.http.post(f"/v1/workflows/{wid}/signals/opinion_recorded", headers=api.headers,
+    meetings = bearer(token(app="meetings", scopes=["workflows:start"], compounds=[api.compound]))
+    r = await api.http.post(f"/v1/workflows/{wid}/signals/opinion_recorded", headers=meetings,
                             json={"opinion_id": "o-1", "stance": "support"})
     assert r.status == 202 and (await r.json())["step"] == "consultation"
     r = await api.http.post(f"/v1/workflows/{wid}/updates/revise", headers=api.headers,
@@ -138,7 +139,7 @@ async def test_start_query_signal_update_cancel(api: Api) -> None:
     assert again.status == 200 and (await again.json())["run_id"] == started["run_id"]
 
 
-async def test_illegal_signals_and_updates(api: Api) -> None:
+async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> None:
     data = proposal_input(api.compound)
     assert (await start(api, "k", data)).status == 201
     wid = f"proposal-{data['proposal_id']}"
@@ -148,9 +149,17 @@ async def test_illegal_signals_and_updates(api: Api) -> None:
                                       json={"person_id": "r", "score": 5}), 409, "signal-not-allowed")
     await problem(await api.http.post(f"{url}/signals/launch", headers=api.headers, json={}),
                   404, "unknown-signal")
+    # a vote's result and residents' opinions are meetings' facts: no person may send them
+    await problem(await api.http.post(f"{url}/signals/vote_closed", headers=api.headers, json={
+        "vote_id": "v", "outcome": "passed", "version": 1, "rule": "civil_code_major"}),
+        403, "forbidden")
     await problem(await api.http.post(f"{url}/signals/opinion_recorded", headers=api.headers,
+                                      json={"opinion_id": "o", "stance": "support"}),
+                  403, "forbidden")
+    meetings = bearer(token(app="meetings", scopes=["workflows:start"], compounds=[api.compound]))
+    await problem(await api.http.post(f"{url}/signals/opinion_recorded", headers=meetings,
                                       json={"stance": "support"}), 422, "validation-error")
-    await problem(await api.http.post(f"{url}/signals/opinion_recorded", headers=api.headers,
+    await problem(await api.http.post(f"{url}/signals/opinion_recorded", headers=meetings,
                                       json={"opinion_id": "o", "stance": "x", "extra": 1}),
                   422, "validation-error")
     await problem(await api.http.post(f"{url}/updates/accept", headers=api.headers,
