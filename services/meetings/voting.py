@@ -86,9 +86,6 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
         row = await proposal_in(conn, compound_id, proposal_id)
     rule = lawful_rule(row["matter"], data.rule)
     quorum = _quorum(data.quorum, rule)
-    version = data.version or row["current_version"]
-    if version > row["current_version"]:
-        raise problems.validation(f"议案没有第 {version} 版", field="version")
     roll = await directory.get(f"/v1/compounds/{compound_id}/roll", kind=RollIn)
     _frozen_roll(roll)
     vote_id = uuid.uuid4()
@@ -96,6 +93,10 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
         if row["status"] in ("voting", "passed"):
             raise problems.conflict("该议案正在表决或已经通过", "vote-exists")
+        # the latest version as of the lock: a revision committed meanwhile is the one voted on
+        version = data.version or row["current_version"]
+        if version > row["current_version"]:
+            raise problems.validation(f"议案没有第 {version} 版", field="version")
         vote = await vote_store.insert_vote(
             conn, id=vote_id, compound_id=compound_id, proposal_id=proposal_id, version=version,
             rule=rule, quorum=None if quorum is None else str(quorum), secret=data.secret,
