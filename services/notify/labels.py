@@ -28,9 +28,11 @@ STEPS: Final = {
     "implementation": "实施", "acceptance": "验收", "satisfaction": "满意度评价",
     "completed": "完成", "abandoned": "放弃", "cancelled": "已取消",
 }
+# vote outcomes and the outcomes ProposalWorkflow gives a step it leaves
 OUTCOMES: Final = {
     "passed": "通过", "rejected": "未通过", "defects": "存在问题", "cancelled": "已取消",
-    "started": "开始", "done": "完成",
+    "started": "开始", "done": "完成", "revise": "修改后重新征求意见", "closed": "已截止",
+    "approved": "验收通过", "abandon": "放弃",
 }
 MEETING_KINDS: Final = {
     "party_masses_council": "党群议事会", "residents_council": "居民议事会",

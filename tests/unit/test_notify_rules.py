@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -109,3 +110,13 @@ def test_internal_webhook_targets_are_recognised() -> None:
     with pytest.raises(BlockedTarget):
         check_literal("http://169.254.169.254/latest/meta-data")
     check_literal("https://oapi.dingtalk.com/robot/send?access_token=x")
+
+
+def test_every_outcome_the_proposal_workflow_publishes_reads_chinese() -> None:
+    """A step's outcome is shown on the notice board: no English code may reach residents."""
+    source = (Path(__file__).parents[2] / "workflows" / "proposal.py").read_text()
+    published = set(re.findall(r'outcome\s*=\s*"([a-z_]+)"', source))
+    published |= set(re.findall(r'step_outcome = "([a-z_]+)" if .* else "([a-z_]+)"', source)[0])
+    assert {"closed", "revise", "started", "approved", "abandon"} <= published
+    assert published <= set(labels.OUTCOMES)
+    assert all(re.search(r"[\u4e00-\u9fff]", labels.OUTCOMES[o]) for o in published)
