@@ -32,6 +32,7 @@ from services.meetings.cost_models import (
     PlanIn,
     SharedCost,
 )
+from services.meetings.service import owned
 
 
 class _Unit(msgspec.Struct):
@@ -106,10 +107,7 @@ async def create_cost(pool: Pool, directory: ServiceClient, *, compound_id: uuid
 
 
 async def cost_in(conn: Connection, compound_id: uuid.UUID, cost_id: uuid.UUID) -> Any:
-    row = await cost_store.get_cost(conn, id=cost_id)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("分摊费用")
-    return row
+    return owned(await cost_store.get_cost(conn, id=cost_id), compound_id, "分摊费用")
 
 
 async def get_cost(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> SharedCost:

@@ -63,13 +63,18 @@ def _keyset(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
         raise problems.bad_request("cursor 无效", "invalid-cursor") from None
 
 
+def owned(row: Any, compound_id: uuid.UUID, what: str) -> Any:
+    """The row when it belongs to this compound; 404 otherwise, so another compound's rows
+    are not even known to exist."""
+    if row is None or row["compound_id"] != compound_id:
+        raise problems.not_found(what)
+    return row
+
+
 async def proposal_in(conn: Connection, compound_id: uuid.UUID, proposal_id: uuid.UUID,
                       *, lock: bool = False) -> Any:
     """The proposal row; 404 when it does not exist or belongs to another compound."""
-    row = await store.get_proposal(conn, id=proposal_id, lock=lock)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("议案")
-    return row
+    return owned(await store.get_proposal(conn, id=proposal_id, lock=lock), compound_id, "议案")
 
 
 async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "") -> None:

@@ -20,7 +20,8 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
-from services.meetings import events, session_store, store, tally
+from services.meetings import events, session_store, tally
+from services.meetings.service import owned, proposal_in
 from services.meetings.session_models import (
     KIND_LABELS,
     AgendaItem,
@@ -120,10 +121,7 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
 
 
 async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Any:
-    row = await session_store.get_meeting(conn, id=meeting_id)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("会议")
-    return row
+    return owned(await session_store.get_meeting(conn, id=meeting_id), compound_id, "会议")
 
 
 async def require_manager(conn: Connection, meeting: Any, who: Principal) -> None:
@@ -202,9 +200,7 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
         await session_store.lock_meeting(conn, id=meeting_id)
         require_convened(await meeting_in(conn, compound_id, meeting_id))
         if data.item_id is not None:
-            row = await session_store.get_item(conn, id=data.item_id)
-            if row is None or row["compound_id"] != compound_id:
-                raise problems.not_found("议程事项")
+            owned(await session_store.get_item(conn, id=data.item_id), compound_id, "议程事项")
             row = await session_store.schedule_item(conn, id=data.item_id, meeting_id=meeting_id,
                                                     presenter=data.presenter, minutes=data.minutes)
             if row is None:
@@ -212,9 +208,7 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
             return to_item(row)
         title, source = data.title, "free"
         if data.proposal_id is not None:
-            proposal = await store.get_proposal(conn, id=data.proposal_id)
-            if proposal is None or proposal["compound_id"] != compound_id:
-                raise problems.not_found("议案")
+            proposal = await proposal_in(conn, compound_id, data.proposal_id)
             title, source = title or f"审议议案: {proposal['title']}", "proposal"
         if title is None:
             raise problems.validation("自由议程事项须给出标题", field="title")

@@ -17,7 +17,7 @@ from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from services.meetings import events, metrics, tally, vote_store
-from services.meetings.service import end_consultation, now, proposal_in
+from services.meetings.service import end_consultation, now, owned, proposal_in
 from services.meetings.store import set_proposal, try_lock_proposal
 from services.meetings.vote_models import (
     Ballot,
@@ -119,10 +119,7 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
 
 async def vote_in(conn: Connection, compound_id: uuid.UUID, vote_id: uuid.UUID,
                   lock: str = "") -> Any:
-    row = await vote_store.get_vote(conn, id=vote_id, lock=lock)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("表决")
-    return row
+    return owned(await vote_store.get_vote(conn, id=vote_id, lock=lock), compound_id, "表决")
 
 
 async def get_vote(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Vote:
