@@ -68,6 +68,12 @@ async def stats(pool: Pool, *, compound_id: uuid.UUID) -> LedgerStats:
         orders_by_status=statuses, missed_care_visits=missed)
 
 
+def _cell(text: str) -> str:
+    """Text people typed, made inert: a spreadsheet runs a cell starting with = + - @ as a
+    formula (CSV injection), so such a cell is prefixed with an apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def csv_text(rows: list[LedgerEntry], skill_names: dict[str, str]) -> str:
     """The ledger as CSV (UTF-8 with BOM so spreadsheet software reads the Chinese)."""
     out = io.StringIO()
@@ -76,8 +82,9 @@ def csv_text(rows: list[LedgerEntry], skill_names: dict[str, str]) -> str:
     writer.writerow(CSV_HEADER)
     for e in rows:
         writer.writerow([
-            e.served_at.astimezone(rules.LOCAL).strftime("%Y-%m-%d %H:%M"), e.title,
-            skill_names.get(e.skill, e.skill), e.volunteer_name, e.person_id, e.minutes,
+            e.served_at.astimezone(rules.LOCAL).strftime("%Y-%m-%d %H:%M"), _cell(e.title),
+            _cell(skill_names.get(e.skill, e.skill)), _cell(e.volunteer_name), e.person_id,
+            e.minutes,
             e.hours, "" if e.rating is None else e.rating, SOURCES[e.source], e.source_id])
     return out.getvalue()
 

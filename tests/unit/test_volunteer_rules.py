@@ -98,3 +98,19 @@ def test_csv_has_a_bom_a_chinese_header_and_local_dates() -> None:
     lines = text.lstrip("\ufeff").splitlines()
     assert text.startswith("\ufeff") and lines[0].startswith("日期,服务,技能")
     assert lines[1].startswith("2026-11-30 00:00,修电视,家电维修,李师傅,p1,90,1.50,5,点单,")
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x.example\",\"点我\")", "+1+2", "-2+3",
+                                  "@SUM(A1)", "\t=1"])
+def test_csv_cells_people_typed_never_run_as_spreadsheet_formulas(text: str) -> None:
+    import csv
+    import io
+    import uuid
+
+    entry = LedgerEntry(id=1, volunteer_id=uuid.uuid4(), volunteer_name=text, source="order",
+                        source_id=uuid.uuid4(), skill="x", title=text, person_id="p1",
+                        minutes=30, hours="0.50", rating=None,
+                        served_at=dt.datetime(2026, 11, 29, 16, 0, tzinfo=dt.UTC))
+    [_, row] = list(csv.reader(io.StringIO(csv_text([entry], {"x": text}).lstrip("\ufeff"))))
+    assert row[1] == row[2] == row[3] == "'" + text
+    assert row[5] == "30"  # numbers stay numbers
