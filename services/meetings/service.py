@@ -72,9 +72,10 @@ def owned(row: Any, compound_id: uuid.UUID, what: str) -> Any:
 
 
 async def proposal_in(conn: Connection, compound_id: uuid.UUID, proposal_id: uuid.UUID,
-                      *, lock: bool = False) -> Any:
+                      *, lock: bool = False, share: bool = False) -> Any:
     """The proposal row; 404 when it does not exist or belongs to another compound."""
-    return owned(await store.get_proposal(conn, id=proposal_id, lock=lock), compound_id, "议案")
+    row = await store.get_proposal(conn, id=proposal_id, lock=lock, share=share)
+    return owned(row, compound_id, "议案")
 
 
 async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "") -> None:
@@ -210,9 +211,10 @@ async def give_opinion(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.
                        data: OpinionIn, by: str) -> Opinion:
     """An opinion on the version under consultation; 409 unless a consultation is open."""
     async with transaction(pool) as conn:
-        await proposal_in(conn, compound_id, proposal_id)
-        # FOR SHARE: a vote opening (which closes it) or a revision cannot slip in between
-        consultation = await store.get_consultation(conn, proposal_id=proposal_id, share=True)
+        # KEY SHARE first (lock order: proposal, then consultation): a close, a revision or a
+        # vote opening in flight commits before the consultation is read, never in between
+        await proposal_in(conn, compound_id, proposal_id, share=True)
+        consultation = await store.get_consultation(conn, proposal_id=proposal_id)
         if consultation is None or consultation["status"] != "open" \
                 or consultation["closes_at"] <= now():
             raise problems.conflict("该议案当前没有在征求意见", "consultation-closed")

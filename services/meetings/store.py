@@ -36,9 +36,13 @@ async def insert_version(conn: Connection, *, proposal_id: uuid.UUID, number: in
     )
 
 
-async def get_proposal(conn: Connection, *, id: uuid.UUID, lock: bool = False) -> Row:
-    if lock:
-        await conn.execute("SELECT 1 FROM proposals WHERE id = $1 FOR UPDATE", id)
+async def get_proposal(conn: Connection, *, id: uuid.UUID, lock: bool = False,
+                       share: bool = False) -> Row:
+    """lock: FOR UPDATE (changing it or its consultation); share: FOR KEY SHARE, which waits
+    for those changes and lets other sharers (opinions) through."""
+    if lock or share:
+        mode = "UPDATE" if lock else "KEY SHARE"
+        await conn.execute(f"SELECT 1 FROM proposals WHERE id = $1 FOR {mode}", id)
     return await conn.fetchrow(f"SELECT {_PROPOSAL} WHERE p.id = $1", id)
 
 
@@ -74,12 +78,8 @@ async def get_version(conn: Connection, *, proposal_id: uuid.UUID, number: int) 
     )
 
 
-async def get_consultation(conn: Connection, *, proposal_id: uuid.UUID,
-                           share: bool = False) -> Row:
-    """share: hold it FOR SHARE, so a close or a revision in flight lands first."""
-    suffix = " FOR SHARE" if share else ""
-    return await conn.fetchrow(f"SELECT * FROM consultations WHERE proposal_id = $1{suffix}",
-                               proposal_id)
+async def get_consultation(conn: Connection, *, proposal_id: uuid.UUID) -> Row:
+    return await conn.fetchrow("SELECT * FROM consultations WHERE proposal_id = $1", proposal_id)
 
 
 async def open_consultation(conn: Connection, *, proposal_id: uuid.UUID, version: int,

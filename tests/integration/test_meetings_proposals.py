@@ -157,6 +157,9 @@ async def test_opinion_racing_the_close_of_its_consultation_is_refused(
     await ok(await meetings.post(f"{base}/{pid}/consultation", json={"closes_at": later()},
                                  headers=branch))
     async with meetings.app[POOL].acquire() as conn, conn.transaction():
+        # as a vote opening does: the proposal locked, then its consultation closed
+        await conn.execute("SELECT 1 FROM meetings.proposals WHERE id = $1 FOR UPDATE",
+                           uuid.UUID(pid))
         await conn.execute("UPDATE meetings.consultations SET status = 'closed',"
                            " closed_at = now() WHERE proposal_id = $1", uuid.UUID(pid))
         late = asyncio.ensure_future(meetings.post(
