@@ -42,8 +42,10 @@ async def insert_roll(conn: Connection, *, vote_id: uuid.UUID, entries: Sequence
 
 
 async def get_vote(conn: Connection, *, id: uuid.UUID, lock: str = "") -> Row:
-    """The vote; lock = "" | "update" (closing)."""
-    suffix = {"": "", "update": " FOR UPDATE"}[lock]
+    """The vote; lock = "" | "update" (closing or cancelling). NO KEY UPDATE: the FOR KEY SHARE
+    an in-flight secret ballot takes on it (the tallies' foreign key) must not wait for a close
+    that is itself waiting for that ballot (the guard): that was a deadlock."""
+    suffix = {"": "", "update": " FOR NO KEY UPDATE"}[lock]
     return await conn.fetchrow(f"SELECT * FROM votes WHERE id = $1{suffix}", id)
 
 

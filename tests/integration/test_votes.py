@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestClient
 from linli.config import Settings
 from linli.http import POOL
 from services.directory.app import create_app as directory_app
-from services.meetings import store
 from services.meetings.app import create_app
 from services.meetings.sweep import sweep_once
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
@@ -211,27 +210,6 @@ async def test_ballot_edges_and_secret_result_hidden_until_close(
         ("agree", 2, 36985), ("oppose", 1, 9000)]
     assert not voted & {r["tx"] for r in secret}
     assert stored == 0
-
-
-async def test_vote_opens_on_the_version_current_when_it_locks_the_proposal(
-    apps: tuple[TestClient, TestClient], token: TokenFactory
-) -> None:
-    """A revision committed while a vote is being opened (roll fetched, proposal not yet
-    locked) is the version voted on, never the one read before it."""
-    directory, meetings = apps
-    c = await sunny_garden(directory, token)
-    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
-    pid = await proposal(meetings, c, branch, "community")
-    async with meetings.app[POOL].acquire() as conn, conn.transaction():
-        await store.insert_version(conn, proposal_id=uuid.UUID(pid), number=2, body="第二版",
-                                   change_summary="修订", budget_fen=None, created_by="t")
-        await store.set_proposal(conn, id=uuid.UUID(pid), current_version=2)
-        opening = asyncio.ensure_future(meetings.post(
-            f"/v1/compounds/{c.id}/proposals/{pid}/votes", json={"closes_at": later()},
-            headers=branch))
-        await asyncio.sleep(0.5)  # it read version 1 and waits for the proposal's lock
-    vote = await ok(await opening, 201)
-    assert vote["version"] == 2
 
 
 async def test_concurrent_duplicate_ballots_count_once(
