@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -74,6 +75,33 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5):
                 await nc.close()
+
+    return context
+
+
+def periodic(name: str, job: Callable[[db.Pool], Awaitable[object]], *, every: float,
+             wait_first: bool = False) -> CleanupContext:
+    """Cleanup context running `job(pool)` every `every` seconds while the service runs.
+
+    Every replica runs it, so jobs claim their rows with FOR UPDATE SKIP LOCKED; a failed
+    round is logged and the next round retries.
+    """
+    log = logging.getLogger(f"linli.{name}")
+
+    async def loop(pool: db.Pool) -> None:
+        if wait_first:
+            await asyncio.sleep(every)
+        while True:
+            try:
+                await job(pool)
+            except Exception:
+                log.exception("%s failed, retrying in %.0f s", name, every)
+            await asyncio.sleep(every)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(loop(app[POOL]), name=name)
+        yield
+        await bus.stop_task(task)
 
     return context
 

@@ -45,6 +45,15 @@ class ServiceClient:
     async def get(self, path: str, *, kind: Any = None) -> Any:
         return await self.request("GET", path, kind=kind)
 
+    async def get_or(self, path: str, missing: problems.Problem, *, kind: Any = None) -> Any:
+        """GET something the caller named; the peer's 404 raises `missing` (ours) instead."""
+        try:
+            return await self.get(path, kind=kind)
+        except problems.Problem as exc:
+            if exc.status == 404:
+                raise missing from None
+            raise
+
     async def post(self, path: str, json: Any, *, kind: Any = None) -> Any:
         return await self.request("POST", path, json=json, kind=kind)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import uuid
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -56,3 +59,20 @@ def page_of(rows: list[T], limit: int, key: Any) -> Page[T]:
     more = len(rows) > limit
     items = rows[:limit]
     return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)
+
+
+def time_keyset(cursor: str | None,
+                tiebreak: Callable[[Any], Any] = uuid.UUID) -> tuple[dt.datetime, Any] | None:
+    """The (created_at, id) a cursor of `time_cursor` holds; `tiebreak` is the id's type."""
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(values[0]), tiebreak(values[1])
+    except (ValueError, TypeError, IndexError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+
+
+def time_cursor(item: Any) -> list[str]:
+    """Keyset of lists ordered by (created_at, id), for `page_of`."""
+    return [item.created_at.isoformat(), str(item.id)]

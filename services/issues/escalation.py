@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from aiohttp import web
-
 from linli import problems
+from linli.app import CleanupContext, periodic
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.http import POOL
 from services.issues import events, metrics, rules, store
 from services.issues.models import Cosign, CountBy, Issue, SimilarIssue, Stats
 from services.issues.service import issue_row, now_utc, view
@@ -119,27 +114,9 @@ async def sweep_overdue(pool: Pool, *, now: dt.datetime | None = None,
             return total
 
 
-def overdue_sweeper(
-    interval: float = SWEEP_INTERVAL_SECONDS,
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def overdue_sweeper(interval: float = SWEEP_INTERVAL_SECONDS) -> CleanupContext:
     """Cleanup context: the periodic sweep runs while the service runs."""
-
-    async def loop(app: web.Application) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await sweep_overdue(app[POOL])
-            except Exception:  # keep sweeping after a transient database failure
-                log.exception("overdue sweep failed")
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop(app), name="issues-overdue-sweep")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return context
+    return periodic("issues-overdue-sweep", sweep_overdue, every=interval, wait_first=True)
 
 
 # ---------------------------------------------------------------- statistics

@@ -37,22 +37,13 @@ def _issue(call: Call) -> uuid.UUID:
 
 async def check_compound(app: web.Application, compound_id: uuid.UUID) -> None:
     """The compound is in the directory (asked once, before its categories are seeded)."""
-    try:
-        await app[DIRECTORY].get(f"/v1/compounds/{compound_id}")
-    except problems.Problem as exc:
-        if exc.status == 404:
-            raise problems.not_found("小区") from None
-        raise
+    await app[DIRECTORY].get_or(f"/v1/compounds/{compound_id}", problems.not_found("小区"))
 
 
 async def check_unit(app: web.Application, compound_id: uuid.UUID, unit_id: uuid.UUID) -> None:
     """The unit exists in this compound according to the directory."""
-    try:
-        await app[DIRECTORY].get(f"/v1/compounds/{compound_id}/units/{unit_id}")
-    except problems.Problem as exc:
-        if exc.status == 404:
-            raise problems.validation("该小区没有这个专有部分 (房屋)", field="unit_id") from None
-        raise
+    await app[DIRECTORY].get_or(f"/v1/compounds/{compound_id}/units/{unit_id}",
+                                problems.validation("该小区没有这个专有部分 (房屋)", field="unit_id"))
 
 
 async def ensure_seeded(app: web.Application, compound_id: uuid.UUID) -> None:

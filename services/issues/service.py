@@ -18,7 +18,7 @@ from linli import problems
 from linli.auth import STAFF_ROLES, Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, decode_cursor, page_of
+from linli.pagination import Page, page_of, time_cursor, time_keyset
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
     Attribute,
@@ -237,16 +237,12 @@ async def report(pool: Pool, *, compound_id: uuid.UUID, who: Principal, data: Is
 
 async def list_issues(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
                       query: IssueQuery) -> Page[Issue]:
-    after = decode_cursor(query.cursor)
-    try:
-        key = (dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
-    except (ValueError, TypeError, IndexError):
-        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+    key = time_keyset(query.cursor)
     async with pool.acquire() as conn:
         rows = await store.list_issues(conn, compound_id=compound_id, status=query.status,
                                        category=query.category, after=key, limit=query.limit + 1)
     items = [view(r, who) for r in rows]
-    return page_of(items, query.limit, lambda i: [i.created_at.isoformat(), str(i.id)])
+    return page_of(items, query.limit, time_cursor)
 
 
 async def get_issue(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,

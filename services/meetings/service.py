@@ -12,7 +12,7 @@ from typing import Any
 from linli import problems
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, decode_cursor, page_of
+from linli.pagination import Page, page_of, time_cursor, time_keyset
 from services.meetings import events, store
 from services.meetings.models import (
     MATTER_LABELS,
@@ -51,16 +51,6 @@ def to_consultation(row: Any) -> Consultation:
     return Consultation(proposal_id=row["proposal_id"], version=row["version"],
                         status=row["status"], opens_at=row["opens_at"],
                         closes_at=row["closes_at"], closed_at=row["closed_at"])
-
-
-def _keyset(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(values[0]), uuid.UUID(values[1])
-    except (ValueError, TypeError, IndexError):
-        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
 
 
 def owned(row: Any, compound_id: uuid.UUID, what: str) -> Any:
@@ -109,9 +99,9 @@ async def list_proposals(pool: Pool, *, compound_id: uuid.UUID,
                          query: ProposalQuery) -> Page[Proposal]:
     async with pool.acquire() as conn:
         rows = await store.list_proposals(conn, compound_id=compound_id, status=query.status,
-                                          after=_keyset(query.cursor), limit=query.limit + 1)
+                                          after=time_keyset(query.cursor), limit=query.limit + 1)
     return page_of([to_proposal(r) for r in rows], query.limit,
-                   lambda p: [p.created_at.isoformat(), str(p.id)])
+                   time_cursor)
 
 
 async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, data: VersionIn,
@@ -232,13 +222,13 @@ async def give_opinion(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.
 
 async def list_opinions(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
                         query: OpinionQuery) -> Page[Opinion]:
-    keyset = _keyset(query.cursor)
+    keyset = time_keyset(query.cursor)
     async with pool.acquire() as conn:
         await proposal_in(conn, compound_id, proposal_id)
         rows = await store.list_opinions(conn, proposal_id=proposal_id, version=query.version,
                                          after=keyset, limit=query.limit + 1)
     return page_of([Opinion(**dict(r)) for r in rows], query.limit,
-                   lambda o: [o.created_at.isoformat(), str(o.id)])
+                   time_cursor)
 
 
 async def opinion_summary(pool: Pool, *, compound_id: uuid.UUID,

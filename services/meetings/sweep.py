@@ -6,18 +6,10 @@ never close the same vote twice and never wait on each other.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Callable
-
-from aiohttp import web
-
+from linli.app import CleanupContext, periodic
 from linli.db import Pool, transaction
-from linli.http import POOL
 from services.meetings import service, store, vote_store, voting
 
-log = logging.getLogger("linli.meetings.sweep")
 SWEEP_SECONDS = 2.0
 BATCH = 50
 
@@ -44,22 +36,6 @@ async def sweep_once(pool: Pool) -> int:
     return closed
 
 
-def sweeper(interval: float = SWEEP_SECONDS) -> Callable[[web.Application], AsyncIterator[None]]:
+def sweeper(interval: float = SWEEP_SECONDS) -> CleanupContext:
     """Cleanup context running sweep_once every `interval` seconds."""
-
-    async def loop(pool: Pool) -> None:
-        while True:
-            try:
-                await sweep_once(pool)
-            except Exception:  # keep sweeping; the next round retries
-                log.exception("sweep failed")
-            await asyncio.sleep(interval)
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop(app[POOL]), name="meetings-sweep")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return context
+    return periodic("meetings-sweep", sweep_once, every=interval)

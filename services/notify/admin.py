@@ -6,10 +6,9 @@ import uuid
 
 from linli import problems
 from linli.db import Pool, transaction
-from linli.pagination import Page, page_of
+from linli.pagination import Page, page_of, time_cursor, time_keyset
 from services.notify import store
 from services.notify.models import Delivery, DeliveryQuery, Template, TemplateIn
-from services.notify.service import cursor_key, keyset
 from services.notify.templates import KINDS, TemplateError, check
 
 
@@ -74,6 +73,6 @@ async def deliveries(pool: Pool, *, query: DeliveryQuery, person_id: str | None 
     """A person's own log (with targets) or a compound's (staff; targets withheld)."""
     async with pool.acquire() as conn:
         rows = await store.deliveries(conn, person_id=person_id, compound_id=compound_id,
-                                      status=query.status, after=keyset(query.cursor),
+                                      status=query.status, after=time_keyset(query.cursor),
                                       limit=query.limit)
-    return page_of([to_delivery(r, own=person_id is not None) for r in rows], query.limit, cursor_key)
+    return page_of([to_delivery(r, own=person_id is not None) for r in rows], query.limit, time_cursor)

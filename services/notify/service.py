@@ -9,7 +9,7 @@ from typing import Any
 
 from linli import problems
 from linli.db import Pool, transaction
-from linli.pagination import Page, decode_cursor, page_of
+from linli.pagination import Page, page_of, time_cursor, time_keyset
 from services.notify import store
 from services.notify.models import (
     InboxQuery,
@@ -22,20 +22,6 @@ from services.notify.models import (
 from services.notify.templates import KINDS
 
 
-def keyset(cursor: str | None) -> store.Keyset:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(values[0]), uuid.UUID(values[1])
-    except (ValueError, TypeError, IndexError):
-        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
-
-
-def cursor_key(item: Any) -> list[str]:
-    return [item.created_at.isoformat(), str(item.id)]
-
-
 def to_notification(row: store.Row) -> Notification:
     return Notification(id=row["id"], kind=row["kind"], kind_label=KINDS[row["kind"]].label,
                         title=row["title"], body=row["body"], compound_id=row["compound_id"],
@@ -45,8 +31,8 @@ def to_notification(row: store.Row) -> Notification:
 async def inbox(pool: Pool, *, person_id: str, query: InboxQuery) -> Page[Notification]:
     async with pool.acquire() as conn:
         rows = await store.inbox(conn, person_id=person_id, unread=query.unread,
-                                 after=keyset(query.cursor), limit=query.limit)
-    return page_of([to_notification(r) for r in rows], query.limit, cursor_key)
+                                 after=time_keyset(query.cursor), limit=query.limit)
+    return page_of([to_notification(r) for r in rows], query.limit, time_cursor)
 
 
 async def mark_read(pool: Pool, *, person_id: str, notification_id: uuid.UUID) -> Notification:
@@ -65,12 +51,12 @@ async def mark_all_read(pool: Pool, *, person_id: str) -> ReadAll:
 
 async def notices(pool: Pool, *, compound_id: uuid.UUID, query: Any) -> Page[Notice]:
     async with pool.acquire() as conn:
-        rows = await store.notices(conn, compound_id=compound_id, after=keyset(query.cursor),
+        rows = await store.notices(conn, compound_id=compound_id, after=time_keyset(query.cursor),
                                    limit=query.limit)
     items = [Notice(id=r["id"], compound_id=r["compound_id"], kind=r["kind"],
                     kind_label=KINDS[r["kind"]].label, title=r["title"], body=r["body"],
                     subject=r["subject"], created_at=r["created_at"]) for r in rows]
-    return page_of(items, query.limit, cursor_key)
+    return page_of(items, query.limit, time_cursor)
 
 
 def _clock(value: dt.time | None) -> str | None:

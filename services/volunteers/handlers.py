@@ -36,24 +36,14 @@ def _compound(call: Call) -> uuid.UUID:
 
 async def _directory(app: web.Application, path: str, field: str, what: str) -> object:
     """GET from the directory; its 404 means the caller named something that does not exist."""
-    try:
-        return await app[DIRECTORY].get(path)
-    except problems.Problem as exc:
-        if exc.status == 404:
-            raise problems.validation(f"{what}不存在", field=field) from None
-        raise
+    return await app[DIRECTORY].get_or(path, problems.validation(f"{what}不存在", field=field))
 
 
 async def ensure_seeded(app: web.Application, compound_id: uuid.UUID) -> None:
     """The compound exists in the directory; its default skills exist here (first use)."""
     if compound_id in app[SEEDED]:
         return
-    try:
-        await app[DIRECTORY].get(f"/v1/compounds/{compound_id}")
-    except problems.Problem as exc:
-        if exc.status == 404:
-            raise problems.not_found("小区") from None
-        raise
+    await app[DIRECTORY].get_or(f"/v1/compounds/{compound_id}", problems.not_found("小区"))
     await service.seed_skills(app[POOL], compound_id=compound_id)
     app[SEEDED].add(compound_id)
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from linli.db import Pool
-from linli.pagination import Page, page_of
+from linli.pagination import Page, page_of, time_keyset
 from services.volunteers import ledger_store, rules, store
 from services.volunteers.models import (
     LedgerEntry,
@@ -18,7 +18,6 @@ from services.volunteers.models import (
     SkillStats,
     VolunteerTotals,
 )
-from services.volunteers.service import keyset
 
 CSV_HEADER = ["日期", "服务", "技能", "志愿者", "服务对象", "时长(分钟)", "时长(小时)", "评分",
               "来源", "来源编号"]
@@ -37,7 +36,7 @@ async def entries(pool: Pool, *, compound_id: uuid.UUID, query: LedgerQuery) -> 
     async with pool.acquire() as conn:
         rows = await ledger_store.list_entries(
             conn, compound_id=compound_id, volunteer_id=query.volunteer_id, skill=query.skill,
-            after=keyset(query.cursor, int), limit=query.limit + 1)
+            after=time_keyset(query.cursor, int), limit=query.limit + 1)
     return page_of([to_entry(r) for r in rows], query.limit,
                    lambda e: [e.served_at.isoformat(), e.id])
 

@@ -17,7 +17,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, page_of
+from linli.pagination import Page, page_of, time_cursor, time_keyset
 from services.volunteers import events, ledger_store, metrics, rules, store
 from services.volunteers.models import (
     AssignIn,
@@ -31,9 +31,7 @@ from services.volunteers.models import (
 )
 from services.volunteers.service import (
     acting_volunteer,
-    by_created,
     is_staff,
-    keyset,
     named_volunteer,
     now_utc,
 )
@@ -278,9 +276,9 @@ async def list_orders(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
             conn, compound_id=compound_id, status=query.status, skill=query.skill,
             staff=is_staff(who), person_id=who.person_id,
             volunteer_id=me["id"] if me else None,
-            skills=list(me["skills"]) if verified and me else [], after=keyset(query.cursor),
+            skills=list(me["skills"]) if verified and me else [], after=time_keyset(query.cursor),
             limit=query.limit + 1)
-    return page_of([to_order(r) for r in rows], query.limit, by_created)
+    return page_of([to_order(r) for r in rows], query.limit, time_cursor)
 
 
 async def history(pool: Pool, *, compound_id: uuid.UUID, order_id: uuid.UUID,

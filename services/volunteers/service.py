@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -17,7 +16,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, decode_cursor, page_of
+from linli.pagination import Page, page_of, time_cursor, time_keyset
 from services.volunteers import events, rules, store
 from services.volunteers.models import (
     MenuItem,
@@ -48,20 +47,6 @@ def is_staff(who: Principal) -> bool:
     if who.is_app:
         return MANAGE_SCOPE in who.scopes
     return who.has_role(*rules.STAFF)
-
-
-def keyset(cursor: str | None,
-           tiebreak: Callable[[Any], Any] = uuid.UUID) -> tuple[dt.datetime, Any] | None:
-    """The (time, tiebreak) a cursor holds; tiebreak is the id's type (uuid, or int)."""
-    after = decode_cursor(cursor)
-    try:
-        return (dt.datetime.fromisoformat(after[0]), tiebreak(after[1])) if after else None
-    except (ValueError, TypeError, IndexError):
-        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
-
-
-def by_created(item: Any) -> list[str]:
-    return [item.created_at.isoformat(), str(item.id)]
 
 
 def to_volunteer(row: Any) -> Volunteer:
@@ -241,9 +226,9 @@ async def list_volunteers(pool: Pool, *, compound_id: uuid.UUID,
                           query: VolunteerQuery) -> Page[Volunteer]:
     async with pool.acquire() as conn:
         rows = await store.list_volunteers(conn, compound_id=compound_id, skill=query.skill,
-                                           status=query.status, after=keyset(query.cursor),
+                                           status=query.status, after=time_keyset(query.cursor),
                                            limit=query.limit + 1)
-    return page_of([to_volunteer(r) for r in rows], query.limit, by_created)
+    return page_of([to_volunteer(r) for r in rows], query.limit, time_cursor)
 
 
 # ---------------------------------------------------------------- the menu
@@ -300,6 +285,6 @@ async def get_item(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID) ->
 async def list_menu(pool: Pool, *, compound_id: uuid.UUID, query: MenuQuery) -> Page[MenuItem]:
     async with pool.acquire() as conn:
         rows = await store.list_items(conn, compound_id=compound_id, skill=query.skill,
-                                      status=query.status, after=keyset(query.cursor),
+                                      status=query.status, after=time_keyset(query.cursor),
                                       limit=query.limit + 1)
-    return page_of([to_item(r) for r in rows], query.limit, by_created)
+    return page_of([to_item(r) for r in rows], query.limit, time_cursor)

@@ -17,8 +17,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from linli.auth import issue_token
 from linli.bus import STREAM
 from linli.config import Settings
+from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 
 SERVICES = ("directory", "issues", "meetings", "workflows")  # the processes the stories need
@@ -179,20 +178,6 @@ def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], 
     return env, urls
 
 
-def _ready(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"{name} exited with {process.returncode}"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{name} not ready within {timeout} s ({url})")
-
-
 async def _clean_up(settings: Settings, platform: Platform, tag: str) -> None:
     """End workflows a failed story left running; remove this run's bridge durables."""
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
@@ -229,7 +214,7 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
                     argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True)))
         for name, process in children:
-            _ready(urls[name] + ("/metrics" if name == "worker" else "/readyz"), process, name)
+            wait_ready(urls[name] + ("/metrics" if name == "worker" else "/readyz"), process, name)
         yield platform
     finally:
         for _name, process in reversed(children):  # as `linli up` stops them, in reverse
