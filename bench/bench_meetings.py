@@ -26,7 +26,8 @@ from linli import db
 from linli.auth import issue_token
 from linli.config import DEV_SECRET
 from linli.stack import EmbeddedStack, Ports, free_port
-from services.meetings import tally, voting
+from services.meetings.votes import service as voting
+from services.meetings.votes import tally
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from linli.config import Settings
 from services.meetings.consumers import SUBSCRIPTIONS
 from services.meetings.routes import ROUTES
 from services.meetings.sweep import sweeper
-from services.meetings.vote_handlers import DIRECTORY
+from services.meetings.votes.handlers import DIRECTORY
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

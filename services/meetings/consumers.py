@@ -8,8 +8,8 @@ from linli.bus import Subscription
 from linli.db import Connection
 from linli.events import CloudEvent
 from services.issues.events import ISSUE_ESCALATED
-from services.meetings import session_store
-from services.meetings.sessions import emit_item
+from services.meetings.councils import store as session_store
+from services.meetings.councils.service import emit_item
 
 
 async def propose_escalated_issue(conn: Connection, event: CloudEvent) -> None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 from linli.auth import MEMBERS, allow
 from linli.http import Route
 from linli.pagination import Page
-from services.meetings import cost_handlers as ch
-from services.meetings import handlers as h
-from services.meetings import session_handlers as sh
-from services.meetings import vote_handlers as vh
-from services.meetings.cost_models import (
+from services.meetings.costs import handlers as ch
+from services.meetings.costs.models import (
     Bill,
     BillIn,
     CompareQuery,
@@ -23,20 +20,8 @@ from services.meetings.cost_models import (
     ReadingsQuery,
     SharedCost,
 )
-from services.meetings.models import (
-    Consultation,
-    ConsultationIn,
-    Opinion,
-    OpinionIn,
-    OpinionQuery,
-    OpinionSummary,
-    Proposal,
-    ProposalIn,
-    ProposalQuery,
-    ProposalVersion,
-    VersionIn,
-)
-from services.meetings.session_models import (
+from services.meetings.councils import handlers as sh
+from services.meetings.councils.models import (
     AgendaItem,
     AgendaItemIn,
     AgendaOrderIn,
@@ -54,7 +39,22 @@ from services.meetings.session_models import (
     Quorum,
     RsvpIn,
 )
-from services.meetings.vote_models import (
+from services.meetings.proposals import handlers as h
+from services.meetings.proposals.models import (
+    Consultation,
+    ConsultationIn,
+    Opinion,
+    OpinionIn,
+    OpinionQuery,
+    OpinionSummary,
+    Proposal,
+    ProposalIn,
+    ProposalQuery,
+    ProposalVersion,
+    VersionIn,
+)
+from services.meetings.votes import handlers as vh
+from services.meetings.votes.models import (
     Ballot,
     BallotIn,
     EnteredBallot,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from linli.app import CleanupContext, periodic
 from linli.db import Pool, transaction
-from services.meetings import service, store, vote_store, voting
+from services.meetings.proposals import service, store
+from services.meetings.votes import service as voting
+from services.meetings.votes import store as vote_store
 
 SWEEP_SECONDS = 2.0
 BATCH = 50

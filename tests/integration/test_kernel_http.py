@@ -81,12 +81,21 @@ async def test_readyz_reports_a_missing_database(serve: AppFactory, settings: Se
 
 
 def test_every_service_has_the_same_shape() -> None:
+    """A service is one app, one route table, its events and consumers, its migrations; its
+    use cases sit either beside them or in sub-domain packages that have the same files."""
     root = Path(__file__).resolve().parents[2] / "services"
-    expected = {"app.py", "routes.py", "handlers.py", "service.py", "store.py", "models.py",
-                "events.py", "consumers.py"}
+    service_files = {"app.py", "routes.py", "events.py", "consumers.py"}
+    domain_files = {"handlers.py", "service.py", "store.py", "models.py"}
     for service in sorted(p for p in root.iterdir() if (p / "app.py").exists()):
-        missing = expected - {f.name for f in service.iterdir()}
+        missing = service_files - {f.name for f in service.iterdir()}
         assert not missing, f"{service.name} lacks {sorted(missing)}"
         assert sorted((service / "migrations").glob("*.sql")), f"{service.name} has no migrations"
-        handlers = (service / "handlers.py").read_text()
-        assert "SELECT " not in handlers and "INSERT " not in handlers, f"SQL in {service.name} handlers"
+        domains = [service] if (service / "handlers.py").exists() else sorted(
+            p for p in service.iterdir() if (p / "__init__.py").exists())
+        assert domains, f"{service.name} has neither handlers.py nor sub-domain packages"
+        for domain in domains:
+            missing = domain_files - {f.name for f in domain.iterdir()}
+            assert not missing, f"{domain.relative_to(root)} lacks {sorted(missing)}"
+            handlers = (domain / "handlers.py").read_text()
+            assert "SELECT " not in handlers and "INSERT " not in handlers, \
+                f"SQL in {domain.relative_to(root)} handlers"

@@ -8,7 +8,8 @@ import uuid
 from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
-from services.meetings import store, vote_store
+from services.meetings.proposals import store
+from services.meetings.votes import store as vote_store
 from tests.conftest import TokenFactory, bearer
 from tests.integration.test_meetings_support import later, ok
 from tests.integration.test_votes import (  # noqa: F401  (apps is a fixture)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.meetings.allocation import (
+from services.meetings.costs.allocation import (
     Beneficiary,
     ByArea,
     ByFloorBand,

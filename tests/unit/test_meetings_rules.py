@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linli.problems import Problem
-from services.meetings.minutes import _fold, icalendar
-from services.meetings.readings import parse_csv
-from services.meetings.voting import _quorum, lawful_rule
+from services.meetings.costs.readings import parse_csv
+from services.meetings.councils.minutes import _fold, icalendar
+from services.meetings.votes.service import _quorum, lawful_rule
 
 UNITS = {("1号楼", "401"): uuid.uuid4(), ("1号楼", "402"): uuid.uuid4()}
 

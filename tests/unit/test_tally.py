@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.meetings.tally import (
+from services.meetings.votes.tally import (
     CIVIL_CODE_MAJOR,
     CIVIL_CODE_ORDINARY,
     CONSENSUS,

@@ -6,8 +6,9 @@ import uuid
 
 from linli import problems
 from linli.http import POOL, Call
-from services.meetings import costs, readings
-from services.meetings.cost_models import (
+from services.meetings.costs import readings
+from services.meetings.costs import service as costs
+from services.meetings.costs.models import (
     Bill,
     Comparison,
     Plan,
@@ -15,8 +16,8 @@ from services.meetings.cost_models import (
     ReadingsImported,
     SharedCost,
 )
-from services.meetings.handlers import compound
-from services.meetings.vote_handlers import DIRECTORY
+from services.meetings.proposals.handlers import compound
+from services.meetings.votes.handlers import DIRECTORY
 
 
 def cost(call: Call) -> uuid.UUID:

@@ -11,9 +11,9 @@ from typing import Any
 
 from linli import problems
 from linli.db import Pool, transaction
-from services.meetings import cost_store
-from services.meetings.cost_models import Reading, ReadingsImported, ReadingsIn
-from services.meetings.costs import cost_in
+from services.meetings.costs import store as cost_store
+from services.meetings.costs.models import Reading, ReadingsImported, ReadingsIn
+from services.meetings.costs.service import cost_in
 
 HEADER = ["building", "number", "period", "usage"]
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

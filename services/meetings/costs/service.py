@@ -17,8 +17,10 @@ from linli import problems
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
-from services.meetings import allocation, cost_store, events
-from services.meetings.cost_models import (
+from services.meetings import events
+from services.meetings.costs import allocation
+from services.meetings.costs import store as cost_store
+from services.meetings.costs.models import (
     BeneficiariesIn,
     Bill,
     BillIn,
@@ -32,7 +34,7 @@ from services.meetings.cost_models import (
     PlanIn,
     SharedCost,
 )
-from services.meetings.service import owned
+from services.meetings.proposals.service import owned
 
 
 class _Unit(msgspec.Struct):

@@ -12,9 +12,10 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from services.meetings import events, session_store
-from services.meetings.session_models import AgendaItem, Meeting
-from services.meetings.sessions import (
+from services.meetings import events
+from services.meetings.councils import store as session_store
+from services.meetings.councils.models import AgendaItem, Meeting
+from services.meetings.councils.service import (
     agenda,
     detail,
     meeting_in,

@@ -7,10 +7,13 @@ import uuid
 from aiohttp import web
 
 from linli.http import POOL, Call
-from services.meetings import minutes, session_changes, session_store, sessions
-from services.meetings.handlers import compound
-from services.meetings.session_models import AgendaItem, Invitee, Meeting, Minutes, Quorum
-from services.meetings.vote_handlers import DIRECTORY
+from services.meetings.councils import changes as session_changes
+from services.meetings.councils import minutes
+from services.meetings.councils import service as sessions
+from services.meetings.councils import store as session_store
+from services.meetings.councils.models import AgendaItem, Invitee, Meeting, Minutes, Quorum
+from services.meetings.proposals.handlers import compound
+from services.meetings.votes.handlers import DIRECTORY
 
 
 def meeting(call: Call) -> uuid.UUID:

@@ -13,8 +13,9 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from services.meetings import events, metrics, session_store, vote_store
-from services.meetings.session_models import (
+from services.meetings import events, metrics
+from services.meetings.councils import store as session_store
+from services.meetings.councils.models import (
     KIND_LABELS,
     AgendaItem,
     FollowUpIn,
@@ -22,7 +23,8 @@ from services.meetings.session_models import (
     Minutes,
     OutcomeIn,
 )
-from services.meetings.sessions import agenda, meeting_in, require_convened, require_manager
+from services.meetings.councils.service import agenda, meeting_in, require_convened, require_manager
+from services.meetings.votes import store as vote_store
 
 STANCES = {"support": "支持", "oppose": "反对", "suggest": "建议"}
 OUTCOMES = {"consensus": "达成共识", "vote": "付诸表决", "deferred": "暂缓", "referred": "转交办理"}

@@ -20,9 +20,9 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
-from services.meetings import events, session_store, tally
-from services.meetings.service import owned, proposal_in
-from services.meetings.session_models import (
+from services.meetings import events
+from services.meetings.councils import store as session_store
+from services.meetings.councils.models import (
     KIND_LABELS,
     AgendaItem,
     AgendaItemIn,
@@ -34,6 +34,8 @@ from services.meetings.session_models import (
     MeetingIn,
     Quorum,
 )
+from services.meetings.proposals.service import owned, proposal_in
+from services.meetings.votes import tally
 
 MANAGE_SCOPE = "meetings:manage"
 # kind → (rule, comparison, share of invitees present, may the meeting decide at all)

@@ -9,8 +9,8 @@ import uuid
 
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.meetings import service
-from services.meetings.models import (
+from services.meetings.proposals import service
+from services.meetings.proposals.models import (
     Consultation,
     Opinion,
     OpinionSummary,

@@ -13,8 +13,9 @@ from linli import problems
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.pagination import Page, page_of, time_cursor, time_keyset
-from services.meetings import events, store
-from services.meetings.models import (
+from services.meetings import events
+from services.meetings.proposals import store
+from services.meetings.proposals.models import (
     MATTER_LABELS,
     Consultation,
     Opinion,

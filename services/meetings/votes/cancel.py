@@ -11,11 +11,12 @@ import uuid
 from linli import problems
 from linli.bus import emit
 from linli.db import Pool, transaction
-from services.meetings import events, vote_store
-from services.meetings.service import proposal_in
-from services.meetings.store import set_proposal
-from services.meetings.vote_models import Vote
-from services.meetings.voting import to_vote, vote_in
+from services.meetings import events
+from services.meetings.proposals.service import proposal_in
+from services.meetings.proposals.store import set_proposal
+from services.meetings.votes import store as vote_store
+from services.meetings.votes.models import Vote
+from services.meetings.votes.service import to_vote, vote_in
 
 
 async def cancel(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, reason: str,

@@ -9,9 +9,10 @@ from aiohttp import web
 from linli import problems
 from linli.clients import ServiceClient
 from linli.http import POOL, Call
-from services.meetings import vote_cancel, voting
-from services.meetings.handlers import compound, proposal
-from services.meetings.vote_models import (
+from services.meetings.proposals.handlers import compound, proposal
+from services.meetings.votes import cancel as vote_cancel
+from services.meetings.votes import service as voting
+from services.meetings.votes.models import (
     Ballot,
     EnteredBallot,
     NonVoters,

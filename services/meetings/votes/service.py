@@ -16,10 +16,12 @@ from linli import problems
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
-from services.meetings import events, metrics, tally, vote_store
-from services.meetings.service import end_consultation, now, owned, proposal_in
-from services.meetings.store import set_proposal, try_lock_proposal
-from services.meetings.vote_models import (
+from services.meetings import events, metrics
+from services.meetings.proposals.service import end_consultation, now, owned, proposal_in
+from services.meetings.proposals.store import set_proposal, try_lock_proposal
+from services.meetings.votes import store as vote_store
+from services.meetings.votes import tally
+from services.meetings.votes.models import (
     Ballot,
     EnteredBallot,
     NonVoters,
