@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
 from linli import logs
 from linli.auth import ROLES, issue_token
 from linli.config import load_settings
+from linli.registry import (
+    available_services,
+    has_workflows,
+    load_demo,
+    service_module,
+    workflows_module,
+)
 
-SERVICES = ("directory", "issues", "meetings", "volunteers", "notify")
-
-
-def _exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def available_services() -> list[str]:
-    """The services that exist in this checkout, in start order."""
-    return [s for s in SERVICES if _exists(f"services.{s}.app")]
-
-
-def has_workflows() -> bool:
-    return _exists("workflows.worker") and _exists("workflows.api")
+__all__ = ["available_services", "has_workflows", "load_demo", "main"]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -37,9 +26,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     if args.service == "workflows":
-        module = importlib.import_module("workflows.api")
+        module = workflows_module("api")
     elif args.service in available_services():
-        module = importlib.import_module(f"services.{args.service}.app")
+        module = service_module(args.service)
     else:
         print(f"未知服务 {args.service}; 可用: {', '.join(available_services())}", file=sys.stderr)
         return 2
@@ -59,7 +48,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print("workflows.worker 尚不存在", file=sys.stderr)
         return 2
     logs.configure("worker")
-    worker = importlib.import_module("workflows.worker")
+    worker = workflows_module("worker")
     return int(asyncio.run(worker.main(load_settings())) or 0)
 
 
@@ -68,7 +57,7 @@ async def _migrate_all() -> None:
 
     settings = load_settings()
     for name in available_services():
-        module = importlib.import_module(f"services.{name}.app")
+        module = service_module(name)
         pool = await db.create_pool(settings.database_url, schema=name, max_size=1)
         async with pool.acquire() as conn:
             applied = await db.migrate(conn, schema=name, migrations=module.MIGRATIONS)
@@ -79,21 +68,6 @@ async def _migrate_all() -> None:
 def cmd_migrate(args: argparse.Namespace) -> int:
     asyncio.run(_migrate_all())
     return 0
-
-
-async def load_demo(database_url: str) -> int:
-    """Load the demo compounds through the directory's own code; safe to repeat."""
-    from linli import db
-    from services.directory.app import MIGRATIONS
-    from services.directory.demo import load_demo as load
-
-    pool = await db.create_pool(database_url, schema="directory", max_size=2)
-    try:
-        async with pool.acquire() as conn:
-            await db.migrate(conn, schema="directory", migrations=MIGRATIONS)
-        return len(await load(pool))
-    finally:
-        await pool.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 import uuid
 from dataclasses import dataclass
@@ -93,16 +91,11 @@ def decode(payload: bytes) -> CloudEvent:
 
 
 def load_catalogue() -> dict[str, EventType[Any]]:
-    """Import every service's (and the workflows') events.py so the catalogue is complete."""
-    import services
+    """Import every module the `linli.events` entry points name (each service's events.py and
+    the workflows'), so the catalogue is complete."""
+    from linli.registry import event_modules
 
-    names = [f"services.{m.name}.events" for m in pkgutil.iter_modules(services.__path__)]
-    for name in [*names, "workflows.events"]:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    event_modules()
     return dict(sorted(CATALOGUE.items()))
 
 

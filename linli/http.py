@@ -12,24 +12,16 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
 from linli import metrics, problems
 from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
-from linli.config import Settings
-from linli.db import Pool
+from linli.idempotency import replay_or_run
+
+# The keys live in linli.keys (so idempotency needs no http); services import them from here.
+from linli.keys import JETSTREAM, NATS_CLIENT, POOL, REQUEST_ID, ROUTES, SERVICE, SETTINGS  # noqa: F401
 from linli.problems import Problem
 
 log = logging.getLogger("linli.http")
-
-SETTINGS = web.AppKey("linli.settings", Settings)
-SERVICE = web.AppKey("linli.service", str)
-POOL = web.AppKey("linli.pool", Pool)
-NATS_CLIENT = web.AppKey("linli.nats", NATS)
-JETSTREAM = web.AppKey("linli.jetstream", JetStreamContext)
-ROUTES = web.AppKey("linli.routes", list["Route"])
-REQUEST_ID = web.RequestKey("linli.request_id", str)
 
 Handler = Callable[["Call"], Awaitable[Any]]
 _PATH_PARAM = re.compile(r"{([a-z_]+)}")
@@ -141,8 +133,6 @@ def authenticate(request: web.Request, access: Access) -> Principal | None:
 
 def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Wrap a handler: auth, query and body validation, idempotency, JSON encoding."""
-    from linli.idempotency import replay_or_run
-
     async def view(request: web.Request) -> web.StreamResponse:
         who = authenticate(request, route.access)
         call = Call(request=request, principal=who)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from linli import problems
 from linli.auth import Principal
-from linli.http import POOL
+from linli.keys import POOL
 
 MAX_KEY_LENGTH = 200
 

@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 
 from linli.auth import issue_token
-from linli.cli import available_services, has_workflows, load_demo
 from linli.config import Settings, load_settings
+from linli.registry import available_services, has_workflows, load_demo
 from linli.stack import EmbeddedStack, Ports, StackError, ensure_port_free, stop_process
 
 

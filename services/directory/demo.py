@@ -167,3 +167,18 @@ async def load_demo(pool: Pool) -> list[uuid.UUID]:
             await _organisations(conn, ci, c, compound_id)
             ids.append(compound_id)
     return ids
+
+
+async def load_into(database_url: str) -> int:
+    """The `linli demo` entry point: migrate the directory's schema, load the demo compounds,
+    return how many there are (safe to repeat)."""
+    from linli import db
+    from services.directory.app import MIGRATIONS
+
+    pool = await db.create_pool(database_url, schema="directory", max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema="directory", migrations=MIGRATIONS)
+        return len(await load_demo(pool))
+    finally:
+        await pool.close()
