@@ -10,9 +10,9 @@ from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
 from services.meetings.consumers import SUBSCRIPTIONS
+from services.meetings.keys import DIRECTORY
 from services.meetings.routes import ROUTES
 from services.meetings.sweep import sweeper
-from services.meetings.votes.handlers import DIRECTORY
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

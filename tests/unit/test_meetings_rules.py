@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from linli.problems import Problem
 from services.meetings.costs.readings import parse_csv
-from services.meetings.councils.minutes import _fold, icalendar
+from services.meetings.councils.calendar import _fold, icalendar
 from services.meetings.votes.service import _quorum, lawful_rule
 
 UNITS = {("1号楼", "401"): uuid.uuid4(), ("1号楼", "402"): uuid.uuid4()}

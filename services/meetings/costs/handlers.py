@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from linli import problems
 from linli.http import POOL, Call
-from services.meetings.costs import readings
-from services.meetings.costs import service as costs
+from linli.uploads import csv_text
+from services.meetings.costs import readings, service
 from services.meetings.costs.models import (
     Bill,
     Comparison,
@@ -16,8 +15,8 @@ from services.meetings.costs.models import (
     ReadingsImported,
     SharedCost,
 )
+from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound
-from services.meetings.votes.handlers import DIRECTORY
 
 
 def cost(call: Call) -> uuid.UUID:
@@ -25,16 +24,16 @@ def cost(call: Call) -> uuid.UUID:
 
 
 async def create_cost(call: Call) -> SharedCost:
-    return await costs.create_cost(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
+    return await service.create_cost(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
                                    data=call.body, by=call.who.subject)
 
 
 async def list_costs(call: Call) -> list[SharedCost]:
-    return await costs.list_costs(call.app[POOL], compound_id=compound(call))
+    return await service.list_costs(call.app[POOL], compound_id=compound(call))
 
 
 async def get_cost(call: Call) -> SharedCost:
-    return await costs.get_cost(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
+    return await service.get_cost(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
 
 
 async def record_readings(call: Call) -> ReadingsImported:
@@ -43,13 +42,7 @@ async def record_readings(call: Call) -> ReadingsImported:
 
 
 async def import_readings(call: Call) -> ReadingsImported:
-    if call.request.content_type not in ("text/csv", "text/plain"):
-        raise problems.Problem(415, "unsupported-media-type", "不支持的内容类型",
-                               "请以 Content-Type: text/csv 上传 CSV 文件")
-    try:
-        text = (await call.request.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
+    text = await csv_text(call.request)
     return await readings.import_csv(call.app[POOL], compound_id=compound(call),
                                      cost_id=cost(call), text=text, by=call.who.subject)
 
@@ -60,30 +53,30 @@ async def list_readings(call: Call) -> list[Reading]:
 
 
 async def create_plan(call: Call) -> Plan:
-    return await costs.create_plan(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
+    return await service.create_plan(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
                                    data=call.body)
 
 
 async def list_plans(call: Call) -> list[Plan]:
-    return await costs.list_plans(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
+    return await service.list_plans(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
 
 
 async def compare(call: Call) -> Comparison:
-    return await costs.compare(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
+    return await service.compare(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
                                query=call.query)
 
 
 async def adopt(call: Call) -> Plan:
-    return await costs.adopt(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
+    return await service.adopt(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
                              plan_id=call.uuid_param("plan_id", "分摊方案"), by=call.who.subject)
 
 
 async def issue_bills(call: Call) -> Bill:
-    return await costs.issue_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
+    return await service.issue_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
                                    data=call.body, by=call.who.subject)
 
 
 async def get_bill(call: Call) -> Bill:
     period = call.param("period")
-    return await costs.get_bill(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
+    return await service.get_bill(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
                                 period=period)

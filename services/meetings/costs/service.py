@@ -18,8 +18,7 @@ from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from services.meetings import events
-from services.meetings.costs import allocation
-from services.meetings.costs import store as cost_store
+from services.meetings.costs import allocation, store
 from services.meetings.costs.models import (
     BeneficiariesIn,
     Bill,
@@ -100,28 +99,28 @@ async def create_cost(pool: Pool, directory: ServiceClient, *, compound_id: uuid
                       data: CostIn, by: str) -> SharedCost:
     chosen = _select(await _directory_units(directory, compound_id), data.beneficiaries)
     async with transaction(pool) as conn:
-        row = await cost_store.insert_cost(conn, id=uuid.uuid4(), compound_id=compound_id,
+        row = await store.insert_cost(conn, id=uuid.uuid4(), compound_id=compound_id,
                                            name=data.name, description=data.description,
                                            usage_unit=data.usage_unit, created_by=by)
-        await cost_store.insert_units(conn, cost_id=row["id"], units=chosen)
-        units = await cost_store.cost_units(conn, cost_id=row["id"])
+        await store.insert_units(conn, cost_id=row["id"], units=chosen)
+        units = await store.cost_units(conn, cost_id=row["id"])
     return _cost(row, units)
 
 
 async def cost_in(conn: Connection, compound_id: uuid.UUID, cost_id: uuid.UUID) -> Any:
-    return owned(await cost_store.get_cost(conn, id=cost_id), compound_id, "分摊费用")
+    return owned(await store.get_cost(conn, id=cost_id), compound_id, "分摊费用")
 
 
 async def get_cost(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> SharedCost:
     async with pool.acquire() as conn:
         row = await cost_in(conn, compound_id, cost_id)
-        return _cost(row, await cost_store.cost_units(conn, cost_id=cost_id))
+        return _cost(row, await store.cost_units(conn, cost_id=cost_id))
 
 
 async def list_costs(pool: Pool, *, compound_id: uuid.UUID) -> list[SharedCost]:
     async with pool.acquire() as conn:
-        rows = await cost_store.list_costs(conn, compound_id=compound_id)
-        return [_cost(r, await cost_store.cost_units(conn, cost_id=r["id"])) for r in rows]
+        rows = await store.list_costs(conn, compound_id=compound_id)
+        return [_cost(r, await store.cost_units(conn, cost_id=r["id"])) for r in rows]
 
 
 def to_plan(row: Any) -> Plan:
@@ -140,10 +139,10 @@ def _method(data: dict[str, Any]) -> allocation.Method:
 
 async def _beneficiaries(conn: Connection, cost_id: uuid.UUID,
                          period: str | None) -> tuple[list[allocation.Beneficiary], dict[str, str]]:
-    units = await cost_store.cost_units(conn, cost_id=cost_id)
+    units = await store.cost_units(conn, cost_id=cost_id)
     usage: dict[uuid.UUID, Decimal] = {}
     if period is not None:
-        usage = {r["unit_id"]: r["usage"] for r in await cost_store.readings(
+        usage = {r["unit_id"]: r["usage"] for r in await store.readings(
             conn, cost_id=cost_id, period=period)}
     labels = {str(u["unit_id"]): f"{u['building_name']} {u['number']}" for u in units}
     return [allocation.Beneficiary(str(u["unit_id"]), u["area_centi"], u["floor"],
@@ -162,7 +161,7 @@ async def create_plan(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
                                for u in units], method)
         except ValueError as exc:
             raise problems.validation(f"该方案无法用于这些受益单元: {exc}", field="method") from None
-        row = await cost_store.insert_plan(conn, id=uuid.uuid4(), cost_id=cost_id,
+        row = await store.insert_plan(conn, id=uuid.uuid4(), cost_id=cost_id,
                                            name=data.name, method=allocation.method_to_dict(method))
         if row is None:
             raise problems.conflict(f"已有名为 {data.name} 的方案")
@@ -172,7 +171,7 @@ async def create_plan(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
 async def list_plans(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> list[Plan]:
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        return [to_plan(r) for r in await cost_store.plans(conn, cost_id=cost_id)]
+        return [to_plan(r) for r in await store.plans(conn, cost_id=cost_id)]
 
 
 async def compare(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
@@ -180,7 +179,7 @@ async def compare(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
     """Every plan of the cost side by side, unit by unit, with each unit's difference."""
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        plans = [to_plan(r) for r in await cost_store.plans(conn, cost_id=cost_id)]
+        plans = [to_plan(r) for r in await store.plans(conn, cost_id=cost_id)]
         units, labels = await _beneficiaries(conn, cost_id, query.period)
     if not plans:
         raise problems.conflict("该费用还没有分摊方案", "no-plans")
@@ -202,13 +201,13 @@ async def adopt(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, plan_
     """Adopt one plan (the one adopted before is superseded); adopting it again changes nothing."""
     async with transaction(pool) as conn:
         cost = await cost_in(conn, compound_id, cost_id)
-        await cost_store.lock_cost(conn, id=cost_id)
-        plan = await cost_store.get_plan(conn, id=plan_id)
+        await store.lock_cost(conn, id=cost_id)
+        plan = await store.get_plan(conn, id=plan_id)
         if plan is None or plan["cost_id"] != cost_id:
             raise problems.not_found("分摊方案")
         if plan["status"] == "adopted":
             return to_plan(plan)
-        adopted = to_plan(await cost_store.adopt_plan(conn, cost_id=cost_id, plan_id=plan_id,
+        adopted = to_plan(await store.adopt_plan(conn, cost_id=cost_id, plan_id=plan_id,
                                                       by=by))
         await emit(conn, events.PLAN_ADOPTED, subject=str(cost_id), compound_id=str(compound_id),
                    data=events.PlanAdopted(cost_id=cost_id, plan_id=plan_id,
@@ -218,7 +217,7 @@ async def adopt(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, plan_
 
 
 async def _bill(conn: Connection, row: Any, labels: dict[str, str]) -> Bill:
-    lines = await cost_store.bill_lines(conn, bill_id=row["id"])
+    lines = await store.bill_lines(conn, bill_id=row["id"])
     return Bill(id=row["id"], cost_id=row["cost_id"], plan_id=row["plan_id"],
                 period=row["period"], total_fen=row["total_fen"], issued_at=row["issued_at"],
                 lines=sorted((BillLine(unit_id=r["unit_id"], label=labels[str(r["unit_id"])],
@@ -233,7 +232,7 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
         raise problems.validation("账单金额不能为负数", field="total_fen")
     async with transaction(pool) as conn:
         await cost_in(conn, compound_id, cost_id)
-        plan = await cost_store.adopted_plan(conn, cost_id=cost_id)
+        plan = await store.adopted_plan(conn, cost_id=cost_id)
         if plan is None:
             raise problems.conflict("该费用还没有采纳的分摊方案", "no-adopted-plan")
         units, labels = await _beneficiaries(conn, cost_id, data.period)
@@ -242,12 +241,12 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
                                        allocation.method_from_dict(to_plan(plan).method))
         except ValueError as exc:
             raise problems.validation(f"无法按采纳的方案分摊: {exc}") from None
-        row = await cost_store.insert_bill(conn, id=uuid.uuid4(), cost_id=cost_id,
+        row = await store.insert_bill(conn, id=uuid.uuid4(), cost_id=cost_id,
                                            plan_id=plan["id"], period=data.period,
                                            total_fen=data.total_fen, by=by)
         if row is None:
             raise problems.conflict(f"{data.period} 的账单已经出具", "bill-exists")
-        await cost_store.insert_bill_lines(conn, bill_id=row["id"], amounts={
+        await store.insert_bill_lines(conn, bill_id=row["id"], amounts={
             uuid.UUID(k): v for k, v in amounts.items()})
         await emit(conn, events.BILLS_ISSUED, subject=str(cost_id), compound_id=str(compound_id),
                    data=events.BillsIssued(cost_id=cost_id, bill_id=row["id"], plan_id=plan["id"],
@@ -260,7 +259,7 @@ async def get_bill(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
                    period: str) -> Bill:
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        row = await cost_store.get_bill(conn, cost_id=cost_id, period=period)
+        row = await store.get_bill(conn, cost_id=cost_id, period=period)
         if row is None:
             raise problems.not_found(f"{period} 的账单")
         _, labels = await _beneficiaries(conn, cost_id, None)

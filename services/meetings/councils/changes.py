@@ -1,6 +1,6 @@
 """Changing a convened meeting: reordering its agenda, cancelling it (with a reason, an event).
 
-Both are for the convener's organisation (sessions.require_manager) and lock the meeting row.
+Both are for the convener's organisation (service.require_manager) and lock the meeting row.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from services.meetings import events
-from services.meetings.councils import store as session_store
+from services.meetings.councils import store
 from services.meetings.councils.models import AgendaItem, Meeting
 from services.meetings.councils.service import (
     agenda,
@@ -28,7 +28,7 @@ async def _locked(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUI
                   who: Principal) -> Any:
     meeting = await meeting_in(conn, compound_id, meeting_id)
     await require_manager(conn, meeting, who)
-    await session_store.lock_meeting(conn, id=meeting_id)
+    await store.lock_meeting(conn, id=meeting_id)
     return await meeting_in(conn, compound_id, meeting_id)
 
 
@@ -37,11 +37,11 @@ async def reorder(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     """The full list of the meeting's item ids in their new order, each once."""
     async with transaction(pool) as conn:
         require_convened(await _locked(conn, compound_id, meeting_id, who))
-        current = {r["id"] for r in await session_store.items(conn, meeting_id=meeting_id)}
+        current = {r["id"] for r in await store.items(conn, meeting_id=meeting_id)}
         if len(set(item_ids)) != len(item_ids) or set(item_ids) != current:
             raise problems.validation("须按新顺序给出该会议全部议程事项的 id, 每个一次",
                                       field="item_ids")
-        await session_store.reorder_items(conn, meeting_id=meeting_id, item_ids=item_ids)
+        await store.reorder_items(conn, meeting_id=meeting_id, item_ids=item_ids)
         return await agenda(conn, meeting_id)
 
 
@@ -51,9 +51,9 @@ async def cancel(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, r
     async with transaction(pool) as conn:
         meeting = await _locked(conn, compound_id, meeting_id, who)
         if meeting["status"] == "convened":
-            if await session_store.get_minutes(conn, meeting_id=meeting_id) is not None:
+            if await store.get_minutes(conn, meeting_id=meeting_id) is not None:
                 raise problems.conflict("会议已经召开并形成纪要, 不能取消", "meeting-held")
-            meeting = await session_store.cancel_meeting(conn, id=meeting_id, by=who.subject,
+            meeting = await store.cancel_meeting(conn, id=meeting_id, by=who.subject,
                                                          reason=reason.strip())
             await emit(conn, events.MEETING_CANCELLED, subject=str(meeting_id),
                        compound_id=str(compound_id),

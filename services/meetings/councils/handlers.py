@@ -7,13 +7,11 @@ import uuid
 from aiohttp import web
 
 from linli.http import POOL, Call
-from services.meetings.councils import changes as session_changes
-from services.meetings.councils import minutes
-from services.meetings.councils import service as sessions
-from services.meetings.councils import store as session_store
+from services.meetings.councils import calendar as calendar_feed
+from services.meetings.councils import changes, minutes, service
 from services.meetings.councils.models import AgendaItem, Invitee, Meeting, Minutes, Quorum
+from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound
-from services.meetings.votes.handlers import DIRECTORY
 
 
 def meeting(call: Call) -> uuid.UUID:
@@ -25,54 +23,54 @@ def item(call: Call) -> uuid.UUID:
 
 
 async def convene(call: Call) -> Meeting:
-    return await sessions.convene(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
+    return await service.convene(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
                                   data=call.body, by=call.who.subject)
 
 
 async def list_meetings(call: Call) -> list[Meeting]:
-    return await sessions.list_meetings(call.app[POOL], compound_id=compound(call))
+    return await service.list_meetings(call.app[POOL], compound_id=compound(call))
 
 
 async def get_meeting(call: Call) -> Meeting:
-    return await sessions.get_meeting(call.app[POOL], compound_id=compound(call),
+    return await service.get_meeting(call.app[POOL], compound_id=compound(call),
                                       meeting_id=meeting(call))
 
 
 async def add_item(call: Call) -> AgendaItem:
-    return await sessions.add_item(call.app[POOL], compound_id=compound(call),
+    return await service.add_item(call.app[POOL], compound_id=compound(call),
                                    meeting_id=meeting(call), data=call.body, who=call.who)
 
 
 async def reorder(call: Call) -> list[AgendaItem]:
-    return await session_changes.reorder(call.app[POOL], compound_id=compound(call),
+    return await changes.reorder(call.app[POOL], compound_id=compound(call),
                                          meeting_id=meeting(call), item_ids=call.body.item_ids,
                                          who=call.who)
 
 
 async def cancel(call: Call) -> Meeting:
-    return await session_changes.cancel(call.app[POOL], compound_id=compound(call),
+    return await changes.cancel(call.app[POOL], compound_id=compound(call),
                                         meeting_id=meeting(call), reason=call.body.reason,
                                         who=call.who)
 
 
 async def unscheduled(call: Call) -> list[AgendaItem]:
-    return await sessions.unscheduled(call.app[POOL], compound_id=compound(call))
+    return await service.unscheduled(call.app[POOL], compound_id=compound(call))
 
 
 async def rsvp(call: Call) -> Invitee:
-    return await sessions.rsvp(call.app[POOL], compound_id=compound(call),
+    return await service.rsvp(call.app[POOL], compound_id=compound(call),
                                meeting_id=meeting(call), answer=call.body.answer,
                                person=call.who.person_id)
 
 
 async def check_in(call: Call) -> Invitee:
-    return await sessions.check_in(call.app[POOL], compound_id=compound(call),
+    return await service.check_in(call.app[POOL], compound_id=compound(call),
                                    meeting_id=meeting(call), person_id=call.body.person_id,
                                    who=call.who)
 
 
 async def quorum(call: Call) -> Quorum:
-    return await sessions.quorum(call.app[POOL], compound_id=compound(call),
+    return await service.quorum(call.app[POOL], compound_id=compound(call),
                                  meeting_id=meeting(call))
 
 
@@ -121,7 +119,5 @@ async def read_minutes(call: Call) -> Minutes:
 
 
 async def calendar(call: Call) -> web.Response:
-    async with call.app[POOL].acquire() as conn:
-        rows = await session_store.list_meetings(conn, compound_id=compound(call))
-    return web.Response(text=minutes.icalendar(list(rows)), content_type="text/calendar",
-                        charset="utf-8")
+    text = await calendar_feed.feed(call.app[POOL], compound_id=compound(call))
+    return web.Response(text=text, content_type="text/calendar", charset="utf-8")

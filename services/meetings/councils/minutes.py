@@ -5,7 +5,6 @@ feed of a compound's meetings (RFC 5545, written by hand: it is a few lines of t
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -14,7 +13,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from services.meetings import events, metrics
-from services.meetings.councils import store as session_store
+from services.meetings.councils import store
 from services.meetings.councils.models import (
     KIND_LABELS,
     AgendaItem,
@@ -35,7 +34,7 @@ async def _item(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     meeting = await meeting_in(conn, compound_id, meeting_id)
     await require_manager(conn, meeting, who)
     require_convened(meeting)
-    item = await session_store.get_item(conn, id=item_id)
+    item = await store.get_item(conn, id=item_id)
     if item is None or item["meeting_id"] != meeting_id:
         raise problems.not_found("议程事项")
     return item
@@ -49,7 +48,7 @@ async def record_opinion(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid
                          item_id: uuid.UUID, data: ItemOpinionIn, who: Principal) -> AgendaItem:
     async with transaction(pool) as conn:
         await _item(conn, compound_id, meeting_id, item_id, who)
-        await session_store.insert_opinion(
+        await store.insert_opinion(
             conn, item_id=item_id, speaker_id=data.speaker_id, speaker_name=data.speaker_name,
             organisation_id=data.organisation_id, stance=data.stance, text=data.text,
             by=who.subject)
@@ -66,7 +65,7 @@ async def set_outcome(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UU
         item = await _item(conn, compound_id, meeting_id, item_id, who)
         if data.vote_id is not None:
             await _check_vote(conn, compound_id, item, data.vote_id)
-        await session_store.set_outcome(conn, id=item_id, outcome=data.outcome, note=data.note,
+        await store.set_outcome(conn, id=item_id, outcome=data.outcome, note=data.note,
                                         vote_id=data.vote_id)
         return await _full_item(conn, meeting_id, item_id)
 
@@ -85,7 +84,7 @@ async def add_action(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUI
                      item_id: uuid.UUID, data: FollowUpIn, who: Principal) -> AgendaItem:
     async with transaction(pool) as conn:
         await _item(conn, compound_id, meeting_id, item_id, who)
-        await session_store.insert_action(conn, item_id=item_id, title=data.title,
+        await store.insert_action(conn, item_id=item_id, title=data.title,
                                           organisation_id=data.organisation_id,
                                           due_on=data.due_on)
         return await _full_item(conn, meeting_id, item_id)
@@ -127,10 +126,10 @@ async def draft(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
         meeting = await meeting_in(conn, compound_id, meeting_id)
         await require_manager(conn, meeting, who)
         if text is None:
-            orgs = await session_store.organisations(conn, meeting_id=meeting_id)
-            people = await session_store.invitees(conn, meeting_id=meeting_id)
+            orgs = await store.organisations(conn, meeting_id=meeting_id)
+            people = await store.invitees(conn, meeting_id=meeting_id)
             text = draft_text(meeting, list(orgs), list(people), await agenda(conn, meeting_id))
-        row = await session_store.save_draft(conn, meeting_id=meeting_id, text=text,
+        row = await store.save_draft(conn, meeting_id=meeting_id, text=text,
                                              by=who.subject)
         if row is None:
             raise problems.conflict("纪要已经批准, 不能再修改", "minutes-approved")
@@ -142,12 +141,12 @@ async def approve(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     async with transaction(pool) as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
         await require_manager(conn, meeting, who)
-        row = await session_store.get_minutes(conn, meeting_id=meeting_id, lock=True)
+        row = await store.get_minutes(conn, meeting_id=meeting_id, lock=True)
         if row is None:
             raise problems.conflict("还没有纪要草稿", "no-minutes")
         if row["status"] != "draft":
             return to_minutes(row)
-        row = await session_store.approve_minutes(conn, meeting_id=meeting_id, by=who.subject)
+        row = await store.approve_minutes(conn, meeting_id=meeting_id, by=who.subject)
     metrics.MEETINGS_HELD.labels(meeting["kind"]).inc()
     return to_minutes(row)
 
@@ -158,12 +157,12 @@ async def publish(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, 
     async with transaction(pool) as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
         await require_manager(conn, meeting, who)
-        row = await session_store.get_minutes(conn, meeting_id=meeting_id, lock=True)
+        row = await store.get_minutes(conn, meeting_id=meeting_id, lock=True)
         if row is None or row["status"] == "draft":
             raise problems.conflict("纪要须先经召集人批准才能公示", "minutes-not-approved")
         if row["status"] == "published":
             return to_minutes(row)
-        row = await session_store.publish_minutes(conn, meeting_id=meeting_id, days=days)
+        row = await store.publish_minutes(conn, meeting_id=meeting_id, days=days)
         await emit(conn, events.MINUTES_PUBLISHED, subject=str(meeting_id),
                    compound_id=str(compound_id),
                    data=events.MinutesPublished(
@@ -178,7 +177,7 @@ async def read(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     """Everyone in the compound reads published minutes; drafts only the convener's side."""
     async with pool.acquire() as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
-        row = await session_store.get_minutes(conn, meeting_id=meeting_id)
+        row = await store.get_minutes(conn, meeting_id=meeting_id)
         if row is None or row["status"] != "published":
             try:
                 await require_manager(conn, meeting, who)
@@ -187,42 +186,3 @@ async def read(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
             if row is None:
                 raise problems.not_found("会议纪要")
     return to_minutes(row)
-
-
-def _ics_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\n", "\\n"))
-
-
-def _ics_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fold(line: str) -> list[str]:
-    """RFC 5545 §3.1: lines longer than 75 octets continue on the next line after a space."""
-    parts, current = [], ""
-    for char in line:
-        if len((current + char).encode()) > 75:
-            parts.append(current)
-            current = " "
-        current += char
-    return [*parts, current]
-
-
-def icalendar(meetings: list[Any]) -> str:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Linli//meetings//ZH", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{_ics_text('邻里议事会议')}"]
-    stamp = _ics_time(dt.datetime.now(dt.UTC))
-    for m in meetings:
-        lines += ["BEGIN:VEVENT", f"UID:{m['id']}@linli", f"DTSTAMP:{stamp}",
-                  f"DTSTART:{_ics_time(m['starts_at'])}", f"DTEND:{_ics_time(m['ends_at'])}",
-                  f"SUMMARY:{_ics_text(KIND_LABELS[m['kind']] + ': ' + m['title'])}",
-                  f"LOCATION:{_ics_text(m['place'] or m['online_url'] or '')}",
-                  f"DESCRIPTION:{_ics_text('召集: ' + m['convener_name'])}",
-                  "STATUS:" + ("CANCELLED" if m["status"] == "cancelled" else "CONFIRMED")]
-        if m["online_url"]:
-            lines.append(f"URL:{m['online_url']}")
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(part + "\r\n" for line in lines for part in _fold(line))
-

@@ -21,7 +21,7 @@ from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from services.meetings import events
-from services.meetings.councils import store as session_store
+from services.meetings.councils import store
 from services.meetings.councils.models import (
     KIND_LABELS,
     AgendaItem,
@@ -105,14 +105,14 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
     people += [(p, None, "") for p in data.person_ids]
     meeting_id = uuid.uuid4()
     async with transaction(pool) as conn:
-        await session_store.insert_meeting(
+        await store.insert_meeting(
             conn, id=meeting_id, compound_id=compound_id, kind=data.kind, title=data.title,
             starts_at=data.starts_at, ends_at=data.ends_at, place=data.place,
             online_url=data.online_url, convener_org_id=convener,
             convener_name=roster[convener].organisation.name, created_by=by)
-        await session_store.insert_organisations(conn, meeting_id=meeting_id,
+        await store.insert_organisations(conn, meeting_id=meeting_id,
                                                  orgs=[e.organisation for e in orgs])
-        await session_store.insert_invitees(conn, meeting_id=meeting_id, people=people)
+        await store.insert_invitees(conn, meeting_id=meeting_id, people=people)
         await emit(conn, events.MEETING_CONVENED, subject=str(meeting_id),
                    compound_id=str(compound_id),
                    data=events.MeetingConvened(
@@ -123,7 +123,7 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
 
 
 async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Any:
-    return owned(await session_store.get_meeting(conn, id=meeting_id), compound_id, "会议")
+    return owned(await store.get_meeting(conn, id=meeting_id), compound_id, "会议")
 
 
 async def require_manager(conn: Connection, meeting: Any, who: Principal) -> None:
@@ -134,7 +134,7 @@ async def require_manager(conn: Connection, meeting: Any, who: Principal) -> Non
         person = uuid.UUID(who.person_id)
     except ValueError:
         person = None
-    row = None if person is None else await session_store.invitee(
+    row = None if person is None else await store.invitee(
         conn, meeting_id=meeting["id"], person_id=person)
     if row is None or row["organisation_id"] != meeting["convener_org_id"]:
         raise problems.forbidden(f"只有召集组织 ({meeting['convener_name']}) 的成员可以管理该会议")
@@ -156,17 +156,17 @@ def to_item(row: Any, opinions: Sequence[Any] = (), actions: Sequence[Any] = ())
 
 
 async def agenda(conn: Connection, meeting_id: uuid.UUID) -> list[AgendaItem]:
-    items = await session_store.items(conn, meeting_id=meeting_id)
+    items = await store.items(conn, meeting_id=meeting_id)
     ids = [i["id"] for i in items]
-    opinions = await session_store.opinions(conn, item_ids=ids)
-    actions = await session_store.actions(conn, item_ids=ids)
+    opinions = await store.opinions(conn, item_ids=ids)
+    actions = await store.actions(conn, item_ids=ids)
     return [to_item(i, [o for o in opinions if o["item_id"] == i["id"]],
                     [a for a in actions if a["item_id"] == i["id"]]) for i in items]
 
 
 async def detail(conn: Connection, row: Any) -> Meeting:
-    orgs = await session_store.organisations(conn, meeting_id=row["id"])
-    people = await session_store.invitees(conn, meeting_id=row["id"])
+    orgs = await store.organisations(conn, meeting_id=row["id"])
+    people = await store.invitees(conn, meeting_id=row["id"])
     return Meeting(
         id=row["id"], compound_id=row["compound_id"], kind=row["kind"],
         kind_label=KIND_LABELS[row["kind"]], title=row["title"], starts_at=row["starts_at"],
@@ -189,7 +189,7 @@ async def get_meeting(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UU
 
 async def list_meetings(pool: Pool, *, compound_id: uuid.UUID) -> list[Meeting]:
     async with pool.acquire() as conn:
-        rows = await session_store.list_meetings(conn, compound_id=compound_id)
+        rows = await store.list_meetings(conn, compound_id=compound_id)
         return [await detail(conn, r) for r in rows]
 
 
@@ -199,11 +199,11 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
     async with transaction(pool) as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
         await require_manager(conn, meeting, who)
-        await session_store.lock_meeting(conn, id=meeting_id)
+        await store.lock_meeting(conn, id=meeting_id)
         require_convened(await meeting_in(conn, compound_id, meeting_id))
         if data.item_id is not None:
-            owned(await session_store.get_item(conn, id=data.item_id), compound_id, "议程事项")
-            row = await session_store.schedule_item(conn, id=data.item_id, meeting_id=meeting_id,
+            owned(await store.get_item(conn, id=data.item_id), compound_id, "议程事项")
+            row = await store.schedule_item(conn, id=data.item_id, meeting_id=meeting_id,
                                                     presenter=data.presenter, minutes=data.minutes)
             if row is None:
                 raise problems.conflict("该议程事项已经排入会议")
@@ -214,7 +214,7 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
             title, source = title or f"审议议案: {proposal['title']}", "proposal"
         if title is None:
             raise problems.validation("自由议程事项须给出标题", field="title")
-        row = await session_store.insert_item(
+        row = await store.insert_item(
             conn, id=uuid.uuid4(), compound_id=compound_id, meeting_id=meeting_id, title=title,
             source=source, proposal_id=data.proposal_id, presenter=data.presenter,
             minutes=data.minutes)
@@ -233,7 +233,7 @@ async def emit_item(conn: Connection, row: Any) -> None:
 
 async def unscheduled(pool: Pool, *, compound_id: uuid.UUID) -> list[AgendaItem]:
     async with pool.acquire() as conn:
-        return [to_item(r) for r in await session_store.unscheduled_items(
+        return [to_item(r) for r in await store.unscheduled_items(
             conn, compound_id=compound_id)]
 
 
@@ -242,7 +242,7 @@ async def rsvp(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, ans
     async with transaction(pool) as conn:
         require_convened(await meeting_in(conn, compound_id, meeting_id))
         person_id = _person(person)
-        if not await session_store.set_rsvp(conn, meeting_id=meeting_id, person_id=person_id,
+        if not await store.set_rsvp(conn, meeting_id=meeting_id, person_id=person_id,
                                             answer=answer):
             raise problems.forbidden("你不在该会议的受邀名单上")
         return await _invitee(conn, meeting_id, person_id)
@@ -256,7 +256,7 @@ def _person(text: str) -> uuid.UUID:
 
 
 async def _invitee(conn: Connection, meeting_id: uuid.UUID, person_id: uuid.UUID) -> Invitee:
-    row = next(p for p in await session_store.invitees(conn, meeting_id=meeting_id)
+    row = next(p for p in await store.invitees(conn, meeting_id=meeting_id)
                if p["person_id"] == person_id)
     return Invitee(person_id=person_id, name=row["name"], organisation_id=row["organisation_id"],
                    rsvp=row["rsvp"], present=row["present"])
@@ -272,9 +272,9 @@ async def check_in(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
             person_id = _person(who.person_id)
         elif str(person_id) != who.person_id:
             await require_manager(conn, meeting, who)
-        if await session_store.invitee(conn, meeting_id=meeting_id, person_id=person_id) is None:
+        if await store.invitee(conn, meeting_id=meeting_id, person_id=person_id) is None:
             raise problems.forbidden("该人员不在会议的受邀名单上")
-        await session_store.check_in(conn, meeting_id=meeting_id, person_id=person_id,
+        await store.check_in(conn, meeting_id=meeting_id, person_id=person_id,
                                      by=who.subject)
         return await _invitee(conn, meeting_id, person_id)
 
@@ -282,8 +282,8 @@ async def check_in(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
 async def quorum(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Quorum:
     async with pool.acquire() as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
-        people = await session_store.invitees(conn, meeting_id=meeting_id)
-        orgs = await session_store.organisations(conn, meeting_id=meeting_id)
+        people = await store.invitees(conn, meeting_id=meeting_id)
+        orgs = await store.organisations(conn, meeting_id=meeting_id)
     rule, comparison, share, decides = QUORUM[meeting["kind"]]
     present = [p for p in people if p["present"]]
     check = tally.check("attendance", comparison, share, len(present), len(people))

@@ -1,6 +1,6 @@
 """HTTP views of proposals, consultation and opinions: parse → use case → response; no SQL.
 
-Votes: vote_handlers.py; cost sharing: cost_handlers.py; meetings: session_handlers.py.
+Votes: votes/handlers.py; cost sharing: costs/handlers.py; council meetings: councils/handlers.py.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from linli.db import Pool, transaction
 from services.meetings import events
 from services.meetings.proposals.service import proposal_in
 from services.meetings.proposals.store import set_proposal
-from services.meetings.votes import store as vote_store
+from services.meetings.votes import store
 from services.meetings.votes.models import Vote
 from services.meetings.votes.service import to_vote, vote_in
 
@@ -30,10 +30,10 @@ async def cancel(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, reas
         if vote["status"] == "closed":
             raise problems.conflict("表决已经结束并计票, 不能再取消", "vote-closed")
         if vote["status"] == "open":
-            await vote_store.guard(conn, vote_id=vote_id, exclusive=True)  # in-flight ballots land
+            await store.guard(conn, vote_id=vote_id, exclusive=True)  # in-flight ballots land
             if vote["secret"]:
-                await vote_store.seal_secret_tallies(conn, vote_id=vote_id)
-            vote = await vote_store.cancel_vote(conn, id=vote_id, cancelled_by=by,
+                await store.seal_secret_tallies(conn, vote_id=vote_id)
+            vote = await store.cancel_vote(conn, id=vote_id, cancelled_by=by,
                                                 reason=reason.strip())
             await set_proposal(conn, id=vote["proposal_id"], status="draft")
             await emit(conn, events.VOTE_CANCELLED, subject=str(vote["proposal_id"]),
@@ -42,4 +42,4 @@ async def cancel(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, reas
                            vote_id=vote_id, proposal_id=vote["proposal_id"],
                            compound_id=compound_id, version=vote["version"],
                            reason=vote["cancel_reason"], cancelled_by=by))
-        return to_vote(vote, await vote_store.roll_size(conn, vote_id=vote_id))
+        return to_vote(vote, await store.roll_size(conn, vote_id=vote_id))

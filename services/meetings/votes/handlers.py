@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from aiohttp import web
-
 from linli import problems
-from linli.clients import ServiceClient
 from linli.http import POOL, Call
+from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound, proposal
-from services.meetings.votes import cancel as vote_cancel
-from services.meetings.votes import service as voting
+from services.meetings.votes import cancel as cancelling
+from services.meetings.votes import service
 from services.meetings.votes.models import (
     Ballot,
     EnteredBallot,
@@ -21,25 +19,23 @@ from services.meetings.votes.models import (
     VoteResult,
 )
 
-DIRECTORY = web.AppKey("meetings.directory", ServiceClient)
-
 
 def vote(call: Call) -> uuid.UUID:
     return call.uuid_param("vote_id", "表决")
 
 
 async def open_vote(call: Call) -> Vote:
-    return await voting.open_vote(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
+    return await service.open_vote(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
                                   proposal_id=proposal(call), data=call.body, by=call.who.subject)
 
 
 async def list_votes(call: Call) -> list[Vote]:
-    return await voting.list_votes(call.app[POOL], compound_id=compound(call),
+    return await service.list_votes(call.app[POOL], compound_id=compound(call),
                                    proposal_id=proposal(call))
 
 
 async def get_vote(call: Call) -> Vote:
-    return await voting.get_vote(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+    return await service.get_vote(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
 
 
 async def cast_online(call: Call) -> Ballot:
@@ -50,7 +46,7 @@ async def cast_online(call: Call) -> Ballot:
         person_id = None
     if person_id is None:
         raise problems.Problem(403, "not-on-roll", "不在表决名册上", "只有名册上的业主本人可以在线投票")
-    return await voting.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+    return await service.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
                              choice=call.body.choice, person_id=person_id,
                              entry_id=call.body.entry_id, channel="online")
 
@@ -59,7 +55,7 @@ async def cast_paper(call: Call) -> Ballot:
     body = call.body
     if body.person_id is None and body.entry_id is None:
         raise problems.validation("纸质或代理投票须给出 person_id 或 entry_id", field="person_id")
-    return await voting.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+    return await service.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
                              choice=body.choice, person_id=body.person_id,
                              entry_id=body.entry_id,
                              channel="proxy" if body.proxy_name else "paper",
@@ -67,27 +63,27 @@ async def cast_paper(call: Call) -> Ballot:
 
 
 async def entered_ballots(call: Call) -> list[EnteredBallot]:
-    return await voting.entered_ballots(call.app[POOL], compound_id=compound(call),
+    return await service.entered_ballots(call.app[POOL], compound_id=compound(call),
                                         vote_id=vote(call))
 
 
 async def turnout(call: Call) -> Turnout:
-    return await voting.turnout(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+    return await service.turnout(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
 
 
 async def non_voters(call: Call) -> NonVoters:
-    return await voting.non_voters(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+    return await service.non_voters(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
 
 
 async def close(call: Call) -> VoteResult:
-    return await voting.close(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+    return await service.close(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
                               by=call.who.subject)
 
 
 async def result(call: Call) -> VoteResult:
-    return await voting.result(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
+    return await service.result(call.app[POOL], compound_id=compound(call), vote_id=vote(call))
 
 
 async def cancel(call: Call) -> Vote:
-    return await vote_cancel.cancel(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
-                                    reason=call.body.reason, by=call.who.subject)
+    return await cancelling.cancel(call.app[POOL], compound_id=compound(call),
+                                    vote_id=vote(call), reason=call.body.reason, by=call.who.subject)

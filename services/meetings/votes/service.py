@@ -19,8 +19,7 @@ from linli.db import Connection, Pool, transaction
 from services.meetings import events, metrics
 from services.meetings.proposals.service import end_consultation, now, owned, proposal_in
 from services.meetings.proposals.store import set_proposal, try_lock_proposal
-from services.meetings.votes import store as vote_store
-from services.meetings.votes import tally
+from services.meetings.votes import store, tally
 from services.meetings.votes.models import (
     Ballot,
     EnteredBallot,
@@ -99,14 +98,14 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
         version = data.version or row["current_version"]
         if version > row["current_version"]:
             raise problems.validation(f"议案没有第 {version} 版", field="version")
-        vote = await vote_store.insert_vote(
+        vote = await store.insert_vote(
             conn, id=vote_id, compound_id=compound_id, proposal_id=proposal_id, version=version,
             rule=rule, quorum=None if quorum is None else str(quorum), secret=data.secret,
             closes_at=data.closes_at, opened_by=by, total_area_centi=roll.total_area_centi,
             total_headcount=roll.total_headcount)
         if vote is None:  # another open vote of this proposal (the partial unique index)
             raise problems.conflict("该议案已有进行中的表决", "vote-exists")
-        await vote_store.insert_roll(conn, vote_id=vote_id, entries=roll.entries)
+        await store.insert_roll(conn, vote_id=vote_id, entries=roll.entries)
         await end_consultation(conn, proposal=row)
         await set_proposal(conn, id=proposal_id, status="voting")
         await emit(conn, events.VOTE_OPENED, subject=str(proposal_id), compound_id=str(compound_id),
@@ -121,32 +120,32 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
 
 async def vote_in(conn: Connection, compound_id: uuid.UUID, vote_id: uuid.UUID,
                   lock: str = "") -> Any:
-    return owned(await vote_store.get_vote(conn, id=vote_id, lock=lock), compound_id, "表决")
+    return owned(await store.get_vote(conn, id=vote_id, lock=lock), compound_id, "表决")
 
 
 async def get_vote(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Vote:
     async with pool.acquire() as conn:
         row = await vote_in(conn, compound_id, vote_id)
-        return to_vote(row, await vote_store.roll_size(conn, vote_id=vote_id))
+        return to_vote(row, await store.roll_size(conn, vote_id=vote_id))
 
 
 async def list_votes(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID) -> list[Vote]:
     async with pool.acquire() as conn:
         await proposal_in(conn, compound_id, proposal_id)
-        rows = await vote_store.list_votes(conn, proposal_id=proposal_id)
-        return [to_vote(r, await vote_store.roll_size(conn, vote_id=r["id"])) for r in rows]
+        rows = await store.list_votes(conn, proposal_id=proposal_id)
+        return [to_vote(r, await store.roll_size(conn, vote_id=r["id"])) for r in rows]
 
 
 async def _entry(conn: Connection, vote_id: uuid.UUID, person_id: uuid.UUID | None,
                  entry_id: str | None) -> Any:
     """The roll entry a ballot is for: the person's entry (or the one named among theirs)."""
     if person_id is None:
-        entry = None if entry_id is None else await vote_store.get_entry(
+        entry = None if entry_id is None else await store.get_entry(
             conn, vote_id=vote_id, entry_id=entry_id)
         if entry is None:
             raise problems.Problem(403, "not-on-roll", "不在表决名册上", "该名册条目不在冻结名册上")
         return entry
-    entries = await vote_store.entries_of(conn, vote_id=vote_id, person_id=person_id)
+    entries = await store.entries_of(conn, vote_id=vote_id, person_id=person_id)
     if entry_id is not None:
         entries = [e for e in entries if e["entry_id"] == entry_id]
     if not entries:
@@ -163,7 +162,7 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
     """One ballot per roll entry. Open votes: a second ballot changes the first. Secret: 409."""
     async with transaction(pool) as conn:
-        await vote_store.guard(conn, vote_id=vote_id, exclusive=False)
+        await store.guard(conn, vote_id=vote_id, exclusive=False)
         vote = await vote_in(conn, compound_id, vote_id)
         if vote["status"] != "open" or vote["closes_at"] <= now():
             raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
@@ -172,11 +171,11 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                    cast_by=cast_by, entered_by=entered_by, proxy_name=proxy_name)
         if not vote["secret"]:
-            first = await vote_store.upsert_ballot(conn, choice=choice, **key)
+            first = await store.upsert_ballot(conn, choice=choice, **key)
         else:
-            if not await vote_store.insert_participation(conn, **key):
+            if not await store.insert_participation(conn, **key):
                 raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
-            await vote_store.add_secret_ballot(conn, vote_id=vote_id, choice=choice,
+            await store.add_secret_ballot(conn, vote_id=vote_id, choice=choice,
                                                area_centi=entry["area_centi"],
                                                headcount=entry["headcount"])
             first = True
@@ -188,7 +187,7 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
 async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
-        rows = await vote_store.turnout(conn, vote_id=vote_id, secret=vote["secret"])
+        rows = await store.turnout(conn, vote_id=vote_id, secret=vote["secret"])
     return Turnout(vote_id=vote_id, status=vote["status"], ballots=sum(r["n"] for r in rows),
                    participating_area_centi=int(sum(r["area"] for r in rows)),
                    participating_headcount=int(sum(r["heads"] for r in rows)),
@@ -201,7 +200,7 @@ async def entered_ballots(pool: Pool, *, compound_id: uuid.UUID,
                           vote_id: uuid.UUID) -> list[EnteredBallot]:
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
-        rows = await vote_store.entered_ballots(conn, vote_id=vote_id, secret=vote["secret"])
+        rows = await store.entered_ballots(conn, vote_id=vote_id, secret=vote["secret"])
     return [EnteredBallot(**dict(r)) for r in rows]
 
 
@@ -209,7 +208,7 @@ async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) 
     """Owners on entries that have not voted yet (to remind them); entries without owners too."""
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
-        rows = await vote_store.non_voters(conn, vote_id=vote_id, secret=vote["secret"])
+        rows = await store.non_voters(conn, vote_id=vote_id, secret=vote["secret"])
     people = sorted({p for r in rows for p in r["owner_ids"]}, key=str)
     return NonVoters(vote_id=vote_id, person_ids=people, entry_ids=[r["entry_id"] for r in rows])
 
@@ -219,7 +218,7 @@ async def count(conn: Connection, vote: Any) -> tally.TallyResult:
     (exact integers) and judged by tally.decide. Open votes join each ballot to its roll entry;
     secret votes read their per-choice running totals."""
     quorum = Fraction(vote["quorum"]) if vote["quorum"] else None
-    sums = {r["choice"]: r for r in await vote_store.sums_by_choice(
+    sums = {r["choice"]: r for r in await store.sums_by_choice(
         conn, vote_id=vote["id"], secret=vote["secret"])}
 
     def part(choice: str, column: str) -> int:
@@ -247,14 +246,14 @@ def to_result(vote: Any, result: dict[str, Any], final: bool) -> VoteResult:
 
 async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     """Close an open vote whose proposal and vote rows this transaction has locked."""
-    await vote_store.guard(conn, vote_id=vote["id"], exclusive=True)  # in-flight ballots land
+    await store.guard(conn, vote_id=vote["id"], exclusive=True)  # in-flight ballots land
     if vote["secret"]:
-        await vote_store.seal_secret_tallies(conn, vote_id=vote["id"])
+        await store.seal_secret_tallies(conn, vote_id=vote["id"])
     started = time.perf_counter()
     result = await count(conn, vote)
     metrics.TALLY_DURATION.observe(time.perf_counter() - started)
     outcome = public_outcome(result)
-    closed = await vote_store.close_vote(conn, id=vote["id"], closed_by=by, outcome=outcome,
+    closed = await store.close_vote(conn, id=vote["id"], closed_by=by, outcome=outcome,
                                          result=result.to_dict())
     await set_proposal(conn, id=vote["proposal_id"], status=outcome)
     await emit(conn, events.VOTE_CLOSED, subject=str(vote["proposal_id"]),
@@ -299,7 +298,7 @@ async def close_due(pool: Pool, *, vote_id: uuid.UUID, proposal_id: uuid.UUID) -
     async with transaction(pool) as conn:
         if not await try_lock_proposal(conn, id=proposal_id):
             return False
-        vote = await vote_store.get_vote(conn, id=vote_id, lock="update")
+        vote = await store.get_vote(conn, id=vote_id, lock="update")
         if vote["status"] != "open" or vote["closes_at"] > now():
             return False
         await close_locked(conn, vote, "system:deadline")

@@ -1,0 +1,9 @@
+"""The meetings service's typed application keys, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from linli.clients import ServiceClient
+
+DIRECTORY = web.AppKey("meetings.directory", ServiceClient)
