@@ -1,4 +1,4 @@
-"""Bearer JWT: who is calling, in which roles, in which compounds (DESIGN.md §4)."""
+"""Bearer JWT: who is calling, in which roles, in which compounds, and who counts as staff."""
 
 from __future__ import annotations
 
@@ -93,6 +93,15 @@ class Access:
 
 PUBLIC = Access(public=True)
 MEMBERS = Access(any_member=True)
+
+
+def is_staff(who: Principal, *, scope: str, roles: Iterable[str] = STAFF_ROLES) -> bool:
+    """Whether the caller acts for the organisations that run a service: a person with one of
+    `roles` (an admin always), or an app whose token holds `scope`. An app token alone is not
+    staff: a reporting app (Open311) sees what a resident sees."""
+    if who.is_app:
+        return scope in who.scopes
+    return who.has_role(*roles)
 
 
 def allow(*roles: str, scopes: Iterable[str] = ()) -> Access:

@@ -39,6 +39,14 @@ class Settings:
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     relay_batch: int = 100
+    # notify: webhooks may reach private addresses (an IM bot on the same network) only when
+    # allowed; how many times a delivery is tried
+    notify_allow_internal_webhooks: bool = False
+    notify_webhook_attempts: int = 6
+    # the worker's event bridge: the durable consumers' name prefix, and whether it starts the
+    # follow-up and care workflows (tests on shared servers turn that off)
+    bridge_prefix: str = "workflows"
+    bridge_follow_ups: bool = True
 
     def port(self, service: str) -> int:
         """The HTTP port of a service."""
@@ -80,4 +88,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("LINLI_DATA_DIR", str(base.data_dir))),
         max_body_bytes=int(env.get("LINLI_MAX_BODY_BYTES", base.max_body_bytes)),
         max_deliver=int(env.get("LINLI_MAX_DELIVER", base.max_deliver)),
+        notify_allow_internal_webhooks=env.get("LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS", "0") == "1",
+        notify_webhook_attempts=int(env.get("LINLI_NOTIFY_WEBHOOK_ATTEMPTS",
+                                            base.notify_webhook_attempts)),
+        bridge_prefix=env.get("LINLI_BRIDGE_PREFIX", base.bridge_prefix),
+        bridge_follow_ups=env.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0",
     )

@@ -1,4 +1,4 @@
-"""CSV import of units and owners: all rows or none, a bad row reported by its line number.
+"""CSV import of units and owners: all rows or none, every bad row reported by its line number.
 
 Columns: building,floors,floor,number,area,status,owners — `owners` lists 姓名:手机号 pairs
 separated by ';' (co-owners), empty for unsold units. A building is created when new.
@@ -6,8 +6,6 @@ separated by ';' (co-owners), empty for unsold units. A building is created when
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Any
 
@@ -17,12 +15,12 @@ from linli import problems
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.problems import Problem
+from linli.uploads import BadLines, data_lines
 from services.directory import events, store
 from services.directory.models import BuildingIn, ImportResult, PersonIn, UnitIn
 from services.directory.service import add_person, add_unit
 
 COLUMNS = ["building", "floors", "floor", "number", "area", "status", "owners"]
-MAX_ROWS = 20_000
 
 
 class Line(msgspec.Struct):
@@ -50,20 +48,17 @@ def parse_line(row: dict[str, str]) -> Line:
 
 
 def parse_csv(text: str) -> list[tuple[int, Line]]:
-    """All lines or a 422 naming the first bad line (line 1 is the header)."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != COLUMNS:
-        raise problems.validation(f"CSV 第 1 行的表头必须是: {','.join(COLUMNS)}")
+    """All lines, or one 422 listing every bad line (line 1 is the header)."""
+    bad = BadLines(unwritten="数据")
     lines = []
-    for number, row in enumerate(reader, start=2):
-        if number - 1 > MAX_ROWS:
-            raise problems.validation(f"CSV 最多 {MAX_ROWS} 行")
+    for number, cells in data_lines(text, COLUMNS):
         try:
-            if None in row or any(v is None for v in row.values()):
+            if len(cells) != len(COLUMNS):
                 raise ValueError("列数与表头不一致")
-            lines.append((number, parse_line({k: v.strip() for k, v in row.items()})))
+            lines.append((number, parse_line(dict(zip(COLUMNS, cells, strict=True)))))
         except (ValueError, msgspec.ValidationError) as exc:
-            raise problems.validation(f"CSV 第 {number} 行有误: {exc}") from None
+            bad.add(number, str(exc))
+    bad.check()
     if not lines:
         raise problems.validation("CSV 没有数据行")
     return lines
@@ -117,13 +112,16 @@ async def import_units(pool: Pool, *, compound_id: uuid.UUID, text: str) -> Impo
     async with transaction(pool) as conn:
         if await store.get_compound(conn, id=compound_id) is None:
             raise problems.not_found("小区")
+        bad = BadLines(unwritten="数据")
         for number, line in lines:
             try:
-                await _import_line(conn, compound_id, line, result)
+                async with conn.transaction():  # a savepoint: the next lines are still checked
+                    await _import_line(conn, compound_id, line, result)
             except Problem as exc:
-                raise problems.validation(f"CSV 第 {number} 行有误: {exc.detail}") from None
+                bad.add(number, exc.detail)
             except msgspec.ValidationError as exc:
-                raise problems.validation(f"CSV 第 {number} 行有误: {exc}") from None
+                bad.add(number, str(exc))
+        bad.check()
         await emit(conn, events.UNITS_IMPORTED, subject=str(compound_id), compound_id=str(compound_id),
                    data=events.UnitsImported(compound_id=compound_id,
                                              units_created=result.units_created,

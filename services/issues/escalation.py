@@ -1,24 +1,24 @@
-"""Co-signs, escalation to the council, the overdue sweep and per-compound statistics."""
+"""Co-signs and escalation to the council (by enough co-signs or by an escalating organisation).
+
+The overdue sweep is in sweep.py, the statistics in stats.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from typing import Any
 
 from linli import problems
-from linli.app import CleanupContext, periodic
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.values import now_utc
 from services.issues import events, metrics, rules, store
-from services.issues.models import Cosign, CountBy, Issue, SimilarIssue, Stats
-from services.issues.service import issue_row, now_utc, view
+from services.issues.models import Cosign, Issue
+from services.issues.service import issue_row, view
 
 log = logging.getLogger("linli.issues")
 ESCALATORS = ("party_branch", "owners_committee")
-SWEEP_INTERVAL_SECONDS = 60.0
 
 
 async def _escalate(conn: Connection, row: Any, *, reason: str, actor: str | None,
@@ -82,65 +82,3 @@ async def escalate(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, w
         updated = await _escalate(conn, row, reason=kind, actor=who.subject, note=reason)
     metrics.ESCALATED.labels(rules.metric_category(row["category"]), kind).inc()
     return view(updated, who)
-
-
-# ---------------------------------------------------------------- overdue sweep
-
-
-async def sweep_overdue(pool: Pool, *, now: dt.datetime | None = None,
-                        compound_id: uuid.UUID | None = None, batch: int = 100) -> int:
-    """Publish `overdue` once per issue past a target; replicas share the work (SKIP LOCKED)."""
-    now = now or now_utc()
-    total = 0
-    while True:
-        async with transaction(pool) as conn:
-            rows = await store.claim_overdue(conn, now=now, compound_id=compound_id, limit=batch)
-            for row in rows:
-                await store.update_issue(conn, id=row["id"], fields={"overdue_at": now})
-                await store.insert_history(conn, issue_id=row["id"], action="overdue",
-                                           from_status=row["status"], to_status=row["status"],
-                                           actor=None, note="超过处理时限")
-                await emit(conn, events.ISSUE_OVERDUE, subject=str(row["id"]),
-                           compound_id=str(row["compound_id"]),
-                           data=events.IssueOverdue(
-                               issue_id=row["id"], compound_id=row["compound_id"],
-                               category=row["category"], status=row["status"],
-                               responsible=row["responsible"], respond_by=row["respond_by"],
-                               resolve_by=row["resolve_by"]))
-        for row in rows:
-            metrics.OVERDUE.labels(rules.metric_category(row["category"])).inc()
-        total += len(rows)
-        if len(rows) < batch:
-            return total
-
-
-def overdue_sweeper(interval: float = SWEEP_INTERVAL_SECONDS) -> CleanupContext:
-    """Cleanup context: the periodic sweep runs while the service runs."""
-    return periodic("issues-overdue-sweep", sweep_overdue, every=interval, wait_first=True)
-
-
-# ---------------------------------------------------------------- statistics
-
-
-async def stats(pool: Pool, *, compound_id: uuid.UUID) -> Stats:
-    async with pool.acquire() as conn:
-        summary = await store.stats_summary(conn, compound_id=compound_id, now=now_utc())
-        by_status = await store.stats_counts(conn, compound_id=compound_id, column="status")
-        by_category = await store.stats_counts(conn, compound_id=compound_id, column="category")
-        top = await store.top_cosigned(conn, compound_id=compound_id, limit=5)
-
-    def hours(seconds: float | None) -> float | None:
-        return None if seconds is None else round(seconds / 3600, 2)
-
-    satisfaction = summary["satisfaction"]
-    return Stats(
-        compound_id=compound_id, total=summary["total"],
-        by_status=[CountBy(key=r["key"], count=r["count"]) for r in by_status],
-        by_category=[CountBy(key=r["key"], count=r["count"]) for r in by_category],
-        median_first_response_hours=hours(summary["median_response"]),
-        median_resolution_hours=hours(summary["median_resolution"]),
-        overdue=summary["overdue"], escalated=summary["escalated"],
-        satisfaction_average=None if satisfaction is None else round(satisfaction, 2),
-        top_cosigned_open=[SimilarIssue(id=r["id"], title=r["title"], status=r["status"],
-                                        cosign_count=r["cosign_count"], score=1.0) for r in top],
-    )

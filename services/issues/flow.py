@@ -13,6 +13,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.values import now_utc
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
     Feedback,
@@ -27,12 +28,12 @@ from services.issues.models import (
     ToResolved,
     Transition,
 )
-from services.issues.service import issue_row, named, now_utc, view
+from services.issues.service import issue_row, named, view
 
 TARGETS: dict[type, str] = {ToAccepted: "accepted", ToInProgress: "in_progress",
                             ToResolved: "resolved", ToRejected: "rejected",
                             ToDuplicate: "duplicate"}
-MANAGE_SCOPE = "issues:manage"
+MANAGE_SCOPE = rules.MANAGE_SCOPE
 # A follow-up survey may reach the reporter late; its "not fixed" still reopens.
 FOLLOW_UP_WINDOW_HOURS = 24 * 365
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from aiohttp import web
-
-from linli import problems
-from linli.clients import ServiceClient
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.issues import escalation, flow, service
+from services.issues import escalation, flow, service, stats
+from services.issues.keys import DIRECTORY
 from services.issues.models import (
     Category,
     Comment,
@@ -23,9 +20,6 @@ from services.issues.models import (
     Stats,
 )
 
-DIRECTORY = web.AppKey("issues.directory", ServiceClient)
-SEEDED = web.AppKey("issues.seeded", set[uuid.UUID])
-
 
 def _compound(call: Call) -> uuid.UUID:
     return call.uuid_param("compound_id", "小区")
@@ -35,69 +29,34 @@ def _issue(call: Call) -> uuid.UUID:
     return call.uuid_param("issue_id", "问题")
 
 
-async def check_compound(app: web.Application, compound_id: uuid.UUID) -> None:
-    """The compound is in the directory (asked once, before its categories are seeded)."""
-    await app[DIRECTORY].get_or(f"/v1/compounds/{compound_id}", problems.not_found("小区"))
-
-
-async def check_unit(app: web.Application, compound_id: uuid.UUID, unit_id: uuid.UUID) -> None:
-    """The unit exists in this compound according to the directory."""
-    await app[DIRECTORY].get_or(f"/v1/compounds/{compound_id}/units/{unit_id}",
-                                problems.validation("该小区没有这个专有部分 (房屋)", field="unit_id"))
-
-
-async def ensure_seeded(app: web.Application, compound_id: uuid.UUID) -> None:
-    """Default categories and settings on the compound's first use."""
-    seen = app[SEEDED]
-    if compound_id in seen:
-        return
-    pool = app[POOL]
-    if not await service.is_seeded(pool, compound_id=compound_id):
-        await check_compound(app, compound_id)
-        await service.seed_defaults(pool, compound_id=compound_id)
-    seen.add(compound_id)
-
-
 async def list_categories(call: Call) -> list[Category]:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    return await service.list_categories(call.app[POOL], compound_id=cid)
+    return await service.list_categories(call.app[POOL], call.app[DIRECTORY],
+                                         compound_id=_compound(call))
 
 
 async def seed_categories(call: Call) -> list[Category]:
-    cid = _compound(call)
-    await check_compound(call.app, cid)
-    call.app[SEEDED].discard(cid)
-    return await service.seed_defaults(call.app[POOL], compound_id=cid)
+    return await service.reseed(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call))
 
 
 async def put_category(call: Call) -> Category:
-    cid = _compound(call)
-    code = call.param("code")
-    if not service.valid_code(code):
-        raise problems.validation("类别代码须为小写字母、数字和下划线", field="code")
-    await ensure_seeded(call.app, cid)
-    return await service.put_category(call.app[POOL], compound_id=cid, code=code, data=call.body)
+    return await service.put_category(call.app[POOL], call.app[DIRECTORY],
+                                      compound_id=_compound(call), code=call.param("code"),
+                                      data=call.body)
 
 
 async def get_settings(call: Call) -> CompoundSettings:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    return await service.get_settings(call.app[POOL], compound_id=cid)
+    return await service.get_settings(call.app[POOL], call.app[DIRECTORY],
+                                      compound_id=_compound(call))
 
 
 async def put_settings(call: Call) -> CompoundSettings:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    return await service.put_settings(call.app[POOL], compound_id=cid, data=call.body)
+    return await service.put_settings(call.app[POOL], call.app[DIRECTORY],
+                                      compound_id=_compound(call), data=call.body)
 
 
 async def report(call: Call) -> Issue:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    if call.body.unit_id is not None:
-        await check_unit(call.app, cid, call.body.unit_id)
-    row = await service.report(call.app[POOL], compound_id=cid, who=call.who, data=call.body)
+    row = await service.report(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
+                               who=call.who, data=call.body)
     return service.view(row, call.who)
 
 
@@ -161,5 +120,5 @@ async def feedback(call: Call) -> Feedback:
                                who=call.who, data=call.body)
 
 
-async def stats(call: Call) -> Stats:
-    return await escalation.stats(call.app[POOL], compound_id=_compound(call))
+async def compound_stats(call: Call) -> Stats:
+    return await stats.stats(call.app[POOL], compound_id=_compound(call))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,12 +19,14 @@ from aiohttp import web
 
 from linli import problems
 from linli.http import POOL, Call, Handler, json_response
-from services.issues import handlers, rules, service, store
+from linli.values import now_utc
+from services.issues import rules, service
+from services.issues.keys import DIRECTORY
 from services.issues.models import Category
 
 BASE = "/open311/v2"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
-REPORT_SCOPES = frozenset({"issues:report", "issues:manage"})
+REPORT_SCOPES = rules.REPORT_SCOPES
 MAX_PAGE_SIZE = 200
 
 
@@ -143,7 +146,8 @@ async def jurisdiction(call: Call, given: str | None) -> uuid.UUID:
         compound_id = uuid.UUID(given)
     except ValueError:
         raise error(404, "jurisdiction_id 对应的小区不存在") from None
-    await handlers.ensure_seeded(call.app, compound_id)
+    await service.ensure_seeded(call.app[POOL], call.app[DIRECTORY],
+                                compound_id=compound_id)
     return compound_id
 
 
@@ -167,17 +171,27 @@ def to_request(row: Any, name: str) -> Request:
 
 
 async def categories(call: Call, compound_id: uuid.UUID) -> dict[str, Category]:
-    listed = await service.list_categories(call.app[POOL], compound_id=compound_id)
+    listed = await service.list_categories(call.app[POOL], call.app[DIRECTORY],
+                                           compound_id=compound_id)
     return {c.code: c for c in listed}
 
 
 # ---------------------------------------------------------------- endpoints
 
 
+@functools.cache
+def _changeset() -> str:
+    """When this façade's definition last changed: the newest of its source files."""
+    here = Path(__file__).parent
+    newest = max((here / name).stat().st_mtime
+                 for name in ("open311.py", "open311_submit.py", "routes.py"))
+    return _iso(dt.datetime.fromtimestamp(newest, dt.UTC)).replace("+00:00", "Z")
+
+
 @spec_errors
 async def discovery(call: Call) -> dict[str, Any]:
     url = f"{call.request.scheme}://{call.request.host}{BASE}"
-    changeset = "2026-11-29T00:00:00Z"
+    changeset = _changeset()
     return {
         "changeset": changeset, "contact": "邻里议事会平台 (Linli)",
         "key_service": "api_key 即 Linli 的 Bearer 令牌：居民令牌，或带 issues:report 范围的应用令牌",
@@ -223,15 +237,14 @@ async def list_requests(call: Call) -> list[Request]:
         raise error(400, "status 只能是 open 或 closed")
     start, end = _date(q.start_date, "start_date"), _date(q.end_date, "end_date")
     if ids is None and start is None and end is None:
-        start = service.now_utc() - dt.timedelta(days=90)  # the spec's default window
+        start = now_utc() - dt.timedelta(days=90)  # the spec's default window
     page = _int(q.page, "page", 1, 1_000_000)
     size = _int(q.page_size, "page_size", 50, MAX_PAGE_SIZE)
     names = {code: c.name for code, c in (await categories(call, compound_id)).items()}
-    async with call.app[POOL].acquire() as conn:
-        rows = await store.search_issues(
-            conn, compound_id=compound_id, ids=ids, category=q.service_code, start=start, end=end,
-            open_=("open" in wanted) if len(wanted) == 1 else None, offset=(page - 1) * size,
-            limit=size)
+    rows = await service.search_issues(
+        call.app[POOL], compound_id=compound_id, ids=ids, category=q.service_code, start=start,
+        end=end, open_=("open" in wanted) if len(wanted) == 1 else None, offset=(page - 1) * size,
+        limit=size)
     return [to_request(r, names.get(r["category"], r["category"])) for r in rows]
 
 
@@ -242,9 +255,8 @@ async def get_request(call: Call) -> list[Request]:
         issue_id = uuid.UUID(call.param("request_id"))
     except ValueError:
         raise error(404, "没有这个服务请求") from None
-    async with call.app[POOL].acquire() as conn:
-        row = await store.get_issue(conn, id=issue_id)
-    if row is None or row["compound_id"] != compound_id:
+    row = await service.find_issue(call.app[POOL], compound_id=compound_id, issue_id=issue_id)
+    if row is None:
         raise error(404, "没有这个服务请求")
     category = (await categories(call, compound_id)).get(row["category"])
     return [to_request(row, category.name if category else row["category"])]
@@ -256,8 +268,7 @@ async def get_token(call: Call) -> list[TokenAnswer]:
         token = uuid.UUID(call.param("token"))
     except ValueError:
         raise error(404, "没有这个 token") from None
-    async with call.app[POOL].acquire() as conn:
-        row = await store.get_issue_by_token(conn, token=token)
+    row = await service.issue_by_token(call.app[POOL], token=token)
     given = call.query.jurisdiction_id
     if row is None or (given and given != str(row["compound_id"])):
         raise error(404, "没有这个 token")

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from linli.auth import AuthError, Principal, verify_token
 from linli.http import POOL, SETTINGS, Call, decode_as, json_response
-from services.issues import handlers, rules, service
+from services.issues import rules, service
+from services.issues.keys import DIRECTORY
 from services.issues.models import IssueIn
 from services.issues.open311 import (
     REPORT_SCOPES,
@@ -86,11 +87,10 @@ async def create_request(call: Call) -> web.Response:
     if who.is_app:
         body["on_behalf_of"] = {"name": contact or "Open311 客户端"}
     data = decode_as(body, IssueIn)
-    if data.unit_id is not None:
-        await handlers.check_unit(call.app, compound_id, data.unit_id)
     token = uuid.uuid4()
-    row = await service.report(call.app[POOL], compound_id=compound_id, who=who, data=data,
-                               channel="open311", extra={"token": token, **_coordinates(form)})
+    row = await service.report(call.app[POOL], call.app[DIRECTORY],
+                               compound_id=compound_id, who=who, data=data, channel="open311",
+                               extra={"token": token, **_coordinates(form)})
     category = (await categories(call, compound_id))[row["category"]]
     notice = f"已提交，{category.responsible_label}将在 {category.respond_hours} 小时内响应"
     created = Created(service_request_id=str(row["id"]), token=str(token), service_notice=notice)

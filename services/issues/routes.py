@@ -111,6 +111,6 @@ ROUTES = [
           response=Issue, access=ESCALATORS, tags=TAGS),
     Route("POST", f"{I}/feedback", h.feedback, "评价处理结果 (未解决则重新打开)",
           body=FeedbackIn, response=Feedback, status=201, tags=TAGS),
-    Route("GET", f"{C}/issue-stats", h.stats, "小区问题统计", response=Stats, tags=TAGS),
+    Route("GET", f"{C}/issue-stats", h.compound_stats, "小区问题统计", response=Stats, tags=TAGS),
     *OPEN311_ROUTES,
 ]

@@ -9,6 +9,10 @@ import datetime as dt
 import itertools
 from typing import Any, Final
 
+# Apps (the workflows) that manage issues hold this scope; with it an app counts as staff.
+MANAGE_SCOPE: Final = "issues:manage"
+# An app holding either may report for a resident it names (Open311 clients).
+REPORT_SCOPES: Final = frozenset({"issues:report", MANAGE_SCOPE})
 OPEN: Final = frozenset({"submitted", "accepted", "in_progress"})
 CLOSED: Final = frozenset({"resolved", "rejected", "duplicate"})
 STATUSES: Final = OPEN | CLOSED

@@ -1,24 +1,26 @@
 """Issue use cases: categories, reporting, reading, similar issues, comments.
 
-One transaction each; every change is an event through the outbox. The status flow,
-co-signs, escalation and the overdue sweep live in flow.py.
+One transaction each; every change is an event through the outbox. The status flow lives in
+flow.py; co-signs and escalation in escalation.py, the overdue sweep in sweep.py, statistics in
+stats.py. The compound's defaults are seeded on its first use, after the directory confirms it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import uuid
 from typing import Any
 
 import msgspec
 
 from linli import problems
-from linli.auth import STAFF_ROLES, Principal
+from linli.auth import Principal, is_staff
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.values import now_utc, require_code
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
     Attribute,
@@ -36,19 +38,11 @@ from services.issues.models import (
 )
 
 SIMILAR_MIN_SCORE = 0.2
-_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def valid_code(code: str) -> bool:
-    return bool(_CODE.match(code))
-
-
-def is_staff(who: Principal) -> bool:
-    return who.is_app or bool(STAFF_ROLES & who.roles)
+def staff(who: Principal) -> bool:
+    """The 1+3+N organisations, an admin, or an app holding issues:manage (linli.auth.is_staff)."""
+    return is_staff(who, scope=rules.MANAGE_SCOPE)
 
 
 def to_issue(row: Any, *, reveal: bool) -> Issue:
@@ -77,7 +71,7 @@ def to_issue(row: Any, *, reveal: bool) -> Issue:
 
 def reveals(row: Any, who: Principal) -> bool:
     """Staff and the reporter see who reported an anonymous issue."""
-    return is_staff(who) or row["reporter_id"] == who.person_id
+    return staff(who) or row["reporter_id"] == who.person_id
 
 
 def view(row: Any, who: Principal) -> Issue:
@@ -121,6 +115,21 @@ async def is_seeded(pool: Pool, *, compound_id: uuid.UUID) -> bool:
         return await store.get_settings(conn, compound_id=compound_id) is not None
 
 
+async def ensure_seeded(pool: Pool, directory: Directory, *, compound_id: uuid.UUID) -> None:
+    """Default categories and settings on the compound's first use."""
+    await directory.first_use.ensure(
+        compound_id, seeded=lambda: is_seeded(pool, compound_id=compound_id),
+        confirm=lambda: directory.compound(compound_id),
+        seed=lambda: seed_defaults(pool, compound_id=compound_id))
+
+
+async def reseed(pool: Pool, directory: Directory, *, compound_id: uuid.UUID) -> list[Category]:
+    """Seeding asked for: the default categories that are missing come back."""
+    await directory.compound(compound_id)
+    directory.first_use.forget(compound_id)
+    return await seed_defaults(pool, compound_id=compound_id)
+
+
 async def seed_defaults(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]:
     """The compound's settings and default categories; existing ones are left as they are."""
     async with transaction(pool) as conn:
@@ -135,13 +144,17 @@ async def seed_defaults(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]
     return [to_category(r) for r in rows]
 
 
-async def list_categories(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]:
+async def list_categories(pool: Pool, directory: Directory, *,
+                          compound_id: uuid.UUID) -> list[Category]:
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     async with pool.acquire() as conn:
         return [to_category(r) for r in await store.list_categories(conn, compound_id=compound_id)]
 
 
-async def put_category(pool: Pool, *, compound_id: uuid.UUID, code: str,
-                       data: CategoryIn) -> Category:
+async def put_category(pool: Pool, directory: Directory, *,
+                       compound_id: uuid.UUID, code: str, data: CategoryIn) -> Category:
+    require_code(code, what="类别代码")
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     if data.resolve_hours < data.respond_hours:
         raise problems.validation("解决时限不能短于首次响应时限", field="resolve_hours")
     async with transaction(pool) as conn:
@@ -150,13 +163,17 @@ async def put_category(pool: Pool, *, compound_id: uuid.UUID, code: str,
     return to_category(row)
 
 
-async def get_settings(pool: Pool, *, compound_id: uuid.UUID) -> CompoundSettings:
+async def get_settings(pool: Pool, directory: Directory, *,
+                       compound_id: uuid.UUID) -> CompoundSettings:
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     async with pool.acquire() as conn:
         row = await store.get_settings(conn, compound_id=compound_id)
     return msgspec.convert(dict(row), CompoundSettings)
 
 
-async def put_settings(pool: Pool, *, compound_id: uuid.UUID, data: SettingsIn) -> CompoundSettings:
+async def put_settings(pool: Pool, directory: Directory, *,
+                       compound_id: uuid.UUID, data: SettingsIn) -> CompoundSettings:
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     async with transaction(pool) as conn:
         row = await store.update_settings(conn, compound_id=compound_id,
                                           threshold=data.cosign_threshold,
@@ -186,15 +203,19 @@ def reporter_of(who: Principal, data: IssueIn) -> tuple[str | None, bool, str]:
     """(reporter id, on behalf?, contact name): staff may report for a resident."""
     if data.on_behalf_of is None:
         return (None if who.is_app else who.person_id), False, ""
-    if not is_staff(who):
+    if not (staff(who) or (who.is_app and who.scopes & rules.REPORT_SCOPES)):
         raise problems.forbidden("只有工作人员可以代居民上报问题")
     person = data.on_behalf_of.person_id
     return (str(person) if person else None), True, data.on_behalf_of.name
 
 
-async def report(pool: Pool, *, compound_id: uuid.UUID, who: Principal, data: IssueIn,
-                 channel: str = "app", extra: dict[str, Any] | None = None) -> Any:
+async def report(pool: Pool, directory: Directory, *,
+                 compound_id: uuid.UUID, who: Principal, data: IssueIn, channel: str = "app",
+                 extra: dict[str, Any] | None = None) -> Any:
     """A new issue, routed to the category's responsible party with its target times."""
+    await ensure_seeded(pool, directory, compound_id=compound_id)
+    if data.unit_id is not None:
+        await directory.unit(compound_id, data.unit_id, "该小区没有这个专有部分 (房屋)")
     if (data.unit_id is None) == (data.area is None):
         raise problems.validation("请给出 unit_id (房屋) 或 area (公共区域) 之一", field="area")
     reporter, on_behalf, contact = reporter_of(who, data)
@@ -277,7 +298,7 @@ async def add_comment(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID
                                 data.body.strip()) if t)
     if not text:
         raise problems.validation("留言内容不能为空", field="body")
-    official = is_staff(who)
+    official = staff(who)
     if data.template and not official:
         raise problems.forbidden("只有工作人员可以使用回复模板")
     async with transaction(pool) as conn:
@@ -304,3 +325,28 @@ async def list_comments(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UU
         rows = await store.list_comments(conn, issue_id=issue_id)
     return [msgspec.convert({**dict(r), "author_id": named(row, who, r["author_id"])}, Comment)
             for r in rows]
+
+
+# ---------------------------------------------------------------- reading for Open311
+
+
+async def search_issues(pool: Pool, *, compound_id: uuid.UUID, ids: list[uuid.UUID] | None,
+                        category: str | None, start: dt.datetime | None, end: dt.datetime | None,
+                        open_: bool | None, offset: int, limit: int) -> list[Any]:
+    """Issues as Open311 lists them: by ids, category, time window and open/closed, a page."""
+    async with pool.acquire() as conn:
+        return list(await store.search_issues(conn, compound_id=compound_id, ids=ids,
+                                              category=category, start=start, end=end,
+                                              open_=open_, offset=offset, limit=limit))
+
+
+async def find_issue(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID) -> Any | None:
+    """The issue's row when it is in this compound, else None."""
+    async with pool.acquire() as conn:
+        row = await store.get_issue(conn, id=issue_id)
+    return row if row is not None and row["compound_id"] == compound_id else None
+
+
+async def issue_by_token(pool: Pool, *, token: uuid.UUID) -> Any | None:
+    async with pool.acquire() as conn:
+        return await store.get_issue_by_token(conn, token=token)

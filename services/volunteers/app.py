@@ -8,10 +8,10 @@ from pathlib import Path
 from aiohttp import web
 
 from linli.app import service_app
-from linli.clients import service_client
 from linli.config import Settings
+from linli.directory import directory_context
 from services.volunteers.consumers import SUBSCRIPTIONS
-from services.volunteers.handlers import DIRECTORY, KNOWN_UNITS, SEEDED
+from services.volunteers.keys import DIRECTORY, DIRECTORY_CLIENT
 from services.volunteers.routes import ROUTES
 from services.volunteers.sweep import sweeper
 
@@ -22,9 +22,7 @@ def create_app(settings: Settings) -> web.Application:
     app = service_app(
         name="volunteers", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=SUBSCRIPTIONS,
-        contexts=[service_client(DIRECTORY, caller="volunteers", target="directory"),
+        contexts=[directory_context(DIRECTORY, DIRECTORY_CLIENT, caller="volunteers"),
                   sweeper()],
     )
-    app[SEEDED] = set()
-    app[KNOWN_UNITS] = set()
     return app

@@ -20,13 +20,16 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
+from linli.values import now_utc
 from services.volunteers import care_store, events, ledger_store, metrics, rules, store
 from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, VisitIn
+from services.volunteers.rules import UNIT_MISSING
 from services.volunteers.service import (
     check_skills,
-    is_staff,
+    ensure_seeded,
     named_volunteer,
-    now_utc,
+    staff,
     volunteer_row,
 )
 
@@ -75,9 +78,11 @@ async def _visit_event(conn: Connection, kind: Any, visit: Any, plan: Any) -> No
                    due_at=visit["due_at"], minutes=visit["minutes"]))
 
 
-async def create_plan(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
-                      data: CarePlanIn) -> CarePlan:
+async def create_plan(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
+                      who: Principal, data: CarePlanIn) -> CarePlan:
     """Staff set up a plan with a verified volunteer who has the skill; visit 1 is scheduled."""
+    await ensure_seeded(pool, directory, compound_id=compound_id)
+    await directory.unit(compound_id, data.unit_id, UNIT_MISSING)
     if data.first_due_at <= now_utc():
         raise problems.validation("第一次探访时间须在将来", field="first_due_at")
     async with transaction(pool) as conn:
@@ -108,7 +113,7 @@ async def end_plan(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
 
 async def _visible(conn: Connection, plan: Any, who: Principal) -> None:
     """Staff and the plan's own volunteer see a plan (it describes a vulnerable person)."""
-    if is_staff(who):
+    if staff(who):
         return
     volunteer = await store.get_volunteer(conn, id=plan["volunteer_id"])
     if volunteer["person_id"] != who.person_id:
@@ -127,7 +132,7 @@ async def list_plans(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
                      volunteer_id: uuid.UUID | None) -> list[CarePlan]:
     """Staff see every plan (or one volunteer's); a volunteer sees their own."""
     async with pool.acquire() as conn:
-        if not is_staff(who):
+        if not staff(who):
             me = await store.volunteer_of(conn, compound_id=compound_id,
                                           person_id=who.person_id)
             if me is None:
@@ -153,7 +158,7 @@ async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
         # plan before visit, as end_plan locks them: an end waits, then cancels the next visit
         plan = await plan_row(conn, compound_id, plan_id, lock=True)
         volunteer = await volunteer_row(conn, compound_id, plan["volunteer_id"])
-        if not is_staff(who):
+        if not staff(who):
             if volunteer["person_id"] != who.person_id:
                 raise problems.forbidden("只有计划指定的志愿者或社区可以记录探访")
             if volunteer["status"] != "verified":

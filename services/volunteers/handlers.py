@@ -7,11 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from linli import problems
-from linli.clients import ServiceClient
 from linli.http import POOL, Call
 from linli.pagination import Page
 from services.volunteers import care, ledger, orders, service
+from services.volunteers.keys import DIRECTORY
 from services.volunteers.models import (
     CarePlan,
     CareVisit,
@@ -24,78 +23,27 @@ from services.volunteers.models import (
     Volunteer,
 )
 
-DIRECTORY = web.AppKey("volunteers.directory", ServiceClient)
-SEEDED = web.AppKey("volunteers.seeded", set[uuid.UUID])
-# Units the directory confirmed (it never deletes a unit): one HTTP hop per unit, not per order.
-KNOWN_UNITS = web.AppKey("volunteers.known_units", set[tuple[uuid.UUID, uuid.UUID]])
-
 
 def _compound(call: Call) -> uuid.UUID:
     return call.uuid_param("compound_id", "小区")
-
-
-async def _directory(app: web.Application, path: str, field: str, what: str) -> object:
-    """GET from the directory; its 404 means the caller named something that does not exist."""
-    return await app[DIRECTORY].get_or(path, problems.validation(f"{what}不存在", field=field))
-
-
-async def ensure_seeded(app: web.Application, compound_id: uuid.UUID) -> None:
-    """The compound exists in the directory; its default skills exist here (first use)."""
-    if compound_id in app[SEEDED]:
-        return
-    await app[DIRECTORY].get_or(f"/v1/compounds/{compound_id}", problems.not_found("小区"))
-    await service.seed_skills(app[POOL], compound_id=compound_id)
-    app[SEEDED].add(compound_id)
-
-
-async def check_unit(app: web.Application, compound_id: uuid.UUID, unit_id: uuid.UUID) -> None:
-    known = app[KNOWN_UNITS]
-    if (compound_id, unit_id) in known:
-        return
-    await _directory(app, f"/v1/compounds/{compound_id}/units/{unit_id}", "unit_id",
-                     "该小区的这个房屋")
-    if len(known) > 100_000:  # bounded memory; a miss only costs one directory call
-        known.clear()
-    known.add((compound_id, unit_id))
-
-
-async def check_team(app: web.Application, compound_id: uuid.UUID, team_id: uuid.UUID) -> None:
-    """The team is one of the compound's volunteer_team organisations in the directory."""
-    roster = await app[DIRECTORY].get(f"/v1/compounds/{compound_id}/roster")
-    teams = {e["organisation"]["id"] for e in roster
-             if e["organisation"]["kind"] == "volunteer_team"}
-    if str(team_id) not in teams:
-        raise problems.validation("该小区没有这支志愿服务队", field="team_id")
 
 
 # ---------------------------------------------------------------- skills and volunteers
 
 
 async def list_skills(call: Call) -> list[Skill]:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    return await service.list_skills(call.app[POOL], compound_id=cid)
+    return await service.list_skills(call.app[POOL], call.app[DIRECTORY],
+                                     compound_id=_compound(call))
 
 
 async def put_skill(call: Call) -> Skill:
-    cid = _compound(call)
-    code = call.param("code")
-    if not service.valid_code(code):
-        raise problems.validation("技能代码须为小写字母、数字和下划线", field="code")
-    await ensure_seeded(call.app, cid)
-    return await service.put_skill(call.app[POOL], compound_id=cid, code=code, data=call.body)
+    return await service.put_skill(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
+                                   code=call.param("code"), data=call.body)
 
 
 async def register(call: Call) -> Volunteer:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    person_id = service.registrant(call.who, call.body)
-    person = await _directory(call.app, f"/v1/people/{person_id}", "person_id", "该人员")
-    assert isinstance(person, dict)
-    if call.body.team_id is not None:
-        await check_team(call.app, cid, call.body.team_id)
-    return await service.register(call.app[POOL], compound_id=cid, who=call.who,
-                                  person_id=person_id, name=person["name"], data=call.body)
+    return await service.register(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
+                                  who=call.who, data=call.body)
 
 
 async def list_volunteers(call: Call) -> Page[Volunteer]:
@@ -115,10 +63,7 @@ async def verify(call: Call) -> Volunteer:
 
 
 async def update_volunteer(call: Call) -> Volunteer:
-    cid = _compound(call)
-    if call.body.team_id is not None:
-        await check_team(call.app, cid, call.body.team_id)
-    return await service.update(call.app[POOL], compound_id=cid,
+    return await service.update(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
                                 volunteer_id=call.uuid_param("volunteer_id", "志愿者"),
                                 who=call.who, data=call.body)
 
@@ -133,9 +78,8 @@ async def suspend(call: Call) -> Volunteer:
 
 
 async def publish(call: Call) -> MenuItem:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    return await service.publish(call.app[POOL], compound_id=cid, who=call.who, data=call.body)
+    return await service.publish(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
+                                 who=call.who, data=call.body)
 
 
 async def list_menu(call: Call) -> Page[MenuItem]:
@@ -160,10 +104,8 @@ def _order(call: Call) -> uuid.UUID:
 
 
 async def place(call: Call) -> Order:
-    cid = _compound(call)
-    orders.orderer(call.who, call.body)
-    await check_unit(call.app, cid, call.body.unit_id)
-    return await orders.place(call.app[POOL], compound_id=cid, who=call.who, data=call.body)
+    return await orders.place(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
+                              who=call.who, data=call.body)
 
 
 async def list_orders(call: Call) -> Page[Order]:
@@ -220,10 +162,8 @@ def _plan(call: Call) -> uuid.UUID:
 
 
 async def create_plan(call: Call) -> CarePlan:
-    cid = _compound(call)
-    await ensure_seeded(call.app, cid)
-    await check_unit(call.app, cid, call.body.unit_id)
-    return await care.create_plan(call.app[POOL], compound_id=cid, who=call.who, data=call.body)
+    return await care.create_plan(call.app[POOL], call.app[DIRECTORY], compound_id=_compound(call),
+                                  who=call.who, data=call.body)
 
 
 async def list_plans(call: Call) -> list[CarePlan]:

@@ -17,7 +17,9 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.values import now_utc
 from services.volunteers import events, ledger_store, metrics, rules, store
 from services.volunteers.models import (
     AssignIn,
@@ -29,11 +31,11 @@ from services.volunteers.models import (
     RateIn,
     ReasonIn,
 )
+from services.volunteers.rules import UNIT_MISSING
 from services.volunteers.service import (
     acting_volunteer,
-    is_staff,
     named_volunteer,
-    now_utc,
+    staff,
 )
 
 
@@ -55,15 +57,17 @@ def orderer(who: Principal, data: OrderIn) -> tuple[str, bool, str]:
         if not who.person_id:
             raise problems.validation("请用 on_behalf_of 指明为哪位居民点单", field="on_behalf_of")
         return who.person_id, False, ""
-    if not is_staff(who):
+    if not staff(who):
         raise problems.forbidden("只能为自己点单；代居民点单须由社区或党组织工作人员办理")
     return str(data.on_behalf_of.person_id), True, data.on_behalf_of.name
 
 
-async def place(pool: Pool, *, compound_id: uuid.UUID, who: Principal, data: OrderIn) -> Order:
+async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
+                data: OrderIn) -> Order:
     """Order a published item for a time window at the resident's unit, within its weekly
     capacity (the item row is locked, so concurrent orders cannot overbook the week)."""
     resident, on_behalf, contact = orderer(who, data)
+    await directory.unit(compound_id, data.unit_id, UNIT_MISSING)
     if data.window_end <= data.window_start:
         raise problems.validation("服务时段的结束须晚于开始", field="window_end")
     if data.window_end <= now_utc():
@@ -180,12 +184,12 @@ async def _prepare(conn: Connection, row: Any, who: Principal, action: str,
     if action == "assign":
         return await _assign(conn, row, who, body), ""
     if action == "decline":
-        if not is_staff(who):
+        if not staff(who):
             _serving(row, who, await _me(conn, row, who))
         return {"volunteer_id": None, "assigned_by": None, "accepted_at": None,
                 "declines": row["declines"] + 1}, body.reason
     if action in ("start", "complete"):
-        if not (action == "complete" and is_staff(who)):
+        if not (action == "complete" and staff(who)):
             me = await _me(conn, row, who)
             _serving(row, who, me)
             if action == "start" and me["status"] != "verified":
@@ -197,13 +201,13 @@ async def _prepare(conn: Connection, row: Any, who: Principal, action: str,
         if row["resident_id"] != who.person_id:
             raise problems.forbidden("只有点单的居民可以评价")
         return {"rating": body.score, "rating_comment": body.comment, "rated_at": now}, ""
-    if row["resident_id"] != who.person_id and not is_staff(who):
+    if row["resident_id"] != who.person_id and not staff(who):
         raise problems.forbidden("只有点单的居民或社区可以取消订单")
     return {"cancel_reason": body.reason, "cancelled_at": now}, body.reason
 
 
 async def _assign(conn: Connection, row: Any, who: Principal, body: AssignIn) -> dict[str, Any]:
-    if not is_staff(who):
+    if not staff(who):
         raise problems.forbidden("只有社区或党组织可以派单")
     volunteer = await named_volunteer(conn, row["compound_id"], body.volunteer_id, row["skill"])
     return {"volunteer_id": volunteer["id"], "assigned_by": who.subject, "accepted_at": now_utc()}
@@ -248,7 +252,7 @@ async def expire_stale(pool: Pool, *, now: dt.datetime | None = None,
 
 
 async def _may_see(conn: Connection, row: Any, who: Principal) -> bool:
-    if is_staff(who) or row["resident_id"] == who.person_id:
+    if staff(who) or row["resident_id"] == who.person_id:
         return True
     me = await _me(conn, row, who)
     if me is None:
@@ -274,7 +278,7 @@ async def list_orders(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
         verified = me is not None and me["status"] == "verified"
         rows = await store.list_orders(
             conn, compound_id=compound_id, status=query.status, skill=query.skill,
-            staff=is_staff(who), person_id=who.person_id,
+            staff=staff(who), person_id=who.person_id,
             volunteer_id=me["id"] if me else None,
             skills=list(me["skills"]) if verified and me else [], after=time_keyset(query.cursor),
             limit=query.limit + 1)

@@ -39,8 +39,12 @@ ACTION_LABELS: Final = {
     "accept": "接单", "assign": "派单", "decline": "退单", "start": "开始服务",
     "complete": "完成服务", "rate": "评价", "cancel": "取消",
 }
-# Staff who run the volunteer service: verify volunteers, assign orders, see the ledger.
+# Staff who run the volunteer service: verify volunteers, assign orders, see the ledger; apps
+# count as staff only with this scope.
 STAFF: Final = ("community", "party_branch")
+MANAGE_SCOPE: Final = "volunteers:manage"
+# The 422 on unit_id when the directory has no such unit in the compound.
+UNIT_MISSING: Final = "该小区的这个房屋不存在"
 
 
 class IllegalTransition(Exception):

@@ -5,18 +5,18 @@ The order flow lives in orders.py, the ledger in ledger.py, recurring care in ca
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import uuid
 from typing import Any
 
 import msgspec
 
 from linli import problems
-from linli.auth import Principal
+from linli.auth import Principal, is_staff
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.values import now_utc, require_code
 from services.volunteers import events, rules, store
 from services.volunteers.models import (
     MenuItem,
@@ -30,23 +30,12 @@ from services.volunteers.models import (
     VolunteerQuery,
 )
 
-MANAGE_SCOPE = "volunteers:manage"
-_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+MANAGE_SCOPE = rules.MANAGE_SCOPE
 
 
-def valid_code(code: str) -> bool:
-    return bool(_CODE.match(code))
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def is_staff(who: Principal) -> bool:
-    """Community workers and the party branch (and apps with volunteers:manage)."""
-    if who.is_app:
-        return MANAGE_SCOPE in who.scopes
-    return who.has_role(*rules.STAFF)
+def staff(who: Principal) -> bool:
+    """Community workers and the party branch, or apps with volunteers:manage (linli.auth)."""
+    return is_staff(who, scope=rules.MANAGE_SCOPE, roles=rules.STAFF)
 
 
 def to_volunteer(row: Any) -> Volunteer:
@@ -92,18 +81,41 @@ async def named_volunteer(conn: Connection, compound_id: uuid.UUID, volunteer_id
 # ---------------------------------------------------------------- skills
 
 
+async def is_seeded(pool: Pool, *, compound_id: uuid.UUID) -> bool:
+    async with pool.acquire() as conn:
+        return bool(await store.list_skills(conn, compound_id=compound_id))
+
+
 async def seed_skills(pool: Pool, *, compound_id: uuid.UUID) -> None:
     async with transaction(pool) as conn:
         await store.insert_skills(conn, compound_id=compound_id, skills=rules.DEFAULT_SKILLS)
 
 
-async def list_skills(pool: Pool, *, compound_id: uuid.UUID) -> list[Skill]:
+async def ensure_seeded(pool: Pool, directory: Directory, *, compound_id: uuid.UUID) -> None:
+    """The compound exists in the directory; its default skills exist here (first use)."""
+    await directory.first_use.ensure(
+        compound_id, seeded=lambda: is_seeded(pool, compound_id=compound_id),
+        confirm=lambda: directory.compound(compound_id),
+        seed=lambda: seed_skills(pool, compound_id=compound_id))
+
+
+async def check_team(directory: Directory, compound_id: uuid.UUID, team_id: uuid.UUID) -> None:
+    """The team is one of the compound's volunteer_team organisations in the directory."""
+    if str(team_id) not in await directory.organisations(compound_id, "volunteer_team"):
+        raise problems.validation("该小区没有这支志愿服务队", field="team_id")
+
+
+async def list_skills(pool: Pool, directory: Directory, *, compound_id: uuid.UUID) -> list[Skill]:
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     async with pool.acquire() as conn:
         rows = await store.list_skills(conn, compound_id=compound_id)
     return [Skill(code=r["code"], name=r["name"], active=r["active"]) for r in rows]
 
 
-async def put_skill(pool: Pool, *, compound_id: uuid.UUID, code: str, data: SkillIn) -> Skill:
+async def put_skill(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, code: str,
+                    data: SkillIn) -> Skill:
+    require_code(code, what="技能代码")
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     async with transaction(pool) as conn:
         row = await store.upsert_skill(conn, compound_id=compound_id, code=code, name=data.name,
                                        active=data.active)
@@ -122,7 +134,7 @@ async def check_skills(conn: Connection, compound_id: uuid.UUID, skills: list[st
 def registrant(who: Principal, data: VolunteerIn) -> str:
     """Whom the registration is for: yourself, or anyone when staff register them."""
     if data.person_id is not None and str(data.person_id) != who.person_id:
-        if not is_staff(who):
+        if not staff(who):
             raise problems.forbidden("只能登记自己为志愿者；代他人登记须由社区或党组织办理")
         return str(data.person_id)
     if not who.person_id:
@@ -130,10 +142,17 @@ def registrant(who: Principal, data: VolunteerIn) -> str:
     return who.person_id
 
 
-async def register(pool: Pool, *, compound_id: uuid.UUID, who: Principal, person_id: str,
-                   name: str, data: VolunteerIn) -> Volunteer:
-    """A new volunteer; staff registrations are verified at once, others wait for review."""
-    staff = is_staff(who)
+async def register(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
+                   data: VolunteerIn) -> Volunteer:
+    """A new volunteer (a person the directory knows, in one of the compound's teams); staff
+    registrations are verified at once, others wait for review."""
+    await ensure_seeded(pool, directory, compound_id=compound_id)
+    person_id = registrant(who, data)
+    person = await directory.person(person_id, field="person_id", detail="该人员不存在")
+    name = person["name"]
+    if data.team_id is not None:
+        await check_team(directory, compound_id, data.team_id)
+    by_staff = staff(who)
     now = now_utc()
     async with transaction(pool) as conn:
         await check_skills(conn, compound_id, data.skills)
@@ -141,8 +160,8 @@ async def register(pool: Pool, *, compound_id: uuid.UUID, who: Principal, person
             "id": uuid.uuid4(), "compound_id": compound_id, "person_id": person_id, "name": name,
             "skills": sorted(set(data.skills)), "availability": data.availability,
             "team_id": data.team_id, "party_member": data.party_member,
-            "status": "verified" if staff else "pending", "registered_by": who.subject,
-            "verified_by": who.subject if staff else None, "verified_at": now if staff else None,
+            "status": "verified" if by_staff else "pending", "registered_by": who.subject,
+            "verified_by": who.subject if by_staff else None, "verified_at": now if by_staff else None,
         })
         if row is None:
             raise problems.conflict("此人已是本小区的志愿者", "already-registered")
@@ -152,7 +171,7 @@ async def register(pool: Pool, *, compound_id: uuid.UUID, who: Principal, person
                        volunteer_id=row["id"], compound_id=compound_id, person_id=person_id,
                        skills=list(row["skills"]), party_member=data.party_member,
                        registered_by=who.subject))
-        if staff:
+        if by_staff:
             await _verified(conn, row, who)
     return to_volunteer(row)
 
@@ -186,9 +205,11 @@ async def _changed(conn: Connection, kind: Any, row: Any, who: Principal,
                    by=who.subject, reason=reason))
 
 
-async def update(pool: Pool, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID, who: Principal,
-                 data: VolunteerPatch) -> Volunteer:
+async def update(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
+                 volunteer_id: uuid.UUID, who: Principal, data: VolunteerPatch) -> Volunteer:
     """The volunteer or staff change skills, availability, team or the party member flag."""
+    if data.team_id is not None:
+        await check_team(directory, compound_id, data.team_id)
     fields = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
     if "skills" in fields:
         fields["skills"] = sorted(set(fields["skills"]))
@@ -196,7 +217,7 @@ async def update(pool: Pool, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
         raise problems.validation("没有要修改的内容")
     async with transaction(pool) as conn:
         row = await volunteer_row(conn, compound_id, volunteer_id, lock=True)
-        if row["person_id"] != who.person_id and not is_staff(who):
+        if row["person_id"] != who.person_id and not staff(who):
             raise problems.forbidden("只有志愿者本人或社区可以修改志愿者信息")
         if "skills" in fields:
             await check_skills(conn, compound_id, fields["skills"])
@@ -241,12 +262,13 @@ async def _menu_event(conn: Connection, kind: Any, row: Any, who: Principal) -> 
                                            volunteer_id=row["volunteer_id"], by=who.subject))
 
 
-async def publish(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
+async def publish(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
                   data: MenuItemIn) -> MenuItem:
     """A verified volunteer publishes what they can do; the community publishes for a team."""
+    await ensure_seeded(pool, directory, compound_id=compound_id)
     async with transaction(pool) as conn:
         await check_skills(conn, compound_id, [data.skill])
-        volunteer = None if is_staff(who) else await acting_volunteer(conn, compound_id, who,
+        volunteer = None if staff(who) else await acting_volunteer(conn, compound_id, who,
                                                                       data.skill)
         row = await store.insert_item(conn, fields={
             "id": uuid.uuid4(), "compound_id": compound_id, "title": data.title,
@@ -265,7 +287,7 @@ async def withdraw(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID,
         row = await store.get_item(conn, id=item_id, lock=True)
         if row is None or row["compound_id"] != compound_id:
             raise problems.not_found("服务项目")
-        if row["published_by"] != who.subject and not is_staff(who):
+        if row["published_by"] != who.subject and not staff(who):
             raise problems.forbidden("只有发布者或社区可以下架服务")
         if row["status"] != "published":
             raise problems.conflict("该服务已下架", "illegal-transition")

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from linli.http import POOL
-from services.issues import escalation
+from services.issues import sweep
 from tests.conftest import assert_problem, bearer
 from tests.integration.test_issues import (
     World,
@@ -97,11 +97,11 @@ async def test_overdue_sweep_publishes_once_per_issue(world: World) -> None:
     cid = uuid.UUID(w.cid)
     # two hours on: the lift issue (1 h to respond) is late, the accepted one is not
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-    assert await escalation.sweep_overdue(pool, now=soon, compound_id=cid) == 1
-    assert await escalation.sweep_overdue(pool, now=soon, compound_id=cid) == 0
+    assert await sweep.sweep_overdue(pool, now=soon, compound_id=cid) == 1
+    assert await sweep.sweep_overdue(pool, now=soon, compound_id=cid) == 0
     # replicas sweeping at once still publish once per issue
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-    swept = await asyncio.gather(*(escalation.sweep_overdue(pool, now=later, compound_id=cid)
+    swept = await asyncio.gather(*(sweep.sweep_overdue(pool, now=later, compound_id=cid)
                                    for _ in range(4)))
     assert sum(swept) == 1
     assert (await events_of(w, late["id"])).count("overdue") == 1
@@ -190,11 +190,11 @@ async def test_a_reopened_issue_is_reported_overdue_again_at_its_new_target(worl
     assert w.issues.app is not None
     pool, cid = w.issues.app[POOL], uuid.UUID(w.cid)
     month = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-    assert await escalation.sweep_overdue(pool, now=month, compound_id=cid) == 1
+    assert await sweep.sweep_overdue(pool, now=month, compound_id=cid) == 1
     prop = w.person("property")
     await step(w, issue["id"], prop, to="accepted")
     await step(w, issue["id"], prop, to="resolved", note="已修好")
     await ok(await w.issues.post(f"{w.base}/issues/{issue['id']}/reopen",
                                  json={"reason": "又停了"}, headers=reporter), 200)
-    assert await escalation.sweep_overdue(pool, now=month, compound_id=cid) == 1
+    assert await sweep.sweep_overdue(pool, now=month, compound_id=cid) == 1
     assert (await events_of(w, issue["id"])).count("overdue") == 2

@@ -1,0 +1,11 @@
+"""The volunteers service's typed application keys, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from linli.clients import ServiceClient
+from linli.directory import Directory
+
+DIRECTORY_CLIENT = web.AppKey("volunteers.directory_client", ServiceClient)
+DIRECTORY = web.AppKey("volunteers.directory", Directory)
