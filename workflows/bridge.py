@@ -41,6 +41,22 @@ async def signal(client: Client, workflow_id: str, name: str, payload: Any) -> b
     return True
 
 
+async def start_once(client: Client, workflow: Any, arg: Any, *, workflow_id: str,
+                     task_queue: str, event: CloudEvent, compound_id: str, kind: str,
+                     started_by: str) -> None:
+    """Start the workflow an event asks for, once: its id derives from the entity and is never
+    reused, so a redelivered event (or a replica racing us) finds it started and does nothing."""
+    try:
+        await client.start_workflow(
+            workflow, arg, id=workflow_id, task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            memo={"key": f"event:{event.id}", "compound_id": compound_id, "type": kind,
+                  "started_by": started_by})
+    except WorkflowAlreadyStartedError:
+        pass
+
+
 def on_vote_closed(client: Client) -> Handler:
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = meetings.VOTE_CLOSED.parse(event)
@@ -78,15 +94,10 @@ def on_issue_accepted(client: Client, task_queue: str) -> Handler:
             compound_id=str(data.compound_id), issue_id=str(data.issue_id), category=data.category,
             respond_by=data.respond_by.isoformat() if data.respond_by else None,
             resolve_by=data.resolve_by.isoformat() if data.resolve_by else None)
-        try:
-            await client.start_workflow(
-                "IssueFollowUpWorkflow", follow_up, id=f"issue-{data.issue_id}", task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                memo={"key": f"event:{event.id}", "compound_id": str(data.compound_id),
-                      "type": "issue_follow_up", "started_by": "app:issues"})
-        except WorkflowAlreadyStartedError:
-            pass
+        await start_once(client, "IssueFollowUpWorkflow", follow_up,
+                         workflow_id=f"issue-{data.issue_id}", task_queue=task_queue, event=event,
+                         compound_id=str(data.compound_id), kind="issue_follow_up",
+                         started_by="app:issues")
 
     return handle
 

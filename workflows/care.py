@@ -22,8 +22,6 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import msgspec
     from temporalio.client import Client
-    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
     from temporalio.service import RPCError, RPCStatusCode
 
     from linli import problems
@@ -35,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from linli.http import Call, Route
     from linli.problems import Problem
     from services.volunteers import events as volunteers
-    from workflows.bridge import signal
+    from workflows.bridge import signal, start_once
     from workflows.handlers import TEMPORAL
 
 NEXT_CARE_VISIT = "next_care_visit"
@@ -177,16 +175,11 @@ def on_plan_created(client: Client, task_queue: str) -> Any:
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = volunteers.CARE_PLAN_CREATED.parse(event)
-        try:
-            await client.start_workflow(
-                CarePlanWorkflow.run, CarePlanInput(str(data.compound_id), str(data.plan_id)),
-                id=workflow_id(str(data.plan_id)), task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                memo={"key": f"event:{event.id}", "compound_id": str(data.compound_id),
-                      "type": "care_plan", "started_by": "app:volunteers"})
-        except WorkflowAlreadyStartedError:
-            pass
+        await start_once(client, CarePlanWorkflow.run,
+                         CarePlanInput(str(data.compound_id), str(data.plan_id)),
+                         workflow_id=workflow_id(str(data.plan_id)), task_queue=task_queue,
+                         event=event, compound_id=str(data.compound_id), kind="care_plan",
+                         started_by="app:volunteers")
 
     return handle
 

@@ -1,7 +1,7 @@
 """Events the workflows publish (through the worker's outbox): the contract other services import.
 
-subject = the entity id (proposal id or issue id); compound_id is set on every event. Until the
-notify service exists, `reminder_due` and `milestone_overdue` are the notifications.
+subject = the entity id (proposal id or issue id); compound_id is set on every event. The notify
+service turns `reminder_due` and `milestone_overdue` into notices for the people concerned.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -61,8 +60,7 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
     """The bridge's consumers. Tests on shared servers name their own durables and leave the
     follow-up starts to nobody (LINLI_BRIDGE_PREFIX, LINLI_BRIDGE_FOLLOW_UPS=0)."""
-    prefix = os.environ.get("LINLI_BRIDGE_PREFIX", "workflows")
-    starts = os.environ.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0"
+    prefix, starts = settings.bridge_prefix, settings.bridge_follow_ups
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
             *(care.subscriptions(client, settings.temporal_task_queue, prefix=prefix)

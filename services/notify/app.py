@@ -3,7 +3,6 @@ webhook deliveries), from the events of issues, meetings and the workflows."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -45,7 +44,7 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(sender or SenderConfig.from_env(os.environ))],
+        contexts=[_directory(directory), sender_context(sender or SenderConfig.from_settings(settings))],
     )
     app[DIRECTORY], app[PREFIX] = directory, prefix
     return app

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -20,6 +20,7 @@ import asyncpg
 from aiohttp import web
 
 from linli.bus import stop_task
+from linli.config import Settings
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
 from services.notify import store, targets
@@ -45,9 +46,9 @@ class SenderConfig:
     allow_internal: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SenderConfig:
-        return cls(allow_internal=env.get("LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS", "0") == "1",
-                   max_attempts=int(env.get("LINLI_NOTIFY_WEBHOOK_ATTEMPTS", cls.max_attempts)))
+    def from_settings(cls, settings: Settings) -> SenderConfig:
+        return cls(allow_internal=settings.notify_allow_internal_webhooks,
+                   max_attempts=settings.notify_webhook_attempts)
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -1,7 +1,8 @@
 """A stand-in for the meetings service's side of the activities, registered under the same names.
 
-Used until meetings' proposal/vote endpoints exist; it records every call so tests can assert
-that nothing was done twice. Events still go to the real outbox (OutboxActivities).
+The workflow tests on the time-skipping server use it instead of the real services (the worker
+tests and tests/workflows/council.py run those): it records every call so tests can assert that
+nothing was done twice. Events still go to the real outbox (OutboxActivities).
 """
 
 from __future__ import annotations
