@@ -65,12 +65,18 @@ class Principal:
 
 @dataclass(frozen=True)
 class Access:
-    """Who may call an endpoint: any of these roles (people) or scopes (apps)."""
+    """Who may call an endpoint: any of these roles (people) or scopes (apps).
+
+    `any_person` admits every person whatever their roles, because the use case then checks a
+    relation the token cannot carry (the reporter, the invitee, a member of the convener
+    organisation); `note` names that relation, so the route table and OpenAPI tell the truth.
+    Apps still need one of `scopes`."""
 
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
     public: bool = False
     any_member: bool = False
+    any_person: bool = False
     note: str = field(default="", compare=False)
 
     def allows(self, who: Principal) -> bool:
@@ -78,21 +84,32 @@ class Access:
             return True
         if who.is_app:
             return bool(self.scopes & who.scopes)
-        return who.has_role(*self.roles)
+        return self.any_person or who.has_role(*self.roles)
 
     def describe(self) -> str:
         if self.public:
             return "public"
         if self.any_member:
             return "any authenticated caller"
-        parts = [f"roles: {', '.join(sorted(self.roles))}"] if self.roles else []
-        if self.scopes:
-            parts.append(f"app scopes: {', '.join(sorted(self.scopes))}")
+        if self.any_person:
+            parts = [f"any person, checked by the service: {self.note}" if self.note
+                     else "any person"]
+        else:
+            parts = [f"roles: {', '.join(sorted(self.roles))}"] if self.roles else []
+            if self.note:
+                parts.append(f"then checked by the service: {self.note}")
+        parts.append(f"app scopes: {', '.join(sorted(self.scopes))}" if self.scopes
+                     else "no app tokens")
         return "; ".join(parts)
 
 
 PUBLIC = Access(public=True)
 MEMBERS = Access(any_member=True)
+
+
+def people(note: str, *, scopes: Iterable[str] = ()) -> Access:
+    """Any person, then the use case checks `note` (whose record it is); apps only with `scopes`."""
+    return Access(any_person=True, scopes=frozenset(scopes), note=note)
 
 
 def is_staff(who: Principal, *, scope: str, roles: Iterable[str] = STAFF_ROLES) -> bool:
@@ -104,12 +121,13 @@ def is_staff(who: Principal, *, scope: str, roles: Iterable[str] = STAFF_ROLES) 
     return who.has_role(*roles)
 
 
-def allow(*roles: str, scopes: Iterable[str] = ()) -> Access:
-    """Access for these roles (and app scopes); unknown role names fail fast."""
+def allow(*roles: str, scopes: Iterable[str] = (), note: str = "") -> Access:
+    """Access for these roles (and app scopes); unknown role names fail fast. `note` names what
+    the use case checks on top (e.g. the issue's responsible party)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
-    return Access(roles=frozenset(roles), scopes=frozenset(scopes))
+    return Access(roles=frozenset(roles), scopes=frozenset(scopes), note=note)
 
 
 def issue_token(

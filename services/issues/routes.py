@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from linli.auth import MEMBERS, PUBLIC, allow
+from linli.auth import PUBLIC, allow, people
 from linli.http import Route
 from linli.pagination import Page
 from services.issues import handlers as h
 from services.issues import open311 as o
 from services.issues import open311_submit as submit
+from services.issues import rules
 from services.issues.models import (
     Category,
     CategoryIn,
@@ -37,9 +38,17 @@ CONFIGURERS = allow("community", "street_office", "party_branch", scopes=MANAGE)
 # Who works issues; the service then checks the caller is the issue's responsible party
 # or the community.
 WORKERS = allow("property", "owners_committee", "community", "street_office", "party_branch",
-                scopes=MANAGE)
+                scopes=MANAGE, note="the issue's responsible party or the community")
 # Who takes an issue to the council by hand.
 ESCALATORS = allow("party_branch", "owners_committee", scopes=MANAGE)
+# What residents do; apps report (and comment) only with issues:report or issues:manage.
+REPORTERS = people("the reporter, or staff reporting on a resident's behalf (on_behalf_of)",
+                   scopes=sorted(rules.REPORT_SCOPES))
+COMMENTERS = people("anyone who may see the issue; a staff comment is an official update",
+                    scopes=sorted(rules.REPORT_SCOPES))
+COSIGNERS = people("a resident, once per issue")
+REOPENERS = people("the reporter, within the reopen window", scopes=MANAGE)
+RATERS = people("the reporter and the co-signers")
 C = "/v1/compounds/{compound_id}"
 I = f"{C}/issues/{{issue_id}}"  # noqa: E741
 TAGS = ("issues",)
@@ -85,7 +94,7 @@ ROUTES = [
           body=SettingsIn, response=CompoundSettings, access=CONFIGURERS, tags=TAGS),
     Route("POST", f"{C}/issues", h.report,
           "上报问题 (居民本人；工作人员可通过 on_behalf_of 代居民上报)", body=IssueIn,
-          response=Issue, status=201, access=MEMBERS, idempotent=True, tags=TAGS),
+          response=Issue, status=201, access=REPORTERS, idempotent=True, tags=TAGS),
     Route("GET", f"{C}/issues", h.list_issues, "问题列表 (匿名上报人对他人隐藏)",
           query=IssueQuery, response=Page[Issue], tags=TAGS),
     Route("GET", f"{C}/issues/similar", h.similar, "上报前查找相似的未关闭问题 (可直接附议)",
@@ -94,9 +103,9 @@ ROUTES = [
     Route("GET", f"{I}/history", h.history, "问题的流转记录", response=list[HistoryEntry],
           tags=TAGS),
     Route("POST", f"{I}/cosign", h.cosign, "附议“我也遇到” (每人一次)", response=Cosign,
-          status=201, tags=TAGS),
+          status=201, access=COSIGNERS, tags=TAGS),
     Route("POST", f"{I}/comments", h.add_comment, "留言；工作人员的留言为进展说明，可用回复模板",
-          body=CommentIn, response=Comment, status=201, tags=TAGS),
+          body=CommentIn, response=Comment, status=201, access=COMMENTERS, tags=TAGS),
     Route("GET", f"{I}/comments", h.list_comments, "留言与进展", response=list[Comment],
           tags=TAGS),
     Route("POST", f"{I}/status", h.change_status,
@@ -104,13 +113,13 @@ ROUTES = [
           body=Transition, response=Issue, access=WORKERS, tags=TAGS),
     Route("POST", f"{I}/reopen", h.reopen,
           "上报人在期限内重新打开已解决的问题 (回访流程凭 issues:manage 也可)",
-          body=ReopenIn, response=Issue, idempotent=True, tags=TAGS),
+          body=ReopenIn, response=Issue, access=REOPENERS, idempotent=True, tags=TAGS),
     Route("POST", f"{I}/reassign", h.reassign, "转交给其他责任方 (记录在案)", body=ReassignIn,
           response=Issue, access=WORKERS, tags=TAGS),
     Route("POST", f"{I}/escalate", h.escalate, "提交议事会 (已提交时返回 409)", body=EscalateIn,
           response=Issue, access=ESCALATORS, tags=TAGS),
     Route("POST", f"{I}/feedback", h.feedback, "评价处理结果 (未解决则重新打开)",
-          body=FeedbackIn, response=Feedback, status=201, tags=TAGS),
+          body=FeedbackIn, response=Feedback, status=201, access=RATERS, tags=TAGS),
     Route("GET", f"{C}/issue-stats", h.compound_stats, "小区问题统计", response=Stats, tags=TAGS),
     *OPEN311_ROUTES,
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linli.auth import MEMBERS, allow
+from linli.auth import MEMBERS, allow, people
 from linli.http import Route
 from linli.pagination import Page
 from services.meetings.costs import handlers as ch
@@ -83,6 +83,10 @@ REMINDERS = allow("officer", "party_branch", "community", "owners_committee", "s
 # Shared costs are kept by the property company with the council's organisations.
 COST_KEEPERS = allow("property", "party_branch", "community", "owners_committee", "street_office",
                      scopes=[MANAGE])
+# What members do in their own name; apps only with meetings:manage.
+OPINION_GIVERS = people("a member of the compound, in their own name, while the version is in "
+                        "consultation", scopes=[MANAGE])
+ROLL_VOTERS = people("an owner on the vote's frozen roll, in their own name")
 C = "/v1/compounds/{compound_id}"
 P = f"{C}/proposals/{{proposal_id}}"
 TAGS = ("proposals",)
@@ -105,7 +109,7 @@ PROPOSAL_ROUTES = [
     Route("POST", f"{P}/consultation/close", h.close_consultation, "结束征求意见 (可重复调用)",
           response=Consultation, access=MANAGERS, tags=TAGS),
     Route("POST", f"{P}/opinions", h.give_opinion, "对征求意见中的版本发表意见", body=OpinionIn,
-          response=Opinion, status=201, access=MEMBERS, idempotent=True, tags=TAGS),
+          response=Opinion, status=201, access=OPINION_GIVERS, idempotent=True, tags=TAGS),
     Route("GET", f"{P}/opinions", h.list_opinions, "意见列表 (可按版本筛选)", query=OpinionQuery,
           response=Page[Opinion], tags=TAGS),
     Route("GET", f"{P}/opinions/summary", h.opinion_summary, "各版本按立场统计的意见数",
@@ -123,7 +127,7 @@ VOTE_ROUTES = [
     Route("GET", V, vh.get_vote, "表决详情", response=Vote, tags=VT),
     Route("POST", f"{V}/ballots", vh.cast_online,
           "业主在线投票 (记名表决可在截止前改票; 无记名表决不可改)", body=BallotIn,
-          response=Ballot, status=201, access=MEMBERS, tags=VT),
+          response=Ballot, status=201, access=ROLL_VOTERS, tags=VT),
     Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
           body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
     Route("GET", f"{V}/paper-ballots", vh.entered_ballots,
@@ -175,9 +179,14 @@ M = f"{C}/meetings/{{meeting_id}}"
 ITEM = f"{M}/agenda/{{item_id}}"
 MT = ("meetings",)
 # Convening is for the council's organisations; managing a meeting is then checked against
-# its convener organisation (sessions.require_manager), so these routes admit any member.
+# its convener organisation (councils.service.require_manager), which no role in a token says.
 CONVENERS = allow("party_branch", "community", "owners_committee", "street_office",
                   scopes=[MANAGE])
+CONVENER_SIDE = people("a member of the meeting's convener organisation (or an admin)",
+                       scopes=[MANAGE])
+INVITEES = people("an invitee, in their own name")
+CHECK_IN = people("an invitee in their own name, or the convener organisation for another "
+                  "invitee", scopes=[MANAGE])
 
 MEETING_ROUTES = [
     Route("POST", f"{C}/meetings", sh.convene, "召集会议 (按 1+3+N 名册邀请组织和个人)",
@@ -190,31 +199,31 @@ MEETING_ROUTES = [
           response=list[AgendaItem], tags=MT),
     Route("GET", M, sh.get_meeting, "会议详情 (议程、受邀人、到会情况)", response=Meeting, tags=MT),
     Route("POST", f"{M}/agenda", sh.add_item, "添加议程事项 (召集组织)", body=AgendaItemIn,
-          response=AgendaItem, status=201, tags=MT),
+          response=AgendaItem, status=201, access=CONVENER_SIDE, tags=MT),
     Route("PUT", f"{M}/agenda/order", sh.reorder, "调整议程顺序 (按新顺序给出全部事项 id; 召集组织)",
-          body=AgendaOrderIn, response=list[AgendaItem], tags=MT),
+          body=AgendaOrderIn, response=list[AgendaItem], access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{M}/cancel", sh.cancel, "取消会议 (召集组织; 须说明原因; 已形成纪要的不能取消)",
-          body=MeetingCancelIn, response=Meeting, tags=MT),
+          body=MeetingCancelIn, response=Meeting, access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{M}/rsvp", sh.rsvp, "受邀人回复是否参会", body=RsvpIn, response=Invitee,
-          tags=MT),
+          access=INVITEES, tags=MT),
     Route("POST", f"{M}/check-in", sh.check_in, "签到 (本人, 或召集组织代为签到)", body=CheckInIn,
-          response=Invitee, tags=MT),
+          response=Invitee, access=CHECK_IN, tags=MT),
     Route("GET", f"{M}/quorum", sh.quorum, "按会议类型判断到会人数是否足以作出决定",
           response=Quorum, tags=MT),
     Route("POST", f"{ITEM}/opinions", sh.item_opinion, "记录发言人意见 (召集组织)",
-          body=ItemOpinionIn, response=AgendaItem, status=201, tags=MT),
+          body=ItemOpinionIn, response=AgendaItem, status=201, access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{ITEM}/outcome", sh.item_outcome, "记录事项结论 (共识/表决/暂缓/转交)",
-          body=OutcomeIn, response=AgendaItem, tags=MT),
+          body=OutcomeIn, response=AgendaItem, access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{ITEM}/actions", sh.item_action, "添加后续事项 (责任组织与期限)",
-          body=FollowUpIn, response=AgendaItem, status=201, tags=MT),
+          body=FollowUpIn, response=AgendaItem, status=201, access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{M}/minutes", sh.draft_minutes, "根据记录生成纪要草稿", response=Minutes,
-          status=201, tags=MT),
+          status=201, access=CONVENER_SIDE, tags=MT),
     Route("PUT", f"{M}/minutes", sh.edit_minutes, "修改纪要草稿", body=MinutesEdit,
-          response=Minutes, tags=MT),
+          response=Minutes, access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{M}/minutes/approve", sh.approve_minutes, "召集人批准纪要", response=Minutes,
-          tags=MT),
+          access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{M}/minutes/publish", sh.publish_minutes, "公示纪要 (天数)", body=PublishIn,
-          response=Minutes, tags=MT),
+          response=Minutes, access=CONVENER_SIDE, tags=MT),
     Route("GET", f"{M}/minutes", sh.read_minutes, "会议纪要 (居民可读已公示的)", response=Minutes,
           tags=MT),
 ]

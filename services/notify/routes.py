@@ -3,7 +3,7 @@ templates and delivery log."""
 
 from __future__ import annotations
 
-from linli.auth import MEMBERS, allow
+from linli.auth import MEMBERS, allow, people
 from linli.http import Route
 from linli.pagination import Page, PageQuery
 from services.notify import handlers as h
@@ -26,21 +26,23 @@ TAGS = ("通知",)
 STAFF = allow("party_branch", "community", "owners_committee", "property", "street_office",
               scopes=["notify:manage"])
 EDITORS = allow("party_branch", "community", "street_office")
+# The inbox, preferences and one's own deliveries belong to a person; apps have none.
+PERSONAL = people("oneself: the inbox, preferences and deliveries are the caller's own")
 
 ROUTES = [
     Route("GET", "/v1/me/inbox", h.inbox, "我的站内通知 (可只看未读)", query=InboxQuery,
-          response=Page[Notification], access=MEMBERS, tags=ME),
+          response=Page[Notification], access=PERSONAL, tags=ME),
     Route("POST", "/v1/me/inbox/{notification_id}/read", h.read, "标记一条通知为已读",
-          response=Notification, access=MEMBERS, tags=ME),
+          response=Notification, access=PERSONAL, tags=ME),
     Route("POST", "/v1/me/inbox/read-all", h.read_all, "全部标记为已读", response=ReadAll,
-          access=MEMBERS, tags=ME),
+          access=PERSONAL, tags=ME),
     Route("GET", "/v1/me/preferences", h.get_preferences, "我的通知渠道偏好",
-          response=Preferences, access=MEMBERS, tags=ME),
+          response=Preferences, access=PERSONAL, tags=ME),
     Route("PUT", "/v1/me/preferences", h.put_preferences,
           "设置通知渠道 (站内始终开启; webhook 推送到 IM 机器人或物业系统, 可选类型与免打扰时段)",
-          body=PreferencesIn, response=Preferences, access=MEMBERS, tags=ME),
+          body=PreferencesIn, response=Preferences, access=PERSONAL, tags=ME),
     Route("GET", "/v1/me/deliveries", h.my_deliveries, "我的推送记录", query=DeliveryQuery,
-          response=Page[Delivery], access=MEMBERS, tags=ME),
+          response=Page[Delivery], access=PERSONAL, tags=ME),
     Route("GET", f"{C}/notices", h.notices, "小区公告栏", query=PageQuery, response=Page[Notice],
           access=MEMBERS, tags=TAGS),
     Route("GET", f"{C}/deliveries", h.compound_deliveries, "小区推送记录 (工作人员)",
