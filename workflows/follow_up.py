@@ -15,6 +15,9 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 from workflows import types as t
+
+with workflow.unsafe.imports_passed_through():
+    import workflows.events as events
 from workflows.steps import Cancelled, Steps, instant, run_activity
 
 WATCHING, ESCALATED, SATISFACTION, REOPENED = "watching", "escalated", "satisfaction", "reopened"
@@ -111,10 +114,10 @@ class IssueFollowUpWorkflow:
         until = workflow.now() + timedelta(seconds=self.input.satisfaction_seconds)
         self.deadlines["satisfaction_closes"] = until
         reporter = self.resolved.reporter_id if self.resolved else None
-        await self.steps.publish("reminder_due", {
-            "workflow_id": workflow.info().workflow_id, "entity_id": self.input.issue_id,
-            "compound_id": self.input.compound_id, "kind": "satisfaction_requested",
-            "audience": "reporter", "deadline": until, "person_ids": [reporter] if reporter else []})
+        await self.steps.publish("reminder_due", events.ReminderDue(
+            workflow_id=workflow.info().workflow_id, entity_id=self.input.issue_id,
+            compound_id=self.input.compound_id, kind="satisfaction_requested",
+            audience="reporter", deadline=until, person_ids=[reporter] if reporter else []))
         await self.steps.wait(lambda: self.answer is not None, until)
         return self.answer is None or self.answer.satisfied
 
@@ -143,10 +146,7 @@ class IssueFollowUpWorkflow:
 
     @cancel.validator
     def _check_cancel(self, request: t.CancelRequest) -> None:
-        if self.steps.current in t.FINAL_STEPS or self.steps.cancel_reason is not None:
-            raise ValueError("流程已结束或已取消")
-        if not request.reason.strip():
-            raise ValueError("取消需要说明原因")
+        self.steps.check_cancel(request.reason)
 
     @workflow.query
     def state(self) -> t.FollowUpState:

@@ -15,6 +15,9 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 from workflows import types as t
+
+with workflow.unsafe.imports_passed_through():
+    import workflows.events as events
 from workflows.steps import Cancelled, Steps, instant, run_activity
 
 STANCES = ("support", "oppose", "suggest")
@@ -216,11 +219,11 @@ class ProposalWorkflow:
             for m in pending:
                 if m.done_at is None and m.escalated_at is None and workflow.now() >= m.due_at:
                     m.escalated_at = workflow.now()
-                    await self.steps.publish("milestone_overdue", {
-                        "workflow_id": workflow.info().workflow_id,
-                        "proposal_id": self.input.proposal_id, "compound_id": self.input.compound_id,
-                        "milestone": m.name, "due_at": m.due_at, "owner": m.owner,
-                        "percent": m.percent, "escalate_to": ["owners_committee", "party_branch"]})
+                    await self.steps.publish("milestone_overdue", events.MilestoneOverdue(
+                        workflow_id=workflow.info().workflow_id,
+                        proposal_id=self.input.proposal_id, compound_id=self.input.compound_id,
+                        milestone=m.name, due_at=m.due_at, owner=m.owner, percent=m.percent,
+                        escalate_to=["owners_committee", "party_branch"]))
 
     def _progress_after(self, seen: int) -> Callable[[], bool]:
         return lambda: self.progress_seen != seen
@@ -259,10 +262,10 @@ class ProposalWorkflow:
 
     async def _remind(self, step: str, kind: str, audience: str, deadline: datetime,
                       people: list[str] | None = None) -> None:
-        await self.steps.publish("reminder_due", {
-            "workflow_id": workflow.info().workflow_id, "entity_id": self.input.proposal_id,
-            "compound_id": self.input.compound_id, "kind": kind, "audience": audience,
-            "deadline": deadline, "person_ids": people or []})
+        await self.steps.publish("reminder_due", events.ReminderDue(
+            workflow_id=workflow.info().workflow_id, entity_id=self.input.proposal_id,
+            compound_id=self.input.compound_id, kind=kind, audience=audience, deadline=deadline,
+            person_ids=people or []))
 
     def _ref(self) -> t.ProposalRef:
         return t.ProposalRef(self.input.compound_id, self.input.proposal_id)
@@ -403,10 +406,7 @@ class ProposalWorkflow:
 
     @cancel.validator
     def _check_cancel(self, request: t.CancelRequest) -> None:
-        if self.steps.current in t.FINAL_STEPS or self.steps.cancel_reason is not None:
-            raise ValueError("流程已结束或已取消")
-        if not request.reason.strip():
-            raise ValueError("取消需要说明原因")
+        self.steps.check_cancel(request.reason)
 
     async def _publish_version(self, revision: t.Revision) -> int:
         new = t.NewVersion(self.input.compound_id, self.input.proposal_id, revision.body,

@@ -8,14 +8,18 @@ the record_event activity writes each id once).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.types import RECORD_EVENT, EventRecord, StepRecord
+with workflow.unsafe.imports_passed_through():
+    import msgspec
+
+    import workflows.events as events
+    from linli.events import CATALOGUE
+    from workflows.types import FINAL_STEPS, RECORD_EVENT, EventRecord, StepRecord
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # above the worker's 10 s HTTP timeout
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -25,17 +29,16 @@ class Cancelled(Exception):
     """Raised out of any wait once a cancel request arrived; the run ends as cancelled."""
 
 
-def to_data(value: Any) -> Any:
-    """Dataclasses and datetimes as JSON-ready builtins (the event payload)."""
-    if hasattr(value, "__dataclass_fields__"):
-        value = asdict(value)
-    if isinstance(value, dict):
-        return {k: to_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_data(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+def checked(kind: str, data: msgspec.Struct) -> dict[str, Any]:
+    """The payload of a `kind` event, typed where it is built: it must be the event type's own
+    Struct (workflows/events.py) and convert back to it; a mistake fails here, in the workflow,
+    not later in the outbox activity."""
+    expected = CATALOGUE[kind].data
+    if type(data) is not expected:
+        raise TypeError(f"{kind} carries {expected.__name__}, not {type(data).__name__}")
+    payload: dict[str, Any] = msgspec.to_builtins(data)
+    msgspec.convert(payload, expected)
+    return payload
 
 
 async def run_activity(name: str, arg: Any, result_type: type | None = None) -> Any:
@@ -79,12 +82,10 @@ class Steps:
             self._duration.record((now - previous.entered_at).total_seconds(), {"step": previous.step})
             self._count.add(1, {"step": previous.step, "outcome": outcome or "done"})
         self.history.append(StepRecord(step=step, entered_at=now, note=note, by=by))
-        await self.publish("step_changed", {
-            "workflow_id": workflow.info().workflow_id, "entity_id": self.entity_id,
-            "compound_id": self.compound_id, "step": step,
-            "previous": previous.step if previous else None, "outcome": outcome,
-            "round": round_, "at": now, "note": note,
-        })
+        await self.publish("step_changed", events.StepChanged(
+            workflow_id=workflow.info().workflow_id, entity_id=self.entity_id,
+            compound_id=self.compound_id, step=step, previous=previous.step if previous else None,
+            outcome=outcome, round=round_, at=now, note=note))
 
     def failed(self) -> None:
         """The run is failing (an activity failed for good): count the step as failed."""
@@ -94,13 +95,20 @@ class Steps:
             self._duration.record((now - current.entered_at).total_seconds(), {"step": current.step})
             self._count.add(1, {"step": current.step, "outcome": "failed"})
 
-    async def publish(self, verb: str, data: dict[str, Any]) -> None:
+    async def publish(self, verb: str, data: msgspec.Struct) -> None:
         """Write an event through the outbox activity; its id comes from the workflow's history."""
-        record = EventRecord(
-            event_id=str(workflow.uuid4()), type=f"{self.event_prefix}.{verb}",
-            subject=self.entity_id, compound_id=self.compound_id, data=to_data(data),
-        )
+        kind = f"{self.event_prefix}.{verb}"
+        record = EventRecord(event_id=str(workflow.uuid4()), type=kind, subject=self.entity_id,
+                             compound_id=self.compound_id, data=checked(kind, data))
         await run_activity(RECORD_EVENT, record)
+
+    def check_cancel(self, reason: str) -> None:
+        """The validator of every workflow's cancel update: not after the end, not twice, and
+        only with a reason (the caller gets the ValueError's text)."""
+        if self.current in FINAL_STEPS or self.cancel_reason is not None:
+            raise ValueError("流程已结束或已取消")
+        if not reason.strip():
+            raise ValueError("取消需要说明原因")
 
     async def wait(self, ready: Callable[[], bool], until: datetime | None = None) -> bool:
         """Wait for `ready()` or the deadline; a cancel request interrupts any wait."""
