@@ -9,17 +9,15 @@ from pathlib import Path
 from aiohttp import web
 
 from linli.app import service_app
-from linli.clients import ServiceClient, service_client
+from linli.clients import service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
 from services.notify.fanout import Directory
+from services.notify.keys import DIRECTORY, DIRECTORY_CLIENT, PREFIX
 from services.notify.routes import ROUTES
 from services.notify.sender import SenderConfig, sender_context
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-DIRECTORY = web.AppKey("notify.directory", Directory)
-PREFIX = web.AppKey("notify.durable_prefix", str)
-DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
 
 
 def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterator[None]]:

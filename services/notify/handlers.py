@@ -7,7 +7,7 @@ import uuid
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import admin, service
+from services.notify import compound_templates, deliveries, service
 from services.notify.models import (
     Delivery,
     Notice,
@@ -53,7 +53,7 @@ async def put_preferences(call: Call) -> Preferences:
 
 
 async def my_deliveries(call: Call) -> Page[Delivery]:
-    return await admin.deliveries(call.app[POOL], person_id=_person(call), query=call.query)
+    return await deliveries.deliveries(call.app[POOL], person_id=_person(call), query=call.query)
 
 
 async def notices(call: Call) -> Page[Notice]:
@@ -61,18 +61,19 @@ async def notices(call: Call) -> Page[Notice]:
 
 
 async def compound_deliveries(call: Call) -> Page[Delivery]:
-    return await admin.deliveries(call.app[POOL], compound_id=_compound(call), query=call.query)
+    return await deliveries.deliveries(call.app[POOL], compound_id=_compound(call), query=call.query)
 
 
 async def templates(call: Call) -> list[Template]:
-    return await admin.templates(call.app[POOL], compound_id=_compound(call))
+    return await compound_templates.templates(call.app[POOL], compound_id=_compound(call))
 
 
 async def put_template(call: Call) -> Template:
-    return await admin.put_template(call.app[POOL], compound_id=_compound(call),
-                                    kind=call.param("kind"), data=call.body, by=call.who.subject)
+    return await compound_templates.put_template(call.app[POOL], compound_id=_compound(call),
+                                                 kind=call.param("kind"), data=call.body,
+                                                 by=call.who.subject)
 
 
 async def reset_template(call: Call) -> Template:
-    return await admin.reset_template(call.app[POOL], compound_id=_compound(call),
-                                      kind=call.param("kind"))
+    return await compound_templates.reset_template(call.app[POOL], compound_id=_compound(call),
+                                                   kind=call.param("kind"))

@@ -1,5 +1,6 @@
-"""Use cases of the notify service: the inbox, the notice board, preferences, templates and
-the delivery log; one transaction each, validated before anything is written."""
+"""Use cases of the notify service: the inbox, the notice board and preferences; one
+transaction each, validated before anything is written. A compound's templates are in
+compound_templates.py, the delivery log in deliveries.py."""
 
 from __future__ import annotations
 

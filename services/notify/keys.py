@@ -1,0 +1,12 @@
+"""The notify service's typed application keys, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from linli.clients import ServiceClient
+from services.notify.fanout import Directory
+
+DIRECTORY = web.AppKey("notify.directory", Directory)
+PREFIX = web.AppKey("notify.durable_prefix", str)
+DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
