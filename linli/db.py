@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -47,6 +47,28 @@ async def transaction(pool: Pool) -> AsyncIterator[Connection]:
     """One use case, one transaction: yields a connection inside BEGIN … COMMIT."""
     async with pool.acquire() as conn, conn.transaction():
         yield conn
+
+
+async def drain(pool: Pool, *, claim: Callable[[Connection, int], Awaitable[Sequence[Any]]],
+                apply: Callable[[Connection, Any], Awaitable[object]],
+                after: Callable[[Any], object] = lambda row: None, batch: int = 100) -> int:
+    """Handle every claimable row, a batch per transaction, until a batch comes back short.
+
+    `claim(conn, limit)` takes rows with FOR UPDATE SKIP LOCKED, so replicas share the work and
+    never handle one row twice; `apply` handles a row inside the batch's transaction; `after`
+    runs for each row once the batch committed (metrics). Returns how many rows were handled.
+    """
+    total = 0
+    while True:
+        async with transaction(pool) as conn:
+            rows = await claim(conn, batch)
+            for row in rows:
+                await apply(conn, row)
+        for row in rows:
+            after(row)
+        total += len(rows)
+        if len(rows) < batch:
+            return total
 
 
 def _migration_files(dirs: Sequence[tuple[str, Path]]) -> list[tuple[str, str]]:

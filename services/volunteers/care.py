@@ -19,7 +19,7 @@ import msgspec
 from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
-from linli.db import Connection, Pool, transaction
+from linli.db import Connection, Pool, drain, transaction
 from linli.directory import Directory
 from linli.values import now_utc
 from services.volunteers import care_store, events, ledger_store, metrics, rules, store
@@ -243,15 +243,12 @@ async def sweep_missed(pool: Pool, *, now: dt.datetime | None = None,
     """Backstop of CarePlanWorkflow: flag due visits more than SWEEP_GRACE past their time
     (e.g. while the worker was down) as missed; returns how many."""
     cutoff = (now or now_utc()) - SWEEP_GRACE
-    total = 0
-    while True:
-        async with transaction(pool) as conn:
-            rows = await care_store.claim_overdue(conn, now=cutoff, compound_id=compound_id,
-                                                  limit=batch)
-            for row in rows:
-                plan = await care_store.get_plan(conn, id=row["plan_id"])
-                await _mark_missed(conn, row, plan, now or now_utc())
-        metrics.CARE_VISITS_MISSED.inc(len(rows))
-        total += len(rows)
-        if len(rows) < batch:
-            return total
+
+    async def mark(conn: Connection, row: Any) -> None:
+        plan = await care_store.get_plan(conn, id=row["plan_id"])
+        await _mark_missed(conn, row, plan, now or now_utc())
+
+    return await drain(
+        pool, claim=lambda conn, limit: care_store.claim_overdue(
+            conn, now=cutoff, compound_id=compound_id, limit=limit),
+        apply=mark, after=lambda row: metrics.CARE_VISITS_MISSED.inc(), batch=batch)

@@ -16,7 +16,7 @@ import msgspec
 from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
-from linli.db import Connection, Pool, transaction
+from linli.db import Connection, Pool, drain, transaction
 from linli.directory import Directory
 from linli.pagination import Page, page_of, time_cursor, time_keyset
 from linli.values import now_utc
@@ -234,18 +234,16 @@ async def expire_stale(pool: Pool, *, now: dt.datetime | None = None,
     """Cancel orders still unaccepted after their window (the resident is told by the
     order.cancelled event and can order again); returns how many."""
     now = now or now_utc()
-    total = 0
-    while True:
-        async with transaction(pool) as conn:
-            rows = await store.claim_stale(conn, now=now, compound_id=compound_id, limit=batch)
-            for row in rows:
-                await _move(conn, row, "cancel", SYSTEM,
-                            {"cancel_reason": EXPIRED, "cancelled_at": now}, EXPIRED)
-        for row in rows:
-            metrics.ORDERS.labels(rules.metric_skill(row["skill"]), "cancelled").inc()
-        total += len(rows)
-        if len(rows) < batch:
-            return total
+
+    async def expire(conn: Connection, row: Any) -> None:
+        await _move(conn, row, "cancel", SYSTEM, {"cancel_reason": EXPIRED, "cancelled_at": now},
+                    EXPIRED)
+
+    return await drain(
+        pool, claim=lambda conn, limit: store.claim_stale(conn, now=now, compound_id=compound_id,
+                                                          limit=limit),
+        apply=expire, after=lambda row: metrics.ORDERS.labels(
+            rules.metric_skill(row["skill"]), "cancelled").inc(), batch=batch)
 
 
 # ---------------------------------------------------------------- reading
