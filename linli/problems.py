@@ -67,6 +67,14 @@ def not_found(what: str) -> Problem:
     return Problem(404, "not-found", "未找到", f"{what}不存在")
 
 
+def owned(row: Any, compound_id: object, what: str, *, missing: Problem | None = None) -> Any:
+    """The row when it belongs to this compound; else `missing` (a 404 naming `what`), so
+    another compound's rows are not even known to exist."""
+    if row is None or row["compound_id"] != compound_id:
+        raise missing or not_found(what)
+    return row
+
+
 def conflict(detail: str, kind: str = "conflict") -> Problem:
     return Problem(409, kind, "与当前状态冲突", detail)
 

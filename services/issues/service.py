@@ -89,10 +89,7 @@ def named(row: Any, who: Principal, person: str | None) -> str | None:
 
 async def issue_row(conn: Connection, compound_id: uuid.UUID, issue_id: uuid.UUID,
                     *, lock: bool = False) -> Any:
-    row = await store.get_issue(conn, id=issue_id, lock=lock)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("问题")
-    return row
+    return problems.owned(await store.get_issue(conn, id=issue_id, lock=lock), compound_id, "问题")
 
 
 def to_category(row: Any) -> Category:

@@ -14,6 +14,7 @@ from typing import Any
 from linli.bus import Subscription
 from linli.db import Connection
 from linli.events import CloudEvent, EventType
+from linli.values import now_utc
 from services.issues import events as issues
 from services.meetings import events as meetings
 from services.notify import fanout, store
@@ -186,7 +187,7 @@ def _bind(apply: Apply, directory: Directory) -> Callable[[Connection, CloudEven
         sent = dt.datetime.fromisoformat(event.time.replace("Z", "+00:00"))
         # an old report is still remembered (it tells nobody): a fresh event about the issue
         # must find its reporter, not be redelivered until it is dead-lettered
-        if apply is not issue_reported and dt.datetime.now(dt.UTC) - sent > MAX_EVENT_AGE:
+        if apply is not issue_reported and now_utc() - sent > MAX_EVENT_AGE:
             SKIPPED.labels("stale").inc()
             return
         await apply(conn, event, directory)

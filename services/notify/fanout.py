@@ -17,6 +17,7 @@ import msgspec
 from linli.clients import ServiceClient
 from linli.db import Connection
 from linli.events import CloudEvent
+from linli.values import now_utc
 from services.notify import store
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.rules import CST, quiet_until
@@ -114,7 +115,7 @@ async def _deliver(conn: Connection, pref: store.Row, row: store.Row, event: Clo
     await store.insert_delivery(
         conn, person_id=pref["person_id"], compound_id=_compound(event), kind=row["kind"],
         target=pref["webhook_url"], payload=payload,
-        not_before=quiet_until(dt.datetime.now(dt.UTC), pref["quiet_start"], pref["quiet_end"]),
+        not_before=quiet_until(now_utc(), pref["quiet_start"], pref["quiet_end"]),
         **source)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -23,6 +22,7 @@ from linli.bus import stop_task
 from linli.config import Settings
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
+from linli.values import now_utc
 from services.notify import store, targets
 from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
 from services.notify.rules import backoff
@@ -106,7 +106,7 @@ class Sender:
                                retry_in=retry_in)
         DELIVERIES.labels("webhook", outcome).inc()
         if status == "sent":
-            waited = dt.datetime.now(dt.UTC) - row["created_at"]
+            waited = now_utc() - row["created_at"]
             DELIVERY_LATENCY.labels("webhook").observe(max(waited.total_seconds(), 0.0))
 
     async def run(self, dsn: str) -> None:

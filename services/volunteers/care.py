@@ -49,10 +49,8 @@ def to_plan(row: Any, visit: Any = None) -> CarePlan:
 
 async def plan_row(conn: Connection, compound_id: uuid.UUID, plan_id: uuid.UUID,
                    *, lock: bool = False) -> Any:
-    row = await care_store.get_plan(conn, id=plan_id, lock=lock)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("关爱计划")
-    return row
+    return problems.owned(await care_store.get_plan(conn, id=plan_id, lock=lock), compound_id,
+                          "关爱计划")
 
 
 async def _schedule(conn: Connection, plan: Any, seq: int) -> Any:
@@ -196,9 +194,8 @@ async def flags(pool: Pool, *, compound_id: uuid.UUID) -> list[CareVisit]:
 async def acknowledge(pool: Pool, *, compound_id: uuid.UUID, visit_id: uuid.UUID,
                       who: Principal) -> CareVisit:
     async with transaction(pool) as conn:
-        visit = await care_store.get_visit(conn, id=visit_id, lock=True)
-        if visit is None or visit["compound_id"] != compound_id:
-            raise problems.not_found("探访")
+        visit = problems.owned(await care_store.get_visit(conn, id=visit_id, lock=True),
+                               compound_id, "探访")
         if visit["status"] != "missed" or visit["acknowledged_at"] is not None:
             raise problems.conflict("只有未跟进的错过探访可以标记为已跟进", "illegal-transition")
         visit = await care_store.update_visit(conn, id=visit_id, fields={

@@ -45,10 +45,7 @@ def to_order(row: Any) -> Order:
 
 
 async def order_row(conn: Connection, compound_id: uuid.UUID, order_id: uuid.UUID) -> Any:
-    row = await store.get_order(conn, id=order_id)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("订单")
-    return row
+    return problems.owned(await store.get_order(conn, id=order_id), compound_id, "订单")
 
 
 def orderer(who: Principal, data: OrderIn) -> tuple[str, bool, str]:
@@ -74,9 +71,9 @@ async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who
         raise problems.validation("服务时段已经过去", field="window_end")
     week = rules.week_start(data.window_start)
     async with transaction(pool) as conn:
-        item = await store.get_item(conn, id=data.item_id, lock=True)
-        if item is None or item["compound_id"] != compound_id:
-            raise problems.validation("服务菜单中没有这个项目", field="item_id")
+        item = problems.owned(
+            await store.get_item(conn, id=data.item_id, lock=True), compound_id, "服务项目",
+            missing=problems.validation("服务菜单中没有这个项目", field="item_id"))
         if item["status"] != "published":
             raise problems.conflict("该服务已下架，不能点单", "not-published")
         if await store.orders_in_week(conn, item_id=item["id"], week=week) \

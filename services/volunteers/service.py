@@ -49,9 +49,7 @@ def to_item(row: Any) -> MenuItem:
 async def volunteer_row(conn: Connection, compound_id: uuid.UUID, volunteer_id: uuid.UUID,
                         *, lock: bool = False) -> Any:
     row = await store.get_volunteer(conn, id=volunteer_id, lock=lock)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("志愿者")
-    return row
+    return problems.owned(row, compound_id, "志愿者")
 
 
 async def acting_volunteer(conn: Connection, compound_id: uuid.UUID, who: Principal,
@@ -284,9 +282,8 @@ async def publish(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, w
 async def withdraw(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID,
                    who: Principal) -> MenuItem:
     async with transaction(pool) as conn:
-        row = await store.get_item(conn, id=item_id, lock=True)
-        if row is None or row["compound_id"] != compound_id:
-            raise problems.not_found("服务项目")
+        row = problems.owned(await store.get_item(conn, id=item_id, lock=True), compound_id,
+                             "服务项目")
         if row["published_by"] != who.subject and not staff(who):
             raise problems.forbidden("只有发布者或社区可以下架服务")
         if row["status"] != "published":
@@ -299,9 +296,7 @@ async def withdraw(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID,
 async def get_item(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID) -> MenuItem:
     async with pool.acquire() as conn:
         row = await store.get_item(conn, id=item_id)
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("服务项目")
-    return to_item(row)
+    return to_item(problems.owned(row, compound_id, "服务项目"))
 
 
 async def list_menu(pool: Pool, *, compound_id: uuid.UUID, query: MenuQuery) -> Page[MenuItem]:

@@ -33,7 +33,6 @@ from services.meetings.costs.models import (
     PlanIn,
     SharedCost,
 )
-from services.meetings.proposals.service import owned
 
 
 class _Unit(msgspec.Struct):
@@ -108,7 +107,7 @@ async def create_cost(pool: Pool, directory: ServiceClient, *, compound_id: uuid
 
 
 async def cost_in(conn: Connection, compound_id: uuid.UUID, cost_id: uuid.UUID) -> Any:
-    return owned(await store.get_cost(conn, id=cost_id), compound_id, "分摊费用")
+    return problems.owned(await store.get_cost(conn, id=cost_id), compound_id, "分摊费用")
 
 
 async def get_cost(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> SharedCost:

@@ -73,9 +73,8 @@ async def set_outcome(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UU
 async def _check_vote(conn: Connection, compound_id: uuid.UUID, item: Any,
                       vote_id: uuid.UUID) -> None:
     """"Decided by vote" names a vote of this compound (of the item's proposal, if it has one)."""
-    vote = await vote_store.get_vote(conn, id=vote_id)
-    if vote is None or vote["compound_id"] != compound_id:
-        raise problems.validation("vote_id 不是本小区的表决", field="vote_id")
+    vote = problems.owned(await vote_store.get_vote(conn, id=vote_id), compound_id, "表决",
+                          missing=problems.validation("vote_id 不是本小区的表决", field="vote_id"))
     if item["proposal_id"] is not None and vote["proposal_id"] != item["proposal_id"]:
         raise problems.validation("vote_id 不是该议程事项所审议议案的表决", field="vote_id")
 

@@ -7,7 +7,6 @@ manages a meeting; apps holding meetings:manage and admins may too.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from fractions import Fraction
@@ -20,6 +19,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.values import now_utc
 from services.meetings import events
 from services.meetings.councils import store
 from services.meetings.councils.models import (
@@ -34,7 +34,7 @@ from services.meetings.councils.models import (
     MeetingIn,
     Quorum,
 )
-from services.meetings.proposals.service import owned, proposal_in
+from services.meetings.proposals.service import proposal_in
 from services.meetings.votes import tally
 
 MANAGE_SCOPE = "meetings:manage"
@@ -64,7 +64,7 @@ class _RosterEntry(msgspec.Struct):
 
 
 async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = now_utc().date().isoformat()
     path = f"/v1/compounds/{compound_id}/roster?on={today}"
     result: list[_RosterEntry] = await directory.get(path, kind=list[_RosterEntry])
     return result
@@ -123,7 +123,7 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
 
 
 async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Any:
-    return owned(await store.get_meeting(conn, id=meeting_id), compound_id, "会议")
+    return problems.owned(await store.get_meeting(conn, id=meeting_id), compound_id, "会议")
 
 
 async def require_manager(conn: Connection, meeting: Any, who: Principal) -> None:
@@ -202,7 +202,7 @@ async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
         await store.lock_meeting(conn, id=meeting_id)
         require_convened(await meeting_in(conn, compound_id, meeting_id))
         if data.item_id is not None:
-            owned(await store.get_item(conn, id=data.item_id), compound_id, "议程事项")
+            problems.owned(await store.get_item(conn, id=data.item_id), compound_id, "议程事项")
             row = await store.schedule_item(conn, id=data.item_id, meeting_id=meeting_id,
                                                     presenter=data.presenter, minutes=data.minutes)
             if row is None:

@@ -13,6 +13,7 @@ from linli import problems
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.values import now_utc
 from services.meetings import events
 from services.meetings.proposals import store
 from services.meetings.proposals.models import (
@@ -34,10 +35,6 @@ from services.meetings.proposals.models import (
 FROZEN = ("voting", "passed")
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def to_proposal(row: Any) -> Proposal:
     return Proposal(
         id=row["id"], compound_id=row["compound_id"], title=row["title"], matter=row["matter"],
@@ -54,19 +51,13 @@ def to_consultation(row: Any) -> Consultation:
                         closes_at=row["closes_at"], closed_at=row["closed_at"])
 
 
-def owned(row: Any, compound_id: uuid.UUID, what: str) -> Any:
-    """The row when it belongs to this compound; 404 otherwise, so another compound's rows
-    are not even known to exist."""
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found(what)
-    return row
 
 
 async def proposal_in(conn: Connection, compound_id: uuid.UUID, proposal_id: uuid.UUID,
                       *, lock: bool = False, share: bool = False) -> Any:
     """The proposal row; 404 when it does not exist or belongs to another compound."""
     row = await store.get_proposal(conn, id=proposal_id, lock=lock, share=share)
-    return owned(row, compound_id, "议案")
+    return problems.owned(row, compound_id, "议案")
 
 
 async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "") -> None:
@@ -152,7 +143,7 @@ async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: 
     if closes_at.tzinfo is None:
         raise problems.validation("closes_at 必须带时区, 例如 2026-06-01T18:00:00+08:00",
                                   field="closes_at")
-    if closes_at <= now():
+    if closes_at <= now_utc():
         raise problems.validation("征求意见的截止时间必须晚于现在", field="closes_at")
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
@@ -207,7 +198,7 @@ async def give_opinion(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.
         await proposal_in(conn, compound_id, proposal_id, share=True)
         consultation = await store.get_consultation(conn, proposal_id=proposal_id)
         if consultation is None or consultation["status"] != "open" \
-                or consultation["closes_at"] <= now():
+                or consultation["closes_at"] <= now_utc():
             raise problems.conflict("该议案当前没有在征求意见", "consultation-closed")
         version = consultation["version"]
         row = await store.insert_opinion(conn, id=uuid.uuid4(), proposal_id=proposal_id,

@@ -16,8 +16,9 @@ from linli import problems
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.values import now_utc
 from services.meetings import events, metrics
-from services.meetings.proposals.service import end_consultation, now, owned, proposal_in
+from services.meetings.proposals.service import end_consultation, proposal_in
 from services.meetings.proposals.store import set_proposal, try_lock_proposal
 from services.meetings.votes import store, tally
 from services.meetings.votes.models import (
@@ -81,7 +82,7 @@ def _frozen_roll(roll: RollIn) -> tally.Roll:
 async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
                     proposal_id: uuid.UUID, data: VoteIn, by: str) -> Vote:
     """Open a vote on one version; the roll is fetched from the directory and frozen."""
-    if data.closes_at.tzinfo is None or data.closes_at <= now():
+    if data.closes_at.tzinfo is None or data.closes_at <= now_utc():
         raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
     async with pool.acquire() as conn:
         row = await proposal_in(conn, compound_id, proposal_id)
@@ -120,7 +121,7 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
 
 async def vote_in(conn: Connection, compound_id: uuid.UUID, vote_id: uuid.UUID,
                   lock: str = "") -> Any:
-    return owned(await store.get_vote(conn, id=vote_id, lock=lock), compound_id, "表决")
+    return problems.owned(await store.get_vote(conn, id=vote_id, lock=lock), compound_id, "表决")
 
 
 async def get_vote(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Vote:
@@ -164,7 +165,7 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
     async with transaction(pool) as conn:
         await store.guard(conn, vote_id=vote_id, exclusive=False)
         vote = await vote_in(conn, compound_id, vote_id)
-        if vote["status"] != "open" or vote["closes_at"] <= now():
+        if vote["status"] != "open" or vote["closes_at"] <= now_utc():
             raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
         entry = await _entry(conn, vote_id, person_id, entry_id)
         cast_by = str(person_id) if person_id else f"entry:{entry['entry_id']}"
@@ -299,7 +300,7 @@ async def close_due(pool: Pool, *, vote_id: uuid.UUID, proposal_id: uuid.UUID) -
         if not await try_lock_proposal(conn, id=proposal_id):
             return False
         vote = await store.get_vote(conn, id=vote_id, lock="update")
-        if vote["status"] != "open" or vote["closes_at"] > now():
+        if vote["status"] != "open" or vote["closes_at"] > now_utc():
             return False
         await close_locked(conn, vote, "system:deadline")
     return True
