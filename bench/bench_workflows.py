@@ -36,10 +36,10 @@ with workflow.unsafe.imports_passed_through():
     from linli.events import encode
     from linli.stack import EmbeddedStack, Ports
     from services.meetings import events as meetings
-    from workflows import bridge
-    from workflows import types as t
-    from workflows.activities import OutboxActivities
-    from workflows.proposal import ProposalWorkflow
+    from workflows import bridge, common_types
+    from workflows.outbox import OutboxActivities
+    from workflows.proposal import types as t
+    from workflows.proposal.workflow import ProposalWorkflow
 
 RESULTS = Path(__file__).parent / "results"
 SCHEMA = "bench_workflows"
@@ -94,8 +94,8 @@ class Outbox(OutboxActivities):
         super().__init__(pool)
         self.entered: dict[tuple[str, str], asyncio.Future[float]] = {}
 
-    @activity.defn(name=t.RECORD_EVENT)
-    async def record_event(self, record: t.EventRecord) -> bool:
+    @activity.defn(name=common_types.RECORD_EVENT)
+    async def record_event(self, record: common_types.EventRecord) -> bool:
         if record.type.endswith("step_changed"):
             waiting = self.entered.get((record.subject, record.data["step"]))
             if waiting is not None and not waiting.done():

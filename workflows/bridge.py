@@ -23,7 +23,8 @@ from linli.db import Connection
 from linli.events import CloudEvent
 from services.issues import events as issues
 from services.meetings import events as meetings
-from workflows import types as t
+from workflows.follow_up import types as ft
+from workflows.proposal import types as t
 
 log = logging.getLogger("linli.workflows.bridge")
 Handler = Callable[[Connection, CloudEvent], Awaitable[None]]
@@ -80,7 +81,7 @@ def on_issue_resolved(client: Client) -> Handler:
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = issues.ISSUE_RESOLVED.parse(event)
         await signal(client, f"issue-{data.issue_id}", "resolved",
-                     t.IssueResolved(reporter_id=data.reporter_id))
+                     ft.IssueResolved(reporter_id=data.reporter_id))
 
     return handle
 
@@ -90,7 +91,7 @@ def on_issue_accepted(client: Client, task_queue: str) -> Handler:
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = issues.ISSUE_ACCEPTED.parse(event)
-        follow_up = t.IssueFollowUpInput(
+        follow_up = ft.IssueFollowUpInput(
             compound_id=str(data.compound_id), issue_id=str(data.issue_id), category=data.category,
             respond_by=data.respond_by.isoformat() if data.respond_by else None,
             resolve_by=data.resolve_by.isoformat() if data.resolve_by else None)

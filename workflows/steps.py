@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
     import workflows.events as events
     from linli.events import CATALOGUE
-    from workflows.types import FINAL_STEPS, RECORD_EVENT, EventRecord, StepRecord
+    from workflows.common_types import FINAL_STEPS, RECORD_EVENT, EventRecord, StepRecord
 
 ACTIVITY_TIMEOUT = timedelta(seconds=20)  # above the worker's 10 s HTTP timeout
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))

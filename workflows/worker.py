@@ -23,15 +23,20 @@ from temporalio.worker import Worker
 from linli import bus, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
-from workflows import bridge, care
-from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
-from workflows.follow_up import IssueFollowUpWorkflow
+from workflows import bridge
+from workflows.care import bridge as care_bridge
+from workflows.care.activities import CareActivities
+from workflows.care.workflow import CarePlanWorkflow
+from workflows.follow_up.activities import IssuesActivities
+from workflows.follow_up.workflow import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
-from workflows.proposal import ProposalWorkflow
+from workflows.outbox import OutboxActivities
+from workflows.proposal.activities import MeetingsActivities
+from workflows.proposal.workflow import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
-WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow]
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow]
 
 
 @asynccontextmanager
@@ -54,7 +59,7 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
                                token=app_token(settings, "workflows", ["volunteers:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
-            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all()]
+            *OutboxActivities(pool).all(), *CareActivities(volunteers).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -63,7 +68,7 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
     prefix, starts = settings.bridge_prefix, settings.bridge_follow_ups
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
-            *(care.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+            *(care_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
 
 

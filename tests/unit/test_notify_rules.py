@@ -114,7 +114,7 @@ def test_internal_webhook_targets_are_recognised() -> None:
 
 def test_every_outcome_the_proposal_workflow_publishes_reads_chinese() -> None:
     """A step's outcome is shown on the notice board: no English code may reach residents."""
-    source = (Path(__file__).parents[2] / "workflows" / "proposal.py").read_text()
+    source = (Path(__file__).parents[2] / "workflows" / "proposal" / "workflow.py").read_text()
     published = set(re.findall(r'outcome\s*=\s*"([a-z_]+)"', source))
     published |= set(re.findall(r'step_outcome = "([a-z_]+)" if .* else "([a-z_]+)"', source)[0])
     assert {"closed", "revise", "started", "approved", "abandon"} <= published

@@ -22,8 +22,8 @@ from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.integration.test_meetings_support import Compound, new_compound, ok
-from workflows import types as t
-from workflows.activities import MeetingsActivities, vote_result
+from workflows.proposal import types as t
+from workflows.proposal.activities import MeetingsActivities, vote_result
 
 OWNERS = ("陈志明", "林淑芬", "黄建国")
 

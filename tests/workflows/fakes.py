@@ -14,7 +14,8 @@ from typing import Any
 
 from temporalio import activity
 
-from workflows import types as t
+from workflows.follow_up import types as ft
+from workflows.proposal import types as t
 
 
 class FakeMeetings:
@@ -93,17 +94,17 @@ class FakeIssues:
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_issue, self.escalate_issue, self.reopen_issue]
 
-    @activity.defn(name=t.GET_ISSUE)
-    async def get_issue(self, ref: t.IssueRef) -> t.IssueInfo:
-        self.calls[t.GET_ISSUE] += 1
-        return t.IssueInfo(status=self.status, first_response_at=self.first_response_at)
+    @activity.defn(name=ft.GET_ISSUE)
+    async def get_issue(self, ref: ft.IssueRef) -> ft.IssueInfo:
+        self.calls[ft.GET_ISSUE] += 1
+        return ft.IssueInfo(status=self.status, first_response_at=self.first_response_at)
 
-    @activity.defn(name=t.ESCALATE_ISSUE)
-    async def escalate_issue(self, req: t.Escalation) -> bool:
-        self.calls[t.ESCALATE_ISSUE] += 1
+    @activity.defn(name=ft.ESCALATE_ISSUE)
+    async def escalate_issue(self, req: ft.Escalation) -> bool:
+        self.calls[ft.ESCALATE_ISSUE] += 1
         return True
 
-    @activity.defn(name=t.REOPEN_ISSUE)
-    async def reopen_issue(self, ref: t.IssueRef) -> None:
-        self.calls[t.REOPEN_ISSUE] += 1
+    @activity.defn(name=ft.REOPEN_ISSUE)
+    async def reopen_issue(self, ref: ft.IssueRef) -> None:
+        self.calls[ft.REOPEN_ISSUE] += 1
         self.status = "in_progress"

@@ -20,10 +20,10 @@ from linli import db
 from linli.config import Settings
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.workflows.fakes import FakeMeetings
-from workflows.activities import OutboxActivities
-from workflows.api import create_app
-from workflows.follow_up import IssueFollowUpWorkflow
-from workflows.proposal import ProposalWorkflow
+from workflows.api.app import create_app
+from workflows.follow_up.workflow import IssueFollowUpWorkflow
+from workflows.outbox import OutboxActivities
+from workflows.proposal.workflow import ProposalWorkflow
 
 
 @dataclass

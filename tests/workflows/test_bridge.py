@@ -19,8 +19,8 @@ from services.issues import events as issues
 from services.meetings import events as meetings
 from tests.workflows.fakes import FakeIssues
 from workflows import bridge
-from workflows.activities import OutboxActivities
-from workflows.follow_up import IssueFollowUpWorkflow
+from workflows.follow_up.workflow import IssueFollowUpWorkflow
+from workflows.outbox import OutboxActivities
 
 
 async def test_issue_events_start_and_signal_the_follow_up(settings: Settings, pool: db.Pool) -> None:

@@ -26,8 +26,10 @@ from tests.integration.test_volunteers_support import (  # noqa: F401
     ok,
     world_fixture,
 )
-from workflows import care
-from workflows.api import create_app as api_app
+from workflows.api.app import create_app as api_app
+from workflows.care import activities, bridge
+from workflows.care import types as care
+from workflows.care.workflow import CarePlanWorkflow
 
 DUE_IN = 3.0  # seconds until a test plan's first visit is due
 
@@ -82,12 +84,12 @@ async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
     v, vol = await w.volunteer("张阿姨", "elder_visit")
     client = await Client.connect(settings.temporal_address)
     queue, prefix = f"care-{uuid.uuid4()}", f"test-{uuid.uuid4().hex[:8]}"
-    subs = {s.event.name: s for s in care.subscriptions(client, queue, prefix=prefix)}
+    subs = {s.event.name: s for s in bridge.subscriptions(client, queue, prefix=prefix)}
     async with aiohttp.ClientSession() as session:
         api = ServiceClient(session, base_url=str(w.app.make_url("")).rstrip("/"),
                             token=app_token(settings, "workflows", ["volunteers:manage"]))
-        async with Worker(client, task_queue=queue, workflows=[care.CarePlanWorkflow],
-                          activities=care.CareActivities(api).all()), cleanup(client) as ids:
+        async with Worker(client, task_queue=queue, workflows=[CarePlanWorkflow],
+                          activities=activities.CareActivities(api).all()), cleanup(client) as ids:
             # plan 1: started by the bridge; nobody visits, so visit 1 is missed at its time
             missed = await new_plan(w, v["id"])
             created = event_of(volunteers.CARE_PLAN_CREATED, missed)
@@ -118,7 +120,7 @@ async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
             kept = await new_plan(w, v["id"])
             first = kept["next_visit"]
             await client.start_workflow(
-                care.CarePlanWorkflow.run, care.CarePlanInput(w.cid, kept["id"], 1),
+                CarePlanWorkflow.run, care.CarePlanInput(w.cid, kept["id"], 1),
                 id=care.workflow_id(kept["id"]), task_queue=queue)
             other = client.get_workflow_handle(care.workflow_id(kept["id"]))  # the latest run
             ids.append(other.id)
@@ -161,6 +163,6 @@ async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
             assert result["active"] is False and result["closed"] == {"missed": 1}
             assert await visits(w, missed) == [(1, "missed"), (2, "cancelled")]
             # the finished run replays deterministically against the current code
-            replayed = await Replayer(workflows=[care.CarePlanWorkflow]).replay_workflow(
+            replayed = await Replayer(workflows=[CarePlanWorkflow]).replay_workflow(
                 await handle.fetch_history(), raise_on_replay_failure=False)
             assert replayed.replay_failure is None

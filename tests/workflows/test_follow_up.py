@@ -15,9 +15,9 @@ from temporalio.worker import Replayer, Worker
 from linli import db
 from tests.workflows.conftest import events_of, keep_history
 from tests.workflows.fakes import FakeIssues
-from workflows import types as t
-from workflows.activities import OutboxActivities
-from workflows.follow_up import IssueFollowUpWorkflow
+from workflows.follow_up import types as t
+from workflows.follow_up.workflow import IssueFollowUpWorkflow
+from workflows.outbox import OutboxActivities
 
 DAY = 86400.0
 Handle = WorkflowHandle[IssueFollowUpWorkflow, t.FollowUpState]

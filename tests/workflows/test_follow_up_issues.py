@@ -22,9 +22,10 @@ from services.directory.app import create_app as directory_app
 from services.issues.app import create_app as issues_app
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.integration.test_meetings_support import new_compound, ok
-from workflows import types as t
-from workflows.activities import IssuesActivities, OutboxActivities
-from workflows.follow_up import IssueFollowUpWorkflow
+from workflows.follow_up import types as t
+from workflows.follow_up.activities import IssuesActivities
+from workflows.follow_up.workflow import IssueFollowUpWorkflow
+from workflows.outbox import OutboxActivities
 
 DAY = 86400.0
 

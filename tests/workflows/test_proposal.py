@@ -25,9 +25,9 @@ from linli import db
 from tests.integration.test_meetings_support import ok, outbox
 from tests.workflows.conftest import events_of, keep_history
 from tests.workflows.council import OWNERS, Council
-from workflows import types as t
-from workflows.activities import OutboxActivities
-from workflows.proposal import ProposalWorkflow
+from workflows.outbox import OutboxActivities
+from workflows.proposal import types as t
+from workflows.proposal.workflow import ProposalWorkflow
 
 DAY = 86400.0
 Handle = WorkflowHandle[ProposalWorkflow, t.ProposalSummary]

@@ -15,9 +15,9 @@ from temporalio.worker import Replayer, Worker
 from linli import db
 from tests.workflows.fakes import FakeMeetings
 from tests.workflows.test_proposal import at_step
-from workflows import types as t
-from workflows.activities import OutboxActivities
-from workflows.proposal import ProposalWorkflow
+from workflows.outbox import OutboxActivities
+from workflows.proposal import types as t
+from workflows.proposal.workflow import ProposalWorkflow
 
 HOUR = 3600.0
 

@@ -14,8 +14,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
-from workflows.follow_up import IssueFollowUpWorkflow
-from workflows.proposal import ProposalWorkflow
+from workflows.follow_up.workflow import IssueFollowUpWorkflow
+from workflows.proposal.workflow import ProposalWorkflow
 
 FILES = sorted(HISTORIES.glob("*.json"))
 # cancelled_mid_vote was recorded before a cancelled run cancelled its open vote in meetings

@@ -30,7 +30,7 @@ from services.meetings.app import create_app as meetings_app
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.integration.test_meetings_support import Compound, later, new_compound, ok
 from tests.workflows.conftest import events_of
-from workflows.api import create_app as workflows_app
+from workflows.api.app import create_app as workflows_app
 
 OWNERS = ("陈志明", "林淑芬", "黄建国")
 Spawn = Callable[[], subprocess.Popen[bytes]]

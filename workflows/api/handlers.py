@@ -13,7 +13,6 @@ from typing import Any
 
 from aiohttp import web
 from temporalio.client import (
-    Client,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -27,11 +26,11 @@ from linli import problems
 from linli.auth import ROLES
 from linli.http import SETTINGS, Call, json_response
 from linli.problems import Problem
-from workflows import types as t
-from workflows import validation as v
-from workflows.models import Accepted, Started, StartIn, UpdateDone, WorkflowView
-
-TEMPORAL = web.AppKey("workflows.temporal", Client)
+from workflows.api import validation as v
+from workflows.api.keys import TEMPORAL
+from workflows.api.models import Accepted, Started, StartIn, UpdateDone, WorkflowView
+from workflows.follow_up import types as ft
+from workflows.proposal import types as t
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,8 @@ KINDS = {
     "issue_follow_up": Kind(
         "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
         signals={
-            "resolved": (t.IssueResolved, ("watching", "escalated", "reopened")),
-            "satisfaction": (t.SatisfactionAnswer, ("satisfaction",)),
+            "resolved": (ft.IssueResolved, ("watching", "escalated", "reopened")),
+            "satisfaction": (ft.SatisfactionAnswer, ("satisfaction",)),
         },
         updates={}, apps_only=frozenset({"resolved"})),
 }

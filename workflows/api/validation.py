@@ -17,7 +17,8 @@ import msgspec
 
 from linli.auth import STAFF_ROLES
 from linli.problems import Problem
-from workflows import types as t
+from workflows.follow_up import types as ft
+from workflows.proposal import types as t
 
 T = TypeVar("T")
 
@@ -105,8 +106,8 @@ def proposal_input(raw: Any) -> t.ProposalInput:
     return data
 
 
-def follow_up_input(raw: Any) -> t.IssueFollowUpInput:
-    data = convert(raw, t.IssueFollowUpInput, "input ")
+def follow_up_input(raw: Any) -> ft.IssueFollowUpInput:
+    data = convert(raw, ft.IssueFollowUpInput, "input ")
     data.compound_id = entity_id(data.compound_id, "compound_id")
     data.issue_id = entity_id(data.issue_id, "issue_id")
     instant(data.respond_by, "respond_by")

@@ -5,80 +5,30 @@ open visit it sleeps until the visit's due time, then asks the service to mark i
 service leaves a visit already recorded as it is, and schedules the next one either way). So a
 missed visit is flagged at its due time, not at the next sweep. After `visits_per_run` visits
 it continues as new, so the history stays short however long the plan runs. It starts from
-linli.volunteers.care_plan.created (bridge below) and stops when the plan has ended (a
+linli.volunteers.care_plan.created (workflows/care/bridge.py) and stops when the plan has ended (a
 care_plan.ended signal wakes it at once). The service's own sweep is the backstop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    import msgspec
-    from temporalio.client import Client
-    from temporalio.service import RPCError, RPCStatusCode
+    from workflows.care.types import (
+        CLOSE_CARE_VISIT,
+        NEXT_CARE_VISIT,
+        CarePlanInput,
+        CareRef,
+        CareState,
+        NextVisit,
+    )
 
-    from linli import problems
-    from linli.auth import allow
-    from linli.bus import Subscription
-    from linli.clients import ServiceClient
-    from linli.db import Connection
-    from linli.events import CloudEvent
-    from linli.http import Call, Route
-    from linli.problems import Problem
-    from services.volunteers import events as volunteers
-    from workflows.bridge import signal, start_once
-    from workflows.handlers import TEMPORAL
-
-NEXT_CARE_VISIT = "next_care_visit"
-CLOSE_CARE_VISIT = "close_care_visit"
 TIMEOUT = timedelta(seconds=20)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-
-
-@dataclass
-class CarePlanInput:
-    compound_id: str
-    plan_id: str
-    visits_per_run: int = 26  # half a year of weekly visits per run, then continue-as-new
-
-
-@dataclass
-class CareRef:
-    compound_id: str
-    plan_id: str
-    visit_id: str = ""
-
-
-@dataclass
-class NextVisit:
-    """The plan's open visit; due_at is ISO-8601 (datetimes do not cross into the sandbox)."""
-
-    active: bool
-    visit_id: str = ""
-    seq: int = 0
-    due_at: str = ""
-
-
-@dataclass
-class CareState:
-    plan_id: str
-    compound_id: str
-    active: bool
-    visit_id: str
-    seq: int
-    due_at: str
-    closed: dict[str, int]  # outcome (recorded, missed, cancelled) -> visits this run
-
-
-def workflow_id(plan_id: str) -> str:
-    return f"care-plan-{plan_id}"
 
 
 @workflow.defn(name="CarePlanWorkflow")
@@ -133,105 +83,3 @@ class CarePlanWorkflow:
                          due_at=self.next.due_at, closed=dict(self.closed))
 
 
-class CareActivities:
-    """The volunteers service's care API, with an app token holding volunteers:manage."""
-
-    def __init__(self, client: ServiceClient) -> None:
-        self.client = client
-
-    def all(self) -> list[Any]:
-        return [self.next_care_visit, self.close_care_visit]
-
-    async def _send(self, method: str, path: str) -> Any:
-        try:
-            return await self.client.request(method, path)
-        except Problem as exc:  # 409 "not due yet" (clock skew) is worth retrying, other 4xx not
-            retry = exc.status >= 500 or exc.status in (408, 409, 429)
-            raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind,
-                                   non_retryable=not retry) from None
-
-    @activity.defn(name=NEXT_CARE_VISIT)
-    async def next_care_visit(self, ref: CareRef) -> NextVisit:
-        plan = await self._send("GET", f"/v1/compounds/{ref.compound_id}/care-plans/{ref.plan_id}")
-        visit = plan.get("next_visit")
-        if plan["status"] != "active" or not visit:
-            return NextVisit(active=False)
-        return NextVisit(active=True, visit_id=visit["id"], seq=visit["seq"],
-                         due_at=visit["due_at"])
-
-    @activity.defn(name=CLOSE_CARE_VISIT)
-    async def close_care_visit(self, ref: CareRef) -> str:
-        """Mark the visit missed unless it was recorded (or cancelled); its status after."""
-        visit = await self._send("POST", f"/v1/compounds/{ref.compound_id}/care-plans/"
-                                 f"{ref.plan_id}/visits/{ref.visit_id}/miss")
-        return str(visit["status"])
-
-
-# ---------------------------------------------------------------- the bridge from events
-
-
-def on_plan_created(client: Client, task_queue: str) -> Any:
-    """A new plan starts its workflow once (the id is the plan's and never reused)."""
-
-    async def handle(conn: Connection, event: CloudEvent) -> None:
-        data = volunteers.CARE_PLAN_CREATED.parse(event)
-        await start_once(client, CarePlanWorkflow.run,
-                         CarePlanInput(str(data.compound_id), str(data.plan_id)),
-                         workflow_id=workflow_id(str(data.plan_id)), task_queue=task_queue,
-                         event=event, compound_id=str(data.compound_id), kind="care_plan",
-                         started_by="app:volunteers")
-
-    return handle
-
-
-def on_plan_ended(client: Client) -> Any:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
-        data = volunteers.CARE_PLAN_ENDED.parse(event)
-        await signal(client, workflow_id(str(data.plan_id)), "plan_ended", "计划已结束")
-
-    return handle
-
-
-def subscriptions(client: Client, task_queue: str, *, prefix: str) -> list[Subscription]:
-    return [
-        Subscription(f"{prefix}-care-plan-created", volunteers.CARE_PLAN_CREATED,
-                     on_plan_created(client, task_queue)),
-        Subscription(f"{prefix}-care-plan-ended", volunteers.CARE_PLAN_ENDED,
-                     on_plan_ended(client)),
-    ]
-
-
-# ---------------------------------------------------------------- the workflow HTTP API
-
-
-class CareWorkflowView(msgspec.Struct):
-    workflow_id: str
-    run_id: str | None
-    status: str
-    state: CareState
-
-
-async def care_state(call: Call) -> CareWorkflowView:
-    """The timer of one care plan: which visit it waits for, and visits closed this run."""
-    compound_id = call.uuid_param("compound_id", "小区")
-    handle = call.app[TEMPORAL].get_workflow_handle(
-        workflow_id(str(call.uuid_param("plan_id", "关爱计划"))))
-    try:
-        desc = await handle.describe()
-        state = await handle.query(CarePlanWorkflow.state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise problems.not_found("关爱计划的流程") from None
-        raise
-    if state.compound_id != str(compound_id):
-        raise problems.not_found("关爱计划的流程")
-    status = desc.status.name.lower() if desc.status is not None else "unknown"
-    return CareWorkflowView(workflow_id=desc.id, run_id=desc.run_id, status=status, state=state)
-
-
-ROUTES = [
-    Route("GET", "/v1/compounds/{compound_id}/care-plans/{plan_id}/workflow", care_state,
-          "定期关爱计划的流程状态 (正在等待的探访、本轮已处理的探访)", response=CareWorkflowView,
-          access=allow("community", "party_branch", scopes=["workflows:start"]),
-          tags=("workflows", "care")),
-]

@@ -1,7 +1,6 @@
-"""Activities: verbs on classes that receive their clients. Workflows call them by name.
-
-Meetings and issues are reached only through their HTTP APIs with app tokens
-(meetings:manage, issues:manage); events leave through the workflows schema's outbox.
+"""ProposalWorkflow's activities: proposals, consultations and votes in the meetings service,
+reached only through its HTTP API with an app token (meetings:manage). The workflow calls them
+by name (workflows/proposal/types.py).
 """
 
 from __future__ import annotations
@@ -9,35 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-import workflows.events  # noqa: F401  (registers the event types in the catalogue)
-from linli import bus
 from linli.clients import ServiceClient
-from linli.db import Pool, transaction
-from linli.events import CATALOGUE
 from linli.problems import Problem
-from workflows import types as t
-
-RETRYABLE = {408, 425, 429}
-
-
-def _key() -> dict[str, str]:
-    """Idempotency-Key stable across retries of one activity, so a retry creates nothing twice."""
-    info = activity.info()
-    return {"Idempotency-Key": f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"}
-
-
-async def _call(send: Callable[[], Any]) -> Any:
-    """A client call; a 4xx answer (other than timeouts/throttling) is not worth retrying."""
-    try:
-        return await send()
-    except Problem as exc:
-        if 400 <= exc.status < 500 and exc.status not in RETRYABLE:
-            raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind, non_retryable=True) from None
-        raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind) from None
+from workflows.proposal import types as t
+from workflows.service_calls import call as _call
+from workflows.service_calls import idempotency_key as _key
 
 
 class MeetingsActivities:
@@ -142,70 +119,3 @@ def vote_result(vote_id: str, r: dict[str, Any]) -> t.VoteClosed:
     return t.VoteClosed(vote_id=vote_id, outcome="passed" if outcome == "passed" else "rejected",
                         version=int(r.get("version") or 0), rule=str(r.get("rule") or ""),
                         result=dict(result or {}))
-
-
-class IssuesActivities:
-    """Issues in the issues service."""
-
-    def __init__(self, client: ServiceClient) -> None:
-        self.client = client
-
-    def all(self) -> list[Callable[..., Any]]:
-        return [self.get_issue, self.escalate_issue, self.reopen_issue]
-
-    @activity.defn(name=t.GET_ISSUE)
-    async def get_issue(self, ref: t.IssueRef) -> t.IssueInfo:
-        path = f"/v1/compounds/{ref.compound_id}/issues/{ref.issue_id}"
-        issue = await _call(lambda: self.client.get(path))
-        return msgspec.convert({k: issue.get(k) for k in ("status", "first_response_at", "resolved_at")},
-                               t.IssueInfo)
-
-    @activity.defn(name=t.ESCALATE_ISSUE)
-    async def escalate_issue(self, req: t.Escalation) -> bool:
-        """Escalate; an issue already escalated (409) counts as done."""
-        path = f"/v1/compounds/{req.compound_id}/issues/{req.issue_id}/escalate"
-
-        async def send() -> bool:
-            try:
-                await self.client.post(path, {"reason": req.reason})
-            except Problem as exc:
-                if exc.status == 409:
-                    return False
-                raise
-            return True
-
-        escalated: bool = await _call(send)
-        return escalated
-
-    @activity.defn(name=t.REOPEN_ISSUE)
-    async def reopen_issue(self, ref: t.IssueRef) -> None:
-        """The reporter is not satisfied: reopen (issues records reason "unsatisfied")."""
-        path = f"/v1/compounds/{ref.compound_id}/issues/{ref.issue_id}/reopen"
-        body = {"reason": "上报人对处理结果不满意 (回访)"}
-        await _call(lambda: self.client.request("POST", path, json=body, headers=_key()))
-
-
-class OutboxActivities:
-    """Writes workflow events to the workflows schema's outbox; the worker's relay publishes them."""
-
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-
-    def all(self) -> list[Callable[..., Any]]:
-        return [self.record_event]
-
-    @activity.defn(name=t.RECORD_EVENT)
-    async def record_event(self, record: t.EventRecord) -> bool:
-        """Write the event once (its id is fixed by the workflow); False if already written."""
-        kind = CATALOGUE.get(record.type)
-        if kind is None:
-            raise ApplicationError(f"unknown event type {record.type}", non_retryable=True)
-        try:
-            data = msgspec.convert(record.data, kind.data, strict=False)
-        except msgspec.ValidationError as exc:
-            raise ApplicationError(f"{record.type}: {exc}", non_retryable=True) from None
-        event = msgspec.structs.replace(
-            kind.new(subject=record.subject, data=data, compound_id=record.compound_id),
-            id=record.event_id)
-        async with transaction(self.pool) as conn:
-            return await bus.write_event_once(conn, event)

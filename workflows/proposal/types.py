@@ -1,4 +1,5 @@
-"""Plain dataclasses crossing the Temporal boundary: inputs, signals, updates, queries, results.
+"""ProposalWorkflow's plain dataclasses crossing the Temporal boundary: its input, signals,
+updates, queries, results and activity arguments (the shared ones are in workflows/common_types.py).
 
 Kept free of heavy imports: the workflow sandbox re-imports this module for every run.
 Durations are seconds (JSON-friendly for the HTTP API). Instants going INTO a workflow (input,
@@ -13,10 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-DAY = 86400.0
+from workflows.common_types import (  # noqa: F401  (the proposal's steps include the shared ends)
+    ABANDONED,
+    CANCELLED,
+    COMPLETED,
+    DAY,
+    FINAL_STEPS,
+    CancelRequest,
+    StepRecord,
+)
 
-# Activity names: the workflows call activities by name, so the real implementations
-# (workflows/activities.py) and test doubles register under exactly these.
+# Activity names: the workflow calls activities by name, so the real implementations
+# (workflows/proposal/activities.py) and test doubles register under exactly these.
 GET_PROPOSAL = "get_proposal"
 OPEN_CONSULTATION = "open_consultation"
 CLOSE_CONSULTATION = "close_consultation"
@@ -26,16 +35,10 @@ VOTE_NON_VOTERS = "vote_non_voters"
 CLOSE_VOTE = "close_vote"
 CANCEL_VOTE = "cancel_vote"
 SCHEDULE_REVIEW = "schedule_review"
-RECORD_EVENT = "record_event"
-GET_ISSUE = "get_issue"
-ESCALATE_ISSUE = "escalate_issue"
-REOPEN_ISSUE = "reopen_issue"
 
 # Steps of ProposalWorkflow, in order of the happy path.
 DRAFT, CONSULTATION, VOTE, REJECTED = "draft", "consultation", "vote", "rejected"
 IMPLEMENTATION, ACCEPTANCE, SATISFACTION = "implementation", "acceptance", "satisfaction"
-COMPLETED, ABANDONED, CANCELLED = "completed", "abandoned", "cancelled"
-FINAL_STEPS = (COMPLETED, ABANDONED, CANCELLED)
 
 
 @dataclass
@@ -156,23 +159,7 @@ class ReviewMeeting:
     by: str = ""
 
 
-@dataclass
-class CancelRequest:
-    reason: str
-    by: str = ""
-
-
 # ---------------------------------------------------------------- queries and results
-
-
-@dataclass
-class StepRecord:
-    step: str
-    entered_at: datetime
-    left_at: datetime | None = None
-    outcome: str = ""
-    note: str = ""
-    by: str = ""  # who made the move happen (a decision, a cancellation), if a person or app did
 
 
 @dataclass
@@ -305,71 +292,3 @@ class ReviewRequest:
     online_url: str = ""
 
 
-@dataclass
-class EventRecord:
-    """An event to write to the workflows outbox; the id is fixed by the workflow (replay-safe)."""
-
-    event_id: str
-    type: str
-    subject: str
-    compound_id: str
-    data: dict[str, Any]
-
-
-# ---------------------------------------------------------------- issue follow-up
-
-
-@dataclass
-class IssueFollowUpInput:
-    compound_id: str
-    issue_id: str
-    category: str = ""
-    respond_by: str | None = None  # ISO-8601
-    resolve_by: str | None = None
-    satisfaction_seconds: float = 7 * DAY
-
-
-@dataclass
-class IssueResolved:
-    reporter_id: str | None = None
-
-
-@dataclass
-class SatisfactionAnswer:
-    satisfied: bool
-    comment: str = ""
-    by: str = ""
-
-
-@dataclass
-class IssueRef:
-    compound_id: str
-    issue_id: str
-
-
-@dataclass
-class IssueInfo:
-    status: str
-    first_response_at: str | None = None
-    resolved_at: str | None = None
-
-
-@dataclass
-class Escalation:
-    compound_id: str
-    issue_id: str
-    reason: str
-
-
-@dataclass
-class FollowUpState:
-    workflow: str
-    issue_id: str
-    compound_id: str
-    step: str
-    deadlines: dict[str, datetime]
-    history: list[StepRecord]
-    escalated: bool
-    satisfied: bool | None
-    reopened: int
-    cancel_reason: str | None = None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import FailureError
 
-from workflows import types as t
+from workflows.proposal import types as t
 
 with workflow.unsafe.imports_passed_through():
     import workflows.events as events

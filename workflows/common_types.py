@@ -1,0 +1,45 @@
+"""Plain dataclasses and names every workflow shares across the Temporal boundary: the step
+record, a cancel request, an event to write to the outbox, and the steps that end a run.
+
+Kept free of heavy imports: the workflow sandbox re-imports this module for every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+DAY = 86400.0
+RECORD_EVENT = "record_event"  # the outbox activity (workflows/outbox.py)
+
+# Steps that end a run, whatever the workflow.
+COMPLETED, ABANDONED, CANCELLED = "completed", "abandoned", "cancelled"
+FINAL_STEPS = (COMPLETED, ABANDONED, CANCELLED)
+
+
+@dataclass
+class StepRecord:
+    step: str
+    entered_at: datetime
+    left_at: datetime | None = None
+    outcome: str = ""
+    note: str = ""
+    by: str = ""  # who made the move happen (a decision, a cancellation), if a person or app did
+
+
+@dataclass
+class CancelRequest:
+    reason: str
+    by: str = ""
+
+
+@dataclass
+class EventRecord:
+    """An event to write to the workflows outbox; the id is fixed by the workflow (replay-safe)."""
+
+    event_id: str
+    type: str
+    subject: str
+    compound_id: str
+    data: dict[str, Any]
