@@ -4,7 +4,7 @@ recorded by its due time.
 
 A plan always has exactly one open visit: the next one is scheduled when the open one is
 recorded or missed, at first_due_at + n·interval, so the schedule never drifts.
-CarePlanWorkflow (workflows/care.py) sleeps until each due time and calls `miss`; a sweep in
+CarePlanWorkflow (workflows/care/) sleeps until each due time and calls `miss`; a sweep in
 every replica (FOR UPDATE SKIP LOCKED) is the backstop for visits the workflow did not reach.
 """
 

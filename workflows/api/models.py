@@ -1,6 +1,7 @@
 """Request and response types of the workflow HTTP API (msgspec Structs, documented in OpenAPI).
 
-Workflow payloads themselves are dataclasses (workflows/types.py) checked in validation.py.
+Workflow payloads themselves are dataclasses (each workflow's types.py, e.g.
+workflows/proposal/types.py) checked in validation.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Checking what apps send before it reaches Temporal: inputs, signal and update bodies.
 
-Workflow payloads are dataclasses (workflows/types.py); msgspec converts JSON into them and
+Workflow payloads are dataclasses (each workflow's types.py); msgspec converts JSON into them and
 these checks add what a type cannot say (unknown fields, ISO instants, sane windows), so a bad
 request is a 422 problem instead of a workflow that fails on its first task.
 """

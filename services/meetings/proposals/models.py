@@ -1,6 +1,7 @@
 """Request and response types of proposals, consultation and opinions (msgspec Structs).
 
-Votes are in vote_models.py, cost sharing in cost_models.py, meetings in session_models.py.
+Votes are in votes/models.py, cost sharing in costs/models.py, council meetings in
+councils/models.py.
 """
 
 from __future__ import annotations

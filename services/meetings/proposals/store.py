@@ -1,6 +1,7 @@
 """Plain SQL of proposals, versions, consultation and opinions; keyword-only, connection first.
 
-Votes are in vote_store.py, cost sharing in cost_store.py, meetings in session_store.py.
+Votes are in votes/store.py, cost sharing in costs/store.py, council meetings in
+councils/store.py.
 """
 
 from __future__ import annotations
