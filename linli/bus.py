@@ -2,7 +2,7 @@
 
 Events leave a service only through its outbox (written in the business transaction) and
 arrive only through a durable consumer whose writes commit together with an inbox row, so a
-crash anywhere loses nothing and applies nothing twice (DESIGN.md §3).
+crash anywhere loses nothing and applies nothing twice.
 """
 
 from __future__ import annotations

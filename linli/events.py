@@ -1,4 +1,4 @@
-"""CloudEvents 1.0 envelope and the catalogue of every Linli event type (DESIGN.md §3)."""
+"""CloudEvents 1.0 envelope and the catalogue of every Linli event type."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deterministic demo data: the four compounds of the Luojiang story (DESIGN.md §1).
+"""Deterministic demo data: the four compounds of the Luojiang story.
 
 Ids derive from names (uuid5), rows are inserted only when missing, so loading twice
 changes nothing and emits no second event.
