@@ -25,7 +25,7 @@ from linli import bus
 from linli.events import CloudEvent, encode
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
-from tests.e2e.conftest import Http, Platform, until
+from tests.e2e.conftest import Http, Platform, at_step, until
 from tests.unit.test_deploy import tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,8 +107,6 @@ async def scraped_twice(api: PrometheusApi) -> list[dict[str, Any]] | None:
 UNFED = {
     (3, "A"): "no request here answers 5xx",
     (6, "A"): "nothing dead-lettered here",
-    (7, "A"): "no workflow step here (the stories take them)",
-    (8, "A"): "no workflow step here",
     (9, "C"): "nothing escalated here",
     (9, "D"): "nothing overdue here",
     **{(panel, ref): "meetings votes, volunteers and notify have no traffic here"
@@ -118,7 +116,7 @@ UNFED = {
 
 async def send_traffic(http: Http) -> None:
     """A compound registered, an issue reported, accepted and resolved (events out, and the
-    worker's bridge consuming the resolution), one 404."""
+    worker's bridge consuming the resolution), one 404, a proposal workflow's first step."""
     street = http.platform.token(roles=["street_office"], compounds=["*"])
     compound = await http.post("directory", "/v1/compounds", street, {
         "name": f"运维巡检小区 {uuid.uuid4().hex[:6]}", "community": "南山社区",
@@ -132,6 +130,24 @@ async def send_traffic(http: Http) -> None:
     for step in ("accepted", "resolved"):
         await http.post("issues", f"{c}/issues/{issue['id']}/status", worker, {"to": step})
     assert await http.get_if_found("issues", f"{c}/issues/{uuid.uuid4()}", worker) is None
+    await take_a_workflow_step(http, compound["id"])
+
+
+async def take_a_workflow_step(http: Http, cid: str) -> None:
+    """A proposal workflow that leaves its first step for the consultation, then is withdrawn."""
+    c = f"/v1/compounds/{cid}"
+    branch = http.platform.token(roles=["party_branch"], compounds=[cid], person=str(uuid.uuid4()))
+    proposal = await http.post("meetings", f"{c}/proposals", branch, {
+        "title": "楼道灯更换", "matter": "art278_7", "body": "更换三单元楼道灯。"}, status=201)
+    started = await http.post("workflows", "/v1/workflows", branch, {
+        "type": "proposal", "key": f"ops-{proposal['id']}", "input": {
+            "compound_id": cid, "proposal_id": proposal["id"], "convener": "运维巡检党支部",
+            "consultation_seconds": 600, "consultation_reminders": [], "vote_seconds": 600,
+            "vote_reminders": []}}, status=201)
+    http.platform.started.append(started["workflow_id"])
+    w = f"/v1/workflows/{started['workflow_id']}"
+    await at_step(http, w, branch, "consultation")
+    await http.post("workflows", f"{w}/cancel", branch, {"reason": "运维巡检结束, 撤回议案"})
 
 
 async def test_prometheus_scrapes_every_target_with_rules_and_bus_gauges(
