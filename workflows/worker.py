@@ -2,7 +2,8 @@
 
 One process: it runs both workflows and their activities on the task queue, turns events into
 signals (workflows/bridge.py), publishes the workflow events written to the workflows schema's
-outbox, and serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
+outbox, reads JetStream's streams and consumers for the bus gauges (linli/busmetrics.py), and
+serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
