@@ -47,6 +47,11 @@ class Settings:
     # follow-up and care workflows (tests on shared servers turn that off)
     bridge_prefix: str = "workflows"
     bridge_follow_ups: bool = True
+    # JetStream gauges (linli/busmetrics.py): how often the worker reads the streams and
+    # consumers, and the size ops planned for a stream that has no limit of its own
+    bus_metrics_seconds: float = 15.0
+    stream_budget_messages: int = 5_000_000
+    stream_budget_bytes: int = 8 * 1024**3
 
     def port(self, service: str) -> int:
         """The HTTP port of a service."""
@@ -93,4 +98,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                             base.notify_webhook_attempts)),
         bridge_prefix=env.get("LINLI_BRIDGE_PREFIX", base.bridge_prefix),
         bridge_follow_ups=env.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0",
+        bus_metrics_seconds=float(env.get("LINLI_BUS_METRICS_SECONDS", base.bus_metrics_seconds)),
+        stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
+                                           base.stream_budget_messages)),
+        stream_budget_bytes=int(env.get("LINLI_STREAM_BUDGET_BYTES", base.stream_budget_bytes)),
     )
