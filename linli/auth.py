@@ -58,6 +58,14 @@ class Principal:
     def has_role(self, *roles: str) -> bool:
         return "admin" in self.roles or any(r in self.roles for r in roles)
 
+    def acts_as_staff(self, scope: str, roles: Iterable[str] = STAFF_ROLES) -> bool:
+        """The one rule every service uses for "staff here": a person by any of `roles`
+        (admin always), an app only by holding `scope` (an app token is never staff by
+        being an app)."""
+        if self.is_app:
+            return scope in self.scopes
+        return self.has_role(*roles)
+
     def may_act_in(self, compound_id: str) -> bool:
         """True when the caller may act in this compound."""
         return ALL_COMPOUNDS in self.compounds or str(compound_id) in self.compounds
@@ -110,15 +118,6 @@ MEMBERS = Access(any_member=True)
 def people(note: str, *, scopes: Iterable[str] = ()) -> Access:
     """Any person, then the use case checks `note` (whose record it is); apps only with `scopes`."""
     return Access(any_person=True, scopes=frozenset(scopes), note=note)
-
-
-def is_staff(who: Principal, *, scope: str, roles: Iterable[str] = STAFF_ROLES) -> bool:
-    """Whether the caller acts for the organisations that run a service: a person with one of
-    `roles` (an admin always), or an app whose token holds `scope`. An app token alone is not
-    staff: a reporting app (Open311) sees what a resident sees."""
-    if who.is_app:
-        return scope in who.scopes
-    return who.has_role(*roles)
 
 
 def allow(*roles: str, scopes: Iterable[str] = (), note: str = "") -> Access:

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from linli import problems
-from linli.auth import Principal, is_staff
+from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
@@ -40,9 +40,9 @@ from services.issues.models import (
 SIMILAR_MIN_SCORE = 0.2
 
 
-def staff(who: Principal) -> bool:
-    """The 1+3+N organisations, an admin, or an app holding issues:manage (linli.auth.is_staff)."""
-    return is_staff(who, scope=rules.MANAGE_SCOPE)
+def is_staff(who: Principal) -> bool:
+    """Staff of the platform's parties, or an app with issues:manage (never any app)."""
+    return who.acts_as_staff("issues:manage")
 
 
 def to_issue(row: Any, *, reveal: bool) -> Issue:
@@ -71,7 +71,7 @@ def to_issue(row: Any, *, reveal: bool) -> Issue:
 
 def reveals(row: Any, who: Principal) -> bool:
     """Staff and the reporter see who reported an anonymous issue."""
-    return staff(who) or row["reporter_id"] == who.person_id
+    return is_staff(who) or row["reporter_id"] == who.person_id
 
 
 def view(row: Any, who: Principal) -> Issue:
@@ -200,7 +200,7 @@ def reporter_of(who: Principal, data: IssueIn) -> tuple[str | None, bool, str]:
     """(reporter id, on behalf?, contact name): staff may report for a resident."""
     if data.on_behalf_of is None:
         return (None if who.is_app else who.person_id), False, ""
-    if not (staff(who) or (who.is_app and who.scopes & rules.REPORT_SCOPES)):
+    if not (is_staff(who) or who.acts_as_staff("issues:report", roles=())):
         raise problems.forbidden("只有工作人员可以代居民上报问题")
     person = data.on_behalf_of.person_id
     return (str(person) if person else None), True, data.on_behalf_of.name
@@ -295,7 +295,7 @@ async def add_comment(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID
                                 data.body.strip()) if t)
     if not text:
         raise problems.validation("留言内容不能为空", field="body")
-    official = staff(who)
+    official = is_staff(who)
     if data.template and not official:
         raise problems.forbidden("只有工作人员可以使用回复模板")
     async with transaction(pool) as conn:

@@ -28,8 +28,8 @@ from services.volunteers.rules import UNIT_MISSING
 from services.volunteers.service import (
     check_skills,
     ensure_seeded,
+    is_staff,
     named_volunteer,
-    staff,
     volunteer_row,
 )
 
@@ -111,7 +111,7 @@ async def end_plan(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
 
 async def _visible(conn: Connection, plan: Any, who: Principal) -> None:
     """Staff and the plan's own volunteer see a plan (it describes a vulnerable person)."""
-    if staff(who):
+    if is_staff(who):
         return
     volunteer = await store.get_volunteer(conn, id=plan["volunteer_id"])
     if volunteer["person_id"] != who.person_id:
@@ -130,7 +130,7 @@ async def list_plans(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
                      volunteer_id: uuid.UUID | None) -> list[CarePlan]:
     """Staff see every plan (or one volunteer's); a volunteer sees their own."""
     async with pool.acquire() as conn:
-        if not staff(who):
+        if not is_staff(who):
             me = await store.volunteer_of(conn, compound_id=compound_id,
                                           person_id=who.person_id)
             if me is None:
@@ -156,7 +156,7 @@ async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
         # plan before visit, as end_plan locks them: an end waits, then cancels the next visit
         plan = await plan_row(conn, compound_id, plan_id, lock=True)
         volunteer = await volunteer_row(conn, compound_id, plan["volunteer_id"])
-        if not staff(who):
+        if not is_staff(who):
             if volunteer["person_id"] != who.person_id:
                 raise problems.forbidden("只有计划指定的志愿者或社区可以记录探访")
             if volunteer["status"] != "verified":

@@ -34,8 +34,8 @@ from services.volunteers.models import (
 from services.volunteers.rules import UNIT_MISSING
 from services.volunteers.service import (
     acting_volunteer,
+    is_staff,
     named_volunteer,
-    staff,
 )
 
 
@@ -54,7 +54,7 @@ def orderer(who: Principal, data: OrderIn) -> tuple[str, bool, str]:
         if not who.person_id:
             raise problems.validation("请用 on_behalf_of 指明为哪位居民点单", field="on_behalf_of")
         return who.person_id, False, ""
-    if not staff(who):
+    if not is_staff(who):
         raise problems.forbidden("只能为自己点单；代居民点单须由社区或党组织工作人员办理")
     return str(data.on_behalf_of.person_id), True, data.on_behalf_of.name
 
@@ -181,12 +181,12 @@ async def _prepare(conn: Connection, row: Any, who: Principal, action: str,
     if action == "assign":
         return await _assign(conn, row, who, body), ""
     if action == "decline":
-        if not staff(who):
+        if not is_staff(who):
             _serving(row, who, await _me(conn, row, who))
         return {"volunteer_id": None, "assigned_by": None, "accepted_at": None,
                 "declines": row["declines"] + 1}, body.reason
     if action in ("start", "complete"):
-        if not (action == "complete" and staff(who)):
+        if not (action == "complete" and is_staff(who)):
             me = await _me(conn, row, who)
             _serving(row, who, me)
             if action == "start" and me["status"] != "verified":
@@ -198,13 +198,13 @@ async def _prepare(conn: Connection, row: Any, who: Principal, action: str,
         if row["resident_id"] != who.person_id:
             raise problems.forbidden("只有点单的居民可以评价")
         return {"rating": body.score, "rating_comment": body.comment, "rated_at": now}, ""
-    if row["resident_id"] != who.person_id and not staff(who):
+    if row["resident_id"] != who.person_id and not is_staff(who):
         raise problems.forbidden("只有点单的居民或社区可以取消订单")
     return {"cancel_reason": body.reason, "cancelled_at": now}, body.reason
 
 
 async def _assign(conn: Connection, row: Any, who: Principal, body: AssignIn) -> dict[str, Any]:
-    if not staff(who):
+    if not is_staff(who):
         raise problems.forbidden("只有社区或党组织可以派单")
     volunteer = await named_volunteer(conn, row["compound_id"], body.volunteer_id, row["skill"])
     return {"volunteer_id": volunteer["id"], "assigned_by": who.subject, "accepted_at": now_utc()}
@@ -247,7 +247,7 @@ async def expire_stale(pool: Pool, *, now: dt.datetime | None = None,
 
 
 async def _may_see(conn: Connection, row: Any, who: Principal) -> bool:
-    if staff(who) or row["resident_id"] == who.person_id:
+    if is_staff(who) or row["resident_id"] == who.person_id:
         return True
     me = await _me(conn, row, who)
     if me is None:
@@ -273,7 +273,7 @@ async def list_orders(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
         verified = me is not None and me["status"] == "verified"
         rows = await store.list_orders(
             conn, compound_id=compound_id, status=query.status, skill=query.skill,
-            staff=staff(who), person_id=who.person_id,
+            staff=is_staff(who), person_id=who.person_id,
             volunteer_id=me["id"] if me else None,
             skills=list(me["skills"]) if verified and me else [], after=time_keyset(query.cursor),
             limit=query.limit + 1)

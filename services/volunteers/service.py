@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from linli import problems
-from linli.auth import Principal, is_staff
+from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
@@ -33,9 +33,9 @@ from services.volunteers.models import (
 MANAGE_SCOPE = rules.MANAGE_SCOPE
 
 
-def staff(who: Principal) -> bool:
-    """Community workers and the party branch, or apps with volunteers:manage (linli.auth)."""
-    return is_staff(who, scope=rules.MANAGE_SCOPE, roles=rules.STAFF)
+def is_staff(who: Principal) -> bool:
+    """Community workers and the party branch (and apps with volunteers:manage)."""
+    return who.acts_as_staff(MANAGE_SCOPE, rules.STAFF)
 
 
 def to_volunteer(row: Any) -> Volunteer:
@@ -132,7 +132,7 @@ async def check_skills(conn: Connection, compound_id: uuid.UUID, skills: list[st
 def registrant(who: Principal, data: VolunteerIn) -> str:
     """Whom the registration is for: yourself, or anyone when staff register them."""
     if data.person_id is not None and str(data.person_id) != who.person_id:
-        if not staff(who):
+        if not is_staff(who):
             raise problems.forbidden("只能登记自己为志愿者；代他人登记须由社区或党组织办理")
         return str(data.person_id)
     if not who.person_id:
@@ -150,7 +150,7 @@ async def register(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, 
     name = person["name"]
     if data.team_id is not None:
         await check_team(directory, compound_id, data.team_id)
-    by_staff = staff(who)
+    by_staff = is_staff(who)
     now = now_utc()
     async with transaction(pool) as conn:
         await check_skills(conn, compound_id, data.skills)
@@ -215,7 +215,7 @@ async def update(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
         raise problems.validation("没有要修改的内容")
     async with transaction(pool) as conn:
         row = await volunteer_row(conn, compound_id, volunteer_id, lock=True)
-        if row["person_id"] != who.person_id and not staff(who):
+        if row["person_id"] != who.person_id and not is_staff(who):
             raise problems.forbidden("只有志愿者本人或社区可以修改志愿者信息")
         if "skills" in fields:
             await check_skills(conn, compound_id, fields["skills"])
@@ -266,7 +266,7 @@ async def publish(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, w
     await ensure_seeded(pool, directory, compound_id=compound_id)
     async with transaction(pool) as conn:
         await check_skills(conn, compound_id, [data.skill])
-        volunteer = None if staff(who) else await acting_volunteer(conn, compound_id, who,
+        volunteer = None if is_staff(who) else await acting_volunteer(conn, compound_id, who,
                                                                       data.skill)
         row = await store.insert_item(conn, fields={
             "id": uuid.uuid4(), "compound_id": compound_id, "title": data.title,
@@ -284,7 +284,7 @@ async def withdraw(pool: Pool, *, compound_id: uuid.UUID, item_id: uuid.UUID,
     async with transaction(pool) as conn:
         row = problems.owned(await store.get_item(conn, id=item_id, lock=True), compound_id,
                              "服务项目")
-        if row["published_by"] != who.subject and not staff(who):
+        if row["published_by"] != who.subject and not is_staff(who):
             raise problems.forbidden("只有发布者或社区可以下架服务")
         if row["status"] != "published":
             raise problems.conflict("该服务已下架", "illegal-transition")
