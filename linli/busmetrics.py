@@ -210,13 +210,19 @@ async def watch_bus(nc: NATS, js: JetStreamContext, settings: Settings) -> None:
     """The worker's task: its own NATS dependency gauge, and JetStream read every
     settings.bus_metrics_seconds, until cancelled."""
     unwatch = DEPENDENCIES.watch("worker", "nats", lambda: _connected(nc))
+    me = asyncio.current_task()
     try:
         while True:
             try:
-                JETSTREAM.show(await read(js, settings))
+                figures = await read(js, settings)
             except (nats.errors.Error, OSError) as exc:  # nats' TimeoutError is an OSError
                 log.warning("JetStream figures unavailable: %s", exc)
-                JETSTREAM.show(None)
+                figures = None
+            if me is not None and me.cancelling():
+                # the nats client's wait_for can swallow our cancellation (Python 3.11): stop
+                # here rather than show figures after the stop
+                raise asyncio.CancelledError
+            JETSTREAM.show(figures)
             await asyncio.sleep(settings.bus_metrics_seconds)
     finally:
         JETSTREAM.forget()
