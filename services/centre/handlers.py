@@ -19,12 +19,14 @@ from services.centre.models import (
     Closure,
     Group,
     Hold,
+    JoinIn,
     Loan,
     Member,
     MyLibrary,
     Plan,
     Series,
     Signup,
+    SignupIn,
     Venue,
 )
 
@@ -168,7 +170,7 @@ async def cancel_activity(call: Call) -> Activity:
 async def sign_up(call: Call) -> Signup:
     return await activities.sign_up(call.app[POOL], compound_id=_cid(call),
                                     activity_id=_id(call, "activity_id", "活动"), who=call.who,
-                                    data=call.body)
+                                    data=call.body or SignupIn())
 
 
 async def list_signups(call: Call) -> list[Signup]:
@@ -221,7 +223,7 @@ async def approve_group(call: Call) -> Group:
 async def join_group(call: Call) -> Member:
     return await groups.join(call.app[POOL], compound_id=_cid(call),
                              group_id=_id(call, "group_id", "兴趣小组"), who=call.who,
-                             data=call.body)
+                             data=call.body or JoinIn())
 
 
 async def group_members(call: Call) -> list[Member]:
