@@ -162,4 +162,4 @@ async def test_bad_library_requests_are_clear_problems(world: World) -> None:
     assert await w.count("SELECT count(*) FROM loans WHERE compound_id = $1",
                          uuid.UUID(w.cid)) == 0
     spec = await ok(await w.app.get("/openapi.json"))
-    assert f"/v1/compounds/{{compound_id}}/activities/{{activity_id}}/signups" in spec["paths"]
+    assert "/v1/compounds/{compound_id}/activities/{activity_id}/signups" in spec["paths"]
