@@ -11,11 +11,12 @@ from linli import problems
 from linli.clients import ServiceClient
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.centre import activities, bookings, groups, library, service
+from services.centre import activities, bookings, groups, library, service, stats
 from services.centre.models import (
     Activity,
     Book,
     Booking,
+    CentreStats,
     Closure,
     Group,
     Hold,
@@ -289,3 +290,7 @@ async def cancel_hold(call: Call) -> Hold:
 
 async def my_library(call: Call) -> MyLibrary:
     return await library.my_library(call.app[POOL], compound_id=_cid(call), who=call.who)
+
+
+async def centre_stats(call: Call) -> CentreStats:
+    return await stats.centre_stats(call.app[POOL], compound_id=_cid(call), query=call.query)

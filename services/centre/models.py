@@ -356,3 +356,44 @@ class Hold(msgspec.Struct):
 class MyLibrary(msgspec.Struct):
     loans: list[Loan]
     holds: list[Hold]
+
+
+# ---------------------------------------------------------------- statistics
+
+
+class StatsQuery(msgspec.Struct, kw_only=True):
+    weeks: Annotated[int, msgspec.Meta(ge=1, le=26)] = 4
+    last_week: Annotated[dt.date | None, msgspec.Meta(
+        description="任意一天，所在的周为统计的最后一周；默认本周")] = None
+
+
+class VenueWeek(msgspec.Struct):
+    venue_id: uuid.UUID
+    venue: str
+    week: dt.date
+    hours_booked: float
+    hours_open: float
+    use_percent: str
+
+
+class Participation(msgspec.Struct):
+    key: str
+    label: str
+    activities: int
+    signed_up: int
+    attended: int
+    members: int | None = None
+
+
+class LoanMonth(msgspec.Struct):
+    month: str
+    loans: int
+    lost: int
+
+
+class CentreStats(msgspec.Struct):
+    since: dt.datetime
+    venue_use: list[VenueWeek]
+    by_audience: list[Participation]
+    by_group: list[Participation]
+    loans_by_month: list[LoanMonth]

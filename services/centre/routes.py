@@ -16,6 +16,7 @@ from services.centre.models import (
     BookingIn,
     BookingQuery,
     BookQuery,
+    CentreStats,
     CheckInIn,
     Closure,
     ClosureIn,
@@ -38,6 +39,7 @@ from services.centre.models import (
     SeriesIn,
     Signup,
     SignupIn,
+    StatsQuery,
     Venue,
     VenueIn,
 )
@@ -153,4 +155,7 @@ ROUTES = [
           tags=LIBRARY),
     Route("GET", f"{C}/my-library", h.my_library, "我的借阅和预约", response=MyLibrary,
           tags=LIBRARY),
+    Route("GET", f"{C}/centre-stats", h.centre_stats,
+          "邻里中心统计：各场地每周使用率 (已约小时/开放小时)、各居民群体和兴趣小组的参与、每月借阅",
+          query=StatsQuery, response=CentreStats, access=STAFF, tags=("stats",)),
 ]

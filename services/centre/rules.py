@@ -101,3 +101,23 @@ def place_for(confirmed: int, capacity: int) -> str:
 def waiting_order(entries: Iterable[tuple[int, str]]) -> list[str]:
     """People waiting, first come first: (arrival seq, person) sorted by arrival."""
     return [person for _, person in sorted(entries)]
+
+
+def weekly_open_minutes(hours: Sequence[Opening]) -> int:
+    """Minutes a venue is open in a week (closures aside): the denominator of venue use."""
+    return sum((h.closes.hour * 60 + h.closes.minute) - (h.opens.hour * 60 + h.opens.minute)
+               for h in hours)
+
+
+def week_of(moment: dt.datetime) -> dt.date:
+    """Monday of the local week `moment` falls in."""
+    day = moment.astimezone(LOCAL).date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def share(part: int, whole: int) -> str:
+    """part/whole as a percentage with one decimal, rounded half up ('37.5'); '0.0' for none."""
+    if whole <= 0:
+        return "0.0"
+    tenths = (part * 1000 * 2 + whole) // (whole * 2)
+    return f"{tenths // 10}.{tenths % 10}"

@@ -163,3 +163,29 @@ async def test_bad_library_requests_are_clear_problems(world: World) -> None:
                          uuid.UUID(w.cid)) == 0
     spec = await ok(await w.app.get("/openapi.json"))
     assert "/v1/compounds/{compound_id}/activities/{activity_id}/signups" in spec["paths"]
+
+
+async def test_statistics_of_venue_use_participation_and_loans(world: World) -> None:
+    w = world
+    court = await w.venue(name="篮球场", kind="court",
+                          opening_hours=[{"weekday": d, "opens": "06:00", "closes": "22:00"}
+                                         for d in range(1, 8)])
+    await w.post("/bookings", w.who(), **w.booking(court["id"], tomorrow_at(19), 120))
+    a = await w.activity(capacity=3, audience="young_workers")
+    for _ in range(4):
+        await w.post(f"/activities/{a['id']}/signups", w.who())
+    book = await w.post("/books", w.staff(), title="人间烟火", copies=2)
+    await w.post("/loans", w.who(), book_id=book["id"])
+    await assert_problem(await w.app.get(f"{w.base}/centre-stats", headers=w.who()),
+                         403, "forbidden")
+    week = tomorrow_at(19).date().isoformat()
+    got = await ok(await w.app.get(f"{w.base}/centre-stats?weeks=2&last_week={week}",
+                                   headers=w.staff()))
+    weeks = [u for u in got["venue_use"] if u["venue"] == "篮球场"]
+    assert len(weeks) == 2 and all(u["hours_open"] == 112.0 for u in weeks)
+    assert sum(u["hours_booked"] for u in weeks) == 2.0
+    assert [(p["key"], p["label"], p["activities"], p["signed_up"]) for p in got["by_audience"]] \
+        == [("young_workers", "青年上班族", 1, 3)]
+    assert [m["loans"] for m in got["loans_by_month"]] == [1]
+    await assert_problem(await w.app.get(f"{w.base}/centre-stats?weeks=0", headers=w.staff()),
+                         422, "validation-error")

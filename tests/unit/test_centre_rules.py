@@ -89,3 +89,11 @@ def test_places_then_waiting_in_arrival_order() -> None:
     assert [rules.place_for(n, 2) for n in range(4)] == ["confirmed", "confirmed", "waiting",
                                                          "waiting"]
     assert rules.waiting_order([(7, "c"), (3, "a"), (5, "b")]) == ["a", "b", "c"]
+
+
+def test_venue_use_counts_open_minutes_and_rounds_shares_half_up() -> None:
+    assert rules.weekly_open_minutes(COURT) == 7 * 16 * 60
+    assert rules.weekly_open_minutes(WEEKDAYS_ONLY) == 5 * 9 * 60
+    assert rules.share(1, 8) == "12.5" and rules.share(1, 3) == "33.3"
+    assert rules.share(2, 3) == "66.7" and rules.share(0, 0) == "0.0"
+    assert rules.week_of(dt.datetime(2026, 6, 7, 17, tzinfo=dt.UTC)) == dt.date(2026, 6, 8)
