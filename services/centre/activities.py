@@ -201,11 +201,11 @@ async def create_activity(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
             "booking_id": booking_id, "starts_at": data.starts_at, "ends_at": data.ends_at,
             "capacity": data.capacity, "signup_opens_at": opens, "signup_closes_at": closes,
             "status": "open", "created_by": who.subject})
-        await _activity_event(conn, events.ACTIVITY_CREATED, row, who)
+        await activity_event(conn, events.ACTIVITY_CREATED, row, who)
     return to_activity({**dict(row), "confirmed": 0, "waiting": 0})
 
 
-async def _activity_event(conn: Connection, kind: Any, row: Any, who: Principal,
+async def activity_event(conn: Connection, kind: Any, row: Any, who: Principal,
                           people: list[str] | None = None, reason: str | None = None) -> None:
     await emit(conn, kind, subject=str(row["id"]), compound_id=str(row["compound_id"]),
                data=events.ActivityEvent(
@@ -259,7 +259,7 @@ async def cancel_activity(pool: Pool, *, compound_id: uuid.UUID, activity_id: uu
                                                      reason=reason)
             venue = await store.get(conn, table="venues", id=booking["venue_id"])
             await booking_event(conn, booking, venue, who, reason)
-        await _activity_event(conn, events.ACTIVITY_CANCELLED, row, who, people, reason)
+        await activity_event(conn, events.ACTIVITY_CANCELLED, row, who, people, reason)
         row = await st.activity(conn, id=activity_id)
     return to_activity(row)
 
@@ -365,6 +365,8 @@ async def check_in(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID
         else:
             raise problems.validation("请给出签到码 code 或报名编号 signup_id", field="code")
         now = now_utc()
+        if activity["status"] != "open":
+            raise problems.conflict("活动已取消或已结束", "activity-closed")
         if not activity["starts_at"] - CHECK_IN_EARLY <= now < activity["ends_at"]:
             raise problems.conflict("不在签到时间内（活动开始前一小时至结束）", "check-in-closed")
         if row["status"] != "confirmed":

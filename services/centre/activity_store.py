@@ -111,3 +111,25 @@ async def live_people(conn: Connection, *, activity_id: uuid.UUID) -> list[str]:
         "SELECT person_id FROM signups WHERE activity_id = $1 AND status <> 'cancelled'"
         " ORDER BY seq", activity_id)
     return [r["person_id"] for r in rows]
+
+
+async def attendees(conn: Connection, *, activity_id: uuid.UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT person_id FROM signups WHERE activity_id = $1 AND checked_in_at IS NOT NULL"
+        " ORDER BY seq", activity_id)
+    return [r["person_id"] for r in rows]
+
+
+async def confirmed_people(conn: Connection, *, activity_id: uuid.UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT person_id FROM signups WHERE activity_id = $1 AND status = 'confirmed'"
+        " ORDER BY seq", activity_id)
+    return [r["person_id"] for r in rows]
+
+
+async def attendance(conn: Connection, *, activity_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
+        " count(*) FILTER (WHERE checked_in_at IS NOT NULL) AS attended,"
+        " avg(feedback)::float AS feedback_average FROM signups WHERE activity_id = $1",
+        activity_id)

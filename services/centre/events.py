@@ -73,6 +73,18 @@ class ActivityEvent(msgspec.Struct):
     reason: str | None = None
 
 
+class ActivityClosed(msgspec.Struct):
+    activity_id: uuid.UUID
+    compound_id: uuid.UUID
+    title: str
+    audience: str
+    capacity: int
+    confirmed: int
+    attended: int
+    feedback_average: float | None
+    by: str
+
+
 class SignupEvent(msgspec.Struct):
     signup_id: uuid.UUID
     activity_id: uuid.UUID
@@ -136,6 +148,13 @@ ACTIVITY_CREATED = event_type("linli.centre.activity.created", ActivityEvent,
                               "发布了一项活动，开放报名")
 ACTIVITY_CANCELLED = event_type("linli.centre.activity.cancelled", ActivityEvent,
                                 "活动取消（附原因），应通知所有报名的人")
+ACTIVITY_REMINDER = event_type("linli.centre.activity.reminder", ActivityEvent,
+                               "活动前一天提醒报名成功的人（people 列出他们）")
+ACTIVITY_FEEDBACK_REQUESTED = event_type("linli.centre.activity.feedback_requested",
+                                         ActivityEvent,
+                                         "活动结束，请签到参加的人评分（people 列出他们）")
+ACTIVITY_CLOSED = event_type("linli.centre.activity.closed", ActivityClosed,
+                             "活动结束归档，附报名、到场人数和平均评分")
 ACTIVITY_SIGNED_UP = event_type("linli.centre.activity.signed_up", SignupEvent,
                                 "居民报名了活动（报名成功，或名额已满进入候补，附候补位次）")
 SIGNUP_CANCELLED = event_type("linli.centre.signup.cancelled", SignupEvent,

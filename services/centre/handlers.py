@@ -11,7 +11,7 @@ from linli import problems
 from linli.clients import ServiceClient
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.centre import activities, bookings, groups, library, service, stats
+from services.centre import activities, bookings, groups, library, service, stats, timeline
 from services.centre.models import (
     Activity,
     Book,
@@ -294,3 +294,16 @@ async def my_library(call: Call) -> MyLibrary:
 
 async def centre_stats(call: Call) -> CentreStats:
     return await stats.centre_stats(call.app[POOL], compound_id=_cid(call), query=call.query)
+
+
+def timeline_step(name: str) -> Callable[[Call], Awaitable[Activity]]:
+    """The view of one timeline step (remind, request-feedback, close)."""
+    use_case = {"remind": timeline.remind, "request-feedback": timeline.request_feedback,
+                "close": timeline.close}[name]
+
+    async def view(call: Call) -> Activity:
+        return await use_case(call.app[POOL], compound_id=_cid(call),
+                              activity_id=_id(call, "activity_id", "活动"), who=call.who)
+
+    view.__name__ = f"activity_{name.replace('-', '_')}"
+    return view

@@ -214,6 +214,9 @@ class Activity(msgspec.Struct):
     created_at: dt.datetime
     confirmed: int = 0
     waiting: int = 0
+    reminded_at: dt.datetime | None = None
+    feedback_requested_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
 
 
 class ActivityQuery(PageQuery, kw_only=True):

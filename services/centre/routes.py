@@ -66,6 +66,13 @@ LOAN_ACTIONS = [
     ("lost", "登记遗失，馆藏减少一册", STAFF),
 ]
 
+# The activity's timeline (ActivityWorkflow calls these at their times; each happens once).
+TIMELINE = [
+    ("remind", "活动前一天提醒报名成功的人"),
+    ("request-feedback", "活动结束后请到场的人评分"),
+    ("close", "活动结束归档，统计到场人数和平均评分"),
+]
+
 ROUTES = [
     Route("POST", f"{C}/venues", h.create_venue, "新增场地 (开放时间、容量、预约规则、设施)",
           body=VenueIn, response=Venue, status=201, access=STAFF, idempotent=True, tags=VENUES),
@@ -111,6 +118,8 @@ ROUTES = [
     Route("GET", A, h.get_activity, "活动详情", response=Activity, tags=ACTIVITIES),
     Route("POST", f"{A}/cancel", h.cancel_activity, "取消活动 (释放场地，通知所有报名的人)",
           body=ReasonIn, response=Activity, tags=ACTIVITIES),
+    *[Route("POST", f"{A}/{name}", h.timeline_step(name), summary, response=Activity,
+            access=STAFF, tags=ACTIVITIES) for name, summary in TIMELINE],
     Route("POST", f"{A}/signups", h.sign_up,
           "报名 (名额满时进入候补，按先后顺序递补；工作人员可代居民报名)", body=SignupIn | None,
           response=Signup, status=201, idempotent=True, tags=ACTIVITIES),

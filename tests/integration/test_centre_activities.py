@@ -205,3 +205,38 @@ async def test_bad_activities_are_clear_problems_and_write_nothing(world: World)
                          uuid.UUID(w.cid)) == 1
     assert await w.count("SELECT count(*) FROM signups WHERE activity_id = $1",
                          uuid.UUID(a["id"])) == 0
+
+
+async def test_the_timeline_steps_happen_once(world: World) -> None:
+    w = world
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    a = await w.activity(capacity=2, start=start, title="读报会",
+                         signup_closes_at=iso(start - dt.timedelta(minutes=1)))
+    p, q, r = (str(uuid.uuid4()) for _ in range(3))
+    ups = [await w.post(f"/activities/{a['id']}/signups", w.who(x)) for x in (p, q, r)]
+    await assert_problem(await w.app.post(f"{w.base}/activities/{a['id']}/remind",
+                                          headers=w.who()), 403, "forbidden")
+    app = {"Authorization": "Bearer " + w.token(app="workflows", scopes=["centre:manage"],
+                                          compounds=["*"])}
+    for _ in range(2):
+        reminded = await w.post(f"/activities/{a['id']}/remind", app, status=200)
+    assert reminded["reminded_at"]
+    [told] = await w.event_data(a["id"], "linli.centre.activity.reminder")
+    assert told["people"] == [p, q]
+    await w.post(f"/activities/{a['id']}/check-in", w.who(p), status=200, code=ups[0]["code"])
+    await w.post(f"/activities/{a['id']}/request-feedback", app, status=200)
+    await w.post(f"/activities/{a['id']}/signups/{ups[0]['id']}/feedback", w.who(p), status=200,
+                 score=4)
+    for _ in range(2):
+        closed = await w.post(f"/activities/{a['id']}/close", app, status=200)
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert await w.outbox(a["id"]) == [
+        "linli.centre.activity.created", "linli.centre.activity.reminder",
+        "linli.centre.activity.feedback_requested", "linli.centre.activity.closed"]
+    [asked] = await w.event_data(a["id"], "linli.centre.activity.feedback_requested")
+    assert asked["people"] == [p]
+    [done] = await w.event_data(a["id"], "linli.centre.activity.closed")
+    assert (done["confirmed"], done["attended"], done["feedback_average"]) == (2, 1, 4.0)
+    await assert_problem(await w.app.post(f"{w.base}/activities/{a['id']}/check-in",
+                                          headers=w.who(q), json={"code": ups[1]["code"]}),
+                         409, "activity-closed")
