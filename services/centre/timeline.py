@@ -1,14 +1,14 @@
 """The steps of an activity's timeline, run by ActivityWorkflow (or staff): the reminder the day
 before to those signed up, the feedback request to those who came, and closing with the
 attendance. Each happens once: a repeated call (a retried workflow activity) changes nothing
-and writes no second event."""
+and writes no second event; on a cancelled activity they do nothing and answer it as it is
+(status cancelled), which tells the workflow to stop."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Pool, transaction
@@ -23,9 +23,7 @@ async def _step(pool: Pool, compound_id: uuid.UUID, activity_id: uuid.UUID, who:
                 column: str, kind: Any, people_of: Any) -> Activity:
     async with transaction(pool) as conn:
         row = await activity_row(conn, compound_id, activity_id, lock=True)
-        if row["status"] == "cancelled":
-            raise problems.conflict("活动已取消", "activity-cancelled")
-        if row[column] is None:
+        if row["status"] != "cancelled" and row[column] is None:
             people = await people_of(conn, activity_id=activity_id)
             row = await store.update(conn, table="activities", id=activity_id,
                                      fields={column: now_utc()})
@@ -51,8 +49,6 @@ async def close(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,
     """Close the activity with its attendance; sign-ups and check-ins end with it."""
     async with transaction(pool) as conn:
         row = await activity_row(conn, compound_id, activity_id, lock=True)
-        if row["status"] == "cancelled":
-            raise problems.conflict("活动已取消", "activity-cancelled")
         if row["status"] == "open":
             counts = await st.attendance(conn, activity_id=activity_id)
             row = await store.update(conn, table="activities", id=activity_id,

@@ -1,7 +1,8 @@
 """The neighbourhood centre's events in Chinese for the people concerned: a booking decided or
 cancelled (the booker), a plan published (the notice board), a place freed from the waiting list
-(the person promoted), an activity cancelled (everyone signed up), a held book ready and a loan
-overdue (the reader)."""
+(the person promoted), an activity's reminder the day before and its cancellation (everyone
+signed up), the feedback request (those who came), a held book ready and a loan overdue (the
+reader)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,20 @@ async def activity_cancelled(conn: Connection, event: CloudEvent, directory: Dir
     await fanout.to_people(conn, event, msg, data.people)
 
 
+async def activity_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = centre.ACTIVITY_REMINDER.parse(event)
+    msg = Message("centre_activity_reminder", {"title": data.title,
+                                               "starts_at": L.when(data.starts_at)},
+                  str(data.activity_id))
+    await fanout.to_people(conn, event, msg, data.people)
+
+
+async def feedback_requested(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = centre.ACTIVITY_FEEDBACK_REQUESTED.parse(event)
+    msg = Message("centre_feedback_requested", {"title": data.title}, str(data.activity_id))
+    await fanout.to_people(conn, event, msg, data.people)
+
+
 async def hold_ready(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = centre.HOLD_READY.parse(event)
     await fanout.to_people(conn, event, Message("centre_hold_ready", {"title": data.title},
@@ -76,6 +91,8 @@ CENTRE_ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("centre-plan-published", centre.PLAN_PUBLISHED, plan_published),
     ("centre-waitlist-promoted", centre.WAITLIST_PROMOTED, waitlist_promoted),
     ("centre-activity-cancelled", centre.ACTIVITY_CANCELLED, activity_cancelled),
+    ("centre-activity-reminder", centre.ACTIVITY_REMINDER, activity_reminder),
+    ("centre-feedback-requested", centre.ACTIVITY_FEEDBACK_REQUESTED, feedback_requested),
     ("centre-hold-ready", centre.HOLD_READY, hold_ready),
     ("centre-loan-overdue", centre.LOAN_OVERDUE, loan_overdue),
 ]

@@ -86,6 +86,12 @@ KINDS: Final[dict[str, Kind]] = {
     "centre_activity_cancelled": _kind(
         "活动取消", "title starts_at reason",
         "活动取消：{title}", "原定 {starts_at} 的活动取消了，原因：{reason}。"),
+    "centre_activity_reminder": _kind(
+        "活动提醒", "title starts_at",
+        "明天的活动：{title}", "您报名的活动将于 {starts_at} 开始，请带好签到码准时参加。"),
+    "centre_feedback_requested": _kind(
+        "活动评分", "title",
+        "请为“{title}”评分", "感谢参加！请在小程序中为这次活动打分（1–5 分），帮助我们办得更好。"),
     "centre_hold_ready": _kind(
         "预约图书可借", "title",
         "您预约的《{title}》可以借了", "书已归还并为您保留，请到邻里中心图书角借阅。"),

@@ -70,6 +70,14 @@ async def test_the_people_concerned_hear_of_the_centre(
     board = await eventually(lambda: notices(notify, cid, ann))
     assert [n["title"] for n in board] == ["十二月老年人活动计划"]
 
+    app = bearer(token(app="workflows", scopes=["centre:manage"], compounds=["*"]))
+    await post(f"/activities/{a['id']}/remind", app, 200)
+
+    async def reminded() -> list[dict]:
+        return [n for n in await inbox(notify, bob) if n["title"] == "明天的活动：冬至包饺子"]
+
+    assert len(await eventually(reminded)) == 1
+    assert not [n for n in await inbox(notify, ann) if n["title"].startswith("明天的活动")]
     await post(f"/activities/{a['id']}/cancel", staff.headers, 200, reason="寒潮预警")
     book = await post("/books", staff.headers, title="平凡的世界", copies=1)
     loan = await post("/loans", ann.headers, book_id=book["id"])
