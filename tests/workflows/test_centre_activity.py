@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import msgspec
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -23,6 +23,7 @@ from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from linli.http import POOL
 from services.centre import events as centre
+from tests.conftest import AppFactory, assert_problem
 from tests.integration.test_centre_support import (  # noqa: F401
     World,
     ok,
@@ -32,6 +33,7 @@ from tests.integration.test_centre_support import (  # noqa: F401
 from tests.workflows.conftest import events_of, keep_history, venv_binary
 from workflows import centre_activity as ca
 from workflows.activities import OutboxActivities
+from workflows.api import create_app as api_app
 
 DAY = 86400.0
 
@@ -152,3 +154,27 @@ async def test_the_service_cancelling_before_the_signal_also_ends_the_run(
     assert [h.step for h in final.history] == ["signup", "cancelled"]
     assert await w.outbox(a["id"]) == ["linli.centre.activity.created",
                                        "linli.centre.activity.cancelled"]
+
+
+async def test_the_workflow_api_shows_an_activity_timeline(
+        world: World, settings: Settings, pool: db.Pool, serve: AppFactory) -> None:
+    w = world
+    http = await serve(api_app)
+    client = await Client.connect(settings.temporal_address)
+    env = WorkflowEnvironment.from_client(client)
+    a = await w.activity(capacity=5, start=tomorrow_at(9, days=4), title="瑜伽体验课")
+    async with worker(env, w, settings, pool) as subs:
+        created = await outbox_event(w, a["id"], centre.ACTIVITY_CREATED.name)
+        assert await bus.apply_once(pool, subs[centre.ACTIVITY_CREATED.name], created)
+        handle = client.get_workflow_handle(ca.workflow_id(a["id"]))
+        try:
+            await at_step(handle, "signup")
+            path = f"{w.base}/activities/{a['id']}/workflow"
+            view = await ok(await http.get(path, headers=w.staff("community")))
+            assert view["status"] == "running" and view["state"]["step"] == "signup"
+            assert [h["step"] for h in view["state"]["history"]] == ["signup"]
+            await assert_problem(await http.get(path, headers=w.who()), 403, "forbidden")
+            await assert_problem(await http.get(f"{w.base}/activities/{uuid.uuid4()}/workflow",
+                                                headers=w.staff()), 404, "not-found")
+        finally:
+            await handle.terminate("测试结束")
