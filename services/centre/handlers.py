@@ -11,7 +11,16 @@ from linli import problems
 from linli.clients import ServiceClient
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.centre import activities, bookings, groups, library, service, stats, timeline
+from services.centre import (
+    activities,
+    bookings,
+    groups,
+    library,
+    service,
+    signups,
+    stats,
+    timeline,
+)
 from services.centre.models import (
     Activity,
     Book,
@@ -169,31 +178,31 @@ async def cancel_activity(call: Call) -> Activity:
 
 
 async def sign_up(call: Call) -> Signup:
-    return await activities.sign_up(call.app[POOL], compound_id=_cid(call),
+    return await signups.sign_up(call.app[POOL], compound_id=_cid(call),
                                     activity_id=_id(call, "activity_id", "活动"), who=call.who,
                                     data=call.body or SignupIn())
 
 
 async def list_signups(call: Call) -> list[Signup]:
-    return await activities.list_signups(call.app[POOL], compound_id=_cid(call),
+    return await signups.list_signups(call.app[POOL], compound_id=_cid(call),
                                          activity_id=_id(call, "activity_id", "活动"),
                                          who=call.who)
 
 
 async def cancel_signup(call: Call) -> Signup:
-    return await activities.cancel_signup(call.app[POOL], compound_id=_cid(call),
+    return await signups.cancel_signup(call.app[POOL], compound_id=_cid(call),
                                           activity_id=_id(call, "activity_id", "活动"),
                                           signup_id=_id(call, "signup_id", "报名"), who=call.who)
 
 
 async def check_in(call: Call) -> Signup:
-    return await activities.check_in(call.app[POOL], compound_id=_cid(call),
+    return await signups.check_in(call.app[POOL], compound_id=_cid(call),
                                      activity_id=_id(call, "activity_id", "活动"), who=call.who,
                                      data=call.body)
 
 
 async def feedback(call: Call) -> Signup:
-    return await activities.feedback(call.app[POOL], compound_id=_cid(call),
+    return await signups.feedback(call.app[POOL], compound_id=_cid(call),
                                      activity_id=_id(call, "activity_id", "活动"),
                                      signup_id=_id(call, "signup_id", "报名"), who=call.who,
                                      score=call.body.score)
