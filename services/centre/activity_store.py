@@ -90,12 +90,20 @@ async def signup_by_code(conn: Connection, *, activity_id: uuid.UUID, code: str)
         activity_id, code)
 
 
-async def promote_first(conn: Connection, *, activity_id: uuid.UUID) -> Row:
+async def promote_first(conn: Connection, *, activity_id: uuid.UUID, now: dt.datetime,
+                        confirm_by: dt.datetime | None) -> Row:
     """The first person waiting (arrival order) gets the freed place, or None."""
     return await conn.fetchrow(
-        "UPDATE signups SET status = 'confirmed', promoted_at = now() WHERE id ="
+        "UPDATE signups SET status = 'confirmed', promoted_at = $2, confirm_by = $3 WHERE id ="
         " (SELECT id FROM signups WHERE activity_id = $1 AND status = 'waiting'"
-        "  ORDER BY seq LIMIT 1) RETURNING *", activity_id)
+        "  ORDER BY seq LIMIT 1) RETURNING *", activity_id, now, confirm_by)
+
+
+async def unconfirmed(conn: Connection, *, now: dt.datetime, limit: int) -> list[Row]:
+    """Promotions not confirmed in time (candidates: each is re-checked under the lock)."""
+    return await conn.fetch(
+        "SELECT id, activity_id FROM signups WHERE confirm_by < $1 AND status = 'confirmed'"
+        " ORDER BY confirm_by LIMIT $2", now, limit)
 
 
 async def list_signups(conn: Connection, *, activity_id: uuid.UUID) -> list[Row]:

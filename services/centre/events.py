@@ -94,6 +94,8 @@ class SignupEvent(msgspec.Struct):
     starts_at: datetime
     status: str
     position: int | None = None
+    confirm_by: datetime | None = None  # promoted after the cut-off: confirm by then
+    reason: str | None = None
 
 
 class GroupEvent(msgspec.Struct):
@@ -158,9 +160,12 @@ ACTIVITY_CLOSED = event_type("linli.centre.activity.closed", ActivityClosed,
 ACTIVITY_SIGNED_UP = event_type("linli.centre.activity.signed_up", SignupEvent,
                                 "居民报名了活动（报名成功，或名额已满进入候补，附候补位次）")
 SIGNUP_CANCELLED = event_type("linli.centre.signup.cancelled", SignupEvent,
-                              "居民取消了活动报名")
+                              "活动报名取消（本人取消，或递补后未在期限内确认，附原因）")
 WAITLIST_PROMOTED = event_type("linli.centre.waitlist.promoted", SignupEvent,
-                               "有人取消报名，候补第一位自动转为报名成功，应告诉本人")
+                               "有人取消报名，候补第一位自动转为报名成功，应告诉本人"
+                               "（临近开始时递补的须在 confirm_by 前确认）")
+SIGNUP_CONFIRMED = event_type("linli.centre.signup.confirmed", SignupEvent,
+                              "临近开始时递补的人确认会来参加")
 SIGNUP_CHECKED_IN = event_type("linli.centre.signup.checked_in", SignupEvent,
                                "报名者在活动现场签到")
 GROUP_PROPOSED = event_type("linli.centre.group.proposed", GroupEvent,

@@ -195,6 +195,12 @@ async def cancel_signup(call: Call) -> Signup:
                                           signup_id=_id(call, "signup_id", "报名"), who=call.who)
 
 
+async def confirm_signup(call: Call) -> Signup:
+    return await signups.confirm(call.app[POOL], compound_id=_cid(call),
+                                 activity_id=_id(call, "activity_id", "活动"),
+                                 signup_id=_id(call, "signup_id", "报名"), who=call.who)
+
+
 async def check_in(call: Call) -> Signup:
     return await signups.check_in(call.app[POOL], compound_id=_cid(call),
                                      activity_id=_id(call, "activity_id", "活动"), who=call.who,

@@ -244,6 +244,7 @@ class Signup(msgspec.Struct):
     checked_in_at: dt.datetime | None
     feedback: int | None
     created_at: dt.datetime
+    confirm_by: dt.datetime | None = None
 
 
 class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):

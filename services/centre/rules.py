@@ -121,3 +121,16 @@ def share(part: int, whole: int) -> str:
         return "0.0"
     tenths = (part * 1000 * 2 + whole) // (whole * 2)
     return f"{tenths // 10}.{tenths % 10}"
+
+
+# A person promoted within this time of the start may no longer be expecting to come: they are
+# asked to confirm within CONFIRM_WINDOW (never past the start), or the place passes on.
+PROMOTION_CUTOFF: Final = dt.timedelta(hours=24)
+CONFIRM_WINDOW: Final = dt.timedelta(hours=2)
+
+
+def confirm_by(promoted_at: dt.datetime, starts_at: dt.datetime) -> dt.datetime | None:
+    """By when a person promoted at `promoted_at` must confirm; None before the cut-off."""
+    if promoted_at < starts_at - PROMOTION_CUTOFF:
+        return None
+    return min(promoted_at + CONFIRM_WINDOW, starts_at)

@@ -35,13 +35,14 @@ def to_signup(row: Any, position: int | None = None) -> Signup:
 
 
 async def _signup_event(conn: Connection, kind: Any, signup: Any, activity: Any,
-                        position: int | None = None) -> None:
+                        position: int | None = None, reason: str | None = None) -> None:
     await emit(conn, kind, subject=str(signup["id"]), compound_id=str(activity["compound_id"]),
                data=events.SignupEvent(
                    signup_id=signup["id"], activity_id=activity["id"],
                    compound_id=activity["compound_id"], person_id=signup["person_id"],
                    title=activity["title"], starts_at=activity["starts_at"],
-                   status=signup["status"], position=position))
+                   status=signup["status"], position=position,
+                   confirm_by=signup["confirm_by"], reason=reason))
 
 
 async def sign_up(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,
@@ -92,18 +93,66 @@ async def cancel_signup(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid
         if activity["starts_at"] <= now_utc():
             raise problems.conflict("活动已经开始，不能取消报名", "illegal-transition")
         was = row["status"]
-        row = await store.update(conn, table="signups", id=signup_id,
-                                 fields={"status": "cancelled", "cancelled_at": now_utc()})
-        await _signup_event(conn, events.SIGNUP_CANCELLED, row, activity)
-        promoted = None
-        if was == "confirmed" and activity["status"] == "open":
-            promoted = await st.promote_first(conn, activity_id=activity_id)
-        if promoted is not None:
-            await _signup_event(conn, events.WAITLIST_PROMOTED, promoted, activity)
+        row = await _cancel(conn, row, activity, was, "本人取消")
     metrics.SIGNUPS.labels("cancelled").inc()
-    if promoted is not None:
-        metrics.PROMOTIONS.inc()
     return to_signup(row)
+
+
+async def _cancel(conn: Connection, row: Any, activity: Any, was: str, reason: str) -> Any:
+    """Cancel a sign-up (activity and sign-up locked); a freed place goes to the first person
+    waiting, who must confirm when the start is near."""
+    now = now_utc()
+    row = await store.update(conn, table="signups", id=row["id"],
+                             fields={"status": "cancelled", "cancelled_at": now,
+                                     "confirm_by": None})
+    await _signup_event(conn, events.SIGNUP_CANCELLED, row, activity, reason=reason)
+    if was != "confirmed" or activity["status"] != "open":
+        return row
+    promoted = await st.promote_first(conn, activity_id=activity["id"], now=now,
+                                      confirm_by=rules.confirm_by(now, activity["starts_at"]))
+    if promoted is not None:
+        await _signup_event(conn, events.WAITLIST_PROMOTED, promoted, activity)
+        metrics.PROMOTIONS.inc()
+    return row
+
+
+async def confirm(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,
+                  signup_id: uuid.UUID, who: Principal) -> Signup:
+    """A person promoted near the start confirms they will come (repeating it changes nothing)."""
+    async with transaction(pool) as conn:
+        activity = await activity_row(conn, compound_id, activity_id, lock=True)
+        row = await signup_row(conn, activity_id, signup_id)
+        if row["person_id"] != who.person_id and not is_staff(who):
+            raise problems.forbidden("只能确认自己的报名")
+        if row["status"] != "confirmed":
+            raise problems.conflict("该报名已取消或仍在候补，无须确认", "illegal-transition")
+        if row["confirm_by"] is None:
+            return to_signup(row)
+        if row["confirm_by"] <= now_utc():
+            raise problems.conflict("已超过确认期限，名额已顺延", "confirmation-expired")
+        row = await store.update(conn, table="signups", id=signup_id, fields={"confirm_by": None})
+        await _signup_event(conn, events.SIGNUP_CONFIRMED, row, activity)
+    return to_signup(row)
+
+
+async def release_unconfirmed(pool: Pool, *, limit: int = 100) -> int:
+    """Pass on each place whose late promotion was not confirmed in time. Candidates are read
+    without locks, then each is re-checked under the activity lock (the lock order of every
+    sign-up change), so two replicas release a place once and never deadlock."""
+    async with pool.acquire() as conn:
+        candidates = await st.unconfirmed(conn, now=now_utc(), limit=limit)
+    released = 0
+    for candidate in candidates:
+        async with transaction(pool) as conn:
+            activity = await st.lock_activity(conn, id=candidate["activity_id"])
+            row = await store.get(conn, table="signups", id=candidate["id"], lock=True)
+            if row["status"] != "confirmed" or row["confirm_by"] is None \
+                    or row["confirm_by"] > now_utc():
+                continue
+            await _cancel(conn, row, activity, "confirmed", "递补后未在期限内确认")
+            released += 1
+    metrics.SIGNUPS.labels("unconfirmed").inc(released)
+    return released
 
 
 async def list_signups(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,

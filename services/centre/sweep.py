@@ -1,18 +1,19 @@
 """The periodic sweep every replica runs: loans past their due day are reported once
-(loan.overdue). Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas never report one
-loan twice and never wait on each other."""
+(loan.overdue; rows claimed with FOR UPDATE SKIP LOCKED, so replicas never report one loan
+twice), and places of people promoted near the start who did not confirm in time pass on to
+the next person waiting (re-checked under the activity lock, so each is released once)."""
 
 from __future__ import annotations
 
 from linli.app import CleanupContext, periodic
 from linli.db import Pool
-from services.centre import library
+from services.centre import library, signups
 
-SWEEP_SECONDS = 600.0
+SWEEP_SECONDS = 60.0
 
 
 async def sweep_once(pool: Pool) -> int:
-    return await library.sweep_overdue(pool)
+    return await library.sweep_overdue(pool) + await signups.release_unconfirmed(pool)
 
 
 def sweeper(interval: float = SWEEP_SECONDS) -> CleanupContext:

@@ -43,9 +43,11 @@ async def plan_published(conn: Connection, event: CloudEvent, directory: Directo
 
 async def waitlist_promoted(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = centre.WAITLIST_PROMOTED.parse(event)
+    confirm = (f"活动临近，请在 {L.when(data.confirm_by)} 前确认参加，逾期名额将顺延给下一位。"
+               if data.confirm_by else "如不能参加请及时取消。")
     msg = Message("centre_waitlist_promoted", {"title": data.title,
-                                               "starts_at": L.when(data.starts_at)},
-                  str(data.activity_id))
+                                               "starts_at": L.when(data.starts_at),
+                                               "confirm": confirm}, str(data.activity_id))
     await fanout.to_people(conn, event, msg, [data.person_id])
 
 

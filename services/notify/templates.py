@@ -80,9 +80,8 @@ KINDS: Final[dict[str, Kind]] = {
         "活动计划发布", "title period audience activities",
         "{title}", "邻里中心发布了{audience}的 {period} 活动计划，共 {activities} 项活动，欢迎报名。"),
     "centre_waitlist_promoted": _kind(
-        "候补转正", "title starts_at",
-        "候补成功：{title}",
-        "有人取消了报名，您已从候补转为报名成功。活动时间：{starts_at}。如不能参加请及时取消。"),
+        "候补转正", "title starts_at confirm",
+        "候补成功：{title}", "有人取消了报名，您已从候补转为报名成功。活动时间：{starts_at}。{confirm}"),
     "centre_activity_cancelled": _kind(
         "活动取消", "title starts_at reason",
         "活动取消：{title}", "原定 {starts_at} 的活动取消了，原因：{reason}。"),

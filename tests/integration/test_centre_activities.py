@@ -8,6 +8,8 @@ import asyncio
 import datetime as dt
 import uuid
 
+from linli.http import POOL
+from services.centre import signups
 from tests.conftest import assert_problem
 from tests.integration.test_centre_support import (  # noqa: F401
     World,
@@ -240,3 +242,41 @@ async def test_the_timeline_steps_happen_once(world: World) -> None:
     await assert_problem(await w.app.post(f"{w.base}/activities/{a['id']}/check-in",
                                           headers=w.who(q), json={"code": ups[1]["code"]}),
                          409, "activity-closed")
+
+
+async def test_late_promotions_are_confirmed_or_pass_on(world: World) -> None:
+    w = world
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)  # within the 24 h cut-off
+    a = await w.activity(capacity=1, start=start, title="周末观影")
+    people = [str(uuid.uuid4()) for _ in range(4)]
+    ups = [await w.post(f"/activities/{a['id']}/signups", w.who(p)) for p in people]
+    await ok(await w.app.post(f"{w.base}/activities/{a['id']}/signups/{ups[0]['id']}/cancel",
+                              headers=w.who(people[0])))
+    [promoted] = await w.event_data(ups[1]["id"], "linli.centre.waitlist.promoted")
+    assert promoted["confirm_by"] is not None
+    assert dt.datetime.fromisoformat(promoted["confirm_by"]) <= start
+    # the second person lets the deadline pass: the sweep passes the place on to the third
+    assert w.app.app is not None
+    pool = w.app.app[POOL]
+    await pool.execute("UPDATE signups SET confirm_by = now() - interval '1 minute'"
+                       " WHERE id = $1", uuid.UUID(ups[1]["id"]))
+    released = await asyncio.gather(signups.release_unconfirmed(pool),
+                                     signups.release_unconfirmed(pool))
+    assert sum(released) == 1  # two replicas sweeping at once release the place once
+    assert await w.outbox(ups[1]["id"]) == ["linli.centre.activity.signed_up",
+                                            "linli.centre.waitlist.promoted",
+                                            "linli.centre.signup.cancelled"]
+    [why] = await w.event_data(ups[1]["id"], "linli.centre.signup.cancelled")
+    assert why["reason"] == "递补后未在期限内确认"
+    await assert_problem(await w.app.post(
+        f"{w.base}/activities/{a['id']}/signups/{ups[1]['id']}/confirm",
+        headers=w.who(people[1])), 409, "illegal-transition")
+    # the third confirms in time and keeps the place
+    mine = await w.post(f"/activities/{a['id']}/signups/{ups[2]['id']}/confirm",
+                        w.who(people[2]), status=200)
+    assert mine["status"] == "confirmed" and mine["confirm_by"] is None
+    assert await signups.release_unconfirmed(pool) == 0
+    listing = await ok(await w.app.get(f"{w.base}/activities/{a['id']}/signups",
+                                       headers=w.staff()))
+    assert [(s["person_id"], s["status"]) for s in listing] == [
+        (people[2], "confirmed"), (people[3], "waiting")]

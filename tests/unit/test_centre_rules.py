@@ -97,3 +97,11 @@ def test_venue_use_counts_open_minutes_and_rounds_shares_half_up() -> None:
     assert rules.share(1, 8) == "12.5" and rules.share(1, 3) == "33.3"
     assert rules.share(2, 3) == "66.7" and rules.share(0, 0) == "0.0"
     assert rules.week_of(dt.datetime(2026, 6, 7, 17, tzinfo=dt.UTC)) == dt.date(2026, 6, 8)
+
+
+def test_people_promoted_near_the_start_confirm_within_two_hours_never_past_it() -> None:
+    starts = at(10, 9)
+    assert rules.confirm_by(starts - dt.timedelta(hours=30), starts) is None
+    assert rules.confirm_by(starts - dt.timedelta(hours=20), starts) == \
+        starts - dt.timedelta(hours=18)
+    assert rules.confirm_by(starts - dt.timedelta(hours=1), starts) == starts
