@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import uuid
 
+from linli.http import POOL
 from tests.conftest import assert_problem
 from tests.integration.test_centre_support import (  # noqa: F401
     World,
@@ -193,3 +194,29 @@ async def test_bad_bookings_are_clear_problems_and_write_nothing(world: World) -
                          uuid.UUID(room["id"])) == 0
     assert await w.count("SELECT count(*) FROM venues WHERE compound_id = $1",
                          uuid.UUID(w.cid)) == 1
+
+
+async def test_no_show_is_marked_by_staff_once_the_slot_has_begun(world: World) -> None:
+    w = world
+    room = await w.venue()
+    me = w.who()
+    b = await w.post("/bookings", me, **w.booking(room["id"], tomorrow_at(10)))
+    await assert_problem(await w.app.post(f"{w.base}/bookings/{b['id']}/no_show",
+                                          headers=w.staff()), 409, "illegal-transition")
+    assert w.app.app is not None
+    await w.app.app[POOL].execute(  # the slot began an hour ago
+        "UPDATE bookings SET starts_at = now() - interval '1 hour', ends_at = now(),"
+        " blocked = tstzrange(now() - interval '1 hour', now()) WHERE id = $1",
+        uuid.UUID(b["id"]))
+    await assert_problem(await w.app.post(f"{w.base}/bookings/{b['id']}/no_show", headers=me),
+                         403, "forbidden")
+    await assert_problem(await w.app.post(f"{w.base}/bookings/{b['id']}/cancel", headers=me),
+                         409, "illegal-transition")
+    marked = await w.post(f"/bookings/{b['id']}/no_show", w.staff(), status=200)
+    assert marked["status"] == "no_show"
+    assert await w.outbox(b["id"]) == [BOOKING + "confirmed", BOOKING + "no_show"]
+    mine = await ok(await w.app.get(f"{w.base}/bookings?mine=true", headers=me))
+    assert [x["id"] for x in mine["items"]] == [b["id"]]
+    closures = await ok(await w.app.get(f"{w.base}/venues/{room['id']}/closures",
+                                        headers=me))
+    assert closures == []
