@@ -179,6 +179,8 @@ LOAN_CREATED = event_type("linli.centre.loan.created", LoanEvent, "图书角借�
 LOAN_RENEWED = event_type("linli.centre.loan.renewed", LoanEvent, "借书续借一次，应还日期延后")
 LOAN_RETURNED = event_type("linli.centre.loan.returned", LoanEvent, "借出的书已归还")
 LOAN_LOST = event_type("linli.centre.loan.lost", LoanEvent, "借出的书登记为遗失，馆藏减少一册")
+LOAN_DUE = event_type("linli.centre.loan.due", LoanEvent,
+                      "借书快到应还日期（提前两天，每笔借阅只发一次，续借后再发），应提醒借阅人")
 LOAN_OVERDUE = event_type("linli.centre.loan.overdue", LoanEvent,
                           "借书已过应还日期（每笔借阅只发一次），应提醒借阅人")
 HOLD_PLACED = event_type("linli.centre.hold.placed", HoldEvent, "居民预约了一本已借完的书")

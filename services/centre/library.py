@@ -4,6 +4,7 @@ hold) and the overdue sweep. Every change to one title takes the book row lock f
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -160,7 +161,7 @@ async def renew(pool: Pool, *, compound_id: uuid.UUID, loan_id: uuid.UUID,
         today = now_utc().astimezone(rules.LOCAL).date()
         loan = await store.update(conn, table="loans", id=loan_id, fields={
             "renewed": True, "due_on": rules.renewed_due(loan["due_on"], today),
-            "overdue_notified_at": None})
+            "overdue_notified_at": None, "due_reminded_at": None})
         await _loan_event(conn, events.LOAN_RENEWED, loan, book["title"], who.subject)
     metrics.LOANS.labels("renewed").inc()
     return to_loan(loan)
@@ -240,4 +241,18 @@ async def sweep_overdue(pool: Pool) -> int:
                                       fields={"overdue_notified_at": now_utc()})
             await _loan_event(conn, events.LOAN_OVERDUE, loan, row["title"], "system:centre")
     metrics.LOANS.labels("overdue").inc(len(rows))
+    return len(rows)
+
+
+async def remind_due(pool: Pool) -> int:
+    """Remind each loan once a couple of days before it falls due (loan.due)."""
+    today = now_utc().astimezone(rules.LOCAL).date()
+    until = today + dt.timedelta(days=rules.DUE_REMINDER_DAYS)
+    async with transaction(pool) as conn:
+        rows = await st.claim_due_soon(conn, today=today, until=until, limit=SWEEP_BATCH)
+        for row in rows:
+            loan = await store.update(conn, table="loans", id=row["id"],
+                                      fields={"due_reminded_at": now_utc()})
+            await _loan_event(conn, events.LOAN_DUE, loan, row["title"], "system:centre")
+    metrics.LOANS.labels("due_reminded").inc(len(rows))
     return len(rows)

@@ -94,3 +94,14 @@ async def claim_overdue(conn: Connection, *, today: dt.date, limit: int) -> list
         "SELECT l.*, b.title FROM loans l JOIN books b ON b.id = l.book_id"
         " WHERE l.status = 'active' AND l.overdue_notified_at IS NULL AND l.due_on < $1"
         " ORDER BY l.due_on LIMIT $2 FOR UPDATE OF l SKIP LOCKED", today, limit)
+
+
+async def claim_due_soon(conn: Connection, *, today: dt.date, until: dt.date,
+                         limit: int) -> list[Row]:
+    """Active loans falling due between today and `until`, not yet reminded, claimed for one
+    replica only."""
+    return await conn.fetch(
+        "SELECT l.*, b.title FROM loans l JOIN books b ON b.id = l.book_id"
+        " WHERE l.status = 'active' AND l.due_reminded_at IS NULL"
+        " AND l.due_on BETWEEN $1 AND $2"
+        " ORDER BY l.due_on LIMIT $3 FOR UPDATE OF l SKIP LOCKED", today, until, limit)

@@ -16,5 +16,6 @@ PROMOTIONS = Counter("linli_centre_waitlist_promotions_total",
                      "People promoted from a waiting list when a place came free.",
                      registry=REGISTRY)
 LOANS = Counter("linli_centre_loans_total",
-                "Library loans by outcome (lent, renewed, returned, lost, overdue, refused).",
+                "Library loans by outcome (lent, renewed, returned, lost, due_reminded, overdue, "
+                "refused).",
                 ["outcome"], registry=REGISTRY)

@@ -22,6 +22,7 @@ VENUE_KINDS: Final = {"room": "活动室", "court": "球场", "library": "图书
 BOOKERS: Final = {"resident": "居民", "group": "兴趣小组", "organisation": "1+3+N 组织"}
 LOAN_DAYS: Final = 21
 RENEW_DAYS: Final = 14
+DUE_REMINDER_DAYS: Final = 2  # readers are reminded this many days before a loan falls due
 MAX_SERIES_OCCURRENCES: Final = 200
 
 

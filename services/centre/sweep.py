@@ -1,7 +1,8 @@
-"""The periodic sweep every replica runs: loans past their due day are reported once
-(loan.overdue; rows claimed with FOR UPDATE SKIP LOCKED, so replicas never report one loan
-twice), and places of people promoted near the start who did not confirm in time pass on to
-the next person waiting (re-checked under the activity lock, so each is released once)."""
+"""The periodic sweep every replica runs: loans about to fall due are reminded once
+(loan.due) and loans past their due day reported once (loan.overdue), rows claimed with
+FOR UPDATE SKIP LOCKED so replicas never report one loan twice; and places of people promoted
+near the start who did not confirm in time pass on to the next person waiting (re-checked
+under the activity lock, so each is released once)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ SWEEP_SECONDS = 60.0
 
 
 async def sweep_once(pool: Pool) -> int:
-    return await library.sweep_overdue(pool) + await signups.release_unconfirmed(pool)
+    return (await library.remind_due(pool) + await library.sweep_overdue(pool)
+            + await signups.release_unconfirmed(pool))
 
 
 def sweeper(interval: float = SWEEP_SECONDS) -> CleanupContext:

@@ -1,8 +1,8 @@
 """The neighbourhood centre's events in Chinese for the people concerned: a booking decided or
 cancelled (the booker), a plan published (the notice board), a place freed from the waiting list
 (the person promoted), an activity's reminder the day before and its cancellation (everyone
-signed up), the feedback request (those who came), a held book ready and a loan overdue (the
-reader)."""
+signed up), the feedback request (those who came), a held book ready and a loan due or overdue
+(the reader)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,13 @@ async def hold_ready(conn: Connection, event: CloudEvent, directory: Directory) 
                                                 str(data.book_id)), [data.person_id])
 
 
+async def loan_due(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = centre.LOAN_DUE.parse(event)
+    await fanout.to_people(conn, event, Message("centre_loan_due", {
+        "title": data.title, "due_on": data.due_on.isoformat()}, str(data.loan_id)),
+        [data.person_id])
+
+
 async def loan_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = centre.LOAN_OVERDUE.parse(event)
     await fanout.to_people(conn, event, Message("centre_loan_overdue", {
@@ -96,5 +103,6 @@ CENTRE_ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("centre-activity-reminder", centre.ACTIVITY_REMINDER, activity_reminder),
     ("centre-feedback-requested", centre.ACTIVITY_FEEDBACK_REQUESTED, feedback_requested),
     ("centre-hold-ready", centre.HOLD_READY, hold_ready),
+    ("centre-loan-due", centre.LOAN_DUE, loan_due),
     ("centre-loan-overdue", centre.LOAN_OVERDUE, loan_overdue),
 ]

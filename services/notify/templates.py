@@ -94,6 +94,9 @@ KINDS: Final[dict[str, Kind]] = {
     "centre_hold_ready": _kind(
         "预约图书可借", "title",
         "您预约的《{title}》可以借了", "书已归还并为您保留，请到邻里中心图书角借阅。"),
+    "centre_loan_due": _kind(
+        "借书快到期", "title due_on",
+        "《{title}》快到期了", "应还日期为 {due_on}，请按时归还；没有人预约的话可以续借一次。"),
     "centre_loan_overdue": _kind(
         "借书逾期", "title due_on",
         "《{title}》已逾期", "应还日期为 {due_on}，请尽快归还到邻里中心图书角。"),

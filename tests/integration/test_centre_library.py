@@ -144,6 +144,30 @@ async def test_the_overdue_sweep_reports_each_loan_once(world: World) -> None:
     assert await w.outbox(fine["id"]) == ["linli.centre.loan.created"]
 
 
+async def test_a_loan_falling_due_is_reminded_once_and_again_after_renewal(
+        world: World) -> None:
+    w = world
+    book = await w.post("/books", w.staff(), title="骆驼祥子", author="老舍", copies=2)
+    reader = str(uuid.uuid4())
+    soon = await w.post("/loans", w.who(reader), book_id=book["id"])
+    later = await w.post("/loans", w.who(), book_id=book["id"])
+    assert w.app.app is not None
+    pool = w.app.app[POOL]
+    await pool.execute("UPDATE loans SET due_on = current_date + 1 WHERE id = $1",
+                       uuid.UUID(soon["id"]))
+    await asyncio.gather(library.remind_due(pool), library.remind_due(pool))
+    await library.remind_due(pool)
+    assert await w.outbox(soon["id"]) == ["linli.centre.loan.created", "linli.centre.loan.due"]
+    assert await w.outbox(later["id"]) == ["linli.centre.loan.created"]
+    renewed = await w.post(f"/loans/{soon['id']}/renew", w.who(reader), status=200)
+    await pool.execute("UPDATE loans SET due_on = current_date + 2 WHERE id = $1",
+                       uuid.UUID(renewed["id"]))
+    await library.remind_due(pool)
+    assert await w.outbox(soon["id"]) == [
+        "linli.centre.loan.created", "linli.centre.loan.due", "linli.centre.loan.renewed",
+        "linli.centre.loan.due"]
+
+
 async def test_bad_library_requests_are_clear_problems(world: World) -> None:
     w = world
     for body in [{"title": ""}, {"title": "书", "copies": 0}, {"title": "书", "isbn": "123"}]:
