@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 from linli import bus, busmetrics, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
-from workflows import bridge
+from workflows import bridge, centre_activity
 from workflows.care import bridge as care_bridge
 from workflows.care.activities import CareActivities
 from workflows.care.workflow import CarePlanWorkflow
@@ -37,7 +37,8 @@ from workflows.proposal.workflow import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
-WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow]
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
+             centre_activity.ActivityWorkflow]
 
 
 @asynccontextmanager
@@ -59,8 +60,11 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                            token=app_token(settings, "workflows", ["issues:manage"]))
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
                                token=app_token(settings, "workflows", ["volunteers:manage"]))
+    centre = ServiceClient(session, base_url=settings.service_url("centre"),
+                           token=app_token(settings, "workflows", ["centre:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
-            *OutboxActivities(pool).all(), *CareActivities(volunteers).all()]
+            *OutboxActivities(pool).all(), *CareActivities(volunteers).all(),
+            *centre_activity.CentreActivities(centre).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -70,6 +74,8 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
             *(care_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+              if starts else []),
+            *(centre_activity.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
 
 

@@ -182,3 +182,13 @@ async def load_into(database_url: str) -> int:
         return len(await load_demo(pool))
     finally:
         await pool.close()
+
+
+async def demo_people(pool: Pool, compound_name: str, limit: int = 60) -> list[tuple[uuid.UUID, str]]:
+    """Owners of one demo compound (id, name), for other services' demo data."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT p.id, p.name FROM people p JOIN ownerships o ON o.person_id = p.id"
+            " JOIN units u ON u.id = o.unit_id WHERE u.compound_id = $1 ORDER BY p.id LIMIT $2",
+            demo_id("compound", compound_name), limit)
+    return [(r["id"], r["name"]) for r in rows]

@@ -7,6 +7,7 @@ from typing import Any
 
 from linli.auth import STAFF_ROLES, allow
 from linli.http import Route
+from workflows import centre_activity
 from workflows.api import handlers as h
 from workflows.api.models import Accepted, CancelIn, Started, StartIn, UpdateDone, WorkflowView
 from workflows.care import routes as care
@@ -31,4 +32,4 @@ WORKFLOW_ROUTES = [
           response=WorkflowView, access=STAFF, tags=TAGS),
 ]
 
-ROUTES = [*WORKFLOW_ROUTES, *care.ROUTES]
+ROUTES = [*WORKFLOW_ROUTES, *care.ROUTES, *centre_activity.ROUTES]
