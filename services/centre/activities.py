@@ -70,11 +70,8 @@ async def create_plan(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
 async def plan_row(conn: Connection, compound_id: uuid.UUID, plan_id: uuid.UUID,
                    *, lock: bool = False, field: str | None = None) -> Any:
     row = await store.get(conn, table="activity_plans", id=plan_id, lock=lock)
-    if row is None or row["compound_id"] != compound_id:
-        if field:
-            raise problems.validation("本小区没有这个活动计划", field=field)
-        raise problems.not_found("活动计划")
-    return row
+    missing = problems.validation("本小区没有这个活动计划", field=field) if field else None
+    return problems.owned(row, compound_id, "活动计划", missing=missing)
 
 
 async def publish_plan(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
@@ -202,9 +199,7 @@ async def activity_row(conn: Connection, compound_id: uuid.UUID, activity_id: uu
                        *, lock: bool = False) -> Any:
     row = await (st.lock_activity(conn, id=activity_id) if lock
                  else st.activity(conn, id=activity_id))
-    if row is None or row["compound_id"] != compound_id:
-        raise problems.not_found("活动")
-    return row
+    return problems.owned(row, compound_id, "活动")
 
 
 async def get_activity(pool: Pool, *, compound_id: uuid.UUID,

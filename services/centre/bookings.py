@@ -164,9 +164,8 @@ async def create_series(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
 
 async def get_series(pool: Pool, *, compound_id: uuid.UUID, series_id: uuid.UUID) -> Series:
     async with pool.acquire() as conn:
-        row = await store.get(conn, table="booking_series", id=series_id)
-        if row is None or row["compound_id"] != compound_id:
-            raise problems.not_found("系列预约")
+        row = problems.owned(await store.get(conn, table="booking_series", id=series_id),
+                             compound_id, "系列预约")
         rows = await store.series_bookings(conn, series_id=series_id)
     return Series(id=series_id, venue_id=row["venue_id"], booked=[to_booking(r) for r in rows],
                   clashes=[])

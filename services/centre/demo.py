@@ -14,6 +14,7 @@ import uuid
 import msgspec
 
 from linli.db import Connection, Pool, transaction
+from linli.values import now_utc
 from services.centre import rules
 
 NAMESPACE = uuid.UUID("0d7c5a52-7f0e-4c53-a4f4-5d0d6a9c1e08")
@@ -161,7 +162,7 @@ async def load_demo(pool: Pool, *, compound_id: uuid.UUID, people: People) -> No
     """Load (or complete) the centre of 三盛四季公园; `people` are its residents."""
     if len(people) < 20:
         raise ValueError("the centre demo needs at least 20 residents of the compound")
-    now = dt.datetime.now(dt.UTC)
+    now = now_utc()
     async with transaction(pool) as conn:
         venues = await _venues(conn, compound_id)
         await _books(conn, compound_id, people)

@@ -16,10 +16,11 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.values import now_utc
 from services.centre import events, metrics, rules, store
 from services.centre import library_store as st
 from services.centre.models import Book, BookIn, BookQuery, Hold, HoldIn, Loan, LoanIn, MyLibrary
-from services.centre.service import acting_for, is_staff, now_utc
+from services.centre.service import acting_for, is_staff
 
 SWEEP_BATCH = 200
 

@@ -19,6 +19,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.values import now_utc
 from services.centre import events, group_store, metrics, rules, store
 from services.centre.models import (
     Booking,
@@ -33,15 +34,9 @@ from services.centre.models import (
 MANAGE_SCOPE = "centre:manage"
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def is_staff(who: Principal) -> bool:
     """The parties running the centre (and apps with centre:manage)."""
-    if who.is_app:
-        return MANAGE_SCOPE in who.scopes
-    return who.has_role(*rules.STAFF)
+    return who.acts_as_staff(MANAGE_SCOPE, rules.STAFF)
 
 
 def acting_for(who: Principal, person_id: uuid.UUID | None) -> str:

@@ -19,11 +19,12 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.values import now_utc
 from services.centre import activity_store as st
 from services.centre import events, metrics, rules, store
 from services.centre.activities import activity_row
 from services.centre.models import CheckInIn, Signup, SignupIn
-from services.centre.service import acting_for, is_staff, now_utc
+from services.centre.service import acting_for, is_staff
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
 

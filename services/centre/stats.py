@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 
 from linli.db import Pool
+from linli.values import now_utc
 from services.centre import rules, stats_store, store
 from services.centre.models import (
     CentreStats,
@@ -15,7 +16,7 @@ from services.centre.models import (
     StatsQuery,
     VenueWeek,
 )
-from services.centre.service import hours_of, now_utc
+from services.centre.service import hours_of
 
 
 async def centre_stats(pool: Pool, *, compound_id: uuid.UUID, query: StatsQuery) -> CentreStats:

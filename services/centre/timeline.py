@@ -12,11 +12,11 @@ from typing import Any
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Pool, transaction
+from linli.values import now_utc
 from services.centre import activity_store as st
 from services.centre import events, store
 from services.centre.activities import activity_event, activity_row, to_activity
 from services.centre.models import Activity
-from services.centre.service import now_utc
 
 
 async def _step(pool: Pool, compound_id: uuid.UUID, activity_id: uuid.UUID, who: Principal,

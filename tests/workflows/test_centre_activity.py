@@ -17,7 +17,6 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
-from workflows.activities import OutboxActivities
 
 from linli import bus, db
 from linli.clients import ServiceClient, app_token
@@ -33,7 +32,8 @@ from tests.integration.test_centre_support import (  # noqa: F401
 )
 from tests.workflows.conftest import events_of, keep_history, venv_binary
 from workflows import centre_activity as ca
-from workflows.api import create_app as api_app
+from workflows.api.app import create_app as api_app
+from workflows.outbox import OutboxActivities
 
 DAY = 86400.0
 
