@@ -70,3 +70,10 @@ ACTIVITY_STEP_CHANGED = event_type(
     "linli.workflows.activity.step_changed", StepChanged,
     "邻里中心活动的流程进入新阶段 (报名中、前一天提醒、报名截止、签到、请评分、结束或取消)",
 )
+
+# msgspec reads a Struct's annotations the first time it converts one; read them here, when
+# this module is imported outside the workflow sandbox, so a workflow building an event
+# (workflows/steps.py checks it) never has to resolve them inside the sandbox.
+for _payload in [v for v in list(globals().values())
+                 if isinstance(v, type) and issubclass(v, msgspec.Struct)]:
+    msgspec.json.Decoder(_payload)
