@@ -24,10 +24,13 @@ from temporalio.worker import Worker
 from linli import bus, busmetrics, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
-from workflows import bridge, centre_activity
+from workflows import bridge
 from workflows.care import bridge as care_bridge
 from workflows.care.activities import CareActivities
 from workflows.care.workflow import CarePlanWorkflow
+from workflows.centre_activity import bridge as activity_bridge
+from workflows.centre_activity.activities import CentreActivities
+from workflows.centre_activity.workflow import ActivityWorkflow
 from workflows.follow_up.activities import IssuesActivities
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
@@ -38,7 +41,7 @@ from workflows.proposal.workflow import ProposalWorkflow
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
 WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
-             centre_activity.ActivityWorkflow]
+             ActivityWorkflow]
 
 
 @asynccontextmanager
@@ -64,7 +67,7 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                            token=app_token(settings, "workflows", ["centre:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
             *OutboxActivities(pool).all(), *CareActivities(volunteers).all(),
-            *centre_activity.CentreActivities(centre).all()]
+            *CentreActivities(centre).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -75,7 +78,7 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
                                   start_follow_ups=starts),
             *(care_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else []),
-            *(centre_activity.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+            *(activity_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
 
 

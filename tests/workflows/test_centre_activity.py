@@ -31,8 +31,10 @@ from tests.integration.test_centre_support import (  # noqa: F401
     world_fixture,
 )
 from tests.workflows.conftest import events_of, keep_history, venv_binary
-from workflows import centre_activity as ca
 from workflows.api.app import create_app as api_app
+from workflows.centre_activity import activities, bridge
+from workflows.centre_activity.types import workflow_id
+from workflows.centre_activity.workflow import ActivityWorkflow
 from workflows.outbox import OutboxActivities
 
 DAY = 86400.0
@@ -57,10 +59,10 @@ async def worker(env: WorkflowEnvironment, w: World, settings: Settings,
     async with aiohttp.ClientSession() as session:
         api = ServiceClient(session, base_url=str(w.app.make_url("")).rstrip("/"),
                             token=app_token(settings, "workflows", ["centre:manage"]))
-        async with Worker(env.client, task_queue=queue, workflows=[ca.ActivityWorkflow],
-                          activities=[*ca.CentreActivities(api).all(),
+        async with Worker(env.client, task_queue=queue, workflows=[ActivityWorkflow],
+                          activities=[*activities.CentreActivities(api).all(),
                                       *OutboxActivities(pool).all()]):
-            yield {s.event.name: s for s in ca.subscriptions(env.client, queue, prefix=prefix)}
+            yield {s.event.name: s for s in bridge.subscriptions(env.client, queue, prefix=prefix)}
 
 
 async def outbox_event(w: World, subject: str, kind: str) -> Any:
@@ -74,7 +76,7 @@ async def outbox_event(w: World, subject: str, kind: str) -> Any:
 
 async def at_step(handle: WorkflowHandle[Any, Any], step: str) -> None:
     for _ in range(300):
-        if (await handle.query(ca.ActivityWorkflow.state)).step == step:
+        if (await handle.query(ActivityWorkflow.state)).step == step:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"the timeline never reached {step}")
@@ -92,8 +94,8 @@ async def test_the_timeline_reminds_asks_for_feedback_and_closes(
         sub = subs[centre.ACTIVITY_CREATED.name]
         assert await bus.apply_once(pool, sub, created) is True
         assert await bus.apply_once(pool, sub, created) is False  # redelivery: one run
-        handle = time_env.client.get_workflow_handle_for(ca.ActivityWorkflow.run,
-                                                         ca.workflow_id(a["id"]))
+        handle = time_env.client.get_workflow_handle_for(ActivityWorkflow.run,
+                                                         workflow_id(a["id"]))
         await at_step(handle, "signup")
         assert await w.outbox(a["id"]) == ["linli.centre.activity.created"]
         await time_env.sleep(2.5 * DAY)  # past the day before
@@ -112,7 +114,7 @@ async def test_the_timeline_reminds_asks_for_feedback_and_closes(
     steps = [e["data"]["step"] for e in await events_of(pool, a["id"])
              if e["type"] == "linli.workflows.activity.step_changed"]
     assert steps == ["signup", "reminder", "check_in", "signup_closed", "feedback", "closed"]
-    await Replayer(workflows=[ca.ActivityWorkflow]).replay_workflow(await handle.fetch_history())
+    await Replayer(workflows=[ActivityWorkflow]).replay_workflow(await handle.fetch_history())
     await keep_history(handle, "activity_closed")
 
 
@@ -123,8 +125,8 @@ async def test_a_cancelled_activity_ends_its_timeline(
     async with worker(time_env, w, settings, pool) as subs:
         created = await outbox_event(w, a["id"], centre.ACTIVITY_CREATED.name)
         assert await bus.apply_once(pool, subs[centre.ACTIVITY_CREATED.name], created)
-        handle = time_env.client.get_workflow_handle_for(ca.ActivityWorkflow.run,
-                                                         ca.workflow_id(a["id"]))
+        handle = time_env.client.get_workflow_handle_for(ActivityWorkflow.run,
+                                                         workflow_id(a["id"]))
         await at_step(handle, "signup")
         await w.post(f"/activities/{a['id']}/cancel", w.staff(), status=200, reason="场地维修")
         cancelled = await outbox_event(w, a["id"], centre.ACTIVITY_CANCELLED.name)
@@ -134,7 +136,7 @@ async def test_a_cancelled_activity_ends_its_timeline(
     assert final.history[-1].note == "场地维修"
     assert await w.outbox(a["id"]) == ["linli.centre.activity.created",
                                        "linli.centre.activity.cancelled"]
-    await Replayer(workflows=[ca.ActivityWorkflow]).replay_workflow(await handle.fetch_history())
+    await Replayer(workflows=[ActivityWorkflow]).replay_workflow(await handle.fetch_history())
     await keep_history(handle, "activity_cancelled")
 
 
@@ -145,8 +147,8 @@ async def test_the_service_cancelling_before_the_signal_also_ends_the_run(
     async with worker(time_env, w, settings, pool) as subs:
         created = await outbox_event(w, a["id"], centre.ACTIVITY_CREATED.name)
         assert await bus.apply_once(pool, subs[centre.ACTIVITY_CREATED.name], created)
-        handle = time_env.client.get_workflow_handle_for(ca.ActivityWorkflow.run,
-                                                         ca.workflow_id(a["id"]))
+        handle = time_env.client.get_workflow_handle_for(ActivityWorkflow.run,
+                                                         workflow_id(a["id"]))
         await at_step(handle, "signup")
         await w.post(f"/activities/{a['id']}/cancel", w.staff(), status=200, reason="台风")
         await time_env.sleep(3 * DAY)  # the reminder step finds the activity cancelled
@@ -166,7 +168,7 @@ async def test_the_workflow_api_shows_an_activity_timeline(
     async with worker(env, w, settings, pool) as subs:
         created = await outbox_event(w, a["id"], centre.ACTIVITY_CREATED.name)
         assert await bus.apply_once(pool, subs[centre.ACTIVITY_CREATED.name], created)
-        handle = client.get_workflow_handle(ca.workflow_id(a["id"]))
+        handle = client.get_workflow_handle(workflow_id(a["id"]))
         try:
             await at_step(handle, "signup")
             path = f"{w.base}/activities/{a['id']}/workflow"

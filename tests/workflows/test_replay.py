@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
-from workflows.centre_activity import ActivityWorkflow
+from workflows.centre_activity.workflow import ActivityWorkflow
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
 from workflows.proposal.workflow import ProposalWorkflow
 

@@ -1,5 +1,5 @@
 """The workflow API's one route table: the generic routes of every workflow kind (start, state,
-signals, updates, cancel), then each workflow's own (care plans)."""
+signals, updates, cancel), then each workflow's own (care plans, centre activities)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from linli.auth import STAFF_ROLES, allow
 from linli.http import Route
-from workflows import centre_activity
 from workflows.api import handlers as h
 from workflows.api.models import Accepted, CancelIn, Started, StartIn, UpdateDone, WorkflowView
 from workflows.care import routes as care
+from workflows.centre_activity import routes as centre_activity
 
 # Staff of 1+3+N run the processes; apps (e.g. the issues service, a council app) use the scope.
 STAFF = allow(*sorted(STAFF_ROLES), scopes=["workflows:start"])
