@@ -14,7 +14,7 @@ from pathlib import Path
 from linli.cli import available_services, has_workflows
 from linli.stack import free_port
 
-SERVICE_PORTS = ["directory", "issues", "meetings", "volunteers", "notify", "workflows"]
+SERVICE_PORTS = ["portal", "directory", "issues", "meetings", "volunteers", "notify", "workflows"]
 
 
 def platform_env(data_dir: Path) -> dict[str, str]:
@@ -52,6 +52,9 @@ def test_linli_up_serves_every_readyz_and_stops_clean(tmp_path: Path) -> None:
     try:
         printed = "".join(wait_for_line(process, "Ctrl-C", timeout=180))
         assert "PostgreSQL" in printed and "demo token" in printed
+        # the first thing a newcomer reads is where to open the resident pages
+        table = printed.split("Linli is up", 1)[1].strip().splitlines()
+        assert table[0].strip().startswith(f"打开 http://127.0.0.1:{env['LINLI_PORTAL_PORT']}")
         names = available_services() + (["workflows"] if has_workflows() else [])
         for name in names:
             url = f"http://127.0.0.1:{env[f'LINLI_{name.upper()}_PORT']}/readyz"

@@ -1,0 +1,37 @@
+// Live parts over Server-Sent Events: [data-live] elements listen to their stream.
+// Everything works without this file; it only saves a reload.
+(function () {
+  "use strict";
+  function showCount(el, count) {
+    el.textContent = count === "0" ? "" : count;
+    el.dataset.count = count;
+  }
+  function showTurnout(el, data) {
+    var t = JSON.parse(data);
+    var ballots = el.querySelector('[data-field="ballots"]');
+    if (ballots) { ballots.textContent = t.ballots; }
+    ["area", "headcount"].forEach(function (key) {
+      var bar = el.querySelector('[data-bar="' + key + '"]');
+      var text = el.querySelector('[data-field="' + key + '-text"]');
+      if (bar) {
+        bar.setAttribute("aria-valuenow", t[key].pct);
+        bar.querySelector(".fill").style.width = t[key].pct + "%";
+      }
+      if (text) { text.textContent = t[key].text; }
+    });
+  }
+  document.querySelectorAll("[data-live]").forEach(function (el) {
+    if (!window.EventSource) { return; }
+    var source = new EventSource(el.dataset.live);
+    source.addEventListener("unread", function (e) { showCount(el, e.data); });
+    source.addEventListener("turnout", function (e) { showTurnout(el, e.data); });
+    source.addEventListener("closed", function () { source.close(); window.location.reload(); });
+    source.addEventListener("session", function () { source.close(); });
+    window.addEventListener("pagehide", function () { source.close(); });
+  });
+  // htmx posts carry the page's CSRF token like the forms do
+  document.addEventListener("htmx:configRequest", function (e) {
+    var field = document.querySelector('input[name="csrf"]');
+    if (field) { e.detail.headers["X-CSRF-Token"] = field.value; }
+  });
+})();
