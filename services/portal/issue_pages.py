@@ -97,7 +97,10 @@ async def report(request: web.Request) -> web.StreamResponse:
             "form": shown, "errors": errors, "similar": similar, "photos": keys},
             status=422 if errors else 200)
     where = str(data.get("where", ""))
+    prefix = f"attr_{data['category']}_"
     body: dict[str, Any] = {
+        "attributes": {k.removeprefix(prefix): str(v) for k, v in data.items()
+                       if k.startswith(prefix) and v},
         "category": data["category"], "title": str(data["title"]).strip(),
         "description": str(data["description"]).strip(), "anonymous": data.get("anonymous") == "on",
         "photos": [media_url(request, k) for k in keys],

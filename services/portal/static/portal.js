@@ -29,6 +29,17 @@
     source.addEventListener("session", function () { source.close(); });
     window.addEventListener("pagehide", function () { source.close(); });
   });
+  // a category's extra questions show only when it is chosen (without script: after a round trip)
+  var category = document.getElementById("category");
+  if (category) {
+    var showAttributes = function () {
+      document.querySelectorAll("fieldset.attrs").forEach(function (set) {
+        set.hidden = set.dataset.category !== category.value;
+      });
+    };
+    category.addEventListener("change", showAttributes);
+    showAttributes();
+  }
   // htmx posts carry the page's CSRF token like the forms do
   document.addEventListener("htmx:configRequest", function (e) {
     var field = document.querySelector('input[name="csrf"]');
