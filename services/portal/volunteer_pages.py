@@ -13,6 +13,9 @@ from services.portal.handlers import compound_of
 from services.portal.web import ApiError, api, form, redirect, render
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ACTIONS = {"placed": "下单", "accept": "志愿者接单", "assign": "社区派单", "decline": "志愿者退单",
+           "start": "开始服务", "complete": "完成服务", "rate": "评价", "cancel": "取消",
+           "expired": "无人接单, 自动取消"}
 
 
 async def menu(request: web.Request) -> web.StreamResponse:
@@ -93,7 +96,7 @@ async def order_detail(request: web.Request, errors: dict[str, str] | None = Non
     item = await client.get(f"/v1/compounds/{cid}/service-menu/{order['item_id']}")
     units = {str(u.id): u.label for u in c.units}
     return render(request, "order.html", {
-        "compound": c, "order": order, "history": history, "item": item,
+        "compound": c, "order": order, "history": history, "item": item, "actions": ACTIONS,
         "unit": units.get(str(order["unit_id"]), ""), "errors": errors or {}}, status=status)
 
 

@@ -83,7 +83,7 @@ async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as p:
         found = await p.chromium.launch(executable_path=chromium, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+            "--disable-component-update", "--no-first-run", "--disable-sync", "--lang=zh-CN"])
         yield found
         await found.close()
 
