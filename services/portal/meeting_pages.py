@@ -34,14 +34,14 @@ async def meetings(request: web.Request) -> web.StreamResponse:
     now = dt.datetime.now(dt.UTC).isoformat()
     upcoming = sorted((m for m in items if m["starts_at"] >= now and m["status"] != "cancelled"),
                       key=lambda m: m["starts_at"])
-    past = [m for m in items if m["starts_at"] < now]
-    minutes = await asyncio.gather(*(_published(client, cid, m) for m in past))
+    recent = sorted(items, key=lambda m: m["starts_at"], reverse=True)[:20]
+    minutes = await asyncio.gather(*(_published(client, cid, m) for m in recent))
     session = session_of(request)
     sig = calendar_signature(request.app[SETTINGS].jwt_secret, str(session.person_id), cid)
     feed = f"/calendar/{session.person_id}/{cid}/{sig}.ics"
     return render(request, "meetings.html", {
         "compound": c, "upcoming": upcoming, "feed": feed,
-        "published": [(m, x) for m, x in zip(past, minutes, strict=True) if x]})
+        "published": [(m, x) for m, x in zip(recent, minutes, strict=True) if x]})
 
 
 async def _published(client: Api, cid: str, meeting: dict[str, Any]) -> dict[str, Any] | None:

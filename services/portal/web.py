@@ -27,6 +27,7 @@ log = logging.getLogger("linli.portal")
 CONFIG = web.AppKey("portal.config", PortalConfig)
 HTTP = web.AppKey("portal.http", aiohttp.ClientSession)
 SESSION = web.RequestKey("portal.session", Session)
+NEW_CSRF = web.RequestKey("portal.new_csrf", str)
 COOKIE = "linli_session"
 PRE_CSRF = "linli_csrf"  # double-submit token of the forms shown before signing in
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -133,11 +134,11 @@ def csrf_token(request: web.Request) -> str:
     session = request.get(SESSION)
     if session is not None:
         return session.csrf
-    token = request.cookies.get(PRE_CSRF) or request.get("pre_csrf")
+    token = request.cookies.get(PRE_CSRF) or request.get(NEW_CSRF)
     if not token:
         token = secrets.token_urlsafe(24)
-        request["pre_csrf"] = token
-    return str(token)
+        request[NEW_CSRF] = token
+    return token
 
 
 def render(request: web.Request, template: str, context: dict[str, Any],
@@ -150,8 +151,8 @@ def render(request: web.Request, template: str, context: dict[str, Any],
             "flash": request.query.get("done", "")}
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     response.headers["Cache-Control"] = "no-store"
-    if session is None and "pre_csrf" in request:
-        set_cookie(response, request, PRE_CSRF, request["pre_csrf"])
+    if session is None and NEW_CSRF in request:
+        set_cookie(response, request, PRE_CSRF, request[NEW_CSRF])
     return response
 
 
