@@ -77,3 +77,17 @@ async def turnout(request: web.Request) -> web.StreamResponse:
         return "turnout", json.dumps(turnout_bars(numbers, vote), ensure_ascii=False)
 
     return await stream(request, probe)
+
+
+async def issue_status(request: web.Request) -> web.StreamResponse:
+    c = compound_of(request)
+    cid, iid = str(c.compound_id), request.match_info["issue_id"]
+    path = f"/v1/compounds/{cid}/issues/{iid}"
+    await api(request, "issues", cid).get(path)  # another compound's or no such issue: 404
+
+    async def probe() -> tuple[str, str]:
+        issue = await api(request, "issues", cid).get(path)
+        return "status", json.dumps({"status": issue["status"], "label": issue["status_label"],
+                                     "cosigns": issue["cosign_count"]}, ensure_ascii=False)
+
+    return await stream(request, probe)

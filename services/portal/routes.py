@@ -55,6 +55,7 @@ PAGES = [
     Page("GET", f"{C}/issues/similar", i.similar_fragment),
     Page("GET", ISSUE, i.issue_detail),
     Page("POST", f"{ISSUE}/cosign", i.cosign),
+    Page("GET", f"/live{ISSUE}/status", live.issue_status),
     Page("POST", f"{ISSUE}/feedback", i.feedback),
     Page("GET", f"{C}/proposals", v.proposals),
     Page("GET", PROPOSAL, v.proposal),

@@ -148,7 +148,8 @@ async def vote_page(request: web.Request, errors: dict[str, str] | None = None,
     return render(request, "vote.html", {
         "compound": c, "p": item, "vote": vote, "rule": rule_text(vote), "bars": bars,
         "result": result, "rows": thresholds(result) if result else [], "choices": CHOICES,
-        "errors": errors or {}, "owner": "owner" in c.roles}, status=status)
+        "errors": errors or {}, "owner": "owner" in c.roles,
+        "cast": request.query.get("done", "").removeprefix("voted-")}, status=status)
 
 
 async def cast(request: web.Request) -> web.StreamResponse:

@@ -6,6 +6,7 @@ import io
 import re
 
 from PIL import ExifTags, Image
+from playwright.async_api import expect
 
 from tests.e2e.conftest import Http
 from tests.portal.conftest import (
@@ -114,3 +115,34 @@ async def test_a_neighbour_finds_an_open_issue_as_similar_and_cosigns_without_se
     staff = http.platform.token(roles=["community"], compounds=[cid])
     issue = await http.get("issues", f"/v1/compounds/{cid}/issues/{issue_id}", staff)
     assert issue["cosign_count"] == 1
+
+
+async def test_the_reporter_sees_the_status_change_live_and_a_not_fixed_rating_reopens_it(
+    portal: Portal, http: Http, visitors: object
+) -> None:
+    cid = await demo_compound(http)
+    [me] = await owners(http, cid, 1, skip=4)
+    title = unique("2号楼地下车库照明灯不亮")
+    issue_id = await report_by_api(http, me, title, anonymous=False)
+    v: Visitor = await visitors()  # type: ignore[operator]
+    await dev_sign_in(v, me, then=f"/c/{cid}/issues/{issue_id}")
+    badge = v.page.locator('[data-field="status"]')
+    await expect(badge).to_have_text("已提交")
+    navigations: list[str] = []
+    v.page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    staff = http.platform.token(roles=["property"], compounds=[cid])
+    path = f"/v1/compounds/{cid}/issues/{issue_id}/status"
+    await http.post("issues", path, staff, {"to": "accepted", "template": "received"})
+    await expect(badge).to_have_text("已受理", timeout=15_000)  # over SSE
+    assert navigations == []
+    await http.post("issues", path, staff, {"to": "resolved", "note": "已更换灯管"})
+    await v.page.reload()
+    await v.check("issue-resolved")
+    await v.page.get_by_label("没有解决 (重新打开)").check()
+    await v.page.get_by_label("满意度 (1–5 分)").select_option("2")
+    await v.page.get_by_label("说几句 (选填)").fill("只换了一盏, 还有三盏不亮")
+    await v.page.get_by_role("button", name="提交评价").click()
+    await v.page.wait_for_url(re.compile(r"done=rated$"))
+    await expect(badge).not_to_have_text("已解决")
+    timeline = await v.page.inner_text(".timeline")
+    assert "评价" in timeline and "重新打开" in timeline

@@ -32,9 +32,14 @@ async def test_a_vote_cast_in_one_browser_moves_the_turnout_bar_in_another_witho
     watcher, voter = await owners(http, cid, 2)
     _pid, vid = await open_vote(http, cid)
     path = f"/c/{cid}/votes/{vid}"
+    staff = http.platform.token(roles=["community"], compounds=[cid])
+    title = (await http.get("meetings", f"/v1/compounds/{cid}/proposals/{_pid}", staff))["title"]
 
     a: Visitor = await visitors()
-    await dev_sign_in(a, watcher, then=path)
+    await dev_sign_in(a, watcher, then=f"/c/{cid}")
+    await a.check("home")
+    await a.page.get_by_role("link", name=title).click()  # the home page lists the open vote
+    await a.page.wait_for_url(re.compile(rf"{path}$"))
     await a.check("vote-open")
     assert "三分之二" in await a.page.inner_text("main")  # the rule, in plain words
     ballots = a.page.locator('[data-field="ballots"]')
@@ -55,8 +60,9 @@ async def test_a_vote_cast_in_one_browser_moves_the_turnout_bar_in_another_witho
     await expect(ballots).to_have_text("1", timeout=15_000)  # pushed over SSE
     await expect(area_bar).not_to_have_attribute("aria-valuenow", zero)
     assert navigations == []  # the page did not reload
+    await a.page.locator("#turnout").scroll_into_view_if_needed()
+    await a.check("vote-turnout")
 
-    staff = http.platform.token(roles=["community"], compounds=[cid])
     await http.post("meetings", f"/v1/compounds/{cid}/votes/{vid}/close", staff)
     await expect(a.page.get_by_role("heading", name="表决结果: 未通过")).to_be_visible(timeout=15_000)
     await a.check("vote-result")

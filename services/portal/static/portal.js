@@ -20,11 +20,19 @@
       if (text) { text.textContent = t[key].text; }
     });
   }
+  function showStatus(el, data) {
+    var s = JSON.parse(data);
+    var badge = document.querySelector('[data-field="status"]');
+    var cosigns = document.querySelector('[data-field="cosigns"]');
+    if (badge) { badge.textContent = s.label; badge.className = "status s-" + s.status; }
+    if (cosigns) { cosigns.textContent = s.cosigns; }
+  }
   document.querySelectorAll("[data-live]").forEach(function (el) {
     if (!window.EventSource) { return; }
     var source = new EventSource(el.dataset.live);
     source.addEventListener("unread", function (e) { showCount(el, e.data); });
     source.addEventListener("turnout", function (e) { showTurnout(el, e.data); });
+    source.addEventListener("status", function (e) { showStatus(el, e.data); });
     source.addEventListener("closed", function () { source.close(); window.location.reload(); });
     source.addEventListener("session", function () { source.close(); });
     window.addEventListener("pagehide", function () { source.close(); });
