@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import aiohttp_jinja2
@@ -161,10 +161,11 @@ def redirect(location: str) -> web.HTTPSeeOther:
 
 
 def to_sign_in(request: web.Request) -> web.HTTPSeeOther:
-    target = request.path_qs if request.method == "GET" else request.headers.get("Referer", "/")
-    if target.startswith("http"):
-        target = "/"
-    return redirect(f"/sign-in?next={quote(target)}")
+    target = request.path_qs
+    if request.method != "GET":  # back to the page the form was on, if it was ours
+        referer = urlsplit(request.headers.get("Referer", ""))
+        target = referer.path if referer.netloc == request.host and referer.path else "/"
+    return redirect(f"/sign-in?next={quote(safe_next(target))}")
 
 
 def safe_next(target: str | None) -> str:

@@ -3,7 +3,7 @@ install`), against every service the pages call, each in its own process as `lin
 on the demo compounds.
 
 Every page a test opens is checked (lang, a label on every field, headings in order, no phone
-number shown) and photographed at 390×844 and 1280×800 into build/screenshots/ (not committed);
+number shown) and photographed at 390×844 and 1280×800 into .screenshots/ (not committed);
 every request the browser makes must go to the portal.
 """
 
@@ -27,7 +27,7 @@ from linli.config import Settings
 from tests.e2e.conftest import Http, Platform, running, until
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots"
+SHOTS = ROOT / ".screenshots"  # not committed (.gitignore)
 SERVICES = ("directory", "issues", "meetings", "volunteers", "notify", "portal")
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 CHECKS = """() => {
