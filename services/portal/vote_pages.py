@@ -4,7 +4,9 @@ live turnout against the thresholds, and the result with every threshold after c
 from __future__ import annotations
 
 import asyncio
+import difflib
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from aiohttp import web
@@ -82,6 +84,20 @@ def thresholds(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def changes(old: str, new: str) -> list[tuple[str, str]]:
+    """What changed between two versions' texts, character by character (Chinese has no
+    spaces to split words on): ("same" | "added" | "removed", text) runs."""
+    runs: list[tuple[str, str]] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op in ("replace", "delete"):
+            runs.append(("removed", old[a1:a2]))
+        if op in ("replace", "insert"):
+            runs.append(("added", new[b1:b2]))
+        if op == "equal":
+            runs.append(("same", new[b1:b2]))
+    return runs
+
+
 async def proposals(request: web.Request) -> web.StreamResponse:
     c = compound_of(request)
     cid = str(c.compound_id)
@@ -102,11 +118,14 @@ async def proposal(request: web.Request, errors: dict[str, str] | None = None,
     if item["status"] == "draft":
         raise web.HTTPNotFound()
     counts = {s["version"]: s for s in summary["versions"]}
+    ordered = sorted(versions, key=lambda v: v["number"])
+    diffs = {later["number"]: changes(earlier["body"], later["body"])
+             for earlier, later in pairwise(ordered)}
     consultation = summary["consultation"]
     return render(request, "proposal.html", {
         "compound": c, "p": item, "versions": sorted(versions, key=lambda v: -v["number"]),
         "counts": counts, "consultation": consultation, "stances": STANCES, "votes": votes,
-        "can_opine": bool(consultation and consultation["status"] == "open"),
+        "can_opine": bool(consultation and consultation["status"] == "open"), "diffs": diffs,
         "errors": errors or {}}, status=status)
 
 

@@ -119,7 +119,7 @@ class Visitor:
 
 async def screenshot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}-390.png"))
+    await page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 800})
     await page.screenshot(path=str(SHOTS / f"{name}-1280.png"))
     await page.set_viewport_size({"width": 390, "height": 844})

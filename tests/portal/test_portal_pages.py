@@ -45,6 +45,8 @@ async def test_a_resident_reads_a_proposal_and_gives_an_opinion_while_consultati
     await v.check("proposal")
     main = await v.page.inner_text("main")
     assert "第 2 版" in main and "一楼不受益, 不分摊" in main
+    added = await v.page.locator(".diff ins").all_inner_texts()
+    assert any("一楼不用加压水泵" in t for t in added)  # what changed from version 1
     await v.page.get_by_role("button", name="提交意见").click()  # nothing chosen: said next to it
     await expect(v.page.locator("#stance-error")).to_have_text("请选择支持、反对或建议")
     await v.check()
