@@ -145,11 +145,13 @@ def render(request: web.Request, template: str, context: dict[str, Any],
            status: int = 200) -> web.Response:
     session = request.get(SESSION)
     compound = context.get("compound")
+    if compound is None and session is not None and session.memberships:
+        compound = session.memberships[0]  # pages of the person (inbox) keep a compound's menu
     base = {"session": session, "csrf": csrf_token(request), "path": request.path_qs,
             "dev_login": request.app[CONFIG].dev_login, "compound": compound,
             "errors": context.get("errors", {}), "form": context.get("form", {}),
             "flash": request.query.get("done", "")}
-    response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
+    response = aiohttp_jinja2.render_template(template, request, {**context, **base}, status=status)
     response.headers["Cache-Control"] = "no-store"
     if session is None and NEW_CSRF in request:
         set_cookie(response, request, PRE_CSRF, request[NEW_CSRF])

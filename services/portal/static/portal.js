@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   function showCount(el, count) {
-    el.textContent = count === "0" ? "" : count;
+    el.textContent = count === "0" && !el.classList.contains("inline") ? "" : count;
     el.dataset.count = count;
   }
   function showTurnout(el, data) {
