@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+# In start order (linli up): the directory first, which the others ask; the portal last, which
+# shows what the others answer.
 SERVICE_PORTS: dict[str, int] = {
     "directory": 8101,
     "issues": 8102,
@@ -15,6 +17,7 @@ SERVICE_PORTS: dict[str, int] = {
     "notify": 8105,
     "workflows": 8106,
     "centre": 8107,
+    "portal": 8100,
 }
 WORKER_METRICS_PORT = 8109
 DEV_SECRET = "linli-local-development-secret-change-me"

@@ -12,8 +12,9 @@ from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
+from services.notify.direct import LogSms, Sms
 from services.notify.fanout import Directory
-from services.notify.keys import DIRECTORY, DIRECTORY_CLIENT, PREFIX
+from services.notify.keys import DIRECTORY, DIRECTORY_CLIENT, PREFIX, SMS
 from services.notify.routes import ROUTES
 from services.notify.sender import SenderConfig, sender_context
 
@@ -36,7 +37,7 @@ def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterato
 
 
 def create_app(settings: Settings, *, sender: SenderConfig | None = None,
-               prefix: str = "notify") -> web.Application:
+               prefix: str = "notify", sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
     app = service_app(
@@ -45,4 +46,5 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
         contexts=[_directory(directory), sender_context(sender or SenderConfig.from_settings(settings))],
     )
     app[DIRECTORY], app[PREFIX] = directory, prefix
+    app[SMS] = sms or LogSms()
     return app

@@ -7,7 +7,8 @@ import uuid
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import compound_templates, deliveries, service
+from services.notify import compound_templates, deliveries, direct, service
+from services.notify.keys import SMS
 from services.notify.models import (
     Delivery,
     Notice,
@@ -77,3 +78,8 @@ async def put_template(call: Call) -> Template:
 async def reset_template(call: Call) -> Template:
     return await compound_templates.reset_template(call.app[POOL], compound_id=_compound(call),
                                                    kind=call.param("kind"))
+
+
+async def send_message(call: Call) -> direct.Sent:
+    person = str(call.uuid_param("person_id", "人员"))
+    return await direct.send(call.app[POOL], call.app[SMS], person_id=person, data=call.body)

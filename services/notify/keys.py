@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from linli.clients import ServiceClient
+from services.notify.direct import Sms
 from services.notify.fanout import Directory
 
 DIRECTORY = web.AppKey("notify.directory", Directory)
 PREFIX = web.AppKey("notify.durable_prefix", str)
 DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
+SMS = web.AppKey("notify.sms", Sms)
