@@ -83,4 +83,4 @@ async def get_bill(call: Call) -> Bill:
 
 
 async def list_bills(call: Call) -> list[Bill]:
-    return await costs.list_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
+    return await service.list_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call))

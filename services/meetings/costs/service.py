@@ -269,6 +269,6 @@ async def list_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) 
     """Every period billed for a cost, newest first (a resident finds their share in each)."""
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        rows = await cost_store.list_bills(conn, cost_id=cost_id)
+        rows = await store.list_bills(conn, cost_id=cost_id)
         _, labels = await _beneficiaries(conn, cost_id, None)
         return [await _bill(conn, row, labels) for row in rows]
