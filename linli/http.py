@@ -37,6 +37,16 @@ _encoder = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True)
+class ErrorFormat:
+    """How the routes of another protocol answer errors (Open311's array), not problem+json:
+    `render` turns any Problem into that body, `schema` documents it in OpenAPI."""
+
+    schema: Any
+    media_type: str
+    render: Callable[[Problem], web.StreamResponse]
+
+
+@dataclass(frozen=True)
 class Route:
     """One endpoint: the same types validate requests and document them in OpenAPI."""
 
@@ -52,6 +62,7 @@ class Route:
     idempotent: bool = False
     tags: tuple[str, ...] = ()
     params: dict[str, str] = field(default_factory=dict)
+    errors: ErrorFormat | None = None  # None: problem+json
 
     @property
     def path_params(self) -> list[str]:
@@ -101,20 +112,90 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     )
 
 
+# PostgreSQL stores no NUL in text or jsonb, and a lone surrogate is no character at all
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# what a JSON text must contain to decode into one of them (escaped; raw ones are not JSON)
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def unstorable_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding a NUL or a lone surrogate, else None."""
+    if isinstance(value, str):
+        return path or "$" if _UNSTORABLE.search(value) else None
+    items: Any = ()
+    if isinstance(value, dict):
+        for key in value:
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                return f"{path}.{key!r}" if path else repr(key)
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    for where, item in items:
+        found = unstorable_field(item, where)
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_unstorable(value: Any, *, what: str = "请求体") -> None:
+    """422 naming the field when a string holds a NUL or a lone surrogate."""
+    field = unstorable_field(value)
+    if field is not None:
+        detail = f"{what}字段 {field} 含有不允许的字符 (NUL 或不成对的代理项)"
+        raise Problem(422, "validation-error", "请求内容不合规", detail,
+                      errors=[{"field": field, "detail": detail}])
+
+
+def refuse_unstorable_text(text: str, *, what: str = "CSV") -> None:
+    """The same for a text upload, naming the line (line 1 is the first)."""
+    found = _UNSTORABLE.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        detail = f"{what} 第 {line} 行含有不允许的字符 (NUL 或不成对的代理项)"
+        raise Problem(422, "validation-error", "请求内容不合规", detail,
+                      errors=[{"field": f"line {line}", "detail": detail}])
+
+
+async def read_csv(request: web.Request) -> str:
+    """A CSV upload as text: text/csv (or text/plain) in UTF-8, with nothing PostgreSQL refuses."""
+    if request.content_type not in ("text/csv", "text/plain"):
+        raise Problem(415, "unsupported-media-type", "不支持的内容类型",
+                      "请以 Content-Type: text/csv 上传 CSV 文件")
+    try:
+        text = (await request.read()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
+    refuse_unstorable_text(text)
+    return text
+
+
 def decode_as(raw: bytes | Any, kind: Any, *, what: str = "请求体") -> Any:
     """Decode JSON bytes (or convert builtins) into `kind`; 400/422 problems on failure."""
     try:
         if isinstance(raw, bytes | bytearray):
+            if _UNSTORABLE_ESCAPE.search(raw):
+                refuse_unstorable(msgspec.json.decode(raw), what=what)
             return msgspec.json.decode(raw, type=kind)
+        refuse_unstorable(raw, what=what)
         return msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
         path = str(exc).rsplit("at `", 1)[-1].rstrip("`") if "at `" in str(exc) else None
+        if path is not None:
+            path = path.removeprefix("$.").removeprefix("$") or None
         raise Problem(
             422, "validation-error", "请求内容不合规", f"{what}字段校验失败: {exc}",
             errors=[{"field": path, "detail": str(exc)}],
         ) from None
     except msgspec.DecodeError as exc:
         raise problems.bad_request(f"{what}不是有效的 JSON: {exc}", "malformed-json") from None
+
+
+def require_json(request: web.Request) -> None:
+    """A JSON body must say so: text/plain or a form is not silently read as JSON."""
+    kind = request.content_type
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise Problem(415, "unsupported-media-type", "不支持的内容类型",
+                      f"请求体必须是 JSON (Content-Type: application/json), 收到的是 {kind}")
 
 
 def authenticate(request: web.Request, access: Access) -> Principal | None:
@@ -144,13 +225,27 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
     from linli.idempotency import replay_or_run
 
     async def view(request: web.Request) -> web.StreamResponse:
+        try:
+            return await checked(request)
+        except Problem as exc:
+            if route.errors is None:
+                raise
+            return route.errors.render(exc)
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if unstorable_field(dict(request.match_info)) is not None:
+            raise problems.not_found("资源")  # no path names a thing by a NUL
         who = authenticate(request, route.access)
         call = Call(request=request, principal=who)
         if route.query is not None:
             call.query = decode_as(dict(request.query), route.query, what="查询参数")
         raw = await request.read() if route.body is not None else b""
         if route.body is not None:
+            if raw:
+                require_json(request)
             call.body = decode_as(raw or b"null", route.body)
+        refuse_unstorable({"Idempotency-Key": request.headers.get("Idempotency-Key", "")},
+                          what="请求头")
 
         async def run() -> web.StreamResponse:
             result = await route.handler(call)

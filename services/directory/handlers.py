@@ -7,9 +7,8 @@ import uuid
 
 import msgspec
 
-from linli import problems
 from linli.auth import ALL_COMPOUNDS
-from linli.http import POOL, Call
+from linli.http import POOL, Call, read_csv
 from linli.pagination import Page, PageQuery
 from services.directory import importing, service
 from services.directory.models import (
@@ -106,13 +105,7 @@ async def remove_owner(call: Call) -> Unit:
 
 
 async def import_units(call: Call) -> ImportResult:
-    if call.request.content_type not in ("text/csv", "text/plain"):
-        raise problems.Problem(415, "unsupported-media-type", "不支持的内容类型",
-                               "请以 Content-Type: text/csv 上传 CSV 文件")
-    try:
-        text = (await call.request.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
+    text = await read_csv(call.request)
     return await importing.import_units(call.app[POOL], compound_id=_compound(call), text=text)
 
 

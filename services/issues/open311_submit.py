@@ -11,9 +11,10 @@ import uuid
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from linli.auth import AuthError, Principal, verify_token
-from linli.http import POOL, SETTINGS, Call, decode_as, json_response
+from linli.http import POOL, SETTINGS, Call, decode_as, json_response, refuse_unstorable
 from services.issues import handlers, rules, service
 from services.issues.models import IssueIn
 from services.issues.open311 import (
@@ -69,7 +70,11 @@ def _coordinates(form: Any) -> dict[str, float]:
 
 @spec_errors
 async def create_request(call: Call) -> web.Response:
-    form = await call.request.post()
+    try:
+        form = await call.request.post()
+    except (ValueError, HttpProcessingError) as exc:  # e.g. multipart without a boundary
+        raise error(400, f"表单无法解析: {exc}") from None
+    refuse_unstorable({k: v for k, v in form.items() if isinstance(v, str)}, what="表单")
     compound_id = await jurisdiction(call, _text(form, "jurisdiction_id"))
     who = caller(call, _text(form, "api_key"), compound_id)
     description = (_text(form, "description") or "").strip()
