@@ -2,7 +2,8 @@
 
 One process: it runs both workflows and their activities on the task queue, turns events into
 signals (workflows/bridge.py), publishes the workflow events written to the workflows schema's
-outbox, and serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
+outbox, reads JetStream's streams and consumers for the bus gauges (linli/busmetrics.py), and
+serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from aiohttp import web
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from linli import bus, db
+from linli import bus, busmetrics, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from workflows import bridge, care
@@ -96,6 +97,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                         activities=activities(settings, session, pool))
         tasks = [asyncio.create_task(relay.run(), name="workflows-outbox-relay"),
                  asyncio.create_task(count_running(client, settings.temporal_task_queue)),
+                 # the one reader of every stream and consumer (see linli/busmetrics.py)
+                 asyncio.create_task(busmetrics.watch_bus(nc, js, settings), name="bus-metrics"),
                  asyncio.create_task(worker.run(), name="temporal-worker")]
         await consumers.start()
         log.info("worker ready", extra={"task_queue": settings.temporal_task_queue,
