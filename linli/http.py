@@ -63,6 +63,7 @@ class Route:
     tags: tuple[str, ...] = ()
     params: dict[str, str] = field(default_factory=dict)
     errors: ErrorFormat | None = None  # None: problem+json
+    form: Any = None  # documents a form body (x-www-form-urlencoded) the handler reads itself
 
     @property
     def path_params(self) -> list[str]:

@@ -62,6 +62,9 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
         op["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": refs[route.body]}}
         }
+    elif route.form is not None:
+        op["requestBody"] = {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": refs[route.form]}}}
     if route.idempotent:
         op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
                                  "schema": {"type": "string", "maxLength": 200}})
@@ -74,7 +77,7 @@ def build(title: str, version: str, routes: Sequence[Route]) -> dict[str, Any]:
     """The whole document for one service."""
     types = [ProblemBody]
     for r in routes:
-        own = (r.body, r.response, r.query, r.errors.schema if r.errors else None)
+        own = (r.body, r.response, r.query, r.form, r.errors.schema if r.errors else None)
         types += [t for t in own if t is not None and t not in types]
     generated, schemas = msgspec.json.schema_components(types, ref_template=REF)
     refs = dict(zip(types, generated, strict=True))

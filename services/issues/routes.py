@@ -67,7 +67,8 @@ OPEN311_ROUTES = [
     Route("POST", f"{OB}/requests.json", submit.create_request,
           "Open311 提交服务请求 (application/x-www-form-urlencoded；api_key 为 Linli Bearer 令牌："
           "居民令牌以本人身份上报，带 issues:report 或 issues:manage 范围的应用令牌代 first_name/"
-          "last_name 所填居民上报)", response=list[o.Created], status=201, **OPEN),
+          "last_name 所填居民上报)", form=submit.RequestForm, response=list[o.Created], status=201,
+          **OPEN),
     Route("GET", f"{OB}/requests/{{request_id}}.json", o.get_request, "Open311 单个服务请求",
           query=o.Query, response=list[o.Request], **OPEN, params=O_PARAMS),
     Route("GET", f"{OB}/tokens/{{token}}.json", o.get_token, "Open311 由 token 查服务请求 id",

@@ -132,6 +132,9 @@ async def test_open311_refuses_bad_forms_in_its_own_error_format(world: World) -
     with_nul = aiohttp.FormData({**form, "description": "电梯\u0000坏了"})
     assert "description" in await spec_error(await w.issues.post(f"{O}/requests.json",
                                                                  data=with_nul), 400)
+    for lat in ("nan", "inf", "1000", "九十"):  # not stored as NaN or as a point off the earth
+        assert "lat" in await spec_error(await w.issues.post(f"{O}/requests.json", data={
+            **form, "description": "电梯坏了", "lat": lat, "long": "118.6"}), 400)
     await spec_error(await w.issues.get(f"{O}/requests.json",
                                         params={"jurisdiction_id": w.cid, "status": "x\u0000"}),
                      400)
