@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -170,12 +171,21 @@ async def read_csv(request: web.Request) -> str:
     return text
 
 
+def _lenient_json(raw: bytes | bytearray) -> Any:
+    """JSON as Python's json reads it: it keeps lone surrogates (msgspec refuses the whole text),
+    so the field holding one can be named. None when the text is no JSON at all."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def decode_as(raw: bytes | Any, kind: Any, *, what: str = "请求体") -> Any:
     """Decode JSON bytes (or convert builtins) into `kind`; 400/422 problems on failure."""
     try:
         if isinstance(raw, bytes | bytearray):
             if _UNSTORABLE_ESCAPE.search(raw):
-                refuse_unstorable(msgspec.json.decode(raw), what=what)
+                refuse_unstorable(_lenient_json(raw), what=what)
             return msgspec.json.decode(raw, type=kind)
         refuse_unstorable(raw, what=what)
         return msgspec.convert(raw, kind, strict=False)

@@ -36,7 +36,7 @@ async def test_nul_and_lone_surrogates_are_refused_naming_the_field(
     raw = b'{"name": "\\ud800", "community": "c", "street": "s"}'
     r = await directory.post("/v1/compounds", data=raw,
                              headers={**street, "Content-Type": "application/json"})
-    assert r.status in (400, 422) and r.content_type == "application/problem+json"
+    await _field(r, "name")  # valid JSON text, but no character: refused, not "malformed"
     r = await directory.get(f"/v1/compounds/{cid}/roster", params={"on": "2026-01-01\u0000"},
                             headers=street)
     await _field(r, "on")
