@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -20,6 +19,14 @@ from linli import metrics, problems
 from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
 from linli.config import Settings
 from linli.db import Pool
+from linli.inputs import (
+    UNSTORABLE_ESCAPE,
+    lenient_json,
+    refuse_unplaceable,
+    refuse_unstorable,
+    refuse_unstorable_text,
+    unstorable_field,
+)
 from linli.problems import Problem
 
 log = logging.getLogger("linli.http")
@@ -114,50 +121,6 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     )
 
 
-# PostgreSQL stores no NUL in text or jsonb, and a lone surrogate is no character at all
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# what a JSON text must contain to decode into one of them (escaped; raw ones are not JSON)
-_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
-
-
-def unstorable_field(value: Any, path: str = "") -> str | None:
-    """The path of the first string (or key) holding a NUL or a lone surrogate, else None."""
-    if isinstance(value, str):
-        return path or "$" if _UNSTORABLE.search(value) else None
-    items: Any = ()
-    if isinstance(value, dict):
-        for key in value:
-            if isinstance(key, str) and _UNSTORABLE.search(key):
-                return f"{path}.{key!r}" if path else repr(key)
-        items = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
-    elif isinstance(value, list | tuple):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    for where, item in items:
-        found = unstorable_field(item, where)
-        if found is not None:
-            return found
-    return None
-
-
-def refuse_unstorable(value: Any, *, what: str = "请求体") -> None:
-    """422 naming the field when a string holds a NUL or a lone surrogate."""
-    field = unstorable_field(value)
-    if field is not None:
-        detail = f"{what}字段 {field} 含有不允许的字符 (NUL 或不成对的代理项)"
-        raise Problem(422, "validation-error", "请求内容不合规", detail,
-                      errors=[{"field": field, "detail": detail}])
-
-
-def refuse_unstorable_text(text: str, *, what: str = "CSV") -> None:
-    """The same for a text upload, naming the line (line 1 is the first)."""
-    found = _UNSTORABLE.search(text)
-    if found is not None:
-        line = text.count("\n", 0, found.start()) + 1
-        detail = f"{what} 第 {line} 行含有不允许的字符 (NUL 或不成对的代理项)"
-        raise Problem(422, "validation-error", "请求内容不合规", detail,
-                      errors=[{"field": f"line {line}", "detail": detail}])
-
-
 async def read_csv(request: web.Request) -> str:
     """A CSV upload as text: text/csv (or text/plain) in UTF-8, with nothing PostgreSQL refuses."""
     if request.content_type not in ("text/csv", "text/plain"):
@@ -171,24 +134,18 @@ async def read_csv(request: web.Request) -> str:
     return text
 
 
-def _lenient_json(raw: bytes | bytearray) -> Any:
-    """JSON as Python's json reads it: it keeps lone surrogates (msgspec refuses the whole text),
-    so the field holding one can be named. None when the text is no JSON at all."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
 def decode_as(raw: bytes | Any, kind: Any, *, what: str = "请求体") -> Any:
     """Decode JSON bytes (or convert builtins) into `kind`; 400/422 problems on failure."""
     try:
         if isinstance(raw, bytes | bytearray):
-            if _UNSTORABLE_ESCAPE.search(raw):
-                refuse_unstorable(_lenient_json(raw), what=what)
-            return msgspec.json.decode(raw, type=kind)
-        refuse_unstorable(raw, what=what)
-        return msgspec.convert(raw, kind, strict=False)
+            if UNSTORABLE_ESCAPE.search(raw):
+                refuse_unstorable(lenient_json(raw), what=what)
+            decoded = msgspec.json.decode(raw, type=kind)
+        else:
+            refuse_unstorable(raw, what=what)
+            decoded = msgspec.convert(raw, kind, strict=False)
+        refuse_unplaceable(decoded, what=what)
+        return decoded
     except msgspec.ValidationError as exc:
         path = str(exc).rsplit("at `", 1)[-1].rstrip("`") if "at `" in str(exc) else None
         if path is not None:

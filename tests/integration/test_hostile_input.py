@@ -111,6 +111,10 @@ async def test_limits_the_database_has_are_in_the_schema(
         r = await meetings.get(f"/v1/compounds/{cid}/proposals/{pid}/opinions",
                                params={"version": version}, headers=branch)
         await _field(r, "version")
+    for edge in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):  # no UTC instant
+        r = await meetings.post(f"/v1/compounds/{cid}/proposals/{pid}/consultation",
+                                json={"closes_at": edge}, headers=branch)
+        await _field(r, "closes_at")
     spec = await (await meetings.get("/openapi.json")).json()
     params = spec["paths"]["/v1/compounds/{compound_id}/proposals/{proposal_id}/opinions"]["get"]
     version = next(p for p in params["parameters"] if p["name"] == "version")
