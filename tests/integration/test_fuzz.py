@@ -53,7 +53,8 @@ async def _fuzz(url: str, config: Path, token: str) -> tuple[int, str]:
         "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "1",
         "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
         "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "20",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=config.parent)  # its caches stay out of the work tree
     out, _ = await process.communicate()
     assert process.returncode is not None
     return process.returncode, out.decode(errors="replace")
