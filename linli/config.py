@@ -14,6 +14,7 @@ SERVICE_PORTS: dict[str, int] = {
     "volunteers": 8104,
     "notify": 8105,
     "workflows": 8106,
+    "centre": 8107,
 }
 WORKER_METRICS_PORT = 8109
 DEV_SECRET = "linli-local-development-secret-change-me"

@@ -25,7 +25,7 @@ from temporalio.worker import Worker
 from linli import bus, busmetrics, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
-from workflows import bridge, care
+from workflows import bridge, care, centre_activity
 from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
@@ -33,7 +33,8 @@ from workflows.proposal import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
-WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow]
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow,
+             centre_activity.ActivityWorkflow]
 
 
 @asynccontextmanager
@@ -55,8 +56,11 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                            token=app_token(settings, "workflows", ["issues:manage"]))
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
                                token=app_token(settings, "workflows", ["volunteers:manage"]))
+    centre = ServiceClient(session, base_url=settings.service_url("centre"),
+                           token=app_token(settings, "workflows", ["centre:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
-            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all()]
+            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all(),
+            *centre_activity.CentreActivities(centre).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -67,6 +71,8 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
             *(care.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+              if starts else []),
+            *(centre_activity.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
 
 

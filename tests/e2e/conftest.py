@@ -36,7 +36,7 @@ from linli.config import Settings
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 
-SERVICES = ("directory", "issues", "meetings", "workflows")  # the processes the stories need
+SERVICES = ("directory", "issues", "meetings", "centre", "workflows")  # the processes the stories need
 T = TypeVar("T")
 
 

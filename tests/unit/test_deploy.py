@@ -33,6 +33,7 @@ def tool(binary: str, package: str) -> str:
 def exported_metric_names() -> set[str]:
     # the services' domain metrics register on import, as they do when a service starts
     import linli.busmetrics  # noqa: F401
+    import services.centre.metrics
     import services.issues.metrics
     import services.meetings.metrics
     import services.notify.metrics
