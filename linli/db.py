@@ -61,6 +61,31 @@ class _Savepoint:
             await self.savepoint.rollback()
 
 
+class DatabaseUnavailable(Exception):
+    """No connection could be had: the server refuses, is unreachable, or the pool stayed full."""
+
+
+class _Acquire:
+    """asyncpg's acquire, with "could not get a connection" told apart from other errors."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __aenter__(self) -> Connection:
+        try:
+            return await self.inner.__aenter__()
+        except TimeoutError as exc:
+            raise DatabaseUnavailable("数据库连接池已满") from exc
+        except OSError as exc:
+            raise DatabaseUnavailable(f"无法连接数据库: {exc}") from exc
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.inner.__aexit__(*exc_info)
+
+    def __await__(self) -> Any:
+        return self.inner.__await__()
+
+
 class LinliPool(asyncpg.Pool):
     """asyncpg's pool with a bounded acquire and the request-bound connection (see bind)."""
 
@@ -68,7 +93,7 @@ class LinliPool(asyncpg.Pool):
         bound = _BOUND.get()
         if bound is not None and bound[0] is self:
             return _Savepoint(bound[1])
-        return super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout)
+        return _Acquire(super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout))
 
 
 async def create_pool(dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> Pool:

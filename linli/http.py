@@ -19,7 +19,7 @@ from nats.js import JetStreamContext
 from linli import metrics, problems
 from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
 from linli.config import Settings
-from linli.db import Pool
+from linli.db import DatabaseUnavailable, Pool
 from linli.problems import Problem
 
 log = logging.getLogger("linli.http")
@@ -219,10 +219,11 @@ def _internal_error(request: web.Request) -> Problem:
 RETRY_AFTER_SECONDS = 5
 # PostgreSQL refusing or losing connections: class 08 (connection), 57P01-03 (shutting
 # down, crashed, "the database system is starting up / in recovery mode"), 53300 (too many
-# connections). A transaction cut off this way was rolled back whole, so a retry is safe.
+# connections). A transaction cut off before COMMIT is rolled back whole; a retry with the
+# same Idempotency-Key is safe either way (linli/idempotency.py).
 _DATABASE_DOWN = (
-    asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
-    asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
+    DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
 )
 
 

@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from linli import bus, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
+from linli.loops import Loops
 from workflows import bridge, care
 from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
 from workflows.follow_up import IssueFollowUpWorkflow
@@ -88,13 +89,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await bus.ensure_streams(js)
         relay = bus.OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
                                 batch=settings.relay_batch)
+        loops = Loops()  # relay and bridge consumers restart by themselves when they fail
         consumers = bus.ConsumerGroup(
             pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
-            max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds)
+            max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds, loops=loops)
         runner = await serve_metrics(settings, sdk_url)
         worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                         activities=activities(settings, session, pool))
-        tasks = [asyncio.create_task(relay.run(), name="workflows-outbox-relay"),
+        tasks = [loops.spawn("workflows-outbox-relay", relay.run),
                  asyncio.create_task(count_running(client, settings.temporal_task_queue)),
                  asyncio.create_task(worker.run(), name="temporal-worker")]
         await consumers.start()

@@ -19,6 +19,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from linli.app import LOOPS
 from linli.bus import stop_task
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
@@ -115,6 +116,8 @@ class Sender:
         await listener.add_listener(CHANNEL, lambda *_: self.wake.set())
         try:
             while not self.stopping:
+                if listener.is_closed():  # the supervisor (linli.loops) connects again
+                    raise ConnectionError("webhook sender lost its LISTEN connection")
                 self.wake.clear()
                 try:
                     while await self.send_once():
@@ -136,7 +139,8 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with targets.session(allow_internal=config.allow_internal) as session:
             sender = Sender(pool=app[POOL], session=session, config=config)
-            task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
+            dsn = app[SETTINGS].database_url
+            task = app[LOOPS].spawn("notify-sender", lambda: sender.run(dsn))
             yield
             sender.stopping = True
             sender.wake.set()
