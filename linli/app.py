@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linli import bus, db, metrics, openapi
+from linli import bus, db, metrics, openapi, pruning
 from linli.auth import PUBLIC
 from linli.config import Settings
 from linli.http import (
@@ -159,8 +159,10 @@ SYSTEM_ROUTES = [
 def service_app(
     *, name: str, settings: Settings, routes: Sequence[Route], migrations: Path | None,
     subscriptions: Sequence[bus.Subscription] = (), contexts: Sequence[CleanupContext] = (),
+    prune: Sequence[pruning.PruneRule] = (),
 ) -> web.Application:
-    """A Linli service: schema `name`, its routes, consumers and extra cleanup contexts."""
+    """A Linli service: schema `name`, its routes, consumers and extra cleanup contexts;
+    its kernel tables (and the `prune` rules of its own) are pruned every hour."""
     app = web.Application(middlewares=[observe, problem_json], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[SERVICE] = name
@@ -168,5 +170,10 @@ def service_app(
     app.cleanup_ctx.append(database(name, migrations))
     app.cleanup_ctx.append(event_bus(name, subscriptions))
     app.cleanup_ctx.extend(contexts)
+
+    async def prune_all(pool: db.Pool) -> None:
+        await pruning.prune(pool, service=name, rules=prune)
+
+    app.cleanup_ctx.append(periodic(f"{name}-pruning", prune_all, every=pruning.EVERY_SECONDS))
     add_routes(app, [*routes, *SYSTEM_ROUTES])
     return app

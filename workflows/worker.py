@@ -21,7 +21,7 @@ from aiohttp import web
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from linli import bus, db
+from linli import bus, db, pruning
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from linli.loops import Loops
@@ -70,6 +70,13 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
               if starts else [])]
 
 
+async def prune_hourly(pool: db.Pool) -> None:
+    """The kernel tables of the workflows schema, pruned as every service's are."""
+    while True:
+        await pruning.prune(pool, service=SCHEMA)
+        await asyncio.sleep(pruning.EVERY_SECONDS)
+
+
 async def serve_metrics(settings: Settings, sdk_url: str) -> web.AppRunner:
     runner = web.AppRunner(metrics_app(sdk_url), access_log=None)
     await runner.setup()
@@ -97,6 +104,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                         activities=activities(settings, session, pool))
         tasks = [loops.spawn("workflows-outbox-relay", relay.run),
+                 loops.spawn("workflows-pruning", lambda: prune_hourly(pool)),
                  asyncio.create_task(count_running(client, settings.temporal_task_queue)),
                  asyncio.create_task(worker.run(), name="temporal-worker")]
         await consumers.start()

@@ -3,6 +3,7 @@ webhook deliveries), from the events of issues, meetings and the workflows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from aiohttp import web
 from linli.app import service_app
 from linli.clients import ServiceClient, service_client
 from linli.config import Settings
+from linli.pruning import PruneRule
 from services.notify.consumers import subscriptions
 from services.notify.fanout import Directory
 from services.notify.routes import ROUTES
@@ -21,6 +23,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
 PREFIX = web.AppKey("notify.durable_prefix", str)
 DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
+# a person's inbox keeps what they have read for half a year; unread stays until read
+READ_NOTIFICATIONS = PruneRule("notifications", "read_at IS NOT NULL AND read_at < $1",
+                               dt.timedelta(days=180))
 
 
 def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -46,6 +51,7 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
         contexts=[_directory(directory), sender_context(sender or SenderConfig.from_env(os.environ))],
+        prune=[READ_NOTIFICATIONS],
     )
     app[DIRECTORY], app[PREFIX] = directory, prefix
     return app
