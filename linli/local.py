@@ -82,6 +82,7 @@ def run_platform(*, demo: bool) -> int:
     """Start everything, print where it runs, keep it running (restarting a child that dies)
     until SIGINT/SIGTERM, stop in order."""
     env = dict(os.environ)
+    env.setdefault("LINLI_ENV", "development")  # the development secret is fine on this machine
     settings = load_settings(env)
     stack = EmbeddedStack(
         settings.data_dir, stack_ports(env),

@@ -22,7 +22,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from linli import bus, db, pruning
-from linli.clients import ServiceClient, app_token
+from linli.clients import AppToken, ServiceClient
 from linli.config import Settings
 from linli.loops import Loops
 from workflows import bridge, care
@@ -50,11 +50,11 @@ async def database(settings: Settings) -> AsyncIterator[db.Pool]:
 def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool) -> list[Callable[..., Any]]:
     """Activity implementations with their clients (app tokens with the contracted scopes)."""
     meetings = ServiceClient(session, base_url=settings.service_url("meetings"),
-                             token=app_token(settings, "workflows", ["meetings:manage"]))
+                             token=AppToken(settings, "workflows", ["meetings:manage"]))
     issues = ServiceClient(session, base_url=settings.service_url("issues"),
-                           token=app_token(settings, "workflows", ["issues:manage"]))
+                           token=AppToken(settings, "workflows", ["issues:manage"]))
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
-                               token=app_token(settings, "workflows", ["volunteers:manage"]))
+                               token=AppToken(settings, "workflows", ["volunteers:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
             *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all()]
 
