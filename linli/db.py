@@ -61,6 +61,13 @@ class _Savepoint:
             await self.savepoint.rollback()
 
 
+# errors after which a connection is not to be trusted again
+BROKEN_CONNECTION = (
+    OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,
+)
+
+
 class DatabaseUnavailable(Exception):
     """No connection could be had: the server refuses, is unreachable, or the pool stayed full."""
 
@@ -70,17 +77,24 @@ class _Acquire:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
+        self.conn: Connection | None = None
 
     async def __aenter__(self) -> Connection:
         try:
-            return await self.inner.__aenter__()
+            self.conn = await self.inner.__aenter__()
         except TimeoutError as exc:
             raise DatabaseUnavailable("数据库连接池已满") from exc
         except OSError as exc:
             raise DatabaseUnavailable(f"无法连接数据库: {exc}") from exc
+        return self.conn
 
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.inner.__aexit__(*exc_info)
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if isinstance(exc, BROKEN_CONNECTION) and self.conn is not None:
+            # asyncpg may put a connection cut mid-operation back in the pool still "busy"
+            # (MagicStack/asyncpg#784); closing it makes the pool open a fresh one instead
+            self.conn.terminate()
+        await self.inner.__aexit__(kind, exc, tb)
 
     def __await__(self) -> Any:
         return self.inner.__await__()

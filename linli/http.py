@@ -224,6 +224,7 @@ RETRY_AFTER_SECONDS = 5
 _DATABASE_DOWN = (
     DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
+    asyncpg.InternalClientError,  # a connection left mid-operation by a cut (see linli/db.py)
 )
 
 
