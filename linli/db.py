@@ -68,7 +68,7 @@ BROKEN_CONNECTION = (
 )
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(ConnectionError):
     """No connection could be had: the server refuses, is unreachable, or the pool stayed full."""
 
 

@@ -77,8 +77,8 @@ async def prune_hourly(pool: db.Pool) -> None:
         await asyncio.sleep(pruning.EVERY_SECONDS)
 
 
-async def serve_metrics(settings: Settings, sdk_url: str) -> web.AppRunner:
-    runner = web.AppRunner(metrics_app(sdk_url), access_log=None)
+async def serve_metrics(settings: Settings, sdk_url: str, loops: Loops) -> web.AppRunner:
+    runner = web.AppRunner(metrics_app(sdk_url, loops), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.worker_metrics_port).start()
     return runner
@@ -100,7 +100,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         consumers = bus.ConsumerGroup(
             pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds, loops=loops)
-        runner = await serve_metrics(settings, sdk_url)
+        runner = await serve_metrics(settings, sdk_url, loops)
         worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                         activities=activities(settings, session, pool))
         tasks = [loops.spawn("workflows-outbox-relay", relay.run),

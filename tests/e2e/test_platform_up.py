@@ -110,6 +110,7 @@ def test_linli_up_restarts_a_killed_service_and_a_killed_nats(tmp_path: Path) ->
     issues_port = env["LINLI_ISSUES_PORT"]
     try:
         wait_for_line(process, "Ctrl-C", timeout=180)
+        assert readyz_ok(env["LINLI_WORKER_METRICS_PORT"])  # the worker's loops run too
         first = pid_of(data_dir, "issues")
         os.killpg(first, signal.SIGKILL)  # as the OOM killer would
         wait_until("issues restarted under a new pid",
