@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linli import bus, db, metrics, openapi, pruning
+from linli import bus, busmetrics, db, metrics, openapi, pruning
 from linli.auth import PUBLIC
 from linli.config import Settings
 from linli.http import (
@@ -169,6 +169,7 @@ def service_app(
     app[LOOPS] = Loops()
     app.cleanup_ctx.append(database(name, migrations))
     app.cleanup_ctx.append(event_bus(name, subscriptions))
+    app.cleanup_ctx.append(busmetrics.nats_dependency(name))
     app.cleanup_ctx.extend(contexts)
 
     async def prune_all(pool: db.Pool) -> None:

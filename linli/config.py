@@ -14,6 +14,7 @@ SERVICE_PORTS: dict[str, int] = {
     "volunteers": 8104,
     "notify": 8105,
     "workflows": 8106,
+    "centre": 8107,
 }
 WORKER_METRICS_PORT = 8109
 DEV_SECRET = "linli-local-development-secret-change-me"
@@ -48,6 +49,11 @@ class Settings:
     relay_batch: int = 100
     # "production" unless LINLI_ENV says development (linli up sets it for its children)
     environment: str = "production"
+    # JetStream gauges (linli/busmetrics.py): how often the worker reads the streams and
+    # consumers, and the size ops planned for a stream that has no limit of its own
+    bus_metrics_seconds: float = 15.0
+    stream_budget_messages: int = 5_000_000
+    stream_budget_bytes: int = 8 * 1024**3
 
     def port(self, service: str) -> int:
         """The HTTP port of a service."""
@@ -90,6 +96,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=int(env.get("LINLI_MAX_BODY_BYTES", base.max_body_bytes)),
         max_deliver=int(env.get("LINLI_MAX_DELIVER", base.max_deliver)),
         environment=env.get("LINLI_ENV", base.environment),
+        bus_metrics_seconds=float(env.get("LINLI_BUS_METRICS_SECONDS", base.bus_metrics_seconds)),
+        stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
+                                           base.stream_budget_messages)),
+        stream_budget_bytes=int(env.get("LINLI_STREAM_BUDGET_BYTES", base.stream_budget_bytes)),
     )
 
 

@@ -2,7 +2,8 @@
 
 One process: it runs both workflows and their activities on the task queue, turns events into
 signals (workflows/bridge.py), publishes the workflow events written to the workflows schema's
-outbox, and serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
+outbox, reads JetStream's streams and consumers for the bus gauges (linli/busmetrics.py), and
+serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from aiohttp import web
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from linli import bus, db, pruning
+from linli import bus, busmetrics, db, pruning
 from linli.clients import AppToken, ServiceClient
 from linli.config import Settings
 from linli.loops import Loops
-from workflows import bridge, care
+from workflows import bridge, care, centre_activity
 from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
@@ -33,7 +34,8 @@ from workflows.proposal import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
-WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow]
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow,
+             centre_activity.ActivityWorkflow]
 
 
 @asynccontextmanager
@@ -55,8 +57,11 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                            token=AppToken(settings, "workflows", ["issues:manage"]))
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
                                token=AppToken(settings, "workflows", ["volunteers:manage"]))
+    centre = ServiceClient(session, base_url=settings.service_url("centre"),
+                           token=AppToken(settings, "workflows", ["centre:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
-            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all()]
+            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all(),
+            *centre_activity.CentreActivities(centre).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -67,6 +72,8 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
             *(care.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+              if starts else []),
+            *(centre_activity.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
 
 
@@ -105,7 +112,10 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                         activities=activities(settings, session, pool))
         tasks = [loops.spawn("workflows-outbox-relay", relay.run),
                  loops.spawn("workflows-pruning", lambda: prune_hourly(pool)),
-                 asyncio.create_task(count_running(client, settings.temporal_task_queue)),
+                 loops.spawn("workflows-running-gauge",
+                             lambda: count_running(client, settings.temporal_task_queue)),
+                 # the one reader of every stream and consumer (see linli/busmetrics.py)
+                 loops.spawn("bus-metrics", lambda: busmetrics.watch_bus(nc, js, settings)),
                  asyncio.create_task(worker.run(), name="temporal-worker")]
         await consumers.start()
         log.info("worker ready", extra={"task_queue": settings.temporal_task_queue,
