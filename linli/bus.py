@@ -263,19 +263,37 @@ class ConsumerGroup:
     def _consume(self, sub: Subscription, first: JetStreamContext.PullSubscription
                  ) -> Callable[[], Awaitable[None]]:
         """The supervised loop of one durable: a restart subscribes afresh (a failed ack or
-        dead-letter publish ends a run; the unacked messages come back after ack_wait)."""
+        dead-letter publish ends a run; the unacked messages come back after ack_wait).
+
+        A pull subscription may get nothing more after the client reconnects to a restarted
+        server (nats-io/nats.py#504), so a reconnect ends the run too.
+        """
         pulls = [first]
 
         async def run() -> None:
             pull = pulls.pop() if pulls else await self._subscribe(sub)
+            reconnects = self._reconnects()
+            pulling = asyncio.create_task(self._pull(sub, pull), name=f"{sub.durable}-pull")
             try:
-                await self._pull(sub, pull)
+                while not pulling.done():
+                    await asyncio.wait({pulling}, timeout=1)
+                    if not pulling.done() and self._reconnects() != reconnects:
+                        raise ConnectionError("NATS 已重连, 重新订阅")
+                pulling.result()
             except Exception:
                 with contextlib.suppress(Exception):
                     await pull.unsubscribe()
                 raise
+            finally:
+                if not pulling.done():
+                    pulling.cancel()
+                    await asyncio.wait({pulling}, timeout=10)
 
         return run
+
+    def _reconnects(self) -> int:
+        stats = getattr(getattr(self.js, "_nc", None), "stats", None) or {}
+        return int(stats.get("reconnects", 0))
 
     async def stop(self) -> None:
         """Stop pulling; unacked messages are redelivered to another replica."""

@@ -21,7 +21,7 @@ import nats.errors
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from linli import bus, db
+from linli import bus, db, metrics
 from linli.config import Settings
 from linli.events import CloudEvent
 from linli.stack import free_port, venv_bin, wait_for_port
@@ -130,9 +130,10 @@ async def test_nats_killed_and_restarted_under_load_loses_and_repeats_nothing(
     async def apply(conn: db.Connection, event: CloudEvent) -> None:
         await conn.execute("INSERT INTO applied (compound_id) VALUES ($1)", event.subject)
 
+    durable = f"fault-{uuid.uuid4().hex[:8]}"
     consumers = bus.ConsumerGroup(
         pool=applied_log, js=nc.jetstream(), ack_wait=5.0,
-        subscriptions=[bus.Subscription(f"fault-{uuid.uuid4().hex[:8]}", COMPOUND_CREATED, apply)])
+        subscriptions=[bus.Subscription(durable, COMPOUND_CREATED, apply)])
     await consumers.start()
     created: list[str] = []
     try:
@@ -159,6 +160,8 @@ async def test_nats_killed_and_restarted_under_load_loses_and_repeats_nothing(
                                     " GROUP BY compound_id HAVING count(*) > 1")
         assert rows == []  # applied once each
         assert await in_stream(own_nats.url, ids) == Counter({i: 1 for i in ids})  # once each
+        # the consumer subscribed afresh after the reconnect (nats-io/nats.py#504)
+        assert metrics.LOOP_RESTARTS.labels(f"consumer {durable}")._value.get() >= 1
     finally:
         await consumers.stop()
         await nc.close()
