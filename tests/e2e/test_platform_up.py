@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -107,8 +109,10 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float = 120) -> No
     raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
-def test_linli_up_restarts_a_killed_service_and_a_killed_nats(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def test_linli_up_restarts_a_killed_service_and_a_killed_nats() -> None:
+    # not tmp_path: other checkouts' pytest sessions prune /tmp/pytest-of-<user>/ as they
+    # start, and a store vanishing under the restarted NATS is not the failure we test
+    data_dir = Path(tempfile.mkdtemp(prefix="linli-up-restart-"))
     env = platform_env(data_dir)
     process = subprocess.Popen([sys.executable, "-m", "linli.cli", "up", "--no-demo"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -135,3 +139,4 @@ def test_linli_up_restarts_a_killed_service_and_a_killed_nats(tmp_path: Path) ->
     assert code == 0
     for name in ["POSTGRES", "NATS", "TEMPORAL", *(s.upper() for s in SERVICE_PORTS)]:
         assert not port_open(int(env[f"LINLI_{name}_PORT"])), f"{name} still listening"
+    shutil.rmtree(data_dir, ignore_errors=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,13 +70,23 @@ def service_env(settings: Settings, data_dir: Path, database_url: str | None = N
 
 
 @pytest.fixture
-def spawn(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+def scratch() -> Iterator[Path]:
+    """A private folder for servers' data and logs. Not pytest's tmp_path: pytest sessions
+    of other checkouts on this machine prune /tmp/pytest-of-<user>/ as they start, and a
+    server whose store vanishes mid-test would fail for a reason that is not ours."""
+    folder = Path(tempfile.mkdtemp(prefix="linli-fault-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def spawn(settings: Settings, scratch: Path) -> Iterator[Callable[..., ServiceProcess]]:
     """spawn(name, database_url=None) → a started service process, stopped after the test."""
     started: list[ServiceProcess] = []
 
     def make(name: str, database_url: str | None = None) -> ServiceProcess:
-        service = ServiceProcess(name, service_env(settings, tmp_path, database_url),
-                                 tmp_path / f"{name}.log")
+        service = ServiceProcess(name, service_env(settings, scratch, database_url),
+                                 scratch / f"{name}.log")
         service.start()
         started.append(service)
         return service

@@ -21,8 +21,8 @@ from tests.faults.conftest import ServiceProcess, until
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[EmbeddedStack]:
-    servers = EmbeddedStack(tmp_path / "pg", Ports.free(), run_nats=False, run_temporal=False,
+def own_postgres(scratch: Path) -> Iterator[EmbeddedStack]:
+    servers = EmbeddedStack(scratch / "pg", Ports.free(), run_nats=False, run_temporal=False,
                             temporal_ui=False)
     servers.start()
     yield servers

@@ -58,8 +58,8 @@ class OwnNats:
 
 
 @pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[OwnNats]:
-    server = OwnNats(tmp_path / "nats")
+def own_nats(scratch: Path) -> Iterator[OwnNats]:
+    server = OwnNats(scratch / "nats")
     server.start()
     yield server
     if server.process is not None and server.process.poll() is None:
@@ -119,11 +119,11 @@ async def in_stream(nats_url: str, ids: set[str]) -> Counter[str]:
 
 
 async def test_nats_killed_and_restarted_under_load_loses_and_repeats_nothing(
-    settings: Settings, own_nats: OwnNats, applied_log: db.Pool, tmp_path: Path,
+    settings: Settings, own_nats: OwnNats, applied_log: db.Pool, scratch: Path,
     token: TokenFactory,
 ) -> None:
-    env = {**service_env(settings, tmp_path), "LINLI_NATS_URL": own_nats.url}
-    directory = ServiceProcess("directory", env, tmp_path / "directory.log")
+    env = {**service_env(settings, scratch), "LINLI_NATS_URL": own_nats.url}
+    directory = ServiceProcess("directory", env, scratch / "directory.log")
     directory.start()
     nc = await bus.connect(own_nats.url, name="fault-test-consumer")
 
