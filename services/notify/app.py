@@ -14,6 +14,7 @@ from linli.clients import ServiceClient, service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
 from services.notify.fanout import Directory
+from services.notify.live import LIVE, LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
 from services.notify.sender import CONFIG, SenderConfig, sender_context
 
@@ -39,14 +40,16 @@ def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterato
 
 
 def create_app(settings: Settings, *, sender: SenderConfig | None = None,
-               prefix: str = "notify") -> web.Application:
+               prefix: str = "notify", live: LiveConfig | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
     config = sender or SenderConfig.from_env(os.environ)
+    live_config = live or LiveConfig()
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(config)],
+        contexts=[_directory(directory), sender_context(config), live_context(live_config)],
     )
-    app[DIRECTORY], app[PREFIX], app[CONFIG] = directory, prefix, config
+    app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
+    app.on_shutdown.append(close_streams)
     return app

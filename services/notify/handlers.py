@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from aiohttp import web
+
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import admin, service
+from services.notify import admin, live, service
 from services.notify.models import (
     Delivery,
     Notice,
@@ -35,13 +37,23 @@ async def inbox(call: Call) -> Page[Notification]:
     return await service.inbox(call.app[POOL], person_id=_person(call), query=call.query)
 
 
+async def inbox_stream(call: Call) -> web.StreamResponse:
+    return await live.stream(call.request, _person(call), service.board_compounds(call.who.compounds))
+
+
 async def read(call: Call) -> Notification:
-    return await service.mark_read(call.app[POOL], person_id=_person(call),
+    person = _person(call)
+    done = await service.mark_read(call.app[POOL], person_id=person,
                                    notification_id=call.uuid_param("notification_id", "通知"))
+    await live.publish_unread(call.app, person)
+    return done
 
 
 async def read_all(call: Call) -> ReadAll:
-    return await service.mark_all_read(call.app[POOL], person_id=_person(call))
+    person = _person(call)
+    done = await service.mark_all_read(call.app[POOL], person_id=person)
+    await live.publish_unread(call.app, person)
+    return done
 
 
 async def get_preferences(call: Call) -> Preferences:

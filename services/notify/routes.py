@@ -30,6 +30,9 @@ EDITORS = allow("party_branch", "community", "street_office")
 ROUTES = [
     Route("GET", "/v1/me/inbox", h.inbox, "我的站内通知 (可只看未读)", query=InboxQuery,
           response=Page[Notification], access=MEMBERS, tags=ME),
+    Route("GET", "/v1/me/inbox/stream", h.inbox_stream,
+          "实时通知 (Server-Sent Events: notification / notice / unread 事件, 断线重连带 Last-Event-ID"
+          " 补发错过的)", access=MEMBERS, tags=ME),
     Route("POST", "/v1/me/inbox/{notification_id}/read", h.read, "标记一条通知为已读",
           response=Notification, access=MEMBERS, tags=ME),
     Route("POST", "/v1/me/inbox/read-all", h.read_all, "全部标记为已读", response=ReadAll,

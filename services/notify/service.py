@@ -53,10 +53,13 @@ async def notices(pool: Pool, *, compound_id: uuid.UUID, query: Any) -> Page[Not
     async with pool.acquire() as conn:
         rows = await store.notices(conn, compound_id=compound_id, after=time_keyset(query.cursor),
                                    limit=query.limit)
-    items = [Notice(id=r["id"], compound_id=r["compound_id"], kind=r["kind"],
-                    kind_label=KINDS[r["kind"]].label, title=r["title"], body=r["body"],
-                    subject=r["subject"], created_at=r["created_at"]) for r in rows]
-    return page_of(items, query.limit, time_cursor)
+    return page_of([to_notice(r) for r in rows], query.limit, time_cursor)
+
+
+def to_notice(r: store.Row) -> Notice:
+    return Notice(id=r["id"], compound_id=r["compound_id"], kind=r["kind"],
+                  kind_label=KINDS[r["kind"]].label, title=r["title"], body=r["body"],
+                  subject=r["subject"], created_at=r["created_at"])
 
 
 def _clock(value: dt.time | None) -> str | None:
@@ -92,7 +95,7 @@ def _check_preferences(data: PreferencesIn) -> None:
         raise problems.validation("设置签名密钥须同时给出 webhook_url", field="webhook_secret")
 
 
-def _board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
+def board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
     """The compounds named in the caller's token ('*' is no compound of its own)."""
     found = []
     for c in sorted(compounds):
@@ -127,5 +130,5 @@ async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[st
         row = await store.put_preferences(
             conn, person_id=person_id, webhook_url=data.webhook_url,
             webhook_secret=data.webhook_secret, kinds=sorted(set(data.kinds)), quiet_start=start,
-            quiet_end=end, compound_ids=_board_compounds(compounds))
+            quiet_end=end, compound_ids=board_compounds(compounds))
     return to_preferences(person_id, row)

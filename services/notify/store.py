@@ -86,20 +86,26 @@ async def board_followers(conn: Connection, *, compound_id: uuid.UUID, kind: str
 
 async def insert_notification(conn: Connection, **row: Any) -> Row | None:
     """The notification, unless this event already reached this person (then None)."""
-    return await conn.fetchrow(
+    created = await conn.fetchrow(
         "INSERT INTO notifications (id, event_id, person_id, compound_id, kind, audience, title,"
         " body, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (event_id, person_id) DO NOTHING RETURNING *",
         row["id"], row["event_id"], row["person_id"], row["compound_id"], row["kind"],
         row["audience"], row["title"], row["body"], row["subject"])
+    if created is not None:
+        await conn.execute("SELECT pg_notify('linli_notify_live', '')")  # sent on commit
+    return created
 
 
 async def insert_notice(conn: Connection, **row: Any) -> Row | None:
-    return await conn.fetchrow(
+    created = await conn.fetchrow(
         "INSERT INTO notices (id, event_id, compound_id, kind, title, body, subject)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING *",
         row["id"], row["event_id"], row["compound_id"], row["kind"], row["title"], row["body"],
         row["subject"])
+    if created is not None:
+        await conn.execute("SELECT pg_notify('linli_notify_live', '')")
+    return created
 
 
 async def inbox(conn: Connection, *, person_id: str, unread: bool, after: Keyset,
@@ -181,3 +187,48 @@ async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error
 
 async def pending_count(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'"))
+
+
+# ---------------------------------------------------------------- live inbox (SSE)
+
+async def claim_unpushed_notifications(conn: Connection, *, limit: int) -> list[Row]:
+    """New notifications not yet pushed, each with its person's unread count; locked so one
+    replica pushes each (call inside the transaction that publishes them)."""
+    return await conn.fetch(
+        "WITH due AS (SELECT id FROM notifications WHERE pushed_at IS NULL ORDER BY seq LIMIT $1"
+        " FOR UPDATE SKIP LOCKED)"
+        " UPDATE notifications n SET pushed_at = clock_timestamp() FROM due WHERE n.id = due.id"
+        " RETURNING n.*, (SELECT count(*) FROM notifications u WHERE u.person_id = n.person_id"
+        " AND u.read_at IS NULL) AS unread", limit)
+
+
+async def claim_unpushed_notices(conn: Connection, *, limit: int) -> list[Row]:
+    return await conn.fetch(
+        "WITH due AS (SELECT id FROM notices WHERE pushed_at IS NULL ORDER BY seq LIMIT $1"
+        " FOR UPDATE SKIP LOCKED)"
+        " UPDATE notices n SET pushed_at = clock_timestamp() FROM due WHERE n.id = due.id"
+        " RETURNING n.*", limit)
+
+
+async def live_since(conn: Connection, *, person_id: str, compound_ids: list[uuid.UUID],
+                     after: int, limit: int) -> list[Row]:
+    """The person's notifications and their compounds' notices after position `after`."""
+    return await conn.fetch(
+        "SELECT 'notification' AS event, id, seq FROM notifications WHERE person_id = $1 AND seq > $3"
+        " UNION ALL SELECT 'notice', id, seq FROM notices WHERE compound_id = ANY($2::uuid[])"
+        " AND seq > $3 ORDER BY seq LIMIT $4", person_id, compound_ids, after, limit)
+
+
+async def notifications_by_id(conn: Connection, *, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
+    rows = await conn.fetch("SELECT * FROM notifications WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def notices_by_id(conn: Connection, *, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
+    rows = await conn.fetch("SELECT * FROM notices WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def unread_count(conn: Connection, *, person_id: str) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM notifications WHERE person_id = $1 AND read_at IS NULL", person_id))
