@@ -7,6 +7,7 @@ work and a sender that dies mid-POST leaves its rows to be retried when the leas
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 import asyncpg
 from aiohttp import web
+from standardwebhooks import Webhook
 
 from linli.bus import stop_task
 from linli.db import Pool, transaction
@@ -31,6 +33,8 @@ CHANNEL = "linli_notify_deliveries"
 # what a person reads of a failed attempt: refused, timed out, reset or a non-2xx status all
 # read the same, so the delivery log cannot map the network (the real reason goes to the log)
 NOT_RECEIVED = "推送未成功: 接收方没有确认收到"
+# 410 Gone: the receiver says the address is retired; the person's webhook is switched off
+GONE = "接收方表示该地址已停用 (410), 已关闭此 webhook"
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,24 @@ CONFIG = web.AppKey("notify.sender_config", SenderConfig)
 
 
 def sign(secret: str, body: bytes) -> str:
-    """X-Linli-Signature: sha256=<hex HMAC of the body>, so receivers can check the sender."""
+    """X-Linli-Signature: sha256=<hex HMAC of the body> (the older header, still sent)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def standard_key(secret: str) -> bytes:
+    """The Standard Webhooks key: a `whsec_` secret is base64 as the spec says; an older
+    free-text secret signs with its UTF-8 bytes (receivers pass those to the verifier)."""
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret.removeprefix("whsec_") + "==", validate=False)
+    return secret.encode()
+
+
+def standard_headers(secret: str, message_id: str, body: bytes, now: dt.datetime) -> dict[str, str]:
+    """webhook-id (the same on every retry), webhook-timestamp, webhook-signature (v1)."""
+    stamp = dt.datetime.fromtimestamp(int(now.timestamp()), dt.UTC)
+    signature = Webhook(standard_key(secret)).sign(message_id, stamp, body.decode())
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature}
 
 
 class Sender:
@@ -83,6 +103,8 @@ class Sender:
                    "X-Linli-Kind": row["kind"], "User-Agent": "linli-notify/1.0"}
         if row["secret"]:
             headers["X-Linli-Signature"] = sign(row["secret"], body)
+            headers |= standard_headers(row["secret"], f"msg_{row['id'].hex}", body,
+                                        dt.datetime.now(dt.UTC))
         try:
             if not self.config.allow_internal:
                 targets.normalise(row["target"])
@@ -92,6 +114,8 @@ class Sender:
                     timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds)) as response:
                 if 200 <= response.status < 300:
                     return None, False
+                if response.status == 410:
+                    return GONE, True
                 reason = f"HTTP {response.status}"
         except targets.BlockedTarget as exc:
             return str(exc), True
@@ -109,9 +133,11 @@ class Sender:
         else:
             status, outcome = "pending", "retry"
             retry_in = backoff(row["attempts"], self.config.backoff_seconds)
-        async with self.pool.acquire() as conn:
+        async with transaction(self.pool) as conn:
             await store.finish(conn, delivery_id=row["id"], status=status, error=error,
                                retry_in=retry_in)
+            if error == GONE:
+                await store.disable_webhook(conn, person_id=row["person_id"], target=row["target"])
         DELIVERIES.labels("webhook", outcome).inc()
         if status == "sent":
             waited = dt.datetime.now(dt.UTC) - row["created_at"]

@@ -3,6 +3,7 @@ the delivery log; one transaction each, validated before anything is written."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from typing import Any
@@ -93,6 +94,18 @@ def _check_preferences(data: PreferencesIn) -> None:
         raise problems.validation("免打扰时段的开始和结束时间不能相同", field="quiet_end")
     if data.webhook_secret is not None and data.webhook_url is None:
         raise problems.validation("设置签名密钥须同时给出 webhook_url", field="webhook_secret")
+    if data.webhook_secret is not None and data.webhook_secret.startswith("whsec_"):
+        _check_whsec(data.webhook_secret)
+
+
+def _check_whsec(secret: str) -> None:
+    """A Standard Webhooks secret is whsec_ and base64 of at least 16 bytes."""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise problems.validation("whsec_ 密钥须为 base64 编码且至少 16 字节", field="webhook_secret")
 
 
 def board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:

@@ -185,6 +185,17 @@ async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error
         " WHERE id = $1", delivery_id, status, error, retry_in)
 
 
+async def disable_webhook(conn: Connection, *, person_id: str, target: str) -> None:
+    """The person's webhook off (unless they have changed it since) and what still waits for it."""
+    await conn.execute(
+        "UPDATE preferences SET webhook_url = NULL, webhook_secret = NULL, updated_at = now()"
+        " WHERE person_id = $1 AND webhook_url = $2", person_id, target)
+    await conn.execute(
+        "UPDATE deliveries SET status = 'failed', last_error = $3, finished_at = clock_timestamp()"
+        " WHERE person_id = $1 AND target = $2 AND status = 'pending' AND channel = 'webhook'",
+        person_id, target, "接收方表示该地址已停用 (410)")
+
+
 async def pending_count(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'"))
 
