@@ -9,7 +9,8 @@ from aiohttp import web
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import admin, live, service
+from services.notify import admin, channel_admin, live, service
+from services.notify.channel_models import Bot, EmailSender, PersonChannel, Unsubscribed
 from services.notify.models import (
     Delivery,
     Notice,
@@ -90,3 +91,46 @@ async def put_template(call: Call) -> Template:
 async def reset_template(call: Call) -> Template:
     return await admin.reset_template(call.app[POOL], compound_id=_compound(call),
                                       kind=call.param("kind"))
+
+
+async def my_channels(call: Call) -> list[PersonChannel]:
+    return await channel_admin.my_channels(call.app[POOL], person_id=_person(call))
+
+
+async def put_channel(call: Call) -> PersonChannel:
+    return await channel_admin.put_channel(call.app[POOL], person_id=_person(call),
+                                           channel=call.param("channel"), data=call.body)
+
+
+async def delete_channel(call: Call) -> Unsubscribed:
+    return await channel_admin.delete_channel(call.app[POOL], person_id=_person(call),
+                                              channel=call.param("channel"))
+
+
+async def unsubscribe(call: Call) -> Unsubscribed:
+    return await channel_admin.unsubscribe(call.app[POOL], token=call.param("token"))
+
+
+async def bots(call: Call) -> list[Bot]:
+    return await channel_admin.bots(call.app[POOL], compound_id=_compound(call))
+
+
+async def add_bot(call: Call) -> Bot:
+    return await channel_admin.add_bot(call.app[POOL], compound_id=_compound(call), data=call.body,
+                                       by=call.who.subject,
+                                       allow_internal=call.app[CONFIG].allow_internal)
+
+
+async def remove_bot(call: Call) -> web.Response:
+    await channel_admin.remove_bot(call.app[POOL], compound_id=_compound(call),
+                                   bot_id=call.uuid_param("bot_id", "群机器人"))
+    return web.Response(status=204)
+
+
+async def email_sender(call: Call) -> EmailSender:
+    return await channel_admin.email_sender(call.app[POOL], compound_id=_compound(call))
+
+
+async def put_email_sender(call: Call) -> EmailSender:
+    return await channel_admin.put_email_sender(call.app[POOL], compound_id=_compound(call),
+                                                data=call.body, by=call.who.subject)

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
@@ -24,9 +24,12 @@ from standardwebhooks import Webhook
 from linli.bus import stop_task
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
-from services.notify import store, targets
+from services.notify import sms, store, targets
+from services.notify.mail import MailConfig
 from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
 from services.notify.rules import backoff
+from services.notify.sms import SmsConfig
+from services.notify.transports import Transports
 
 log = logging.getLogger("linli.notify.sender")
 CHANNEL = "linli_notify_deliveries"
@@ -50,11 +53,14 @@ class SenderConfig:
     # residents choose targets: none inside the deployment unless it is explicitly allowed
     # (LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS=1, e.g. an IM bot on the same private network)
     allow_internal: bool = False
+    mail: MailConfig = field(default_factory=MailConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SenderConfig:
         return cls(allow_internal=env.get("LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS", "0") == "1",
-                   max_attempts=int(env.get("LINLI_NOTIFY_WEBHOOK_ATTEMPTS", cls.max_attempts)))
+                   max_attempts=int(env.get("LINLI_NOTIFY_WEBHOOK_ATTEMPTS", cls.max_attempts)),
+                   mail=MailConfig.from_env(env), sms=SmsConfig.from_env(env))
 
 
 CONFIG = web.AppKey("notify.sender_config", SenderConfig)
@@ -82,8 +88,10 @@ def standard_headers(secret: str, message_id: str, body: bytes, now: dt.datetime
 
 
 class Sender:
-    def __init__(self, *, pool: Pool, session: aiohttp.ClientSession, config: SenderConfig) -> None:
+    def __init__(self, *, pool: Pool, session: aiohttp.ClientSession, config: SenderConfig,
+                 transports: Transports | None = None) -> None:
         self.pool, self.session, self.config = pool, session, config
+        self.transports = transports
         self.wake = asyncio.Event()
         self.stopping = False
 
@@ -124,8 +132,15 @@ class Sender:
         log.info("webhook delivery %s not received: %s", row["id"], reason)
         return NOT_RECEIVED, False
 
+    async def _attempt(self, row: store.Row) -> tuple[str | None, bool]:
+        if row["channel"] == "webhook":
+            return await self._post(row)
+        if self.transports is None:
+            return "该渠道未启用", True
+        return await self.transports.send(row)
+
     async def _deliver(self, row: store.Row) -> None:
-        error, permanent = await self._post(row)
+        error, permanent = await self._attempt(row)
         if error is None:
             status, retry_in, outcome = "sent", None, "sent"
         elif permanent or row["attempts"] >= self.config.max_attempts:
@@ -138,10 +153,10 @@ class Sender:
                                retry_in=retry_in)
             if error == GONE:
                 await store.disable_webhook(conn, person_id=row["person_id"], target=row["target"])
-        DELIVERIES.labels("webhook", outcome).inc()
+        DELIVERIES.labels(row["channel"], outcome).inc()
         if status == "sent":
             waited = dt.datetime.now(dt.UTC) - row["created_at"]
-            DELIVERY_LATENCY.labels("webhook").observe(max(waited.total_seconds(), 0.0))
+            DELIVERY_LATENCY.labels(row["channel"]).observe(max(waited.total_seconds(), 0.0))
 
     async def run(self, dsn: str) -> None:
         """Send for ever: wake on NOTIFY from new deliveries, else look again every idle period
@@ -169,8 +184,13 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
     """Cleanup context running the sender beside the service."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        async with targets.session(allow_internal=config.allow_internal) as session:
-            sender = Sender(pool=app[POOL], session=session, config=config)
+        async with targets.session(allow_internal=config.allow_internal) as session, \
+                aiohttp.ClientSession() as provider:  # the SMS provider is the operator's own
+            transports = Transports(
+                pool=app[POOL], session=session, mail=config.mail, sms_config=config.sms,
+                sms=sms.adapter(config.sms, provider), allow_internal=config.allow_internal,
+                timeout=config.timeout_seconds)
+            sender = Sender(pool=app[POOL], session=session, config=config, transports=transports)
             task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
             yield
             sender.stopping = True

@@ -138,29 +138,31 @@ async def notices(conn: Connection, *, compound_id: uuid.UUID, after: Keyset, li
 
 # ---------------------------------------------------------------- deliveries
 
-async def insert_delivery(conn: Connection, *, person_id: str, compound_id: uuid.UUID | None,
+async def insert_delivery(conn: Connection, *, person_id: str | None, compound_id: uuid.UUID | None,
                           kind: str, target: str, payload: str, not_before: dt.datetime | None,
-                          notification_id: uuid.UUID | None = None,
-                          notice_id: uuid.UUID | None = None) -> None:
-    """A pending webhook delivery of a notification or of a notice (one of the two)."""
+                          channel: str = "webhook", notification_id: uuid.UUID | None = None,
+                          notice_id: uuid.UUID | None = None, bot_id: uuid.UUID | None = None,
+                          event_id: uuid.UUID | None = None) -> None:
+    """A pending delivery on one channel of a notification, a notice, or an event to a bot;
+    once per source and channel (a redelivered event adds nothing)."""
     await conn.execute(
         "INSERT INTO deliveries (id, notification_id, notice_id, person_id, compound_id, kind,"
-        " channel, target, payload, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'webhook', $7,"
-        " $8::jsonb, coalesce($9, clock_timestamp()))",
-        uuid.uuid4(), notification_id, notice_id, person_id, compound_id, kind, target, payload,
-        not_before)
+        " channel, target, payload, next_attempt_at, bot_id, event_id) VALUES ($1, $2, $3, $4, $5,"
+        " $6, $7, $8, $9::jsonb, coalesce($10, clock_timestamp()), $11, $12) ON CONFLICT DO NOTHING",
+        uuid.uuid4(), notification_id, notice_id, person_id, compound_id, kind, channel, target,
+        payload, not_before, bot_id, event_id)
     await conn.execute("SELECT pg_notify('linli_notify_deliveries', '')")
 
 
 async def deliveries(conn: Connection, *, person_id: str | None = None,
-                     compound_id: uuid.UUID | None = None, status: str | None, after: Keyset,
-                     limit: int) -> list[Row]:
-    extra, args = _after(after, 5)
+                     compound_id: uuid.UUID | None = None, status: str | None,
+                     channel: str | None = None, after: Keyset, limit: int) -> list[Row]:
+    extra, args = _after(after, 6)
     return await conn.fetch(
         "SELECT * FROM deliveries WHERE ($1::text IS NULL OR person_id = $1)"
         " AND ($2::uuid IS NULL OR compound_id = $2) AND ($3::text IS NULL OR status = $3)"
-        f"{extra} ORDER BY created_at DESC, id DESC LIMIT $4",
-        person_id, compound_id, status, limit + 1, *args)
+        f" AND ($5::text IS NULL OR channel = $5){extra} ORDER BY created_at DESC, id DESC LIMIT $4",
+        person_id, compound_id, status, limit + 1, channel, *args)
 
 
 async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> list[Row]:
@@ -171,8 +173,9 @@ async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> li
         " FOR UPDATE SKIP LOCKED)"
         " UPDATE deliveries d SET attempts = d.attempts + 1,"
         " next_attempt_at = clock_timestamp() + make_interval(secs => $2)"
-        " FROM due WHERE d.id = due.id RETURNING d.*, (SELECT webhook_secret FROM preferences p"
-        " WHERE p.person_id = d.person_id) AS secret", limit, lease_seconds)
+        " FROM due WHERE d.id = due.id RETURNING d.*, CASE WHEN d.bot_id IS NULL"
+        " THEN (SELECT webhook_secret FROM preferences p WHERE p.person_id = d.person_id)"
+        " ELSE (SELECT secret FROM bots b WHERE b.id = d.bot_id) END AS secret", limit, lease_seconds)
 
 
 async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error: str | None,

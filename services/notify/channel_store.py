@@ -1,0 +1,95 @@
+"""Plain SQL of the channels beyond the inbox and webhook: people's email and SMS addresses,
+the compound's IM group bots, its email sender, and the SMS rate limit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from linli.db import Connection
+
+Row = Any  # asyncpg.Record
+
+
+async def person_channels(conn: Connection, *, person_ids: list[str]) -> dict[str, list[Row]]:
+    rows = await conn.fetch("SELECT * FROM person_channels WHERE person_id = ANY($1::text[])"
+                            " ORDER BY channel", person_ids)
+    found: dict[str, list[Row]] = {}
+    for r in rows:
+        found.setdefault(r["person_id"], []).append(r)
+    return found
+
+
+async def put_person_channel(conn: Connection, *, person_id: str, channel: str, address: str,
+                             kinds: list[str]) -> Row:
+    """A new address gets a new unsubscribe token; the same address keeps its own."""
+    return await conn.fetchrow(
+        "INSERT INTO person_channels (person_id, channel, address, kinds, unsubscribe_token)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id, channel) DO UPDATE SET address = $3,"
+        " kinds = $4, unsubscribe_token = CASE WHEN person_channels.address = $3"
+        " THEN person_channels.unsubscribe_token ELSE $5 END, updated_at = now() RETURNING *",
+        person_id, channel, address, kinds, uuid.uuid4())
+
+
+async def delete_person_channel(conn: Connection, *, person_id: str, channel: str) -> bool:
+    done = await conn.execute("DELETE FROM person_channels WHERE person_id = $1 AND channel = $2",
+                              person_id, channel)
+    return str(done) != "DELETE 0"
+
+
+async def unsubscribe(conn: Connection, *, token: uuid.UUID) -> Row | None:
+    return await conn.fetchrow("DELETE FROM person_channels WHERE unsubscribe_token = $1 RETURNING *",
+                               token)
+
+
+async def bots_for(conn: Connection, *, compound_id: uuid.UUID, organisations: list[str],
+                   kind: str) -> list[Row]:
+    """The compound's bots for these organisations that take this kind."""
+    return await conn.fetch(
+        "SELECT * FROM bots WHERE compound_id = $1 AND organisation = ANY($2::text[])"
+        " AND (kinds = '{}' OR $3 = ANY(kinds)) ORDER BY created_at", compound_id, organisations, kind)
+
+
+async def list_bots(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch("SELECT * FROM bots WHERE compound_id = $1 ORDER BY created_at, id",
+                            compound_id)
+
+
+async def insert_bot(conn: Connection, **row: Any) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO bots (id, compound_id, organisation, platform, name, url, secret, kinds,"
+        " mention_mobiles, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+        row["id"], row["compound_id"], row["organisation"], row["platform"], row["name"], row["url"],
+        row["secret"], row["kinds"], row["mention_mobiles"], row["created_by"])
+
+
+async def delete_bot(conn: Connection, *, compound_id: uuid.UUID, bot_id: uuid.UUID) -> bool:
+    done = await conn.execute("DELETE FROM bots WHERE compound_id = $1 AND id = $2", compound_id, bot_id)
+    return str(done) != "DELETE 0"
+
+
+async def email_sender(conn: Connection, *, compound_id: uuid.UUID | None) -> Row | None:
+    if compound_id is None:
+        return None
+    return await conn.fetchrow("SELECT * FROM email_senders WHERE compound_id = $1", compound_id)
+
+
+async def put_email_sender(conn: Connection, *, compound_id: uuid.UUID, from_name: str,
+                           from_address: str, reply_to: str | None, by: str) -> Row:
+    return await conn.fetchrow(
+        "INSERT INTO email_senders (compound_id, from_name, from_address, reply_to, updated_by)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (compound_id) DO UPDATE SET from_name = $2,"
+        " from_address = $3, reply_to = $4, updated_by = $5, updated_at = now() RETURNING *",
+        compound_id, from_name, from_address, reply_to, by)
+
+
+async def unsubscribe_token(conn: Connection, *, person_id: str, channel: str) -> uuid.UUID | None:
+    return await conn.fetchval("SELECT unsubscribe_token FROM person_channels"
+                               " WHERE person_id = $1 AND channel = $2", person_id, channel)
+
+
+async def sms_sent_since(conn: Connection, *, phone: str, seconds: float) -> int:
+    """Texts sent to this phone lately (the rate limit counts them across replicas)."""
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND target = $1 AND status = 'sent'"
+        " AND finished_at > clock_timestamp() - make_interval(secs => $2)", phone, seconds))

@@ -1,0 +1,51 @@
+-- Channels beyond the inbox and the webhook: email and SMS addresses a person gives (per kind),
+-- the IM group bots staff configure for an organisation of the compound (or its notice board),
+-- and a compound's own email sender. A delivery now has a channel among these; a bot's
+-- delivery belongs to the bot and the event (once per event and bot), not to a person.
+CREATE TABLE person_channels (
+    person_id         text NOT NULL,
+    channel           text NOT NULL CHECK (channel IN ('email', 'sms')),
+    address           text NOT NULL,
+    kinds             text[] NOT NULL DEFAULT '{}',
+    unsubscribe_token uuid NOT NULL UNIQUE,
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (person_id, channel)
+);
+
+CREATE TABLE bots (
+    id           uuid PRIMARY KEY,
+    compound_id  uuid NOT NULL,
+    organisation text NOT NULL,
+    platform     text NOT NULL CHECK (platform IN ('wecom', 'dingtalk', 'feishu')),
+    name         text NOT NULL,
+    url          text NOT NULL,
+    secret       text,
+    kinds        text[] NOT NULL DEFAULT '{}',
+    mention_mobiles text[] NOT NULL DEFAULT '{}',
+    created_by   text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX bots_compound ON bots (compound_id, organisation);
+
+CREATE TABLE email_senders (
+    compound_id  uuid PRIMARY KEY,
+    from_name    text NOT NULL,
+    from_address text NOT NULL,
+    reply_to     text,
+    updated_by   text NOT NULL,
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_channel_check;
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_channel_check
+    CHECK (channel IN ('webhook', 'email', 'sms', 'wecom', 'dingtalk', 'feishu'));
+ALTER TABLE deliveries ALTER COLUMN person_id DROP NOT NULL;
+ALTER TABLE deliveries ADD COLUMN bot_id uuid REFERENCES bots (id) ON DELETE CASCADE,
+                       ADD COLUMN event_id uuid;
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_one_source;
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_one_source CHECK (
+    (bot_id IS NOT NULL AND person_id IS NULL AND event_id IS NOT NULL)
+    OR (bot_id IS NULL AND person_id IS NOT NULL AND (notification_id IS NULL) <> (notice_id IS NULL)));
+CREATE UNIQUE INDEX deliveries_bot_event ON deliveries (event_id, bot_id) WHERE bot_id IS NOT NULL;
+-- the SMS rate limit counts what a phone was sent lately
+CREATE INDEX deliveries_sms_target ON deliveries (target, finished_at) WHERE channel = 'sms';
