@@ -88,8 +88,21 @@ async def unsubscribe_token(conn: Connection, *, person_id: str, channel: str) -
                                " WHERE person_id = $1 AND channel = $2", person_id, channel)
 
 
-async def sms_sent_since(conn: Connection, *, phone: str, seconds: float) -> int:
-    """Texts sent to this phone lately (the rate limit counts them across replicas)."""
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND target = $1 AND status = 'sent'"
-        " AND finished_at > clock_timestamp() - make_interval(secs => $2)", phone, seconds))
+async def reserve_sms(conn: Connection, *, delivery_id: uuid.UUID, phone: str, per_hour: int) -> bool:
+    """Take one of the phone's texts this hour, or False when they are used up. Call inside a
+    transaction: the lock per phone makes concurrent senders and replicas count one by one."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('linli-sms:' || $1, 0))", phone)
+    used = await conn.fetchval(
+        "SELECT count(*) FROM sms_sends WHERE phone = $1 AND delivery_id <> $2"
+        " AND sent_at > clock_timestamp() - interval '1 hour'", phone, delivery_id)
+    if used >= per_hour:
+        return False
+    await conn.execute("INSERT INTO sms_sends (delivery_id, phone) VALUES ($1, $2)"
+                       " ON CONFLICT (delivery_id) DO UPDATE SET sent_at = clock_timestamp()",
+                       delivery_id, phone)
+    return True
+
+
+async def release_sms(conn: Connection, *, delivery_id: uuid.UUID) -> None:
+    """A text the provider did not take does not count."""
+    await conn.execute("DELETE FROM sms_sends WHERE delivery_id = $1", delivery_id)

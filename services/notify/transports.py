@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import aiosmtplib
 
-from linli.db import Pool
+from linli.db import Pool, transaction
 from services.notify import bots, channel_store, mail, targets
 from services.notify.mail import MailConfig
 from services.notify.rules import sms_text
@@ -88,10 +88,13 @@ class Transports:
         return BOT_NOT_RECEIVED, False
 
     async def text(self, row: Any, payload: dict[str, Any]) -> Outcome:
-        async with self.pool.acquire() as conn:
-            recent = await channel_store.sms_sent_since(conn, phone=row["target"], seconds=3600)
-        if recent >= self.sms_config.per_hour:
+        async with transaction(self.pool) as conn:
+            allowed = await channel_store.reserve_sms(conn, delivery_id=row["id"], phone=row["target"],
+                                                      per_hour=self.sms_config.per_hour)
+        if not allowed:
             return SMS_TOO_OFTEN, True
         if await self.sms.send(row["target"], sms_text(payload["title"])):
             return None, False
+        async with self.pool.acquire() as conn:
+            await channel_store.release_sms(conn, delivery_id=row["id"])
         return SMS_NOT_ACCEPTED, False

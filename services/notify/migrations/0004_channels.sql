@@ -47,5 +47,10 @@ ALTER TABLE deliveries ADD CONSTRAINT deliveries_one_source CHECK (
     (bot_id IS NOT NULL AND person_id IS NULL AND event_id IS NOT NULL)
     OR (bot_id IS NULL AND person_id IS NOT NULL AND (notification_id IS NULL) <> (notice_id IS NULL)));
 CREATE UNIQUE INDEX deliveries_bot_event ON deliveries (event_id, bot_id) WHERE bot_id IS NOT NULL;
--- the SMS rate limit counts what a phone was sent lately
-CREATE INDEX deliveries_sms_target ON deliveries (target, finished_at) WHERE channel = 'sms';
+-- the SMS rate limit: a text reserves its place here (under a lock per phone) before it is sent
+CREATE TABLE sms_sends (
+    delivery_id uuid PRIMARY KEY,
+    phone       text NOT NULL,
+    sent_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX sms_sends_phone ON sms_sends (phone, sent_at);
