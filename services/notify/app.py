@@ -9,10 +9,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linli.app import service_app
+from linli.app import periodic, service_app
 from linli.clients import ServiceClient, service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
+from services.notify.digests import digest_once
 from services.notify.fanout import Directory
 from services.notify.live import LIVE, LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
@@ -48,7 +49,9 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(config), live_context(live_config)],
+        contexts=[_directory(directory), sender_context(config), live_context(live_config),
+                  periodic("notify-digests", digest_once, every=config.digest_seconds,
+                           wait_first=True)],
     )
     app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
     app.on_shutdown.append(close_streams)

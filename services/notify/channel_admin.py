@@ -42,7 +42,7 @@ def _channel(channel: str) -> str:
 
 def to_channel(row: channel_store.Row) -> PersonChannel:
     return PersonChannel(channel=row["channel"], address=row["address"], kinds=list(row["kinds"]),
-                         updated_at=row["updated_at"])
+                         digest_hour=row["digest_hour"], updated_at=row["updated_at"])
 
 
 async def my_channels(pool: Pool, *, person_id: str) -> list[PersonChannel]:
@@ -59,7 +59,8 @@ async def put_channel(pool: Pool, *, person_id: str, channel: str, data: Channel
     kinds = _kinds(data.kinds)
     async with transaction(pool) as conn:
         row = await channel_store.put_person_channel(conn, person_id=person_id, channel=channel,
-                                                     address=address, kinds=kinds)
+                                                     address=address, kinds=kinds,
+                                                     digest_hour=data.digest_hour)
     return to_channel(row)
 
 

@@ -29,12 +29,15 @@ class ChannelIn(msgspec.Struct, forbid_unknown_fields=True):
 
     address: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
     kinds: list[KindName] = msgspec.field(default_factory=list)
+    # a daily digest at this hour (China time) instead of each notification at once
+    digest_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] | None = None
 
 
 class PersonChannel(msgspec.Struct):
     channel: str
     address: str
     kinds: list[str]
+    digest_hour: int | None
     updated_at: dt.datetime
 
 

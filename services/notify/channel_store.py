@@ -21,14 +21,15 @@ async def person_channels(conn: Connection, *, person_ids: list[str]) -> dict[st
 
 
 async def put_person_channel(conn: Connection, *, person_id: str, channel: str, address: str,
-                             kinds: list[str]) -> Row:
+                             kinds: list[str], digest_hour: int | None) -> Row:
     """A new address gets a new unsubscribe token; the same address keeps its own."""
     return await conn.fetchrow(
-        "INSERT INTO person_channels (person_id, channel, address, kinds, unsubscribe_token)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id, channel) DO UPDATE SET address = $3,"
-        " kinds = $4, unsubscribe_token = CASE WHEN person_channels.address = $3"
-        " THEN person_channels.unsubscribe_token ELSE $5 END, updated_at = now() RETURNING *",
-        person_id, channel, address, kinds, uuid.uuid4())
+        "INSERT INTO person_channels (person_id, channel, address, kinds, unsubscribe_token,"
+        " digest_hour) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id, channel) DO UPDATE"
+        " SET address = $3, kinds = $4, digest_hour = $6, unsubscribe_token = CASE"
+        " WHEN person_channels.address = $3 THEN person_channels.unsubscribe_token ELSE $5 END,"
+        " updated_at = now() RETURNING *",
+        person_id, channel, address, kinds, uuid.uuid4(), digest_hour)
 
 
 async def delete_person_channel(conn: Connection, *, person_id: str, channel: str) -> bool:
@@ -106,3 +107,48 @@ async def reserve_sms(conn: Connection, *, delivery_id: uuid.UUID, phone: str, p
 async def release_sms(conn: Connection, *, delivery_id: uuid.UUID) -> None:
     """A text the provider did not take does not count."""
     await conn.execute("DELETE FROM sms_sends WHERE delivery_id = $1", delivery_id)
+
+
+# ---------------------------------------------------------------- daily digests
+
+async def add_digest_item(conn: Connection, *, notification_id: uuid.UUID, channel: str,
+                          person_id: str) -> None:
+    await conn.execute("INSERT INTO digest_items (notification_id, channel, person_id)"
+                       " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", notification_id, channel, person_id)
+
+
+async def claim_due_digests(conn: Connection, *, hour: int, day: Any, limit: int) -> list[Row]:
+    """Channels whose digest hour has come today, with waiting items and no digest yet today;
+    locked (SKIP LOCKED) so each is made by one replica."""
+    return await conn.fetch(
+        "SELECT pc.*, p.quiet_start, p.quiet_end FROM person_channels pc"
+        " LEFT JOIN preferences p ON p.person_id = pc.person_id"
+        " WHERE pc.digest_hour IS NOT NULL AND pc.digest_hour <= $1"
+        " AND EXISTS (SELECT 1 FROM digest_items i WHERE i.person_id = pc.person_id"
+        " AND i.channel = pc.channel AND i.delivery_id IS NULL)"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.person_id = pc.person_id"
+        " AND d.channel = pc.channel AND d.digest_day = $2)"
+        " ORDER BY pc.person_id, pc.channel LIMIT $3 FOR UPDATE OF pc SKIP LOCKED", hour, day, limit)
+
+
+async def waiting_items(conn: Connection, *, person_id: str, channel: str) -> list[Row]:
+    return await conn.fetch(
+        "SELECT n.* FROM digest_items i JOIN notifications n ON n.id = i.notification_id"
+        " WHERE i.person_id = $1 AND i.channel = $2 AND i.delivery_id IS NULL"
+        " ORDER BY n.created_at, n.id FOR UPDATE OF i", person_id, channel)
+
+
+async def insert_digest(conn: Connection, *, person_id: str, channel: str, target: str, day: Any,
+                        payload: str, not_before: Any, item_ids: list[uuid.UUID]) -> bool:
+    """The day's digest delivery and its items marked; False when today's exists already."""
+    delivery_id = await conn.fetchval(
+        "INSERT INTO deliveries (id, person_id, kind, channel, target, payload, next_attempt_at,"
+        " digest_day) VALUES ($1, $2, 'digest', $3, $4, $5::jsonb, coalesce($6, clock_timestamp()),"
+        " $7) ON CONFLICT DO NOTHING RETURNING id",
+        uuid.uuid4(), person_id, channel, target, payload, not_before, day)
+    if delivery_id is None:
+        return False
+    await conn.execute("UPDATE digest_items SET delivery_id = $1 WHERE notification_id = ANY($2::uuid[])"
+                       " AND channel = $3", delivery_id, item_ids, channel)
+    await conn.execute("SELECT pg_notify('linli_notify_deliveries', '')")
+    return True

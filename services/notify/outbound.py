@@ -41,11 +41,16 @@ def _wants(channel: store.Row, kind: str) -> bool:
 
 async def to_person_channels(conn: Connection, row: store.Row, event: CloudEvent, audience: str,
                              channels: list[store.Row], pref: store.Row | None) -> None:
-    """Email and SMS deliveries of one notification, held through the person's quiet hours."""
+    """Email and SMS deliveries of one notification, held through the person's quiet hours,
+    or kept for the channel's daily digest (critical kinds always go at once)."""
     held = held_until(dt.datetime.now(dt.UTC), row["kind"], pref["quiet_start"] if pref else None,
                       pref["quiet_end"] if pref else None)
     for channel in channels:
         if not _wants(channel, row["kind"]):
+            continue
+        if channel["digest_hour"] is not None and row["kind"] not in CRITICAL_KINDS:
+            await channel_store.add_digest_item(conn, notification_id=row["id"],
+                                                channel=channel["channel"], person_id=row["person_id"])
             continue
         await store.insert_delivery(
             conn, person_id=row["person_id"], compound_id=_compound(event), kind=row["kind"],

@@ -50,6 +50,7 @@ class SenderConfig:
     batch: int = 50
     lease_seconds: float = 120.0
     idle_seconds: float = 2.0
+    digest_seconds: float = 60.0  # how often each replica looks for digests that are due
     # residents choose targets: none inside the deployment unless it is explicitly allowed
     # (LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS=1, e.g. an IM bot on the same private network)
     allow_internal: bool = False
