@@ -1,4 +1,4 @@
-"""The webhook sender: claims due deliveries, POSTs them, retries with backoff, then gives up.
+"""The sender: claims due deliveries of every channel, sends them, retries with backoff, then gives up.
 
 Claims are short transactions (FOR UPDATE SKIP LOCKED plus a lease), so replicas split the
 work and a sender that dies mid-POST leaves its rows to be retried when the lease runs out.
