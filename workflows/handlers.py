@@ -163,6 +163,10 @@ async def run_update(call: Call) -> UpdateDone:
         v.instant(payload.starts_at, "starts_at")  # 422 unless an ISO instant with its offset
     parts: list[Any] = [payload, getattr(payload, "revision", None)]
     for part in parts:
+        if (isinstance(part, t.Revision) and part.window == "extend"
+                and not 0 < part.extend_seconds <= v.MAX_WINDOW_SECONDS):
+            # the workflow adds it to a deadline: 1e12 s would break its clock, not this request
+            raise v.invalid("extend_seconds 必须大于 0 且不超过十年", "extend_seconds")
         if hasattr(part, "by"):
             part.by = call.who.subject  # who did it is the caller, not what the body claims
     result = await _update(handle, desc, name, payload)

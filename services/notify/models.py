@@ -10,8 +10,11 @@ import msgspec
 
 from linli.formats import exact
 from linli.pagination import PageQuery
+from services.notify.templates import KINDS
 
-KindName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=exact(r"[a-z_]+"))]
+# the kinds there are, stated in the schema (a made-up kind is refused by the schema itself)
+KindName = Annotated[str, msgspec.Meta(min_length=1, max_length=50,
+                                       pattern=exact("|".join(sorted(KINDS))))]
 WebhookUrl = Annotated[str, msgspec.Meta(
     max_length=500, pattern=exact(r"https?://[^\s/?#]+[^\s]*"), examples=["https://im.example.cn/hook"])]
 Secret = Annotated[str, msgspec.Meta(min_length=16, max_length=200)]

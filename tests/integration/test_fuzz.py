@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from linli.auth import ROLES
 from linli.config import Settings
+from services.centre.app import create_app as centre_app
 from services.directory.app import create_app as directory_app
 from services.issues.app import create_app as issues_app
 from services.meetings.app import create_app as meetings_app
@@ -25,7 +26,8 @@ from tests.integration.test_directory import post_ok
 from workflows.api import create_app as workflows_app
 
 SERVICES = {"directory": directory_app, "issues": issues_app, "meetings": meetings_app,
-            "volunteers": volunteers_app, "notify": notify_app, "workflows": workflows_app}
+            "volunteers": volunteers_app, "notify": notify_app, "workflows": workflows_app,
+            "centre": centre_app}
 EXAMPLES = 4
 SEED = 20261130
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"

@@ -178,6 +178,10 @@ async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> Non
                                       json={"action": "abandon"}), 409, "update-rejected")
     await problem(await api.http.post(f"{url}/updates/explode", headers=api.headers, json={}),
                   404, "unknown-update")
+    for extend in (1e12, 0, -5):  # refused here, not left to break the workflow's clock
+        await problem(await api.http.post(f"{url}/updates/revise", headers=api.headers, json={
+            "body": "第二版", "change_summary": "延期", "window": "extend",
+            "extend_seconds": extend}), 422, "validation-error")
     await problem(await api.http.post(f"{url}/cancel", headers=api.headers, json={}),
                   422, "validation-error")
     r = await api.http.post(f"{url}/cancel", headers=api.headers, json={"reason": "测试结束"})
@@ -196,6 +200,9 @@ async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> Non
     ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
                                                  "convener": "p", "colour": "red"}}, 422,
      "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
+                                                 "convener": "p", "vote_seconds": 1e12}}, 422,
+     "validation-error"),  # 31,700 years: no timer holds it, the run would fail on its first step
     ({"type": "proposal", "key": "k", "input": {
         "compound_id": "C", "proposal_id": "P", "convener": "p",
         "milestones": [{"name": "m", "due_at": "2027-06-01T00:00:00"}]}}, 422, "validation-error"),
@@ -207,12 +214,15 @@ async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> Non
      "validation-error"),
 ])
 async def test_bad_input(api: Api, body: dict[str, Any], status: int, kind: str) -> None:
-    def fill(value: Any) -> Any:  # "C": the caller's compound, "P": a fresh entity id
+    # "C": the caller's compound, "P": a real proposal of it (a made-up id is refused anyway)
+    real = await api.council.proposal() if body["type"] == "proposal" else str(uuid.uuid4())
+
+    def fill(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
         if isinstance(value, list):
             return [fill(v) for v in value]
-        return {"C": api.compound, "P": str(uuid.uuid4())}.get(value, value) if isinstance(
+        return {"C": api.compound, "P": real}.get(value, value) if isinstance(
             value, str) else value
 
     await problem(await api.http.post("/v1/workflows", headers=api.headers, json=fill(body)),
