@@ -14,7 +14,9 @@ from linli.clients import ServiceClient, service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
 from services.notify.digests import digest_once
+from services.notify.direct import LogSms, Sms
 from services.notify.fanout import Directory
+from services.notify.handlers import SMS
 from services.notify.live import LIVE, LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
 from services.notify.sender import CONFIG, SenderConfig, sender_context
@@ -41,7 +43,8 @@ def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterato
 
 
 def create_app(settings: Settings, *, sender: SenderConfig | None = None,
-               prefix: str = "notify", live: LiveConfig | None = None) -> web.Application:
+               prefix: str = "notify", live: LiveConfig | None = None,
+               sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
     config = sender or SenderConfig.from_env(os.environ)
@@ -54,5 +57,6 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
                            wait_first=True)],
     )
     app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
+    app[SMS] = sms or LogSms()
     app.on_shutdown.append(close_streams)
     return app

@@ -9,7 +9,7 @@ from aiohttp import web
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import admin, channel_admin, live, service
+from services.notify import admin, channel_admin, direct, live, service
 from services.notify.channel_models import Bot, EmailSender, PersonChannel, Unsubscribed
 from services.notify.models import (
     Delivery,
@@ -134,3 +134,11 @@ async def email_sender(call: Call) -> EmailSender:
 async def put_email_sender(call: Call) -> EmailSender:
     return await channel_admin.put_email_sender(call.app[POOL], compound_id=_compound(call),
                                                 data=call.body, by=call.who.subject)
+
+
+SMS = web.AppKey("notify.sms", direct.Sms)
+
+
+async def send_message(call: Call) -> direct.Sent:
+    person = str(call.uuid_param("person_id", "人员"))
+    return await direct.send(call.app[POOL], call.app[SMS], person_id=person, data=call.body)
