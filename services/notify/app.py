@@ -20,6 +20,7 @@ from services.notify.handlers import SMS
 from services.notify.live import LIVE, LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
 from services.notify.sender import CONFIG, SenderConfig, sender_context
+from services.notify.sms import DirectSms
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
@@ -57,6 +58,8 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
                            wait_first=True)],
     )
     app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
-    app[SMS] = sms or LogSms()
+    # sign-in codes go through the provider too once one is configured (LINLI_NOTIFY_SMS_*)
+    provider = config.sms.provider == "http" and config.sms.endpoint
+    app[SMS] = sms or (DirectSms(config.sms) if provider else LogSms())
     app.on_shutdown.append(close_streams)
     return app

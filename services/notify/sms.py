@@ -47,14 +47,23 @@ class LogSms:
 
 
 class HttpSms:
-    def __init__(self, config: SmsConfig, session: aiohttp.ClientSession) -> None:
+    """The provider adapter; without a session of its own it opens one per text (the
+    sign-in codes' path, which has no sender loop around it)."""
+
+    def __init__(self, config: SmsConfig, session: aiohttp.ClientSession | None = None) -> None:
         assert config.endpoint is not None
         self.config, self.session = config, session
 
     async def send(self, phone: str, text: str) -> bool:
+        if self.session is None:
+            async with aiohttp.ClientSession() as session:
+                return await self._post(session, phone, text)
+        return await self._post(self.session, phone, text)
+
+    async def _post(self, session: aiohttp.ClientSession, phone: str, text: str) -> bool:
         headers = {"Authorization": f"Bearer {self.config.token}"} if self.config.token else {}
         try:
-            async with self.session.post(
+            async with session.post(
                     self.config.endpoint or "", json={"phone": phone, "text": text,
                                                       "sign": self.config.sign},
                     headers=headers, allow_redirects=False,
@@ -72,3 +81,14 @@ def adapter(config: SmsConfig, session: aiohttp.ClientSession) -> SmsAdapter:
     if config.provider == "http" and config.endpoint:
         return HttpSms(config, session)
     return LogSms()
+
+
+class DirectSms:
+    """Direct messages (sign-in codes, services/notify/direct.py) through the configured
+    provider: answers the channel it went out on, as that path expects."""
+
+    def __init__(self, config: SmsConfig) -> None:
+        self.adapter = HttpSms(config)
+
+    async def send(self, phone: str, text: str) -> str:
+        return "sms" if await self.adapter.send(phone, text) else "sms_failed"

@@ -141,3 +141,16 @@ async def test_concurrent_senders_never_exceed_the_phone_limit(start_notify: Not
 
     granted = await asyncio.gather(*(reserve() for _ in range(8)))
     assert sorted(granted) == [False] * 6 + [True] * 2
+
+
+async def test_a_sign_in_code_goes_through_the_configured_provider(
+    start_notify: NotifyFactory, provider: Provider, token: TokenFactory,
+) -> None:
+    notify = await start_notify(sender=replace(FAST, sms=provider.config))
+    portal = {"Authorization": f"Bearer {token(app='portal', scopes=['notify:send'])}"}
+    person = str(uuid.uuid4())
+    sent = await ok(await notify.post(f"/v1/people/{person}/messages", headers=portal, json={
+        "kind": "sign_in_code", "values": {"code": "462819", "minutes": "5"}, "phone": PHONE}), 201)
+    assert sent["channels"] == ["in_app", "sms"]
+    [text] = provider.texts
+    assert text["phone"] == PHONE and "462819" in text["text"]
