@@ -21,6 +21,7 @@ from services.notify.live import LIVE, LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
 from services.notify.sender import CONFIG, SenderConfig, sender_context
 from services.notify.sms import DirectSms
+from services.notify.vault import VAULT, Vault
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
     app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
     # sign-in codes go through the provider too once one is configured (LINLI_NOTIFY_SMS_*)
     provider = config.sms.provider == "http" and config.sms.endpoint
+    app[VAULT] = Vault.from_env(os.environ, fallback=settings.jwt_secret)
     app[SMS] = sms or (DirectSms(config.sms) if provider else LogSms())
     app.on_shutdown.append(close_streams)
     return app

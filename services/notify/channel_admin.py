@@ -21,6 +21,7 @@ from services.notify.channel_models import (
     Unsubscribed,
 )
 from services.notify.templates import KINDS
+from services.notify.vault import Vault
 
 ADDRESS = {"email": re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z0-9-]{2,}"),
            "sms": re.compile(r"\+?[0-9]{5,20}")}
@@ -96,7 +97,7 @@ async def bots(pool: Pool, *, compound_id: uuid.UUID) -> list[Bot]:
 
 
 async def add_bot(pool: Pool, *, compound_id: uuid.UUID, data: BotIn, by: str,
-                  allow_internal: bool) -> Bot:
+                  allow_internal: bool, vault: Vault) -> Bot:
     """A bot URL inside the deployment is refused (422) unless internal targets are allowed."""
     kinds = _kinds(data.kinds)
     try:
@@ -108,7 +109,7 @@ async def add_bot(pool: Pool, *, compound_id: uuid.UUID, data: BotIn, by: str,
     async with transaction(pool) as conn:
         row = await channel_store.insert_bot(
             conn, id=uuid.uuid4(), compound_id=compound_id, organisation=data.organisation,
-            platform=data.platform, name=data.name, url=data.url, secret=data.secret, kinds=kinds,
+            platform=data.platform, name=data.name, url=data.url, secret=vault.seal(data.secret), kinds=kinds,
             mention_mobiles=data.mention_mobiles, created_by=by)
     return to_bot(row)
 

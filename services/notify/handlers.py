@@ -20,6 +20,7 @@ from services.notify.models import (
     Template,
 )
 from services.notify.sender import CONFIG
+from services.notify.vault import VAULT
 
 
 def _person(call: Call) -> str:
@@ -64,7 +65,8 @@ async def get_preferences(call: Call) -> Preferences:
 async def put_preferences(call: Call) -> Preferences:
     return await service.put_preferences(call.app[POOL], person_id=_person(call),
                                          compounds=call.who.compounds, data=call.body,
-                                         allow_internal=call.app[CONFIG].allow_internal)
+                                         allow_internal=call.app[CONFIG].allow_internal,
+                                         vault=call.app[VAULT])
 
 
 async def my_deliveries(call: Call) -> Page[Delivery]:
@@ -118,7 +120,8 @@ async def bots(call: Call) -> list[Bot]:
 async def add_bot(call: Call) -> Bot:
     return await channel_admin.add_bot(call.app[POOL], compound_id=_compound(call), data=call.body,
                                        by=call.who.subject,
-                                       allow_internal=call.app[CONFIG].allow_internal)
+                                       allow_internal=call.app[CONFIG].allow_internal,
+                                       vault=call.app[VAULT])
 
 
 async def remove_bot(call: Call) -> web.Response:

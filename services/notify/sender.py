@@ -30,6 +30,7 @@ from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
 from services.notify.rules import backoff
 from services.notify.sms import SmsConfig
 from services.notify.transports import Transports
+from services.notify.vault import VAULT, Vault
 
 log = logging.getLogger("linli.notify.sender")
 CHANNEL = "linli_notify_deliveries"
@@ -90,8 +91,9 @@ def standard_headers(secret: str, message_id: str, body: bytes, now: dt.datetime
 
 class Sender:
     def __init__(self, *, pool: Pool, session: aiohttp.ClientSession, config: SenderConfig,
-                 transports: Transports | None = None) -> None:
+                 transports: Transports | None = None, vault: Vault | None = None) -> None:
         self.pool, self.session, self.config = pool, session, config
+        self.vault = vault
         self.transports = transports
         self.wake = asyncio.Event()
         self.stopping = False
@@ -134,6 +136,8 @@ class Sender:
         return NOT_RECEIVED, False
 
     async def _attempt(self, row: store.Row) -> tuple[str | None, bool]:
+        if self.vault is not None and row["secret"]:
+            row = {**dict(row), "secret": self.vault.open(row["secret"])}  # opened only to sign
         if row["channel"] == "webhook":
             return await self._post(row)
         if self.transports is None:
@@ -191,7 +195,8 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
                 pool=app[POOL], session=session, mail=config.mail, sms_config=config.sms,
                 sms=sms.adapter(config.sms, provider), allow_internal=config.allow_internal,
                 timeout=config.timeout_seconds)
-            sender = Sender(pool=app[POOL], session=session, config=config, transports=transports)
+            sender = Sender(pool=app[POOL], session=session, config=config, transports=transports,
+                            vault=app[VAULT])
             task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
             yield
             sender.stopping = True

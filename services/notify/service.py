@@ -21,6 +21,7 @@ from services.notify.models import (
     ReadAll,
 )
 from services.notify.templates import KINDS
+from services.notify.vault import Vault
 
 
 def to_notification(row: store.Row) -> Notification:
@@ -132,7 +133,7 @@ async def _check_target(url: str | None, *, allow_internal: bool) -> None:
 
 
 async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[str],
-                          data: PreferencesIn, allow_internal: bool) -> Preferences:
+                          data: PreferencesIn, allow_internal: bool, vault: Vault) -> Preferences:
     """Replace the person's channel preferences (in-app stays on regardless); the webhook
     also takes the notice boards of the compounds the person belongs to now."""
     _check_preferences(data)
@@ -142,6 +143,6 @@ async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[st
     async with transaction(pool) as conn:
         row = await store.put_preferences(
             conn, person_id=person_id, webhook_url=data.webhook_url,
-            webhook_secret=data.webhook_secret, kinds=sorted(set(data.kinds)), quiet_start=start,
+            webhook_secret=vault.seal(data.webhook_secret), kinds=sorted(set(data.kinds)), quiet_start=start,
             quiet_end=end, compound_ids=board_compounds(compounds))
     return to_preferences(person_id, row)

@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from linli.config import Settings
+from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.meetings import events as meeting_events
 from services.notify.transports import BOT_NOT_RECEIVED
@@ -139,6 +140,9 @@ async def test_a_notice_reaches_the_compound_groups_signed_as_each_platform_requ
     listed = await ok(await notify.get(f"/v1/compounds/{cid}/bots", headers=staff.headers))
     assert {b["id"] for b in listed} == {wecom["id"], ding["id"], feishu["id"]}
     assert all("secret" not in b and "url" not in b for b in listed)  # credentials never shown
+    async with notify.app[POOL].acquire() as conn:  # and stored sealed
+        stored = await conn.fetchval("SELECT secret FROM bots WHERE id = $1", uuid.UUID(ding["id"]))
+    assert stored.startswith("enc1:") and DING_SECRET not in stored
     pid = uuid.uuid4()
     closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
     await publisher.emit(meeting_events.VOTE_OPENED, meeting_events.VoteOpened(
