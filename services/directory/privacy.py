@@ -12,7 +12,9 @@ from linli.auth import ALL_COMPOUNDS, STAFF_ROLES, Principal
 
 # the register and the roll: staff of 1+3+N and the officers who count votes; apps by scope
 OWNER_READERS = (*sorted(STAFF_ROLES), "officer")
-OWNER_SCOPES = frozenset({"directory:read", "directory:write", "meetings:internal"})
+# (directory:identify, the portal's sign-in, already learns a person's units from /v1/identities)
+OWNER_SCOPES = frozenset({"directory:read", "directory:write", "directory:identify",
+                          "meetings:internal"})
 
 
 def mask_phone(phone: str | None) -> str | None:
