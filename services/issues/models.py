@@ -130,6 +130,8 @@ class IssueQuery(PageQuery, kw_only=True):
     status: Status | None = None
     category: str | None = None
     mine: bool = False  # only the issues the caller reported (a resident's "my issues")
+    responsible: Party | None = None  # the desk's queue of one party
+    overdue: bool | None = None  # open and past a target (true) or not (false): overdue first
 
 
 class SimilarQuery(msgspec.Struct, kw_only=True):
