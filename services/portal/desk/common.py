@@ -54,10 +54,16 @@ async def act(request: web.Request, action: str, call: Awaitable[Any], back: str
     try:
         await call
     except ApiError as exc:
-        if exc.status == 404:
-            raise
-        request[REFUSAL] = {"action": action, "detail": exc.detail, "fields": exc.fields}
-        response = await page(request)
-        response.set_status(exc.status if exc.status in (403, 409, 422) else 422)
-        return response
+        return await refused(request, action, exc, page)
     raise redirect(f"{back}?ok={done}")
+
+
+async def refused(request: web.Request, action: str, exc: ApiError,
+                  page: PageFn) -> web.StreamResponse:
+    """The page again with the service's refusal next to the action; a 404 stays a 404."""
+    if exc.status == 404:
+        raise exc
+    request[REFUSAL] = {"action": action, "detail": exc.detail, "fields": exc.fields}
+    response = await page(request)
+    response.set_status(exc.status if exc.status in (403, 409, 422) else 422)
+    return response

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from services.portal.desk import home
 from services.portal.desk import issues as i
+from services.portal.desk import proposals as p
+from services.portal.desk import votes as v
 
 D = "/desk/c/{compound_id}"
 ISSUE = f"{D}/issues/{{issue_id}}"
 ISSUE_ACTIONS = "accept|start|resolve|reject|duplicate|respond|reassign|escalate"
+PROPOSAL = f"{D}/proposals/{{proposal_id}}"
+PROPOSAL_ACTIONS = "start|revise|decide|progress|accept|send-back|cancel|open-vote"
+VOTE = f"{D}/votes/{{vote_id}}"
 
 ROUTES = [
     ("GET", D, home.home),
     ("GET", f"{D}/issues", i.queue),
     ("GET", ISSUE, i.issue),
     ("POST", f"{ISSUE}/{{action:{ISSUE_ACTIONS}}}", i.issue_action),
+    ("GET", f"{D}/proposals", p.proposals),
+    ("POST", f"{D}/proposals", p.create),
+    ("GET", PROPOSAL, p.proposal),
+    ("POST", f"{PROPOSAL}/{{action:{PROPOSAL_ACTIONS}}}", p.proposal_action),
+    ("GET", VOTE, v.vote),
+    ("POST", f"{VOTE}/{{action:paper|close|cancel}}", v.vote_action),
 ]
