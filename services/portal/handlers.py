@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Awaitable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -133,10 +134,12 @@ async def dev_sign_in_page(request: web.Request) -> web.StreamResponse:
     if not request.app[CONFIG].dev_login:
         raise web.HTTPNotFound()
     directory = app_api(request, "directory")
-    compounds = (await directory.get("/v1/compounds?limit=20"))["items"]
+    cursor = request.query.get("cursor", "")
+    page = await directory.get("/v1/compounds?limit=8" + (f"&cursor={quote(cursor)}" if cursor else ""))
+    compounds = page["items"]
     people = await asyncio.gather(*(_demo_people(directory, c["id"]) for c in compounds))
-    groups = [{"compound": c, "people": p} for c, p in zip(compounds, people, strict=True)]
-    return render(request, "dev_sign_in.html", {"groups": groups,
+    groups = [{"compound": c, "people": p} for c, p in zip(compounds, people, strict=True) if p]
+    return render(request, "dev_sign_in.html", {"groups": groups, "more": page["next_cursor"],
                                                 "next": safe_next(request.query.get("next"))})
 
 
