@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.portal.desk import home
 from services.portal.desk import issues as i
+from services.portal.desk import meetings as m
 from services.portal.desk import proposals as p
 from services.portal.desk import votes as v
 
@@ -14,6 +15,8 @@ ISSUE_ACTIONS = "accept|start|resolve|reject|duplicate|respond|reassign|escalate
 PROPOSAL = f"{D}/proposals/{{proposal_id}}"
 PROPOSAL_ACTIONS = "start|revise|decide|progress|accept|send-back|cancel|open-vote"
 VOTE = f"{D}/votes/{{vote_id}}"
+MEETING = f"{D}/meetings/{{meeting_id}}"
+MEETING_ACTIONS = "|".join(m.MEETING_ACTIONS)
 
 ROUTES = [
     ("GET", D, home.home),
@@ -26,4 +29,10 @@ ROUTES = [
     ("POST", f"{PROPOSAL}/{{action:{PROPOSAL_ACTIONS}}}", p.proposal_action),
     ("GET", VOTE, v.vote),
     ("POST", f"{VOTE}/{{action:paper|close|cancel}}", v.vote_action),
+    ("GET", f"{D}/meetings", m.meetings),
+    ("POST", f"{D}/meetings", m.convene),
+    ("GET", MEETING, m.meeting),
+    ("GET", f"{MEETING}/sheet", m.sheet),
+    ("POST", f"{MEETING}/{{action:{MEETING_ACTIONS}}}", m.meeting_action),
+    ("POST", f"{MEETING}/items/{{item_id}}/{{action:opinion|outcome|follow-up}}", m.item_action),
 ]
