@@ -138,7 +138,7 @@ async def meeting_action(request: web.Request) -> web.StreamResponse:
 def _item_body(action: str, data: dict[str, Any]) -> dict[str, Any]:
     if action == "opinion":
         speaker = str(data.get("speaker", ""))
-        person, org, name = (speaker.split("|", 2) + ["", ""])[:3]
+        person, org, name = [*speaker.split("|", 2), "", ""][:3]
         return {"speaker_id": person, "speaker_name": name, "stance": str(data.get("stance", "")),
                 "text": str(data.get("text", "")).strip()} | ({"organisation_id": org} if org else {})
     if action == "outcome":
