@@ -3,6 +3,7 @@ then open only for a staff role in the compound of the path (desk_of)."""
 
 from __future__ import annotations
 
+from services.portal.desk import costs as k
 from services.portal.desk import home
 from services.portal.desk import issues as i
 from services.portal.desk import meetings as m
@@ -16,6 +17,7 @@ PROPOSAL = f"{D}/proposals/{{proposal_id}}"
 PROPOSAL_ACTIONS = "start|revise|decide|progress|accept|send-back|cancel|open-vote"
 VOTE = f"{D}/votes/{{vote_id}}"
 MEETING = f"{D}/meetings/{{meeting_id}}"
+COST = f"{D}/costs/{{cost_id}}"
 MEETING_ACTIONS = "|".join(m.MEETING_ACTIONS)
 
 ROUTES = [
@@ -35,4 +37,8 @@ ROUTES = [
     ("GET", f"{MEETING}/sheet", m.sheet),
     ("POST", f"{MEETING}/{{action:{MEETING_ACTIONS}}}", m.meeting_action),
     ("POST", f"{MEETING}/items/{{item_id}}/{{action:opinion|outcome|follow-up}}", m.item_action),
+    ("GET", f"{D}/costs", k.costs),
+    ("POST", f"{D}/costs", k.create),
+    ("GET", COST, k.cost),
+    ("POST", f"{COST}/{{action:readings|plan|adopt|bills}}", k.cost_action),
 ]
