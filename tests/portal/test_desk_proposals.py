@@ -40,6 +40,7 @@ async def test_a_proposal_goes_from_consultation_to_a_passed_vote_into_works_and
     s = await council_browsers()
     await dev_sign_in(s, branch, then=f"/desk/c/{cid}/proposals")
     page = s.page
+    await s.check("proposals")
     title = unique("更换小区楼道感应灯")
     await page.get_by_label("议案标题").fill(title)
     await page.get_by_label("事项类别 (决定表决规则)").select_option("community")

@@ -7,7 +7,10 @@ from services.portal.desk import costs as k
 from services.portal.desk import home
 from services.portal.desk import issues as i
 from services.portal.desk import meetings as m
+from services.portal.desk import notices as n
 from services.portal.desk import proposals as p
+from services.portal.desk import stats as st
+from services.portal.desk import volunteers as vol
 from services.portal.desk import votes as v
 
 D = "/desk/c/{compound_id}"
@@ -41,4 +44,14 @@ ROUTES = [
     ("POST", f"{D}/costs", k.create),
     ("GET", COST, k.cost),
     ("POST", f"{COST}/{{action:readings|plan|adopt|bills}}", k.cost_action),
+    ("GET", f"{D}/volunteers", vol.volunteers),
+    ("GET", f"{D}/volunteers/ledger.csv", vol.ledger_csv),
+    ("POST", f"{D}/orders/{{order_id}}/{{action:accept|start|complete|assign|cancel}}",
+     vol.order_action),
+    ("POST", f"{D}/care-visits/{{visit_id}}/acknowledge", vol.acknowledge),
+    ("GET", f"{D}/notices", n.notices),
+    ("POST", f"{D}/notices", n.post),
+    ("POST", f"{D}/templates/{{kind}}/{{action:save|reset}}", n.template_action),
+    ("GET", f"{D}/stats", st.stats),
+    ("GET", f"{D}/stats.csv", st.stats_csv),
 ]
