@@ -15,7 +15,7 @@ from services.portal.desk.forms import number
 from services.portal.handlers import soft
 from services.portal.web import api, form
 
-ORDER_STATUSES = {"open": "待接单", "accepted": "已接单", "in_service": "服务中",
+ORDER_STATUSES = {"ordered": "待接单", "accepted": "已接单", "in_service": "服务中",
                   "completed": "已完成", "rated": "已评价", "cancelled": "已取消"}
 STAFF = ("community", "party_branch")
 
@@ -42,6 +42,7 @@ async def volunteers(request: web.Request) -> web.StreamResponse:
         "flags": flags or [], "stats": stats, "statuses": ORDER_STATUSES,
         "chosen": chosen.get("status", ""), "staff": staff, "volunteer": has(m, "volunteer"),
         "team": (people or {}).get("items", []),
+        "items": {i["id"]: i["title"] for i in (menu or {}).get("items", [])},
         "names": {v["id"]: v["name"] for v in (people or {}).get("items", [])}})
 
 
