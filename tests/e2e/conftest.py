@@ -37,7 +37,7 @@ from linli.config import Settings
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 
-SERVICES = ("directory", "issues", "meetings", "workflows")  # the processes the stories need
+SERVICES = ("directory", "issues", "meetings", "centre", "workflows")  # the processes the stories need
 T = TypeVar("T")
 
 
@@ -170,6 +170,7 @@ def _env(settings: Settings, data_dir: Path, tag: str,
         "LINLI_DATA_DIR": str(data_dir), "LINLI_TEMPORAL_TASK_QUEUE": f"linli-{tag}",
         "LINLI_BRIDGE_PREFIX": tag, "LINLI_BRIDGE_FOLLOW_UPS": "0",
         "LINLI_WORKER_METRICS_PORT": str(free_port()),
+        "LINLI_BUS_METRICS_SECONDS": "1",  # the worker's JetStream gauges (test_ops_scrape.py)
     })
     urls = {}
     for name in services:

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
+from workflows.centre_activity import ActivityWorkflow
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.proposal import ProposalWorkflow
 
@@ -27,6 +28,7 @@ PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_m
 
 def test_every_proposal_path_has_a_recorded_history() -> None:
     assert PATHS <= {f.stem for f in FILES}
+    assert {"activity_closed", "activity_cancelled"} <= {f.stem for f in FILES}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
@@ -35,6 +37,7 @@ async def test_history_replays(path: object) -> None:
     workflow_id = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"].get(
         "workflowId", "replayed")
     history = WorkflowHistory.from_json(workflow_id, text)
-    result = await Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow]).replay_workflow(
+    replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, ActivityWorkflow])
+    result = await replayer.replay_workflow(
         history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
