@@ -271,7 +271,7 @@ async def test_history_and_comments_keep_an_anonymous_reporter_hidden(world: Wor
     assert history[0]["actor"] == alice_id
 
 
-async def test_the_desk_queue_filters_by_responsible_party_and_overdue(world: World) -> None:
+async def test_the_desk_queue_filters_by_responsible_party_overdue_and_words(world: World) -> None:
     w = world
     staff = w.person("community")
     await ok(await w.issues.put(f"{w.base}/issue-categories/pump_power", json={
@@ -292,5 +292,8 @@ async def test_the_desk_queue_filters_by_responsible_party_and_overdue(world: Wo
     assert await ids("responsible=property") == {repair["id"], late["id"]}
     assert await ids("overdue=true") == {late["id"]}
     assert await ids("overdue=false&responsible=property") == {repair["id"]}
+    assert await ids("q=又不亮") == {late["id"]}
+    assert await ids("q=100%25") == set()  # % is a character to find, not a wildcard
+    assert await ids("q=楼道灯&responsible=property") == {repair["id"], late["id"]}
     await assert_problem(await w.issues.get(f"{w.base}/issues?responsible=nobody", headers=staff),
                          422, "validation-error")

@@ -26,10 +26,12 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     page = s.page
     await s.check("home")
     await page.get_by_role("link", name="问题处理").first.click()
+    await page.get_by_label("搜索 (标题或描述)").fill(title.split()[-1])  # its unique tail
     await page.get_by_label("责任方").select_option(label="物业服务企业")
     await page.get_by_label("状态").select_option(label="已提交")
     await page.get_by_role("button", name="筛选").click()
     await s.check("issues")
+    assert await page.locator("table.queue tbody tr").count() == 1
     await page.get_by_role("link", name=title).click()
     await s.check("issue")
     assert await page.get_by_role("heading", name="提交议事会").count() == 0  # not the property's

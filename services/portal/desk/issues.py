@@ -16,7 +16,7 @@ from services.portal.web import api, form
 TEMPLATES = {"received": "已收到, 尽快安排", "scheduled": "已安排上门查看",
              "parts_ordered": "配件已订购", "fixed": "已处理完毕, 请确认",
              "not_ours": "不属本单位职责, 已转交"}
-FILTERS = ("responsible", "status", "category", "overdue")
+FILTERS = ("q", "responsible", "status", "category", "overdue")
 
 
 def _query(request: web.Request) -> dict[str, str]:
