@@ -45,6 +45,9 @@ async def vote(request: web.Request) -> web.StreamResponse:
         soft(meetings.get(f"{base}/result")))
     people = await _names(request, cid, [str(x) for x in (waiting or {}).get("person_ids", [])
                                          ][:SHOWN_NON_VOTERS])
+    audit_ids = {e["entry_id"].removeprefix("person:") for e in entered or []
+                 if e["entry_id"].startswith("person:")} | {e["entered_by"] for e in entered or []}
+    who = {p["id"]: p["name"] for p in await _names(request, cid, sorted(audit_ids))}
     is_open = found["status"] == "open"
     manages = has(m, "party_branch", "community", "owners_committee", "street_office")
     return show(request, "desk/vote.html", {
@@ -53,7 +56,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
         "people": people, "entered": entered or [], "choices": CHOICES,
         "result": result, "rows": thresholds(result) if result else [],
         "entries": [e for e in (waiting or {}).get("entry_ids", []) if e in ENTRY_KINDS],
-        "entry_kinds": ENTRY_KINDS,
+        "entry_kinds": ENTRY_KINDS, "who": who,
         "may": {"paper": is_open and officer, "close": is_open and manages,
                 "cancel": is_open and (manages or officer)}})
 
