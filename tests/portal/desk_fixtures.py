@@ -18,7 +18,8 @@ from linli.config import Settings
 from tests.e2e.conftest import Http, running
 from tests.portal.conftest import SHOTS, Portal, Resident, Visitor
 
-EVERYTHING = ("directory", "issues", "meetings", "volunteers", "notify", "workflows", "portal")
+EVERYTHING = ("directory", "issues", "meetings", "volunteers", "notify", "centre", "workflows",
+              "portal")
 
 
 class Staff(Visitor):

@@ -3,6 +3,7 @@ then open only for a staff role in the compound of the path (desk_of)."""
 
 from __future__ import annotations
 
+from services.portal.desk import centre as ce
 from services.portal.desk import costs as k
 from services.portal.desk import home
 from services.portal.desk import issues as i
@@ -52,6 +53,9 @@ ROUTES = [
     ("GET", f"{D}/notices", n.notices),
     ("POST", f"{D}/notices", n.post),
     ("POST", f"{D}/templates/{{kind}}/{{action:save|reset}}", n.template_action),
+    ("GET", f"{D}/centre", ce.centre),
+    ("POST", f"{D}/bookings/{{booking_id}}/{{action:approve|decline}}", ce.booking_action),
+    ("POST", f"{D}/groups/{{group_id}}/approve", ce.approve_group),
     ("GET", f"{D}/stats", st.stats),
     ("GET", f"{D}/stats.csv", st.stats_csv),
 ]
