@@ -39,14 +39,15 @@ def _mine(roster: list[dict[str, Any]], person_id: str) -> list[dict[str, Any]]:
 async def meetings(request: web.Request) -> web.StreamResponse:
     m = desk_of(request)
     cid = str(m.compound_id)
-    found, waiting, roster = await asyncio.gather(
+    found, waiting, roster, venues = await asyncio.gather(
         api(request, "meetings", cid).get(f"/v1/compounds/{cid}/meetings"),
         soft(api(request, "meetings", cid).get(f"/v1/compounds/{cid}/agenda-items")),
-        _roster(request, cid))
+        _roster(request, cid), soft(api(request, "centre", cid).get(f"/v1/compounds/{cid}/venues")))
     me = str(session_of(request).person_id)
     return show(request, "desk/meetings.html", {
         "meetings": sorted(found, key=lambda x: x["starts_at"], reverse=True),
         "waiting": waiting or [], "roster": roster, "kinds": KINDS,
+        "venues": [v["name"] for v in venues or []],  # the centre's rooms, where it runs
         "conveners": _mine(roster, me) if has(m, *CONVENES) else []})
 
 

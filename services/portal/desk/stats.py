@@ -45,15 +45,32 @@ async def _participation(meetings: Api, cid: str) -> list[dict[str, Any]]:
             for (p, v), t in zip(votes, turnouts, strict=True) if t]
 
 
+async def _opinions(meetings: Api, cid: str) -> list[tuple[str, float]]:
+    """Opinions given in the consultations of recent proposals (every version together)."""
+    page = await meetings.get(f"/v1/compounds/{cid}/proposals?limit=10")
+    found = await asyncio.gather(*(soft(meetings.get(
+        f"/v1/compounds/{cid}/proposals/{p['id']}/opinions/summary")) for p in page["items"]))
+    return [(p["title"], float(sum(v["total"] for v in s["versions"])))
+            for p, s in zip(page["items"], found, strict=True) if s and s["versions"]]
+
+
+async def _centre_use(request: web.Request, cid: str) -> list[tuple[str, float]]:
+    """Each venue's share of its open hours booked, last week (where a centre runs)."""
+    found = await soft(api(request, "centre", cid).get(f"/v1/compounds/{cid}/centre-stats?weeks=1"))
+    return [(v["venue"], float(v["use_percent"])) for v in (found or {}).get("venue_use", [])]
+
+
 async def figures(request: web.Request, cid: str) -> dict[str, Any]:
     issues, meetings = api(request, "issues", cid), api(request, "meetings", cid)
-    stats, categories, votes, service = await asyncio.gather(
+    stats, categories, votes, service, opinions, centre = await asyncio.gather(
         soft(issues.get(f"/v1/compounds/{cid}/issue-stats")),
         soft(issues.get(f"/v1/compounds/{cid}/issue-categories")),
         soft(_participation(meetings, cid)),
-        soft(api(request, "volunteers", cid).get(f"/v1/compounds/{cid}/service-ledger/stats")))
+        soft(api(request, "volunteers", cid).get(f"/v1/compounds/{cid}/service-ledger/stats")),
+        soft(_opinions(meetings, cid)), _centre_use(request, cid))
     names = {c["code"]: c["name"] for c in categories or []}
-    return {"issues": stats, "votes": votes or [], "service": service,
+    return {"issues": stats, "votes": votes or [], "service": service, "opinions": opinions or [],
+            "centre": centre,
             "by_category": [(names.get(c["key"], c["key"]), c["count"])
                             for c in (stats or {}).get("by_category", [])],
             "by_status": [(STATUSES.get(c["key"], c["key"]), c["count"])
@@ -70,7 +87,9 @@ async def stats(request: web.Request) -> web.StreamResponse:
         "votes": bars("近期表决的参与率", [(f"{v['title']} 第{v['version']}版", v["pct"])
                                    for v in f["votes"]], "%"),
         "hours": bars("志愿服务时长 (按技能)", [(s["name"], float(s["hours"])) for s in
-                                         (f["service"] or {}).get("by_skill", [])], " 小时")}
+                                         (f["service"] or {}).get("by_skill", [])], " 小时"),
+        "opinions": bars("近期议案征求到的意见数", f["opinions"], " 条"),
+        "centre": bars("上周场地使用率", f["centre"], "%")}
     return show(request, "desk/stats.html", {
         **f, "charts": charts, "parties": PARTIES,
         "across": await _across(request) if has(m, "street_office") else [],
@@ -102,7 +121,9 @@ async def stats_csv(request: web.Request) -> web.StreamResponse:
             "total", "overdue", "escalated", "median_first_response_hours",
             "median_resolution_hours", "satisfaction_average")),
         *(("vote_participation_pct", f"{v['title']} v{v['version']}", v["pct"]) for v in f["votes"]),
-        *(("volunteer_hours", x["name"], x["hours"]) for x in (f["service"] or {}).get("by_skill", []))]
+        *(("volunteer_hours", x["name"], x["hours"]) for x in (f["service"] or {}).get("by_skill", [])),
+        *(("consultation_opinions", k, v) for k, v in f["opinions"]),
+        *(("venue_use_pct_last_week", k, v) for k, v in f["centre"])]
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["section", "item", "value"])
