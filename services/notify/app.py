@@ -17,7 +17,7 @@ from services.notify.direct import LogSms, Sms
 from services.notify.fanout import Directory
 from services.notify.handlers import SMS
 from services.notify.routes import ROUTES
-from services.notify.sender import SenderConfig, sender_context
+from services.notify.sender import CONFIG, SenderConfig, sender_context
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
@@ -44,11 +44,12 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
                prefix: str = "notify", sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
+    config = sender or SenderConfig.from_env(os.environ)
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(sender or SenderConfig.from_env(os.environ))],
+        contexts=[_directory(directory), sender_context(config)],
     )
-    app[DIRECTORY], app[PREFIX] = directory, prefix
+    app[DIRECTORY], app[PREFIX], app[CONFIG] = directory, prefix, config
     app[SMS] = sms or LogSms()
     return app

@@ -18,6 +18,7 @@ from services.notify.models import (
     ReadAll,
     Template,
 )
+from services.notify.sender import CONFIG
 
 
 def _person(call: Call) -> str:
@@ -51,7 +52,8 @@ async def get_preferences(call: Call) -> Preferences:
 
 async def put_preferences(call: Call) -> Preferences:
     return await service.put_preferences(call.app[POOL], person_id=_person(call),
-                                         compounds=call.who.compounds, data=call.body)
+                                         compounds=call.who.compounds, data=call.body,
+                                         allow_internal=call.app[CONFIG].allow_internal)
 
 
 async def my_deliveries(call: Call) -> Page[Delivery]:
