@@ -9,7 +9,7 @@ from aiohttp import web
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import admin, channel_admin, direct, live, service
+from services.notify import admin, channel_admin, direct, live, posts, service
 from services.notify.channel_models import Bot, EmailSender, PersonChannel, Unsubscribed
 from services.notify.models import (
     Delivery,
@@ -75,6 +75,11 @@ async def my_deliveries(call: Call) -> Page[Delivery]:
 
 async def notices(call: Call) -> Page[Notice]:
     return await service.notices(call.app[POOL], compound_id=_compound(call), query=call.query)
+
+
+async def post_notice(call: Call) -> Notice:
+    return await posts.post(call.app[POOL], compound_id=_compound(call), who=call.who,
+                            data=call.body)
 
 
 async def compound_deliveries(call: Call) -> Page[Delivery]:

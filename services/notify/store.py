@@ -108,6 +108,10 @@ async def insert_notice(conn: Connection, **row: Any) -> Row | None:
     return created
 
 
+async def notice_of_event(conn: Connection, *, event_id: uuid.UUID) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM notices WHERE event_id = $1", event_id)
+
+
 async def inbox(conn: Connection, *, person_id: str, unread: bool, after: Keyset,
                 limit: int) -> list[Row]:
     extra, args = _after(after, 3)
