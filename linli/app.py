@@ -30,6 +30,7 @@ from linli.http import (
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 RELAY = web.AppKey("linli.relay", bus.OutboxRelay)
+CONSUMERS = web.AppKey("linli.consumers", bus.ConsumerGroup)
 
 
 def database(schema: str, migrations: Path | None) -> CleanupContext:
@@ -66,6 +67,7 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
             pool=app[POOL], js=js, subscriptions=subscriptions,
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds,
         )
+        app[CONSUMERS] = consumers
         await consumers.start()
         yield
         await consumers.stop()

@@ -3,7 +3,6 @@ outbox of a scratch schema and a relay), and notify apps on their own durable co
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -137,19 +136,6 @@ async def start_notify(serve: AppFactory, settings: Settings,
 async def ok(response: Any, status: int = 200) -> Any:
     assert response.status == status, await response.text()
     return await response.json()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 10.0) -> Any:
-    """Poll until `check` returns something truthy (events travel asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within} s (last: {result!r})")
-        await asyncio.sleep(0.1)
 
 
 @dataclass
