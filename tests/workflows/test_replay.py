@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
+from workflows.care import CarePlanWorkflow
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.proposal import ProposalWorkflow
 
@@ -23,10 +24,15 @@ FILES = sorted(HISTORIES.glob("*.json"))
 PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_mid_vote",
          "cancelled_mid_vote_cancels_vote", "milestone_overdue", "acceptance_with_defects",
          "review_scheduled"}
+CARE_PATHS = {"care_plan_missed_then_ended", "care_plan_visit_recorded"}
 
 
 def test_every_proposal_path_has_a_recorded_history() -> None:
     assert PATHS <= {f.stem for f in FILES}
+
+
+def test_every_care_plan_path_has_a_recorded_history() -> None:
+    assert CARE_PATHS <= {f.stem for f in FILES}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
@@ -35,6 +41,6 @@ async def test_history_replays(path: object) -> None:
     workflow_id = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"].get(
         "workflowId", "replayed")
     history = WorkflowHistory.from_json(workflow_id, text)
-    result = await Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow]).replay_workflow(
-        history, raise_on_replay_failure=False)
+    replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow])
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

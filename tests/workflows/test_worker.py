@@ -27,7 +27,7 @@ from linli.config import Settings
 from linli.stack import free_port
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.integration.test_meetings_support import Compound, later, new_compound, ok
 from tests.workflows.conftest import events_of
 from workflows.api import create_app as workflows_app
@@ -129,18 +129,18 @@ async def test_worker_killed_mid_consultation(
     client = await Client.connect(settings.temporal_address)
     handle = client.get_workflow_handle(started["workflow_id"])
     await wait_step(handle, "consultation")
-    for _ in range(100):  # the step is entered just before the activity opens it in meetings
+    async def consultation_open() -> bool:  # the step is entered just before meetings opens it
         r = await meetings.get(f"/v1/compounds/{c.id}/proposals/{pid}/consultation", headers=branch)
-        if r.status == 200 and (await r.json())["status"] == "open":
-            break
-        await asyncio.sleep(0.1)
+        return r.status == 200 and (await r.json())["status"] == "open"
+
+    await eventually(consultation_open)
     await ok(await meetings.post(f"/v1/compounds/{c.id}/proposals/{pid}/opinions",
                                  headers=c.as_owner(token, OWNERS[0]),
                                  json={"stance": "support", "text": "早该修了"}), 201)
-    for _ in range(100):  # residents were notified: the window is under way
-        if any(e["data"].get("kind") == "consultation_opened" for e in await events_of(pool, pid)):
-            break
-        await asyncio.sleep(0.1)
+    async def residents_told() -> bool:  # the window is under way
+        return any(e["data"].get("kind") == "consultation_opened" for e in await events_of(pool, pid))
+
+    await eventually(residents_told)
     assert (await handle.query("state"))["step"] == "consultation"
     first.kill()  # SIGKILL in the middle of the consultation window
     first.wait()
