@@ -36,7 +36,8 @@ from linli.config import Settings
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 
-SERVICES = ("directory", "issues", "meetings", "workflows")  # the processes the stories need
+# every process `linli up` starts (the worker apart), so no call leaves the platform under test
+SERVICES = ("directory", "issues", "meetings", "volunteers", "notify", "workflows")
 T = TypeVar("T")
 
 
