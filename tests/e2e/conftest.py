@@ -196,7 +196,9 @@ async def _clean_up(settings: Settings, platform: Platform, tag: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
+# package scope: the processes stop after the stories, before other tests use the same schemas
+# (notify's sender and consumers would take their deliveries and events)
+@pytest.fixture(scope="package")
 def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
     data_dir = tmp_path_factory.mktemp("platform")
