@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linli import bus, db, metrics, openapi
+from linli import bus, busmetrics, db, metrics, openapi
 from linli.auth import PUBLIC
 from linli.config import Settings
 from linli.http import (
@@ -161,6 +161,7 @@ def service_app(
     app[SERVICE] = name
     app.cleanup_ctx.append(database(name, migrations))
     app.cleanup_ctx.append(event_bus(name, subscriptions))
+    app.cleanup_ctx.append(busmetrics.nats_dependency(name))
     app.cleanup_ctx.extend(contexts)
     add_routes(app, [*routes, *SYSTEM_ROUTES])
     return app

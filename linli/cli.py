@@ -13,7 +13,7 @@ from linli import logs
 from linli.auth import ROLES, issue_token
 from linli.config import load_settings
 
-SERVICES = ("directory", "issues", "meetings", "volunteers", "notify")
+SERVICES = ("directory", "issues", "meetings", "volunteers", "notify", "centre")
 
 
 def _exists(module: str) -> bool:
@@ -91,7 +91,27 @@ async def load_demo(database_url: str) -> int:
     try:
         async with pool.acquire() as conn:
             await db.migrate(conn, schema="directory", migrations=MIGRATIONS)
-        return len(await load(pool))
+        count = len(await load(pool))
+        if "centre" in available_services():
+            await _load_centre_demo(database_url, pool)
+        return count
+    finally:
+        await pool.close()
+
+
+async def _load_centre_demo(database_url: str, directory: object) -> None:
+    """The neighbourhood centre of 三盛四季公园, with the compound's residents as members."""
+    from linli import db
+    from services.centre.app import MIGRATIONS
+    from services.centre.demo import COMPOUND, load_demo
+    from services.directory.demo import demo_id, demo_people
+
+    people = await demo_people(directory, COMPOUND)
+    pool = await db.create_pool(database_url, schema="centre", max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema="centre", migrations=MIGRATIONS)
+        await load_demo(pool, compound_id=demo_id("compound", COMPOUND), people=people)
     finally:
         await pool.close()
 

@@ -14,6 +14,7 @@ SERVICE_PORTS: dict[str, int] = {
     "volunteers": 8104,
     "notify": 8105,
     "workflows": 8106,
+    "centre": 8107,
 }
 WORKER_METRICS_PORT = 8109
 DEV_SECRET = "linli-local-development-secret-change-me"
@@ -39,6 +40,11 @@ class Settings:
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     relay_batch: int = 100
+    # JetStream gauges (linli/busmetrics.py): how often the worker reads the streams and
+    # consumers, and the size ops planned for a stream that has no limit of its own
+    bus_metrics_seconds: float = 15.0
+    stream_budget_messages: int = 5_000_000
+    stream_budget_bytes: int = 8 * 1024**3
 
     def port(self, service: str) -> int:
         """The HTTP port of a service."""
@@ -80,4 +86,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("LINLI_DATA_DIR", str(base.data_dir))),
         max_body_bytes=int(env.get("LINLI_MAX_BODY_BYTES", base.max_body_bytes)),
         max_deliver=int(env.get("LINLI_MAX_DELIVER", base.max_deliver)),
+        bus_metrics_seconds=float(env.get("LINLI_BUS_METRICS_SECONDS", base.bus_metrics_seconds)),
+        stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
+                                           base.stream_budget_messages)),
+        stream_budget_bytes=int(env.get("LINLI_STREAM_BUDGET_BYTES", base.stream_budget_bytes)),
     )

@@ -16,7 +16,7 @@ from linli.app import service_app
 from linli.auth import STAFF_ROLES, allow
 from linli.config import Settings
 from linli.http import SETTINGS, Route
-from workflows import care
+from workflows import care, centre_activity
 from workflows import handlers as h
 from workflows.models import Accepted, CancelIn, Started, StartIn, UpdateDone, WorkflowView
 
@@ -49,6 +49,7 @@ async def temporal_client(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    return service_app(name="workflows", settings=settings, routes=[*ROUTES, *care.ROUTES],
+    return service_app(name="workflows", settings=settings,
+                       routes=[*ROUTES, *care.ROUTES, *centre_activity.ROUTES],
                        migrations=None,
                        contexts=[temporal_client])

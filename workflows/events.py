@@ -66,3 +66,7 @@ FOLLOW_UP_REMINDER_DUE = event_type(
     "linli.workflows.issue_follow_up.reminder_due", ReminderDue,
     "问题已解决, 请上报人评价是否满意",
 )
+ACTIVITY_STEP_CHANGED = event_type(
+    "linli.workflows.activity.step_changed", StepChanged,
+    "邻里中心活动的流程进入新阶段 (报名中、前一天提醒、报名截止、签到、请评分、结束或取消)",
+)

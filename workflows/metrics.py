@@ -26,7 +26,8 @@ log = logging.getLogger("linli.workflows.metrics")
 
 RUNNING = Gauge("linli_workflows_running", "Workflows running, by type (from Temporal visibility).",
                 ["workflow"], registry=metrics.REGISTRY)
-WORKFLOW_TYPES = {"proposal": "ProposalWorkflow", "issue_follow_up": "IssueFollowUpWorkflow"}
+WORKFLOW_TYPES = {"proposal": "ProposalWorkflow", "issue_follow_up": "IssueFollowUpWorkflow",
+                  "activity": "ActivityWorkflow"}
 # steps last from minutes (a revision) to months (implementation)
 STEP_BUCKETS = [60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400,
                 90 * 86400, 180 * 86400, 365 * 86400]

@@ -2,7 +2,8 @@
 
 One process: it runs both workflows and their activities on the task queue, turns events into
 signals (workflows/bridge.py), publishes the workflow events written to the workflows schema's
-outbox, and serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
+outbox, reads JetStream's streams and consumers for the bus gauges (linli/busmetrics.py), and
+serves /metrics on settings.worker_metrics_port. Stops cleanly on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from aiohttp import web
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from linli import bus, db
+from linli import bus, busmetrics, db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
-from workflows import bridge, care
+from workflows import bridge, care, centre_activity
 from workflows.activities import IssuesActivities, MeetingsActivities, OutboxActivities
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
@@ -32,7 +33,8 @@ from workflows.proposal import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
-WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow]
+WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, care.CarePlanWorkflow,
+             centre_activity.ActivityWorkflow]
 
 
 @asynccontextmanager
@@ -54,8 +56,11 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                            token=app_token(settings, "workflows", ["issues:manage"]))
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
                                token=app_token(settings, "workflows", ["volunteers:manage"]))
+    centre = ServiceClient(session, base_url=settings.service_url("centre"),
+                           token=app_token(settings, "workflows", ["centre:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
-            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all()]
+            *OutboxActivities(pool).all(), *care.CareActivities(volunteers).all(),
+            *centre_activity.CentreActivities(centre).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -66,6 +71,8 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
             *(care.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
+              if starts else []),
+            *(centre_activity.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
 
 
@@ -96,6 +103,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                         activities=activities(settings, session, pool))
         tasks = [asyncio.create_task(relay.run(), name="workflows-outbox-relay"),
                  asyncio.create_task(count_running(client, settings.temporal_task_queue)),
+                 # the one reader of every stream and consumer (see linli/busmetrics.py)
+                 asyncio.create_task(busmetrics.watch_bus(nc, js, settings), name="bus-metrics"),
                  asyncio.create_task(worker.run(), name="temporal-worker")]
         await consumers.start()
         log.info("worker ready", extra={"task_queue": settings.temporal_task_queue,

@@ -167,3 +167,13 @@ async def load_demo(pool: Pool) -> list[uuid.UUID]:
             await _organisations(conn, ci, c, compound_id)
             ids.append(compound_id)
     return ids
+
+
+async def demo_people(pool: Pool, compound_name: str, limit: int = 60) -> list[tuple[uuid.UUID, str]]:
+    """Owners of one demo compound (id, name), for other services' demo data."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT p.id, p.name FROM people p JOIN ownerships o ON o.person_id = p.id"
+            " JOIN units u ON u.id = o.unit_id WHERE u.compound_id = $1 ORDER BY p.id LIMIT $2",
+            demo_id("compound", compound_name), limit)
+    return [(r["id"], r["name"]) for r in rows]

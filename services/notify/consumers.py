@@ -18,6 +18,7 @@ from services.issues import events as issues
 from services.meetings import events as meetings
 from services.notify import fanout, store
 from services.notify import labels as L
+from services.notify.centre import CENTRE_ROUTING
 from services.notify.fanout import Directory, Message
 from services.notify.metrics import SKIPPED
 from workflows import events as workflows
@@ -211,6 +212,7 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("minutes-published", meetings.MINUTES_PUBLISHED, minutes_published),
     ("bills-issued", meetings.BILLS_ISSUED, bills_issued),
     ("consultation-opened", meetings.CONSULTATION_OPENED, consultation_opened),
+    *CENTRE_ROUTING,
 ]
 
 

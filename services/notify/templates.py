@@ -73,6 +73,33 @@ KINDS: Final[dict[str, Kind]] = {
     "consultation_opened": _kind(
         "征求意见", "version closes_at",
         "议案征求意见（第 {version} 版）", "欢迎发表意见，征求意见截止：{closes_at}。"),
+    "centre_booking": _kind(
+        "场地预约", "venue starts_at status reason",
+        "场地预约{status}：{venue}", "您预约的{venue}（{starts_at} 起）{status}。{reason}"),
+    "centre_plan_published": _kind(
+        "活动计划发布", "title period audience activities",
+        "{title}", "邻里中心发布了{audience}的 {period} 活动计划，共 {activities} 项活动，欢迎报名。"),
+    "centre_waitlist_promoted": _kind(
+        "候补转正", "title starts_at confirm",
+        "候补成功：{title}", "有人取消了报名，您已从候补转为报名成功。活动时间：{starts_at}。{confirm}"),
+    "centre_activity_cancelled": _kind(
+        "活动取消", "title starts_at reason",
+        "活动取消：{title}", "原定 {starts_at} 的活动取消了，原因：{reason}。"),
+    "centre_activity_reminder": _kind(
+        "活动提醒", "title starts_at",
+        "明天的活动：{title}", "您报名的活动将于 {starts_at} 开始，请带好签到码准时参加。"),
+    "centre_feedback_requested": _kind(
+        "活动评分", "title",
+        "请为“{title}”评分", "感谢参加！请在小程序中为这次活动打分（1–5 分），帮助我们办得更好。"),
+    "centre_hold_ready": _kind(
+        "预约图书可借", "title",
+        "您预约的《{title}》可以借了", "书已归还并为您保留，请到邻里中心图书角借阅。"),
+    "centre_loan_due": _kind(
+        "借书快到期", "title due_on",
+        "《{title}》快到期了", "应还日期为 {due_on}，请按时归还；没有人预约的话可以续借一次。"),
+    "centre_loan_overdue": _kind(
+        "借书逾期", "title due_on",
+        "《{title}》已逾期", "应还日期为 {due_on}，请尽快归还到邻里中心图书角。"),
 }
 
 

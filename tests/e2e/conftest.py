@@ -32,12 +32,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from linli.auth import issue_token
 from linli.bus import STREAM
+from linli.cli import available_services
 from linli.config import Settings
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 
-# every process `linli up` starts (the worker apart), so no call leaves the platform under test
-SERVICES = ("directory", "issues", "meetings", "volunteers", "notify", "workflows")
+# every process `linli up` starts, so no call leaves the platform under test
+SERVICES = (*available_services(), "workflows")
 T = TypeVar("T")
 
 
@@ -169,6 +170,7 @@ def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], 
         "LINLI_DATA_DIR": str(data_dir), "LINLI_TEMPORAL_TASK_QUEUE": f"linli-{tag}",
         "LINLI_BRIDGE_PREFIX": tag, "LINLI_BRIDGE_FOLLOW_UPS": "0",
         "LINLI_WORKER_METRICS_PORT": str(free_port()),
+        "LINLI_BUS_METRICS_SECONDS": "1",  # the worker's JetStream gauges (test_ops_scrape.py)
     })
     urls = {}
     for name in SERVICES:

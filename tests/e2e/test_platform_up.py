@@ -12,9 +12,11 @@ import urllib.request
 from pathlib import Path
 
 from linli.cli import available_services, has_workflows
+from linli.config import SERVICE_PORTS as PORTS
 from linli.stack import free_port
 
-SERVICE_PORTS = ["directory", "issues", "meetings", "volunteers", "notify", "workflows"]
+# every service the config knows gets a free port, so a new service never starts on its default
+SERVICE_PORTS = list(PORTS)
 
 
 def platform_env(data_dir: Path) -> dict[str, str]:

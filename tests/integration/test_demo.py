@@ -40,3 +40,44 @@ async def test_demo_loads_the_story_and_is_safe_twice(settings: Settings) -> Non
         assert committee == 0  # 阳光花园 has no owners' committee yet: that is its story
     finally:
         await pool.close()
+
+
+async def test_the_centre_of_sansheng_four_seasons_park_is_loaded_once(
+        settings: Settings) -> None:
+    await load_demo(settings.database_url)
+    pool = await db.create_pool(settings.database_url, schema="centre")
+    park = demo_id("compound", "三盛四季公园")
+    try:
+        async def counts() -> tuple[int, ...]:
+            async with pool.acquire() as conn:
+                return tuple([await conn.fetchval(f"SELECT count(*) FROM {t}") for t in
+                              ("venues", "books", "activities", "signups", "group_members",
+                               "loans", "bookings")])
+
+        before = await counts()
+        await load_demo(settings.database_url)
+        assert await counts() == before
+        async with pool.acquire() as conn:
+            venues = {r["name"]: r for r in await conn.fetch(
+                "SELECT * FROM venues WHERE compound_id = $1", park)}
+            assert set(venues) == {"图书角", "篮球场", "活动室"}
+            assert "22:00" in venues["篮球场"]["rules"]
+            books = await conn.fetchval("SELECT count(*) FROM books WHERE compound_id = $1", park)
+            assert 25 <= books <= 35
+            plans = await conn.fetch("SELECT audience FROM activity_plans WHERE compound_id = $1"
+                                     " AND status = 'published'", park)
+            assert {p["audience"] for p in plans} == {"elderly", "families", "young_workers"}
+            groups = await conn.fetch(
+                "SELECT g.kind, count(m.*) AS n FROM interest_groups g JOIN group_members m"
+                " ON m.group_id = g.id WHERE g.compound_id = $1 GROUP BY g.kind", park)
+            assert {g["kind"] for g in groups} == {"yoga", "tai_chi", "running"}
+            assert all(g["n"] >= 5 for g in groups)
+            full = await conn.fetch(
+                "SELECT a.title, a.capacity, count(*) FILTER (WHERE s.status = 'confirmed') AS c,"
+                " count(*) FILTER (WHERE s.status = 'waiting') AS w FROM activities a"
+                " JOIN signups s ON s.activity_id = a.id WHERE a.compound_id = $1"
+                " GROUP BY a.id", park)
+            assert all(r["c"] <= r["capacity"] for r in full)
+            assert [r["title"] for r in full if r["w"] > 0 and r["c"] == r["capacity"]]
+    finally:
+        await pool.close()

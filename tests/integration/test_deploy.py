@@ -28,6 +28,8 @@ def tool(binary: str, package: str) -> str:
 
 def exported_metric_names() -> set[str]:
     # the services' domain metrics register on import, as they do when a service starts
+    import linli.busmetrics  # noqa: F401
+    import services.centre.metrics
     import services.issues.metrics
     import services.meetings.metrics
     import services.notify.metrics
@@ -42,9 +44,31 @@ def test_prometheus_config_and_rules_pass_promtool(tmp_path: Path) -> None:
                                                              str(DEPLOY / "alerts.yml"))
     (tmp_path / "prometheus.yml").write_text(config)
     for args in (["check", "config", str(tmp_path / "prometheus.yml")],
-                 ["check", "rules", str(DEPLOY / "alerts.yml")]):
+                 ["check", "rules", str(DEPLOY / "alerts.yml")],
+                 ["test", "rules", str(DEPLOY / "alerts.test.yml")]):
         result = subprocess.run([promtool, *args], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_promtool_unit_test_and_a_runbook() -> None:
+    alerts = re.findall(r"- alert: (\w+)", (DEPLOY / "alerts.yml").read_text())
+    tested = set(re.findall(r"alertname: (\w+)", (DEPLOY / "alerts.test.yml").read_text()))
+    readme = (ROOT / "README.md").read_text()
+    bus = [a for a in alerts if a in {"LinliConsumerFallingBehind", "LinliConsumerRedeliveries",
+                                      "LinliStreamNearLimit", "LinliNatsUnreachable"}]
+    assert len(bus) == 4, "the bus alerts of issue 17 are missing"
+    assert set(bus) <= tested, set(bus) - tested
+    assert [a for a in alerts if f"`{a}`" not in readme] == [], "alerts without a runbook entry"
+
+
+def test_nats_is_scraped_through_the_exporter_not_its_json_monitor() -> None:
+    config = (DEPLOY / "prometheus.yml").read_text()
+    assert "metrics_path: /varz" not in config and "nats-exporter:7777" in config
+    compose = (ROOT / "docker-compose.yml").read_text()
+    image = re.search(r"image: natsio/prometheus-nats-exporter:(\S+)", compose)
+    assert image and re.fullmatch(r"\d+\.\d+\.\d+", image.group(1)), "exporter image not pinned"
+    for flag in ("-varz", "-connz", "-jsz=all"):
+        assert f'"{flag}"' in compose
 
 
 def test_docker_compose_config_is_valid() -> None:

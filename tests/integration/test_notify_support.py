@@ -24,6 +24,7 @@ from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.sender import SenderConfig
 from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import eventually as eventually  # the notify tests import it from here
 
 SCRATCH = "notify_test_events"
 # fast retries, but a patient timeout: on a busy machine a slow answer is not a failed attempt

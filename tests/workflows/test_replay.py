@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
 from workflows.care import CarePlanWorkflow
+from workflows.centre_activity import ActivityWorkflow
 from workflows.follow_up import IssueFollowUpWorkflow
 from workflows.proposal import ProposalWorkflow
 
@@ -29,6 +30,7 @@ CARE_PATHS = {"care_plan_missed_then_ended", "care_plan_visit_recorded"}
 
 def test_every_proposal_path_has_a_recorded_history() -> None:
     assert PATHS <= {f.stem for f in FILES}
+    assert {"activity_closed", "activity_cancelled"} <= {f.stem for f in FILES}
 
 
 def test_every_care_plan_path_has_a_recorded_history() -> None:
@@ -41,6 +43,7 @@ async def test_history_replays(path: object) -> None:
     workflow_id = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"].get(
         "workflowId", "replayed")
     history = WorkflowHistory.from_json(workflow_id, text)
-    replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow])
+    replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
+                                   ActivityWorkflow])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
