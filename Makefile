@@ -33,4 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .linli .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .linli .pytest_cache .mypy_cache .ruff_cache .screenshots

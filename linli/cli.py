@@ -13,7 +13,7 @@ from linli import logs
 from linli.auth import ROLES, issue_token
 from linli.config import load_settings
 
-SERVICES = ("directory", "issues", "meetings", "volunteers", "notify", "centre")
+SERVICES = ("directory", "issues", "meetings", "volunteers", "notify", "centre", "portal")
 
 
 def _exists(module: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SERVICE_PORTS: dict[str, int] = {
+    "portal": 8100,
     "directory": 8101,
     "issues": 8102,
     "meetings": 8103,

@@ -68,6 +68,8 @@ def print_table(settings: Settings, stack: EmbeddedStack, names: list[str], toke
     rows += [(name, _health_url(name, settings).rsplit("/", 1)[0]) for name in names]
     width = max(len(r[0]) for r in rows) + 2
     print("\n邻里 Linli 已启动 / Linli is up\n")
+    if "portal" in names:
+        print(f"  打开 http://127.0.0.1:{settings.port('portal')}  (居民端 / the portal)\n")
     for name, where in rows:
         print(f"  {name:<{width}}{where}")
     print("\n演示令牌 (平台管理员, 全部小区) / demo token:\n")
@@ -96,6 +98,7 @@ def run_platform(*, demo: bool) -> int:
         env.setdefault("LINLI_DATABASE_URL", stack.database_url)
         env.setdefault("LINLI_NATS_URL", stack.nats_url)
         env.setdefault("LINLI_TEMPORAL_ADDRESS", stack.temporal_address)
+        env.setdefault("LINLI_PORTAL_DEV_LOGIN", "1")  # the demo sign-in page, local only
         settings = load_settings(env)
         children = _start_children(env, settings.data_dir)
         for name, process in children:

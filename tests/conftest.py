@@ -58,7 +58,8 @@ def settings(stack: EmbeddedStack | None) -> Settings:
         temporal_address=env.get("LINLI_TEMPORAL_ADDRESS") or (stack.temporal_address if stack else ""),
         jwt_secret="linli-test-secret-of-at-least-32-bytes",
         ports={name: free_port() for name in
-               ("directory", "issues", "meetings", "volunteers", "notify", "workflows", "centre")},
+               ("portal", "directory", "issues", "meetings", "volunteers", "notify", "workflows",
+                "centre")},
         worker_metrics_port=free_port(),
         max_body_bytes=64 * 1024,
         max_deliver=3,

@@ -11,7 +11,7 @@ from linli import problems
 from linli.auth import ALL_COMPOUNDS, STAFF_ROLES
 from linli.http import POOL, Call
 from linli.pagination import Page, PageQuery
-from services.directory import importing, service
+from services.directory import identity, importing, service
 from services.directory.models import (
     Building,
     Compound,
@@ -165,3 +165,12 @@ async def roster(call: Call) -> list[RosterEntry]:
 async def roll(call: Call) -> Roll:
     return await service.electoral_roll(call.app[POOL], compound_id=_compound(call))
 
+
+
+async def identity_by_phone(call: Call) -> identity.Identity:
+    return await identity.identity(call.app[POOL], phone=call.query.phone)
+
+
+async def identity_of(call: Call) -> identity.Identity:
+    return await identity.identity(call.app[POOL],
+                                   person_id=call.uuid_param("person_id", "人员"))

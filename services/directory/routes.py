@@ -6,6 +6,7 @@ from linli.auth import MEMBERS, allow
 from linli.http import Route
 from linli.pagination import Page, PageQuery
 from services.directory import handlers as h
+from services.directory.identity import Identity, IdentityQuery
 from services.directory.models import (
     Building,
     BuildingIn,
@@ -34,6 +35,8 @@ from services.directory.models import (
 
 # Who keeps the register: the community, the street office, the party branch (and apps).
 REGISTRARS = allow("community", "street_office", "party_branch", scopes=["directory:write"])
+# Apps that sign people in (the portal): who a phone number or person id is, where, in which roles.
+IDENTIFIERS = allow(scopes=["directory:identify"])
 COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)
@@ -84,4 +87,10 @@ ROUTES = [
           response=list[RosterEntry], tags=TAGS),
     Route("GET", f"{C}/roll", h.roll, "业主表决名册 (面积与人数按司法解释计算)", response=Roll,
           tags=TAGS),
+    Route("GET", "/v1/identities", h.identity_by_phone,
+          "按手机号查找人员及其所在小区、角色和房屋 (登录用, 应用范围 directory:identify)",
+          query=IdentityQuery, response=Identity, access=IDENTIFIERS, tags=TAGS),
+    Route("GET", "/v1/identities/{person_id}", h.identity_of,
+          "人员及其所在小区、角色和房屋 (应用范围 directory:identify)", response=Identity,
+          access=IDENTIFIERS, tags=TAGS),
 ]

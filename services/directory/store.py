@@ -235,3 +235,25 @@ async def get_role(conn: Connection, *, id: uuid.UUID) -> Row:
         " WHERE r.id = $1",
         id,
     )
+
+
+async def person_units(conn: Connection, *, person_id: uuid.UUID) -> list[Row]:
+    """The units a person owns or lives in, with their compound (identity of the person)."""
+    return await conn.fetch(
+        "SELECT t.relation, u.id AS unit_id, u.number, b.name AS building, c.id AS compound_id,"
+        " c.name AS compound_name FROM ("
+        "  SELECT unit_id, 'owner' AS relation FROM ownerships WHERE person_id = $1"
+        "  UNION SELECT h.unit_id, 'resident' FROM residents r"
+        "  JOIN households h ON h.id = r.household_id WHERE r.person_id = $1) t"
+        " JOIN units u ON u.id = t.unit_id JOIN buildings b ON b.id = u.building_id"
+        " JOIN compounds c ON c.id = u.compound_id ORDER BY c.name, b.name, u.number, t.relation",
+        person_id)
+
+
+async def person_organisations(conn: Connection, *, person_id: uuid.UUID) -> list[Row]:
+    """The organisations a person holds a current role in."""
+    return await conn.fetch(
+        "SELECT DISTINCT o.kind, c.id AS compound_id, c.name AS compound_name FROM roles r"
+        " JOIN organisations o ON o.id = r.organisation_id JOIN compounds c ON c.id = o.compound_id"
+        " WHERE r.person_id = $1 AND r.starts_on <= current_date"
+        " AND (r.ends_on IS NULL OR r.ends_on >= current_date)", person_id)

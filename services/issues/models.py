@@ -129,6 +129,7 @@ class Issue(msgspec.Struct):
 class IssueQuery(PageQuery, kw_only=True):
     status: Status | None = None
     category: str | None = None
+    mine: bool = False  # only the issues the caller reported (a resident's "my issues")
 
 
 class SimilarQuery(msgspec.Struct, kw_only=True):

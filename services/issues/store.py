@@ -96,14 +96,15 @@ async def update_issue(conn: Connection, *, id: uuid.UUID, fields: dict[str, Any
 
 async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str | None,
                       category: str | None, after: tuple[dt.datetime, uuid.UUID] | None,
-                      limit: int) -> list[Row]:
+                      limit: int, reporter: str | None = None) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM issues WHERE compound_id = $1 AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text IS NULL OR category = $3)"
         " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
+        " AND ($7::text IS NULL OR reporter_id = $7)"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
         compound_id, status, category, after[0] if after else None, after[1] if after else None,
-        limit,
+        limit, reporter,
     )
 
 

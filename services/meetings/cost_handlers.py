@@ -86,3 +86,7 @@ async def get_bill(call: Call) -> Bill:
     period = call.param("period")
     return await costs.get_bill(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
                                 period=period)
+
+
+async def list_bills(call: Call) -> list[Bill]:
+    return await costs.list_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call))

@@ -139,3 +139,9 @@ async def bill_lines(conn: Connection, *, bill_id: uuid.UUID) -> list[Row]:
 async def lock_cost(conn: Connection, *, id: uuid.UUID) -> None:
     """Serialise changes to one shared cost until the transaction ends."""
     await conn.execute("SELECT 1 FROM shared_costs WHERE id = $1 FOR UPDATE", id)
+
+
+async def list_bills(conn: Connection, *, cost_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT * FROM bills WHERE cost_id = $1 ORDER BY period DESC", cost_id
+    )

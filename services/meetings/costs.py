@@ -263,3 +263,12 @@ async def get_bill(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
             raise problems.not_found(f"{period} 的账单")
         _, labels = await _beneficiaries(conn, cost_id, None)
         return await _bill(conn, row, labels)
+
+
+async def list_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> list[Bill]:
+    """Every period billed for a cost, newest first (a resident finds their share in each)."""
+    async with pool.acquire() as conn:
+        await cost_in(conn, compound_id, cost_id)
+        rows = await cost_store.list_bills(conn, cost_id=cost_id)
+        _, labels = await _beneficiaries(conn, cost_id, None)
+        return [await _bill(conn, row, labels) for row in rows]

@@ -169,6 +169,8 @@ COST_ROUTES = [
     Route("POST", f"{K}/bills", ch.issue_bills, "按采纳方案出具某期账单 (以分计, 合计精确相等)",
           body=BillIn, response=Bill, status=201, access=COST_KEEPERS, idempotent=True, tags=KT),
     Route("GET", f"{K}/bills/{{period}}", ch.get_bill, "某期账单", response=Bill, tags=KT),
+    Route("GET", f"{K}/bills", ch.list_bills, "该费用已出具的各期账单 (新的在前)",
+          response=list[Bill], tags=KT),
 ]
 
 M = f"{C}/meetings/{{meeting_id}}"

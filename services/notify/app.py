@@ -13,7 +13,9 @@ from linli.app import service_app
 from linli.clients import ServiceClient, service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
+from services.notify.direct import LogSms, Sms
 from services.notify.fanout import Directory
+from services.notify.handlers import SMS
 from services.notify.routes import ROUTES
 from services.notify.sender import SenderConfig, sender_context
 
@@ -39,7 +41,7 @@ def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterato
 
 
 def create_app(settings: Settings, *, sender: SenderConfig | None = None,
-               prefix: str = "notify") -> web.Application:
+               prefix: str = "notify", sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
     app = service_app(
@@ -48,4 +50,5 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
         contexts=[_directory(directory), sender_context(sender or SenderConfig.from_env(os.environ))],
     )
     app[DIRECTORY], app[PREFIX] = directory, prefix
+    app[SMS] = sms or LogSms()
     return app

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from aiohttp import web
+
 from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
-from services.notify import admin, service
+from services.notify import admin, direct, service
 from services.notify.models import (
     Delivery,
     Notice,
@@ -76,3 +78,11 @@ async def put_template(call: Call) -> Template:
 async def reset_template(call: Call) -> Template:
     return await admin.reset_template(call.app[POOL], compound_id=_compound(call),
                                       kind=call.param("kind"))
+
+
+SMS = web.AppKey("notify.sms", direct.Sms)
+
+
+async def send_message(call: Call) -> direct.Sent:
+    person = str(call.uuid_param("person_id", "人员"))
+    return await direct.send(call.app[POOL], call.app[SMS], person_id=person, data=call.body)

@@ -7,6 +7,7 @@ from linli.auth import MEMBERS, allow
 from linli.http import Route
 from linli.pagination import Page, PageQuery
 from services.notify import handlers as h
+from services.notify.direct import MessageIn, Sent
 from services.notify.models import (
     Delivery,
     DeliveryQuery,
@@ -25,6 +26,8 @@ ME = ("我的通知",)
 TAGS = ("通知",)
 STAFF = allow("party_branch", "community", "owners_committee", "property", "street_office",
               scopes=["notify:manage"])
+# Apps that message one person directly (the portal's sign-in codes).
+SENDERS = allow(scopes=["notify:send"])
 EDITORS = allow("party_branch", "community", "street_office")
 
 ROUTES = [
@@ -52,4 +55,8 @@ ROUTES = [
           access=EDITORS, tags=TAGS),
     Route("DELETE", f"{C}/notification-templates/{{kind}}", h.reset_template,
           "恢复某类通知的默认模板", response=Template, access=EDITORS, tags=TAGS),
+    Route("POST", "/v1/people/{person_id}/messages", h.send_message,
+          "直接给某人发送消息 (如登录验证码): 写入站内通知并发短信; 未配置短信通道时写入服务日志"
+          " (应用范围 notify:send)", body=MessageIn, response=Sent, status=201, access=SENDERS,
+          tags=TAGS),
 ]

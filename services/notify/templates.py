@@ -70,6 +70,9 @@ KINDS: Final[dict[str, Kind]] = {
     "bills_issued": _kind(
         "费用分摊账单", "period total units",
         "{period} 费用分摊账单已出具", "合计 {total} 元，分摊到 {units} 户，请查看本户账单。"),
+    "sign_in_code": _kind(
+        "登录验证码", "code minutes",
+        "登录验证码 {code}", "您的邻里登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"),
     "consultation_opened": _kind(
         "征求意见", "version closes_at",
         "议案征求意见（第 {version} 版）", "欢迎发表意见，征求意见截止：{closes_at}。"),

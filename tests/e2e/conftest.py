@@ -11,6 +11,7 @@ follow-ups, so runs beside other tests on shared servers neither steal nor leave
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -162,7 +163,8 @@ async def on_version(http: Http, p: str, token: str, version: int) -> bool:
     return bool(found and found["status"] == "open" and found["version"] == version)
 
 
-def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], dict[str, str]]:
+def _env(settings: Settings, data_dir: Path, tag: str,
+         services: tuple[str, ...] = SERVICES) -> tuple[dict[str, str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
     env.update({
         "LINLI_DATABASE_URL": settings.database_url, "LINLI_NATS_URL": settings.nats_url,
@@ -173,7 +175,7 @@ def _env(settings: Settings, data_dir: Path, tag: str) -> tuple[dict[str, str], 
         "LINLI_BUS_METRICS_SECONDS": "1",  # the worker's JetStream gauges (test_ops_scrape.py)
     })
     urls = {}
-    for name in SERVICES:
+    for name in services:
         port = free_port()
         env[f"LINLI_{name.upper()}_PORT"] = str(port)
         urls[name] = f"http://127.0.0.1:{port}"
@@ -198,17 +200,18 @@ async def _clean_up(settings: Settings, platform: Platform, tag: str) -> None:
         await connection.close()
 
 
-# package scope: the processes stop after the stories, before other tests use the same schemas
-# (notify's sender and consumers would take their deliveries and events)
-@pytest.fixture(scope="package")
-def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+@contextlib.contextmanager
+def running(settings: Settings, data_dir: Path, services: tuple[str, ...] = SERVICES, *,
+            worker: bool = True, extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
+    """These services (and the worker) in their own processes, as `linli up` runs them."""
     tag = f"e2e-{uuid.uuid4().hex[:8]}"
-    data_dir = tmp_path_factory.mktemp("platform")
     (data_dir / "logs").mkdir()
-    env, urls = _env(settings, data_dir, tag)
+    env, urls = _env(settings, data_dir, tag, services)
+    env.update(extra_env or {})
     python = [sys.executable, "-m", "linli.cli"]
-    commands = [(name, [*python, "serve", name]) for name in SERVICES]
-    commands.append(("worker", [*python, "worker"]))
+    commands = [(name, [*python, "serve", name]) for name in services]
+    if worker:
+        commands.append(("worker", [*python, "worker"]))
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     platform = Platform(urls=urls, secret=settings.jwt_secret, logs=data_dir / "logs",
                         nats_url=settings.nats_url)
@@ -225,6 +228,14 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
         for _name, process in reversed(children):  # as `linli up` stops them, in reverse
             stop_process(process, timeout=30)
         asyncio.run(_clean_up(settings, platform, tag))
+
+
+# package scope: the processes stop after the stories, before other tests use the same schemas
+# (notify's sender and consumers would take their deliveries and events)
+@pytest.fixture(scope="package")
+def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    with running(settings, tmp_path_factory.mktemp("platform")) as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -56,6 +56,9 @@ def test_linli_up_serves_every_readyz_and_stops_clean(tmp_path: Path) -> None:
     try:
         printed = "".join(wait_for_line(process, "Ctrl-C", timeout=180))
         assert "PostgreSQL" in printed and "demo token" in printed
+        # the first thing a newcomer reads is where to open the resident pages
+        table = printed.split("Linli is up", 1)[1].strip().splitlines()
+        assert table[0].strip().startswith(f"打开 http://127.0.0.1:{env['LINLI_PORTAL_PORT']}")
         names = available_services() + (["workflows"] if has_workflows() else [])
         for name in names:
             url = f"http://127.0.0.1:{env[f'LINLI_{name.upper()}_PORT']}/readyz"

@@ -1,0 +1,68 @@
+"""Messages an app sends to one person directly (a sign-in code), not from an event.
+
+The message lands in the person's in-app inbox and goes out by SMS through an adapter. No SMS
+provider is built in: without one (`LINLI_NOTIFY_SMS` unset) the text is written to the service
+log instead, which is where a developer or the community office reads a code.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated, Literal, Protocol
+
+import msgspec
+
+from linli.db import Pool, transaction
+from services.notify import store
+from services.notify.models import Notification
+from services.notify.service import to_notification
+from services.notify.templates import KINDS, render
+
+log = logging.getLogger("linli.notify.sms")
+
+Phone = Annotated[str, msgspec.Meta(pattern=r"^1\d{10}$")]
+Value = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["sign_in_code"]
+    values: dict[str, Value]
+    phone: Phone | None = None  # where the SMS goes; without it only the inbox gets it
+    compound_id: uuid.UUID | None = None
+
+
+class Sent(msgspec.Struct):
+    notification: Notification
+    channels: list[str]
+
+
+class Sms(Protocol):
+    async def send(self, phone: str, text: str) -> str:
+        """Send one text; return the channel name it went out on."""
+        ...
+
+
+class LogSms:
+    """No SMS provider configured: the text goes to the service log (development, offices)."""
+
+    async def send(self, phone: str, text: str) -> str:
+        log.warning("未配置短信通道, 短信内容写入日志: %s****%s %s", phone[:3], phone[-4:], text)
+        return "log"
+
+
+async def send(pool: Pool, sms: Sms, *, person_id: str, data: MessageIn) -> Sent:
+    """Write the inbox row, then send the SMS (after commit, so a failed send is retried by
+    the caller asking for a new code, never half-recorded)."""
+    kind = KINDS[data.kind]
+    title, body = render(kind.title, data.values), render(kind.body, data.values)
+    message_id = uuid.uuid4()
+    async with transaction(pool) as conn:
+        row = await store.insert_notification(
+            conn, id=uuid.uuid4(), event_id=message_id, person_id=person_id,
+            compound_id=data.compound_id, kind=data.kind, audience="person", title=title,
+            body=body, subject=str(message_id))
+    channels = ["in_app"]
+    if data.phone:
+        channels.append(await sms.send(data.phone, f"【邻里】{body}"))
+    return Sent(notification=to_notification(row), channels=channels)

@@ -1,0 +1,104 @@
+"""The portal (居民端): residents' pages on their phones, server-rendered, on port 8100.
+
+An app of the other services' public APIs: it signs people in with a one-time code, keeps
+their sessions (its only tables) and calls every service with the person's own short-lived
+token. Pages work without JavaScript; htmx and a few lines of script enhance them, and the
+inbox count and vote turnout stay live over Server-Sent Events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from linli.app import periodic, service_app
+from linli.config import Settings
+from services.portal import service
+from services.portal.consumers import SUBSCRIPTIONS
+from services.portal.issue_pages import MEDIA
+from services.portal.live import STOPPING
+from services.portal.media import FileMedia
+from services.portal.models import PortalConfig
+from services.portal.routes import PAGES, Page
+from services.portal.web import (
+    CONFIG,
+    HTTP,
+    SESSION,
+    PageHandler,
+    html_errors,
+    sessions,
+    to_sign_in,
+)
+
+HERE = Path(__file__).parent
+MIGRATIONS = HERE / "migrations"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: str | dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Every time a person reads is Beijing time."""
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(SHANGHAI).strftime(fmt)
+
+
+def yuan(fen: int | None) -> str:
+    return "" if fen is None else f"{fen / 100:,.2f}"
+
+
+def guarded(page: Page) -> PageHandler:
+    """Enforce the page's access: a person signed in, or the development sign-in enabled."""
+
+    async def view(request: web.Request) -> web.StreamResponse:
+        if page.access == "person" and request.get(SESSION) is None:
+            raise to_sign_in(request)
+        if page.access == "dev" and not request.app[CONFIG].dev_login:
+            raise web.HTTPNotFound()
+        return await page.handler(request)
+
+    return view
+
+
+async def http_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        app[HTTP] = session
+        yield
+
+
+async def stop_live(app: web.Application) -> None:
+    app[STOPPING].set()
+
+
+def create_app(settings: Settings, *, config: PortalConfig | None = None) -> web.Application:
+    cfg = config or PortalConfig.from_env(os.environ)
+    # photos come in as multipart forms: the body limit is the photo limit plus the fields
+    settings = settings.with_overrides(max_body_bytes=max(settings.max_body_bytes,
+                                                         cfg.max_photo_bytes + 256 * 1024))
+    app = service_app(name="portal", settings=settings, routes=[], migrations=MIGRATIONS,
+                      subscriptions=SUBSCRIPTIONS,
+                      contexts=[http_client, periodic("portal-session-sweep", service.sweep,
+                                                      every=3600)])
+    app.middlewares.extend([html_errors, sessions])
+    app[CONFIG], app[STOPPING] = cfg, asyncio.Event()
+    app[MEDIA] = FileMedia(cfg.media_dir or settings.data_dir / "media")
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
+                               autoescape=jinja2.select_autoescape(default=True))
+    env.filters["cst"] = local_time
+    env.filters["cst_day"] = partial(local_time, fmt="%m月%d日 %H:%M")
+    env.filters["yuan"] = yuan
+    app.on_shutdown.append(stop_live)
+    app.router.add_static("/static", HERE / "static")
+    for page in PAGES:
+        app.router.add_route(page.method, page.path, guarded(page))
+    return app

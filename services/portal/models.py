@@ -1,0 +1,73 @@
+"""The portal's own types: its settings, a signed-in session, and what the directory says of a
+person (msgspec Structs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """Settings of the portal, read from the environment when the process starts."""
+
+    dev_login: bool = False            # LINLI_PORTAL_DEV_LOGIN=1: the demo sign-in page exists
+    session_minutes: int = 12 * 60     # LINLI_PORTAL_SESSION_MINUTES
+    code_minutes: int = 10             # LINLI_PORTAL_CODE_MINUTES
+    codes_per_phone: int = 3           # codes one phone may ask for in `window_minutes`
+    codes_per_address: int = 10        # codes one address may ask for in `window_minutes`
+    failures_per_phone: int = 5        # wrong codes for one phone in `window_minutes`
+    failures_per_address: int = 20     # wrong codes from one address in `window_minutes`
+    window_minutes: int = 15
+    token_minutes: int = 10            # the JWT the portal mints for each call it makes
+    max_photo_bytes: int = 8 * 1024 * 1024
+    media_dir: Path | None = None      # default: <LINLI_DATA_DIR>/media
+    live_every: float = 1.0            # seconds between two looks of a live (SSE) part
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PortalConfig:
+        base = cls()
+        media = env.get("LINLI_PORTAL_MEDIA_DIR")
+        return cls(
+            dev_login=env.get("LINLI_PORTAL_DEV_LOGIN", "0") == "1",
+            session_minutes=int(env.get("LINLI_PORTAL_SESSION_MINUTES", base.session_minutes)),
+            code_minutes=int(env.get("LINLI_PORTAL_CODE_MINUTES", base.code_minutes)),
+            max_photo_bytes=int(env.get("LINLI_PORTAL_MAX_PHOTO_BYTES", base.max_photo_bytes)),
+            media_dir=Path(media) if media else None,
+        )
+
+
+class UnitRef(msgspec.Struct):
+    id: uuid.UUID
+    label: str
+    relation: str
+
+
+class Membership(msgspec.Struct):
+    compound_id: uuid.UUID
+    compound_name: str
+    roles: list[str]
+    units: list[UnitRef]
+
+
+class Identity(msgspec.Struct):
+    person_id: uuid.UUID
+    name: str
+    memberships: list[Membership]
+
+
+class Session(msgspec.Struct):
+    token_hash: str
+    person_id: uuid.UUID
+    name: str
+    memberships: list[Membership]
+    csrf: str
+    expires_at: dt.datetime
+
+    def membership(self, compound_id: str) -> Membership | None:
+        return next((m for m in self.memberships if str(m.compound_id) == compound_id), None)

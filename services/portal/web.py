@@ -1,0 +1,239 @@
+"""What every page shares: the session from its cookie, CSRF, the person's API clients, rendering
+and the HTML answer to errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import aiohttp_jinja2
+import msgspec
+from aiohttp import web
+
+from linli import problems
+from linli.auth import issue_token
+from linli.clients import ServiceClient, app_token
+from linli.http import POOL, SETTINGS
+from services.portal import service
+from services.portal.models import PortalConfig, Session
+
+log = logging.getLogger("linli.portal")
+
+CONFIG = web.AppKey("portal.config", PortalConfig)
+HTTP = web.AppKey("portal.http", aiohttp.ClientSession)
+SESSION = web.RequestKey("portal.session", Session)
+NEW_CSRF = web.RequestKey("portal.new_csrf", str)
+COOKIE = "linli_session"
+PRE_CSRF = "linli_csrf"  # double-submit token of the forms shown before signing in
+PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    """A service refused: its problem+json detail, and the fields it named."""
+
+    def __init__(self, status: int, detail: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.fields = status, detail, fields or {}
+
+
+class Api(ServiceClient):
+    """A ServiceClient that keeps the service's own words, for showing next to a field."""
+
+    async def request(self, method: str, path: str, *, json: Any = None, kind: Any = None,
+                      headers: dict[str, str] | None = None) -> Any:
+        raw, status = await self.fetch(method, path, json=json, headers=headers)
+        if status >= 400:
+            raise _api_error(status, raw)
+        return msgspec.json.decode(raw, type=kind) if kind is not None else msgspec.json.decode(raw)
+
+    async def fetch(self, method: str, path: str, *, json: Any = None,
+                    headers: dict[str, str] | None = None) -> tuple[bytes, int]:
+        all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        body = msgspec.json.encode(json) if json is not None else None
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        try:
+            async with self.session.request(method, self.base_url + path, data=body,
+                                            headers=all_headers) as response:
+                return await response.read(), response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("upstream %s unavailable: %s", self.base_url, exc)
+            raise ApiError(502, "相关服务暂时不可用, 请稍后再试") from None
+
+    async def put(self, path: str, json: Any) -> Any:
+        return await self.request("PUT", path, json=json)
+
+
+def _api_error(status: int, raw: bytes) -> ApiError:
+    try:
+        problem = msgspec.json.decode(raw) if raw else {}
+    except msgspec.DecodeError:
+        problem = {}
+    detail = str(problem.get("detail") or "请求未能完成") if isinstance(problem, dict) else "请求未能完成"
+    fields: dict[str, str] = {}
+    for error in problem.get("errors") or [] if isinstance(problem, dict) else []:
+        name = str(error.get("field") or "").removeprefix("$.").split(".")[0].split("[")[0]
+        if name:
+            fields[name] = detail
+    if status >= 500:
+        return ApiError(502, "相关服务暂时出错, 请稍后再试")
+    return ApiError(status, detail, fields)
+
+
+def person_token(request: web.Request, session: Session, compound_id: str | None = None) -> str:
+    """A short-lived JWT for this person: the roles of one compound, or of all of them."""
+    chosen = [m for m in session.memberships if compound_id is None or str(m.compound_id) == compound_id]
+    roles = sorted({r for m in chosen for r in m.roles})
+    settings = request.app[SETTINGS]
+    return issue_token(settings.jwt_secret, subject=str(session.person_id), name=session.name,
+                       roles=roles, compounds=[str(m.compound_id) for m in chosen],
+                       ttl_seconds=request.app[CONFIG].token_minutes * 60)
+
+
+def api(request: web.Request, service_name: str, compound_id: str | None = None) -> Api:
+    """The signed-in person's client of one service."""
+    settings = request.app[SETTINGS]
+    return Api(request.app[HTTP], base_url=settings.service_url(service_name),
+               token=person_token(request, session_of(request), compound_id))
+
+
+def app_api(request: web.Request, service_name: str) -> Api:
+    """The portal's own client (sign-in only: identities and codes)."""
+    settings = request.app[SETTINGS]
+    return Api(request.app[HTTP], base_url=settings.service_url(service_name),
+               token=app_token(settings, "portal", ["directory:identify", "notify:send"]))
+
+
+def session_of(request: web.Request) -> Session:
+    session = request.get(SESSION)
+    if session is None:
+        raise problems.unauthorized("请先登录")
+    return session
+
+
+def address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def is_https(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+
+
+def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str,
+               max_age: int | None = None) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="Lax",
+                        secure=is_https(request))
+
+
+def csrf_token(request: web.Request) -> str:
+    session = request.get(SESSION)
+    if session is not None:
+        return session.csrf
+    token = request.cookies.get(PRE_CSRF) or request.get(NEW_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request[NEW_CSRF] = token
+    return token
+
+
+def render(request: web.Request, template: str, context: dict[str, Any],
+           status: int = 200) -> web.Response:
+    session = request.get(SESSION)
+    compound = context.get("compound")
+    if compound is None and session is not None and session.memberships:
+        compound = session.memberships[0]  # pages of the person (inbox) keep a compound's menu
+    base = {"session": session, "csrf": csrf_token(request), "path": request.path_qs,
+            "dev_login": request.app[CONFIG].dev_login, "compound": compound,
+            "errors": context.get("errors", {}), "form": context.get("form", {}),
+            "flash": request.query.get("done", "")}
+    response = aiohttp_jinja2.render_template(template, request, {**context, **base}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    if session is None and NEW_CSRF in request:
+        set_cookie(response, request, PRE_CSRF, request[NEW_CSRF])
+    return response
+
+
+def redirect(location: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(location)
+
+
+def to_sign_in(request: web.Request) -> web.HTTPSeeOther:
+    target = request.path_qs
+    if request.method != "GET":  # back to the page the form was on, if it was ours
+        referer = urlsplit(request.headers.get("Referer", ""))
+        target = referer.path if referer.netloc == request.host and referer.path else "/"
+    return redirect(f"/sign-in?next={quote(safe_next(target))}")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def form(request: web.Request) -> dict[str, Any]:
+    data = await request.post()
+    return {k: v for k, v in data.items()}
+
+
+@web.middleware
+async def sessions(request: web.Request, handler: PageHandler) -> web.StreamResponse:
+    """Attach the session of the cookie; check the CSRF token of every form post."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        session = await service.find_session(request.app[POOL], token)
+        if session is not None:
+            request[SESSION] = session
+    if request.method == "POST" and not request.path.startswith("/live/"):
+        await _check_csrf(request)
+    return await handler(request)
+
+
+async def _check_csrf(request: web.Request) -> None:
+    sent = request.headers.get("X-CSRF-Token") or str((await request.post()).get("csrf", ""))
+    session = request.get(SESSION)
+    expected = session.csrf if session is not None else request.cookies.get(PRE_CSRF, "")
+    if not expected or not secrets.compare_digest(sent, expected):
+        if session is None and request.cookies.get(COOKIE):
+            raise to_sign_in(request)  # the session expired while the form was open
+        raise problems.forbidden("表单已过期, 请返回刷新页面后重新提交")
+
+
+ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在",
+                405: "不支持的操作", 413: "上传的内容太大", 502: "服务暂不可用"}
+
+
+@web.middleware
+async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamResponse:
+    """Errors of pages answer with a page in Chinese; a lost session goes to sign-in and back."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        status, detail = exc.status, (exc.text or "") if exc.status != 404 else "找不到这个页面。"
+    except problems.Problem as exc:
+        status, detail = exc.status, exc.detail
+    except ApiError as exc:
+        status, detail = exc.status, exc.detail
+    if status == 401:
+        raise to_sign_in(request)
+    if status == 404:
+        detail = "找不到这个页面, 或它不属于你所在的小区。"
+    if request.path.startswith(("/static/", "/media/")) or request.path in SYSTEM_PATHS:
+        return web.Response(status=status, text=detail)
+    title = ERROR_TITLES.get(status, "出错了")
+    return render(request, "error.html", {"title": title, "detail": detail}, status=status)
+
+
+SYSTEM_PATHS = ("/livez", "/readyz", "/metrics", "/openapi.json")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,93 @@
+"""Owners vote in the browser; a second browser sees the turnout bar move without reloading;
+the result shows every threshold; a secret vote shows nothing before it closes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from playwright.async_api import expect
+
+from tests.e2e.conftest import Http
+from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
+
+
+async def open_vote(http: Http, cid: str, *, secret: bool = False) -> tuple[str, str]:
+    staff = http.platform.token(roles=["community"], compounds=[cid])
+    proposal = await http.post("meetings", f"/v1/compounds/{cid}/proposals", staff, {
+        "title": unique("屋顶隔热与平改坡改造"), "matter": "art278_7",
+        "body": "顶层夏季酷热, 拟做屋面隔热层并将平屋顶改为坡屋顶。", "budget_fen": 48_000_000,
+        "funding": "maintenance_fund"}, status=201)
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    vote = await http.post("meetings", f"/v1/compounds/{cid}/proposals/{proposal['id']}/votes",
+                           staff, {"closes_at": closes, "secret": secret}, status=201)
+    return str(proposal["id"]), str(vote["id"])
+
+
+async def test_a_vote_cast_in_one_browser_moves_the_turnout_bar_in_another_without_a_reload(
+    portal: Portal, http: Http, visitors: Any
+) -> None:
+    cid = await demo_compound(http, "南山归侨安置小区")
+    watcher, voter = await owners(http, cid, 2)
+    _pid, vid = await open_vote(http, cid)
+    path = f"/c/{cid}/votes/{vid}"
+    staff = http.platform.token(roles=["community"], compounds=[cid])
+    title = (await http.get("meetings", f"/v1/compounds/{cid}/proposals/{_pid}", staff))["title"]
+
+    a: Visitor = await visitors()
+    await dev_sign_in(a, watcher, then=f"/c/{cid}")
+    await a.check("home")
+    await a.page.get_by_role("link", name=title).click()  # the home page lists the open vote
+    await a.page.wait_for_url(re.compile(rf"{path}$"))
+    await a.check("vote-open")
+    assert "三分之二" in await a.page.inner_text("main")  # the rule, in plain words
+    ballots = a.page.locator('[data-field="ballots"]')
+    await expect(ballots).to_have_text("0")
+    area_bar = a.page.get_by_role("meter", name=re.compile("参与表决的面积"))
+    zero = re.compile(r"^0(\.0)?$")  # as rendered, or as the first live update wrote it
+    await expect(area_bar).to_have_attribute("aria-valuenow", zero)
+    navigations: list[str] = []
+    a.page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    b: Visitor = await visitors()
+    await dev_sign_in(b, voter, then=path)
+    await b.page.get_by_label("同意").check()
+    await b.page.get_by_role("button", name="投票").click()
+    await b.page.wait_for_url(re.compile(r"done=voted-agree$"))
+    await b.check("vote-cast")
+
+    await expect(ballots).to_have_text("1", timeout=15_000)  # pushed over SSE
+    await expect(area_bar).not_to_have_attribute("aria-valuenow", zero)
+    assert navigations == []  # the page did not reload
+    await a.page.locator("#turnout").scroll_into_view_if_needed()
+    await a.check("vote-turnout")
+
+    await http.post("meetings", f"/v1/compounds/{cid}/votes/{vid}/close", staff)
+    await expect(a.page.get_by_role("heading", name="表决结果: 未通过")).to_be_visible(timeout=15_000)
+    await a.check("vote-result")
+    rows = a.page.locator("table tbody tr")
+    await expect(rows).to_have_count(4)
+    text = await a.page.inner_text("table")
+    for label in ("参与表决的专有部分面积", "参与表决的业主人数", "同意的专有部分面积", "同意的业主人数"):
+        assert label in text
+
+
+async def test_a_secret_vote_says_so_and_shows_no_turnout_before_close(
+    portal: Portal, http: Http, visitors: Any
+) -> None:
+    cid = await demo_compound(http, "南山归侨安置小区")
+    [me] = await owners(http, cid, 1, skip=3)
+    _pid, vid = await open_vote(http, cid, secret=True)
+    v: Visitor = await visitors()
+    await dev_sign_in(v, me, then=f"/c/{cid}/votes/{vid}")
+    await v.check("vote-secret")
+    main = await v.page.inner_text("main")
+    assert "无记名投票" in main and "表决结束前不公布任何情况" in main
+    assert await v.page.get_by_role("meter").count() == 0
+    live = await v.page.request.get(f"{portal.url}/live/c/{cid}/votes/{vid}/turnout")
+    assert live.status == 404
+    await v.page.get_by_label("反对").check()
+    await v.page.get_by_role("button", name="投票").click()
+    await v.page.wait_for_url(re.compile(r"done=voted-oppose$"))
+    assert await v.page.get_by_role("meter").count() == 0
