@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from linli.app import service_app
 from linli.auth import STAFF_ROLES, allow
+from linli.clients import service_client
 from linli.config import Settings
 from linli.http import SETTINGS, Route
 from workflows import care, centre_activity
@@ -49,7 +50,9 @@ async def temporal_client(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
+    owners = [service_client(h.OWNERS[name], caller="workflows", target=name,
+                             scopes=[f"{name}:read"]) for name in sorted(h.OWNERS)]
     return service_app(name="workflows", settings=settings,
                        routes=[*ROUTES, *care.ROUTES, *centre_activity.ROUTES],
                        migrations=None,
-                       contexts=[temporal_client])
+                       contexts=[temporal_client, *owners])

@@ -70,7 +70,8 @@ def on_issue_resolved(client: Client) -> Handler:
 
 
 def on_issue_accepted(client: Client, task_queue: str) -> Handler:
-    """An accepted issue starts its follow-up (once: the id is the issue's and never reused)."""
+    """An accepted issue starts its follow-up (once: the id is the issue's, reused only after a
+    run that failed or was terminated)."""
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = issues.ISSUE_ACCEPTED.parse(event)
@@ -81,7 +82,7 @@ def on_issue_accepted(client: Client, task_queue: str) -> Handler:
         try:
             await client.start_workflow(
                 "IssueFollowUpWorkflow", follow_up, id=f"issue-{data.issue_id}", task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 memo={"key": f"event:{event.id}", "compound_id": str(data.compound_id),
                       "type": "issue_follow_up", "started_by": "app:issues"})

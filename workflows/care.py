@@ -173,7 +173,8 @@ class CareActivities:
 
 
 def on_plan_created(client: Client, task_queue: str) -> Any:
-    """A new plan starts its workflow once (the id is the plan's and never reused)."""
+    """A new plan starts its workflow once (the id is the plan's, reused only after a run that
+    failed or was terminated)."""
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = volunteers.CARE_PLAN_CREATED.parse(event)
@@ -181,7 +182,7 @@ def on_plan_created(client: Client, task_queue: str) -> Any:
             await client.start_workflow(
                 CarePlanWorkflow.run, CarePlanInput(str(data.compound_id), str(data.plan_id)),
                 id=workflow_id(str(data.plan_id)), task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 memo={"key": f"event:{event.id}", "compound_id": str(data.compound_id),
                       "type": "care_plan", "started_by": "app:volunteers"})

@@ -183,7 +183,8 @@ class CentreActivities:
 
 
 def on_activity_created(client: Client, task_queue: str) -> Any:
-    """A new activity starts its timeline once (the id is the activity's, never reused)."""
+    """A new activity starts its timeline once (the id is the activity's, reused only after a run
+    that failed or was terminated)."""
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = centre.ACTIVITY_CREATED.parse(event)
@@ -191,7 +192,7 @@ def on_activity_created(client: Client, task_queue: str) -> Any:
             await client.start_workflow(
                 ActivityWorkflow.run, ActivityInput(str(data.compound_id), str(data.activity_id)),
                 id=workflow_id(str(data.activity_id)), task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 memo={"key": f"event:{event.id}", "compound_id": str(data.compound_id),
                       "type": "activity", "started_by": "app:centre"})

@@ -7,9 +7,8 @@ import uuid
 
 import msgspec
 
-from linli import problems
-from linli.auth import ALL_COMPOUNDS, STAFF_ROLES
-from linli.http import POOL, Call
+from linli.auth import ALL_COMPOUNDS
+from linli.http import POOL, Call, read_csv
 from linli.pagination import Page, PageQuery
 from services.directory import identity, importing, service
 from services.directory.models import (
@@ -78,12 +77,13 @@ async def create_unit(call: Call) -> Unit:
 
 
 async def list_units(call: Call) -> Page[Unit]:
-    return await service.list_units(call.app[POOL], compound_id=_compound(call), query=call.query)
+    return await service.list_units(call.app[POOL], compound_id=_compound(call), query=call.query,
+                                    who=call.who)
 
 
 async def get_unit(call: Call) -> Unit:
     return await service.get_unit(call.app[POOL], compound_id=_compound(call),
-                                  unit_id=call.uuid_param("unit_id", "专有部分"))
+                                  unit_id=call.uuid_param("unit_id", "专有部分"), who=call.who)
 
 
 async def update_unit(call: Call) -> Unit:
@@ -105,13 +105,7 @@ async def remove_owner(call: Call) -> Unit:
 
 
 async def import_units(call: Call) -> ImportResult:
-    if call.request.content_type not in ("text/csv", "text/plain"):
-        raise problems.Problem(415, "unsupported-media-type", "不支持的内容类型",
-                               "请以 Content-Type: text/csv 上传 CSV 文件")
-    try:
-        text = (await call.request.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
+    text = await read_csv(call.request)
     return await importing.import_units(call.app[POOL], compound_id=_compound(call), text=text)
 
 
@@ -120,10 +114,8 @@ async def create_person(call: Call) -> Person:
 
 
 async def get_person(call: Call) -> Person:
-    person_id = call.uuid_param("person_id", "人员")
-    who = call.who
-    reveal = who.person_id == str(person_id) or bool(STAFF_ROLES & who.roles)
-    return await service.get_person(call.app[POOL], person_id=person_id, reveal_phone=reveal)
+    return await service.get_person(call.app[POOL], person_id=call.uuid_param("person_id", "人员"),
+                                    who=call.who)
 
 
 async def create_household(call: Call) -> Household:

@@ -8,14 +8,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact
 from linli.pagination import PageQuery
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["lift"])]
-Url = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://\S+$")]
+Code = Annotated[str, msgspec.Meta(pattern=exact(r"[a-z][a-z0-9_]{1,39}"), examples=["lift"])]
+Url = Annotated[str, msgspec.Meta(max_length=500, pattern=exact(r"https?://\S+"))]
 Hours = Annotated[int, msgspec.Meta(ge=1, le=24 * 365)]
 Party = Literal["property", "owners_committee", "community", "street_office", "party_branch"]
 Area = Literal["roof", "lift", "pump_room", "green_space", "parking", "corridor", "gate", "road",
@@ -130,6 +131,9 @@ class IssueQuery(PageQuery, kw_only=True):
     status: Status | None = None
     category: str | None = None
     mine: bool = False  # only the issues the caller reported (a resident's "my issues")
+    responsible: Party | None = None  # the desk's queue of one party
+    overdue: bool | None = None  # open and past a target (true) or not (false): overdue first
+    q: Annotated[str, msgspec.Meta(max_length=100)] | None = None  # words in title or description
 
 
 class SimilarQuery(msgspec.Struct, kw_only=True):

@@ -241,7 +241,9 @@ async def list_issues(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
     async with pool.acquire() as conn:
         rows = await store.list_issues(conn, compound_id=compound_id, status=query.status,
                                        category=query.category, after=key, limit=query.limit + 1,
-                                       reporter=(who.person_id or "-") if query.mine else None)
+                                       reporter=(who.person_id or "-") if query.mine else None,
+                                       responsible=query.responsible, overdue=query.overdue,
+                                       now=now_utc(), text=(query.q or "").strip() or None)
     items = [view(r, who) for r in rows]
     return page_of(items, query.limit, time_cursor)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from linli import problems
-from linli.http import POOL, Call
+from linli.http import POOL, Call, read_csv
 from services.meetings import costs, readings
 from services.meetings.cost_models import (
     Bill,
@@ -42,13 +41,7 @@ async def record_readings(call: Call) -> ReadingsImported:
 
 
 async def import_readings(call: Call) -> ReadingsImported:
-    if call.request.content_type not in ("text/csv", "text/plain"):
-        raise problems.Problem(415, "unsupported-media-type", "不支持的内容类型",
-                               "请以 Content-Type: text/csv 上传 CSV 文件")
-    try:
-        text = (await call.request.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
+    text = await read_csv(call.request)
     return await readings.import_csv(call.app[POOL], compound_id=compound(call),
                                      cost_id=cost(call), text=text, by=call.who.subject)
 

@@ -9,15 +9,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linli.app import service_app
+from linli.app import periodic, service_app
 from linli.clients import ServiceClient, service_client
 from linli.config import Settings
 from services.notify.consumers import subscriptions
+from services.notify.digests import digest_once
 from services.notify.direct import LogSms, Sms
 from services.notify.fanout import Directory
 from services.notify.handlers import SMS
+from services.notify.live import LIVE, LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
-from services.notify.sender import SenderConfig, sender_context
+from services.notify.sender import CONFIG, SenderConfig, sender_context
+from services.notify.sms import DirectSms
+from services.notify.vault import VAULT, Vault
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
@@ -41,14 +45,23 @@ def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterato
 
 
 def create_app(settings: Settings, *, sender: SenderConfig | None = None,
-               prefix: str = "notify", sms: Sms | None = None) -> web.Application:
+               prefix: str = "notify", live: LiveConfig | None = None,
+               sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
+    config = sender or SenderConfig.from_env(os.environ)
+    live_config = live or LiveConfig()
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(sender or SenderConfig.from_env(os.environ))],
+        contexts=[_directory(directory), sender_context(config), live_context(live_config),
+                  periodic("notify-digests", digest_once, every=config.digest_seconds,
+                           wait_first=True)],
     )
-    app[DIRECTORY], app[PREFIX] = directory, prefix
-    app[SMS] = sms or LogSms()
+    app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
+    # sign-in codes go through the provider too once one is configured (LINLI_NOTIFY_SMS_*)
+    provider = config.sms.provider == "http" and config.sms.endpoint
+    app[VAULT] = Vault.from_env(os.environ, fallback=settings.jwt_secret)
+    app[SMS] = sms or (DirectSms(config.sms) if provider else LogSms())
+    app.on_shutdown.append(close_streams)
     return app
