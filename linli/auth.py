@@ -58,6 +58,14 @@ class Principal:
     def has_role(self, *roles: str) -> bool:
         return "admin" in self.roles or any(r in self.roles for r in roles)
 
+    def acts_as_staff(self, scope: str, roles: Iterable[str] = STAFF_ROLES) -> bool:
+        """The one rule every service uses for "staff here": a person by any of `roles`
+        (admin always), an app only by holding `scope` (an app token is never staff by
+        being an app)."""
+        if self.is_app:
+            return scope in self.scopes
+        return self.has_role(*roles)
+
     def may_act_in(self, compound_id: str) -> bool:
         """True when the caller may act in this compound."""
         return ALL_COMPOUNDS in self.compounds or str(compound_id) in self.compounds

@@ -19,6 +19,13 @@ SERVICE_PORTS: dict[str, int] = {
 }
 WORKER_METRICS_PORT = 8109
 DEV_SECRET = "linli-local-development-secret-change-me"
+# LINLI_ENV values under which the published development secret is accepted
+DEVELOPMENT = frozenset({"development", "test"})
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """A setting that must not reach production (a published secret, a short key)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class Settings:
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     relay_batch: int = 100
+    # "production" unless LINLI_ENV says development (linli up sets it for its children)
+    environment: str = "production"
     # JetStream gauges (linli/busmetrics.py): how often the worker reads the streams and
     # consumers, and the size ops planned for a stream that has no limit of its own
     bus_metrics_seconds: float = 15.0
@@ -87,8 +96,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("LINLI_DATA_DIR", str(base.data_dir))),
         max_body_bytes=int(env.get("LINLI_MAX_BODY_BYTES", base.max_body_bytes)),
         max_deliver=int(env.get("LINLI_MAX_DELIVER", base.max_deliver)),
+        environment=env.get("LINLI_ENV", base.environment),
         bus_metrics_seconds=float(env.get("LINLI_BUS_METRICS_SECONDS", base.bus_metrics_seconds)),
         stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
                                            base.stream_budget_messages)),
         stream_budget_bytes=int(env.get("LINLI_STREAM_BUDGET_BYTES", base.stream_budget_bytes)),
     )
+
+
+def check_secret(settings: Settings) -> None:
+    """Refuse to serve with a token key anyone can read (the development secret is in this
+    repository) or guess (short), unless LINLI_ENV says this is development."""
+    if settings.environment in DEVELOPMENT:
+        return
+    if settings.jwt_secret == DEV_SECRET:
+        raise ConfigError(
+            "LINLI_JWT_SECRET 仍是公开的开发密钥, 任何人都能用它签发令牌: 请设置至少"
+            f" {MIN_SECRET_BYTES} 字节的随机密钥 (本地开发请用 linli up, 或设置 LINLI_ENV=development)")
+    if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"LINLI_JWT_SECRET 太短: 至少需要 {MIN_SECRET_BYTES} 字节的随机密钥")

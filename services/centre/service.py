@@ -39,9 +39,7 @@ def now_utc() -> dt.datetime:
 
 def is_staff(who: Principal) -> bool:
     """The parties running the centre (and apps with centre:manage)."""
-    if who.is_app:
-        return MANAGE_SCOPE in who.scopes
-    return who.has_role(*rules.STAFF)
+    return who.acts_as_staff(MANAGE_SCOPE, rules.STAFF)
 
 
 def acting_for(who: Principal, person_id: uuid.UUID | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from linli import problems
-from linli.auth import STAFF_ROLES, Principal
+from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.pagination import Page, page_of, time_cursor, time_keyset
@@ -48,7 +48,8 @@ def valid_code(code: str) -> bool:
 
 
 def is_staff(who: Principal) -> bool:
-    return who.is_app or bool(STAFF_ROLES & who.roles)
+    """Staff of the platform's parties, or an app with issues:manage (never any app)."""
+    return who.acts_as_staff("issues:manage")
 
 
 def to_issue(row: Any, *, reveal: bool) -> Issue:
@@ -183,10 +184,11 @@ def check_attributes(category: Category, answers: dict[str, str]) -> None:
 
 
 def reporter_of(who: Principal, data: IssueIn) -> tuple[str | None, bool, str]:
-    """(reporter id, on behalf?, contact name): staff may report for a resident."""
+    """(reporter id, on behalf?, contact name): staff may report for a resident, and so may
+    an app that reports (issues:report, e.g. an Open311 client passing on a citizen's report)."""
     if data.on_behalf_of is None:
         return (None if who.is_app else who.person_id), False, ""
-    if not is_staff(who):
+    if not (is_staff(who) or who.acts_as_staff("issues:report", roles=())):
         raise problems.forbidden("只有工作人员可以代居民上报问题")
     person = data.on_behalf_of.person_id
     return (str(person) if person else None), True, data.on_behalf_of.name

@@ -126,7 +126,7 @@ async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.
 
 async def require_manager(conn: Connection, meeting: Any, who: Principal) -> None:
     """Only the convener's organisation manages a meeting (and apps with meetings:manage)."""
-    if (who.is_app and MANAGE_SCOPE in who.scopes) or who.has_role("admin"):
+    if who.acts_as_staff(MANAGE_SCOPE, roles=()):  # the app scope, or a platform admin
         return
     try:
         person = uuid.UUID(who.person_id)

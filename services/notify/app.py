@@ -3,6 +3,7 @@ webhook deliveries), from the events of issues, meetings and the workflows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from aiohttp import web
 from linli.app import periodic, service_app
 from linli.clients import ServiceClient, service_client
 from linli.config import Settings
+from linli.pruning import PruneRule
 from services.notify.consumers import subscriptions
 from services.notify.digests import digest_once
 from services.notify.direct import LogSms, Sms
@@ -27,6 +29,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DIRECTORY = web.AppKey("notify.directory", Directory)
 PREFIX = web.AppKey("notify.durable_prefix", str)
 DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
+# a person's inbox keeps what they have read for half a year; unread stays until read
+READ_NOTIFICATIONS = PruneRule("notifications", "read_at IS NOT NULL AND read_at < $1",
+                               dt.timedelta(days=180))
 
 
 def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -57,6 +62,7 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
         contexts=[_directory(directory), sender_context(config), live_context(live_config),
                   periodic("notify-digests", digest_once, every=config.digest_seconds,
                            wait_first=True)],
+        prune=[READ_NOTIFICATIONS],
     )
     app[DIRECTORY], app[PREFIX], app[CONFIG], app[LIVE] = directory, prefix, config, live_config
     # sign-in codes go through the provider too once one is configured (LINLI_NOTIFY_SMS_*)

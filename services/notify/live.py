@@ -30,6 +30,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from linli import problems
+from linli.app import LOOPS
 from linli.bus import stop_task
 from linli.db import Pool, transaction
 from linli.http import NATS_CLIENT, POOL, SETTINGS
@@ -108,6 +109,8 @@ class LivePusher:
         await listener.add_listener(CHANNEL, lambda *_: self.wake.set())
         try:
             while not self.stopping:
+                if listener.is_closed():  # the supervisor (linli.loops) connects again
+                    raise ConnectionError("live pusher lost its LISTEN connection")
                 self.wake.clear()
                 try:
                     while await self.push_once():
@@ -130,7 +133,8 @@ def live_context(config: LiveConfig) -> Callable[[web.Application], AsyncIterato
             yield
             return
         pusher = LivePusher(pool=app[POOL], nc=app[NATS_CLIENT], config=config)
-        task = asyncio.create_task(pusher.run(app[SETTINGS].database_url), name="notify-live")
+        dsn = app[SETTINGS].database_url
+        task = app[LOOPS].spawn("notify-live", lambda: pusher.run(dsn))
         yield
         pusher.stopping = True
         pusher.wake.set()

@@ -21,6 +21,7 @@ import asyncpg
 from aiohttp import web
 from standardwebhooks import Webhook
 
+from linli.app import LOOPS
 from linli.bus import stop_task
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
@@ -170,6 +171,8 @@ class Sender:
         await listener.add_listener(CHANNEL, lambda *_: self.wake.set())
         try:
             while not self.stopping:
+                if listener.is_closed():  # the supervisor (linli.loops) connects again
+                    raise ConnectionError("webhook sender lost its LISTEN connection")
                 self.wake.clear()
                 try:
                     while await self.send_once():
@@ -197,7 +200,8 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
                 timeout=config.timeout_seconds)
             sender = Sender(pool=app[POOL], session=session, config=config, transports=transports,
                             vault=app[VAULT])
-            task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
+            dsn = app[SETTINGS].database_url
+            task = app[LOOPS].spawn("notify-sender", lambda: sender.run(dsn))
             yield
             sender.stopping = True
             sender.wake.set()

@@ -44,9 +44,7 @@ def now_utc() -> dt.datetime:
 
 def is_staff(who: Principal) -> bool:
     """Community workers and the party branch (and apps with volunteers:manage)."""
-    if who.is_app:
-        return MANAGE_SCOPE in who.scopes
-    return who.has_role(*rules.STAFF)
+    return who.acts_as_staff(MANAGE_SCOPE, rules.STAFF)
 
 
 def to_volunteer(row: Any) -> Volunteer:
