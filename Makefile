@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean venv
+.PHONY: run test test-soak lint bench clean venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the whole suite N times in a row with one core kept busy (tests/soak.sh); stops at a failure
+N ?= 5
+test-soak: $(STAMP)
+	PYTEST_ARGS="$(PYTEST_ARGS)" bash tests/soak.sh $(N)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

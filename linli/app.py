@@ -31,6 +31,7 @@ from linli.loops import Loops
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 RELAY = web.AppKey("linli.relay", bus.OutboxRelay)
+CONSUMERS = web.AppKey("linli.consumers", bus.ConsumerGroup)
 LOOPS = web.AppKey("linli.loops", Loops)
 
 
@@ -69,6 +70,7 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds,
             loops=app[LOOPS],
         )
+        app[CONSUMERS] = consumers
         await consumers.start()
         yield
         await consumers.stop()

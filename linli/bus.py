@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -239,6 +240,7 @@ class ConsumerGroup:
         self.ack_wait = ack_wait
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self.applied: Counter[str] = Counter()  # events this replica applied, by durable
 
     async def start(self) -> None:
         """Create the consumers (idempotent) and start pulling."""
@@ -311,9 +313,23 @@ class ConsumerGroup:
                 log.warning("consumer %s fetch failed: %s", sub.durable, exc)
                 await asyncio.sleep(1)
                 continue
-            # a fetched batch is applied concurrently: order across events is not promised
-            # (nor is it with several replicas); the inbox makes each event count once
-            await asyncio.gather(*(self.handle(sub, msg) for msg in messages))
+            await self.apply_batch(sub, messages)
+
+    async def apply_batch(self, sub: Subscription, messages: Sequence[Msg]) -> None:
+        """Apply a fetched batch: one compound's events one after another in stream order (its
+        notice board shows them in the order they happened), different compounds concurrently.
+
+        Order holds within one consumer and replica while nothing fails; a redelivered event
+        (nak, crash) comes later, and the inbox still makes each event count once.
+        """
+        lanes: dict[object, list[Msg]] = {}
+        for msg in messages:
+            lanes.setdefault(_compound_of(msg), []).append(msg)
+        await asyncio.gather(*(self._apply_in_order(sub, lane) for lane in lanes.values()))
+
+    async def _apply_in_order(self, sub: Subscription, lane: Sequence[Msg]) -> None:
+        for msg in lane:
+            await self.handle(sub, msg)
 
     async def handle(self, sub: Subscription, msg: Msg) -> None:
         """Apply one message once: handler writes + inbox row in one transaction, then ack."""
@@ -332,6 +348,8 @@ class ConsumerGroup:
             else:
                 await msg.nak(delay=min(2 ** msg.metadata.num_delivered * 0.1, 5.0))
             return
+        if applied:
+            self.applied[sub.durable] += 1
         outcome = "applied" if applied else "duplicate"
         metrics.EVENTS_CONSUMED.labels(sub.durable, event.type, outcome).inc()
         await msg.ack()
@@ -344,6 +362,19 @@ class ConsumerGroup:
         )
         metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kind).inc()
         await msg.term()
+
+
+class _CompoundOnly(msgspec.Struct):
+    compoundid: str | None = None
+
+
+def _compound_of(msg: Msg) -> object:
+    """The compound an event belongs to; an event without one (or unreadable) is on its own."""
+    try:
+        compound = msgspec.json.decode(msg.data, type=_CompoundOnly).compoundid
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        compound = None
+    return compound if compound is not None else object()
 
 
 async def apply_once(pool: Pool, sub: Subscription, event: CloudEvent) -> bool:

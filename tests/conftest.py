@@ -5,6 +5,8 @@ Set LINLI_DATABASE_URL, LINLI_NATS_URL and LINLI_TEMPORAL_ADDRESS to use existin
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import tempfile
 import uuid
@@ -18,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from linli.auth import issue_token
 from linli.config import Settings
+from linli.db import Connection
 from linli.stack import EmbeddedStack, Ports, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,3 +123,44 @@ async def serve(settings: Settings) -> AsyncIterator[AppFactory]:
     yield start
     for client in reversed(clients):
         await client.close()
+
+
+async def eventually(check: Callable[[], Any], *, within: float = 30.0) -> Any:
+    """Poll until `check` returns something truthy and return it (events, workflows and
+    consumers travel asynchronously). The bound only limits how long a failure takes to show:
+    make `check` the very thing the test asserts next, not something narrower."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within} s (last: {result!r})")
+        await asyncio.sleep(0.05)
+
+
+async def wait_until_blocked(holder: Connection, *, waiting: int = 1, within: float = 30.0) -> None:
+    """Wait until `waiting` other transactions wait for a lock behind `holder`'s transaction
+    (directly, or behind one that waits for it): the race a test sets up has really begun.
+
+    Reads pg_locks and pg_blocking_pids (live, unlike pg_stat_activity's per-transaction
+    snapshot), so `holder` may be the connection holding the locks, in its open transaction.
+    """
+    me = holder.get_server_pid()
+
+    async def behind() -> bool:
+        rows = await holder.fetch("SELECT DISTINCT pid, pg_blocking_pids(pid) AS blockers"
+                                  " FROM pg_locks WHERE NOT granted AND pid IS NOT NULL")
+        chain, grew = {me}, True
+        while grew:
+            grew = False
+            for row in rows:
+                if row["pid"] not in chain and chain & set(row["blockers"]):
+                    chain.add(row["pid"])
+                    grew = True
+        return len(chain) - 1 >= waiting
+
+    await eventually(behind, within=within)

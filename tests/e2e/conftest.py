@@ -33,11 +33,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from linli.auth import issue_token
 from linli.bus import STREAM
+from linli.cli import available_services
 from linli.config import Settings
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 
-SERVICES = ("directory", "issues", "meetings", "centre", "workflows")  # the processes the stories need
+# every process `linli up` starts, so no call leaves the platform under test
+SERVICES = (*available_services(), "workflows")
 T = TypeVar("T")
 
 
@@ -228,7 +230,9 @@ def running(settings: Settings, data_dir: Path, services: tuple[str, ...] = SERV
         asyncio.run(_clean_up(settings, platform, tag))
 
 
-@pytest.fixture(scope="session")
+# package scope: the processes stop after the stories, before other tests use the same schemas
+# (notify's sender and consumers would take their deliveries and events)
+@pytest.fixture(scope="package")
 def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     with running(settings, tmp_path_factory.mktemp("platform")) as platform:
         yield platform

@@ -26,7 +26,7 @@ from linli.events import CloudEvent, encode
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
 from tests.e2e.conftest import Http, Platform, at_step, until
-from tests.unit.test_deploy import tool
+from tests.integration.test_deploy import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

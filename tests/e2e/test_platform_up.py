@@ -47,7 +47,9 @@ def wait_for_line(process: subprocess.Popen[str], marker: str, timeout: float) -
         lines.append(line)
         if marker in line:
             return lines
-    raise AssertionError(f"no '{marker}' within {timeout}s: {''.join(lines)}")
+    ended = process.poll() is not None and process.stderr is not None
+    why = f"exited {process.returncode}: {process.stderr.read()}" if ended else "still starting"
+    raise AssertionError(f"no '{marker}' within {timeout}s ({why}): {''.join(lines)}")
 
 
 def test_linli_up_serves_every_readyz_and_stops_clean(tmp_path: Path) -> None:

@@ -37,6 +37,11 @@ async def compound_with_owner(http: Http) -> tuple[str, str, str]:
     return compound["id"], owner["id"], branch
 
 
+async def opened_on(http: Http, p: str, token: str, version: int) -> bool:
+    found = await http.get_if_found("meetings", f"{p}/consultation", token)
+    return bool(found and found["version"] == version)
+
+
 async def revise_at_the_deadline(http: Http, cid: str, branch: str, lead: float) -> None:
     c = f"/v1/compounds/{cid}"
     proposal = await http.post("meetings", f"{c}/proposals", branch, {
@@ -45,13 +50,15 @@ async def revise_at_the_deadline(http: Http, cid: str, branch: str, lead: float)
     started = await http.post("workflows", "/v1/workflows", branch, {
         "type": "proposal", "key": f"late-{proposal['id']}", "input": {
             "compound_id": cid, "proposal_id": proposal["id"], "convener": "阳光花园党支部",
-            "consultation_seconds": 2, "consultation_reminders": [], "vote_seconds": 600,
+            "consultation_seconds": 5, "consultation_reminders": [], "vote_seconds": 600,
             "vote_reminders": []}}, status=201)
     http.platform.started.append(started["workflow_id"])
     w = f"/v1/workflows/{started['workflow_id']}"
     view = await at_step(http, w, branch, "consultation",
                          lambda state: "consultation_closes" in state["deadlines"])
-    await until("consultation open", lambda: on_version(http, p, branch, 1))
+    # opened in meetings (on a slow machine the short window may be over already: then the
+    # revision below comes too late, which is one of the two outcomes checked)
+    await until("consultation opened", lambda: opened_on(http, p, branch, 1))
     closes = dt.datetime.fromisoformat(view["state"]["deadlines"]["consultation_closes"])
     await asyncio.sleep(max(0.0, (closes - dt.datetime.now(dt.UTC)).total_seconds() - lead))
 
@@ -67,7 +74,7 @@ async def revise_at_the_deadline(http: Http, cid: str, branch: str, lead: float)
         # accepted: the consultation restarts on version 2 before any vote
         try:
             await until("consultation restarted on version 2",
-                        lambda: on_version(http, p, branch, 2), within=10)
+                        lambda: on_version(http, p, branch, 2))
         except AssertionError:
             seen = (await http.get("workflows", w, branch))["state"]
             consulted = await http.get("meetings", f"{p}/consultation", branch)
@@ -76,7 +83,10 @@ async def revise_at_the_deadline(http: Http, cid: str, branch: str, lead: float)
                 f"revise answered 2, then the vote opened on version {vote['version']} while the "
                 f"only consultation was on version {consulted['version']}") from None
         state: dict[str, Any] = (await http.get("workflows", w, branch))["state"]
-        assert (state["step"], state["version"], state["vote_id"]) == ("consultation", 2, None)
+        assert state["version"] == 2
+        if state["vote_id"] is not None:  # the new 2-second window may already be over
+            vote = await http.get("meetings", f"{c}/votes/{state['vote_id']}", branch)
+            assert vote["version"] == 2
     await http.post("workflows", f"{w}/cancel", branch, {"reason": "演示结束, 撤回议案"})
 
 

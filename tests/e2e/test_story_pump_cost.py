@@ -1,6 +1,6 @@
 """Story §1: 南山归侨安置小区 — who pays the shared booster pump's electricity (谁受益谁承担).
 
-Across the running directory and meetings processes: the pump lifts water for floors 4 and up
+Across the running directory, meetings and notify processes: the pump lifts water for floors 4 and up
 only, so only those flats pay; the property company imports the month's meter readings as CSV;
 two candidate plans (by usage; half by area, half by usage) are compared flat by flat; the
 council adopts one; the month's bill, which does not divide evenly, comes out in whole fen that
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.e2e.conftest import Http
+from tests.e2e.conftest import Http, until
 
 # flat → (floor, registered area in m², water used in July in m³)
 FLATS = {
@@ -109,3 +109,11 @@ async def test_pump_electricity_is_shared_by_those_it_serves_to_the_fen(http: Ht
     assert sum(lines.values()) == BILL_FEN == bill["total_fen"]
     assert {line["unit_id"] for line in bill["lines"]} == {units[n] for n in paying}
     assert await http.get("meetings", f"{k}/bills/2026-07", resident) == bill
+
+    # the bill reaches the compound's notice board: meetings' outbox → NATS → notify
+    async def posted() -> list[dict[str, object]]:
+        board = await http.get("notify", f"{c}/notices", resident)
+        return [n for n in board["items"] if n["kind"] == "bills_issued"]
+
+    [notice] = await until("the bill on the notice board", posted)
+    assert notice["title"] == "2026-07 费用分摊账单已出具"

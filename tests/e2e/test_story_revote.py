@@ -68,7 +68,7 @@ async def vote_round(http: Http, cid: str, owners: dict[str, str], w: str, staff
     async def at_deadline() -> dict[str, Any] | None:
         found: dict[str, Any] = await http.get("meetings", f"{v}/result", staff)
         return found if found["final"] else None
-    return await until("vote closed at its deadline", at_deadline, within=20)
+    return await until("vote closed at its deadline", at_deadline)
 
 
 def thresholds(result: dict[str, Any]) -> dict[str, tuple[int, int, bool]]:
@@ -88,7 +88,7 @@ async def test_a_rejected_plan_is_revised_and_passes_a_second_vote(http: Http) -
         "type": "proposal", "key": f"rooms-{proposal['id']}", "input": {
             "compound_id": cid, "proposal_id": proposal["id"], "convener": "四季社区居委会",
             "convener_org": "community",
-            "consultation_seconds": 3, "consultation_reminders": [], "vote_seconds": 6,
+            "consultation_seconds": 6, "consultation_reminders": [], "vote_seconds": 12,
             "vote_reminders": [], "vote_grace_seconds": 3600, "decision_seconds": 600,
             "max_rounds": 2, "acceptance_seconds": 600, "satisfaction_seconds": 2,
             "milestones": [{"name": "图书室和球场", "due_at": due}]}}, status=201)
@@ -123,7 +123,8 @@ async def test_a_rejected_plan_is_revised_and_passes_a_second_vote(http: Http) -
 
     view = await at_step(http, w, community, "consultation")
     assert (view["state"]["round"], view["state"]["version"]) == (2, 2)
-    await until("consultation on version 2", lambda: on_version(http, p, community, 2), within=10)
+    # the opinion must land inside the 6-second window (sized for a busy machine)
+    await until("consultation on version 2", lambda: on_version(http, p, community, 2), within=6)
     resident = http.platform.token(roles=["owner"], compounds=[cid], person=owners["202"])
     await http.post("meetings", f"{p}/opinions", resident,
                     {"stance": "support", "text": "球场挪开后可以接受"}, status=201)
@@ -145,7 +146,7 @@ async def test_a_rejected_plan_is_revised_and_passes_a_second_vote(http: Http) -
     async def completed() -> dict[str, Any] | None:
         found = await workflow_state(http, w, community)
         return found if found["status"] == "completed" else None
-    final = (await until("workflow completed", completed, within=15))["state"]
+    final = (await until("workflow completed", completed))["state"]
     assert (final["round"], final["version"]) == (2, 2)
     assert [(v["outcome"], v["version"]) for v in final["votes"]] == [("rejected", 1), ("passed", 2)]
     assert [h["step"] for h in final["history"]] == [

@@ -23,11 +23,16 @@ async def test_demo_loads_the_story_and_is_safe_twice(settings: Settings) -> Non
         assert await counts() == before
         sunshine = demo_id("compound", COMPOUNDS[0].name)
         roll = await electoral_roll(pool, compound_id=sunshine)
+        # 3 buildings × 6 floors × 2 flats = 36: the developer still holds the last building's
+        # top floor (one flat unsold, one sold but not delivered), an investor owns 3, five
+        # flats are co-owned ((floor + n) % 5 == 0, less one of the investor's), 26 have one
+        # owner each: 1 + 1 + 5 + 26 = 33 voters, one head each
         kinds = [e.kind for e in roll.entries]
-        assert kinds.count("developer") == 1
-        assert "co_owners" in kinds
-        assert max(len(e.unit_ids) for e in roll.entries if e.kind == "owner") == 3
-        assert roll.total_area_centi == sum(e.area_centi for e in roll.entries)
+        assert (kinds.count("developer"), kinds.count("co_owners"), kinds.count("owner")) == (1, 5, 27)
+        assert sorted(len(e.unit_ids) for e in roll.entries) == [1] * 31 + [2, 3]
+        assert roll.total_headcount == 33
+        # the 36 flats' areas as the demo defines them (68–143 m² each), 3601.08 m² in all
+        assert roll.total_area_centi == 360108 and roll.total_area == "3601.08"
         async with pool.acquire() as conn:
             committee = await conn.fetchval(
                 "SELECT count(*) FROM organisations WHERE compound_id = $1 AND kind = 'owners_committee'",

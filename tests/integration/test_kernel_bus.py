@@ -17,6 +17,7 @@ from nats.js import JetStreamContext
 from linli import bus, db, metrics
 from linli.config import Settings
 from linli.events import CloudEvent, EventType
+from tests.conftest import eventually
 
 
 class NoteWritten(msgspec.Struct):
@@ -44,12 +45,12 @@ class Kernel:
     def relay(self, **kw: object) -> bus.OutboxRelay:
         return bus.OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema, **kw)  # type: ignore[arg-type]
 
-    async def write_note(self, text: str) -> CloudEvent:
+    async def write_note(self, text: str, compound_id: str | None = None) -> CloudEvent:
         """A business row and its event in one transaction."""
         note_id = uuid.uuid4()
         async with db.transaction(self.pool) as conn:
             await conn.execute("INSERT INTO notes (id, text) VALUES ($1, $2)", note_id, text)
-            return await bus.emit(conn, self.note, subject=str(note_id),
+            return await bus.emit(conn, self.note, subject=str(note_id), compound_id=compound_id,
                                   data=NoteWritten(note_id=note_id, text=text))
 
     async def stream_messages(self) -> list[CloudEvent]:
@@ -117,19 +118,26 @@ async def test_two_relays_at_once_publish_each_event_once(kernel: Kernel) -> Non
     assert sorted(m.id for m in messages) == sorted(written)
 
 
+def relay_is_idle(schema: str) -> bool:
+    """The relay finished a pass (it records the backlog last) and waits for a wake-up."""
+    return any(sample.labels.get("service") == schema
+               for family in metrics.OUTBOX_BACKLOG.collect() for sample in family.samples)
+
+
 async def test_relay_wakes_on_notify_not_polling(kernel: Kernel) -> None:
     relay = kernel.relay(idle_check_seconds=120)  # a poll would take two minutes
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.5)  # the relay is now waiting on LISTEN
+        # LISTEN precedes the first pass; once the pass is over only a wake-up sends more
+        await eventually(lambda: relay_is_idle(kernel.schema))
         event = await kernel.write_note("电梯坏了")
-        for _ in range(50):
+
+        async def sent() -> bool:
             async with kernel.pool.acquire() as conn:
-                if await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1", uuid.UUID(event.id)):
-                    break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the relay did not wake up on NOTIFY within 5 seconds")
+                return bool(await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1",
+                                                uuid.UUID(event.id)))
+
+        await eventually(sent, within=60)  # well short of the two-minute safety pass
     finally:
         await relay.stop(task)
     assert task.done(), "stopping the relay must end its loop"
@@ -160,16 +168,38 @@ async def test_consumer_crash_after_commit_before_ack_applies_once(kernel: Kerne
     duplicates = metrics.EVENTS_CONSUMED.labels(sub.durable, kernel.note.name, "duplicate")
     await group.start()
     try:
-        for _ in range(100):
-            if duplicates._value.get() >= 1:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(lambda: duplicates._value.get() >= 1)
     finally:
         await group.stop()
     assert duplicates._value.get() == 1
     assert await kernel.notes_applied() == 1
     info = await kernel.js.consumer_info(bus.STREAM, sub.durable)
     assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_one_compounds_events_apply_in_the_order_they_happened(kernel: Kernel) -> None:
+    """A fetched batch mixes two compounds: each compound's events apply in stream order even
+    when an earlier one takes longer (a notice board shows them in the order they happened)."""
+    east, west = str(uuid.uuid4()), str(uuid.uuid4())
+    for n in range(6):
+        for compound in (east, west):
+            await kernel.write_note(str(n), compound_id=compound)
+    await kernel.relay().drain()  # all twelve wait in the stream before the consumer starts
+    applied: dict[str | None, list[int]] = {east: [], west: []}
+
+    async def slower_when_earlier(conn: db.Connection, event: CloudEvent) -> None:
+        n = int(kernel.note.parse(event).text)
+        await asyncio.sleep(0.05 * (6 - n))  # applied side by side, later ones would finish first
+        applied[event.compoundid].append(n)
+
+    sub = bus.Subscription(durable=fresh_name("o"), event=kernel.note, handler=slower_when_earlier)
+    group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub])
+    await group.start()
+    try:
+        await eventually(lambda: group.applied[sub.durable] == 12)
+    finally:
+        await group.stop()
+    assert applied == {east: list(range(6)), west: list(range(6))}
 
 
 async def test_failing_handler_goes_to_dead_letter_after_bounded_redelivery(kernel: Kernel) -> None:

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, wait_until_blocked
 from tests.integration.test_meetings_support import later, ok, outbox
 
 
@@ -165,7 +165,7 @@ async def test_opinion_racing_the_close_of_its_consultation_is_refused(
         late = asyncio.ensure_future(meetings.post(
             f"{base}/{pid}/opinions", json={"stance": "support", "text": "同意"},
             headers=resident))
-        await asyncio.sleep(0.5)  # the opinion is in flight while the close is uncommitted
+        await wait_until_blocked(conn)  # the opinion waits while the close is uncommitted
     await assert_problem(await late, 409, "consultation-closed")
     summary = await ok(await meetings.get(f"{base}/{pid}/opinions/summary", headers=branch))
     assert summary["versions"][0]["total"] == 0

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from linli import metrics
 from linli.config import Settings
 from linli.events import encode
 from linli.http import JETSTREAM
 from services.directory.app import create_app as directory_app
 from services.issues.events import ISSUE_ESCALATED, IssueEscalated
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from services.meetings.consumers import SUBSCRIPTIONS
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, eventually
 from tests.integration.test_meetings_support import (
     Compound,
     new_compound,
     ok,
     outbox,
 )
+
+ESCALATED = next(s for s in SUBSCRIPTIONS if s.event is ISSUE_ESCALATED)
 
 
 @pytest.fixture
@@ -43,27 +45,19 @@ async def organisation(c: Compound, kind: str, name: str, person: str, title: st
 
 
 async def escalate(meetings: TestClient, cid: str, title: str) -> str:
-    """Publish linli.issues.issue.escalated the way the issues service's relay would."""
+    """Publish linli.issues.issue.escalated the way the issues service's relay would, twice
+    (a redelivery), and wait until meetings has taken both: one applied, one a duplicate."""
     issue_id = uuid.uuid4()
     event = ISSUE_ESCALATED.new(subject=str(issue_id), compound_id=cid, data=IssueEscalated(
         issue_id=issue_id, compound_id=uuid.UUID(cid), title=title, category="facilities",
         cosign_count=12, reason="cosign_threshold"))
+    duplicates = metrics.EVENTS_CONSUMED.labels(ESCALATED.durable, event.type, "duplicate")
+    before = duplicates._value.get()
     js = meetings.app[JETSTREAM]
-    for _ in range(2):  # a redelivered event proposes the item once
+    for _ in range(2):
         await js.publish(event.type, encode(event), headers={"Nats-Msg-Id": str(uuid.uuid4())})
+    await eventually(lambda: duplicates._value.get() > before)  # after the first committed
     return str(issue_id)
-
-
-async def wait_for_items(meetings: TestClient, cid: str, headers: dict[str, str]) -> list[Any]:
-    for _ in range(100):
-        items: list[Any] = await ok(await meetings.get(f"/v1/compounds/{cid}/agenda-items",
-                                                       headers=headers))
-        if items:
-            await asyncio.sleep(0.3)  # let the duplicate arrive too
-            return list(await ok(await meetings.get(f"/v1/compounds/{cid}/agenda-items",
-                                                    headers=headers)))
-        await asyncio.sleep(0.1)
-    raise AssertionError("escalated issue never became an agenda item")
 
 
 async def test_council_from_escalated_issue_to_published_minutes(
@@ -85,7 +79,8 @@ async def test_council_from_escalated_issue_to_published_minutes(
     base = f"/v1/compounds/{c.id}"
 
     issue_id = await escalate(meetings, c.id, "顶楼夏天太热")
-    proposed = await wait_for_items(meetings, c.id, secretary)
+    proposed = await ok(await meetings.get(f"/v1/compounds/{c.id}/agenda-items",
+                                           headers=secretary))  # once, though it came twice
     assert [(i["source"], i["issue_id"], i["meeting_id"]) for i in proposed] == [
         ("issue", issue_id, None)]
 

@@ -15,12 +15,11 @@ from linli.config import Settings
 from services.directory.app import create_app as directory_app
 from services.issues import events as issue_events
 from services.issues.app import create_app as issues_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, eventually
 from tests.integration.test_notify_support import (
     NotifyFactory,
     People,
     Publisher,
-    eventually,
     inbox,
     nats_js,
     ok,

@@ -19,14 +19,13 @@ from linli.events import EventType
 from services.directory.app import create_app as directory_app
 from services.issues import events as issue_events
 from services.meetings import events as meeting_events
-from tests.conftest import AppFactory, TokenFactory, assert_problem
+from tests.conftest import AppFactory, TokenFactory, assert_problem, eventually
 from tests.integration.test_meetings_support import Compound, new_compound
 from tests.integration.test_notify_support import (
     NotifyFactory,
     People,
     Person,
     Publisher,
-    eventually,
     inbox,
     nats_js,
     notices,

@@ -12,18 +12,19 @@ from typing import Any
 
 import pytest
 
+from linli.app import CONSUMERS
 from services.issues import events as issue_events
 from services.meetings import events as meeting_events
+from services.notify.app import PREFIX
 from services.notify.rules import CST
 from services.notify.sender import NOT_RECEIVED
-from tests.conftest import TokenFactory, assert_problem
+from tests.conftest import TokenFactory, assert_problem, eventually
 from tests.integration.test_notify_support import (
     NotifyFactory,
     People,
     Person,
     Publisher,
     Receiver,
-    eventually,
     inbox,
     nats_js,
     ok,
@@ -83,11 +84,16 @@ async def test_a_webhook_delivery_is_signed_sent_and_logged(
     assert payload["id"] == sent["notification_id"]
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Linli-Signature"] == expected
-    assert len(await inbox(notify, alice)) == 2  # the inbox still has both
+    # the inbox still has both (the status change arrives through a consumer of its own)
+    await eventually(lambda: _inbox_of(notify, alice, 2))
     log = await ok(await notify.get(f"/v1/compounds/{cid}/deliveries", headers=staff.headers))
     assert [d["id"] for d in log["items"]] == [sent["id"]] and log["items"][0]["target"] is None
     await assert_problem(await notify.get(f"/v1/compounds/{cid}/deliveries",
                                           headers=resident.headers), 403, "forbidden")
+
+
+async def _inbox_of(notify: Any, who: Person, n: int) -> bool:
+    return len(await inbox(notify, who)) == n
 
 
 async def _json(body: bytes) -> dict[str, Any]:
@@ -216,13 +222,26 @@ async def test_two_replicas_share_the_work_and_send_each_delivery_once(
     alice = people(cid)
     await ok(await first.put("/v1/me/preferences", headers=alice.headers,
                              json={"webhook_url": receiver.url, "kinds": ["issue_commented"]}))
-    for n in range(10):
-        await comment_on_new_issue(publisher, cid, alice.id, f"问题{n}")
-    sent = await eventually(lambda: my_deliveries(second, alice, 10, "sent"), within=20)
-    assert len(sent) == 10 and all(d["attempts"] == 1 for d in sent)
+    commented = f"{first.app[PREFIX]}-issue-commented"
+
+    def applied() -> list[int]:
+        return [app.app[CONSUMERS].applied[commented] for app in (first, second)]
+
+    issues = 0
+    # which replica's pull a message reaches is up to NATS: publish rounds of ten comments
+    # until both replicas have applied some (one left idle fails), then check nothing twice
+    while issues == 0 or not all(applied()):
+        assert issues < 50, f"one replica applied every comment ({applied()}): no sharing"
+        for _ in range(10):
+            await comment_on_new_issue(publisher, cid, alice.id, f"问题{issues}")
+            issues += 1
+        await eventually(lambda n=issues: sum(applied()) == n)
+    sent = await eventually(lambda: my_deliveries(second, alice, issues, "sent"), within=60)
+    assert len(sent) == issues and all(d["attempts"] == 1 for d in sent)
     ids = [h["X-Linli-Delivery"] for h, _ in receiver.received]
     assert sorted(ids) == sorted(d["id"] for d in sent)  # each exactly once
-    assert len(await inbox(first, alice)) == 20
+    await eventually(lambda: _inbox_of(notify=first, who=alice, n=2 * issues))  # + status changes
+    assert sum(applied()) == issues
 
 
 async def test_a_notice_board_post_reaches_the_webhooks_following_that_board(
@@ -246,11 +265,17 @@ async def test_a_notice_board_post_reaches_the_webhooks_following_that_board(
         notice_until=""), subject=str(uuid.uuid4()), compound_id=cid)
     sent = await eventually(lambda: my_deliveries(notify, property_system, 2, "sent"))
     assert all(d["notice_id"] and d["notification_id"] is None for d in sent)
-    board = await ok(await notify.get(f"/v1/compounds/{cid}/notices",
-                                      headers=property_system.headers))
-    assert len(board["items"]) == 3  # the minutes are on the board, not pushed (not chosen)
+    # the minutes arrive through a consumer of their own: wait for the board to show all three
+    board = await eventually(lambda: _board_of(notify, cid, property_system, 3))
+    assert sorted(n["kind"] for n in board) == ["bills_issued", "bills_issued",
+                                                "minutes_published"]  # minutes not pushed
     payloads = sorted([await _json(body) for _, body in receiver.received],
                       key=lambda p: str(p["title"]))
     assert [p["title"] for p in payloads] == ["2026-10 费用分摊账单已出具", "2026-11 费用分摊账单已出具"]
     assert all(p["audience"] == "compound" and p["compound_id"] == cid for p in payloads)
     assert await my_deliveries(notify, outsider, 1) is None
+
+
+async def _board_of(notify: Any, cid: str, who: Person, n: int) -> list[dict[str, Any]] | None:
+    page = await ok(await notify.get(f"/v1/compounds/{cid}/notices", headers=who.headers))
+    return list(page["items"]) if len(page["items"]) == n else None

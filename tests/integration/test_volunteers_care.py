@@ -9,7 +9,7 @@ import uuid
 
 from linli.http import POOL
 from services.volunteers import care
-from tests.conftest import assert_problem
+from tests.conftest import assert_problem, wait_until_blocked
 from tests.integration.test_volunteers_support import (  # noqa: F401
     World,
     later,
@@ -121,9 +121,9 @@ async def test_a_plan_ended_while_its_visit_is_recorded_keeps_no_open_visit(worl
                            uuid.UUID(first["id"]))
         recording = asyncio.create_task(w.app.post(f"{p}/visits/{first['id']}/record",
                                                    headers=vol, json={"minutes": 40}))
-        await asyncio.sleep(0.5)
+        await wait_until_blocked(conn)
         ending = asyncio.create_task(w.app.post(f"{p}/end", headers=w.staff()))
-        await asyncio.sleep(0.5)
+        await wait_until_blocked(conn, waiting=2)  # the end waits too, behind us or the record
     assert (await recording).status == 200 and (await ending).status == 200
     visits = await ok(await w.app.get(f"{p}/visits", headers=w.staff()))
     assert [x["status"] for x in visits] == ["recorded", "cancelled"]

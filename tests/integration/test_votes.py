@@ -253,13 +253,17 @@ async def test_sweep_closes_votes_and_consultations_past_deadline(
     branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
     base = f"/v1/compounds/{c.id}/proposals"
     pid = await proposal(meetings, c, branch, "community")
-    vote = await open_vote(meetings, c, pid, branch, closes_at=later(1), quorum="1/2")
+    vote = await open_vote(meetings, c, pid, branch, quorum="1/2")
     await ok(await meetings.post(f"/v1/compounds/{c.id}/votes/{vote['id']}/ballots",
                                  json={"choice": "agree"}, headers=c.as_owner(token, A)), 201)
     other = await proposal(meetings, c, branch, "community")
-    await ok(await meetings.post(f"{base}/{other}/consultation", json={"closes_at": later(1)},
+    await ok(await meetings.post(f"{base}/{other}/consultation", json={"closes_at": later()},
                                  headers=branch))
-    await asyncio.sleep(1.2)
+    async with meetings.app[POOL].acquire() as conn:  # both deadlines pass, as the clock would
+        await conn.execute("UPDATE meetings.votes SET closes_at = now() WHERE id = $1",
+                           uuid.UUID(vote["id"]))
+        await conn.execute("UPDATE meetings.consultations SET closes_at = now()"
+                           " WHERE proposal_id = $1", uuid.UUID(other))
     await sweep_once(meetings.app[POOL])
     got = await ok(await meetings.get(f"/v1/compounds/{c.id}/votes/{vote['id']}", headers=branch))
     assert got["status"] == "closed" and got["outcome"] == "rejected"  # 1 of 6 < quorum 1/2

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from linli.http import POOL
 from services.meetings.proposals import store
 from services.meetings.votes import store as vote_store
-from tests.conftest import TokenFactory, bearer
+from tests.conftest import TokenFactory, bearer, wait_until_blocked
 from tests.integration.test_meetings_support import later, ok
 from tests.integration.test_votes import (  # noqa: F401  (apps is a fixture)
     A,
@@ -37,7 +37,7 @@ async def test_vote_opens_on_the_version_current_when_it_locks_the_proposal(
         opening = asyncio.ensure_future(meetings.post(
             f"/v1/compounds/{c.id}/proposals/{pid}/votes", json={"closes_at": later()},
             headers=branch))
-        await asyncio.sleep(0.5)  # it read version 1 and waits for the proposal's lock
+        await wait_until_blocked(conn)  # it read version 1 and waits for the proposal's lock
     vote = await ok(await opening, 201)
     assert vote["version"] == 2
 
@@ -62,7 +62,7 @@ async def test_close_waits_for_a_secret_ballot_in_flight_without_deadlock(
                                               entered_by=None, proxy_name=None)
         closing = asyncio.ensure_future(meetings.post(
             f"/v1/compounds/{c.id}/votes/{vid}/close", headers=branch))
-        await asyncio.sleep(0.5)  # the close holds the vote row and waits for the guard
+        await wait_until_blocked(conn)  # the close holds the vote row and waits for the guard
         await vote_store.add_secret_ballot(conn, vote_id=vid, choice="agree",
                                            area_centi=entry["area_centi"], headcount=1)
     result = await ok(await closing)

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from linli import db
 from linli.config import Settings
 from services.issues.app import create_app as issues_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.workflows.council import Council
 from tests.workflows.fakes import FakeMeetings
 from workflows.api.app import create_app
@@ -80,13 +80,13 @@ async def problem(response: Any, status: int, kind: str) -> dict[str, Any]:
 
 
 async def state_when(api: Api, workflow_id: str, step: str) -> dict[str, Any]:
-    for _ in range(100):
+    async def there() -> dict[str, Any] | None:
         r = await api.http.get(f"/v1/workflows/{workflow_id}", headers=api.headers)
         view: dict[str, Any] = await r.json()
-        if r.status == 200 and view["state"]["step"] == step:
-            return view
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{workflow_id} never reached {step}: {view}")
+        return view if r.status == 200 and view["state"]["step"] == step else None
+
+    result: dict[str, Any] = await eventually(there)
+    return result
 
 
 async def start(api: Api, key: str, data: dict[str, Any]) -> Any:
@@ -136,12 +136,11 @@ async def test_start_query_signal_update_cancel(api: Api, token: TokenFactory) -
     assert r.status == 200, await r.text()
     view = await state_when(api, wid, "cancelled")
     assert view["state"]["cancel_reason"] == "街道要求暂停"
-    for _ in range(50):
+    async def completed() -> bool:
         view = await (await api.http.get(f"/v1/workflows/{wid}", headers=api.headers)).json()
-        if view["status"] == "completed":
-            break
-        await asyncio.sleep(0.1)
-    assert view["status"] == "completed"
+        return bool(view["status"] == "completed")
+
+    await eventually(completed)
     await problem(await api.http.post(f"/v1/workflows/{wid}/cancel", headers=api.headers,
                                       json={"reason": "再取消"}), 409, "workflow-closed")
     again = await start(api, "k-1", data)  # finished: the same key still names that run

@@ -6,7 +6,6 @@ worker's durable consumers run them, against the Temporal dev server.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +16,7 @@ from linli import bus, db
 from linli.config import Settings
 from services.issues import events as issues
 from services.meetings import events as meetings
+from tests.conftest import eventually
 from tests.workflows.fakes import FakeIssues
 from workflows import bridge
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
@@ -49,12 +49,10 @@ async def test_issue_events_start_and_signal_the_follow_up(settings: Settings, p
                                              data=issues.IssueResolved(
             issue_id=issue_id, compound_id=compound_id, category="lift", reporter_id="reporter-1"))
         assert await bus.apply_once(pool, subs[issues.ISSUE_RESOLVED.name], resolved)
-        for _ in range(100):
-            state = await handle.query("state")
-            if state["step"] == "satisfaction":
-                break
-            await asyncio.sleep(0.1)
-        assert state["step"] == "satisfaction"
+        async def in_satisfaction() -> bool:
+            return bool((await handle.query("state"))["step"] == "satisfaction")
+
+        await eventually(in_satisfaction)
         await handle.execute_update("cancel", {"reason": "测试结束"})
         assert (await handle.result())["step"] == "cancelled"
 

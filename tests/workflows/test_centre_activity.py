@@ -5,7 +5,6 @@ ends its timeline at once. The finished runs replay against today's code."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +22,7 @@ from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from linli.http import POOL
 from services.centre import events as centre
-from tests.conftest import AppFactory, assert_problem
+from tests.conftest import AppFactory, assert_problem, eventually
 from tests.integration.test_centre_support import (  # noqa: F401
     World,
     ok,
@@ -75,11 +74,10 @@ async def outbox_event(w: World, subject: str, kind: str) -> Any:
 
 
 async def at_step(handle: WorkflowHandle[Any, Any], step: str) -> None:
-    for _ in range(300):
-        if (await handle.query(ActivityWorkflow.state)).step == step:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the timeline never reached {step}")
+    async def there() -> bool:
+        return bool((await handle.query(ActivityWorkflow.state)).step == step)
+
+    await eventually(there, within=60)
 
 
 async def test_the_timeline_reminds_asks_for_feedback_and_closes(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from linli import db
+from tests.conftest import eventually
 from tests.workflows.conftest import events_of, keep_history
 from tests.workflows.fakes import FakeIssues
 from workflows.follow_up import types as t
@@ -39,12 +39,12 @@ async def follow_up(env: WorkflowEnvironment, pool: db.Pool, fake: FakeIssues,
 
 
 async def at_step(handle: Handle, step: str) -> t.FollowUpState:
-    for _ in range(300):
+    async def there() -> t.FollowUpState | None:
         state = await handle.query(IssueFollowUpWorkflow.state)
-        if state.step == step:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"still in {state.step}, expected {step}")
+        return state if state.step == step else None
+
+    result: t.FollowUpState = await eventually(there, within=60)
+    return result
 
 
 async def finish(handle: Handle, name: str) -> t.FollowUpState:

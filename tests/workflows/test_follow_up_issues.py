@@ -6,7 +6,6 @@ company over HTTP and signal `resolved` as the bridge would.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
 from services.issues.app import create_app as issues_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.integration.test_meetings_support import new_compound, ok
 from workflows.follow_up import types as t
 from workflows.follow_up.activities import IssuesActivities
@@ -65,12 +64,12 @@ async def test_overdue_escalates_and_unsatisfied_reopens_in_issues(
             await time_env.sleep(4 * DAY)  # answered in time, but not resolved by resolve_by
 
             async def at(step: str) -> t.FollowUpState:
-                for _ in range(300):
+                async def there() -> t.FollowUpState | None:
                     state = await handle.query(IssueFollowUpWorkflow.state)
-                    if state.step == step:
-                        return state
-                    await asyncio.sleep(0.05)
-                raise AssertionError(f"still in {state.step}, expected {step}")
+                    return state if state.step == step else None
+
+                result: t.FollowUpState = await eventually(there, within=60)
+                return result
 
             state = await at("escalated")
             assert state.history[0].outcome == "overdue:resolve_by"

@@ -8,7 +8,6 @@ replayed at once (and kept with LINLI_RECORD_HISTORIES=1 for tests/workflows/tes
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from linli import db
+from tests.conftest import eventually
 from tests.integration.test_meetings_support import ok, outbox
 from tests.workflows.conftest import events_of, keep_history
 from tests.workflows.council import OWNERS, Council
@@ -64,14 +64,13 @@ async def proposal(env: WorkflowEnvironment, pool: db.Pool, council: Council,
 
 async def at_step(handle: Handle, step: str) -> t.ProposalState:
     """Poll the state query until the workflow is in `step` (time does not skip meanwhile)."""
-    deadline = asyncio.get_running_loop().time() + 15
-    while True:
+
+    async def there() -> t.ProposalState | None:
         state = await handle.query(ProposalWorkflow.state)
-        if state.step == step:
-            return state
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"still in {state.step}, expected {step}")
-        await asyncio.sleep(0.05)
+        return state if state.step == step else None
+
+    result: t.ProposalState = await eventually(there, within=60)
+    return result
 
 
 async def finish(run: Run, name: str) -> t.ProposalSummary:
@@ -89,12 +88,11 @@ def steps(summary: t.ProposalSummary) -> list[str]:
 
 async def vote_id(handle: Handle) -> str:
     """The vote the workflow opened in meetings (once the activity has returned)."""
-    for _ in range(300):
-        state = await at_step(handle, t.VOTE)
-        if state.vote_id is not None:
-            return state.vote_id
-        await asyncio.sleep(0.05)
-    raise AssertionError("no vote opened")
+    async def opened() -> str | None:
+        return (await at_step(handle, t.VOTE)).vote_id
+
+    result: str = await eventually(opened, within=60)
+    return result
 
 
 async def vote_closed(run: Run, choice: str) -> t.VoteClosed:

@@ -27,7 +27,7 @@ from linli.config import Settings
 from linli.stack import free_port
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.integration.test_meetings_support import Compound, later, new_compound, ok
 from tests.workflows.conftest import events_of
 from workflows.api.app import create_app as workflows_app
@@ -129,18 +129,18 @@ async def test_worker_killed_mid_consultation(
     client = await Client.connect(settings.temporal_address)
     handle = client.get_workflow_handle(started["workflow_id"])
     await wait_step(handle, "consultation")
-    for _ in range(100):  # the step is entered just before the activity opens it in meetings
+    async def consultation_open() -> bool:  # the step is entered just before meetings opens it
         r = await meetings.get(f"/v1/compounds/{c.id}/proposals/{pid}/consultation", headers=branch)
-        if r.status == 200 and (await r.json())["status"] == "open":
-            break
-        await asyncio.sleep(0.1)
+        return r.status == 200 and (await r.json())["status"] == "open"
+
+    await eventually(consultation_open)
     await ok(await meetings.post(f"/v1/compounds/{c.id}/proposals/{pid}/opinions",
                                  headers=c.as_owner(token, OWNERS[0]),
                                  json={"stance": "support", "text": "早该修了"}), 201)
-    for _ in range(100):  # residents were notified: the window is under way
-        if any(e["data"].get("kind") == "consultation_opened" for e in await events_of(pool, pid)):
-            break
-        await asyncio.sleep(0.1)
+    async def residents_told() -> bool:  # the window is under way
+        return any(e["data"].get("kind") == "consultation_opened" for e in await events_of(pool, pid))
+
+    await eventually(residents_told)
     assert (await handle.query("state"))["step"] == "consultation"
     first.kill()  # SIGKILL in the middle of the consultation window
     first.wait()
@@ -172,11 +172,21 @@ async def test_worker_killed_mid_consultation(
     assert all(n == 1 for n in kinds.values()), kinds
     assert kinds[("reminder_due", "consultation_ending")] == 1
 
-    text = await metrics_text(int(worker_env["LINLI_WORKER_METRICS_PORT"]))
-    assert 'linli_workflow_step_duration_seconds_bucket{' in text
-    assert 'step="vote"' in text and 'workflow="proposal"' in text
-    assert "linli_workflow_steps_total{" in text and "temporal_workflow_completed_total" in text
-    assert "temporal_activity_execution_latency_seconds_bucket" in text
-    assert 'linli_workflows_running{workflow="proposal"}' in text
-    assert f'linli_events_consumed_total{{consumer="{worker_env["LINLI_BRIDGE_PREFIX"]}-vote-closed"' in text
+    expected = ['linli_workflow_step_duration_seconds_bucket{', 'step="vote"',
+                'workflow="proposal"', "linli_workflow_steps_total{",
+                "temporal_workflow_completed_total",
+                "temporal_activity_execution_latency_seconds_bucket",
+                'linli_workflows_running{workflow="proposal"}',
+                f'linli_events_consumed_total{{consumer="{worker_env["LINLI_BRIDGE_PREFIX"]}-vote-closed"']
+    missing: list[str] = []
+
+    async def exported() -> bool:  # the SDK records a completion a moment after its result
+        text = await metrics_text(int(worker_env["LINLI_WORKER_METRICS_PORT"]))
+        missing[:] = [name for name in expected if name not in text]
+        return not missing
+
+    try:
+        await eventually(exported)
+    except AssertionError:
+        raise AssertionError(f"the worker never exported {missing}") from None
     assert second.poll() is None
