@@ -13,7 +13,7 @@ import asyncpg
 from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
-from linli.db import Pool, transaction
+from linli.db import Connection, Pool, transaction
 from services.centre import events, metrics, rules, store
 from services.centre.models import Booking, Clash, MoveIn, Series, SeriesIn
 from services.centre.service import (
@@ -71,6 +71,20 @@ async def act(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID, who:
         await booking_event(conn, row, venue, who, reason)
     metrics.BOOKINGS.labels(target).inc()
     return to_booking(row)
+
+
+async def release_for_meeting(conn: Connection, *, booking_id: uuid.UUID, reason: str) -> None:
+    """A cancelled council meeting frees the venue it booked (once; a booking already ended,
+    begun or cancelled by hand stays as it is)."""
+    row = await store.get(conn, table="bookings", id=booking_id, lock=True)
+    if row is None or row["status"] not in store.LIVE or row["starts_at"] <= now_utc():
+        return
+    venue = await store.get(conn, table="venues", id=row["venue_id"])
+    meetings = Principal(subject="app:meetings")
+    row = await store.set_booking_status(conn, id=booking_id, status="cancelled",
+                                         by=meetings.subject, reason=reason)
+    await booking_event(conn, row, venue, meetings, reason)
+    metrics.BOOKINGS.labels("cancelled").inc()
 
 
 async def move(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID, who: Principal,

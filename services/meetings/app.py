@@ -10,7 +10,7 @@ from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
 from services.meetings.consumers import SUBSCRIPTIONS
-from services.meetings.keys import DIRECTORY
+from services.meetings.keys import CENTRE, DIRECTORY
 from services.meetings.routes import ROUTES
 from services.meetings.sweep import sweeper
 
@@ -21,4 +21,6 @@ def create_app(settings: Settings) -> web.Application:
     return service_app(name="meetings", settings=settings, routes=ROUTES,
                        migrations=MIGRATIONS, subscriptions=SUBSCRIPTIONS,
                        contexts=[service_client(DIRECTORY, caller="meetings", target="directory"),
+                                 service_client(CENTRE, caller="meetings", target="centre",
+                                                scopes=["centre:manage"]),
                                  sweeper()])

@@ -87,6 +87,8 @@ class MeetingCancelled(msgspec.Struct):
     starts_at: str
     reason: str
     cancelled_by: str
+    # the centre releases this booking when the meeting is cancelled
+    venue_booking_id: uuid.UUID | None = None
 
 
 class AgendaItemProposed(msgspec.Struct):

@@ -60,5 +60,6 @@ async def cancel(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, r
                        data=events.MeetingCancelled(
                            meeting_id=meeting_id, compound_id=compound_id,
                            title=meeting["title"], starts_at=meeting["starts_at"].isoformat(),
-                           reason=meeting["cancel_reason"], cancelled_by=who.subject))
+                           reason=meeting["cancel_reason"], cancelled_by=who.subject,
+                           venue_booking_id=meeting["venue_booking_id"]))
         return await detail(conn, meeting)

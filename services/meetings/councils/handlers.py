@@ -10,7 +10,7 @@ from linli.http import POOL, Call
 from services.meetings.councils import calendar as calendar_feed
 from services.meetings.councils import changes, minutes, service
 from services.meetings.councils.models import AgendaItem, Invitee, Meeting, Minutes, Quorum
-from services.meetings.keys import DIRECTORY
+from services.meetings.keys import CENTRE, DIRECTORY
 from services.meetings.proposals.handlers import compound
 
 
@@ -24,7 +24,7 @@ def item(call: Call) -> uuid.UUID:
 
 async def convene(call: Call) -> Meeting:
     return await service.convene(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
-                                  data=call.body, by=call.who.subject)
+                                  data=call.body, by=call.who.subject, centre=call.app[CENTRE])
 
 
 async def list_meetings(call: Call) -> list[Meeting]:

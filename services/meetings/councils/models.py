@@ -37,6 +37,8 @@ class MeetingIn(msgspec.Struct, forbid_unknown_fields=True):
     convener_kind: OrgKind | None = None
     place: Short | None = None
     online_url: Url | None = None
+    # a venue of the neighbourhood centre: convening books it, cancelling releases it
+    venue_id: uuid.UUID | None = None
     organisation_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []
     person_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=2_000)] = []
 
@@ -118,6 +120,7 @@ class Meeting(msgspec.Struct):
     agenda: list[AgendaItem]
     cancelled_at: dt.datetime | None = None
     cancel_reason: str | None = None
+    venue_booking_id: uuid.UUID | None = None
 
 
 class AgendaOrderIn(msgspec.Struct, forbid_unknown_fields=True):

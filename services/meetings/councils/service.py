@@ -7,6 +7,7 @@ manages a meeting; apps holding meetings:manage and admins may too.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from fractions import Fraction
@@ -85,14 +86,81 @@ def _convener(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry]) -> uuid.UU
     return found[0]
 
 
+class _Booking(msgspec.Struct):
+    id: uuid.UUID
+
+
+class _Venue(msgspec.Struct):
+    name: str
+
+
+async def _book_venue(centre: ServiceClient, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                      data: MeetingIn, by: str) -> tuple[uuid.UUID, str]:
+    """Book the centre venue for the meeting's time: its booking id and the venue's name.
+
+    The meeting id is the Idempotency-Key, so a retried convene never books twice; the centre's
+    refusal (a clash naming the other booking, outside opening hours) is the caller's error."""
+    base = f"/v1/compounds/{compound_id}"
+    try:
+        booker = uuid.UUID(by)  # the person convening holds the booking
+    except ValueError:
+        raise problems.validation("由应用召集的会议不能预约场地, 请填写会议地点 place",
+                                  field="venue_id") from None
+    try:
+        venue = await centre.get(f"{base}/venues/{data.venue_id}", kind=_Venue)
+        booking = await centre.request(
+            "POST", f"{base}/bookings", kind=_Booking,
+            headers={"Idempotency-Key": f"meeting-{meeting_id}"},
+            json={"venue_id": str(data.venue_id), "person_id": str(booker), "starts_at": data.starts_at.isoformat(),
+                  "ends_at": data.ends_at.isoformat(),
+                  "purpose": f"{KIND_LABELS[data.kind]}：{data.title}"[:100]})
+    except problems.Problem as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        if exc.status == 404:
+            raise problems.validation("本小区的邻里中心没有这个场地", field="venue_id") from None
+        if exc.status == 409:
+            raise problems.conflict(f"场地已被占用: {reason}", "venue-taken") from None
+        if exc.status in (400, 403, 422):
+            raise problems.validation(f"邻里中心不接受该预约: {reason}", field="venue_id") from None
+        raise
+    return booking.id, venue.name
+
+
+async def _release_venue(centre: ServiceClient, compound_id: uuid.UUID,
+                         booking_id: uuid.UUID) -> None:
+    """Undo a booking whose meeting was not written, so a failed convene holds no venue."""
+    await centre.post(f"/v1/compounds/{compound_id}/bookings/{booking_id}/cancel",
+                      {"reason": "议事会召集未成功, 释放场地"})
+
+
 async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
-                  data: MeetingIn, by: str) -> Meeting:
-    """Invite organisations (all their current members) and named people from the roster."""
+                  data: MeetingIn, by: str, centre: ServiceClient) -> Meeting:
+    """Invite organisations (all their current members) and named people from the roster;
+    a meeting at a centre venue books it first (and releases it if the meeting is not written)."""
     if data.starts_at.tzinfo is None or data.ends_at <= data.starts_at:
         raise problems.validation("会议时间须带时区, 且结束晚于开始", field="ends_at")
-    if data.place is None and data.online_url is None:
-        raise problems.validation("请给出会议地点或线上会议链接", field="place")
+    if data.place is None and data.online_url is None and data.venue_id is None:
+        raise problems.validation("请给出会议地点、邻里中心场地或线上会议链接", field="place")
+    meeting_id = uuid.uuid4()
     roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
+    people = _invited(data, roster)
+    if data.venue_id is None:
+        return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
+                                    None, data.place)
+    booking_id, venue_name = await _book_venue(centre, compound_id=compound_id,
+                                               meeting_id=meeting_id, data=data, by=by)
+    try:
+        return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
+                                    booking_id, data.place or venue_name)
+    except BaseException:
+        with contextlib.suppress(problems.Problem):  # the original failure is what matters
+            await _release_venue(centre, compound_id, booking_id)
+        raise
+
+
+def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry],
+             ) -> list[tuple[uuid.UUID, uuid.UUID | None, str]]:
+    """Everyone invited: the current members of the invited organisations, then named people."""
     convener = _convener(data, roster)
     wanted = [convener, *data.organisation_ids]
     unknown = [str(o) for o in wanted if o not in roster]
@@ -103,13 +171,22 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
     people: list[tuple[uuid.UUID, uuid.UUID | None, str]] = [
         (r.person_id, e.organisation.id, r.person_name) for e in orgs for r in e.roles]
     people += [(p, None, "") for p in data.person_ids]
-    meeting_id = uuid.uuid4()
+    return people
+
+
+async def _write_meeting(pool: Pool, compound_id: uuid.UUID, meeting_id: uuid.UUID,
+                         data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry],
+                         people: list[tuple[uuid.UUID, uuid.UUID | None, str]], by: str,
+                         booking_id: uuid.UUID | None, place: str | None) -> Meeting:
+    convener = _convener(data, roster)
+    orgs = [roster[o] for o in dict.fromkeys([convener, *data.organisation_ids])]
     async with transaction(pool) as conn:
         await store.insert_meeting(
             conn, id=meeting_id, compound_id=compound_id, kind=data.kind, title=data.title,
-            starts_at=data.starts_at, ends_at=data.ends_at, place=data.place,
+            starts_at=data.starts_at, ends_at=data.ends_at, place=place,
             online_url=data.online_url, convener_org_id=convener,
-            convener_name=roster[convener].organisation.name, created_by=by)
+            convener_name=roster[convener].organisation.name, created_by=by,
+            venue_booking_id=booking_id)
         await store.insert_organisations(conn, meeting_id=meeting_id,
                                                  orgs=[e.organisation for e in orgs])
         await store.insert_invitees(conn, meeting_id=meeting_id, people=people)
@@ -179,7 +256,7 @@ async def detail(conn: Connection, row: Any) -> Meeting:
                           organisation_id=p["organisation_id"], rsvp=p["rsvp"],
                           present=p["present"]) for p in people],
         agenda=await agenda(conn, row["id"]), cancelled_at=row["cancelled_at"],
-        cancel_reason=row["cancel_reason"])
+        cancel_reason=row["cancel_reason"], venue_booking_id=row["venue_booking_id"])
 
 
 async def get_meeting(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Meeting:

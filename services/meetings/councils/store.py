@@ -15,13 +15,14 @@ Row = Any
 async def insert_meeting(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID, kind: str,
                          title: str, starts_at: dt.datetime, ends_at: dt.datetime,
                          place: str | None, online_url: str | None, convener_org_id: uuid.UUID,
-                         convener_name: str, created_by: str) -> Row:
+                         convener_name: str, created_by: str,
+                         venue_booking_id: uuid.UUID | None = None) -> Row:
     return await conn.fetchrow(
         "INSERT INTO meetings (id, compound_id, kind, title, starts_at, ends_at, place,"
-        " online_url, convener_org_id, convener_name, created_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+        " online_url, convener_org_id, convener_name, created_by, venue_booking_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
         id, compound_id, kind, title, starts_at, ends_at, place, online_url, convener_org_id,
-        convener_name, created_by,
+        convener_name, created_by, venue_booking_id,
     )
 
 
