@@ -111,8 +111,8 @@ async def _book_venue(centre: ServiceClient, *, compound_id: uuid.UUID, meeting_
         booking = await centre.request(
             "POST", f"{base}/bookings", kind=_Booking,
             headers={"Idempotency-Key": f"meeting-{meeting_id}"},
-            json={"venue_id": str(data.venue_id), "person_id": str(booker), "starts_at": data.starts_at.isoformat(),
-                  "ends_at": data.ends_at.isoformat(),
+            json={"venue_id": str(data.venue_id), "person_id": str(booker),
+                  "starts_at": data.starts_at.isoformat(), "ends_at": data.ends_at.isoformat(),
                   "purpose": f"{KIND_LABELS[data.kind]}：{data.title}"[:100]})
     except problems.Problem as exc:
         reason = str(exc).split(": ", 1)[-1]
