@@ -107,5 +107,22 @@ async def test_a_resident_waits_for_a_full_activity_and_books_a_venue(
     booked = await http.get("centre", f"{base}/bookings?mine=true&venue_id={venue['id']}", my_token)
     assert [b["purpose"] for b in booked["items"]] == [purpose]
 
-    await v.open(f"/c/{cid}/centre/groups", "centre-groups")
+    # join an approved interest group: it shows as joined, and among my groups
+    group = await http.post("centre", f"{base}/interest-groups", theirs, {
+        "name": unique("书法小组"), "kind": "culture", "description": "每周六上午练字"}, status=201)
+    await http.post("centre", f"{base}/interest-groups/{group['id']}/approve", staff)
+    await v.open(f"/c/{cid}/centre/groups")
+    await v.page.get_by_role("button", name=f"加入: {group['name']}").click()
+    await v.page.wait_for_url(re.compile(r"done=joined"))
+    await v.check("centre-groups")
+    await v.page.get_by_role("button", name=f"退出: {group['name']}").wait_for()
+    await v.open(f"/c/{cid}/centre")
+    assert group["name"] in await v.page.locator("main").inner_text()
+    # a book lent to me at the desk shows with its due date
+    book = await http.post("centre", f"{base}/books", staff, {"title": unique("平凡的世界")},
+                           status=201)
+    loan = await http.post("centre", f"{base}/loans", staff,
+                           {"book_id": book["id"], "person_id": me.person_id}, status=201)
     await v.open(f"/c/{cid}/centre/library", "centre-library")
+    lent = await v.page.locator("main").inner_text()
+    assert book["title"] in lent and f"应还日期 {loan['due_on']}" in lent
