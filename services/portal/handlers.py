@@ -183,18 +183,28 @@ async def home(request: web.Request) -> web.StreamResponse:
     c = compound_of(request)
     cid = str(c.compound_id)
     meetings, notify, issues = (api(request, s, cid) for s in ("meetings", "notify", "issues"))
-    notices, consulting, voting, mine, unread, sessions = await asyncio.gather(
+    notices, consulting, voting, mine, unread, sessions, centre = await asyncio.gather(
         soft(notify.get(f"/v1/compounds/{cid}/notices?limit=5")),
         soft(meetings.get(f"/v1/compounds/{cid}/proposals?status=consultation&limit=10")),
         soft(open_votes(meetings, cid)),
         soft(issues.get(f"/v1/compounds/{cid}/issues?mine=true&limit=5")),
         soft(notify.get("/v1/me/inbox?unread=true&limit=5")),
-        soft(meetings.get(f"/v1/compounds/{cid}/meetings")))
+        soft(meetings.get(f"/v1/compounds/{cid}/meetings")),
+        soft(api(request, "centre", cid).get(f"/v1/compounds/{cid}/activities?limit=50")))
     now = dt.datetime.now(dt.UTC).isoformat()
     upcoming = [m for m in sessions or [] if m["starts_at"] >= now and m["status"] != "cancelled"]
     return render(request, "home.html", {
         "compound": c, "notices": notices, "consulting": consulting, "votes": voting,
-        "mine": mine, "unread": unread, "upcoming": upcoming[:3]})
+        "mine": mine, "unread": unread, "upcoming": upcoming[:3],
+        "activities": None if centre is None else soon(centre)[:3]})
+
+
+def soon(page: Any) -> list[dict[str, Any]]:
+    """The centre's open activities not yet started, soonest first (none where no centre runs)."""
+    now = dt.datetime.now(dt.UTC)
+    found = [a for a in page["items"] if a["status"] == "open"
+             and dt.datetime.fromisoformat(a["starts_at"]) > now]
+    return sorted(found, key=lambda a: dt.datetime.fromisoformat(a["starts_at"]))
 
 
 async def open_votes(meetings: Any, cid: str) -> list[dict[str, Any]]:

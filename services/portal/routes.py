@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.portal import centre_pages as ctr
 from services.portal import handlers as h
 from services.portal import issue_pages as i
 from services.portal import live
@@ -32,6 +33,8 @@ ISSUE = f"{C}/issues/{{issue_id}}"
 PROPOSAL = f"{C}/proposals/{{proposal_id}}"
 VOTE = f"{C}/votes/{{vote_id}}"
 ORDER = f"{C}/orders/{{order_id}}"
+CENTRE = f"{C}/centre"
+ACTIVITY = f"{CENTRE}/activities/{{activity_id}}"
 
 PAGES = [
     Page("GET", "/sign-in", h.sign_in_page, "public"),
@@ -72,5 +75,15 @@ PAGES = [
     Page("GET", f"{C}/orders", vol.my_orders),
     Page("GET", ORDER, vol.order_detail),
     Page("POST", f"{ORDER}/{{action:rate|cancel}}", vol.order_action),
+    Page("GET", CENTRE, ctr.overview),
+    Page("GET", f"{CENTRE}/book", ctr.booking_page),
+    Page("POST", f"{CENTRE}/book", ctr.book),
+    Page("POST", f"{CENTRE}/bookings/{{booking_id}}/cancel", ctr.cancel_booking),
+    Page("GET", f"{CENTRE}/activities", ctr.activities_page),
+    Page("POST", f"{ACTIVITY}/signups", ctr.activity_action),
+    Page("POST", f"{ACTIVITY}/signups/{{signup_id}}/cancel", ctr.activity_action),
+    Page("GET", f"{CENTRE}/groups", ctr.groups_page),
+    Page("POST", f"{CENTRE}/groups/{{group_id}}/{{action:join|leave}}", ctr.group_action),
+    Page("GET", f"{CENTRE}/library", ctr.library_page),
     *(Page(method, path, handler) for method, path, handler in DESK),
 ]
