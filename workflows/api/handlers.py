@@ -61,8 +61,9 @@ KINDS = {
             "rating": (t.Rating, (t.SATISFACTION,)),
         },
         updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
-                 "schedule_review": t.ReviewMeeting},
-        convener_only=frozenset({"decide", "cancel"}),
+                 "schedule_review": t.ReviewMeeting, "end_consultation": t.ConsultationEnd,
+                 "extend_consultation": t.ConsultationExtension},
+        convener_only=frozenset({"decide", "cancel", "end_consultation", "extend_consultation"}),
         apps_only=frozenset({"vote_closed", "opinion_recorded"})),
     "issue_follow_up": Kind(
         "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
@@ -73,7 +74,8 @@ KINDS = {
         updates={}, apps_only=frozenset({"resolved"})),
 }
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
-ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃"}
+ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
+           "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见"}
 
 
 async def start(call: Call) -> web.Response:

@@ -27,6 +27,12 @@ CANCEL_OPEN_VOTE = "cancel-open-vote"  # workflow.patched: a cancelled run cance
 REVISION_IN_FLIGHT = "revision-in-flight"
 # workflow.patched: a revise decision still publishing its version at the deadline is awaited
 DECISION_IN_FLIGHT = "decision-in-flight"
+# workflow.patched: the run marks its proposal in meetings (managed_by), so meetings refuses the
+# steps it drives to anyone else; a cancelled run withdraws the proposal; the mark is cleared at
+# the end. The convener ends or extends the consultation through the workflow instead.
+MANAGED = "managed-by"
+# workflow.patched: a vote_closed signal only says that the vote closed; the result is re-read
+REREAD_VOTE = "reread-vote-result"
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -57,6 +63,9 @@ class ProposalWorkflow:
         self.progress_seen = 0
         self.defects = 0
         self.ratings: dict[str, int] = {}
+        self.managed = False  # this run marked the proposal in meetings as its own
+        self.ending: t.ConsultationEnd | None = None  # the convener ends the consultation early
+        self.extension: t.ConsultationExtension | None = None
 
     # ------------------------------------------------------------ the process
 
@@ -67,13 +76,19 @@ class ProposalWorkflow:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await run_activity(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
             self.version, self.title = info.current_version, info.title
+            if workflow.patched(MANAGED):
+                await run_activity(t.MARK_PROPOSAL, t.ProposalMark(
+                    self.input.compound_id, self.input.proposal_id, workflow.info().workflow_id))
+                self.managed = True
             if not await self._until_passed():
                 outcome, reason = t.ABANDONED, self.decision.reason if self.decision else ""
+                await self._unmark()
                 await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round,
                                       by=self.decision.by if self.decision else "")
             else:
                 await self._carry_out()
                 await self._satisfaction()
+                await self._unmark()
                 await self.steps.move(t.COMPLETED, outcome="closed", round_=self.round)
         except FailureError:
             self.steps.failed()  # e.g. meetings refused a call for good: ops see it per step
@@ -106,6 +121,13 @@ class ProposalWorkflow:
                 return False
             self.round += 1
 
+    async def _unmark(self) -> None:
+        """The run ends: people drive the proposal in meetings again."""
+        if self.managed:
+            await run_activity(t.MARK_PROPOSAL, t.ProposalMark(
+                self.input.compound_id, self.input.proposal_id, ""))
+            self.managed = False
+
     async def _await_decision(self, until: datetime) -> None:
         """Wait for the convener's decision until the deadline; a revise decision accepted before
         it but still publishing its version is awaited, never overtaken by an abandon."""
@@ -124,6 +146,7 @@ class ProposalWorkflow:
         by = self.decision.by if self.decision is not None and step_outcome == "revise" else ""
         self.revision = None
         self.closing_consultation = False
+        self.ending = self.extension = None
         closes_at = workflow.now() + timedelta(seconds=self.input.consultation_seconds)
         self.deadlines = {"consultation_closes": closes_at}  # before the move: queries see both
         await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round, by=by)
@@ -136,7 +159,16 @@ class ProposalWorkflow:
                    if o not in reminded and closes_at - timedelta(seconds=o) > workflow.now()]
             until = min([closes_at, *(closes_at - timedelta(seconds=o) for o in due)])
             woke = await self.steps.wait(
-                lambda: self.revision is not None or (in_flight_aware and self.revising), until)
+                lambda: self.revision is not None or (in_flight_aware and self.revising)
+                or self.ending is not None or self.extension is not None, until)
+            if self.ending is not None:
+                break  # the convener ended it early (the reason is in the next step's record)
+            if self.extension is not None:
+                closes_at += timedelta(seconds=self.extension.extend_seconds)
+                self.extension = None
+                reminded.clear()
+                await self._open_consultation(closes_at)
+                continue
             if in_flight_aware and self.revising:
                 # a revision accepted before the deadline is consulted on, never voted on unseen
                 await self.steps.wait(lambda: not self.revising)
@@ -171,7 +203,10 @@ class ProposalWorkflow:
         closes_at = workflow.now() + timedelta(seconds=self.input.vote_seconds)
         self.deadlines = {"vote_closes": closes_at}
         self.vote_id = None  # the last round's vote is closed; the new one opens after the move
-        await self.steps.move(t.VOTE, outcome="closed", round_=self.round)
+        ending = self.ending
+        await self.steps.move(t.VOTE, outcome="ended_early" if ending else "closed",
+                              note=ending.reason if ending else "", by=ending.by if ending else "",
+                              round_=self.round)
         self.vote_id = await run_activity(t.OPEN_VOTE, t.OpenWindow(
             self.input.compound_id, self.input.proposal_id, closes_at), str)
         vote_ref = t.VoteRef(self.input.compound_id, self.input.proposal_id, self.vote_id)
@@ -193,6 +228,9 @@ class ProposalWorkflow:
             # the vote_closed event never came: close it through the API (idempotent there)
             result = await run_activity(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
             self.votes.setdefault(self.vote_id, result)
+        elif workflow.patched(REREAD_VOTE):
+            # the signal says that it closed; what it decided is what meetings holds
+            self.votes[self.vote_id] = await run_activity(t.GET_VOTE_RESULT, vote_ref, t.VoteClosed)
         return self.votes[self.vote_id]
 
     async def _carry_out(self) -> None:
@@ -256,6 +294,10 @@ class ProposalWorkflow:
             assert self.vote_id is not None
             self.vote_status = await run_activity(t.CANCEL_VOTE, t.VoteCancel(
                 self.input.compound_id, self.vote_id, reason), str)
+        if self.managed:  # the proposal is withdrawn (whatever is open in meetings cancelled)
+            await run_activity(t.WITHDRAW_PROPOSAL, t.ProposalWithdrawal(
+                self.input.compound_id, self.input.proposal_id, reason), str)
+            self.managed = False
         self.deadlines = {}
         await self.steps.move(t.CANCELLED, outcome="cancelled", note=reason, round_=self.round,
                               by=self.cancelled_by or "")
@@ -384,6 +426,36 @@ class ProposalWorkflow:
             raise ValueError("议事会时间必须晚于现在")
 
     @workflow.update
+    def end_consultation(self, request: t.ConsultationEnd) -> str:
+        """The convener ends the consultation before its deadline; the vote opens."""
+        self.ending = request
+        return t.VOTE
+
+    @end_consultation.validator
+    def _check_end(self, request: t.ConsultationEnd) -> None:
+        self._check_consultation_change(request.reason)
+
+    @workflow.update
+    def extend_consultation(self, request: t.ConsultationExtension) -> str:
+        """The convener extends the open consultation (meetings' deadline moves with it)."""
+        self.extension = request
+        return t.CONSULTATION
+
+    @extend_consultation.validator
+    def _check_extend(self, request: t.ConsultationExtension) -> None:
+        self._check_consultation_change(request.reason)
+        if not 0 < request.extend_seconds <= 3650 * t.DAY:
+            raise ValueError("extend_seconds 必须大于 0 且不超过十年")
+
+    def _check_consultation_change(self, reason: str) -> None:
+        if (self.steps.current != t.CONSULTATION or self.closing_consultation or self.revising
+                or self.revision is not None or self.ending is not None
+                or self.extension is not None):
+            raise ValueError("只有在征求意见进行中才能提前结束或延长 (征求意见已截止或另一操作正在进行)")
+        if not reason.strip():
+            raise ValueError("请说明原因 (reason)")
+
+    @workflow.update
     def accept(self, report: t.AcceptanceReport) -> str:
         """验收: sign-off, or defects that send the works back to implementation."""
         self.report = report
@@ -428,4 +500,4 @@ class ProposalWorkflow:
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
             cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status,
             convener_org=self.input.convener_org, cancelled_by=self.cancelled_by,
-            reviews=self.reviews)
+            reviews=self.reviews, managed=self.managed)

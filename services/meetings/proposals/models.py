@@ -87,10 +87,23 @@ class Proposal(msgspec.Struct):
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    # the workflow running this proposal (e.g. proposal-<id>); while set, only it moves the steps
+    managed_by: str | None = None
+
+
+class ManagedByIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The workflow that runs the proposal from now on, or null when it ends."""
+
+    workflow_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None
+
+
+class WithdrawIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
 class ProposalQuery(PageQuery, kw_only=True):
-    status: Literal["draft", "consultation", "consulted", "voting", "passed", "rejected"] | None = None
+    status: Literal["draft", "consultation", "consulted", "voting", "passed", "rejected",
+                    "withdrawn"] | None = None
 
 
 class ConsultationIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -18,7 +18,7 @@ from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from linli.values import now_utc
 from services.meetings import events, metrics
-from services.meetings.proposals.service import end_consultation, proposal_in
+from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
 from services.meetings.proposals.store import set_proposal, try_lock_proposal
 from services.meetings.votes import store, tally
 from services.meetings.votes.models import (
@@ -80,7 +80,7 @@ def _frozen_roll(roll: RollIn) -> tally.Roll:
 
 
 async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
-                    proposal_id: uuid.UUID, data: VoteIn, by: str) -> Vote:
+                    proposal_id: uuid.UUID, data: VoteIn, by: str, by_app: bool = True) -> Vote:
     """Open a vote on one version; the roll is fetched from the directory and frozen."""
     if data.closes_at.tzinfo is None or data.closes_at <= now_utc():
         raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
@@ -93,6 +93,9 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
     vote_id = uuid.uuid4()
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        require_driver(row, by_app=by_app)
+        if row["status"] == "withdrawn":
+            raise problems.conflict("议案已撤回, 不能表决", "proposal-withdrawn")
         if row["status"] in ("voting", "passed"):
             raise problems.conflict("该议案正在表决或已经通过", "vote-exists")
         # the latest version as of the lock: a revision committed meanwhile is the one voted on
@@ -267,12 +270,15 @@ async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     return to_result(closed, result.to_dict(), final=True)
 
 
-async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str) -> VoteResult:
+async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str,
+                by_app: bool = True) -> VoteResult:
     """Close now (idempotent: a closed vote returns its stored result)."""
     async with transaction(pool) as conn:
         vote = await vote_in(conn, compound_id, vote_id)
         # lock order everywhere: proposal, then vote
-        await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        row = await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        if vote["status"] == "open":
+            require_driver(row, by_app=by_app)
         vote = await vote_in(conn, compound_id, vote_id, lock="update")
         if vote["status"] == "closed":
             return to_result(vote, json.loads(vote["result"]), final=True)

@@ -202,3 +202,9 @@ async def cancel_vote(conn: Connection, *, id: uuid.UUID, cancelled_by: str, rea
         " cancel_reason = $3 WHERE id = $1 AND status = 'open' RETURNING *",
         id, cancelled_by, reason,
     )
+
+
+async def open_vote_of(conn: Connection, *, proposal_id: uuid.UUID) -> Row:
+    """The proposal's open vote (at most one: the partial unique index), or None."""
+    return await conn.fetchrow(
+        "SELECT id FROM votes WHERE proposal_id = $1 AND status = 'open'", proposal_id)
