@@ -55,6 +55,8 @@ class MeetingsActivities:
         body: dict[str, Any] = {"body": req.body, "change_summary": req.change_summary}
         if req.budget_fen is not None:
             body["budget_fen"] = req.budget_fen
+        if req.by and not req.by.startswith("app:"):
+            body["on_behalf_of"] = req.by  # the version is the deciding person's, not the app's
         path = self._base(req.compound_id, req.proposal_id) + "/versions"
         version = await _call(lambda: self.client.request("POST", path, json=body, headers=_key()))
         return int(version["number"])

@@ -229,6 +229,7 @@ class ProposalState:
     cancelled_by: str | None = None
     reviews: list[ReviewScheduled] = field(default_factory=list)
     managed: bool = False  # the run marked the proposal in meetings as its own
+    rated: list[str] = field(default_factory=list)  # who has rated (one rating per person)
 
 
 @dataclass
@@ -281,6 +282,7 @@ class NewVersion:
     body: str
     change_summary: str
     budget_fen: int | None = None
+    by: str = ""  # the person whose revise/decide this carries out (the version's author)
 
 
 @dataclass

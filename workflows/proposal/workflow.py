@@ -33,6 +33,8 @@ DECISION_IN_FLIGHT = "decision-in-flight"
 MANAGED = "managed-by"
 # workflow.patched: a vote_closed signal only says that the vote closed; the result is re-read
 REREAD_VOTE = "reread-vote-result"
+# workflow.patched: a person's second rating no longer replaces the first
+ONE_RATING = "one-rating-per-person"
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -350,7 +352,10 @@ class ProposalWorkflow:
     @workflow.signal
     def rating(self, rating: t.Rating) -> None:
         if self.steps.current == t.SATISFACTION and 1 <= rating.score <= 5:
-            self.ratings[rating.person_id] = rating.score
+            if workflow.patched(ONE_RATING):  # one rating per person; the first one stands
+                self.ratings.setdefault(rating.person_id, rating.score)
+            else:
+                self.ratings[rating.person_id] = rating.score
 
     # ------------------------------------------------------------ updates
 
@@ -482,7 +487,7 @@ class ProposalWorkflow:
 
     async def _publish_version(self, revision: t.Revision) -> int:
         new = t.NewVersion(self.input.compound_id, self.input.proposal_id, revision.body,
-                           revision.change_summary, revision.budget_fen)
+                           revision.change_summary, revision.budget_fen, revision.by)
         version: int = await run_activity(t.PUBLISH_VERSION, new, int)
         return version
 
@@ -500,4 +505,4 @@ class ProposalWorkflow:
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
             cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status,
             convener_org=self.input.convener_org, cancelled_by=self.cancelled_by,
-            reviews=self.reviews, managed=self.managed)
+            reviews=self.reviews, managed=self.managed, rated=sorted(self.ratings))

@@ -60,6 +60,8 @@ class VersionIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
     change_summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2_000, pattern=r"\S")]
     budget_fen: Fen | None = None
+    # apps only (the workflow): the person whose decision this version carries out
+    on_behalf_of: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class ProposalVersion(msgspec.Struct):

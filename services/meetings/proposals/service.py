@@ -124,7 +124,12 @@ async def list_proposals(pool: Pool, *, compound_id: uuid.UUID,
 async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, data: VersionIn,
                  by: str, by_app: bool = True) -> ProposalVersion:
     """A new numbered version; an open consultation moves to it, opinions already given stay
-    with the version they were given on."""
+    with the version they were given on. An app (the workflow) names the person whose
+    decision it carries out; that person is the version's author."""
+    if data.on_behalf_of is not None:
+        if not by_app:
+            raise problems.validation("只有流程可以代他人发布版本 (on_behalf_of)", field="on_behalf_of")
+        by = data.on_behalf_of
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
         require_driver(row, by_app=by_app)

@@ -6,6 +6,7 @@ of `ballots` and `participation`), so concurrent ballots for one entry cannot bo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -33,6 +34,7 @@ from services.meetings.votes.models import (
     VoteResult,
 )
 
+CHINA = dt.timezone(dt.timedelta(hours=8))  # what people read: one zone, no daylight saving
 MAJOR_ITEMS = ("art278_6", "art278_7", "art278_8")
 
 
@@ -175,7 +177,10 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                    cast_by=cast_by, entered_by=entered_by, proxy_name=proxy_name)
         if not vote["secret"]:
-            first = await store.upsert_ballot(conn, choice=choice, **key)
+            cast_first = await store.upsert_ballot(conn, choice=choice, **key)
+            if cast_first is None:
+                await _online_already(conn, vote_id, entry["entry_id"])
+            first = bool(cast_first)
         else:
             if not await store.insert_participation(conn, **key):
                 raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
@@ -186,6 +191,17 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                   changed=not first, choice=None if vote["secret"] else choice)
+
+
+async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
+    """The entry's owner voted online: an officer's paper or proxy ballot does not replace it
+    (only the owner changes their own ballot)."""
+    online = await store.get_ballot(conn, vote_id=vote_id, entry_id=entry_id)
+    at = online["cast_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
+    raise problems.conflict(
+        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: 表决 {vote_id} / 条目 {entry_id},"
+        " 在线); 纸质或代理投票不能覆盖业主本人的在线投票, 只有业主本人可以改票",
+        "voted-online")
 
 
 async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
