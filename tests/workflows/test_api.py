@@ -306,7 +306,7 @@ async def at_step_api(api: Api, wid: str, step: str) -> dict[str, Any]:
 async def test_residents_rate_in_their_own_name_once(api: Api, token: TokenFactory) -> None:
     """The convener ends the consultation early through the API (with a reason); the works are
     signed off; then a resident rates in their own name, once; the body cannot name someone else."""
-    data = proposal_input(api.compound, consultation_reminders=[], vote_seconds=1,
+    data = await proposal_input(api, consultation_reminders=[], vote_seconds=1,
                           vote_reminders=[], vote_grace_seconds=1, satisfaction_seconds=3600)
     assert (await start(api, "rate-1", data)).status == 201
     wid = f"proposal-{data['proposal_id']}"
