@@ -16,7 +16,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from linli import db
-from tests.integration.test_meetings_support import later
+from tests.integration.test_meetings_support import later, outbox
 from tests.workflows.council import Council
 from tests.workflows.test_proposal import DAY, Run, at_step, finish, proposal, steps, vote_id
 from workflows.proposal import types as t
@@ -160,9 +160,21 @@ async def test_cancel_in_consultation_withdraws(time_env: WorkflowEnvironment, p
                                                 council: Council) -> None:
     async with proposal(time_env, pool, council) as run:
         await at_step(run.handle, t.CONSULTATION)
+        await settled(run, t.CONSULTATION)
+        # a revision during the consultation: one notice of the reopened consultation, with the
+        # workflow's deadline (meetings does not announce the interim move as well)
+        await run.handle.execute_update(ProposalWorkflow.revise, t.Revision("第二版", "补充预算"))
+        for _ in range(300):  # the workflow reopens it on version 2 (bounded wait)
+            if any(e["type"] == "linli.meetings.consultation.opened" and e["data"]["version"] == 2
+                   for e in await outbox(council.meetings, run.pid)):
+                break
+            await asyncio.sleep(0.05)
         await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("街道叫停", "c-1"))
         summary = await finish(run, "managed_cancelled_in_consultation")
     assert summary.outcome == t.CANCELLED
+    opened = [e["data"] for e in await outbox(council.meetings, run.pid)
+              if e["type"] == "linli.meetings.consultation.opened"]
+    assert [o["version"] for o in opened] == [1, 2]
     view = await meetings_view(run)
     assert view["status"] == "withdrawn" and view["managed_by"] is None
     assert view["consultation"][0] == "closed"

@@ -239,9 +239,13 @@ class ProposalWorkflow:
         """Implementation and acceptance until the works are signed off."""
         outcome = "passed"
         while True:
+            # state read during a move already describes the step entered (deadlines at once)
+            self.deadlines = self._milestone_deadlines()
             await self.steps.move(t.IMPLEMENTATION, outcome=outcome, round_=self.round)
             await self._implementation()
             self.report = None  # before the move: a report may arrive while it publishes
+            self.deadlines = {"acceptance_due": workflow.now()
+                              + timedelta(seconds=self.input.acceptance_seconds)}
             await self.steps.move(t.ACCEPTANCE, outcome="done", round_=self.round)
             report = await self._acceptance()
             if report.approved:
@@ -250,6 +254,9 @@ class ProposalWorkflow:
             due = workflow.now() + timedelta(seconds=self.input.defect_fix_seconds)
             self.defects += len(report.defects)
             self.milestones += [t.MilestoneStatus(name=f"整改: {d}", due_at=due) for d in report.defects]
+
+    def _milestone_deadlines(self) -> dict[str, datetime]:
+        return {f"milestone:{m.name}": m.due_at for m in self.milestones if m.done_at is None}
 
     async def _implementation(self) -> None:
         while pending := [m for m in self.milestones if m.done_at is None]:
@@ -269,8 +276,7 @@ class ProposalWorkflow:
         return lambda: self.progress_seen != seen
 
     async def _acceptance(self) -> t.AcceptanceReport:
-        until = workflow.now() + timedelta(seconds=self.input.acceptance_seconds)
-        self.deadlines = {"acceptance_due": until}
+        until = self.deadlines["acceptance_due"]  # set before the move into acceptance
         if not await self.steps.wait(lambda: self.report is not None, until):
             await self._remind(t.ACCEPTANCE, "acceptance_due", "owners_committee", until)
             await self.steps.wait(lambda: self.report is not None)
@@ -278,9 +284,9 @@ class ProposalWorkflow:
         return self.report
 
     async def _satisfaction(self) -> None:
-        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round)
         until = workflow.now() + timedelta(seconds=self.input.satisfaction_seconds)
-        self.deadlines = {"satisfaction_closes": until}
+        self.deadlines = {"satisfaction_closes": until}  # before the move: queries see it at once
+        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round)
         await self._remind(t.SATISFACTION, "satisfaction_open", "residents", until)
         await self.steps.wait(lambda: False, until)
 

@@ -147,7 +147,9 @@ async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, 
         # an open consultation goes on about the new version (same deadline); opinions given
         # so far stay with the version they were given on
         moved = await store.move_consultation(conn, proposal_id=proposal_id, version=number)
-        if moved is not None:
+        # a workflow's proposal: the workflow reopens the consultation on this version with its
+        # own deadline right after, and that is the one notice (not two with different deadlines)
+        if moved is not None and not row["managed_by"]:
             await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id)
     return ProposalVersion(**dict(version))
 
