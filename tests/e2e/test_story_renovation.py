@@ -27,7 +27,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Http, at_step, on_version, published, until, workflow_state
+from tests.e2e.conftest import (
+    Http,
+    at_step,
+    close_vote_early,
+    on_version,
+    published,
+    until,
+    workflow_state,
+)
 
 FLATS: list[tuple[str, str, int, str, tuple[str, ...], str]] = [
     # building, number, floor, area, owners, status
@@ -299,7 +307,7 @@ async def statutory_vote(http: Http, world: World, proposal_id: str, w: str, bra
     assert set(waiting["person_ids"]) == {world.people[n] for n in ("吴国平", "许文杰", "周海燕",
                                                                      "洪志伟")}
 
-    result = await http.post("meetings", f"{v}/close", branch)
+    result = await close_vote_early(http, w, v, branch)
     assert (result["outcome"], result["final"], result["rule"]) == ("passed", True, "civil_code_major")
     thresholds = {t["name"]: (t["needed"], t["reached"], t["met"])
                   for t in result["result"]["thresholds"]}

@@ -139,8 +139,11 @@ async def test_every_transition_at_every_step(time_env: WorkflowEnvironment, poo
                                         t.ConsultationEnd("第二轮不再征求", "c-1"))
         second = await vote_id(run.handle)
         await run.council.ballots(second, "agree", "agree", "agree")
-        await run.handle.signal(ProposalWorkflow.vote_closed, await run.council.close(second))
-        await at_step(run.handle, t.IMPLEMENTATION)
+        # every owner has voted: the convener closes the vote through the workflow
+        await run.handle.execute_update(ProposalWorkflow.close_vote,
+                                        t.VoteCloseEarly("全体业主已投票", "c-1"))
+        state = await at_step(run.handle, t.IMPLEMENTATION)
+        assert [(v.vote_id, v.outcome) for v in state.votes][-1] == (second, "passed")
         await people_are_refused(run, t.IMPLEMENTATION, second)
         await run.handle.signal(ProposalWorkflow.milestone_progress,
                                 t.MilestoneProgress("屋面隔热层", 100))

@@ -75,8 +75,9 @@ KINDS = {
         },
         updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
                  "schedule_review": t.ReviewMeeting, "end_consultation": t.ConsultationEnd,
-                 "extend_consultation": t.ConsultationExtension},
-        convener_only=frozenset({"decide", "cancel", "end_consultation", "extend_consultation"}),
+                 "extend_consultation": t.ConsultationExtension, "close_vote": t.VoteCloseEarly},
+        convener_only=frozenset({"decide", "cancel", "end_consultation", "extend_consultation",
+                                 "close_vote"}),
         apps_only=frozenset({"vote_closed", "opinion_recorded"}),
         owner="meetings", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/proposals/"
                                                  f"{d.proposal_id}",
@@ -94,7 +95,8 @@ KINDS = {
 # clients of the services owning workflow subjects (set by the API's cleanup contexts)
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
-           "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见"}
+           "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
+           "close_vote": "提前结束表决"}
 
 
 async def start(call: Call) -> web.Response:

@@ -160,6 +160,14 @@ class ConsultationExtension:
 
 
 @dataclass
+class VoteCloseEarly:
+    """The convener closes the open vote before its deadline (counted at once), with a reason."""
+
+    reason: str
+    by: str = ""
+
+
+@dataclass
 class AcceptanceReport:
     """验收: sign-off by the owners' committee and resident representatives, or defects."""
 

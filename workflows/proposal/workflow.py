@@ -68,6 +68,7 @@ class ProposalWorkflow:
         self.managed = False  # this run marked the proposal in meetings as its own
         self.ending: t.ConsultationEnd | None = None  # the convener ends the consultation early
         self.extension: t.ConsultationExtension | None = None
+        self.closing_vote: t.VoteCloseEarly | None = None  # the convener closes the vote now
 
     # ------------------------------------------------------------ the process
 
@@ -213,8 +214,10 @@ class ProposalWorkflow:
             self.input.compound_id, self.input.proposal_id, closes_at), str)
         vote_ref = t.VoteRef(self.input.compound_id, self.input.proposal_id, self.vote_id)
 
+        self.closing_vote = None
+
         def closed() -> bool:
-            return self.vote_id in self.votes
+            return self.vote_id in self.votes or self.closing_vote is not None
 
         for offset in sorted(self.input.vote_reminders, reverse=True):
             at = closes_at - timedelta(seconds=offset)
@@ -226,8 +229,9 @@ class ProposalWorkflow:
             if people:
                 await self._remind(t.VOTE, "vote_ending", "non_voters", closes_at, people)
         grace = closes_at + timedelta(seconds=self.input.vote_grace_seconds)
-        if not await self.steps.wait(closed, grace):
-            # the vote_closed event never came: close it through the API (idempotent there)
+        if not await self.steps.wait(closed, grace) or self.vote_id not in self.votes:
+            # the vote_closed event never came, or the convener closes the vote now: close it
+            # through the API (idempotent there)
             result = await run_activity(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
             self.votes.setdefault(self.vote_id, result)
         elif workflow.patched(REREAD_VOTE):
@@ -464,6 +468,20 @@ class ProposalWorkflow:
                 or self.extension is not None):
             raise ValueError("只有在征求意见进行中才能提前结束或延长 (征求意见已截止或另一操作正在进行)")
         if not reason.strip():
+            raise ValueError("请说明原因 (reason)")
+
+    @workflow.update
+    def close_vote(self, request: t.VoteCloseEarly) -> str:
+        """The convener closes the open vote before its deadline; it is counted in meetings."""
+        self.closing_vote = request
+        return t.VOTE
+
+    @close_vote.validator
+    def _check_close_vote(self, request: t.VoteCloseEarly) -> None:
+        if (self.steps.current != t.VOTE or self.vote_id is None or self.vote_id in self.votes
+                or self.closing_vote is not None):
+            raise ValueError("只有在表决进行中才能提前结束表决")
+        if not request.reason.strip():
             raise ValueError("请说明原因 (reason)")
 
     @workflow.update
