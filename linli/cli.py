@@ -97,7 +97,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def _demo_token(args: argparse.Namespace) -> int:
     """A token for the demo person holding --role in the --compound (a name), or the list."""
-    from services.directory.demo import demo_cast
+    from linli.registry import demo_cast
 
     where = args.compound[0] if args.compound else "阳光花园"
     fits = [p for p in demo_cast() if p.compound == where and p.role in (args.role or [p.role])]

@@ -343,9 +343,12 @@ async def carried_out(http: Http, world: World, w: str, branch: str, vote_id: st
         "approved": True, "signed_by": ["李红梅", "林美华", "陈建国"]})
     assert accepted["result"] == "satisfaction"
     await at_step(http, w, branch, "satisfaction")
+    # residents rate in their own name, once each (the rater is the token's person)
     for name, score in [("陈建国", 5), ("周海燕", 4), ("吴国平", 4)]:
-        await http.post("workflows", f"{w}/signals/rating", branch,
-                        {"person_id": world.people[name], "score": score}, status=202)
+        rated = await http.post("workflows", f"{w}/rating", world.owner(name), {"score": score},
+                                status=202)
+        assert rated["person_id"] == world.people[name]
+    await http.post("workflows", f"{w}/rating", world.owner("陈建国"), {"score": 1}, status=409)
 
     async def completed() -> dict[str, Any] | None:
         found = await workflow_state(http, w, branch)
