@@ -174,7 +174,8 @@ async def run(owners: int, connections: int, tally_n: int) -> dict[str, Any]:
         dsn, nats_url = stack.database_url, stack.nats_url
     ports = {"directory": free_port(), "meetings": free_port()}
     env = {**os.environ, "LINLI_DATABASE_URL": dsn, "LINLI_NATS_URL": nats_url,
-           "LINLI_JWT_SECRET": DEV_SECRET, "LINLI_MAX_BODY_BYTES": str(8 * 1024 * 1024),
+           "LINLI_JWT_SECRET": DEV_SECRET, "LINLI_ENV": "development",
+           "LINLI_MAX_BODY_BYTES": str(8 * 1024 * 1024),
            "LINLI_DIRECTORY_PORT": str(ports["directory"]),
            "LINLI_MEETINGS_PORT": str(ports["meetings"])}
     procs = start_services(env)

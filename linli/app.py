@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linli import bus, busmetrics, db, metrics, openapi
+from linli import bus, busmetrics, db, metrics, openapi, pruning
 from linli.auth import PUBLIC
 from linli.config import Settings
 from linli.http import (
@@ -27,9 +27,11 @@ from linli.http import (
     observe,
     problem_json,
 )
+from linli.loops import Loops
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 RELAY = web.AppKey("linli.relay", bus.OutboxRelay)
+LOOPS = web.AppKey("linli.loops", Loops)
 
 
 def database(schema: str, migrations: Path | None) -> CleanupContext:
@@ -61,10 +63,11 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
             batch=settings.relay_batch,
         )
         app[RELAY] = relay
-        relay_task = asyncio.create_task(relay.run(), name=f"{schema}-outbox-relay")
+        relay_task = app[LOOPS].spawn(f"{schema}-outbox-relay", relay.run)
         consumers = bus.ConsumerGroup(
             pool=app[POOL], js=js, subscriptions=subscriptions,
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds,
+            loops=app[LOOPS],
         )
         await consumers.start()
         yield
@@ -84,7 +87,7 @@ def periodic(name: str, job: Callable[[db.Pool], Awaitable[object]], *, every: f
     """Cleanup context running `job(pool)` every `every` seconds while the service runs.
 
     Every replica runs it, so jobs claim their rows with FOR UPDATE SKIP LOCKED; a failed
-    round is logged and the next round retries.
+    round is logged and the next round retries; the loop itself is supervised (linli.loops).
     """
     log = logging.getLogger(f"linli.{name}")
 
@@ -99,7 +102,8 @@ def periodic(name: str, job: Callable[[db.Pool], Awaitable[object]], *, every: f
             await asyncio.sleep(every)
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop(app[POOL]), name=name)
+        pool = app[POOL]
+        task = app[LOOPS].spawn(name, lambda: loop(pool))
         yield
         await bus.stop_task(task)
 
@@ -112,7 +116,7 @@ async def livez(call: Call) -> dict[str, str]:
 
 
 async def readyz(call: Call) -> web.Response:
-    """The database answers and NATS is connected."""
+    """The database answers, NATS is connected and every background loop runs."""
     checks: dict[str, str] = {}
     try:
         await db.ping(call.app[POOL])
@@ -121,6 +125,9 @@ async def readyz(call: Call) -> web.Response:
         checks["database"] = f"unavailable: {exc}"
     nc = call.app.get(NATS_CLIENT)
     checks["nats"] = "ok" if nc is not None and nc.is_connected else "unavailable"
+    down = call.app[LOOPS].not_running()
+    checks["loops"] = "ok" if not down else f"未运行: {', '.join(sorted(down))}"
+    checks.update({f"loop {name}": why for name, why in down.items()})
     ready = all(v == "ok" for v in checks.values())
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks},
                          200 if ready else 503)
@@ -143,7 +150,7 @@ async def openapi_json(call: Call) -> web.Response:
 
 SYSTEM_ROUTES = [
     Route("GET", "/livez", livez, "存活检查", access=PUBLIC, tags=("system",)),
-    Route("GET", "/readyz", readyz, "就绪检查 (数据库与消息总线)", access=PUBLIC, tags=("system",)),
+    Route("GET", "/readyz", readyz, "就绪检查 (数据库、消息总线与后台任务)", access=PUBLIC, tags=("system",)),
     Route("GET", "/metrics", metrics_text, "Prometheus 指标", access=PUBLIC, tags=("system",)),
     Route("GET", "/openapi.json", openapi_json, "OpenAPI 3.1 文档", access=PUBLIC, tags=("system",)),
 ]
@@ -152,14 +159,22 @@ SYSTEM_ROUTES = [
 def service_app(
     *, name: str, settings: Settings, routes: Sequence[Route], migrations: Path | None,
     subscriptions: Sequence[bus.Subscription] = (), contexts: Sequence[CleanupContext] = (),
+    prune: Sequence[pruning.PruneRule] = (),
 ) -> web.Application:
-    """A Linli service: schema `name`, its routes, consumers and extra cleanup contexts."""
+    """A Linli service: schema `name`, its routes, consumers and extra cleanup contexts;
+    its kernel tables (and the `prune` rules of its own) are pruned every hour."""
     app = web.Application(middlewares=[observe, problem_json], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[SERVICE] = name
+    app[LOOPS] = Loops()
     app.cleanup_ctx.append(database(name, migrations))
     app.cleanup_ctx.append(event_bus(name, subscriptions))
     app.cleanup_ctx.append(busmetrics.nats_dependency(name))
     app.cleanup_ctx.extend(contexts)
+
+    async def prune_all(pool: db.Pool) -> None:
+        await pruning.prune(pool, service=name, rules=prune)
+
+    app.cleanup_ctx.append(periodic(f"{name}-pruning", prune_all, every=pruning.EVERY_SECONDS))
     add_routes(app, [*routes, *SYSTEM_ROUTES])
     return app

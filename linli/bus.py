@@ -27,6 +27,7 @@ from nats.js.errors import NotFoundError
 from linli import metrics
 from linli.db import Connection, Pool, transaction
 from linli.events import CloudEvent, EventType, decode, encode
+from linli.loops import Loops
 
 log = logging.getLogger("linli.bus")
 
@@ -169,12 +170,19 @@ class OutboxRelay:
         return total
 
     async def run(self) -> None:
-        """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications."""
-        listener = await asyncpg.connect(self.dsn)
+        """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications.
+
+        A lost LISTEN connection raises, so the supervisor (linli.loops) connects again.
+        """
+        listener = await asyncpg.connect(
+            self.dsn, server_settings={"application_name": f"linli-{self.schema}-relay"})
         channel = OUTBOX_CHANNEL_PREFIX + self.schema
         await listener.add_listener(channel, lambda *_: self._wake.set())
+        listener.add_termination_listener(lambda _: self._wake.set())
         try:
             while not self._stopping:
+                if listener.is_closed():
+                    raise ConnectionError("outbox relay lost its LISTEN connection")
                 self._wake.clear()
                 try:
                     await self.drain()
@@ -222,9 +230,10 @@ class ConsumerGroup:
 
     def __init__(
         self, *, pool: Pool, js: JetStreamContext, subscriptions: Sequence[Subscription],
-        max_deliver: int = 5, ack_wait: float = 30.0,
+        max_deliver: int = 5, ack_wait: float = 30.0, loops: Loops | None = None,
     ) -> None:
         self.pool, self.js = pool, js
+        self.loops = loops or Loops()
         self.subscriptions = list(subscriptions)
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
@@ -235,18 +244,56 @@ class ConsumerGroup:
         """Create the consumers (idempotent) and start pulling."""
         self._stopping = False
         for sub in self.subscriptions:
-            config = ConsumerConfig(
-                durable_name=sub.durable,
-                filter_subject=sub.event.name,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.ack_wait,
-                max_ack_pending=1000,
-            )
-            pull = await self.js.pull_subscribe(
-                sub.event.name, durable=sub.durable, stream=STREAM, config=config
-            )
-            self._tasks.append(asyncio.create_task(self._pull(sub, pull), name=sub.durable))
+            pull = await self._subscribe(sub)
+            self._tasks.append(self.loops.spawn(f"consumer {sub.durable}", self._consume(sub, pull)))
+
+    async def _subscribe(self, sub: Subscription) -> JetStreamContext.PullSubscription:
+        config = ConsumerConfig(
+            durable_name=sub.durable,
+            filter_subject=sub.event.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            max_ack_pending=1000,
+        )
+        return await self.js.pull_subscribe(
+            sub.event.name, durable=sub.durable, stream=STREAM, config=config
+        )
+
+    def _consume(self, sub: Subscription, first: JetStreamContext.PullSubscription
+                 ) -> Callable[[], Awaitable[None]]:
+        """The supervised loop of one durable: a restart subscribes afresh (a failed ack or
+        dead-letter publish ends a run; the unacked messages come back after ack_wait).
+
+        A pull subscription may get nothing more after the client reconnects to a restarted
+        server (nats-io/nats.py#504), so a reconnect ends the run too.
+        """
+        pulls = [first]
+
+        async def run() -> None:
+            pull = pulls.pop() if pulls else await self._subscribe(sub)
+            reconnects = self._reconnects()
+            pulling = asyncio.create_task(self._pull(sub, pull), name=f"{sub.durable}-pull")
+            try:
+                while not pulling.done():
+                    await asyncio.wait({pulling}, timeout=1)
+                    if not pulling.done() and self._reconnects() != reconnects:
+                        raise ConnectionError("NATS 已重连, 重新订阅")
+                pulling.result()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await pull.unsubscribe()
+                raise
+            finally:
+                if not pulling.done():
+                    pulling.cancel()
+                    await asyncio.wait({pulling}, timeout=10)
+
+        return run
+
+    def _reconnects(self) -> int:
+        stats = getattr(getattr(self.js, "_nc", None), "stats", None) or {}
+        return int(stats.get("reconnects", 0))
 
     async def stop(self) -> None:
         """Stop pulling; unacked messages are redelivered to another replica."""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from linli import logs
 from linli.auth import ROLES, issue_token
-from linli.config import load_settings
+from linli.config import ConfigError, Settings, check_secret, load_settings
 from linli.registry import (
     available_services,
     has_workflows,
@@ -21,10 +21,23 @@ from linli.registry import (
 __all__ = ["available_services", "has_workflows", "load_demo", "main"]
 
 
+def _settings_or_refuse() -> Settings | None:
+    """The settings, or None (said on stderr) when they must not serve anyone."""
+    settings = load_settings()
+    try:
+        check_secret(settings)
+    except ConfigError as exc:
+        print(f"拒绝启动: {exc}", file=sys.stderr)
+        return None
+    return settings
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    settings = load_settings()
+    settings = _settings_or_refuse()
+    if settings is None:
+        return 2
     if args.service == "workflows":
         module = workflows_module("api")
     elif args.service in available_services():
@@ -47,9 +60,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not has_workflows():
         print("workflows.worker 尚不存在", file=sys.stderr)
         return 2
+    settings = _settings_or_refuse()
+    if settings is None:
+        return 2
     logs.configure("worker")
     worker = workflows_module("worker")
-    return int(asyncio.run(worker.main(load_settings())) or 0)
+    return int(asyncio.run(worker.main(settings)) or 0)
 
 
 async def _migrate_all() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,8 +19,15 @@ from linli.http import SETTINGS
 class ServiceClient:
     """JSON over HTTP to one service, authenticated as `app:<caller>` in every compound."""
 
-    def __init__(self, session: aiohttp.ClientSession, *, base_url: str, token: str) -> None:
-        self.session, self.base_url, self.token = session, base_url.rstrip("/"), token
+    def __init__(self, session: aiohttp.ClientSession, *, base_url: str,
+                 token: str | Callable[[], str]) -> None:
+        self.session, self.base_url = session, base_url.rstrip("/")
+        self._token = token
+
+    @property
+    def token(self) -> str:
+        """The bearer token; a short-lived app token is renewed before it runs out."""
+        return self._token if isinstance(self._token, str) else self._token()
 
     async def request(self, method: str, path: str, *, json: Any = None, kind: Any = None,
                       headers: dict[str, str] | None = None) -> Any:
@@ -58,10 +66,31 @@ class ServiceClient:
         return await self.request("POST", path, json=json, kind=kind)
 
 
-def app_token(settings: Settings, caller: str, scopes: list[str] | None = None) -> str:
-    """A token for service-to-service calls: app:<caller>, every compound, given scopes."""
+APP_TOKEN_TTL_SECONDS = 15 * 60
+
+
+def app_token(settings: Settings, caller: str, scopes: list[str] | None = None, *,
+              ttl_seconds: int = APP_TOKEN_TTL_SECONDS) -> str:
+    """A token for service-to-service calls: app:<caller>, every compound, given scopes,
+    valid for minutes (a leaked one is soon useless); AppToken renews it."""
     return issue_token(settings.jwt_secret, subject=f"app:{caller}", compounds=["*"],
-                       scopes=scopes or [f"{caller}:internal"], ttl_seconds=365 * 86400)
+                       scopes=scopes or [f"{caller}:internal"], ttl_seconds=ttl_seconds)
+
+
+class AppToken:
+    """A short-lived app token, signed again once half of its lifetime has passed."""
+
+    def __init__(self, settings: Settings, caller: str, scopes: list[str] | None = None, *,
+                 ttl_seconds: int = APP_TOKEN_TTL_SECONDS) -> None:
+        self.settings, self.caller, self.scopes, self.ttl = settings, caller, scopes, ttl_seconds
+        self._token, self._renew_at = "", 0.0
+
+    def __call__(self) -> str:
+        now = time.monotonic()
+        if now >= self._renew_at:
+            self._token = app_token(self.settings, self.caller, self.scopes, ttl_seconds=self.ttl)
+            self._renew_at = now + self.ttl / 2
+        return self._token
 
 
 def service_client(
@@ -74,7 +103,7 @@ def service_client(
         settings = app[SETTINGS]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
             app[key] = ServiceClient(session, base_url=settings.service_url(target),
-                                     token=app_token(settings, caller, scopes))
+                                     token=AppToken(settings, caller, scopes))
             yield
 
     return context

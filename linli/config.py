@@ -21,6 +21,13 @@ SERVICE_PORTS: dict[str, int] = {
 }
 WORKER_METRICS_PORT = 8109
 DEV_SECRET = "linli-local-development-secret-change-me"
+# LINLI_ENV values under which the published development secret is accepted
+DEVELOPMENT = frozenset({"development", "test"})
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """A setting that must not reach production (a published secret, a short key)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class Settings:
     # follow-up and care workflows (tests on shared servers turn that off)
     bridge_prefix: str = "workflows"
     bridge_follow_ups: bool = True
+    # "production" unless LINLI_ENV says development (linli up sets it for its children)
+    environment: str = "production"
     # JetStream gauges (linli/busmetrics.py): how often the worker reads the streams and
     # consumers, and the size ops planned for a stream that has no limit of its own
     bus_metrics_seconds: float = 15.0
@@ -102,8 +111,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                             base.notify_webhook_attempts)),
         bridge_prefix=env.get("LINLI_BRIDGE_PREFIX", base.bridge_prefix),
         bridge_follow_ups=env.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0",
+        environment=env.get("LINLI_ENV", base.environment),
         bus_metrics_seconds=float(env.get("LINLI_BUS_METRICS_SECONDS", base.bus_metrics_seconds)),
         stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
                                            base.stream_budget_messages)),
         stream_budget_bytes=int(env.get("LINLI_STREAM_BUDGET_BYTES", base.stream_budget_bytes)),
     )
+
+
+def check_secret(settings: Settings) -> None:
+    """Refuse to serve with a token key anyone can read (the development secret is in this
+    repository) or guess (short), unless LINLI_ENV says this is development."""
+    if settings.environment in DEVELOPMENT:
+        return
+    if settings.jwt_secret == DEV_SECRET:
+        raise ConfigError(
+            "LINLI_JWT_SECRET 仍是公开的开发密钥, 任何人都能用它签发令牌: 请设置至少"
+            f" {MIN_SECRET_BYTES} 字节的随机密钥 (本地开发请用 linli up, 或设置 LINLI_ENV=development)")
+    if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"LINLI_JWT_SECRET 太短: 至少需要 {MIN_SECRET_BYTES} 字节的随机密钥")

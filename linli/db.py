@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -29,16 +31,95 @@ def quote_schema(schema: str) -> str:
     return f'"{schema}"'
 
 
+# a request that must commit as one (an Idempotency-Key and the writes it answers for) binds
+# its connection here; every acquire() of that pool in the request then gets it back
+_BOUND: contextvars.ContextVar[tuple[asyncpg.Pool, Connection] | None] = contextvars.ContextVar(
+    "linli_bound_connection", default=None)
+ACQUIRE_TIMEOUT = 10.0  # a pool that stays exhausted this long answers 503, not a hung request
+
+
+class _Savepoint:
+    """acquire() of a bound pool: the bound connection, inside a savepoint, never released.
+
+    The savepoint keeps a failed block (a caught unique violation) from poisoning the
+    request's transaction, as a fresh connection would not have been poisoned either.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.savepoint = conn.transaction()
+
+    async def __aenter__(self) -> Connection:
+        await self.savepoint.start()
+        return self.conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if kind is None:
+            await self.savepoint.commit()
+        elif not self.conn.is_closed():
+            await self.savepoint.rollback()
+
+
+# errors after which a connection is not to be trusted again
+BROKEN_CONNECTION = (
+    OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,
+)
+
+
+class DatabaseUnavailable(ConnectionError):
+    """No connection could be had: the server refuses, is unreachable, or the pool stayed full."""
+
+
+class _Acquire:
+    """asyncpg's acquire, with "could not get a connection" told apart from other errors."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.conn: Connection | None = None
+
+    async def __aenter__(self) -> Connection:
+        try:
+            self.conn = await self.inner.__aenter__()
+        except TimeoutError as exc:
+            raise DatabaseUnavailable("数据库连接池已满") from exc
+        except OSError as exc:
+            raise DatabaseUnavailable(f"无法连接数据库: {exc}") from exc
+        return self.conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if isinstance(exc, BROKEN_CONNECTION) and self.conn is not None:
+            # asyncpg may put a connection cut mid-operation back in the pool still "busy"
+            # (MagicStack/asyncpg#784); closing it makes the pool open a fresh one instead
+            self.conn.terminate()
+        await self.inner.__aexit__(kind, exc, tb)
+
+    def __await__(self) -> Any:
+        return self.inner.__await__()
+
+
+class LinliPool(asyncpg.Pool):
+    """asyncpg's pool with a bounded acquire and the request-bound connection (see bind)."""
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        bound = _BOUND.get()
+        if bound is not None and bound[0] is self:
+            return _Savepoint(bound[1])
+        return _Acquire(super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout))
+
+
 async def create_pool(dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> Pool:
     """A pool whose connections see the service schema first."""
     quote_schema(schema)
-    pool = await asyncpg.create_pool(
-        dsn,
-        min_size=min_size,
-        max_size=max_size,
+    pool = LinliPool(
+        dsn, min_size=min_size, max_size=max_size, max_queries=50000,
+        max_inactive_connection_lifetime=300.0, loop=None,
+        connection_class=asyncpg.Connection, record_class=asyncpg.Record,
         server_settings={"search_path": f"{schema},public", "application_name": f"linli-{schema}"},
     )
-    assert pool is not None
+    await pool
     return pool
 
 
@@ -69,6 +150,22 @@ async def drain(pool: Pool, *, claim: Callable[[Connection, int], Awaitable[Sequ
         total += len(rows)
         if len(rows) < batch:
             return total
+
+
+@asynccontextmanager
+async def bind(pool: Pool) -> AsyncIterator[Connection]:
+    """One transaction for everything the current task does with `pool` until the block ends.
+
+    Inside the block every `pool.acquire()` (so every use case's `transaction(pool)`) gets
+    this connection in a savepoint: the block commits all of it or none. Code inside must
+    not use the pool from two coroutines at once (asyncpg runs one query per connection).
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        token = _BOUND.set((pool, conn))
+        try:
+            yield conn
+        finally:
+            _BOUND.reset(token)
 
 
 def _migration_files(dirs: Sequence[tuple[str, Path]]) -> list[tuple[str, str]]:

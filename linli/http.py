@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import msgspec
 from aiohttp import web
 
 from linli import metrics, problems
 from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
+from linli.db import DatabaseUnavailable
 from linli.idempotency import replay_or_run
 from linli.inputs import (
     UNSTORABLE_ESCAPE,
@@ -241,10 +243,44 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
         if exc.status < 400:
             raise
         problem = problems.from_http_exception(exc)
-    except Exception:
-        log.exception("unexpected failure", extra={"request_id": request.get(REQUEST_ID)})
-        problem = Problem(500, "internal-error", "服务器内部错误", "服务器处理请求时出错, 请稍后重试")
+    except Exception as exc:
+        problem = outage(exc) or _internal_error(request)
+        if problem.status == 503:
+            log.warning("dependency unavailable: %r", exc,
+                        extra={"request_id": request.get(REQUEST_ID)})
     return problem.response(instance=request.path, request_id=request.get(REQUEST_ID))
+
+
+def _internal_error(request: web.Request) -> Problem:
+    log.exception("unexpected failure", extra={"request_id": request.get(REQUEST_ID)})
+    return Problem(500, "internal-error", "服务器内部错误", "服务器处理请求时出错, 请稍后重试")
+
+
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL refusing or losing connections: class 08 (connection), 57P01-03 (shutting
+# down, crashed, "the database system is starting up / in recovery mode"), 53300 (too many
+# connections). A transaction cut off before COMMIT is rolled back whole; a retry with the
+# same Idempotency-Key is safe either way (linli/idempotency.py).
+_DATABASE_DOWN = (
+    DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
+    asyncpg.InternalClientError,  # a connection left mid-operation by a cut (see linli/db.py)
+)
+
+
+def outage(exc: BaseException) -> Problem | None:
+    """503 with Retry-After when a dependency is down (database, network), else None."""
+    if isinstance(exc, _DATABASE_DOWN) or (
+            isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc).lower()):
+        detail = "数据库暂时不可用, 请稍后重试 (带同一 Idempotency-Key 重试不会重复创建)"
+    elif isinstance(exc, TimeoutError):  # the pool stayed exhausted, or a peer did not answer
+        detail = "服务繁忙或依赖暂时无响应, 请稍后重试"
+    elif isinstance(exc, OSError):  # connection refused or reset on the way to a dependency
+        detail = "依赖的服务暂时不可用, 请稍后重试"
+    else:
+        return None
+    return Problem(503, "service-unavailable", "服务暂时不可用", detail,
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def add_routes(app: web.Application, routes: Sequence[Route]) -> None:

@@ -16,6 +16,7 @@ from linli.auth import issue_token
 from linli.config import Settings, load_settings
 from linli.registry import available_services, has_workflows, load_demo
 from linli.stack import EmbeddedStack, Ports, StackError, ensure_port_free, stop_process
+from linli.supervisor import Child, GiveUp, Supervisor
 
 
 def stack_ports(env: dict[str, str]) -> Ports:
@@ -80,15 +81,17 @@ def print_table(settings: Settings, stack: EmbeddedStack, names: list[str], toke
 
 
 def run_platform(*, demo: bool) -> int:
-    """Start everything, print where it runs, wait for SIGINT/SIGTERM, stop in order."""
+    """Start everything, print where it runs, keep it running (restarting a child that dies)
+    until SIGINT/SIGTERM, stop in order."""
     env = dict(os.environ)
+    env.setdefault("LINLI_ENV", "development")  # the development secret is fine on this machine
     settings = load_settings(env)
     stack = EmbeddedStack(
         settings.data_dir, stack_ports(env),
         run_postgres="LINLI_DATABASE_URL" not in env, run_nats="LINLI_NATS_URL" not in env,
         run_temporal="LINLI_TEMPORAL_ADDRESS" not in env,
     )
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    children: list[Child] = []
     stop = _install_signal_handlers()
     try:
         for name, _ in processes_to_run():
@@ -101,35 +104,54 @@ def run_platform(*, demo: bool) -> int:
         env.setdefault("LINLI_PORTAL_DEV_LOGIN", "1")  # the demo sign-in page, local only
         settings = load_settings(env)
         children = _start_children(env, settings.data_dir)
-        for name, process in children:
-            wait_ready(_health_url(name, settings), process, name)
+        for child in children:
+            wait_ready(_health_url(child.name, settings), child.process, child.name)
         marker = settings.data_dir / "demo-loaded"
         if demo and not marker.exists():
             asyncio.run(load_demo(settings.database_url))
             marker.touch()
         token = issue_token(settings.jwt_secret, subject="demo-admin", name="演示管理员",
                             roles=["admin"], compounds=["*"])
-        print_table(settings, stack, [n for n, _ in children], token)
-        _wait(stop, children)
-        return 0
+        supervisor = Supervisor([*_stack_children(stack), *children],
+                                pid_dir=settings.data_dir / "run")
+        print_table(settings, stack, [child.name for child in children], token)
+        return _wait(stop, supervisor)
     except StackError as exc:
         print(f"启动失败: {exc}", file=sys.stderr)
         return 1
     finally:
         print("正在停止 / stopping …", file=sys.stderr, flush=True)
-        for _name, process in reversed(children):
-            stop_process(process, timeout=20)
+        for child in reversed(children):
+            stop_process(child.process, timeout=20)
         stack.stop()
 
 
-def _start_children(env: dict[str, str], data_dir: Path) -> list[tuple[str, subprocess.Popen[bytes]]]:
+def _start_child(name: str, argv: list[str], env: dict[str, str], data_dir: Path
+                 ) -> subprocess.Popen[bytes]:
+    with open(data_dir / "logs" / f"{name}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _start_children(env: dict[str, str], data_dir: Path) -> list[Child]:
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     children = []
     for name, argv in processes_to_run():
-        log = open(data_dir / "logs" / f"{name}.log", "ab")  # the child keeps the file
-        children.append((name, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL, start_new_session=True)))
+        children.append(Child(
+            name, _start_child(name, argv, env, data_dir),
+            restart=lambda name=name, argv=argv: _start_child(name, argv, env, data_dir),  # type: ignore[misc]
+            log=str(data_dir / "logs" / f"{name}.log")))
     return children
+
+
+STACK_LOGS = {"PostgreSQL": "postgres.log", "NATS": "nats.log", "Temporal": "temporal.log"}
+
+
+def _stack_children(stack: EmbeddedStack) -> list[Child]:
+    """The embedded servers, restarted in place (same data, same ports) when they die."""
+    return [Child(what, process, restart=lambda what=what: stack.restart(what),  # type: ignore[misc]
+                  log=str(stack.data_dir / "logs" / STACK_LOGS[what]))
+            for what, process in stack.processes]
 
 
 def _install_signal_handlers() -> list[int]:
@@ -143,11 +165,13 @@ def _install_signal_handlers() -> list[int]:
     return received
 
 
-def _wait(stop: list[int], children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+def _wait(stop: list[int], supervisor: Supervisor) -> int:
+    """Until a signal: restart what dies; 1 if a child keeps dying (the platform then stops)."""
     while not stop:
-        for name, process in children:
-            if process.poll() is not None:
-                print(f"{name} 意外退出 (退出码 {process.returncode}), 见 .linli/logs/{name}.log",
-                      file=sys.stderr)
-                return
+        try:
+            supervisor.check()
+        except GiveUp as exc:
+            print(f"放弃: {exc}", file=sys.stderr, flush=True)
+            return 1
         time.sleep(0.3)
+    return 0

@@ -49,6 +49,24 @@ OUTBOX_OLDEST_AGE = Gauge(
     ["service"],
     registry=REGISTRY,
 )
+LOOP_UP = Gauge(
+    "linli_loop_up",
+    "1 while a supervised background loop (relay, consumer, sender, sweep) runs, else 0.",
+    ["loop"],
+    registry=REGISTRY,
+)
+LOOP_RESTARTS = Counter(
+    "linli_loop_restarts_total",
+    "Times a supervised background loop failed and was restarted.",
+    ["loop"],
+    registry=REGISTRY,
+)
+ROWS_PRUNED = Counter(
+    "linli_rows_pruned_total",
+    "Old kernel rows deleted by the pruning job: outbox (sent), inbox, idempotency, …",
+    ["service", "table"],
+    registry=REGISTRY,
+)
 
 __all__ = [
     "CONTENT_TYPE",
@@ -57,9 +75,12 @@ __all__ = [
     "EVENTS_PUBLISHED",
     "HTTP_LATENCY",
     "HTTP_REQUESTS",
+    "LOOP_RESTARTS",
+    "LOOP_UP",
     "OUTBOX_BACKLOG",
     "OUTBOX_OLDEST_AGE",
     "REGISTRY",
+    "ROWS_PRUNED",
     "render",
 ]
 

@@ -159,6 +159,20 @@ class EmbeddedStack:
             self.stop()
             raise
 
+    def restart(self, what: str) -> subprocess.Popen[bytes]:
+        """Start a server that died ("PostgreSQL", "NATS", "Temporal") again, keeping its
+        place in the stop order; raises StackError if it does not come up."""
+        starters = {"PostgreSQL": self.start_postgres, "NATS": self.start_nats,
+                    "Temporal": self.start_temporal}
+        index = next(i for i, (name, _) in enumerate(self.processes) if name == what)
+        count = len(self.processes)
+        try:
+            starters[what]()
+        finally:
+            if len(self.processes) > count:  # the new process takes the dead one's place
+                self.processes[index] = self.processes.pop()
+        return self.processes[index][1]
+
     def start_postgres(self) -> None:
         pgdata = self.data_dir / "postgres"
         user = _unprivileged_user()

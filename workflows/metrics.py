@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from linli import metrics
+from linli.loops import Loops
 from linli.stack import free_port
 
 log = logging.getLogger("linli.workflows.metrics")
@@ -42,8 +43,8 @@ def sdk_runtime() -> tuple[Runtime, str]:
     return Runtime(telemetry=TelemetryConfig(metrics=config)), f"http://{address}/metrics"
 
 
-def metrics_app(sdk_url: str) -> web.Application:
-    """/metrics (both registries) and /livez for the worker process."""
+def metrics_app(sdk_url: str, loops: Loops | None = None) -> web.Application:
+    """/metrics (both registries), /livez and /readyz (its supervised loops) for the worker."""
     session_key = web.AppKey("session", aiohttp.ClientSession)
 
     async def session(app: web.Application) -> AsyncIterator[None]:
@@ -63,10 +64,18 @@ def metrics_app(sdk_url: str) -> web.Application:
     async def livez(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def readyz(request: web.Request) -> web.Response:
+        down = loops.not_running() if loops is not None else {}
+        checks = {"loops": "ok" if not down else f"未运行: {', '.join(sorted(down))}",
+                  **{f"loop {name}": why for name, why in down.items()}}
+        return web.json_response({"status": "unavailable" if down else "ok", "checks": checks},
+                                 status=503 if down else 200)
+
     app = web.Application()
     app.cleanup_ctx.append(session)
     app.router.add_get("/metrics", render)
     app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
     return app
 
 

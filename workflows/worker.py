@@ -21,9 +21,10 @@ from aiohttp import web
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from linli import bus, busmetrics, db
-from linli.clients import ServiceClient, app_token
+from linli import bus, busmetrics, db, pruning
+from linli.clients import AppToken, ServiceClient
 from linli.config import Settings
+from linli.loops import Loops
 from workflows import bridge
 from workflows.care import bridge as care_bridge
 from workflows.care.activities import CareActivities
@@ -58,13 +59,13 @@ async def database(settings: Settings) -> AsyncIterator[db.Pool]:
 def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool) -> list[Callable[..., Any]]:
     """Activity implementations with their clients (app tokens with the contracted scopes)."""
     meetings = ServiceClient(session, base_url=settings.service_url("meetings"),
-                             token=app_token(settings, "workflows", ["meetings:manage"]))
+                             token=AppToken(settings, "workflows", ["meetings:manage"]))
     issues = ServiceClient(session, base_url=settings.service_url("issues"),
-                           token=app_token(settings, "workflows", ["issues:manage"]))
+                           token=AppToken(settings, "workflows", ["issues:manage"]))
     volunteers = ServiceClient(session, base_url=settings.service_url("volunteers"),
-                               token=app_token(settings, "workflows", ["volunteers:manage"]))
+                               token=AppToken(settings, "workflows", ["volunteers:manage"]))
     centre = ServiceClient(session, base_url=settings.service_url("centre"),
-                           token=app_token(settings, "workflows", ["centre:manage"]))
+                           token=AppToken(settings, "workflows", ["centre:manage"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
             *OutboxActivities(pool).all(), *CareActivities(volunteers).all(),
             *CentreActivities(centre).all()]
@@ -82,8 +83,15 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
               if starts else [])]
 
 
-async def serve_metrics(settings: Settings, sdk_url: str) -> web.AppRunner:
-    runner = web.AppRunner(metrics_app(sdk_url), access_log=None)
+async def prune_hourly(pool: db.Pool) -> None:
+    """The kernel tables of the workflows schema, pruned as every service's are."""
+    while True:
+        await pruning.prune(pool, service=SCHEMA)
+        await asyncio.sleep(pruning.EVERY_SECONDS)
+
+
+async def serve_metrics(settings: Settings, sdk_url: str, loops: Loops) -> web.AppRunner:
+    runner = web.AppRunner(metrics_app(sdk_url, loops), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.worker_metrics_port).start()
     return runner
@@ -101,16 +109,19 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await bus.ensure_streams(js)
         relay = bus.OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
                                 batch=settings.relay_batch)
+        loops = Loops()  # relay and bridge consumers restart by themselves when they fail
         consumers = bus.ConsumerGroup(
             pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
-            max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds)
-        runner = await serve_metrics(settings, sdk_url)
+            max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds, loops=loops)
+        runner = await serve_metrics(settings, sdk_url, loops)
         worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                         activities=activities(settings, session, pool))
-        tasks = [asyncio.create_task(relay.run(), name="workflows-outbox-relay"),
-                 asyncio.create_task(count_running(client, settings.temporal_task_queue)),
+        tasks = [loops.spawn("workflows-outbox-relay", relay.run),
+                 loops.spawn("workflows-pruning", lambda: prune_hourly(pool)),
+                 loops.spawn("workflows-running-gauge",
+                             lambda: count_running(client, settings.temporal_task_queue)),
                  # the one reader of every stream and consumer (see linli/busmetrics.py)
-                 asyncio.create_task(busmetrics.watch_bus(nc, js, settings), name="bus-metrics"),
+                 loops.spawn("bus-metrics", lambda: busmetrics.watch_bus(nc, js, settings)),
                  asyncio.create_task(worker.run(), name="temporal-worker")]
         await consumers.start()
         log.info("worker ready", extra={"task_queue": settings.temporal_task_queue,

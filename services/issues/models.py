@@ -131,6 +131,9 @@ class IssueQuery(PageQuery, kw_only=True):
     status: Status | None = None
     category: str | None = None
     mine: bool = False  # only the issues the caller reported (a resident's "my issues")
+    responsible: Party | None = None  # the desk's queue of one party
+    overdue: bool | None = None  # open and past a target (true) or not (false): overdue first
+    q: Annotated[str, msgspec.Meta(max_length=100)] | None = None  # words in title or description
 
 
 class SimilarQuery(msgspec.Struct, kw_only=True):

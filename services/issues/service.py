@@ -197,7 +197,8 @@ def check_attributes(category: Category, answers: dict[str, str]) -> None:
 
 
 def reporter_of(who: Principal, data: IssueIn) -> tuple[str | None, bool, str]:
-    """(reporter id, on behalf?, contact name): staff may report for a resident."""
+    """(reporter id, on behalf?, contact name): staff may report for a resident, and so may
+    an app that reports (issues:report, e.g. an Open311 client passing on a citizen's report)."""
     if data.on_behalf_of is None:
         return (None if who.is_app else who.person_id), False, ""
     if not (is_staff(who) or who.acts_as_staff("issues:report", roles=())):
@@ -259,7 +260,9 @@ async def list_issues(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
     async with pool.acquire() as conn:
         rows = await store.list_issues(conn, compound_id=compound_id, status=query.status,
                                        category=query.category, after=key, limit=query.limit + 1,
-                                       reporter=(who.person_id or "-") if query.mine else None)
+                                       reporter=(who.person_id or "-") if query.mine else None,
+                                       responsible=query.responsible, overdue=query.overdue,
+                                       now=now_utc(), text=(query.q or "").strip() or None)
     items = [view(r, who) for r in rows]
     return page_of(items, query.limit, time_cursor)
 

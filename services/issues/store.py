@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
@@ -96,15 +97,23 @@ async def update_issue(conn: Connection, *, id: uuid.UUID, fields: dict[str, Any
 
 async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str | None,
                       category: str | None, after: tuple[dt.datetime, uuid.UUID] | None,
-                      limit: int, reporter: str | None = None) -> list[Row]:
+                      limit: int, reporter: str | None = None, responsible: str | None = None,
+                      overdue: bool | None = None, now: dt.datetime | None = None,
+                      text: str | None = None) -> list[Row]:
+    # the words as typed: % and _ match themselves, not any text
+    like = None if text is None else "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
     return await conn.fetch(
         "SELECT * FROM issues WHERE compound_id = $1 AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text IS NULL OR category = $3)"
         " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
         " AND ($7::text IS NULL OR reporter_id = $7)"
+        " AND ($8::text IS NULL OR responsible = $8)"
+        f" AND ($9::boolean IS NULL OR (status IN {OPEN_SQL} AND (resolve_by < $10"
+        "   OR (first_response_at IS NULL AND respond_by < $10))) = $9)"
+        " AND ($11::text IS NULL OR title ILIKE $11 OR description ILIKE $11)"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
         compound_id, status, category, after[0] if after else None, after[1] if after else None,
-        limit, reporter,
+        limit, reporter, responsible, overdue, now or dt.datetime.now(dt.UTC), like,
     )
 
 

@@ -18,7 +18,7 @@ def to_delivery(row: store.Row, *, own: bool) -> Delivery:
                     status=row["status"], attempts=row["attempts"],
                     next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
                     created_at=row["created_at"], finished_at=row["finished_at"],
-                    target=row["target"] if own else None)
+                    target=row["target"] if own else None, bot_id=row["bot_id"])
 
 
 async def deliveries(pool: Pool, *, query: DeliveryQuery, person_id: str | None = None,
@@ -26,6 +26,7 @@ async def deliveries(pool: Pool, *, query: DeliveryQuery, person_id: str | None 
     """A person's own log (with targets) or a compound's (staff; targets withheld)."""
     async with pool.acquire() as conn:
         rows = await store.deliveries(conn, person_id=person_id, compound_id=compound_id,
-                                      status=query.status, after=time_keyset(query.cursor),
+                                      status=query.status, channel=query.channel,
+                                      after=time_keyset(query.cursor),
                                       limit=query.limit)
     return page_of([to_delivery(r, own=person_id is not None) for r in rows], query.limit, time_cursor)

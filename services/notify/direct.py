@@ -1,8 +1,8 @@
 """Messages an app sends to one person directly (a sign-in code), not from an event.
 
-The message lands in the person's in-app inbox and goes out by SMS through an adapter. No SMS
-provider is built in: without one (`LINLI_NOTIFY_SMS` unset) the text is written to the service
-log instead, which is where a developer or the community office reads a code.
+The message lands in the person's in-app inbox and goes out by SMS through an adapter: the
+provider's (services/notify/sms.py) when `LINLI_NOTIFY_SMS_PROVIDER=http`, else the service log,
+which is where a developer or the community office reads a code.
 """
 
 from __future__ import annotations

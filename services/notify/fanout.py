@@ -18,9 +18,9 @@ from linli.clients import ServiceClient
 from linli.db import Connection
 from linli.events import CloudEvent
 from linli.values import now_utc
-from services.notify import store
+from services.notify import channel_store, outbound, store
 from services.notify.metrics import NOTIFICATIONS
-from services.notify.rules import CST, quiet_until
+from services.notify.rules import CST, held_until
 from services.notify.templates import KINDS, render
 
 
@@ -87,6 +87,7 @@ async def to_people(conn: Connection, event: CloudEvent, msg: Message, person_id
     compound_id = _compound(event)
     title, body = await _texts(conn, compound_id, msg)
     prefs = await store.get_preferences(conn, person_ids=people)
+    channels = await channel_store.person_channels(conn, person_ids=people)
     created = 0
     for person in people:
         row = await store.insert_notification(
@@ -99,24 +100,20 @@ async def to_people(conn: Connection, event: CloudEvent, msg: Message, person_id
         pref = prefs.get(person)
         if pref is not None and pref["webhook_url"] and (not pref["kinds"] or msg.kind in pref["kinds"]):
             await _deliver(conn, pref, row, event, audience, notification_id=row["id"])
+        await outbound.to_person_channels(conn, row, event, audience, channels.get(person, []), pref)
     NOTIFICATIONS.labels(msg.kind, audience).inc(created)
     return created
 
 
 async def _deliver(conn: Connection, pref: store.Row, row: store.Row, event: CloudEvent,
-                   audience: str, **source: uuid.UUID) -> None:
+                   audience: str, *, notification_id: uuid.UUID | None = None,
+                   notice_id: uuid.UUID | None = None) -> None:
     """A webhook delivery of a notification or notice row, held back during quiet hours."""
-    payload = msgspec.json.encode({
-        "id": str(row["id"]), "kind": row["kind"], "kind_label": KINDS[row["kind"]].label,
-        "audience": audience, "title": row["title"], "body": row["body"],
-        "person_id": pref["person_id"], "compound_id": event.compoundid, "subject": row["subject"],
-        "event_id": event.id, "event_type": event.type, "created_at": row["created_at"].isoformat(),
-    }).decode()
     await store.insert_delivery(
         conn, person_id=pref["person_id"], compound_id=_compound(event), kind=row["kind"],
-        target=pref["webhook_url"], payload=payload,
-        not_before=quiet_until(now_utc(), pref["quiet_start"], pref["quiet_end"]),
-        **source)
+        target=pref["webhook_url"], payload=outbound.payload(row, event, audience, pref["person_id"]),
+        not_before=held_until(now_utc(), row["kind"], pref["quiet_start"], pref["quiet_end"]),
+        notification_id=notification_id, notice_id=notice_id)
 
 
 async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: list[str],
@@ -125,7 +122,12 @@ async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: lis
     if not event.compoundid or not roles:
         return 0
     people = await directory.members(event.compoundid, roles)
-    return await to_people(conn, event, msg, people, audience="role")
+    created = await to_people(conn, event, msg, people, audience="role")
+    title, body = await _texts(conn, _compound(event), msg)
+    about = {"id": uuid.UUID(event.id), "kind": msg.kind, "title": title, "body": body,
+             "subject": msg.subject, "created_at": now_utc()}
+    await outbound.to_bots(conn, event, about, roles, "role")  # the organisations' IM groups
+    return created
 
 
 async def to_notice_board(conn: Connection, event: CloudEvent, msg: Message) -> None:
@@ -143,3 +145,4 @@ async def to_notice_board(conn: Connection, event: CloudEvent, msg: Message) -> 
     NOTIFICATIONS.labels(msg.kind, "compound").inc()
     for pref in await store.board_followers(conn, compound_id=compound_id, kind=msg.kind):
         await _deliver(conn, pref, row, event, "compound", notice_id=row["id"])
+    await outbound.to_bots(conn, event, row, ["compound"], "compound")  # the compound's IM group

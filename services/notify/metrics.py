@@ -25,3 +25,6 @@ DELIVERY_LATENCY = Histogram(
 PENDING = Gauge(
     "linli_notify_deliveries_pending", "Outbound deliveries not yet sent or failed for good.",
     registry=REGISTRY)
+SSE_OPEN = Gauge(
+    "linli_notify_sse_connections", "Live inbox streams (Server-Sent Events) open on this replica.",
+    registry=REGISTRY)

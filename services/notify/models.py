@@ -21,6 +21,7 @@ Secret = Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
 ClockTime = Annotated[str, msgspec.Meta(pattern=exact(r"([01][0-9]|2[0-3]):[0-5][0-9]"), examples=["22:00"])]
 TemplateText = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 DeliveryStatus = Literal["pending", "sent", "failed"]
+DeliveryChannel = Literal["webhook", "email", "sms", "wecom", "dingtalk", "feishu"]
 
 
 class InboxQuery(PageQuery, kw_only=True):
@@ -31,6 +32,7 @@ class InboxQuery(PageQuery, kw_only=True):
 
 class DeliveryQuery(PageQuery, kw_only=True):
     status: DeliveryStatus | None = None
+    channel: DeliveryChannel | None = None
 
 
 class Notification(msgspec.Struct):
@@ -110,10 +112,10 @@ class Delivery(msgspec.Struct):
     id: uuid.UUID
     notification_id: uuid.UUID | None
     notice_id: uuid.UUID | None
-    person_id: str
+    person_id: str | None  # None for a group bot's delivery (bot_id)
     compound_id: uuid.UUID | None
     kind: str
-    channel: str
+    channel: str  # webhook, email, sms, wecom, dingtalk, feishu
     status: str
     attempts: int
     next_attempt_at: dt.datetime
@@ -121,3 +123,4 @@ class Delivery(msgspec.Struct):
     created_at: dt.datetime
     finished_at: dt.datetime | None
     target: str | None = None
+    bot_id: uuid.UUID | None = None

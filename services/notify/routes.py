@@ -3,10 +3,19 @@ templates and delivery log."""
 
 from __future__ import annotations
 
-from linli.auth import MEMBERS, allow, people
+from linli.auth import MEMBERS, PUBLIC, allow, people
 from linli.http import Route
 from linli.pagination import Page, PageQuery
 from services.notify import handlers as h
+from services.notify.channel_models import (
+    Bot,
+    BotIn,
+    ChannelIn,
+    EmailSender,
+    EmailSenderIn,
+    PersonChannel,
+    Unsubscribed,
+)
 from services.notify.direct import MessageIn, Sent
 from services.notify.models import (
     Delivery,
@@ -20,6 +29,7 @@ from services.notify.models import (
     Template,
     TemplateIn,
 )
+from services.notify.posts import NoticeIn
 
 C = "/v1/compounds/{compound_id}"
 ME = ("我的通知",)
@@ -29,12 +39,15 @@ STAFF = allow("party_branch", "community", "owners_committee", "property", "stre
 # Apps that message one person directly (the portal's sign-in codes).
 SENDERS = allow(scopes=["notify:send"])
 EDITORS = allow("party_branch", "community", "street_office")
-# The inbox, preferences and one's own deliveries belong to a person; apps have none.
-PERSONAL = people("oneself: the inbox, preferences and deliveries are the caller's own")
+# The inbox, preferences, channels and one's own deliveries belong to a person; apps have none.
+PERSONAL = people("oneself: the inbox, preferences, channels and deliveries are the caller's own")
 
 ROUTES = [
     Route("GET", "/v1/me/inbox", h.inbox, "我的站内通知 (可只看未读)", query=InboxQuery,
           response=Page[Notification], access=PERSONAL, tags=ME),
+    Route("GET", "/v1/me/inbox/stream", h.inbox_stream,
+          "实时通知 (Server-Sent Events: notification / notice / unread 事件, 断线重连带 Last-Event-ID"
+          " 补发错过的)", access=PERSONAL, tags=ME),
     Route("POST", "/v1/me/inbox/{notification_id}/read", h.read, "标记一条通知为已读",
           response=Notification, access=PERSONAL, tags=ME),
     Route("POST", "/v1/me/inbox/read-all", h.read_all, "全部标记为已读", response=ReadAll,
@@ -46,8 +59,33 @@ ROUTES = [
           body=PreferencesIn, response=Preferences, access=PERSONAL, tags=ME),
     Route("GET", "/v1/me/deliveries", h.my_deliveries, "我的推送记录", query=DeliveryQuery,
           response=Page[Delivery], access=PERSONAL, tags=ME),
+    Route("GET", "/v1/me/channels", h.my_channels, "我的邮件和短信通知渠道",
+          response=list[PersonChannel], access=PERSONAL, tags=ME),
+    Route("PUT", "/v1/me/channels/{channel}", h.put_channel,
+          "设置邮件 (email) 或短信 (sms) 渠道的地址和通知类型", body=ChannelIn,
+          response=PersonChannel, access=PERSONAL, tags=ME, params={"channel": "email 或 sms"}),
+    Route("DELETE", "/v1/me/channels/{channel}", h.delete_channel, "关闭邮件或短信渠道",
+          response=Unsubscribed, access=PERSONAL, tags=ME, params={"channel": "email 或 sms"}),
+    Route("POST", "/v1/unsubscribe/{token}", h.unsubscribe,
+          "退订邮件通知 (邮件中的链接, 一键退订, 无需登录)", response=Unsubscribed, access=PUBLIC,
+          tags=TAGS),
+    Route("GET", f"{C}/bots", h.bots, "小区的群机器人 (企业微信、钉钉、飞书)", response=list[Bot],
+          access=STAFF, tags=TAGS),
+    Route("POST", f"{C}/bots", h.add_bot,
+          "添加群机器人: 某组织 (或公告栏 compound) 的通知推送到该群; 密钥不再返回",
+          body=BotIn, response=Bot, status=201, access=STAFF, tags=TAGS),
+    Route("DELETE", f"{C}/bots/{{bot_id}}", h.remove_bot, "删除群机器人", status=204,
+          access=STAFF, tags=TAGS),
+    Route("GET", f"{C}/email-sender", h.email_sender, "本小区邮件通知的发件人", response=EmailSender,
+          access=STAFF, tags=TAGS),
+    Route("PUT", f"{C}/email-sender", h.put_email_sender,
+          "设置本小区邮件通知的发件人 (未设置时用全局发件人)", body=EmailSenderIn,
+          response=EmailSender, access=EDITORS, tags=TAGS),
     Route("GET", f"{C}/notices", h.notices, "小区公告栏", query=PageQuery, response=Page[Notice],
           access=MEMBERS, tags=TAGS),
+    Route("POST", f"{C}/notices", h.post_notice,
+          "发布社区公告 (工作人员; 按本小区“社区公告”模板成文, 推送给关注公告栏的 webhook)",
+          body=NoticeIn, response=Notice, status=201, access=STAFF, tags=TAGS),
     Route("GET", f"{C}/deliveries", h.compound_deliveries, "小区推送记录 (工作人员)",
           query=DeliveryQuery, response=Page[Delivery], access=STAFF, tags=TAGS),
     Route("GET", f"{C}/notification-templates", h.templates, "通知模板 (本小区使用的文字)",

@@ -28,3 +28,19 @@ def quiet_until(now: datetime, start: time | None, end: time | None) -> datetime
 def backoff(attempts: int, base: float) -> float:
     """Seconds before retry number `attempts` + 1: base, 2·base, 4·base … capped at an hour."""
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+# vote deadlines go through quiet hours (and reach SMS when a person left its kinds empty)
+CRITICAL_KINDS = frozenset({"proposal_reminder", "vote_opened"})
+SMS_LIMIT = 70  # characters in one Chinese SMS segment
+
+
+def held_until(now: datetime, kind: str, start: time | None, end: time | None) -> datetime | None:
+    """Quiet hours hold non-critical kinds until they end; critical kinds go at once."""
+    return None if kind in CRITICAL_KINDS else quiet_until(now, start, end)
+
+
+def sms_text(title: str, brand: str = "【邻里】") -> str:
+    """One segment: the brand and the title, cut with an ellipsis to 70 characters."""
+    text = f"{brand}{title}"
+    return text if len(text) <= SMS_LIMIT else text[:SMS_LIMIT - 1] + "…"

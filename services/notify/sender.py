@@ -1,4 +1,4 @@
-"""The webhook sender: claims due deliveries, POSTs them, retries with backoff, then gives up.
+"""The sender: claims due deliveries of every channel, sends them, retries with backoff, then gives up.
 
 Claims are short transactions (FOR UPDATE SKIP LOCKED plus a lease), so replicas split the
 work and a sender that dies mid-POST leaves its rows to be retried when the lease runs out.
@@ -7,31 +7,42 @@ work and a sender that dies mid-POST leaves its rows to be retried when the leas
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
 from aiohttp import web
+from standardwebhooks import Webhook
 
+from linli.app import LOOPS
 from linli.bus import stop_task
 from linli.config import Settings
 from linli.db import Pool, transaction
 from linli.http import POOL, SETTINGS
 from linli.values import now_utc
-from services.notify import store, targets
+from services.notify import sms, store, targets
+from services.notify.keys import VAULT
+from services.notify.mail import MailConfig
 from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
 from services.notify.rules import backoff
+from services.notify.sms import SmsConfig
+from services.notify.transports import Transports
+from services.notify.vault import Vault
 
 log = logging.getLogger("linli.notify.sender")
 CHANNEL = "linli_notify_deliveries"
 # what a person reads of a failed attempt: refused, timed out, reset or a non-2xx status all
 # read the same, so the delivery log cannot map the network (the real reason goes to the log)
 NOT_RECEIVED = "推送未成功: 接收方没有确认收到"
+# 410 Gone: the receiver says the address is retired; the person's webhook is switched off
+GONE = "接收方表示该地址已停用 (410), 已关闭此 webhook"
 
 
 @dataclass(frozen=True)
@@ -44,26 +55,49 @@ class SenderConfig:
     batch: int = 50
     lease_seconds: float = 120.0
     idle_seconds: float = 2.0
+    digest_seconds: float = 60.0  # how often each replica looks for digests that are due
     # residents choose targets: none inside the deployment unless it is explicitly allowed
     # (LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS=1, e.g. an IM bot on the same private network)
     allow_internal: bool = False
+    mail: MailConfig = field(default_factory=MailConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SenderConfig:
+    def from_settings(cls, settings: Settings, env: Mapping[str, str]) -> SenderConfig:
+        """The webhook rules from the kernel's settings; email and SMS from their own
+        LINLI_NOTIFY_SMTP_* / LINLI_NOTIFY_SMS_* variables in `env`."""
         return cls(allow_internal=settings.notify_allow_internal_webhooks,
-                   max_attempts=settings.notify_webhook_attempts)
-
-
+                   max_attempts=settings.notify_webhook_attempts,
+                   mail=MailConfig.from_env(env), sms=SmsConfig.from_env(env))
 
 
 def sign(secret: str, body: bytes) -> str:
-    """X-Linli-Signature: sha256=<hex HMAC of the body>, so receivers can check the sender."""
+    """X-Linli-Signature: sha256=<hex HMAC of the body> (the older header, still sent)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def standard_key(secret: str) -> bytes:
+    """The Standard Webhooks key: a `whsec_` secret is base64 as the spec says; an older
+    free-text secret signs with its UTF-8 bytes (receivers pass those to the verifier)."""
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret.removeprefix("whsec_") + "==", validate=False)
+    return secret.encode()
+
+
+def standard_headers(secret: str, message_id: str, body: bytes, now: dt.datetime) -> dict[str, str]:
+    """webhook-id (the same on every retry), webhook-timestamp, webhook-signature (v1)."""
+    stamp = dt.datetime.fromtimestamp(int(now.timestamp()), dt.UTC)
+    signature = Webhook(standard_key(secret)).sign(message_id, stamp, body.decode())
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature}
+
+
 class Sender:
-    def __init__(self, *, pool: Pool, session: aiohttp.ClientSession, config: SenderConfig) -> None:
+    def __init__(self, *, pool: Pool, session: aiohttp.ClientSession, config: SenderConfig,
+                 transports: Transports | None = None, vault: Vault | None = None) -> None:
         self.pool, self.session, self.config = pool, session, config
+        self.vault = vault
+        self.transports = transports
         self.wake = asyncio.Event()
         self.stopping = False
 
@@ -83,6 +117,8 @@ class Sender:
                    "X-Linli-Kind": row["kind"], "User-Agent": "linli-notify/1.0"}
         if row["secret"]:
             headers["X-Linli-Signature"] = sign(row["secret"], body)
+            headers |= standard_headers(row["secret"], f"msg_{row['id'].hex}", body,
+                                        now_utc())
         try:
             if not self.config.allow_internal:
                 targets.normalise(row["target"])
@@ -92,6 +128,8 @@ class Sender:
                     timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds)) as response:
                 if 200 <= response.status < 300:
                     return None, False
+                if response.status == 410:
+                    return GONE, True
                 reason = f"HTTP {response.status}"
         except targets.BlockedTarget as exc:
             return str(exc), True
@@ -100,8 +138,17 @@ class Sender:
         log.info("webhook delivery %s not received: %s", row["id"], reason)
         return NOT_RECEIVED, False
 
+    async def _attempt(self, row: store.Row) -> tuple[str | None, bool]:
+        if self.vault is not None and row["secret"]:
+            row = {**dict(row), "secret": self.vault.open(row["secret"])}  # opened only to sign
+        if row["channel"] == "webhook":
+            return await self._post(row)
+        if self.transports is None:
+            return "该渠道未启用", True
+        return await self.transports.send(row)
+
     async def _deliver(self, row: store.Row) -> None:
-        error, permanent = await self._post(row)
+        error, permanent = await self._attempt(row)
         if error is None:
             status, retry_in, outcome = "sent", None, "sent"
         elif permanent or row["attempts"] >= self.config.max_attempts:
@@ -109,13 +156,15 @@ class Sender:
         else:
             status, outcome = "pending", "retry"
             retry_in = backoff(row["attempts"], self.config.backoff_seconds)
-        async with self.pool.acquire() as conn:
+        async with transaction(self.pool) as conn:
             await store.finish(conn, delivery_id=row["id"], status=status, error=error,
                                retry_in=retry_in)
-        DELIVERIES.labels("webhook", outcome).inc()
+            if error == GONE:
+                await store.disable_webhook(conn, person_id=row["person_id"], target=row["target"])
+        DELIVERIES.labels(row["channel"], outcome).inc()
         if status == "sent":
             waited = now_utc() - row["created_at"]
-            DELIVERY_LATENCY.labels("webhook").observe(max(waited.total_seconds(), 0.0))
+            DELIVERY_LATENCY.labels(row["channel"]).observe(max(waited.total_seconds(), 0.0))
 
     async def run(self, dsn: str) -> None:
         """Send for ever: wake on NOTIFY from new deliveries, else look again every idle period
@@ -124,6 +173,8 @@ class Sender:
         await listener.add_listener(CHANNEL, lambda *_: self.wake.set())
         try:
             while not self.stopping:
+                if listener.is_closed():  # the supervisor (linli.loops) connects again
+                    raise ConnectionError("webhook sender lost its LISTEN connection")
                 self.wake.clear()
                 try:
                     while await self.send_once():
@@ -143,9 +194,16 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
     """Cleanup context running the sender beside the service."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        async with targets.session(allow_internal=config.allow_internal) as session:
-            sender = Sender(pool=app[POOL], session=session, config=config)
-            task = asyncio.create_task(sender.run(app[SETTINGS].database_url), name="notify-sender")
+        async with targets.session(allow_internal=config.allow_internal) as session, \
+                aiohttp.ClientSession() as provider:  # the SMS provider is the operator's own
+            transports = Transports(
+                pool=app[POOL], session=session, mail=config.mail, sms_config=config.sms,
+                sms=sms.adapter(config.sms, provider), allow_internal=config.allow_internal,
+                timeout=config.timeout_seconds)
+            sender = Sender(pool=app[POOL], session=session, config=config, transports=transports,
+                            vault=app[VAULT])
+            dsn = app[SETTINGS].database_url
+            task = app[LOOPS].spawn("notify-sender", lambda: sender.run(dsn))
             yield
             sender.stopping = True
             sender.wake.set()

@@ -4,6 +4,7 @@ compound_templates.py, the delivery log in deliveries.py."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
 from typing import Any
@@ -21,6 +22,7 @@ from services.notify.models import (
     ReadAll,
 )
 from services.notify.templates import KINDS
+from services.notify.vault import Vault
 
 
 def to_notification(row: store.Row) -> Notification:
@@ -54,10 +56,13 @@ async def notices(pool: Pool, *, compound_id: uuid.UUID, query: Any) -> Page[Not
     async with pool.acquire() as conn:
         rows = await store.notices(conn, compound_id=compound_id, after=time_keyset(query.cursor),
                                    limit=query.limit)
-    items = [Notice(id=r["id"], compound_id=r["compound_id"], kind=r["kind"],
-                    kind_label=KINDS[r["kind"]].label, title=r["title"], body=r["body"],
-                    subject=r["subject"], created_at=r["created_at"]) for r in rows]
-    return page_of(items, query.limit, time_cursor)
+    return page_of([to_notice(r) for r in rows], query.limit, time_cursor)
+
+
+def to_notice(r: store.Row) -> Notice:
+    return Notice(id=r["id"], compound_id=r["compound_id"], kind=r["kind"],
+                  kind_label=KINDS[r["kind"]].label, title=r["title"], body=r["body"],
+                  subject=r["subject"], created_at=r["created_at"])
 
 
 def _clock(value: dt.time | None) -> str | None:
@@ -91,9 +96,21 @@ def _check_preferences(data: PreferencesIn) -> None:
         raise problems.validation("免打扰时段的开始和结束时间不能相同", field="quiet_end")
     if data.webhook_secret is not None and data.webhook_url is None:
         raise problems.validation("设置签名密钥须同时给出 webhook_url", field="webhook_secret")
+    if data.webhook_secret is not None and data.webhook_secret.startswith("whsec_"):
+        _check_whsec(data.webhook_secret)
 
 
-def _board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
+def _check_whsec(secret: str) -> None:
+    """A Standard Webhooks secret is whsec_ and base64 of at least 16 bytes."""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise problems.validation("whsec_ 密钥须为 base64 编码且至少 16 字节", field="webhook_secret")
+
+
+def board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
     """The compounds named in the caller's token ('*' is no compound of its own)."""
     found = []
     for c in sorted(compounds):
@@ -117,7 +134,7 @@ async def _check_target(url: str | None, *, allow_internal: bool) -> None:
 
 
 async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[str],
-                          data: PreferencesIn, allow_internal: bool) -> Preferences:
+                          data: PreferencesIn, allow_internal: bool, vault: Vault) -> Preferences:
     """Replace the person's channel preferences (in-app stays on regardless); the webhook
     also takes the notice boards of the compounds the person belongs to now."""
     _check_preferences(data)
@@ -127,6 +144,6 @@ async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[st
     async with transaction(pool) as conn:
         row = await store.put_preferences(
             conn, person_id=person_id, webhook_url=data.webhook_url,
-            webhook_secret=data.webhook_secret, kinds=sorted(set(data.kinds)), quiet_start=start,
-            quiet_end=end, compound_ids=_board_compounds(compounds))
+            webhook_secret=vault.seal(data.webhook_secret), kinds=sorted(set(data.kinds)), quiet_start=start,
+            quiet_end=end, compound_ids=board_compounds(compounds))
     return to_preferences(person_id, row)

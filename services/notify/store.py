@@ -86,20 +86,30 @@ async def board_followers(conn: Connection, *, compound_id: uuid.UUID, kind: str
 
 async def insert_notification(conn: Connection, **row: Any) -> Row | None:
     """The notification, unless this event already reached this person (then None)."""
-    return await conn.fetchrow(
+    created = await conn.fetchrow(
         "INSERT INTO notifications (id, event_id, person_id, compound_id, kind, audience, title,"
         " body, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (event_id, person_id) DO NOTHING RETURNING *",
         row["id"], row["event_id"], row["person_id"], row["compound_id"], row["kind"],
         row["audience"], row["title"], row["body"], row["subject"])
+    if created is not None:
+        await conn.execute("SELECT pg_notify('linli_notify_live', '')")  # sent on commit
+    return created
 
 
 async def insert_notice(conn: Connection, **row: Any) -> Row | None:
-    return await conn.fetchrow(
+    created = await conn.fetchrow(
         "INSERT INTO notices (id, event_id, compound_id, kind, title, body, subject)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING *",
         row["id"], row["event_id"], row["compound_id"], row["kind"], row["title"], row["body"],
         row["subject"])
+    if created is not None:
+        await conn.execute("SELECT pg_notify('linli_notify_live', '')")
+    return created
+
+
+async def notice_of_event(conn: Connection, *, event_id: uuid.UUID) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM notices WHERE event_id = $1", event_id)
 
 
 async def inbox(conn: Connection, *, person_id: str, unread: bool, after: Keyset,
@@ -132,29 +142,31 @@ async def notices(conn: Connection, *, compound_id: uuid.UUID, after: Keyset, li
 
 # ---------------------------------------------------------------- deliveries
 
-async def insert_delivery(conn: Connection, *, person_id: str, compound_id: uuid.UUID | None,
+async def insert_delivery(conn: Connection, *, person_id: str | None, compound_id: uuid.UUID | None,
                           kind: str, target: str, payload: str, not_before: dt.datetime | None,
-                          notification_id: uuid.UUID | None = None,
-                          notice_id: uuid.UUID | None = None) -> None:
-    """A pending webhook delivery of a notification or of a notice (one of the two)."""
+                          channel: str = "webhook", notification_id: uuid.UUID | None = None,
+                          notice_id: uuid.UUID | None = None, bot_id: uuid.UUID | None = None,
+                          event_id: uuid.UUID | None = None) -> None:
+    """A pending delivery on one channel of a notification, a notice, or an event to a bot;
+    once per source and channel (a redelivered event adds nothing)."""
     await conn.execute(
         "INSERT INTO deliveries (id, notification_id, notice_id, person_id, compound_id, kind,"
-        " channel, target, payload, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'webhook', $7,"
-        " $8::jsonb, coalesce($9, clock_timestamp()))",
-        uuid.uuid4(), notification_id, notice_id, person_id, compound_id, kind, target, payload,
-        not_before)
+        " channel, target, payload, next_attempt_at, bot_id, event_id) VALUES ($1, $2, $3, $4, $5,"
+        " $6, $7, $8, $9::jsonb, coalesce($10, clock_timestamp()), $11, $12) ON CONFLICT DO NOTHING",
+        uuid.uuid4(), notification_id, notice_id, person_id, compound_id, kind, channel, target,
+        payload, not_before, bot_id, event_id)
     await conn.execute("SELECT pg_notify('linli_notify_deliveries', '')")
 
 
 async def deliveries(conn: Connection, *, person_id: str | None = None,
-                     compound_id: uuid.UUID | None = None, status: str | None, after: Keyset,
-                     limit: int) -> list[Row]:
-    extra, args = _after(after, 5)
+                     compound_id: uuid.UUID | None = None, status: str | None,
+                     channel: str | None = None, after: Keyset, limit: int) -> list[Row]:
+    extra, args = _after(after, 6)
     return await conn.fetch(
         "SELECT * FROM deliveries WHERE ($1::text IS NULL OR person_id = $1)"
         " AND ($2::uuid IS NULL OR compound_id = $2) AND ($3::text IS NULL OR status = $3)"
-        f"{extra} ORDER BY created_at DESC, id DESC LIMIT $4",
-        person_id, compound_id, status, limit + 1, *args)
+        f" AND ($5::text IS NULL OR channel = $5){extra} ORDER BY created_at DESC, id DESC LIMIT $4",
+        person_id, compound_id, status, limit + 1, channel, *args)
 
 
 async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> list[Row]:
@@ -165,8 +177,9 @@ async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> li
         " FOR UPDATE SKIP LOCKED)"
         " UPDATE deliveries d SET attempts = d.attempts + 1,"
         " next_attempt_at = clock_timestamp() + make_interval(secs => $2)"
-        " FROM due WHERE d.id = due.id RETURNING d.*, (SELECT webhook_secret FROM preferences p"
-        " WHERE p.person_id = d.person_id) AS secret", limit, lease_seconds)
+        " FROM due WHERE d.id = due.id RETURNING d.*, CASE WHEN d.bot_id IS NULL"
+        " THEN (SELECT webhook_secret FROM preferences p WHERE p.person_id = d.person_id)"
+        " ELSE (SELECT secret FROM bots b WHERE b.id = d.bot_id) END AS secret", limit, lease_seconds)
 
 
 async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error: str | None,
@@ -179,5 +192,61 @@ async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error
         " WHERE id = $1", delivery_id, status, error, retry_in)
 
 
+async def disable_webhook(conn: Connection, *, person_id: str, target: str) -> None:
+    """The person's webhook off (unless they have changed it since) and what still waits for it."""
+    await conn.execute(
+        "UPDATE preferences SET webhook_url = NULL, webhook_secret = NULL, updated_at = now()"
+        " WHERE person_id = $1 AND webhook_url = $2", person_id, target)
+    await conn.execute(
+        "UPDATE deliveries SET status = 'failed', last_error = $3, finished_at = clock_timestamp()"
+        " WHERE person_id = $1 AND target = $2 AND status = 'pending' AND channel = 'webhook'",
+        person_id, target, "接收方表示该地址已停用 (410)")
+
+
 async def pending_count(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'"))
+
+
+# ---------------------------------------------------------------- live inbox (SSE)
+
+async def claim_unpushed_notifications(conn: Connection, *, limit: int) -> list[Row]:
+    """New notifications not yet pushed, each with its person's unread count; locked so one
+    replica pushes each (call inside the transaction that publishes them)."""
+    return await conn.fetch(
+        "WITH due AS (SELECT id FROM notifications WHERE pushed_at IS NULL ORDER BY seq LIMIT $1"
+        " FOR UPDATE SKIP LOCKED)"
+        " UPDATE notifications n SET pushed_at = clock_timestamp() FROM due WHERE n.id = due.id"
+        " RETURNING n.*, (SELECT count(*) FROM notifications u WHERE u.person_id = n.person_id"
+        " AND u.read_at IS NULL) AS unread", limit)
+
+
+async def claim_unpushed_notices(conn: Connection, *, limit: int) -> list[Row]:
+    return await conn.fetch(
+        "WITH due AS (SELECT id FROM notices WHERE pushed_at IS NULL ORDER BY seq LIMIT $1"
+        " FOR UPDATE SKIP LOCKED)"
+        " UPDATE notices n SET pushed_at = clock_timestamp() FROM due WHERE n.id = due.id"
+        " RETURNING n.*", limit)
+
+
+async def live_since(conn: Connection, *, person_id: str, compound_ids: list[uuid.UUID],
+                     after: int, limit: int) -> list[Row]:
+    """The person's notifications and their compounds' notices after position `after`."""
+    return await conn.fetch(
+        "SELECT 'notification' AS event, id, seq FROM notifications WHERE person_id = $1 AND seq > $3"
+        " UNION ALL SELECT 'notice', id, seq FROM notices WHERE compound_id = ANY($2::uuid[])"
+        " AND seq > $3 ORDER BY seq LIMIT $4", person_id, compound_ids, after, limit)
+
+
+async def notifications_by_id(conn: Connection, *, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
+    rows = await conn.fetch("SELECT * FROM notifications WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def notices_by_id(conn: Connection, *, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
+    rows = await conn.fetch("SELECT * FROM notices WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def unread_count(conn: Connection, *, person_id: str) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM notifications WHERE person_id = $1 AND read_at IS NULL", person_id))

@@ -73,6 +73,8 @@ KINDS: Final[dict[str, Kind]] = {
     "sign_in_code": _kind(
         "登录验证码", "code minutes",
         "登录验证码 {code}", "您的邻里登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"),
+    "announcement": _kind(
+        "社区公告", "title body", "社区公告：{title}", "{body}"),
     "consultation_opened": _kind(
         "征求意见", "version closes_at",
         "议案征求意见（第 {version} 版）", "欢迎发表意见，征求意见截止：{closes_at}。"),

@@ -15,6 +15,7 @@ from services.portal import live
 from services.portal import meeting_pages as m
 from services.portal import volunteer_pages as vol
 from services.portal import vote_pages as v
+from services.portal.desk.routes import ROUTES as DESK
 from services.portal.web import PageHandler
 
 
@@ -71,4 +72,5 @@ PAGES = [
     Page("GET", f"{C}/orders", vol.my_orders),
     Page("GET", ORDER, vol.order_detail),
     Page("POST", f"{ORDER}/{{action:rate|cancel}}", vol.order_action),
+    *(Page(method, path, handler) for method, path, handler in DESK),
 ]

@@ -269,3 +269,31 @@ async def test_history_and_comments_keep_an_anonymous_reporter_hidden(world: Wor
     history = await ok(await w.issues.get(f"{w.base}/issues/{named['id']}/history",
                                           headers=neighbour), 200)
     assert history[0]["actor"] == alice_id
+
+
+async def test_the_desk_queue_filters_by_responsible_party_overdue_and_words(world: World) -> None:
+    w = world
+    staff = w.person("community")
+    await ok(await w.issues.put(f"{w.base}/issue-categories/pump_power", json={
+        "name": "水泵电费分摊", "responsible": "owners_committee", "respond_hours": 48,
+        "resolve_hours": 240}, headers=staff), 200)
+    repair = await report(w, w.person(), title="楼道灯不亮")
+    late = await report(w, w.person(), title="楼道灯又不亮")
+    pump = await report(w, w.person(), category="pump_power", area="pump_room")
+    assert w.issues.app is not None
+    await w.issues.app[POOL].execute(  # the first-response target passed an hour ago
+        "UPDATE issues SET respond_by = now() - interval '1 hour' WHERE id = $1", uuid.UUID(late["id"]))
+
+    async def ids(query: str) -> set[str]:
+        page = await ok(await w.issues.get(f"{w.base}/issues?{query}", headers=staff), 200)
+        return {i["id"] for i in page["items"]}
+
+    assert await ids("responsible=owners_committee") == {pump["id"]}
+    assert await ids("responsible=property") == {repair["id"], late["id"]}
+    assert await ids("overdue=true") == {late["id"]}
+    assert await ids("overdue=false&responsible=property") == {repair["id"]}
+    assert await ids("q=又不亮") == {late["id"]}
+    assert await ids("q=100%25") == set()  # % is a character to find, not a wildcard
+    assert await ids("q=楼道灯&responsible=property") == {repair["id"], late["id"]}
+    await assert_problem(await w.issues.get(f"{w.base}/issues?responsible=nobody", headers=staff),
+                         422, "validation-error")

@@ -52,7 +52,7 @@ async def test_health_metrics_and_openapi(serve: AppFactory, token: TokenFactory
     assert (await client.get("/livez")).status == 200
     ready = await client.get("/readyz")
     assert ready.status == 200
-    assert (await ready.json())["checks"] == {"database": "ok", "nats": "ok"}
+    assert (await ready.json())["checks"] == {"database": "ok", "nats": "ok", "loops": "ok"}
     headers = bearer(token(roles=["community"], compounds=["c1"]))
     for _ in range(3):
         assert (await client.post("/v1/echo/c1", json={"text": "你好"}, headers=headers)).status == 200

@@ -23,12 +23,14 @@ from linli.config import Settings
 from linli.events import CloudEvent, EventType, encode
 from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
+from services.notify.live import LiveConfig
 from services.notify.sender import SenderConfig
 from tests.conftest import AppFactory, TokenFactory, bearer
 
 SCRATCH = "notify_test_events"
 FAST = SenderConfig(max_attempts=3, backoff_seconds=0.2, timeout_seconds=2, idle_seconds=0.2,
                     allow_internal=True)  # the test receivers listen on 127.0.0.1
+LIVE_FAST = LiveConfig(idle_seconds=0.2, ping_seconds=1.0)
 
 
 @dataclass
@@ -111,11 +113,12 @@ async def start_notify(serve: AppFactory, settings: Settings,
     prefixes: list[str] = []
 
     async def start(*, sender: SenderConfig = FAST, max_deliver: int | None = None,
-                    replica_of: TestClient | None = None) -> TestClient:
+                    replica_of: TestClient | None = None, live: LiveConfig = LIVE_FAST) -> TestClient:
         """A new notify, or with `replica_of` a second replica sharing its durables."""
         if replica_of is not None:
             prefix = replica_of.app[PREFIX]
-            return await serve(lambda _: create_app(settings, sender=sender, prefix=prefix))
+            return await serve(lambda _: create_app(settings, sender=sender, prefix=prefix,
+                                                    live=live))
         prefix = f"test-notify-{uuid.uuid4().hex[:10]}"
         prefixes.append(prefix)
         for name, kind, _ in ROUTING:
@@ -125,7 +128,7 @@ async def start_notify(serve: AppFactory, settings: Settings,
                 ack_wait=settings.ack_wait_seconds, max_ack_pending=1000))
         overrides = settings if max_deliver is None else settings.with_overrides(
             max_deliver=max_deliver)
-        factory = functools.partial(create_app, sender=sender, prefix=prefix)
+        factory = functools.partial(create_app, sender=sender, prefix=prefix, live=live)
         return await serve(lambda _: factory(overrides))
 
     yield start

@@ -1,0 +1,53 @@
+"""Reading the desk's form fields into what the services take: Beijing time to ISO instants,
+yuan to fen, one item a line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def instant(text: Any) -> str | None:
+    """A datetime-local field (Beijing time) as an ISO instant; None when it is not one."""
+    try:
+        moment = dt.datetime.fromisoformat(str(text or "").strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment.isoformat()
+
+
+def seconds_until(text: Any) -> float:
+    """Seconds from now to a datetime-local field; -1 (refused by the service) when unreadable."""
+    at = instant(text)
+    if at is None:
+        return -1.0
+    return round((dt.datetime.fromisoformat(at) - dt.datetime.now(dt.UTC)).total_seconds(), 1)
+
+
+def fen(text: Any) -> int | None:
+    """An amount in yuan (元, two decimals) as fen; None when blank or unreadable."""
+    raw = str(text or "").strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        return int((Decimal(raw) * 100).to_integral_value())
+    except InvalidOperation:
+        return None
+
+
+def lines(text: Any) -> list[str]:
+    return [line.strip() for line in str(text or "").splitlines() if line.strip()]
+
+
+def number(text: Any) -> float:
+    """A number field; -1 (which every service refuses with its own words) when unreadable."""
+    try:
+        return float(str(text or "").strip())
+    except ValueError:
+        return -1.0

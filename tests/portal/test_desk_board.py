@@ -1,0 +1,65 @@
+"""The community's desk beyond the queues: a notice posted to the board (the residents' home
+shows it), a template edited (a placeholder its kind lacks is refused in place), statistics
+drawn as SVG with the numbers as CSV, and the volunteer service with its ledger CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.e2e.conftest import Http
+from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
+from tests.portal.desk_fixtures import Browsers, member_of, staff_browsers, submit  # noqa: F401
+from tests.portal.test_portal_issues import report_by_api
+
+
+async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_statistics(
+    portal: Portal, http: Http, staff_browsers: Browsers, visitors: object  # noqa: F811
+) -> None:
+    cid = await demo_compound(http)
+    [resident] = await owners(http, cid, 1, skip=3)
+    await report_by_api(http, resident, unique("2号楼门禁坏了"), anonymous=False)
+    worker = await member_of(http, cid, "community")
+    s = await staff_browsers()
+    await dev_sign_in(s, worker, then=f"/desk/c/{cid}/notices")
+    page = s.page
+    await s.check("notices")
+    title = unique("本周六上午电梯年检")
+    await page.get_by_label("标题", exact=True).first.fill(title)
+    await page.get_by_label("正文", exact=True).first.fill("9:00–11:00 各楼电梯暂停使用, 请错峰出行。")
+    await submit(s, "发布", "post")
+    assert title in await page.locator("section", has_text="公告栏").first.inner_text()
+
+    kind_form = page.locator("article.item").first
+    await kind_form.locator("summary").click()
+    await kind_form.get_by_label("正文").fill("{title} 的 {no_such_thing}")
+    async with page.expect_navigation():
+        await kind_form.get_by_role("button").first.click()
+    alert = await page.get_by_role("alert").inner_text()
+    assert "{no_such_thing}" in alert
+    assert await kind_form.get_by_label("正文").is_visible()  # the refused form stays open
+    await kind_form.get_by_label("正文").fill("{title}: {note}")
+    await submit(s, "保存模板: 问题状态变化", "template_save")
+    assert "本小区模板" in await page.locator("article.item").first.inner_text()
+
+    v: Visitor = await visitors()  # type: ignore[operator]
+    await dev_sign_in(v, resident, then=f"/c/{cid}")
+    assert title in await v.page.inner_text("main")
+
+    await s.open(f"/desk/c/{cid}/stats", "stats")
+    assert await page.locator("svg.chart").count() >= 2
+    assert await page.locator('svg[aria-label^="按类别的问题数: 电梯故障 "]').count() == 1
+    download = await page.request.get(f"{portal.url}/desk/c/{cid}/stats.csv")
+    assert download.ok and download.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO((await download.text()).lstrip("\ufeff"))))
+    assert rows[0] == ["section", "item", "value"]
+    assert any(r[0] == "issues" and r[1] == "total" and int(r[2]) >= 1 for r in rows)
+
+    await s.open(f"/desk/c/{cid}/volunteers", "volunteers")
+    assert "服务台账" in await page.inner_text("main")
+    ledger = await page.request.get(f"{portal.url}/desk/c/{cid}/volunteers/ledger.csv")
+    assert ledger.ok and ledger.headers["content-type"].startswith("text/csv")
+
+    # a resident has no desk, and the desk's actions are refused to them by the services too
+    answer = await v.page.request.get(f"{portal.url}/desk/c/{cid}/stats")
+    assert answer.status == 404

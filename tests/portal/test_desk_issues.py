@@ -1,0 +1,68 @@
+"""The desk's issues queue in the browser: the property company works an issue from accepted to
+resolved, and the reporter's own page shows it resolved."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from tests.e2e.conftest import Http
+from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
+from tests.portal.desk_fixtures import member_of, staff_browsers  # noqa: F401
+from tests.portal.test_portal_issues import report_by_api
+
+
+async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_sees_it(
+    portal: Portal, http: Http, staff_browsers: object, visitors: object  # noqa: F811
+) -> None:
+    cid = await demo_compound(http)
+    [reporter] = await owners(http, cid, 1, skip=5)
+    title = unique("2号楼电梯门关不上")
+    issue_id = await report_by_api(http, reporter, title, anonymous=False)
+    manager = await member_of(http, cid, "property")
+    s = await staff_browsers()  # type: ignore[operator]
+    await dev_sign_in(s, manager, then=f"/desk/c/{cid}")
+    page = s.page
+    await s.check("home")
+    await page.get_by_role("link", name="问题处理").first.click()
+    await page.get_by_label("搜索 (标题或描述)").fill(title.split()[-1])  # its unique tail
+    await page.get_by_label("责任方").select_option(label="物业服务企业")
+    await page.get_by_label("状态").select_option(label="已提交")
+    await page.get_by_role("button", name="筛选").click()
+    await s.check("issues")
+    assert await page.locator("table.queue tbody tr").count() == 1
+    await page.get_by_role("link", name=title).click()
+    await s.check("issue")
+    assert await page.get_by_role("heading", name="提交议事会").count() == 0  # not the property's
+
+    # a refusal of the service shows in place, next to the action, and changes nothing
+    await page.get_by_role("button", name="标为重复").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    assert "已提交" in await page.locator(".status").first.inner_text()
+
+    await page.get_by_label("受理说明 (选填)").fill("已派维修工查看")
+    await page.get_by_role("button", name="受理", exact=True).click()
+    await page.wait_for_url(re.compile(r"\?ok=accept$"))
+    await expect(page.locator(".status").first).to_have_text("已受理")
+    await page.get_by_label("常用答复").select_option(label="已安排上门查看")
+    await page.get_by_role("button", name="发出答复").click()
+    await page.wait_for_url(re.compile(r"\?ok=respond$"))
+    await page.get_by_role("button", name="标为处理中").click()
+    await page.wait_for_url(re.compile(r"\?ok=start$"))
+    await page.get_by_label("处理结果").fill("更换了门机皮带, 电梯门已恢复正常")
+    await page.get_by_role("button", name="标为已解决").click()
+    await page.wait_for_url(re.compile(r"\?ok=resolve$"))
+    await s.check("issue-resolved")
+    timeline = await page.locator(".timeline").inner_text()
+    for step in ("受理", "答复", "处理中", "已解决", "更换了门机皮带"):
+        assert step in timeline
+
+    v: Visitor = await visitors()  # type: ignore[operator]
+    await dev_sign_in(v, reporter, then=f"/c/{cid}/issues/{issue_id}")
+    assert await v.page.locator('[data-field="status"]').inner_text() == "已解决"
+    assert "更换了门机皮带" in await v.page.inner_text("main")
+    # a resident has no desk
+    assert await v.page.get_by_role("link", name="工作台").count() == 0
+    response = await v.page.goto(f"{portal.url}/desk/c/{cid}/issues")
+    assert response is not None and response.status == 404
