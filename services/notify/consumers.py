@@ -125,9 +125,11 @@ async def follow_up_reminder(conn: Connection, event: CloudEvent, directory: Dir
 
 async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = workflows.PROPOSAL_STEP_CHANGED.parse(event)
+    if not data.previous:
+        return  # the run's first step (a draft) is no news: the consultation notice comes next
     msg = Message("proposal_step_changed", {
-        "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous) or "无",
-        "outcome": L.label(L.OUTCOMES, data.outcome) or "无", "round": str(data.round),
+        "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous),
+        "outcome": L.label(L.OUTCOMES, data.outcome) or "已结束", "round": str(data.round),
         "note": data.note}, data.entity_id)
     await fanout.to_notice_board(conn, event, msg)
 
@@ -172,6 +174,8 @@ async def minutes_published(conn: Connection, event: CloudEvent, directory: Dire
 
 async def bills_issued(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.BILLS_ISSUED.parse(event)
+    if data.total_fen == 0:
+        return  # nothing to pay: no bill is announced
     await fanout.to_notice_board(conn, event, Message("bills_issued", {
         "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units)},
         str(data.cost_id)))

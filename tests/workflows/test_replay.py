@@ -24,7 +24,8 @@ FILES = sorted(HISTORIES.glob("*.json"))
 # (workflow.patched "cancel-open-vote"); cancelled_mid_vote_cancels_vote after.
 PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_mid_vote",
          "cancelled_mid_vote_cancels_vote", "milestone_overdue", "acceptance_with_defects",
-         "review_scheduled"}
+         "review_scheduled", "managed_completed", "managed_cancelled_in_consultation",
+         "managed_cancelled_in_vote"}
 CARE_PATHS = {"care_plan_missed_then_ended", "care_plan_visit_recorded"}
 
 

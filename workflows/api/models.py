@@ -48,5 +48,18 @@ class UpdateDone(msgspec.Struct):
     result: Any
 
 
+class RatingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A resident's own satisfaction with the finished works (the person is the token's)."""
+
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class RatingDone(msgspec.Struct):
+    workflow_id: str
+    person_id: str
+    score: int
+
+
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason

@@ -8,6 +8,7 @@ from linli import problems
 from linli.http import POOL, Call
 from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound, proposal
+from services.meetings.proposals.models import Proposal
 from services.meetings.votes import cancel as cancelling
 from services.meetings.votes import service
 from services.meetings.votes.models import (
@@ -26,7 +27,8 @@ def vote(call: Call) -> uuid.UUID:
 
 async def open_vote(call: Call) -> Vote:
     return await service.open_vote(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
-                                  proposal_id=proposal(call), data=call.body, by=call.who.subject)
+                                  proposal_id=proposal(call), data=call.body, by=call.who.subject,
+                                  by_app=call.who.is_app)
 
 
 async def list_votes(call: Call) -> list[Vote]:
@@ -77,7 +79,7 @@ async def non_voters(call: Call) -> NonVoters:
 
 async def close(call: Call) -> VoteResult:
     return await service.close(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
-                              by=call.who.subject)
+                              by=call.who.subject, by_app=call.who.is_app)
 
 
 async def result(call: Call) -> VoteResult:
@@ -86,4 +88,11 @@ async def result(call: Call) -> VoteResult:
 
 async def cancel(call: Call) -> Vote:
     return await cancelling.cancel(call.app[POOL], compound_id=compound(call),
-                                    vote_id=vote(call), reason=call.body.reason, by=call.who.subject)
+                                    vote_id=vote(call), reason=call.body.reason, by=call.who.subject,
+                                    by_app=call.who.is_app)
+
+
+async def withdraw(call: Call) -> Proposal:
+    return await cancelling.withdraw(call.app[POOL], compound_id=compound(call),
+                                     proposal_id=proposal(call), reason=call.body.reason,
+                                     by=call.who.subject, by_app=call.who.is_app)

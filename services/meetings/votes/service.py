@@ -6,6 +6,7 @@ of `ballots` and `participation`), so concurrent ballots for one entry cannot bo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -18,7 +19,7 @@ from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from linli.values import now_utc
 from services.meetings import events, metrics
-from services.meetings.proposals.service import end_consultation, proposal_in
+from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
 from services.meetings.proposals.store import set_proposal, try_lock_proposal
 from services.meetings.votes import store, tally
 from services.meetings.votes.models import (
@@ -33,6 +34,7 @@ from services.meetings.votes.models import (
     VoteResult,
 )
 
+CHINA = dt.timezone(dt.timedelta(hours=8))  # what people read: one zone, no daylight saving
 MAJOR_ITEMS = ("art278_6", "art278_7", "art278_8")
 
 
@@ -80,7 +82,7 @@ def _frozen_roll(roll: RollIn) -> tally.Roll:
 
 
 async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
-                    proposal_id: uuid.UUID, data: VoteIn, by: str) -> Vote:
+                    proposal_id: uuid.UUID, data: VoteIn, by: str, by_app: bool = True) -> Vote:
     """Open a vote on one version; the roll is fetched from the directory and frozen."""
     if data.closes_at.tzinfo is None or data.closes_at <= now_utc():
         raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
@@ -93,6 +95,9 @@ async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.U
     vote_id = uuid.uuid4()
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        require_driver(row, by_app=by_app)
+        if row["status"] == "withdrawn":
+            raise problems.conflict("议案已撤回, 不能表决", "proposal-withdrawn")
         if row["status"] in ("voting", "passed"):
             raise problems.conflict("该议案正在表决或已经通过", "vote-exists")
         # the latest version as of the lock: a revision committed meanwhile is the one voted on
@@ -172,7 +177,10 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                    cast_by=cast_by, entered_by=entered_by, proxy_name=proxy_name)
         if not vote["secret"]:
-            first = await store.upsert_ballot(conn, choice=choice, **key)
+            cast_first = await store.upsert_ballot(conn, choice=choice, **key)
+            if cast_first is None:
+                await _online_already(conn, vote_id, entry["entry_id"])
+            first = bool(cast_first)
         else:
             if not await store.insert_participation(conn, **key):
                 raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
@@ -183,6 +191,17 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                   changed=not first, choice=None if vote["secret"] else choice)
+
+
+async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
+    """The entry's owner voted online: an officer's paper or proxy ballot does not replace it
+    (only the owner changes their own ballot)."""
+    online = await store.get_ballot(conn, vote_id=vote_id, entry_id=entry_id)
+    at = online["cast_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
+    raise problems.conflict(
+        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: 表决 {vote_id} / 条目 {entry_id},"
+        " 在线); 纸质或代理投票不能覆盖业主本人的在线投票, 只有业主本人可以改票",
+        "voted-online")
 
 
 async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
@@ -267,12 +286,15 @@ async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     return to_result(closed, result.to_dict(), final=True)
 
 
-async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str) -> VoteResult:
+async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str,
+                by_app: bool = True) -> VoteResult:
     """Close now (idempotent: a closed vote returns its stored result)."""
     async with transaction(pool) as conn:
         vote = await vote_in(conn, compound_id, vote_id)
         # lock order everywhere: proposal, then vote
-        await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        row = await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        if vote["status"] == "open":
+            require_driver(row, by_app=by_app)
         vote = await vote_in(conn, compound_id, vote_id, lock="update")
         if vote["status"] == "closed":
             return to_result(vote, json.loads(vote["result"]), final=True)

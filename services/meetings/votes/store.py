@@ -84,16 +84,24 @@ async def get_entry(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> R
 
 async def upsert_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str, choice: str,
                         channel: str, cast_by: str, entered_by: str | None,
-                        proxy_name: str | None) -> bool:
-    """Cast or change the entry's one ballot; True when it was the first."""
-    return bool(await conn.fetchval(
+                        proxy_name: str | None) -> bool | None:
+    """Cast or change the entry's one ballot; True when it was the first, None when it was not
+    changed: a paper or proxy ballot never replaces the owner's own online ballot."""
+    first = await conn.fetchval(
         "INSERT INTO ballots (vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (vote_id, entry_id) DO UPDATE SET"
         " choice = EXCLUDED.choice, channel = EXCLUDED.channel, cast_by = EXCLUDED.cast_by,"
         " entered_by = EXCLUDED.entered_by, proxy_name = EXCLUDED.proxy_name,"
-        " revisions = ballots.revisions + 1, cast_at = now() RETURNING xmax = 0",
+        " revisions = ballots.revisions + 1, cast_at = now()"
+        " WHERE ballots.channel <> 'online' OR EXCLUDED.channel = 'online' RETURNING xmax = 0",
         vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name,
-    ))
+    )
+    return None if first is None else bool(first)
+
+
+async def get_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> Row:
+    return await conn.fetchrow("SELECT * FROM ballots WHERE vote_id = $1 AND entry_id = $2",
+                               vote_id, entry_id)
 
 
 async def insert_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id: str,
@@ -202,3 +210,9 @@ async def cancel_vote(conn: Connection, *, id: uuid.UUID, cancelled_by: str, rea
         " cancel_reason = $3 WHERE id = $1 AND status = 'open' RETURNING *",
         id, cancelled_by, reason,
     )
+
+
+async def open_vote_of(conn: Connection, *, proposal_id: uuid.UUID) -> Row:
+    """The proposal's open vote (at most one: the partial unique index), or None."""
+    return await conn.fetchrow(
+        "SELECT id FROM votes WHERE proposal_id = $1 AND status = 'open'", proposal_id)
