@@ -33,6 +33,7 @@ async def cancel(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, reas
             await store.guard(conn, vote_id=vote_id, exclusive=True)  # in-flight ballots land
             if vote["secret"]:
                 await store.seal_secret_tallies(conn, vote_id=vote_id)
+                await store.seal_election_tallies(conn, vote_id=vote_id)
             vote = await store.cancel_vote(conn, id=vote_id, cancelled_by=by,
                                                 reason=reason.strip())
             await set_proposal(conn, id=vote["proposal_id"], status="draft")

@@ -157,13 +157,16 @@ def _seat(qualified: list[TallyResult], seats: int,
 
 
 def decide_election(counts: Mapping[str, Counts], seats: int) -> ElectionResult:
-    """Judge each candidate by the item-3 rule and give the seats (pure; secret totals work)."""
+    """Judge each candidate by the item-3 rule and give the seats (pure; secret totals work).
+    `counts` is in ballot-paper order."""
     if not counts:
         raise ValueError("没有候选人")
     judged = {c: decide(k, CIVIL_CODE_ORDINARY) for c, k in counts.items()}
+    # equals are listed in ballot-paper order (the order given); that order never seats anyone
+    place = {c: i for i, c in enumerate(judged)}
     order = sorted(judged, key=lambda c: (not judged[c].passed,
                                           -judged[c].counts.agree_headcount,
-                                          -judged[c].counts.agree_area_centi, c))
+                                          -judged[c].counts.agree_area_centi, place[c]))
     qualified = [c for c in order if judged[c].passed]
     elected, tied = _seat([judged[c] for c in qualified], seats, qualified)
     status = {c: NOT_QUALIFIED for c in order}
