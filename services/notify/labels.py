@@ -41,6 +41,7 @@ MEETING_KINDS: Final = {
 VOTE_RULES: Final = {
     "civil_code_major": "重大事项（双四分之三）", "civil_code_ordinary": "一般事项（双过半）",
     "simple_majority": "简单多数", "consensus": "协商一致",
+    "committee_election": "业主委员会选举（每位候选人双三分之二参与、双过半赞成）",
 }
 # roles of "1+3+N" that are organisations on the directory's roster
 ORGANISATION_ROLES: Final = frozenset({

@@ -3,6 +3,7 @@ and secret, the item-3 thresholds per candidate with exact numbers, ties reporte
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -195,3 +196,36 @@ async def test_secret_election_reports_a_tie_across_the_last_seat(
     assert marks == 0  # a secret election keeps no ballot, only the totals
     assert [(t["ballots"], t["area_centi"]) for t in totals] == [
         (8, 80000)] * 3 + [(6, 60000), (5, 50000), (5, 50000)]
+
+
+async def test_concurrent_ballots_for_one_entry_count_once(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    """The database keeps one ballot per roll entry: secret, one lands and the rest are 409;
+    open, the ballots replace each other and the entry is counted once."""
+    directory, meetings = apps
+    c = await nine_owners(directory, token)
+    street = bearer(token(roles=["street_office"], compounds=[c.id]))
+    owner = c.as_owner(token, OWNERS[0])
+    for secret in (True, False):
+        pid = await election_proposal(meetings, c, street)
+        opened = await ok(await meetings.post(
+            f"/v1/compounds/{c.id}/proposals/{pid}/elections", json={
+                "closes_at": later(), "seats": 5, "candidates": candidates(c, OWNERS[:5]),
+                "secret": secret}, headers=street), 201)
+        v = f"/v1/compounds/{c.id}/votes/{opened['vote']['id']}"
+        ids = [c.people[n] for n in OWNERS[:5]]
+        answers = await asyncio.gather(*(meetings.post(
+            f"{v}/election-ballots", json={"approve": ids[:k]}, headers=owner)
+            for k in range(1, 6)))
+        statuses = sorted(a.status for a in answers)
+        receipts = [await a.json() for a in answers if a.status == 201]
+        if secret:
+            assert statuses == [201, 409, 409, 409, 409]
+        else:
+            assert statuses == [201] * 5
+            assert sorted(r["changed"] for r in receipts) == [False, True, True, True, True]
+        result = await ok(await meetings.post(f"{v}/close", headers=street))
+        counts = judged(result)[OWNERS[0]]["counts"]
+        assert (counts["ballots"], counts["participating_headcount"],
+                counts["participating_area_centi"]) == (1, 1, 15000)
