@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from tests.workflows.conftest import HISTORIES
 from workflows.centre_activity.workflow import ActivityWorkflow
+from workflows.committee.workflow import CommitteeFoundingWorkflow
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
 from workflows.proposal.workflow import ProposalWorkflow
 
@@ -29,6 +30,8 @@ PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_m
 def test_every_proposal_path_has_a_recorded_history() -> None:
     assert PATHS <= {f.stem for f in FILES}
     assert {"activity_closed", "activity_cancelled"} <= {f.stem for f in FILES}
+    assert {"committee_founded", "committee_not_qualified",
+            "committee_management_committee"} <= {f.stem for f in FILES}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
@@ -37,7 +40,8 @@ async def test_history_replays(path: object) -> None:
     workflow_id = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"].get(
         "workflowId", "replayed")
     history = WorkflowHistory.from_json(workflow_id, text)
-    replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, ActivityWorkflow])
+    replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, ActivityWorkflow,
+                                   CommitteeFoundingWorkflow])
     result = await replayer.replay_workflow(
         history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

@@ -29,6 +29,7 @@ from linli.problems import Problem
 from workflows.api import validation as v
 from workflows.api.keys import TEMPORAL
 from workflows.api.models import Accepted, Started, StartIn, UpdateDone, WorkflowView
+from workflows.committee import types as ct
 from workflows.follow_up import types as ft
 from workflows.proposal import types as t
 
@@ -71,9 +72,21 @@ KINDS = {
             "satisfaction": (ft.SatisfactionAnswer, ("satisfaction",)),
         },
         updates={}, apps_only=frozenset({"resolved"})),
+    "committee": Kind(
+        "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
+        lambda d: d.compound_id,
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,))},
+        updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
+                 "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
+                 "decide_next": ct.NextStep, "choose_officers": ct.Officers,
+                 "register": ct.Registration},
+        # the street office confirms, decides after a failed election, takes the filing
+        convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
+        apps_only=frozenset({"election_closed"})),
 }
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
-ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃"}
+ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃", "confirm": "确认成立条件",
+           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
 
 
 async def start(call: Call) -> web.Response:
