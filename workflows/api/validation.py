@@ -135,7 +135,9 @@ def committee_input(raw: Any) -> ct.CommitteeInput:
         raise invalid("业主委员会任期为 1 到 5 年", "term_years")
     if data.notice_days < 15:
         raise invalid("业主大会须至少提前 15 天通知全体业主", "notice_days")
-    for name in ("publicity_days", "registration_days", "reminder_days", "term"):
+    if not data.publicity_days > 0:
+        raise invalid("publicity_days 必须大于 0", "publicity_days")
+    for name in ("registration_days", "reminder_days", "term"):
         if getattr(data, name) < 1:
             raise invalid(f"{name} 必须大于 0", name)
     if data.reminder_days >= data.term_years * 365:

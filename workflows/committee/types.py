@@ -38,7 +38,7 @@ class CommitteeInput:
     # the compound qualifies when at least qualifying_share ("p/q") of the exclusive area is
     # sold and delivered (off the developer's roll entry)
     qualifying_share: str = "1/2"
-    publicity_days: int = 7  # 公示 of the group and of the candidate list
+    publicity_days: float = 7  # 公示 of the group and of the candidate list (e2e: a fraction)
     notice_days: int = 15  # the general meeting's notice to every owner
     registration_days: int = 30  # 备案 with the street office after the election
     term_years: int = 5  # at most five years

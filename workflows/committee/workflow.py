@@ -105,11 +105,11 @@ class CommitteeFoundingWorkflow:
         await self._register(data)
         return True
 
-    async def _publicise(self, step: str, outcome: str, days: int, source: object) -> None:
+    async def _publicise(self, step: str, outcome: str, days: float, source: object) -> None:
         until = workflow.now() + days * DAY
         self.s.deadline = until.isoformat()
         await self.steps.move(step, outcome=outcome, by=self._by(source),
-                              note=f"公示 {days} 天, 至 {until.date().isoformat()}")
+                              note=f"公示 {days:g} 天, 至 {until.date().isoformat()}")
         await self.steps.wait(lambda: False, until=until)
 
     async def _elect(self, data: t.CommitteeInput) -> bool:
