@@ -8,7 +8,8 @@ election runs in meetings, online, every candidate judged on their own:
   11 owners take part: 110000 ≥ ⌈120000 × 2/3⌉ = 80000 and 11 ≥ ⌈12 × 2/3⌉ = 8.
   Owners 1–8 approve candidates 1–7; owners 9–11 approve candidates 1–5, 8 and 9:
   candidates 1–5 11 heads, 6–7 8 heads (> 11/2: needed 6), 8–9 3 heads → seven elected.
-The members choose a chair and a vice-chair; the street office takes the filing; the committee
+The meeting adopts the rules and the statute (10 agree, 1 opposes). The members choose a chair
+and a vice-chair; the street office takes the filing; the committee
 appears on the directory's 1+3+N roster with its roles and the five-year term.
 """
 
@@ -111,8 +112,21 @@ async def test_seven_seats_contested_by_nine_owners_found_the_committee(http: Ht
                        "approval_headcount": (11, 6, 8)}
     assert by_name[NAMES[7]]["status"] == "not_qualified"
 
-    # the workflow hears the result through the bridge, then the members choose their officers
-    officers = await at_step(http, w, street, "officers")
+    # the same meeting adopts the rules of procedure and the statute (ordinary Art. 278 votes)
+    for pid in (rules, statute):
+        vote = await http.post("meetings", f"{c}/proposals/{pid}/votes", street, {
+            "closes_at": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()},
+            status=201)
+        for voter in range(11):
+            token = http.platform.token(roles=["owner"], compounds=[cid], person=owners[voter])
+            await http.post("meetings", f"{c}/votes/{vote['id']}/ballots", token,
+                            {"choice": "agree" if voter < 10 else "oppose"}, status=201)
+        adopted = await http.post("meetings", f"{c}/votes/{vote['id']}/close", street)
+        assert adopted["outcome"] == "passed"
+
+    # the workflow hears the results through the bridge, then the members choose their officers
+    officers = await at_step(http, w, street, "officers",
+                             lambda s: s["adoptions"] == {"rules": "passed", "statute": "passed"})
     assert officers["state"]["election"]["elected"] == owners[:7]
     await http.post("workflows", f"{w}/updates/choose_officers", street,
                     {"chair": owners[0], "vice_chairs": [owners[1]]})

@@ -131,7 +131,7 @@ async def to_meeting_notice(run: Run, c: Compound) -> None:
     stranger = t.Member(str(uuid.uuid4()), "外人")
     await run.refused("nominate", t.Candidates("r", "s", [member(c, OWNERS[0]), stranger]),
                       "候选人须是本小区业主: 外人")
-    await run.update("nominate", t.Candidates(str(uuid.uuid4()), str(uuid.uuid4()),
+    await run.update("nominate", t.Candidates(f"rules-{c.id}", f"statute-{c.id}",
                                               [member(c, n) for n in OWNERS]))
     await run.at(t.CANDIDATE_PUBLICITY)
     await run.env.sleep(7.5 * DAY)
@@ -182,7 +182,15 @@ async def test_founding_elects_registers_records_and_re_elects_after_the_term(
     vote = await elect(meetings, c, token, [(n, list(range(7))) for n in OWNERS[:8]])
     assert vote["result"]["outcome"] == "complete"
     assert await bus.apply_once(pool, run.sub, vote["event"]) is True
+    await run.handle.signal("adoption_closed", t.AdoptionClosed(f"rules-{c.id}", "passed"))
+    await run.handle.signal("adoption_closed", t.AdoptionClosed(str(uuid.uuid4()), "rejected"))
+    await run.handle.signal("adoption_closed", t.AdoptionClosed(f"statute-{c.id}", "rejected"))
     state = await run.at(t.OFFICERS)
+    for _ in range(200):  # the signals are applied in order; the last one names the statute
+        if "statute" in (state := await run.state()).adoptions:
+            break
+        await asyncio.sleep(0.05)
+    assert state.adoptions == {"rules": "passed", "statute": "rejected"}
     assert state.election is not None
     elected = state.election.elected
     assert elected == [c.people[n] for n in OWNERS[:7]]

@@ -75,14 +75,17 @@ KINDS = {
     "committee": Kind(
         "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
         lambda d: d.compound_id,
-        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,))},
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
+                 "adoption_closed": (ct.AdoptionClosed, (
+                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.OFFICERS,
+                     ct.REGISTRATION))},
         updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
                  "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
                  "decide_next": ct.NextStep, "choose_officers": ct.Officers,
                  "register": ct.Registration},
         # the street office confirms, decides after a failed election, takes the filing
         convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
-        apps_only=frozenset({"election_closed"})),
+        apps_only=frozenset({"election_closed", "adoption_closed"})),
 }
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃", "confirm": "确认成立条件",

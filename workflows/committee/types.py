@@ -114,6 +114,15 @@ class ElectionClosed:
 
 
 @dataclass
+class AdoptionClosed:
+    """From linli.meetings.vote.closed of an ordinary Art. 278 vote in the compound (the bridge):
+    kept when it is the rules' or the statute's."""
+
+    proposal_id: str
+    outcome: str  # passed | rejected
+
+
+@dataclass
 class NextStep:
     """After a failed election: a supplementary election, or a property management committee
     (物业管理委员会) where the street office decides one is needed."""
@@ -161,6 +170,7 @@ class CommitteeState:
     statute_proposal_id: str = ""
     meeting_at: str = ""
     election: ElectionClosed | None = None
+    adoptions: dict[str, str] = field(default_factory=dict)  # rules | statute -> outcome
     chair: str = ""
     vice_chairs: list[str] = field(default_factory=list)
     organisation_id: str = ""

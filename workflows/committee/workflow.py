@@ -262,6 +262,13 @@ class CommitteeFoundingWorkflow:
         if self.steps.current == t.ELECTION and self.s.election is None:
             self.s.election = result
 
+    @workflow.signal(name="adoption_closed")
+    def adoption_closed(self, closed: t.AdoptionClosed) -> None:
+        """The general meeting's vote on the rules of procedure or the statute."""
+        which = {self.s.rules_proposal_id: "rules", self.s.statute_proposal_id: "statute"}
+        if closed.proposal_id and closed.proposal_id in which:
+            self.s.adoptions[which[closed.proposal_id]] = closed.outcome
+
     @workflow.update
     def decide_next(self, decision: t.NextStep) -> str:
         self.next_step = decision
