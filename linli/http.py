@@ -16,6 +16,13 @@ from aiohttp import web
 from linli import metrics, problems
 from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
 from linli.idempotency import replay_or_run
+from linli.inputs import (
+    UNSTORABLE_ESCAPE,
+    lenient_json,
+    refuse_unplaceable,
+    refuse_unstorable,
+    unstorable_field,
+)
 
 # The keys live in linli.keys (so idempotency needs no http); services import them from here.
 from linli.keys import JETSTREAM, NATS_CLIENT, POOL, REQUEST_ID, ROUTES, SERVICE, SETTINGS  # noqa: F401
@@ -26,6 +33,16 @@ log = logging.getLogger("linli.http")
 Handler = Callable[["Call"], Awaitable[Any]]
 _PATH_PARAM = re.compile(r"{([a-z_]+)}")
 _encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class ErrorFormat:
+    """How the routes of another protocol answer errors (Open311's array), not problem+json:
+    `render` turns any Problem into that body, `schema` documents it in OpenAPI."""
+
+    schema: Any
+    media_type: str
+    render: Callable[[Problem], web.StreamResponse]
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,8 @@ class Route:
     idempotent: bool = False
     tags: tuple[str, ...] = ()
     params: dict[str, str] = field(default_factory=dict)
+    errors: ErrorFormat | None = None  # None: problem+json
+    form: Any = None  # documents a form body (x-www-form-urlencoded) the handler reads itself
 
     @property
     def path_params(self) -> list[str]:
@@ -97,16 +116,32 @@ def decode_as(raw: bytes | Any, kind: Any, *, what: str = "请求体") -> Any:
     """Decode JSON bytes (or convert builtins) into `kind`; 400/422 problems on failure."""
     try:
         if isinstance(raw, bytes | bytearray):
-            return msgspec.json.decode(raw, type=kind)
-        return msgspec.convert(raw, kind, strict=False)
+            if UNSTORABLE_ESCAPE.search(raw):
+                refuse_unstorable(lenient_json(raw), what=what)
+            decoded = msgspec.json.decode(raw, type=kind)
+        else:
+            refuse_unstorable(raw, what=what)
+            decoded = msgspec.convert(raw, kind, strict=False)
+        refuse_unplaceable(decoded, what=what)
+        return decoded
     except msgspec.ValidationError as exc:
         path = str(exc).rsplit("at `", 1)[-1].rstrip("`") if "at `" in str(exc) else None
+        if path is not None:
+            path = path.removeprefix("$.").removeprefix("$") or None
         raise Problem(
             422, "validation-error", "请求内容不合规", f"{what}字段校验失败: {exc}",
             errors=[{"field": path, "detail": str(exc)}],
         ) from None
     except msgspec.DecodeError as exc:
         raise problems.bad_request(f"{what}不是有效的 JSON: {exc}", "malformed-json") from None
+
+
+def require_json(request: web.Request) -> None:
+    """A JSON body must say so: text/plain or a form is not silently read as JSON."""
+    kind = request.content_type
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise Problem(415, "unsupported-media-type", "不支持的内容类型",
+                      f"请求体必须是 JSON (Content-Type: application/json), 收到的是 {kind}")
 
 
 def authenticate(request: web.Request, access: Access) -> Principal | None:
@@ -134,13 +169,27 @@ def authenticate(request: web.Request, access: Access) -> Principal | None:
 def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Wrap a handler: auth, query and body validation, idempotency, JSON encoding."""
     async def view(request: web.Request) -> web.StreamResponse:
+        try:
+            return await checked(request)
+        except Problem as exc:
+            if route.errors is None:
+                raise
+            return route.errors.render(exc)
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if unstorable_field(dict(request.match_info)) is not None:
+            raise problems.not_found("资源")  # no path names a thing by a NUL
         who = authenticate(request, route.access)
         call = Call(request=request, principal=who)
         if route.query is not None:
             call.query = decode_as(dict(request.query), route.query, what="查询参数")
         raw = await request.read() if route.body is not None else b""
         if route.body is not None:
+            if raw:
+                require_json(request)
             call.body = decode_as(raw or b"null", route.body)
+        refuse_unstorable({"Idempotency-Key": request.headers.get("Idempotency-Key", "")},
+                          what="请求头")
 
         async def run() -> web.StreamResponse:
             result = await route.handler(call)

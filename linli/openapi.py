@@ -33,6 +33,13 @@ def _query_parameters(query: Any, schemas: dict[str, Any]) -> list[dict[str, Any
     ]
 
 
+def _error_response(route: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    if route.errors is None:
+        return _problem_response("错误 (RFC 9457 problem+json)")
+    return {"description": "错误 (该协议自己的格式)",
+            "content": {route.errors.media_type: {"schema": refs[route.errors.schema]}}}
+
+
 def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
@@ -48,13 +55,16 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
             str(route.status): {"description": "成功"}
             | ({"content": {"application/json": {"schema": refs[route.response]}}}
                if route.response is not None else {}),
-            "default": _problem_response("错误 (RFC 9457 problem+json)"),
+            "default": _error_response(route, refs),
         },
     }
     if route.body is not None:
         op["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": refs[route.body]}}
         }
+    elif route.form is not None:
+        op["requestBody"] = {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": refs[route.form]}}}
     if route.idempotent:
         op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
                                  "schema": {"type": "string", "maxLength": 200}})
@@ -67,7 +77,8 @@ def build(title: str, version: str, routes: Sequence[Route]) -> dict[str, Any]:
     """The whole document for one service."""
     types = [ProblemBody]
     for r in routes:
-        types += [t for t in (r.body, r.response, r.query) if t is not None and t not in types]
+        own = (r.body, r.response, r.query, r.form, r.errors.schema if r.errors else None)
+        types += [t for t in own if t is not None and t not in types]
     generated, schemas = msgspec.json.schema_components(types, ref_template=REF)
     refs = dict(zip(types, generated, strict=True))
     paths: dict[str, dict[str, Any]] = {}

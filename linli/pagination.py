@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
@@ -27,12 +27,8 @@ class Page(msgspec.Struct, Generic[T]):
 class PageQuery(msgspec.Struct, kw_only=True):
     """?cursor=…&limit=… on every list."""
 
-    cursor: str | None = None
-    limit: int = DEFAULT_LIMIT
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_LIMIT:
-            raise msgspec.ValidationError(f"limit 必须在 1 到 {MAX_LIMIT} 之间")
+    cursor: Annotated[str, msgspec.Meta(max_length=1_000)] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -11,19 +11,23 @@ from typing import Any
 from aiohttp import web
 
 from linli import problems
+from linli.inputs import refuse_unstorable_text
 
 MAX_ROWS = 20_000
 
 
 async def csv_text(request: web.Request) -> str:
-    """The uploaded CSV as text (415 for another content type, 400 when not UTF-8)."""
+    """The uploaded CSV as text (415 for another content type, 400 when not UTF-8, 422 for
+text PostgreSQL cannot store)."""
     if request.content_type not in ("text/csv", "text/plain"):
         raise problems.Problem(415, "unsupported-media-type", "不支持的内容类型",
                                "请以 Content-Type: text/csv 上传 CSV 文件")
     try:
-        return (await request.read()).decode("utf-8-sig")
+        text = (await request.read()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
+    refuse_unstorable_text(text)  # nothing PostgreSQL refuses (a NUL) reaches a store
+    return text
 
 
 def data_lines(text: str, header: Sequence[str]) -> Iterator[tuple[int, list[str]]]:

@@ -45,12 +45,13 @@ async def signal(client: Client, workflow_id: str, name: str, payload: Any) -> b
 async def start_once(client: Client, workflow: Any, arg: Any, *, workflow_id: str,
                      task_queue: str, event: CloudEvent, compound_id: str, kind: str,
                      started_by: str) -> None:
-    """Start the workflow an event asks for, once: its id derives from the entity and is never
-    reused, so a redelivered event (or a replica racing us) finds it started and does nothing."""
+    """Start the workflow an event asks for, once: its id derives from the entity and is reused
+    only after a run that failed or was terminated, so a redelivered event (or a replica racing
+    us) finds it started, or completed, and does nothing."""
     try:
         await client.start_workflow(
             workflow, arg, id=workflow_id, task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             memo={"key": f"event:{event.id}", "compound_id": compound_id, "type": kind,
                   "started_by": started_by})
@@ -87,7 +88,8 @@ def on_issue_resolved(client: Client) -> Handler:
 
 
 def on_issue_accepted(client: Client, task_queue: str) -> Handler:
-    """An accepted issue starts its follow-up (once: the id is the issue's and never reused)."""
+    """An accepted issue starts its follow-up (once: the id is the issue's, reused only after a
+    run that failed or was terminated)."""
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = issues.ISSUE_ACCEPTED.parse(event)

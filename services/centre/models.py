@@ -8,14 +8,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact
 from linli.pagination import PageQuery
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"\S")]
 Note = Annotated[str, msgspec.Meta(max_length=1000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["elderly"])]
-HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["07:00"])]
+Code = Annotated[str, msgspec.Meta(pattern=exact(r"[a-z][a-z0-9_]{1,39}"), examples=["elderly"])]
+HHMM = Annotated[str, msgspec.Meta(pattern=exact(r"([01][0-9]|2[0-3]):[0-5][0-9]"), examples=["07:00"])]
 # A time a person gives must carry its zone (2026-06-01T09:00:00+08:00): a naive one is 422.
 Moment = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 VenueKind = Literal["room", "court", "library", "outdoor"]
@@ -154,7 +155,7 @@ class Series(msgspec.Struct):
 
 class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
     audience: Code
-    period: Annotated[str, msgspec.Meta(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2]|Q[1-4])$",
+    period: Annotated[str, msgspec.Meta(pattern=exact(r"20[0-9]{2}-(0[1-9]|1[0-2]|Q[1-4])"),
                                         examples=["2026-06", "2026-Q3"])]
     title: Title
     summary: Note = ""
@@ -302,7 +303,7 @@ class BookIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     copies: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
     author: Annotated[str, msgspec.Meta(max_length=100)] = ""
-    isbn: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{9}[0-9X]$|^97[89][0-9]{10}$")] | None = None
+    isbn: Annotated[str, msgspec.Meta(pattern=exact(r"[0-9]{9}[0-9X]|97[89][0-9]{10}"))] | None = None
     donated_by: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 

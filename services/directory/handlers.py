@@ -7,7 +7,7 @@ import uuid
 
 import msgspec
 
-from linli.auth import ALL_COMPOUNDS, STAFF_ROLES
+from linli.auth import ALL_COMPOUNDS
 from linli.http import POOL, Call
 from linli.pagination import Page, PageQuery
 from linli.uploads import csv_text
@@ -78,12 +78,13 @@ async def create_unit(call: Call) -> Unit:
 
 
 async def list_units(call: Call) -> Page[Unit]:
-    return await service.list_units(call.app[POOL], compound_id=_compound(call), query=call.query)
+    return await service.list_units(call.app[POOL], compound_id=_compound(call), query=call.query,
+                                    who=call.who)
 
 
 async def get_unit(call: Call) -> Unit:
     return await service.get_unit(call.app[POOL], compound_id=_compound(call),
-                                  unit_id=call.uuid_param("unit_id", "专有部分"))
+                                  unit_id=call.uuid_param("unit_id", "专有部分"), who=call.who)
 
 
 async def update_unit(call: Call) -> Unit:
@@ -114,10 +115,8 @@ async def create_person(call: Call) -> Person:
 
 
 async def get_person(call: Call) -> Person:
-    person_id = call.uuid_param("person_id", "人员")
-    who = call.who
-    reveal = who.person_id == str(person_id) or bool(STAFF_ROLES & who.roles)
-    return await service.get_person(call.app[POOL], person_id=person_id, reveal_phone=reveal)
+    return await service.get_person(call.app[POOL], person_id=call.uuid_param("person_id", "人员"),
+                                    who=call.who)
 
 
 async def create_household(call: Call) -> Household:

@@ -8,13 +8,18 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact, fullmatch
 from linli.pagination import PageQuery
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Text = Annotated[str, msgspec.Meta(max_length=300)]
 # m² with at most two decimals, as a string so that it is exact ("89.50")
-Area = Annotated[str, msgspec.Meta(pattern=r"^\d{1,7}(\.\d{1,2})?$", examples=["89.50"])]
-Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?\d[\d-]{4,19}$", examples=["13800138000"])]
+# more than zero (the database refuses 0): a non-zero digit somewhere
+AREA = r"(?=[0-9.]*[1-9])[0-9]{1,7}(\.[0-9]{1,2})?"
+Area = Annotated[str, msgspec.Meta(pattern=exact(AREA), examples=["89.50"])]
+_AREA = fullmatch(AREA)
+Phone = Annotated[str, msgspec.Meta(pattern=exact(r"\+?[0-9][0-9-]{4,19}"),
+                                    examples=["13800138000"])]
 Floor = Annotated[int, msgspec.Meta(ge=-5, le=200)]
 UnitStatus = Literal["unsold", "sold", "delivered"]
 OrganisationKind = Literal[
@@ -29,7 +34,9 @@ ORGANISATION_LABELS: dict[str, str] = {
 
 
 def area_to_centi(area: str) -> int:
-    """'89.5' → 8950 hundredths of m²."""
+    """'89.5' → 8950 hundredths of m²; anything but ASCII digits to the end is a ValueError."""
+    if not _AREA.fullmatch(area):
+        raise ValueError(f"面积 {area!r} 必须是大于 0 的数, 最多两位小数")
     whole, _, frac = area.partition(".")
     return int(whole) * 100 + int((frac + "00")[:2])
 

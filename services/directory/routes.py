@@ -32,12 +32,15 @@ from services.directory.models import (
     UnitPatch,
     UnitQuery,
 )
+from services.directory.privacy import OWNER_READERS, OWNER_SCOPES
 
 # Who keeps the register: the community, the street office, the party branch (and apps).
 REGISTRARS = allow("community", "street_office", "party_branch", scopes=["directory:write"])
 # Apps that sign people in (the portal): who a phone number or person id is, where, in which roles.
 IDENTIFIERS = allow(scopes=["directory:identify"])
 COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
+# the roll names every owner: for those who keep it and count votes (meetings freezes it)
+ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)
 
@@ -54,8 +57,8 @@ ROUTES = [
     Route("GET", f"{C}/buildings", h.list_buildings, "楼栋列表", response=list[Building], tags=TAGS),
     Route("POST", f"{C}/units", h.create_unit, "登记专有部分 (房屋)", body=UnitIn, response=Unit,
           status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
-    Route("GET", f"{C}/units", h.list_units, "专有部分列表", query=UnitQuery, response=Page[Unit],
-          tags=TAGS),
+    Route("GET", f"{C}/units", h.list_units, "专有部分列表 (业主只对工作人员和计票人员列出)", query=UnitQuery,
+          response=Page[Unit], tags=TAGS),
     Route("GET", f"{C}/units/{{unit_id}}", h.get_unit, "专有部分详情", response=Unit, tags=TAGS),
     Route("PATCH", f"{C}/units/{{unit_id}}", h.update_unit, "修改面积或交付状态", body=UnitPatch,
           response=Unit, access=REGISTRARS, tags=TAGS),
@@ -68,7 +71,8 @@ ROUTES = [
           response=ImportResult, status=201, access=REGISTRARS, tags=TAGS),
     Route("POST", "/v1/people", h.create_person, "登记人员", body=PersonIn, response=Person,
           status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
-    Route("GET", "/v1/people/{person_id}", h.get_person, "人员 (手机号对非工作人员打码)",
+    Route("GET", "/v1/people/{person_id}", h.get_person,
+          "人员 (仅限同一小区; 完整手机号只给本人和其房屋所在小区的工作人员)",
           response=Person, access=MEMBERS, tags=TAGS),
     Route("POST", f"{C}/households", h.create_household, "登记住户", body=HouseholdIn,
           response=Household, status=201, access=REGISTRARS, idempotent=True, tags=TAGS),
@@ -86,7 +90,7 @@ ROUTES = [
     Route("GET", f"{C}/roster", h.roster, "1+3+N 名册", query=h.RosterQuery,
           response=list[RosterEntry], tags=TAGS),
     Route("GET", f"{C}/roll", h.roll, "业主表决名册 (面积与人数按司法解释计算)", response=Roll,
-          tags=TAGS),
+          access=ROLL_READERS, tags=TAGS),
     Route("GET", "/v1/identities", h.identity_by_phone,
           "按手机号查找人员及其所在小区、角色和房屋 (登录用, 应用范围 directory:identify)",
           query=IdentityQuery, response=Identity, access=IDENTIFIERS, tags=TAGS),

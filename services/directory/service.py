@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from linli import problems
+from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.pagination import Page, decode_cursor, page_of
-from services.directory import events, store
+from services.directory import events, privacy, store
 from services.directory.models import (
     ORGANISATION_LABELS,
     Building,
@@ -43,23 +45,17 @@ from services.directory.models import (
 from services.directory.roll import RollUnit, build_roll
 
 
-def to_unit(row: Any) -> Unit:
+def to_unit(row: Any, owners_of: Callable[[list[uuid.UUID]], list[uuid.UUID]] = list) -> Unit:
+    """`owners_of` filters the owners the caller may see (all of them for the register)."""
     return Unit(id=row["id"], compound_id=row["compound_id"], building_id=row["building_id"],
                 floor=row["floor"], number=row["number"], area=centi_to_area(row["area_centi"]),
                 area_centi=row["area_centi"], status=row["status"],
-                owner_ids=list(row["owner_ids"]))
+                owner_ids=owners_of(list(row["owner_ids"])))
 
 
 def to_organisation(row: Any) -> Organisation:
     return Organisation(id=row["id"], compound_id=row["compound_id"], kind=row["kind"],
                         kind_label=ORGANISATION_LABELS[row["kind"]], name=row["name"])
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****8000: enough to recognise, not enough to call."""
-    if phone is None or len(phone) < 7:
-        return phone
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 async def _require(conn: Connection, fetch: Any, what: str, **key: Any) -> Any:
@@ -187,19 +183,23 @@ async def update_unit(pool: Pool, *, compound_id: uuid.UUID, unit_id: uuid.UUID,
     return unit
 
 
-async def get_unit(pool: Pool, *, compound_id: uuid.UUID, unit_id: uuid.UUID) -> Unit:
+async def get_unit(pool: Pool, *, compound_id: uuid.UUID, unit_id: uuid.UUID,
+                   who: Principal) -> Unit:
     async with pool.acquire() as conn:
-        return to_unit(await _in_compound(conn, store.get_unit, "专有部分", compound_id, unit_id))
+        row = await _in_compound(conn, store.get_unit, "专有部分", compound_id, unit_id)
+    return to_unit(row, privacy.owners_seen_by(who))
 
 
-async def list_units(pool: Pool, *, compound_id: uuid.UUID, query: UnitQuery) -> Page[Unit]:
+async def list_units(pool: Pool, *, compound_id: uuid.UUID, query: UnitQuery,
+                     who: Principal) -> Page[Unit]:
     after = decode_cursor(query.cursor)
     async with pool.acquire() as conn:
         await _compound_row(conn, compound_id)
         rows = await store.list_units(conn, compound_id=compound_id, building_id=query.building_id,
                                       after=uuid.UUID(after[0]) if after else None,
                                       limit=query.limit + 1)
-    return page_of([to_unit(r) for r in rows], query.limit, lambda u: [str(u.id)])
+    owners_of = privacy.owners_seen_by(who)
+    return page_of([to_unit(r, owners_of) for r in rows], query.limit, lambda u: [str(u.id)])
 
 
 async def change_owner(pool: Pool, *, compound_id: uuid.UUID, unit_id: uuid.UUID,
@@ -233,7 +233,7 @@ async def add_person(conn: Connection, *, data: PersonIn) -> Person:
         async with conn.transaction():
             await store.insert_person(conn, id=person_id, name=data.name, phone=data.phone)
     except asyncpg.UniqueViolationError:
-        raise problems.conflict(f"手机号 {mask_phone(data.phone)} 已登记") from None
+        raise problems.conflict(f"手机号 {privacy.mask_phone(data.phone)} 已登记") from None
     await emit(conn, events.PERSON_CREATED, subject=str(person_id),
                data=events.PersonCreated(person_id=person_id, name=data.name))
     return Person(id=person_id, name=data.name, phone=data.phone)
@@ -244,11 +244,11 @@ async def create_person(pool: Pool, *, data: PersonIn) -> Person:
         return await add_person(conn, data=data)
 
 
-async def get_person(pool: Pool, *, person_id: uuid.UUID, reveal_phone: bool) -> Person:
+async def get_person(pool: Pool, *, person_id: uuid.UUID, who: Principal) -> Person:
     async with pool.acquire() as conn:
         row = await _require(conn, store.get_person, "人员", id=person_id)
-    phone = row["phone"] if reveal_phone else mask_phone(row["phone"])
-    return Person(id=row["id"], name=row["name"], phone=phone)
+        where = await store.person_compounds(conn, id=person_id)
+    return Person(id=row["id"], name=row["name"], phone=privacy.phone_for(who, person_id, row, where))
 
 
 async def _household(conn: Connection, household_id: uuid.UUID) -> Household:

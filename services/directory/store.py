@@ -123,6 +123,19 @@ async def get_person(conn: Connection, *, id: uuid.UUID) -> Row:
     return await conn.fetchrow("SELECT * FROM people WHERE id = $1", id)
 
 
+async def person_compounds(conn: Connection, *, id: uuid.UUID) -> Row:
+    """Where a person belongs: `home` where they own or live, `roles` where they serve."""
+    return await conn.fetchrow(
+        "SELECT ARRAY(SELECT u.compound_id FROM ownerships o JOIN units u ON u.id = o.unit_id"
+        "             WHERE o.person_id = $1"
+        "             UNION SELECT h.compound_id FROM residents r"
+        "             JOIN households h ON h.id = r.household_id WHERE r.person_id = $1) AS home,"
+        " ARRAY(SELECT g.compound_id FROM roles r JOIN organisations g ON g.id = r.organisation_id"
+        "       WHERE r.person_id = $1) AS roles",
+        id,
+    )
+
+
 async def find_person_by_phone(conn: Connection, *, phone: str) -> Row:
     return await conn.fetchrow("SELECT * FROM people WHERE phone = $1", phone)
 

@@ -8,14 +8,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact
 from linli.pagination import PageQuery
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["lift"])]
-Url = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://\S+$")]
+Code = Annotated[str, msgspec.Meta(pattern=exact(r"[a-z][a-z0-9_]{1,39}"), examples=["lift"])]
+Url = Annotated[str, msgspec.Meta(max_length=500, pattern=exact(r"https?://\S+"))]
 Hours = Annotated[int, msgspec.Meta(ge=1, le=24 * 365)]
 Party = Literal["property", "owners_committee", "community", "street_office", "party_branch"]
 Area = Literal["roof", "lift", "pump_room", "green_space", "parking", "corridor", "gate", "road",

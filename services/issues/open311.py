@@ -18,7 +18,7 @@ import msgspec
 from aiohttp import web
 
 from linli import problems
-from linli.http import POOL, Call, Handler, json_response
+from linli.http import POOL, Call, ErrorFormat, Handler, json_response
 from linli.values import now_utc
 from services.issues import rules, service
 from services.issues.keys import DIRECTORY
@@ -94,6 +94,17 @@ def error(status: int, description: str) -> problems.Problem:
     return problems.Problem(status, "open311", "Open311", description)
 
 
+def spec_error(exc: problems.Problem) -> web.Response:
+    """A problem as the spec's [{code, description}] with 400, 403 or 404 (or a 5xx)."""
+    status = {401: 403, 409: 400, 415: 400, 422: 400}.get(exc.status, exc.status)
+    status = status if status in (400, 403, 404) or status >= 500 else 400
+    return json_response([Error(code=status, description=exc.detail)], status)
+
+
+# every Open311 route answers errors so, also those found before its handler runs (a bad query)
+SPEC_ERRORS = ErrorFormat(list[Error], "application/json", spec_error)
+
+
 def spec_errors(handler: Handler) -> Handler:
     """Problems leave as the spec's [{code, description}] with 400, 403 or 404."""
 
@@ -102,9 +113,7 @@ def spec_errors(handler: Handler) -> Handler:
         try:
             return await handler(call)
         except problems.Problem as exc:
-            status = {401: 403, 409: 400, 422: 400}.get(exc.status, exc.status)
-            status = status if status in (400, 403, 404) or status >= 500 else 400
-            return json_response([Error(code=status, description=exc.detail)], status)
+            return spec_error(exc)
 
     return wrapped
 

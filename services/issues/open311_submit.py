@@ -8,12 +8,14 @@ first_name/last_name (recorded as such).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from linli.auth import AuthError, Principal, verify_token
-from linli.http import POOL, SETTINGS, Call, decode_as, json_response
+from linli.http import POOL, SETTINGS, Call, decode_as, json_response, refuse_unstorable
 from services.issues import rules, service
 from services.issues.keys import DIRECTORY
 from services.issues.models import IssueIn
@@ -25,6 +27,24 @@ from services.issues.open311 import (
     jurisdiction,
     spec_errors,
 )
+
+Text = Annotated[str, msgspec.Meta(max_length=2_000)]
+
+
+class RequestForm(msgspec.Struct, kw_only=True):
+    """The form of POST requests.json (GeoReport v2), as documented; the handler reads it."""
+
+    api_key: Text
+    jurisdiction_id: Text
+    service_code: Text
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
+    address_string: Text | None = None
+    address_id: Text | None = None
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    long: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    media_url: Text | None = None
 
 
 def caller(call: Call, api_key: str | None, compound_id: uuid.UUID) -> Principal:
@@ -62,15 +82,28 @@ def _location(form: Any) -> dict[str, Any]:
 
 
 def _coordinates(form: Any) -> dict[str, float]:
-    try:
-        return {k: float(form[k]) for k in ("lat", "long") if form.get(k)}
-    except ValueError:
-        raise error(400, "lat/long 必须是数字") from None
+    """Degrees on the earth: a NaN, an infinity or a latitude of 1000 is not stored."""
+    found = {}
+    for name, bound in (("lat", 90.0), ("long", 180.0)):
+        if not form.get(name):
+            continue
+        try:
+            value = float(form[name])
+        except ValueError:
+            raise error(400, f"{name} 必须是数字") from None
+        if not -bound <= value <= bound:  # also false for NaN
+            raise error(400, f"{name} 必须在 -{bound:g} 到 {bound:g} 之间")
+        found[name] = value
+    return found
 
 
 @spec_errors
 async def create_request(call: Call) -> web.Response:
-    form = await call.request.post()
+    try:
+        form = await call.request.post()
+    except (ValueError, HttpProcessingError) as exc:  # e.g. multipart without a boundary
+        raise error(400, f"表单无法解析: {exc}") from None
+    refuse_unstorable({k: v for k, v in form.items() if isinstance(v, str)}, what="表单")
     compound_id = await jurisdiction(call, _text(form, "jurisdiction_id"))
     who = caller(call, _text(form, "api_key"), compound_id)
     description = (_text(form, "description") or "").strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from linli.auth import PUBLIC, allow, people
 from linli.http import Route
 from linli.pagination import Page
@@ -56,27 +58,30 @@ TAGS = ("issues",)
 
 O_PARAMS = {"code": "服务代码 (问题类别)", "request_id": "服务请求 id", "token": "提交时返回的 token"}
 O311 = ("open311",)
+# public; errors in the spec's own array format, also those found before a handler runs
+OPEN: dict[str, Any] = {"access": PUBLIC, "errors": o.SPEC_ERRORS, "tags": O311}
 # Open311 GeoReport v2: public reads; POST authenticates by api_key (a Linli bearer token).
 OB = o.BASE
 OPEN311_ROUTES = [
-    Route("GET", f"{OB}/discovery.json", o.discovery, "Open311 服务发现", access=PUBLIC, tags=O311),
+    Route("GET", f"{OB}/discovery.json", o.discovery, "Open311 服务发现", **OPEN),
     Route("GET", f"{OB}/services.json", o.services_list,
           "Open311 服务列表 (jurisdiction_id = 小区 id)", query=o.Query, response=list[o.Service],
-          access=PUBLIC, tags=O311),
+          **OPEN),
     Route("GET", f"{OB}/services/{{code}}.json", o.service_definition,
-          "Open311 服务定义 (类别的附加问题)", query=o.Query, access=PUBLIC, tags=O311, params=O_PARAMS),
+          "Open311 服务定义 (类别的附加问题)", query=o.Query, **OPEN, params=O_PARAMS),
     Route("GET", f"{OB}/requests.json", o.list_requests,
           "Open311 查询服务请求 (service_request_id/service_code/start_date/end_date/status,"
           " 扩展 page/page_size；上报人不公开)", query=o.Query, response=list[o.Request],
-          access=PUBLIC, tags=O311),
+          **OPEN),
     Route("POST", f"{OB}/requests.json", submit.create_request,
           "Open311 提交服务请求 (application/x-www-form-urlencoded；api_key 为 Linli Bearer 令牌："
           "居民令牌以本人身份上报，带 issues:report 或 issues:manage 范围的应用令牌代 first_name/"
-          "last_name 所填居民上报)", response=list[o.Created], status=201, access=PUBLIC, tags=O311),
+          "last_name 所填居民上报)", form=submit.RequestForm, response=list[o.Created], status=201,
+          **OPEN),
     Route("GET", f"{OB}/requests/{{request_id}}.json", o.get_request, "Open311 单个服务请求",
-          query=o.Query, response=list[o.Request], access=PUBLIC, tags=O311, params=O_PARAMS),
+          query=o.Query, response=list[o.Request], **OPEN, params=O_PARAMS),
     Route("GET", f"{OB}/tokens/{{token}}.json", o.get_token, "Open311 由 token 查服务请求 id",
-          query=o.Query, response=list[o.TokenAnswer], access=PUBLIC, tags=O311, params=O_PARAMS),
+          query=o.Query, response=list[o.TokenAnswer], **OPEN, params=O_PARAMS),
 ]
 
 

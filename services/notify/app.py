@@ -14,7 +14,7 @@ from linli.config import Settings
 from services.notify.consumers import subscriptions
 from services.notify.direct import LogSms, Sms
 from services.notify.fanout import Directory
-from services.notify.keys import DIRECTORY, DIRECTORY_CLIENT, PREFIX, SMS
+from services.notify.keys import CONFIG, DIRECTORY, DIRECTORY_CLIENT, PREFIX, SMS
 from services.notify.routes import ROUTES
 from services.notify.sender import SenderConfig, sender_context
 
@@ -40,11 +40,12 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
                prefix: str = "notify", sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
     directory = Directory()
+    config = sender or SenderConfig.from_settings(settings)
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(sender or SenderConfig.from_settings(settings))],
+        contexts=[_directory(directory), sender_context(config)],
     )
-    app[DIRECTORY], app[PREFIX] = directory, prefix
+    app[DIRECTORY], app[PREFIX], app[CONFIG] = directory, prefix, config
     app[SMS] = sms or LogSms()
     return app

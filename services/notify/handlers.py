@@ -8,7 +8,7 @@ from linli import problems
 from linli.http import POOL, Call
 from linli.pagination import Page
 from services.notify import compound_templates, deliveries, direct, service
-from services.notify.keys import SMS
+from services.notify.keys import CONFIG, SMS
 from services.notify.models import (
     Delivery,
     Notice,
@@ -50,7 +50,8 @@ async def get_preferences(call: Call) -> Preferences:
 
 async def put_preferences(call: Call) -> Preferences:
     return await service.put_preferences(call.app[POOL], person_id=_person(call),
-                                         compounds=call.who.compounds, data=call.body)
+                                         compounds=call.who.compounds, data=call.body,
+                                         allow_internal=call.app[CONFIG].allow_internal)
 
 
 async def my_deliveries(call: Call) -> Page[Delivery]:

@@ -8,13 +8,17 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact
 from linli.pagination import PageQuery
+from services.notify.templates import KINDS
 
-KindName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"^[a-z_]+$")]
+# the kinds there are, stated in the schema (a made-up kind is refused by the schema itself)
+KindName = Annotated[str, msgspec.Meta(min_length=1, max_length=50,
+                                       pattern=exact("|".join(sorted(KINDS))))]
 WebhookUrl = Annotated[str, msgspec.Meta(
-    max_length=500, pattern=r"^https?://[^\s/?#]+[^\s]*$", examples=["https://im.example.cn/hook"])]
+    max_length=500, pattern=exact(r"https?://[^\s/?#]+[^\s]*"), examples=["https://im.example.cn/hook"])]
 Secret = Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
-ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["22:00"])]
+ClockTime = Annotated[str, msgspec.Meta(pattern=exact(r"([01][0-9]|2[0-3]):[0-5][0-9]"), examples=["22:00"])]
 TemplateText = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 DeliveryStatus = Literal["pending", "sent", "failed"]
 

@@ -29,6 +29,9 @@ from services.notify.rules import backoff
 
 log = logging.getLogger("linli.notify.sender")
 CHANNEL = "linli_notify_deliveries"
+# what a person reads of a failed attempt: refused, timed out, reset or a non-2xx status all
+# read the same, so the delivery log cannot map the network (the real reason goes to the log)
+NOT_RECEIVED = "推送未成功: 接收方没有确认收到"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class SenderConfig:
                    max_attempts=settings.notify_webhook_attempts)
 
 
+
+
 def sign(secret: str, body: bytes) -> str:
     """X-Linli-Signature: sha256=<hex HMAC of the body>, so receivers can check the sender."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -71,8 +76,8 @@ class Sender:
         return len(rows)
 
     async def _post(self, row: store.Row) -> tuple[str | None, bool]:
-        """(None, _) when the receiver accepted it (2xx), else (what went wrong, whether
-        retrying is pointless: a target inside the deployment stays refused)."""
+        """(None, _) when the receiver accepted it (2xx), else (what the person may read,
+        whether retrying is pointless: a target inside the deployment stays refused)."""
         body = str(row["payload"]).encode()
         headers = {"Content-Type": "application/json", "X-Linli-Delivery": str(row["id"]),
                    "X-Linli-Kind": row["kind"], "User-Agent": "linli-notify/1.0"}
@@ -80,17 +85,20 @@ class Sender:
             headers["X-Linli-Signature"] = sign(row["secret"], body)
         try:
             if not self.config.allow_internal:
-                targets.check_literal(row["target"])
+                targets.normalise(row["target"])
+            # a redirect is an answer, not a 2xx: following it would reach an unchecked address
             async with self.session.post(
                     row["target"], data=body, headers=headers, allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds)) as response:
                 if 200 <= response.status < 300:
                     return None, False
-                return f"HTTP {response.status}", False
+                reason = f"HTTP {response.status}"
         except targets.BlockedTarget as exc:
             return str(exc), True
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            return f"{type(exc).__name__}: {exc}"[:300], False
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+        log.info("webhook delivery %s not received: %s", row["id"], reason)
+        return NOT_RECEIVED, False
 
     async def _deliver(self, row: store.Row) -> None:
         error, permanent = await self._post(row)

@@ -11,7 +11,7 @@ from typing import Any
 from linli import problems
 from linli.db import Pool, transaction
 from linli.pagination import Page, page_of, time_cursor, time_keyset
-from services.notify import store
+from services.notify import store, targets
 from services.notify.models import (
     InboxQuery,
     Notice,
@@ -104,11 +104,24 @@ def _board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
     return found
 
 
+async def _check_target(url: str | None, *, allow_internal: bool) -> None:
+    """A target inside the deployment is refused now, not only when the first push fails."""
+    if url is None:
+        return
+    try:
+        targets.normalise(url)
+        if not allow_internal:
+            await targets.vet(url)
+    except targets.BlockedTarget as exc:
+        raise problems.validation(str(exc), field="webhook_url") from None
+
+
 async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[str],
-                          data: PreferencesIn) -> Preferences:
+                          data: PreferencesIn, allow_internal: bool) -> Preferences:
     """Replace the person's channel preferences (in-app stays on regardless); the webhook
     also takes the notice boards of the compounds the person belongs to now."""
     _check_preferences(data)
+    await _check_target(data.webhook_url, allow_internal=allow_internal)
     start = dt.time.fromisoformat(data.quiet_start) if data.quiet_start else None
     end = dt.time.fromisoformat(data.quiet_end) if data.quiet_end else None
     async with transaction(pool) as conn:

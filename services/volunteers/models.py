@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact
 from linli.pagination import PageQuery
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"\S")]
 Note = Annotated[str, msgspec.Meta(max_length=1000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
-SkillCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,39}$",
+SkillCode = Annotated[str, msgspec.Meta(pattern=exact(r"[a-z][a-z0-9_]{1,39}"),
                                         examples=["appliance_repair"])]
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=1440)]
 OrderStatus = Literal["ordered", "accepted", "in_service", "completed", "rated", "cancelled"]

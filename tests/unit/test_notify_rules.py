@@ -100,16 +100,24 @@ def test_every_routed_event_has_a_distinct_durable() -> None:
 
 
 def test_internal_webhook_targets_are_recognised() -> None:
-    from services.notify.targets import BlockedTarget, check_literal, is_internal
+    from services.notify.targets import BlockedTarget, check_addresses, is_internal, normalise
 
-    for host in ("127.0.0.1", "10.1.2.3", "192.168.0.8", "172.16.0.1", "169.254.169.254", "::1",
-                 "[::1]", "0.0.0.0", "fd00::1", "100.64.0.1"):
-        assert is_internal(host), host
-    for host in ("8.8.8.8", "2400:3200::1", "im.example.cn"):
-        assert not is_internal(host), host
+    for address in ("127.0.0.1", "10.1.2.3", "192.168.0.8", "172.16.0.1", "169.254.169.254",
+                    "::1", "0.0.0.0", "fd00::1", "100.64.0.1", "::ffff:127.0.0.1",
+                    "64:ff9b::a9fe:a9fe", "224.0.0.1", "fe80::1%eth0"):
+        assert is_internal(address), address
+    for address in ("8.8.8.8", "2400:3200::1", "::ffff:8.8.8.8"):
+        assert not is_internal(address), address
     with pytest.raises(BlockedTarget):
-        check_literal("http://169.254.169.254/latest/meta-data")
-    check_literal("https://oapi.dingtalk.com/robot/send?access_token=x")
+        check_addresses("mixed.example.cn", ["8.8.8.8", "10.0.0.1"])  # one inward is enough
+    # what the HTTP client will connect to, not what the text looks like
+    assert normalise("http://１２７.０.０.１:8080/x") == ("127.0.0.1", 8080)
+    assert normalise("http://127。0。0。1/x") == ("127.0.0.1", 80)
+    assert normalise("https://oapi.dingtalk.com/robot/send?access_token=x") == (
+        "oapi.dingtalk.com", 443)
+    for url in ("http://2130706433/", "http://0x7f.1/", "http://127.1/", "ftp://example.cn/"):
+        with pytest.raises(BlockedTarget):
+            normalise(url)
 
 
 def test_every_outcome_the_proposal_workflow_publishes_reads_chinese() -> None:

@@ -18,7 +18,9 @@ from temporalio.worker import Worker
 
 from linli import db
 from linli.config import Settings
+from services.issues.app import create_app as issues_app
 from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.workflows.council import Council
 from tests.workflows.fakes import FakeMeetings
 from workflows.api.app import create_app
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
@@ -31,19 +33,24 @@ class Api:
     http: TestClient
     headers: dict[str, str]
     compound: str
+    council: Council  # the real directory and meetings: the API asks meetings whose proposal it is
+    issues: TestClient
+    temporal: Client
 
 
 @pytest.fixture
-async def api(settings: Settings, serve: AppFactory, token: TokenFactory,
+async def api(settings: Settings, serve: AppFactory, token: TokenFactory, council: Council,
               pool: db.Pool) -> AsyncIterator[Api]:
     mine = settings.with_overrides(temporal_task_queue=f"api-test-{uuid.uuid4()}")
     client = await Client.connect(mine.temporal_address)
+    issues = await serve(issues_app, port=settings.port("issues"))
     async with Worker(client, task_queue=mine.temporal_task_queue,
                       workflows=[ProposalWorkflow, IssueFollowUpWorkflow],
                       activities=[*FakeMeetings().all(), *OutboxActivities(pool).all()]):
         http = await serve(lambda _: create_app(mine))
-        compound = str(uuid.uuid4())
-        yield Api(http, bearer(token(roles=["party_branch"], compounds=[compound])), compound)
+        compound = council.compound.id
+        yield Api(http, bearer(token(roles=["party_branch"], compounds=[compound])), compound,
+                  council, issues, client)
         await finish_all(client, mine.temporal_task_queue)
 
 
@@ -57,8 +64,10 @@ async def finish_all(client: Client, queue: str) -> None:
             await handle.terminate("测试结束")
 
 
-def proposal_input(compound: str, **extra: Any) -> dict[str, Any]:
-    return {"compound_id": compound, "proposal_id": str(uuid.uuid4()), "convener": "p-1",
+async def proposal_input(api: Api, **extra: Any) -> dict[str, Any]:
+    """The input for a workflow on a new proposal of the caller's compound, made in meetings."""
+    return {"compound_id": api.compound, "proposal_id": await api.council.proposal(),
+            "convener": "p-1",
             "milestones": [{"name": "屋面隔热层", "due_at": "2027-06-01T00:00:00+08:00"}], **extra}
 
 
@@ -86,7 +95,7 @@ async def start(api: Api, key: str, data: dict[str, Any]) -> Any:
 
 
 async def test_start_query_signal_update_cancel(api: Api, token: TokenFactory) -> None:
-    data = proposal_input(api.compound)
+    data = await proposal_input(api)
     r = await start(api, "k-1", data)
     assert r.status == 201, await r.text()
     started = await r.json()
@@ -140,7 +149,7 @@ async def test_start_query_signal_update_cancel(api: Api, token: TokenFactory) -
 
 
 async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> None:
-    data = proposal_input(api.compound)
+    data = await proposal_input(api)
     assert (await start(api, "k", data)).status == 201
     wid = f"proposal-{data['proposal_id']}"
     await state_when(api, wid, "consultation")
@@ -169,6 +178,10 @@ async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> Non
                                       json={"action": "abandon"}), 409, "update-rejected")
     await problem(await api.http.post(f"{url}/updates/explode", headers=api.headers, json={}),
                   404, "unknown-update")
+    for extend in (1e12, 0, -5):  # refused here, not left to break the workflow's clock
+        await problem(await api.http.post(f"{url}/updates/revise", headers=api.headers, json={
+            "body": "第二版", "change_summary": "延期", "window": "extend",
+            "extend_seconds": extend}), 422, "validation-error")
     await problem(await api.http.post(f"{url}/cancel", headers=api.headers, json={}),
                   422, "validation-error")
     r = await api.http.post(f"{url}/cancel", headers=api.headers, json={"reason": "测试结束"})
@@ -187,6 +200,9 @@ async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> Non
     ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
                                                  "convener": "p", "colour": "red"}}, 422,
      "validation-error"),
+    ({"type": "proposal", "key": "k", "input": {"compound_id": "C", "proposal_id": "P",
+                                                 "convener": "p", "vote_seconds": 1e12}}, 422,
+     "validation-error"),  # 31,700 years: no timer holds it, the run would fail on its first step
     ({"type": "proposal", "key": "k", "input": {
         "compound_id": "C", "proposal_id": "P", "convener": "p",
         "milestones": [{"name": "m", "due_at": "2027-06-01T00:00:00"}]}}, 422, "validation-error"),
@@ -198,12 +214,15 @@ async def test_illegal_signals_and_updates(api: Api, token: TokenFactory) -> Non
      "validation-error"),
 ])
 async def test_bad_input(api: Api, body: dict[str, Any], status: int, kind: str) -> None:
-    def fill(value: Any) -> Any:  # "C": the caller's compound, "P": a fresh entity id
+    # "C": the caller's compound, "P": a real proposal of it (a made-up id is refused anyway)
+    real = await api.council.proposal() if body["type"] == "proposal" else str(uuid.uuid4())
+
+    def fill(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
         if isinstance(value, list):
             return [fill(v) for v in value]
-        return {"C": api.compound, "P": str(uuid.uuid4())}.get(value, value) if isinstance(
+        return {"C": api.compound, "P": real}.get(value, value) if isinstance(
             value, str) else value
 
     await problem(await api.http.post("/v1/workflows", headers=api.headers, json=fill(body)),
@@ -211,7 +230,7 @@ async def test_bad_input(api: Api, body: dict[str, Any], status: int, kind: str)
 
 
 async def test_access(api: Api, token: TokenFactory) -> None:
-    data = proposal_input(api.compound)
+    data = await proposal_input(api)
     body = {"type": "proposal", "key": "k", "input": data}
     resident = bearer(token(roles=["resident"], compounds=[api.compound]))
     await problem(await api.http.post("/v1/workflows", headers=resident, json=body), 403, "forbidden")
@@ -231,7 +250,7 @@ async def test_access(api: Api, token: TokenFactory) -> None:
 async def test_only_the_convener_cancels_and_decides(api: Api, token: TokenFactory) -> None:
     """The owners' committee convenes this one: the party branch may follow it but not cancel
     or decide; the committee cancels and is recorded as who did it."""
-    data = proposal_input(api.compound, convener_org="owners_committee")
+    data = await proposal_input(api, convener_org="owners_committee")
     assert (await start(api, "k", data)).status == 201
     wid = f"proposal-{data['proposal_id']}"
     view = await state_when(api, wid, "consultation")

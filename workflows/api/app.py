@@ -12,9 +12,10 @@ from aiohttp import web
 from temporalio.client import Client
 
 from linli.app import service_app
+from linli.clients import service_client
 from linli.config import Settings
 from linli.http import SETTINGS
-from workflows.api.keys import TEMPORAL
+from workflows.api.keys import OWNERS, TEMPORAL
 from workflows.api.routes import ROUTES
 
 
@@ -26,6 +27,8 @@ async def temporal_client(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
+    owners = [service_client(OWNERS[name], caller="workflows", target=name,
+                             scopes=[f"{name}:read"]) for name in sorted(OWNERS)]
     return service_app(name="workflows", settings=settings, routes=ROUTES,
                        migrations=None,
-                       contexts=[temporal_client])
+                       contexts=[temporal_client, *owners])

@@ -27,7 +27,7 @@ from linli.auth import ROLES
 from linli.http import SETTINGS, Call, json_response
 from linli.problems import Problem
 from workflows.api import validation as v
-from workflows.api.keys import TEMPORAL
+from workflows.api.keys import OWNERS, TEMPORAL
 from workflows.api.models import Accepted, Started, StartIn, UpdateDone, WorkflowView
 from workflows.committee import types as ct
 from workflows.follow_up import types as ft
@@ -50,6 +50,11 @@ class Kind:
     # signals that report another service's facts (normally through the bridge): apps only, so
     # no person can tell a proposal its statutory vote passed, or an issue it was resolved
     apps_only: frozenset[str] = frozenset()
+    # the service owning the subject, where it is read (404 unless it is the compound's)
+    owner: str = "meetings"
+    subject_path: Callable[[Any], str] = lambda d: ""
+    subject_field: str = ""
+    subject_name: str = ""
 
 
 KINDS = {
@@ -64,14 +69,19 @@ KINDS = {
         updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
                  "schedule_review": t.ReviewMeeting},
         convener_only=frozenset({"decide", "cancel"}),
-        apps_only=frozenset({"vote_closed", "opinion_recorded"})),
+        apps_only=frozenset({"vote_closed", "opinion_recorded"}),
+        owner="meetings", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/proposals/"
+                                                 f"{d.proposal_id}",
+        subject_field="proposal_id", subject_name="议案"),
     "issue_follow_up": Kind(
         "issue_follow_up", "IssueFollowUpWorkflow", "issue", v.follow_up_input, lambda d: d.issue_id,
         signals={
             "resolved": (ft.IssueResolved, ("watching", "escalated", "reopened")),
             "satisfaction": (ft.SatisfactionAnswer, ("satisfaction",)),
         },
-        updates={}, apps_only=frozenset({"resolved"})),
+        updates={}, apps_only=frozenset({"resolved"}),
+        owner="issues", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/issues/{d.issue_id}",
+        subject_field="issue_id", subject_name="问题"),
     "committee": Kind(
         "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
         lambda d: d.compound_id,
@@ -85,8 +95,11 @@ KINDS = {
                  "register": ct.Registration},
         # the street office confirms, decides after a failed election, takes the filing
         convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
-        apps_only=frozenset({"election_closed", "adoption_closed"})),
+        apps_only=frozenset({"election_closed", "adoption_closed"}),
+        owner="directory", subject_path=lambda d: f"/v1/compounds/{d.compound_id}",
+        subject_field="compound_id", subject_name="小区"),
 }
+# clients of the services owning workflow subjects (set by the API's cleanup contexts)
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃", "confirm": "确认成立条件",
            "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
@@ -98,12 +111,15 @@ async def start(call: Call) -> web.Response:
     kind = KINDS[body.type]
     data = kind.parse(body.input)
     call.require_compound(data.compound_id)
+    await _require_subject(call, kind, data)
     workflow_id, nonce = f"{kind.prefix}-{kind.entity(data)}", uuid.uuid4().hex
     client = call.app[TEMPORAL]
     try:
+        # a run that failed, was terminated or timed out gives its id back; a completed one
+        # (cancelled ones complete too) keeps it, so the same key still finds that run
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             kind.workflow, data, id=workflow_id, task_queue=call.app[SETTINGS].temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             memo={"key": body.key, "nonce": nonce, "compound_id": data.compound_id,
                   "type": kind.name, "started_by": call.who.subject})
@@ -162,6 +178,10 @@ async def run_update(call: Call) -> UpdateDone:
         v.instant(payload.starts_at, "starts_at")  # 422 unless an ISO instant with its offset
     parts: list[Any] = [payload, getattr(payload, "revision", None)]
     for part in parts:
+        if (isinstance(part, t.Revision) and part.window == "extend"
+                and not 0 < part.extend_seconds <= v.MAX_WINDOW_SECONDS):
+            # the workflow adds it to a deadline: 1e12 s would break its clock, not this request
+            raise v.invalid("extend_seconds 必须大于 0 且不超过十年", "extend_seconds")
         if hasattr(part, "by"):
             part.by = call.who.subject  # who did it is the caller, not what the body claims
     result = await _update(handle, desc, name, payload)
@@ -178,6 +198,15 @@ async def cancel(call: Call) -> WorkflowView:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+async def _require_subject(call: Call, kind: Kind, data: Any) -> None:
+    """The proposal or issue must be the compound's, as the service owning it says: the
+    workflow id derives from the subject's id, so a run on another compound's subject would
+    occupy that compound's workflow for good."""
+    missing = v.invalid(f"该小区没有这个{kind.subject_name} ({kind.subject_field})",
+                        kind.subject_field)
+    await call.app[OWNERS[kind.owner]].get_or(kind.subject_path(data), missing)
 
 
 async def _find(call: Call) -> tuple[WorkflowHandle[Any, Any], WorkflowExecutionDescription, Kind]:

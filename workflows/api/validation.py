@@ -76,6 +76,10 @@ def entity_id(value: str, field: str) -> str:
         raise invalid(f"{field} 必须是 UUID", field) from None
 
 
+# a window longer than this is a typo (and 1e12 s is more than a timer can hold: the run would
+# fail on its first step instead of the request failing now)
+MAX_WINDOW_SECONDS = 10 * 365 * 86400
+
 # the organisations that may convene a process (the platform admin is not one)
 CONVENER_ORGS = sorted(STAFF_ROLES - {"admin"})
 
@@ -90,10 +94,10 @@ def proposal_input(raw: Any) -> t.ProposalInput:
         raise invalid(f"convener_org 必须是 {', '.join(CONVENER_ORGS)} 之一", "convener_org")
     for name in ("consultation_seconds", "vote_seconds", "decision_seconds", "acceptance_seconds",
                  "satisfaction_seconds", "defect_fix_seconds"):
-        if getattr(data, name) <= 0:
-            raise invalid(f"{name} 必须大于 0", name)
-    if data.vote_grace_seconds < 0:
-        raise invalid("vote_grace_seconds 不能为负", "vote_grace_seconds")
+        if not 0 < getattr(data, name) <= MAX_WINDOW_SECONDS:
+            raise invalid(f"{name} 必须大于 0 且不超过十年 ({MAX_WINDOW_SECONDS} 秒)", name)
+    if not 0 <= data.vote_grace_seconds <= MAX_WINDOW_SECONDS:
+        raise invalid("vote_grace_seconds 不能为负, 也不能超过十年", "vote_grace_seconds")
     for name, window in (("consultation_reminders", data.consultation_seconds),
                          ("vote_reminders", data.vote_seconds)):
         if any(not 0 < offset < window for offset in getattr(data, name)):
@@ -114,8 +118,8 @@ def follow_up_input(raw: Any) -> ft.IssueFollowUpInput:
     data.issue_id = entity_id(data.issue_id, "issue_id")
     instant(data.respond_by, "respond_by")
     instant(data.resolve_by, "resolve_by")
-    if data.satisfaction_seconds <= 0:
-        raise invalid("satisfaction_seconds 必须大于 0", "satisfaction_seconds")
+    if not 0 < data.satisfaction_seconds <= MAX_WINDOW_SECONDS:
+        raise invalid("satisfaction_seconds 必须大于 0 且不超过十年", "satisfaction_seconds")
     return data
 
 

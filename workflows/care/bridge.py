@@ -17,7 +17,7 @@ from workflows.care.workflow import CarePlanWorkflow
 
 
 def on_plan_created(client: Client, task_queue: str) -> Any:
-    """A new plan starts its workflow once (the id is the plan's and never reused)."""
+    """A new plan starts its workflow once (start_once: reused only after a failed run)."""
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = volunteers.CARE_PLAN_CREATED.parse(event)

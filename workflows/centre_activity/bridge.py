@@ -17,7 +17,7 @@ from workflows.centre_activity.workflow import ActivityWorkflow
 
 
 def on_activity_created(client: Client, task_queue: str) -> Any:
-    """A new activity starts its timeline once (the id is the activity's, never reused)."""
+    """A new activity starts its timeline once (start_once: reused only after a failed run)."""
 
     async def handle(conn: Connection, event: CloudEvent) -> None:
         data = centre.ACTIVITY_CREATED.parse(event)

@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 import msgspec
 
+from linli.formats import exact
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
-Period = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-07"])]
+Period = Annotated[str, msgspec.Meta(pattern=exact(r"[0-9]{4}-(0[1-9]|1[0-2])"), examples=["2026-07"])]
 # metered usage, exact: "123.45" (kWh, m³ …), never a float
-Usage = Annotated[str, msgspec.Meta(pattern=r"^\d{1,12}(\.\d{1,6})?$", examples=["12.5"])]
+Usage = Annotated[str, msgspec.Meta(pattern=exact(r"[0-9]{1,12}(\.[0-9]{1,6})?"), examples=["12.5"])]
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**13, description="金额, 单位: 分 (不能为负)")]
 
 

@@ -3,20 +3,20 @@ line is reported, linli.uploads)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from decimal import Decimal
 
 from linli import problems
 from linli.db import Pool, transaction
+from linli.formats import fullmatch
 from linli.uploads import BadLines, data_lines
 from services.meetings.costs import store
 from services.meetings.costs.models import Reading, ReadingsImported, ReadingsIn
 from services.meetings.costs.service import cost_in
 
 HEADER = ["building", "number", "period", "usage"]
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_USAGE = re.compile(r"^\d{1,12}(\.\d{1,6})?$")
+_PERIOD = fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_USAGE = fullmatch(r"[0-9]{1,12}(\.[0-9]{1,6})?")
 
 
 async def record(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, data: ReadingsIn,
@@ -60,9 +60,9 @@ def _check_row(cells: list[str], units: dict[tuple[str, str], uuid.UUID]
     unit = units.get((building, number))
     if unit is None:
         return f"{building} {number} 不是该费用的受益单元"
-    if not _PERIOD.match(period):
+    if not _PERIOD.fullmatch(period):
         return f"期间 {period!r} 应写成 YYYY-MM"
-    if not _USAGE.match(usage):
+    if not _USAGE.fullmatch(usage):
         return f"用量 {usage!r} 必须是非负数 (最多 6 位小数)"
     return unit, period, Decimal(usage)
 

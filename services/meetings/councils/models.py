@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import exact
+
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4_000, pattern=r"\S")]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=1_000)]
+Url = Annotated[str, msgspec.Meta(pattern=exact(r"https?://\S+"), max_length=1_000)]
 Kind = Literal["party_masses_council", "residents_council", "owners_general_meeting", "hearing"]
 KIND_LABELS: dict[str, str] = {
     "party_masses_council": "党群议事会", "residents_council": "居民议事会",

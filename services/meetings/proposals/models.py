@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from linli.formats import INT32_MAX, exact
 from linli.pagination import PageQuery
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
@@ -19,7 +20,7 @@ Body = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=r"\S
 Text = Annotated[str, msgspec.Meta(max_length=2_000)]
 OpinionText = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000, pattern=r"\S")]
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**13, description="金额, 单位: 分")]
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=1_000)]
+Url = Annotated[str, msgspec.Meta(pattern=exact(r"https?://\S+"), max_length=1_000)]
 Matter = Literal[
     "art278_1", "art278_2", "art278_3", "art278_4", "art278_5", "art278_6", "art278_7",
     "art278_8", "art278_9", "community",
@@ -122,7 +123,7 @@ class Opinion(msgspec.Struct):
 
 
 class OpinionQuery(PageQuery, kw_only=True):
-    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    version: Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)] | None = None
 
 
 class StanceCounts(msgspec.Struct):

@@ -8,17 +8,19 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from linli.formats import INT32_MAX, exact
+
 Rule = Literal["civil_code_major", "civil_code_ordinary", "simple_majority", "consensus"]
 Choice = Literal["agree", "oppose", "abstain"]
 # an exact fraction such as "1/2" or "2/3" (never a float)
-Fraction = Annotated[str, msgspec.Meta(pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])]
+Fraction = Annotated[str, msgspec.Meta(pattern=exact(r"[0-9]{1,6}/[0-9]{1,6}"), examples=["1/2"])]
 EntryId = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
 PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 
 
 class VoteIn(msgspec.Struct, forbid_unknown_fields=True):
     closes_at: dt.datetime
-    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    version: Annotated[int, msgspec.Meta(ge=1, le=INT32_MAX)] | None = None
     rule: Rule | None = None
     secret: bool = False
     quorum: Fraction | None = None
