@@ -229,3 +229,20 @@ async def test_concurrent_ballots_for_one_entry_count_once(
         counts = judged(result)[OWNERS[0]]["counts"]
         assert (counts["ballots"], counts["participating_headcount"],
                 counts["participating_area_centi"]) == (1, 1, 15000)
+
+
+async def test_the_seat_range_is_configured(serve: AppFactory, settings: Settings,
+                                             token: TokenFactory) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    small = settings.with_overrides(committee_seats_min=3, committee_seats_max=5)
+    meetings = await serve(lambda _: create_app(small))
+    c = await nine_owners(directory, token)
+    street = bearer(token(roles=["street_office"], compounds=[c.id]))
+    pid = await election_proposal(meetings, c, street)
+    start = f"/v1/compounds/{c.id}/proposals/{pid}/elections"
+    body = {"closes_at": later(), "candidates": candidates(c, OWNERS[:4])}
+    refused = await assert_problem(await meetings.post(start, json={**body, "seats": 7},
+                                                       headers=street), 422, "validation-error")
+    assert "3 到 5" in refused["detail"]
+    opened = await ok(await meetings.post(start, json={**body, "seats": 3}, headers=street), 201)
+    assert opened["seats"] == 3 and len(opened["candidates"]) == 4
