@@ -20,6 +20,7 @@ from services.meetings import events as meetings
 from services.notify import fanout, store
 from services.notify import labels as L
 from services.notify.centre import CENTRE_ROUTING
+from services.notify.committee import COMMITTEE_ROUTING
 from services.notify.fanout import Directory, Message
 from services.notify.metrics import SKIPPED
 from workflows import events as workflows
@@ -218,6 +219,7 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("bills-issued", meetings.BILLS_ISSUED, bills_issued),
     ("consultation-opened", meetings.CONSULTATION_OPENED, consultation_opened),
     *CENTRE_ROUTING,
+    *COMMITTEE_ROUTING,
 ]
 
 

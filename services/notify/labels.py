@@ -45,6 +45,7 @@ VOTE_RULES: Final = {
     "civil_code_ordinary": "一般事项：专有部分面积占比三分之二以上且人数占比三分之二以上的业主参与表决，"
                            "并经参与表决专有部分面积过半数且参与表决人数过半数的业主同意",
     "simple_majority": "简单多数", "consensus": "协商一致",
+    "committee_election": "业主委员会选举（每位候选人双三分之二参与、双过半赞成）",
 }
 # roles of "1+3+N" that are organisations on the directory's roster
 ORGANISATION_ROLES: Final = frozenset({

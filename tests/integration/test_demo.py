@@ -7,6 +7,8 @@ from linli.cli import load_demo
 from linli.config import Settings
 from services.directory.demo import COMPOUNDS, demo_id
 from services.directory.service import electoral_roll
+from workflows.committee.types import Qualification
+from workflows.committee.workflow import qualifies
 
 
 async def test_demo_loads_the_story_and_is_safe_twice(settings: Settings) -> None:
@@ -38,6 +40,11 @@ async def test_demo_loads_the_story_and_is_safe_twice(settings: Settings) -> Non
                 "SELECT count(*) FROM organisations WHERE compound_id = $1 AND kind = 'owners_committee'",
                 sunshine)
         assert committee == 0  # 阳光花园 has no owners' committee yet: that is its story
+        # ... and it qualifies to found one from the first `make run` (the founding workflow's
+        # default: half of the exclusive area sold and delivered, off the developer's entry)
+        delivered = sum(e.area_centi for e in roll.entries if e.kind != "developer")
+        assert qualifies(Qualification(roll.total_area_centi, delivered, 0), "1/2")
+        assert not qualifies(Qualification(roll.total_area_centi, delivered, 0), "1/1")
     finally:
         await pool.close()
 

@@ -37,6 +37,7 @@ from workflows.api.models import (
     UpdateDone,
     WorkflowView,
 )
+from workflows.committee import types as ct
 from workflows.follow_up import types as ft
 from workflows.proposal import types as t
 
@@ -91,12 +92,29 @@ KINDS = {
         updates={}, apps_only=frozenset({"resolved"}),
         owner="issues", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/issues/{d.issue_id}",
         subject_field="issue_id", subject_name="问题"),
+    "committee": Kind(
+        "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
+        lambda d: d.compound_id,
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
+                 "adoption_closed": (ct.AdoptionClosed, (
+                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.OFFICERS,
+                     ct.REGISTRATION))},
+        updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
+                 "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
+                 "decide_next": ct.NextStep, "choose_officers": ct.Officers,
+                 "register": ct.Registration},
+        # the street office confirms, decides after a failed election, takes the filing
+        convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
+        apps_only=frozenset({"election_closed", "adoption_closed"}),
+        owner="directory", subject_path=lambda d: f"/v1/compounds/{d.compound_id}",
+        subject_field="compound_id", subject_name="小区"),
 }
 # clients of the services owning workflow subjects (set by the API's cleanup contexts)
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
            "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
-           "close_vote": "提前结束表决"}
+           "close_vote": "提前结束表决", "confirm": "确认成立条件",
+           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
 
 
 async def start(call: Call) -> web.Response:

@@ -15,7 +15,7 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S"
 
 
 class StartIn(msgspec.Struct, forbid_unknown_fields=True):
-    type: Literal["proposal", "issue_follow_up"]
+    type: Literal["proposal", "issue_follow_up", "committee"]
     key: Key  # idempotency: the same key again returns the same run
     input: dict[str, Any]
 

@@ -49,6 +49,7 @@ async def _cancel_open(conn: Connection, vote: Any, reason: str, by: str) -> Any
     await store.guard(conn, vote_id=vote_id, exclusive=True)  # in-flight ballots land
     if vote["secret"]:
         await store.seal_secret_tallies(conn, vote_id=vote_id)
+        await store.seal_election_tallies(conn, vote_id=vote_id)
     vote = await store.cancel_vote(conn, id=vote_id, cancelled_by=by, reason=reason.strip())
     await set_proposal(conn, id=vote["proposal_id"], status="draft")
     await emit(conn, events.VOTE_CANCELLED, subject=str(vote["proposal_id"]),
