@@ -16,7 +16,9 @@ from services.portal.web import api, form
 
 RULE_NAMES = {"civil_code_major": "民法典第278条 重大事项 (双三分之二参与, 双四分之三同意)",
               "civil_code_ordinary": "民法典第278条 一般事项 (双三分之二参与, 双过半同意)",
-              "simple_majority": "简单多数", "consensus": "全体一致"}
+              "simple_majority": "简单多数", "consensus": "全体一致",
+              "committee_election":
+                  "民法典第278条第3项 业主委员会选举 (每位候选人双三分之二参与, 双过半赞成)"}
 SHOWN_NON_VOTERS = 60
 ENTRY_KINDS = {"developer": "开发商 (未售房屋)"}
 
