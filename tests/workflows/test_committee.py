@@ -159,9 +159,12 @@ async def elect(meetings: TestClient, c: Compound, token: TokenFactory,
             headers=c.as_owner(token, name)), 201)
     await ok(await meetings.post(f"{v}/close", headers=street))
     assert meetings.app is not None
+    # this election's vote.closed (the session's database holds other tests' closed votes too)
     row = await meetings.app[POOL].fetchrow(
-        "SELECT payload FROM outbox WHERE subject = $1 ORDER BY id DESC LIMIT 1",
-        "linli.meetings.vote.closed")
+        "SELECT payload FROM outbox WHERE subject = $1"
+        " AND convert_from(payload, 'UTF8')::jsonb -> 'data' ->> 'vote_id' = $2",
+        "linli.meetings.vote.closed", opened["vote"]["id"])
+    assert row is not None, "the closed election's vote.closed is in meetings' outbox"
     event = msgspec.json.decode(bytes(row["payload"]), type=bus.CloudEvent)
     assert event.data["vote_id"] == opened["vote"]["id"]
     return {"event": event, "result": event.data["result"]}
