@@ -307,10 +307,12 @@ class ConsumerGroup:
         while not self._stopping:
             try:
                 messages = await pull.fetch(batch=20, timeout=2)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
+                # nothing to fetch: nats.py also raises a bare asyncio.TimeoutError (builtin
+                # TimeoutError, an OSError) for an idle fetch; that is no failure
                 continue
             except (nats.errors.Error, OSError) as exc:
-                log.warning("consumer %s fetch failed: %s", sub.durable, exc)
+                log.warning("consumer %s fetch failed: %s", sub.durable, str(exc) or repr(exc))
                 await asyncio.sleep(1)
                 continue
             await self.apply_batch(sub, messages)

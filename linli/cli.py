@@ -97,13 +97,38 @@ def cmd_token(args: argparse.Namespace) -> int:
     if unknown:
         print(f"未知角色 {sorted(unknown)}; 可用: {', '.join(ROLES)}", file=sys.stderr)
         return 2
+    if args.person == "demo":
+        return _demo_token(args)
     subject = f"app:{args.app}" if args.app else args.person
     if not subject:
-        print("需要 --person 或 --app", file=sys.stderr)
+        print("需要 --person 或 --app (或 --person demo 选一位演示人员)", file=sys.stderr)
         return 2
     print(issue_token(load_settings().jwt_secret, subject=subject, roles=args.role,
                       compounds=args.compound, scopes=args.scope, name=args.name,
                       ttl_seconds=args.days * 86400))
+    if not args.app and not args.compound and "admin" not in args.role:
+        print("注意: 没有 --compound, 这个令牌看不到任何小区的数据", file=sys.stderr)
+    return 0
+
+
+def _demo_token(args: argparse.Namespace) -> int:
+    """A token for the demo person holding --role in the --compound (a name), or the list."""
+    from linli.registry import demo_cast
+
+    where = args.compound[0] if args.compound else "阳光花园"
+    fits = [p for p in demo_cast() if p.compound == where and p.role in (args.role or [p.role])]
+    if len(args.role) != 1 or not fits:
+        lines = [f"  --person demo --role {p.role} --compound {p.compound}   # {p.name}, {p.title}"
+                 for p in demo_cast() if p.title != "志愿者" and not p.title.endswith("委员")]
+        print("请用 --role 与 --compound (小区名) 选一位演示人员:\n" + "\n".join(lines),
+              file=sys.stderr)
+        return 2
+    person = fits[0]
+    roles = [person.role, "resident"] if person.role == "owner" else [person.role]
+    print(issue_token(load_settings().jwt_secret, subject=str(person.person_id), roles=roles,
+                      compounds=[str(person.compound_id)], scopes=args.scope, name=person.name,
+                      ttl_seconds=args.days * 86400))
+    print(f"{person.name} ({person.title}, {person.compound})", file=sys.stderr)
     return 0
 
 
@@ -134,14 +159,26 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="执行全部服务的数据库迁移").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="加载演示数据 (可重复执行)").set_defaults(func=cmd_demo)
     sub.add_parser("catalogue", help="输出事件目录 (docs/events.md)").set_defaults(func=cmd_catalogue)
-    token = sub.add_parser("token", help="签发本地使用的 JWT")
-    token.add_argument("--person", default="")
-    token.add_argument("--app", default="")
-    token.add_argument("--name", default="")
-    token.add_argument("--role", action="append", default=[])
-    token.add_argument("--compound", action="append", default=[])
-    token.add_argument("--scope", action="append", default=[])
-    token.add_argument("--days", type=int, default=30)
+    roles = "; ".join(f"{k} {v}" for k, v in ROLES.items())
+    token = sub.add_parser(
+        "token", help="签发本地使用的 JWT (人员或应用)",
+        description="签发本地开发使用的 JWT, 打印到标准输出。人员令牌: --person ID 加 --role 与"
+                    " --compound; 演示人员: --person demo --role 角色 --compound 小区名"
+                    " (不带 --role 则列出可选的演示人员); 应用令牌: --app 名称 加 --scope。"
+                    " 没有 --compound 的人员令牌看不到任何小区的数据 (admin 除外)。",
+        epilog=f"角色: {roles}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    token.add_argument("--person", default="", metavar="ID",
+                       help="人员 id (令牌的 subject); 'demo' 选一位演示人员")
+    token.add_argument("--app", default="", metavar="NAME",
+                       help="应用名称 (subject 为 app:NAME), 权限来自 --scope")
+    token.add_argument("--name", default="", help="显示名称 (写入令牌)")
+    token.add_argument("--role", action="append", default=[], metavar="ROLE",
+                       help="角色, 可重复 (见下方角色表)")
+    token.add_argument("--compound", action="append", default=[], metavar="ID",
+                       help="可访问的小区 id, 可重复; '*' 为全部; 与 --person demo 一起时为小区名")
+    token.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                       help="应用权限, 可重复, 例如 meetings:manage, workflows:start")
+    token.add_argument("--days", type=int, default=30, help="有效天数 (默认 30)")
     token.set_defaults(func=cmd_token)
     return p
 

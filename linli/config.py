@@ -65,6 +65,9 @@ class Settings:
     bus_metrics_seconds: float = 15.0
     stream_budget_messages: int = 5_000_000
     stream_budget_bytes: int = 8 * 1024**3
+    # meetings: the seats an owners' committee may have (an odd number in this range)
+    committee_seats_min: int = 5
+    committee_seats_max: int = 11
 
     def port(self, service: str) -> int:
         """The HTTP port of a service."""
@@ -116,6 +119,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
                                            base.stream_budget_messages)),
         stream_budget_bytes=int(env.get("LINLI_STREAM_BUDGET_BYTES", base.stream_budget_bytes)),
+        committee_seats_min=int(env.get("LINLI_COMMITTEE_SEATS_MIN", base.committee_seats_min)),
+        committee_seats_max=int(env.get("LINLI_COMMITTEE_SEATS_MAX", base.committee_seats_max)),
     )
 
 

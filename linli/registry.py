@@ -66,3 +66,12 @@ def event_modules() -> list[ModuleType]:
     modules: list[Any] = [importlib.import_module(ep.value)
                           for ep in _entries("linli.events").values()]
     return modules
+
+
+def demo_cast() -> list[Any]:
+    """The demo people a local token can be made for (`linli token --person demo`), as the
+    directory's demo module loads them; empty without a directory."""
+    entry = _entries("linli.demo").get("directory")
+    if entry is None:
+        return []
+    return list(importlib.import_module(entry.module).demo_cast())

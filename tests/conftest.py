@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import hypothesis
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,6 +25,12 @@ from linli.db import Connection
 from linli.stack import EmbeddedStack, Ports, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests check rules, not speed: no per-example deadline (the default 200 ms failed a
+# test on a busy machine). Loaded by default; --hypothesis-profile or HYPOTHESIS_PROFILE chooses
+# another.
+hypothesis.settings.register_profile("linli", deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "linli"))
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,15 @@ ACTIVITY_STEP_CHANGED = event_type(
     "linli.workflows.activity.step_changed", StepChanged,
     "邻里中心活动的流程进入新阶段 (报名中、前一天提醒、报名截止、签到、请评分、结束或取消)",
 )
+COMMITTEE_STEP_CHANGED = event_type(
+    "linli.workflows.committee.step_changed", StepChanged,
+    "业主委员会成立 (或换届) 流程进入新阶段 (申请、筹备组、候选人公示、业主大会通知、选举、"
+    "推选主任、备案、任期中、换届)",
+)
+COMMITTEE_REMINDER_DUE = event_type(
+    "linli.workflows.committee.reminder_due", ReminderDue,
+    "业主委员会备案逾期, 或任期将满须换届: 提醒业主委员会与街道办事处",
+)
 
 # msgspec reads a Struct's annotations the first time it converts one; read them here, when
 # this module is imported outside the workflow sandbox, so a workflow building an event

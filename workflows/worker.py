@@ -32,6 +32,9 @@ from workflows.care.workflow import CarePlanWorkflow
 from workflows.centre_activity import bridge as activity_bridge
 from workflows.centre_activity.activities import CentreActivities
 from workflows.centre_activity.workflow import ActivityWorkflow
+from workflows.committee import bridge as committee_bridge
+from workflows.committee.activities import CommitteeActivities
+from workflows.committee.workflow import CommitteeFoundingWorkflow
 from workflows.follow_up.activities import IssuesActivities
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
 from workflows.metrics import count_running, metrics_app, sdk_runtime
@@ -42,7 +45,7 @@ from workflows.proposal.workflow import ProposalWorkflow
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
 WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
-             ActivityWorkflow]
+             ActivityWorkflow, CommitteeFoundingWorkflow]
 
 
 @asynccontextmanager
@@ -66,9 +69,11 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                                token=AppToken(settings, "workflows", ["volunteers:manage"]))
     centre = ServiceClient(session, base_url=settings.service_url("centre"),
                            token=AppToken(settings, "workflows", ["centre:manage"]))
+    directory = ServiceClient(session, base_url=settings.service_url("directory"),
+                              token=AppToken(settings, "workflows", ["directory:write"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
             *OutboxActivities(pool).all(), *CareActivities(volunteers).all(),
-            *CentreActivities(centre).all()]
+            *CentreActivities(centre).all(), *CommitteeActivities(directory).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -77,6 +82,7 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
     prefix, starts = settings.bridge_prefix, settings.bridge_follow_ups
     return [*bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix,
                                   start_follow_ups=starts),
+            *committee_bridge.subscriptions(client, prefix=prefix),
             *(care_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else []),
             *(activity_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)

@@ -192,3 +192,38 @@ async def demo_people(pool: Pool, compound_name: str, limit: int = 60) -> list[t
             " JOIN units u ON u.id = o.unit_id WHERE u.compound_id = $1 ORDER BY p.id LIMIT $2",
             demo_id("compound", compound_name), limit)
     return [(r["id"], r["name"]) for r in rows]
+
+
+# what `linli token --person demo` offers: each demo compound's officials and one owner
+ROLE_OF_KIND = {"party_branch": "party_branch", "community": "community",
+                "owners_committee": "owners_committee", "property": "property",
+                "street_office": "street_office", "resident_reps": "resident_rep",
+                "volunteer_team": "volunteer"}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    person_id: uuid.UUID
+    name: str
+    role: str  # a role of linli.auth.ROLES ("owner" for the owner of 1号楼 102)
+    title: str
+    compound: str
+    compound_id: uuid.UUID
+
+
+def demo_cast() -> list[DemoPerson]:
+    """The demo people a token can be made for, as the demo loads them (same ids, same names)."""
+    cast: list[DemoPerson] = []
+    for ci, c in enumerate(COMPOUNDS, start=1):
+        compound_id = demo_id("compound", c.name)
+        for oi, (kind, _template, titles) in enumerate(ORGANISATIONS):
+            if kind == "owners_committee" and not c.has_owners_committee:
+                continue
+            for ti, title in enumerate(titles):
+                cast.append(DemoPerson(demo_id("person", f"{ci}-{kind}-{ti}"),
+                                       person_name(900_000 + ci * 1000 + oi * 10 + ti),
+                                       ROLE_OF_KIND[kind], title, c.name, compound_id))
+        cast.append(DemoPerson(demo_id("person", f"{ci}-1-1-2"),
+                               person_name(ci * 100_000 + 10_000 + 100 + 20), "owner",
+                               "1号楼 102 业主", c.name, compound_id))
+    return cast

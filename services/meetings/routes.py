@@ -43,6 +43,7 @@ from services.meetings.proposals import handlers as h
 from services.meetings.proposals.models import (
     Consultation,
     ConsultationIn,
+    ManagedByIn,
     Opinion,
     OpinionIn,
     OpinionQuery,
@@ -52,14 +53,20 @@ from services.meetings.proposals.models import (
     ProposalQuery,
     ProposalVersion,
     VersionIn,
+    WithdrawIn,
 )
 from services.meetings.votes import handlers as vh
 from services.meetings.votes.models import (
     Ballot,
     BallotIn,
+    Candidate,
+    Election,
+    ElectionBallotIn,
+    ElectionIn,
     EnteredBallot,
     NonVoters,
     PaperBallotIn,
+    PaperElectionBallotIn,
     Turnout,
     Vote,
     VoteCancelIn,
@@ -78,6 +85,8 @@ OFFICERS = allow("officer", "owners_committee", scopes=[MANAGE])
 # Cancelling an open vote: the council's convening organisations, officers, or workflows.
 VOTE_CANCELLERS = allow("party_branch", "community", "owners_committee", "street_office",
                         "officer", scopes=[MANAGE])
+# Only the workflow worker (an app holding meetings:manage) marks the proposals it runs.
+WORKFLOW_APPS = allow(scopes=[MANAGE])
 REMINDERS = allow("officer", "party_branch", "community", "owners_committee", "street_office",
                   scopes=[MANAGE])
 # Shared costs are kept by the property company with the council's organisations.
@@ -108,6 +117,12 @@ PROPOSAL_ROUTES = [
           tags=TAGS),
     Route("POST", f"{P}/consultation/close", h.close_consultation, "结束征求意见 (可重复调用)",
           response=Consultation, access=MANAGERS, tags=TAGS),
+    Route("PUT", f"{P}/managed-by", h.set_managed_by,
+          "流程标记其推进的议案 (结束时清除); 标记期间征求意见、版本、表决、撤回只由流程完成",
+          body=ManagedByIn, response=Proposal, access=WORKFLOW_APPS, tags=TAGS),
+    Route("POST", f"{P}/withdraw", vh.withdraw,
+          "撤回议案 (结束进行中的征求意见, 取消进行中的表决; 可重复调用)", body=WithdrawIn,
+          response=Proposal, access=MANAGERS, tags=TAGS),
     Route("POST", f"{P}/opinions", h.give_opinion, "对征求意见中的版本发表意见", body=OpinionIn,
           response=Opinion, status=201, access=OPINION_GIVERS, idempotent=True, tags=TAGS),
     Route("GET", f"{P}/opinions", h.list_opinions, "意见列表 (可按版本筛选)", query=OpinionQuery,
@@ -141,6 +156,18 @@ VOTE_ROUTES = [
     Route("POST", f"{V}/cancel", vh.cancel,
           "取消进行中的表决 (须说明原因; 不计票, 选票留存备查; 可重复调用)", body=VoteCancelIn,
           response=Vote, access=VOTE_CANCELLERS, tags=VT),
+    Route("POST", f"{P}/elections", vh.open_election,
+          "发起业主委员会选举 (第278条第3项: 奇数席位, 候选人须为名册上的业主; 冻结业主名册)",
+          body=ElectionIn, response=Election, status=201, access=MANAGERS, idempotent=True,
+          tags=VT),
+    Route("GET", f"{V}/candidates", vh.candidates, "选举的候选人名单", response=list[Candidate],
+          tags=VT),
+    Route("POST", f"{V}/election-ballots", vh.cast_election_online,
+          "业主在线投选票 (赞成人数不超过席位数; 未标记的候选人计为弃权)",
+          body=ElectionBallotIn, response=Ballot, status=201, access=ROLL_VOTERS, tags=VT),
+    Route("POST", f"{V}/paper-election-ballots", vh.cast_election_paper,
+          "录入纸质或代理选票 (记录录入人)", body=PaperElectionBallotIn, response=Ballot,
+          status=201, access=OFFICERS, tags=VT),
     Route("GET", f"{V}/result", vh.result,
           "表决结果: 各项门槛的应达值与实达值 (无记名表决结束后才公布)", response=VoteResult,
           tags=VT),

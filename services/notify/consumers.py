@@ -20,6 +20,7 @@ from services.meetings import events as meetings
 from services.notify import fanout, store
 from services.notify import labels as L
 from services.notify.centre import CENTRE_ROUTING
+from services.notify.committee import COMMITTEE_ROUTING
 from services.notify.fanout import Directory, Message
 from services.notify.metrics import SKIPPED
 from workflows import events as workflows
@@ -125,9 +126,11 @@ async def follow_up_reminder(conn: Connection, event: CloudEvent, directory: Dir
 
 async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = workflows.PROPOSAL_STEP_CHANGED.parse(event)
+    if not data.previous:
+        return  # the run's first step (a draft) is no news: the consultation notice comes next
     msg = Message("proposal_step_changed", {
-        "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous) or "无",
-        "outcome": L.label(L.OUTCOMES, data.outcome) or "无", "round": str(data.round),
+        "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous),
+        "outcome": L.label(L.OUTCOMES, data.outcome) or "已结束", "round": str(data.round),
         "note": data.note}, data.entity_id)
     await fanout.to_notice_board(conn, event, msg)
 
@@ -172,6 +175,8 @@ async def minutes_published(conn: Connection, event: CloudEvent, directory: Dire
 
 async def bills_issued(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.BILLS_ISSUED.parse(event)
+    if data.total_fen == 0:
+        return  # nothing to pay: no bill is announced
     await fanout.to_notice_board(conn, event, Message("bills_issued", {
         "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units)},
         str(data.cost_id)))
@@ -214,6 +219,7 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("bills-issued", meetings.BILLS_ISSUED, bills_issued),
     ("consultation-opened", meetings.CONSULTATION_OPENED, consultation_opened),
     *CENTRE_ROUTING,
+    *COMMITTEE_ROUTING,
 ]
 
 

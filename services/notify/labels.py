@@ -32,15 +32,20 @@ STEPS: Final = {
 OUTCOMES: Final = {
     "passed": "通过", "rejected": "未通过", "defects": "存在问题", "cancelled": "已取消",
     "started": "开始", "done": "完成", "revise": "修改后重新征求意见", "closed": "已截止",
-    "approved": "验收通过", "abandon": "放弃",
+    "approved": "验收通过", "abandon": "放弃", "ended_early": "召集人提前结束",
 }
 MEETING_KINDS: Final = {
     "party_masses_council": "党群议事会", "residents_council": "居民议事会",
     "owners_general_meeting": "业主大会", "hearing": "听证会",
 }
 VOTE_RULES: Final = {
-    "civil_code_major": "重大事项（双四分之三）", "civil_code_ordinary": "一般事项（双过半）",
+    # the whole rule of Civil Code art. 278: who must take part, then who must agree
+    "civil_code_major": "重大事项：专有部分面积占比三分之二以上且人数占比三分之二以上的业主参与表决，"
+                        "并经参与表决专有部分面积四分之三以上且参与表决人数四分之三以上的业主同意",
+    "civil_code_ordinary": "一般事项：专有部分面积占比三分之二以上且人数占比三分之二以上的业主参与表决，"
+                           "并经参与表决专有部分面积过半数且参与表决人数过半数的业主同意",
     "simple_majority": "简单多数", "consensus": "协商一致",
+    "committee_election": "业主委员会选举（每位候选人双三分之二参与、双过半赞成）",
 }
 # roles of "1+3+N" that are organisations on the directory's roster
 ORGANISATION_ROLES: Final = frozenset({

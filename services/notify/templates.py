@@ -52,6 +52,12 @@ KINDS: Final[dict[str, Kind]] = {
     "proposal_step_changed": _kind(
         "议题进入新阶段", "step previous outcome round note",
         "议题进入“{step}”阶段", "上一阶段“{previous}”结果：{outcome}（第 {round} 轮）。{note}"),
+    "committee_step_changed": _kind(
+        "业委会成立进展", "step previous note",
+        "业主委员会成立：进入“{step}”阶段", "上一阶段：{previous}。{note}"),
+    "committee_reminder": _kind(
+        "业委会提醒", "reminder deadline",
+        "业主委员会提醒：{reminder}", "{reminder}，期限：{deadline}。"),
     "proposal_milestone_overdue": _kind(
         "实施节点逾期", "milestone due_at owner percent",
         "实施节点“{milestone}”逾期", "应于 {due_at} 完成，负责方：{owner}，目前完成 {percent}%。"),

@@ -31,6 +31,10 @@ RULES = {
         " 同意的面积超过参与表决面积的一半, 且同意的人数超过参与表决人数的一半。"),
     "simple_majority": "同意的人数超过参与表决人数的一半即通过。",
     "consensus": "参与表决的人全部同意才算通过。",
+    "committee_election": (
+        "本次为业主委员会选举 (《民法典》第二百七十八条第三项)。每位候选人须各自同时满足:"
+        " 参与表决的面积与人数均不少于总数的三分之二; 赞成该候选人的面积与人数均超过参与表决的一半。"
+        " 席位按赞成人数、再按赞成面积依次分配; 末位席位完全相同的并列如实公布, 不作随意取舍。"),
 }
 ABSTAIN = "弃权算作参与表决, 但不算同意。每套房屋一票, 同一业主拥有多套房屋只算一人。"
 
@@ -44,7 +48,7 @@ def rule_text(vote: dict[str, Any]) -> str:
 
 def quorum_marks(vote: dict[str, Any]) -> dict[str, float]:
     """Where the participation thresholds sit on the turnout bars (0–100)."""
-    if vote["rule"] in ("civil_code_major", "civil_code_ordinary"):
+    if vote["rule"] in ("civil_code_major", "civil_code_ordinary", "committee_election"):
         return {"area": 200 / 3, "headcount": 200 / 3}
     if vote["rule"] == "simple_majority" and vote.get("quorum"):
         return {"headcount": float(Fraction(vote["quorum"]) * 100)}
@@ -75,7 +79,8 @@ def _value(name: str, amount: int) -> str:
 
 def thresholds(result: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
-    for t in result["result"]["thresholds"]:
+    # a committee election has its thresholds per candidate (result.candidates), none overall
+    for t in result["result"].get("thresholds", []):
         rows.append({**t, "label": THRESHOLD_NAMES.get(t["name"], t["name"]),
                      "rule": f"{COMPARISONS.get(t['comparison'], t['comparison'])} "
                              f"{t['ratio']} × {_value(t['name'], t['base'])}",

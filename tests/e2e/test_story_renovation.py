@@ -27,7 +27,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Http, at_step, on_version, published, until, workflow_state
+from tests.e2e.conftest import (
+    Http,
+    at_step,
+    close_vote_early,
+    on_version,
+    published,
+    until,
+    workflow_state,
+)
 
 FLATS: list[tuple[str, str, int, str, tuple[str, ...], str]] = [
     # building, number, floor, area, owners, status
@@ -304,7 +312,7 @@ async def statutory_vote(http: Http, world: World, proposal_id: str, w: str, bra
     assert set(waiting["person_ids"]) == {world.people[n] for n in ("吴国平", "许文杰", "周海燕",
                                                                      "洪志伟")}
 
-    result = await http.post("meetings", f"{v}/close", branch)
+    result = await close_vote_early(http, w, v, branch)
     assert (result["outcome"], result["final"], result["rule"]) == ("passed", True, "civil_code_major")
     thresholds = {t["name"]: (t["needed"], t["reached"], t["met"])
                   for t in result["result"]["thresholds"]}
@@ -340,9 +348,12 @@ async def carried_out(http: Http, world: World, w: str, branch: str, vote_id: st
         "approved": True, "signed_by": ["李红梅", "林美华", "陈建国"]})
     assert accepted["result"] == "satisfaction"
     await at_step(http, w, branch, "satisfaction")
+    # residents rate in their own name, once each (the rater is the token's person)
     for name, score in [("陈建国", 5), ("周海燕", 4), ("吴国平", 4)]:
-        await http.post("workflows", f"{w}/signals/rating", branch,
-                        {"person_id": world.people[name], "score": score}, status=202)
+        rated = await http.post("workflows", f"{w}/rating", world.owner(name), {"score": score},
+                                status=202)
+        assert rated["person_id"] == world.people[name]
+    await http.post("workflows", f"{w}/rating", world.owner("陈建国"), {"score": 1}, status=409)
 
     async def completed() -> dict[str, Any] | None:
         found = await workflow_state(http, w, branch)

@@ -19,7 +19,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Http, at_step, on_version, until, workflow_state
+from tests.e2e.conftest import Http, at_step, close_vote_early, on_version, until, workflow_state
 
 FLATS = {"101": ("90.00", "苏建华"), "102": ("90.00", "傅雅琴"), "201": ("80.00", "庄明远"),
          "202": ("80.00", "施丽君"), "301": ("120.00", "骆振东"), "302": ("60.00", "卢晓燕")}
@@ -62,8 +62,7 @@ async def vote_round(http: Http, cid: str, owners: dict[str, str], w: str, staff
                         {"choice": choice}, status=201)
     v = f"/v1/compounds/{cid}/votes/{vote_id}"
     if close:
-        closed: dict[str, Any] = await http.post("meetings", f"{v}/close", staff)
-        return closed
+        return await close_vote_early(http, w, v, staff)
 
     async def at_deadline() -> dict[str, Any] | None:
         found: dict[str, Any] = await http.get("meetings", f"{v}/result", staff)

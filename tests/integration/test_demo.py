@@ -7,6 +7,8 @@ from linli.cli import load_demo
 from linli.config import Settings
 from services.directory.demo import COMPOUNDS, demo_id
 from services.directory.service import electoral_roll
+from workflows.committee.types import Qualification
+from workflows.committee.workflow import qualifies
 
 
 async def test_demo_loads_the_story_and_is_safe_twice(settings: Settings) -> None:
@@ -38,6 +40,11 @@ async def test_demo_loads_the_story_and_is_safe_twice(settings: Settings) -> Non
                 "SELECT count(*) FROM organisations WHERE compound_id = $1 AND kind = 'owners_committee'",
                 sunshine)
         assert committee == 0  # 阳光花园 has no owners' committee yet: that is its story
+        # ... and it qualifies to found one from the first `make run` (the founding workflow's
+        # default: half of the exclusive area sold and delivered, off the developer's entry)
+        delivered = sum(e.area_centi for e in roll.entries if e.kind != "developer")
+        assert qualifies(Qualification(roll.total_area_centi, delivered, 0), "1/2")
+        assert not qualifies(Qualification(roll.total_area_centi, delivered, 0), "1/1")
     finally:
         await pool.close()
 
@@ -81,3 +88,39 @@ async def test_the_centre_of_sansheng_four_seasons_park_is_loaded_once(
             assert [r["title"] for r in full if r["w"] > 0 and r["c"] == r["capacity"]]
     finally:
         await pool.close()
+
+
+async def test_demo_tokens_name_real_demo_people(settings: Settings, capsys: object) -> None:
+    """`linli token --person demo` names people the demo really loads (same id, same name, that
+    role in that compound); without a role it refuses and lists them."""
+
+    from linli.auth import verify_token
+    from linli.cli import main
+    from linli.config import load_settings
+    from services.directory.demo import demo_cast
+
+    await load_demo(settings.database_url)
+    pool = await db.create_pool(settings.database_url, schema="directory")
+    try:
+        async with pool.acquire() as conn:
+            for p in demo_cast():
+                name = await conn.fetchval("SELECT name FROM people WHERE id = $1", p.person_id)
+                assert name == p.name, p
+                held = await conn.fetchval(
+                    "SELECT count(*) FROM roles r JOIN organisations o ON o.id = r.organisation_id"
+                    " WHERE r.person_id = $1 AND o.compound_id = $2", p.person_id, p.compound_id) \
+                    if p.role != "owner" else await conn.fetchval(
+                    "SELECT count(*) FROM ownerships w JOIN units u ON u.id = w.unit_id"
+                    " WHERE w.person_id = $1 AND u.compound_id = $2", p.person_id, p.compound_id)
+                assert held >= 1, p
+    finally:
+        await pool.close()
+    assert main(["token", "--person", "demo"]) == 2
+    listed = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "--role party_branch --compound 阳光花园" in listed
+    assert main(["token", "--person", "demo", "--role", "party_branch",
+                 "--compound", "阳光花园"]) == 0
+    token = capsys.readouterr().out.strip()  # type: ignore[attr-defined]
+    who = verify_token(load_settings().jwt_secret, token)  # the CLI signs with the local secret
+    branch = next(p for p in demo_cast() if p.compound == "阳光花园" and p.role == "party_branch")
+    assert who.subject == str(branch.person_id) and who.has_role("party_branch")

@@ -23,6 +23,14 @@ async def ok(response: Any, status: int = 200) -> Any:
     return await response.json()
 
 
+async def problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    """A problem+json answer of this status and type (urn:linli:problem:<kind>)."""
+    assert response.status == status, await response.text()
+    body: dict[str, Any] = await response.json()
+    assert body["type"] == f"urn:linli:problem:{kind}", body
+    return body
+
+
 
 
 async def outbox(client: TestClient, subject: str) -> list[dict[str, Any]]:

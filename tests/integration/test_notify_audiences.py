@@ -206,6 +206,13 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
         (ev.MINUTES_PUBLISHED, ev.MinutesPublished(
             meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), title="屋顶改造议事会",
             published_at=soon, notice_until=soon)),
+        # a zero bill is not announced; a run's first step (no previous step) is no news
+        (ev.BILLS_ISSUED, ev.BillsIssued(
+            cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
+            compound_id=uuid.UUID(cid), period="2026-10", total_fen=0, units=40)),
+        (wf_events.PROPOSAL_STEP_CHANGED, wf_events.StepChanged(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
+            step="draft", previous="", outcome="", round=1, at=dt.datetime.now(dt.UTC))),
         (ev.BILLS_ISSUED, ev.BillsIssued(
             cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
             compound_id=uuid.UUID(cid), period="2026-11", total_fen=123456, units=40)),
@@ -237,6 +244,10 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
         "bills_issued": "2026-11 费用分摊账单已出具", "proposal_step_changed": "议题进入“实施”阶段",
         "proposal_reminder": "议题提醒：征求意见即将截止"}
     assert "1234.56 元" in next(n["body"] for n in board if n["kind"] == "bills_issued")
+    # the rule label says the whole rule: who takes part and who must agree, both ways
+    assert "三分之二以上的业主参与表决" in next(n["body"] for n in board if n["kind"] == "vote_opened")
+    step = next(n["body"] for n in board if n["kind"] == "proposal_step_changed")
+    assert "“表决”结果：通过" in step and "无" not in step
     [meeting] = await eventually(lambda: _one(notify, invitee))
     assert meeting["title"] == "会议通知：屋顶改造议事会" and "2026年12月1日 19:00" in meeting["body"]
     [vote] = await eventually(lambda: _one(notify, resident))

@@ -118,6 +118,12 @@ async def test_major_item_passes_and_ordinary_item_fails_at_exactly_half(
         "entry_id": "developer", "choice": "agree", "proxy_name": "开发商授权代表"},
         headers=officer), 201)
     assert paper["channel"] == "proxy"
+    # a paper ballot for an owner who voted online is refused, naming the online ballot and when
+    # it was cast; the owner's own choice stands (only the owner changes it)
+    refused = await assert_problem(await meetings.post(f"{v}/paper-ballots", json={
+        "person_id": c.people[F], "choice": "agree"}, headers=officer), 409, "voted-online")
+    assert "在线投票" in refused["detail"] and "北京时间" in refused["detail"]
+    assert (await ok(await meetings.get(f"{v}/result", headers=branch)))["result"] is not None
     audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=branch))
     assert [(a["entry_id"], a["channel"], a["proxy_name"], a["choice"]) for a in audit] == [
         ("developer", "proxy", "开发商授权代表", "agree")]

@@ -1,6 +1,7 @@
 """A proposal driven through the desk: the party branch drafts it, starts its workflow, revises
 it during the consultation, residents vote in their own browsers, the branch closes the vote
-(passed, every threshold in numbers) and takes the works through implementation and acceptance."""
+through the workflow that runs the proposal (passed, every threshold in numbers) and takes the
+works through implementation and acceptance."""
 
 from __future__ import annotations
 
@@ -87,6 +88,15 @@ async def test_a_proposal_goes_from_consultation_to_a_passed_vote_into_works_and
     assert f"尚未投票 ({len(left['person_ids'])} 人)" in await page.locator(".deck").inner_text()
     await s.check("vote-turnout")
 
+    # the workflow runs this proposal: no cancelling the vote here, and closing it early goes
+    # through the workflow, which wants a reason (refused in place without one)
+    assert await page.get_by_role("button", name="取消表决").count() == 0
+    assert f"议案由流程 proposal-{pid} 推进" in await page.inner_text("main")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="结束表决并计票").click()
+    assert "请说明原因" in await page.inner_text("main")
+    assert await page.locator('[data-field="ballots"]').inner_text() == "2"
+    await page.get_by_label("提前结束原因").fill("两位业主代表已投票, 召集人提前计票")
     # the live turnout reloads the page itself when the vote closes: either way, the result
     async with page.expect_navigation():
         await page.get_by_role("button", name="结束表决并计票").click()

@@ -27,11 +27,14 @@ class FakeMeetings:
         self.version = 1
         self.votes: list[str] = []
         self.consultation_closes: list[Any] = []
+        self.marks: list[str] = []  # the workflow ids marked ("" when cleared), in order
+        self.results: dict[str, t.VoteClosed] = {}  # what meetings holds, by vote id
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
                 self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote,
-                self.cancel_vote, self.schedule_review]
+                self.cancel_vote, self.schedule_review, self.mark_proposal,
+                self.withdraw_proposal, self.get_vote_result]
 
     @activity.defn(name=t.GET_PROPOSAL)
     async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
@@ -76,6 +79,23 @@ class FakeMeetings:
     async def cancel_vote(self, req: t.VoteCancel) -> str:
         self.calls[t.CANCEL_VOTE] += 1
         return "cancelled"
+
+    @activity.defn(name=t.MARK_PROPOSAL)
+    async def mark_proposal(self, req: t.ProposalMark) -> None:
+        self.calls[t.MARK_PROPOSAL] += 1
+        self.marks.append(req.workflow_id)
+
+    @activity.defn(name=t.WITHDRAW_PROPOSAL)
+    async def withdraw_proposal(self, req: t.ProposalWithdrawal) -> str:
+        self.calls[t.WITHDRAW_PROPOSAL] += 1
+        self.marks.append("")
+        return "withdrawn"
+
+    @activity.defn(name=t.GET_VOTE_RESULT)
+    async def get_vote_result(self, ref: t.VoteRef) -> t.VoteClosed:
+        self.calls[t.GET_VOTE_RESULT] += 1
+        return self.results.get(ref.vote_id) or t.VoteClosed(
+            vote_id=ref.vote_id, outcome="passed", version=self.version, rule="civil_code_major")
 
     @activity.defn(name=t.SCHEDULE_REVIEW)
     async def schedule_review(self, req: t.ReviewRequest) -> str:

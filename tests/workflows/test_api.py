@@ -290,3 +290,67 @@ async def test_openapi_and_health(api: Api) -> None:
     assert (await api.http.get("/readyz")).status == 200
     await problem(await api.http.get("/v1/workflows/proposal-x/nothing", headers=api.headers),
                   404, "not-found")
+
+
+async def at_step_api(api: Api, wid: str, step: str) -> dict[str, Any]:
+    """Poll (bounded) until the run is in `step` and its activities have settled."""
+    for _ in range(200):
+        view = await (await api.http.get(f"/v1/workflows/{wid}", headers=api.headers)).json()
+        if view["state"]["step"] == step:
+            return dict(view)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never reached {step}")
+
+
+async def test_residents_rate_in_their_own_name_once(api: Api, token: TokenFactory) -> None:
+    """The convener ends the consultation early through the API (with a reason); the works are
+    signed off; then a resident rates in their own name, once; the body cannot name someone else."""
+    data = await proposal_input(api, consultation_reminders=[], vote_seconds=1,
+                          vote_reminders=[], vote_grace_seconds=1, satisfaction_seconds=3600)
+    assert (await start(api, "rate-1", data)).status == 201
+    wid = f"proposal-{data['proposal_id']}"
+    url = f"/v1/workflows/{wid}"
+    await at_step_api(api, wid, "consultation")
+    property_staff = bearer(token(roles=["property"], compounds=[api.compound]))
+    await problem(await api.http.post(f"{url}/updates/end_consultation", headers=property_staff,
+                                      json={"reason": "够了"}), 403, "forbidden")
+    await problem(await api.http.post(f"{url}/updates/end_consultation", headers=api.headers,
+                                      json={"reason": "  "}), 409, "update-rejected")
+    r = await api.http.post(f"{url}/updates/end_consultation", headers=api.headers,
+                            json={"reason": "意见已经充分"})
+    assert r.status == 200, await r.text()
+    view = await at_step_api(api, wid, "implementation")  # the fake vote closes passed
+    assert view["state"]["history"][1]["outcome"] == "ended_early"
+    assert view["state"]["history"][2]["note"] == "意见已经充分"
+    await api.http.post(f"{url}/signals/milestone_progress", headers=api.headers,
+                        json={"milestone": "屋面隔热层", "percent": 100})
+    await at_step_api(api, wid, "acceptance")
+    r = await api.http.post(f"{url}/updates/accept", headers=api.headers,
+                            json={"approved": True, "signed_by": ["业委会主任"]})
+    assert r.status == 200, await r.text()
+    await at_step_api(api, wid, "satisfaction")
+
+    resident = bearer(token(roles=["resident"], compounds=[api.compound], person="居民-王"))
+    r = await api.http.post(f"{url}/rating", headers=resident, json={"score": 5, "comment": "好"})
+    assert r.status == 202, await r.text()
+    assert (await r.json())["person_id"] == "居民-王"
+    # the rule: one rating per person, not changed afterwards
+    await problem(await api.http.post(f"{url}/rating", headers=resident, json={"score": 1}),
+                  409, "already-rated")
+    await problem(await api.http.post(f"{url}/rating", headers=resident, json={"score": 9}),
+                  422, "validation-error")
+    outsider = bearer(token(roles=["resident"], compounds=[str(uuid.uuid4())]))
+    r = await api.http.post(f"{url}/rating", headers=outsider, json={"score": 3})
+    assert r.status in (403, 404), await r.text()
+    # staff through the generic signal rate in their own name too, whatever person_id says
+    r = await api.http.post(f"{url}/signals/rating", headers=api.headers,
+                            json={"person_id": "居民-王", "score": 1})
+    assert r.status == 202, await r.text()
+    for _ in range(100):
+        state = (await (await api.http.get(url, headers=api.headers)).json())["state"]
+        if state["ratings"] == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert state["ratings"] == 2 and state["satisfaction"] == 3.0
+    assert "居民-王" in state["rated"] and len(state["rated"]) == 2
+    await api.http.post(f"{url}/cancel", headers=api.headers, json={"reason": "测试结束"})

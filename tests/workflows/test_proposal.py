@@ -145,7 +145,8 @@ async def test_passes_first_time(time_env: WorkflowEnvironment, pool: db.Pool,
     assert [h.outcome for h in summary.history[:-1]] == [
         "started", "closed", "passed", "done", "approved", "closed"]
     assert summary.opinions == {"support": 2, "oppose": 1, "suggest": 1}
-    assert summary.ratings == 2 and summary.satisfaction == 4.0
+    # one rating per person: r1's second rating (4) does not replace the first (5)
+    assert summary.ratings == 2 and summary.satisfaction == 4.5
     assert summary.overdue_milestones == 0
     votes = await run.votes()  # one vote, closed, passed; the consultation closed
     assert [(v["status"], v["outcome"]) for v in votes] == [("closed", "passed")]

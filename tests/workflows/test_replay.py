@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 from tests.workflows.conftest import HISTORIES
 from workflows.care.workflow import CarePlanWorkflow
 from workflows.centre_activity.workflow import ActivityWorkflow
+from workflows.committee.workflow import CommitteeFoundingWorkflow
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
 from workflows.proposal.workflow import ProposalWorkflow
 
@@ -24,13 +25,16 @@ FILES = sorted(HISTORIES.glob("*.json"))
 # (workflow.patched "cancel-open-vote"); cancelled_mid_vote_cancels_vote after.
 PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_mid_vote",
          "cancelled_mid_vote_cancels_vote", "milestone_overdue", "acceptance_with_defects",
-         "review_scheduled"}
+         "review_scheduled", "managed_completed", "managed_cancelled_in_consultation",
+         "managed_cancelled_in_vote"}
 CARE_PATHS = {"care_plan_missed_then_ended", "care_plan_visit_recorded"}
 
 
 def test_every_proposal_path_has_a_recorded_history() -> None:
     assert PATHS <= {f.stem for f in FILES}
     assert {"activity_closed", "activity_cancelled"} <= {f.stem for f in FILES}
+    assert {"committee_founded", "committee_not_qualified",
+            "committee_management_committee"} <= {f.stem for f in FILES}
 
 
 def test_every_care_plan_path_has_a_recorded_history() -> None:
@@ -44,6 +48,6 @@ async def test_history_replays(path: object) -> None:
         "workflowId", "replayed")
     history = WorkflowHistory.from_json(workflow_id, text)
     replayer = Replayer(workflows=[ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
-                                   ActivityWorkflow])
+                                   ActivityWorkflow, CommitteeFoundingWorkflow])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

@@ -28,7 +28,7 @@ from linli.stack import free_port
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
 from tests.conftest import AppFactory, TokenFactory, bearer, eventually
-from tests.integration.test_meetings_support import Compound, later, new_compound, ok
+from tests.integration.test_meetings_support import Compound, later, new_compound, ok, problem
 from tests.workflows.conftest import events_of
 from workflows.api.app import create_app as workflows_app
 
@@ -149,7 +149,13 @@ async def test_worker_killed_mid_consultation(
     for name in OWNERS[:2]:
         await ok(await meetings.post(f"/v1/compounds/{c.id}/votes/{state['vote_id']}/ballots",
                                      headers=c.as_owner(token, name), json={"choice": "agree"}), 201)
-    await ok(await meetings.post(f"/v1/compounds/{c.id}/votes/{state['vote_id']}/close", headers=branch))
+    close = f"/v1/compounds/{c.id}/votes/{state['vote_id']}/close"
+    # the workflow runs the proposal: the branch cannot close its vote behind its back
+    refused = await problem(await meetings.post(close, headers=branch), 409, "managed-by-workflow")
+    assert started["workflow_id"] in refused["detail"]
+    # the vote closes as it would at its deadline: by meetings' own hand (an app, not a person)
+    await ok(await meetings.post(close, headers=bearer(token(
+        app="meetings", scopes=["meetings:manage"], compounds=["*"]))))
     state = await wait_step(handle, "implementation")  # the vote.closed event, through the bridge
     assert state["votes"][0]["outcome"] == "passed" and state["opinions"]["support"] == 1
     url = f"/v1/workflows/{started['workflow_id']}"

@@ -28,7 +28,16 @@ from linli.http import SETTINGS, Call, json_response
 from linli.problems import Problem
 from workflows.api import validation as v
 from workflows.api.keys import OWNERS, TEMPORAL
-from workflows.api.models import Accepted, Started, StartIn, UpdateDone, WorkflowView
+from workflows.api.models import (
+    Accepted,
+    RatingDone,
+    RatingIn,
+    Started,
+    StartIn,
+    UpdateDone,
+    WorkflowView,
+)
+from workflows.committee import types as ct
 from workflows.follow_up import types as ft
 from workflows.proposal import types as t
 
@@ -66,8 +75,10 @@ KINDS = {
             "rating": (t.Rating, (t.SATISFACTION,)),
         },
         updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
-                 "schedule_review": t.ReviewMeeting},
-        convener_only=frozenset({"decide", "cancel"}),
+                 "schedule_review": t.ReviewMeeting, "end_consultation": t.ConsultationEnd,
+                 "extend_consultation": t.ConsultationExtension, "close_vote": t.VoteCloseEarly},
+        convener_only=frozenset({"decide", "cancel", "end_consultation", "extend_consultation",
+                                 "close_vote"}),
         apps_only=frozenset({"vote_closed", "opinion_recorded"}),
         owner="meetings", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/proposals/"
                                                  f"{d.proposal_id}",
@@ -81,10 +92,29 @@ KINDS = {
         updates={}, apps_only=frozenset({"resolved"}),
         owner="issues", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/issues/{d.issue_id}",
         subject_field="issue_id", subject_name="问题"),
+    "committee": Kind(
+        "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
+        lambda d: d.compound_id,
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
+                 "adoption_closed": (ct.AdoptionClosed, (
+                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.OFFICERS,
+                     ct.REGISTRATION))},
+        updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
+                 "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
+                 "decide_next": ct.NextStep, "choose_officers": ct.Officers,
+                 "register": ct.Registration},
+        # the street office confirms, decides after a failed election, takes the filing
+        convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
+        apps_only=frozenset({"election_closed", "adoption_closed"}),
+        owner="directory", subject_path=lambda d: f"/v1/compounds/{d.compound_id}",
+        subject_field="compound_id", subject_name="小区"),
 }
 # clients of the services owning workflow subjects (set by the API's cleanup contexts)
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
-ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃"}
+ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
+           "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
+           "close_vote": "提前结束表决", "confirm": "确认成立条件",
+           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
 
 
 async def start(call: Call) -> web.Response:
@@ -141,10 +171,38 @@ async def send_signal(call: Call) -> web.Response:
         raise problems.conflict(f"当前阶段 {state['step']} 不接受信号 {name}", "signal-not-allowed")
     if isinstance(payload, t.MilestoneProgress):
         _check_milestone(state, payload)
-    if isinstance(payload, t.Rating) and not 1 <= payload.score <= 5:
-        raise v.invalid("score 必须在 1 到 5 之间", "score")
+    if isinstance(payload, t.Rating):
+        return json_response(await _rate(call, handle, desc, state, payload), 202)
     await handle.signal(name, payload)
     return json_response(Accepted(workflow_id=desc.id, signal=name, step=state["step"]), 202)
+
+
+async def rate(call: Call) -> web.Response:
+    """A resident rates the finished works in their own name (the token's person)."""
+    handle, desc, kind = await _find(call)
+    if kind.name != "proposal":
+        raise problems.not_found(f"议案流程 {desc.id}")
+    _require_running(desc)
+    body: RatingIn = call.body
+    rating = t.Rating(person_id="", score=body.score, comment=body.comment)
+    return json_response(await _rate(call, handle, desc, await _state(handle), rating), 202)
+
+
+async def _rate(call: Call, handle: WorkflowHandle[Any, Any], desc: WorkflowExecutionDescription,
+                state: dict[str, Any], rating: t.Rating) -> RatingDone:
+    """The rule: one rating per person, in their own name, while satisfaction is open; a
+    rating once given is not changed (409 names it)."""
+    if call.who.is_app:
+        raise problems.forbidden("满意度评价由居民本人提交, 应用不能代评")
+    if state["step"] != t.SATISFACTION:
+        raise problems.conflict(f"当前阶段 {state['step']} 不接受满意度评价", "signal-not-allowed")
+    if not 1 <= rating.score <= 5:
+        raise v.invalid("score 必须在 1 到 5 之间", "score")
+    rating.person_id = call.who.subject  # whoever the body names, the rater is the caller
+    if rating.person_id in state.get("rated", []):
+        raise problems.conflict("您已经评价过这项工程; 每人评价一次, 提交后不能修改", "already-rated")
+    await handle.signal("rating", rating)
+    return RatingDone(workflow_id=desc.id, person_id=rating.person_id, score=rating.score)
 
 
 async def run_update(call: Call) -> UpdateDone:

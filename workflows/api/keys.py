@@ -10,4 +10,5 @@ from linli.clients import ServiceClient
 TEMPORAL = web.AppKey("workflows.temporal", Client)
 # the services owning what workflows are about (a proposal, an issue): the API checks the subject
 # exists there before starting (app scope <service>:read)
-OWNERS = {name: web.AppKey(f"workflows.{name}", ServiceClient) for name in ("meetings", "issues")}
+OWNERS = {name: web.AppKey(f"workflows.{name}", ServiceClient)
+          for name in ("meetings", "issues", "directory")}

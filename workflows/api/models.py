@@ -15,7 +15,7 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S"
 
 
 class StartIn(msgspec.Struct, forbid_unknown_fields=True):
-    type: Literal["proposal", "issue_follow_up"]
+    type: Literal["proposal", "issue_follow_up", "committee"]
     key: Key  # idempotency: the same key again returns the same run
     input: dict[str, Any]
 
@@ -46,6 +46,19 @@ class UpdateDone(msgspec.Struct):
     workflow_id: str
     update: str
     result: Any
+
+
+class RatingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A resident's own satisfaction with the finished works (the person is the token's)."""
+
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class RatingDone(msgspec.Struct):
+    workflow_id: str
+    person_id: str
+    score: int
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):

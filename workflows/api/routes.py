@@ -5,15 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from linli.auth import STAFF_ROLES, allow
+from linli.auth import STAFF_ROLES, allow, people
 from linli.http import Route
 from workflows.api import handlers as h
-from workflows.api.models import Accepted, CancelIn, Started, StartIn, UpdateDone, WorkflowView
+from workflows.api.models import (
+    Accepted,
+    CancelIn,
+    RatingDone,
+    RatingIn,
+    Started,
+    StartIn,
+    UpdateDone,
+    WorkflowView,
+)
 from workflows.care import routes as care
 from workflows.centre_activity import routes as centre_activity
 
 # Staff of 1+3+N run the processes; apps (e.g. the issues service, a council app) use the scope.
 STAFF = allow(*sorted(STAFF_ROLES), scopes=["workflows:start"])
+# Residents rate the works themselves: any member of the workflow's compound, in their own name.
+RATERS = people("a member of the workflow's compound, rating in their own name")
 W = "/v1/workflows/{workflow_id}"
 TAGS = ("workflows",)
 
@@ -27,6 +38,9 @@ WORKFLOW_ROUTES = [
     Route("POST", f"{W}/updates/{{name}}", h.run_update,
           "对流程执行更新 (修订、决定、验收; 表决未通过后的决定只限召集组织)",
           body=dict[str, Any], response=UpdateDone, access=STAFF, tags=TAGS),
+    Route("POST", f"{W}/rating", h.rate,
+          "居民本人评价完工项目的满意度 (1–5 分; 每人一次, 提交后不能修改; 评价人取自令牌)",
+          body=RatingIn, response=RatingDone, status=202, access=RATERS, tags=TAGS),
     Route("POST", f"{W}/cancel", h.cancel, "取消流程 (召集组织或应用; 须说明原因, 记录操作人)",
           body=CancelIn,
           response=WorkflowView, access=STAFF, tags=TAGS),

@@ -11,12 +11,14 @@ import dataclasses
 import typing
 import uuid
 from datetime import datetime
+from fractions import Fraction
 from typing import Any, TypeVar
 
 import msgspec
 
 from linli.auth import STAFF_ROLES
 from linli.problems import Problem
+from workflows.committee import types as ct
 from workflows.follow_up import types as ft
 from workflows.proposal import types as t
 
@@ -118,4 +120,30 @@ def follow_up_input(raw: Any) -> ft.IssueFollowUpInput:
     instant(data.resolve_by, "resolve_by")
     if not 0 < data.satisfaction_seconds <= MAX_WINDOW_SECONDS:
         raise invalid("satisfaction_seconds 必须大于 0 且不超过十年", "satisfaction_seconds")
+    return data
+
+
+def committee_input(raw: Any) -> ct.CommitteeInput:
+    """A committee's founding (or re-election): the law's bounds on its windows and term."""
+    data = convert(raw, ct.CommitteeInput, "input ")
+    data.compound_id = entity_id(data.compound_id, "compound_id")
+    if data.requested_by not in ("owners", "developer", "property"):
+        raise invalid("requested_by 必须是 owners、developer 或 property", "requested_by")
+    try:
+        share = Fraction(data.qualifying_share)
+    except (ValueError, ZeroDivisionError):
+        share = Fraction(-1)
+    if not 0 < share <= 1 or "/" not in data.qualifying_share:
+        raise invalid("qualifying_share 必须是 0 到 1 之间的分数, 如 1/2", "qualifying_share")
+    if not 1 <= data.term_years <= 5:
+        raise invalid("业主委员会任期为 1 到 5 年", "term_years")
+    if data.notice_days < 15:
+        raise invalid("业主大会须至少提前 15 天通知全体业主", "notice_days")
+    if not data.publicity_days > 0:
+        raise invalid("publicity_days 必须大于 0", "publicity_days")
+    for name in ("registration_days", "reminder_days", "term"):
+        if getattr(data, name) < 1:
+            raise invalid(f"{name} 必须大于 0", name)
+    if data.reminder_days >= data.term_years * 365:
+        raise invalid("换届提醒须在任期之内", "reminder_days")
     return data

@@ -26,7 +26,8 @@ class MeetingsActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
                 self.publish_version, self.open_vote, self.vote_non_voters, self.close_vote,
-                self.cancel_vote, self.schedule_review]
+                self.cancel_vote, self.schedule_review, self.mark_proposal,
+                self.withdraw_proposal, self.get_vote_result]
 
     @staticmethod
     def _base(compound_id: str, proposal_id: str = "") -> str:
@@ -54,6 +55,8 @@ class MeetingsActivities:
         body: dict[str, Any] = {"body": req.body, "change_summary": req.change_summary}
         if req.budget_fen is not None:
             body["budget_fen"] = req.budget_fen
+        if req.by and not req.by.startswith("app:"):
+            body["on_behalf_of"] = req.by  # the version is the deciding person's, not the app's
         path = self._base(req.compound_id, req.proposal_id) + "/versions"
         version = await _call(lambda: self.client.request("POST", path, json=body, headers=_key()))
         return int(version["number"])
@@ -93,6 +96,40 @@ class MeetingsActivities:
 
         status: str = await _call(send)
         return status
+
+    @activity.defn(name=t.MARK_PROPOSAL)
+    async def mark_proposal(self, req: t.ProposalMark) -> None:
+        """Mark (or clear) the proposal as run by this workflow: meetings then refuses the steps
+        the workflow drives when anyone else asks (idempotent)."""
+        path = self._base(req.compound_id, req.proposal_id) + "/managed-by"
+        body = {"workflow_id": req.workflow_id or None}
+        await _call(lambda: self.client.request("PUT", path, json=body))
+
+    @activity.defn(name=t.WITHDRAW_PROPOSAL)
+    async def withdraw_proposal(self, req: t.ProposalWithdrawal) -> str:
+        """Withdraw the proposal (closes its consultation, cancels its open vote, clears the
+        mark); a proposal already passed stays passed and only loses the mark."""
+        path = self._base(req.compound_id, req.proposal_id)
+
+        async def send() -> str:
+            try:
+                p = await self.client.post(f"{path}/withdraw", {"reason": req.reason})
+            except Problem as exc:
+                if exc.status != 409:
+                    raise
+                await self.client.request("PUT", f"{path}/managed-by", json={"workflow_id": None})
+                return "passed"
+            return str(p["status"])
+
+        status: str = await _call(send)
+        return status
+
+    @activity.defn(name=t.GET_VOTE_RESULT)
+    async def get_vote_result(self, ref: t.VoteRef) -> t.VoteClosed:
+        """The vote's stored result in meetings (the signal only says that it closed)."""
+        path = f"{self._base(ref.compound_id)}/votes/{ref.vote_id}/result"
+        r = await _call(lambda: self.client.get(path))
+        return vote_result(ref.vote_id, r)
 
     @activity.defn(name=t.SCHEDULE_REVIEW)
     async def schedule_review(self, req: t.ReviewRequest) -> str:

@@ -35,6 +35,9 @@ VOTE_NON_VOTERS = "vote_non_voters"
 CLOSE_VOTE = "close_vote"
 CANCEL_VOTE = "cancel_vote"
 SCHEDULE_REVIEW = "schedule_review"
+MARK_PROPOSAL = "mark_proposal"
+WITHDRAW_PROPOSAL = "withdraw_proposal"
+GET_VOTE_RESULT = "get_vote_result"
 
 # Steps of ProposalWorkflow, in order of the happy path.
 DRAFT, CONSULTATION, VOTE, REJECTED = "draft", "consultation", "vote", "rejected"
@@ -140,6 +143,31 @@ class Decision:
 
 
 @dataclass
+class ConsultationEnd:
+    """The convener ends the consultation before its deadline (the vote opens), with a reason."""
+
+    reason: str
+    by: str = ""
+
+
+@dataclass
+class ConsultationExtension:
+    """The convener extends the open consultation by `extend_seconds`, with a reason."""
+
+    reason: str
+    extend_seconds: float = 7 * DAY
+    by: str = ""
+
+
+@dataclass
+class VoteCloseEarly:
+    """The convener closes the open vote before its deadline (counted at once), with a reason."""
+
+    reason: str
+    by: str = ""
+
+
+@dataclass
 class AcceptanceReport:
     """验收: sign-off by the owners' committee and resident representatives, or defects."""
 
@@ -208,6 +236,8 @@ class ProposalState:
     convener_org: str = "party_branch"
     cancelled_by: str | None = None
     reviews: list[ReviewScheduled] = field(default_factory=list)
+    managed: bool = False  # the run marked the proposal in meetings as its own
+    rated: list[str] = field(default_factory=list)  # who has rated (one rating per person)
 
 
 @dataclass
@@ -260,6 +290,7 @@ class NewVersion:
     body: str
     change_summary: str
     budget_fen: int | None = None
+    by: str = ""  # the person whose revise/decide this carries out (the version's author)
 
 
 @dataclass
@@ -267,6 +298,24 @@ class VoteRef:
     compound_id: str
     proposal_id: str
     vote_id: str
+
+
+@dataclass
+class ProposalMark:
+    """Mark the proposal as run by this workflow in meetings (workflow_id "" clears the mark)."""
+
+    compound_id: str
+    proposal_id: str
+    workflow_id: str
+
+
+@dataclass
+class ProposalWithdrawal:
+    """Withdraw the proposal in meetings (the workflow was cancelled); clears the mark."""
+
+    compound_id: str
+    proposal_id: str
+    reason: str
 
 
 @dataclass

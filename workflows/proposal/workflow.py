@@ -27,6 +27,14 @@ CANCEL_OPEN_VOTE = "cancel-open-vote"  # workflow.patched: a cancelled run cance
 REVISION_IN_FLIGHT = "revision-in-flight"
 # workflow.patched: a revise decision still publishing its version at the deadline is awaited
 DECISION_IN_FLIGHT = "decision-in-flight"
+# workflow.patched: the run marks its proposal in meetings (managed_by), so meetings refuses the
+# steps it drives to anyone else; a cancelled run withdraws the proposal; the mark is cleared at
+# the end. The convener ends or extends the consultation through the workflow instead.
+MANAGED = "managed-by"
+# workflow.patched: a vote_closed signal only says that the vote closed; the result is re-read
+REREAD_VOTE = "reread-vote-result"
+# workflow.patched: a person's second rating no longer replaces the first
+ONE_RATING = "one-rating-per-person"
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -57,6 +65,10 @@ class ProposalWorkflow:
         self.progress_seen = 0
         self.defects = 0
         self.ratings: dict[str, int] = {}
+        self.managed = False  # this run marked the proposal in meetings as its own
+        self.ending: t.ConsultationEnd | None = None  # the convener ends the consultation early
+        self.extension: t.ConsultationExtension | None = None
+        self.closing_vote: t.VoteCloseEarly | None = None  # the convener closes the vote now
 
     # ------------------------------------------------------------ the process
 
@@ -67,13 +79,19 @@ class ProposalWorkflow:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await run_activity(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
             self.version, self.title = info.current_version, info.title
+            if workflow.patched(MANAGED):
+                await run_activity(t.MARK_PROPOSAL, t.ProposalMark(
+                    self.input.compound_id, self.input.proposal_id, workflow.info().workflow_id))
+                self.managed = True
             if not await self._until_passed():
                 outcome, reason = t.ABANDONED, self.decision.reason if self.decision else ""
+                await self._unmark()
                 await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round,
                                       by=self.decision.by if self.decision else "")
             else:
                 await self._carry_out()
                 await self._satisfaction()
+                await self._unmark()
                 await self.steps.move(t.COMPLETED, outcome="closed", round_=self.round)
         except FailureError:
             self.steps.failed()  # e.g. meetings refused a call for good: ops see it per step
@@ -106,6 +124,13 @@ class ProposalWorkflow:
                 return False
             self.round += 1
 
+    async def _unmark(self) -> None:
+        """The run ends: people drive the proposal in meetings again."""
+        if self.managed:
+            await run_activity(t.MARK_PROPOSAL, t.ProposalMark(
+                self.input.compound_id, self.input.proposal_id, ""))
+            self.managed = False
+
     async def _await_decision(self, until: datetime) -> None:
         """Wait for the convener's decision until the deadline; a revise decision accepted before
         it but still publishing its version is awaited, never overtaken by an abandon."""
@@ -124,6 +149,7 @@ class ProposalWorkflow:
         by = self.decision.by if self.decision is not None and step_outcome == "revise" else ""
         self.revision = None
         self.closing_consultation = False
+        self.ending = self.extension = None
         closes_at = workflow.now() + timedelta(seconds=self.input.consultation_seconds)
         self.deadlines = {"consultation_closes": closes_at}  # before the move: queries see both
         await self.steps.move(t.CONSULTATION, outcome=step_outcome, round_=self.round, by=by)
@@ -136,7 +162,16 @@ class ProposalWorkflow:
                    if o not in reminded and closes_at - timedelta(seconds=o) > workflow.now()]
             until = min([closes_at, *(closes_at - timedelta(seconds=o) for o in due)])
             woke = await self.steps.wait(
-                lambda: self.revision is not None or (in_flight_aware and self.revising), until)
+                lambda: self.revision is not None or (in_flight_aware and self.revising)
+                or self.ending is not None or self.extension is not None, until)
+            if self.ending is not None:
+                break  # the convener ended it early (the reason is in the next step's record)
+            if self.extension is not None:
+                closes_at += timedelta(seconds=self.extension.extend_seconds)
+                self.extension = None
+                reminded.clear()
+                await self._open_consultation(closes_at)
+                continue
             if in_flight_aware and self.revising:
                 # a revision accepted before the deadline is consulted on, never voted on unseen
                 await self.steps.wait(lambda: not self.revising)
@@ -171,13 +206,18 @@ class ProposalWorkflow:
         closes_at = workflow.now() + timedelta(seconds=self.input.vote_seconds)
         self.deadlines = {"vote_closes": closes_at}
         self.vote_id = None  # the last round's vote is closed; the new one opens after the move
-        await self.steps.move(t.VOTE, outcome="closed", round_=self.round)
+        ending = self.ending
+        await self.steps.move(t.VOTE, outcome="ended_early" if ending else "closed",
+                              note=ending.reason if ending else "", by=ending.by if ending else "",
+                              round_=self.round)
         self.vote_id = await run_activity(t.OPEN_VOTE, t.OpenWindow(
             self.input.compound_id, self.input.proposal_id, closes_at), str)
         vote_ref = t.VoteRef(self.input.compound_id, self.input.proposal_id, self.vote_id)
 
+        self.closing_vote = None
+
         def closed() -> bool:
-            return self.vote_id in self.votes
+            return self.vote_id in self.votes or self.closing_vote is not None
 
         for offset in sorted(self.input.vote_reminders, reverse=True):
             at = closes_at - timedelta(seconds=offset)
@@ -189,19 +229,27 @@ class ProposalWorkflow:
             if people:
                 await self._remind(t.VOTE, "vote_ending", "non_voters", closes_at, people)
         grace = closes_at + timedelta(seconds=self.input.vote_grace_seconds)
-        if not await self.steps.wait(closed, grace):
-            # the vote_closed event never came: close it through the API (idempotent there)
+        if not await self.steps.wait(closed, grace) or self.vote_id not in self.votes:
+            # the vote_closed event never came, or the convener closes the vote now: close it
+            # through the API (idempotent there)
             result = await run_activity(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
             self.votes.setdefault(self.vote_id, result)
+        elif workflow.patched(REREAD_VOTE):
+            # the signal says that it closed; what it decided is what meetings holds
+            self.votes[self.vote_id] = await run_activity(t.GET_VOTE_RESULT, vote_ref, t.VoteClosed)
         return self.votes[self.vote_id]
 
     async def _carry_out(self) -> None:
         """Implementation and acceptance until the works are signed off."""
         outcome = "passed"
         while True:
+            # state read during a move already describes the step entered (deadlines at once)
+            self.deadlines = self._milestone_deadlines()
             await self.steps.move(t.IMPLEMENTATION, outcome=outcome, round_=self.round)
             await self._implementation()
             self.report = None  # before the move: a report may arrive while it publishes
+            self.deadlines = {"acceptance_due": workflow.now()
+                              + timedelta(seconds=self.input.acceptance_seconds)}
             await self.steps.move(t.ACCEPTANCE, outcome="done", round_=self.round)
             report = await self._acceptance()
             if report.approved:
@@ -210,6 +258,9 @@ class ProposalWorkflow:
             due = workflow.now() + timedelta(seconds=self.input.defect_fix_seconds)
             self.defects += len(report.defects)
             self.milestones += [t.MilestoneStatus(name=f"整改: {d}", due_at=due) for d in report.defects]
+
+    def _milestone_deadlines(self) -> dict[str, datetime]:
+        return {f"milestone:{m.name}": m.due_at for m in self.milestones if m.done_at is None}
 
     async def _implementation(self) -> None:
         while pending := [m for m in self.milestones if m.done_at is None]:
@@ -229,8 +280,7 @@ class ProposalWorkflow:
         return lambda: self.progress_seen != seen
 
     async def _acceptance(self) -> t.AcceptanceReport:
-        until = workflow.now() + timedelta(seconds=self.input.acceptance_seconds)
-        self.deadlines = {"acceptance_due": until}
+        until = self.deadlines["acceptance_due"]  # set before the move into acceptance
         if not await self.steps.wait(lambda: self.report is not None, until):
             await self._remind(t.ACCEPTANCE, "acceptance_due", "owners_committee", until)
             await self.steps.wait(lambda: self.report is not None)
@@ -238,9 +288,9 @@ class ProposalWorkflow:
         return self.report
 
     async def _satisfaction(self) -> None:
-        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round)
         until = workflow.now() + timedelta(seconds=self.input.satisfaction_seconds)
-        self.deadlines = {"satisfaction_closes": until}
+        self.deadlines = {"satisfaction_closes": until}  # before the move: queries see it at once
+        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round)
         await self._remind(t.SATISFACTION, "satisfaction_open", "residents", until)
         await self.steps.wait(lambda: False, until)
 
@@ -256,6 +306,10 @@ class ProposalWorkflow:
             assert self.vote_id is not None
             self.vote_status = await run_activity(t.CANCEL_VOTE, t.VoteCancel(
                 self.input.compound_id, self.vote_id, reason), str)
+        if self.managed:  # the proposal is withdrawn (whatever is open in meetings cancelled)
+            await run_activity(t.WITHDRAW_PROPOSAL, t.ProposalWithdrawal(
+                self.input.compound_id, self.input.proposal_id, reason), str)
+            self.managed = False
         self.deadlines = {}
         await self.steps.move(t.CANCELLED, outcome="cancelled", note=reason, round_=self.round,
                               by=self.cancelled_by or "")
@@ -308,7 +362,10 @@ class ProposalWorkflow:
     @workflow.signal
     def rating(self, rating: t.Rating) -> None:
         if self.steps.current == t.SATISFACTION and 1 <= rating.score <= 5:
-            self.ratings[rating.person_id] = rating.score
+            if workflow.patched(ONE_RATING):  # one rating per person; the first one stands
+                self.ratings.setdefault(rating.person_id, rating.score)
+            else:
+                self.ratings[rating.person_id] = rating.score
 
     # ------------------------------------------------------------ updates
 
@@ -384,6 +441,50 @@ class ProposalWorkflow:
             raise ValueError("议事会时间必须晚于现在")
 
     @workflow.update
+    def end_consultation(self, request: t.ConsultationEnd) -> str:
+        """The convener ends the consultation before its deadline; the vote opens."""
+        self.ending = request
+        return t.VOTE
+
+    @end_consultation.validator
+    def _check_end(self, request: t.ConsultationEnd) -> None:
+        self._check_consultation_change(request.reason)
+
+    @workflow.update
+    def extend_consultation(self, request: t.ConsultationExtension) -> str:
+        """The convener extends the open consultation (meetings' deadline moves with it)."""
+        self.extension = request
+        return t.CONSULTATION
+
+    @extend_consultation.validator
+    def _check_extend(self, request: t.ConsultationExtension) -> None:
+        self._check_consultation_change(request.reason)
+        if not 0 < request.extend_seconds <= 3650 * t.DAY:
+            raise ValueError("extend_seconds 必须大于 0 且不超过十年")
+
+    def _check_consultation_change(self, reason: str) -> None:
+        if (self.steps.current != t.CONSULTATION or self.closing_consultation or self.revising
+                or self.revision is not None or self.ending is not None
+                or self.extension is not None):
+            raise ValueError("只有在征求意见进行中才能提前结束或延长 (征求意见已截止或另一操作正在进行)")
+        if not reason.strip():
+            raise ValueError("请说明原因 (reason)")
+
+    @workflow.update
+    def close_vote(self, request: t.VoteCloseEarly) -> str:
+        """The convener closes the open vote before its deadline; it is counted in meetings."""
+        self.closing_vote = request
+        return t.VOTE
+
+    @close_vote.validator
+    def _check_close_vote(self, request: t.VoteCloseEarly) -> None:
+        if (self.steps.current != t.VOTE or self.vote_id is None or self.vote_id in self.votes
+                or self.closing_vote is not None):
+            raise ValueError("只有在表决进行中才能提前结束表决")
+        if not request.reason.strip():
+            raise ValueError("请说明原因 (reason)")
+
+    @workflow.update
     def accept(self, report: t.AcceptanceReport) -> str:
         """验收: sign-off, or defects that send the works back to implementation."""
         self.report = report
@@ -410,7 +511,7 @@ class ProposalWorkflow:
 
     async def _publish_version(self, revision: t.Revision) -> int:
         new = t.NewVersion(self.input.compound_id, self.input.proposal_id, revision.body,
-                           revision.change_summary, revision.budget_fen)
+                           revision.change_summary, revision.budget_fen, revision.by)
         version: int = await run_activity(t.PUBLISH_VERSION, new, int)
         return version
 
@@ -428,4 +529,4 @@ class ProposalWorkflow:
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
             cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status,
             convener_org=self.input.convener_org, cancelled_by=self.cancelled_by,
-            reviews=self.reviews)
+            reviews=self.reviews, managed=self.managed, rated=sorted(self.ratings))

@@ -44,7 +44,8 @@ async def get_proposal(call: Call) -> Proposal:
 
 async def revise(call: Call) -> ProposalVersion:
     return await service.revise(call.app[POOL], compound_id=compound(call),
-                                proposal_id=proposal(call), data=call.body, by=call.who.subject)
+                                proposal_id=proposal(call), data=call.body, by=call.who.subject,
+                                by_app=call.who.is_app)
 
 
 async def list_versions(call: Call) -> list[ProposalVersion]:
@@ -55,12 +56,19 @@ async def list_versions(call: Call) -> list[ProposalVersion]:
 async def open_consultation(call: Call) -> Consultation:
     return await service.open_consultation(call.app[POOL], compound_id=compound(call),
                                            proposal_id=proposal(call),
-                                           closes_at=call.body.closes_at)
+                                           closes_at=call.body.closes_at,
+                                           by_app=call.who.is_app)
 
 
 async def close_consultation(call: Call) -> Consultation:
     return await service.close_consultation(call.app[POOL], compound_id=compound(call),
-                                            proposal_id=proposal(call))
+                                            proposal_id=proposal(call), by_app=call.who.is_app)
+
+
+async def set_managed_by(call: Call) -> Proposal:
+    return await service.set_managed_by(call.app[POOL], compound_id=compound(call),
+                                        proposal_id=proposal(call),
+                                        workflow_id=call.body.workflow_id)
 
 
 async def get_consultation(call: Call) -> Consultation:

@@ -61,6 +61,8 @@ class VersionIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
     change_summary: Annotated[str, msgspec.Meta(min_length=1, max_length=2_000, pattern=r"\S")]
     budget_fen: Fen | None = None
+    # apps only (the workflow): the person whose decision this version carries out
+    on_behalf_of: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class ProposalVersion(msgspec.Struct):
@@ -88,10 +90,23 @@ class Proposal(msgspec.Struct):
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    # the workflow running this proposal (e.g. proposal-<id>); while set, only it moves the steps
+    managed_by: str | None = None
+
+
+class ManagedByIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The workflow that runs the proposal from now on, or null when it ends."""
+
+    workflow_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None
+
+
+class WithdrawIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
 class ProposalQuery(PageQuery, kw_only=True):
-    status: Literal["draft", "consultation", "consulted", "voting", "passed", "rejected"] | None = None
+    status: Literal["draft", "consultation", "consulted", "voting", "passed", "rejected",
+                    "withdrawn"] | None = None
 
 
 class ConsultationIn(msgspec.Struct, forbid_unknown_fields=True):

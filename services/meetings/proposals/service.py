@@ -42,6 +42,7 @@ def to_proposal(row: Any) -> Proposal:
         current_version=row["current_version"], body=row["body"], budget_fen=row["budget_fen"],
         funding=row["funding"], attachments=list(row["attachments"]),
         created_by=row["created_by"], created_at=row["created_at"], updated_at=row["updated_at"],
+        managed_by=row["managed_by"],
     )
 
 
@@ -58,6 +59,30 @@ async def proposal_in(conn: Connection, compound_id: uuid.UUID, proposal_id: uui
     """The proposal row; 404 when it does not exist or belongs to another compound."""
     row = await store.get_proposal(conn, id=proposal_id, lock=lock, share=share)
     return problems.owned(row, compound_id, "议案")
+
+
+def require_driver(row: Any, *, by_app: bool) -> None:
+    """While a workflow runs the proposal, the steps it drives come only from it (apps holding
+    meetings:manage, i.e. the worker); a person uses the workflow's API instead (409)."""
+    if row["managed_by"] and not by_app:
+        workflow_id = row["managed_by"]
+        raise problems.conflict(
+            f"议案正由流程 {workflow_id} 推进, 这一步由流程完成; 请通过流程接口"
+            f" /v1/workflows/{workflow_id} 操作 (提前结束或延长征求意见、取消流程)",
+            "managed-by-workflow")
+
+
+async def set_managed_by(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
+                         workflow_id: str | None) -> Proposal:
+    """The workflow marks the proposal it runs (and clears the mark when it ends); idempotent.
+    Another workflow's mark is not overwritten (409)."""
+    async with transaction(pool) as conn:
+        row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        if workflow_id and row["managed_by"] not in (None, workflow_id):
+            raise problems.conflict(f"议案已由流程 {row['managed_by']} 推进", "managed-by-workflow")
+        await store.set_managed_by(conn, id=proposal_id, workflow_id=workflow_id)
+        row = await store.get_proposal(conn, id=proposal_id)
+    return to_proposal(row)
 
 
 async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "") -> None:
@@ -97,13 +122,19 @@ async def list_proposals(pool: Pool, *, compound_id: uuid.UUID,
 
 
 async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, data: VersionIn,
-                 by: str) -> ProposalVersion:
+                 by: str, by_app: bool = True) -> ProposalVersion:
     """A new numbered version; an open consultation moves to it, opinions already given stay
-    with the version they were given on."""
+    with the version they were given on. An app (the workflow) names the person whose
+    decision it carries out; that person is the version's author."""
+    if data.on_behalf_of is not None:
+        if not by_app:
+            raise problems.validation("只有流程可以代他人发布版本 (on_behalf_of)", field="on_behalf_of")
+        by = data.on_behalf_of
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
-        if row["status"] in FROZEN:
-            raise problems.conflict("议案正在表决或已通过, 不能再修改", "proposal-frozen")
+        require_driver(row, by_app=by_app)
+        if row["status"] in FROZEN or row["status"] == "withdrawn":
+            raise problems.conflict("议案正在表决、已通过或已撤回, 不能再修改", "proposal-frozen")
         number = row["current_version"] + 1
         budget = data.budget_fen if data.budget_fen is not None else row["budget_fen"]
         version = await store.insert_version(
@@ -116,7 +147,9 @@ async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, 
         # an open consultation goes on about the new version (same deadline); opinions given
         # so far stay with the version they were given on
         moved = await store.move_consultation(conn, proposal_id=proposal_id, version=number)
-        if moved is not None:
+        # a workflow's proposal: the workflow reopens the consultation on this version with its
+        # own deadline right after, and that is the one notice (not two with different deadlines)
+        if moved is not None and not row["managed_by"]:
             await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id)
     return ProposalVersion(**dict(version))
 
@@ -138,7 +171,7 @@ async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id:
 
 
 async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
-                            closes_at: dt.datetime) -> Consultation:
+                            closes_at: dt.datetime, by_app: bool = True) -> Consultation:
     """Open on the current version; while open, extend it; on a new version, restart it."""
     if closes_at.tzinfo is None:
         raise problems.validation("closes_at 必须带时区, 例如 2026-06-01T18:00:00+08:00",
@@ -147,8 +180,9 @@ async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: 
         raise problems.validation("征求意见的截止时间必须晚于现在", field="closes_at")
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
-        if row["status"] in FROZEN:
-            raise problems.conflict("议案正在表决或已通过, 不能再征求意见", "proposal-frozen")
+        require_driver(row, by_app=by_app)
+        if row["status"] in FROZEN or row["status"] == "withdrawn":
+            raise problems.conflict("议案正在表决、已通过或已撤回, 不能再征求意见", "proposal-frozen")
         consultation = await store.open_consultation(
             conn, proposal_id=proposal_id, version=row["current_version"], closes_at=closes_at)
         await store.set_proposal(conn, id=proposal_id, status="consultation")
@@ -167,10 +201,11 @@ async def end_consultation(conn: Connection, *, proposal: Any) -> Any:
 
 
 async def close_consultation(pool: Pool, *, compound_id: uuid.UUID,
-                             proposal_id: uuid.UUID) -> Consultation:
+                             proposal_id: uuid.UUID, by_app: bool = True) -> Consultation:
     """Idempotent: closing a closed consultation returns it unchanged."""
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        require_driver(row, by_app=by_app)
         closed = await end_consultation(conn, proposal=row)
         if closed is None:
             closed = await store.get_consultation(conn, proposal_id=proposal_id)

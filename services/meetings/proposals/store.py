@@ -66,6 +66,11 @@ async def set_proposal(conn: Connection, *, id: uuid.UUID, status: str | None = 
     )
 
 
+async def set_managed_by(conn: Connection, *, id: uuid.UUID, workflow_id: str | None) -> None:
+    await conn.execute("UPDATE proposals SET managed_by = $2, updated_at = now() WHERE id = $1",
+                       id, workflow_id)
+
+
 async def list_versions(conn: Connection, *, proposal_id: uuid.UUID) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM proposal_versions WHERE proposal_id = $1 ORDER BY number", proposal_id

@@ -48,6 +48,8 @@ class Vote(msgspec.Struct):
     roll: RollSummary
     cancelled_at: dt.datetime | None = None
     cancel_reason: str | None = None
+    seats: int | None = None  # a committee election: the seats to fill
+
 
 
 class VoteCancelIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,6 +77,7 @@ class Ballot(msgspec.Struct):
     channel: str
     changed: bool
     choice: str | None = None
+    marks: dict[str, str] | None = None  # an open election: candidate -> choice
 
 
 class Turnout(msgspec.Struct):
@@ -136,3 +139,49 @@ class RollIn(msgspec.Struct):
     total_area_centi: int
     total_headcount: int
     entries: list[RollEntryIn]
+
+
+class CandidateIn(msgspec.Struct, forbid_unknown_fields=True):
+    person_id: uuid.UUID  # an owner on the roll
+    name: PersonName
+
+
+class ElectionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A committee election (民法典第278条第3项) on a proposal of matter art278_3."""
+
+    closes_at: dt.datetime
+    seats: int
+    candidates: Annotated[list[CandidateIn], msgspec.Meta(min_length=1, max_length=100)]
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    secret: bool = False
+
+
+class Candidate(msgspec.Struct):
+    person_id: uuid.UUID
+    name: str
+    position: int
+
+
+class Election(msgspec.Struct):
+    vote: Vote
+    seats: int
+    candidates: list[Candidate]
+
+
+CandidateList = Annotated[list[uuid.UUID], msgspec.Meta(max_length=100)]
+
+
+class ElectionBallotIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Approve at most as many candidates as seats; oppose some; the rest are abstentions."""
+
+    approve: CandidateList
+    oppose: CandidateList = []
+    entry_id: EntryId | None = None
+
+
+class PaperElectionBallotIn(msgspec.Struct, forbid_unknown_fields=True):
+    approve: CandidateList
+    oppose: CandidateList = []
+    person_id: uuid.UUID | None = None
+    entry_id: EntryId | None = None
+    proxy_name: PersonName | None = None

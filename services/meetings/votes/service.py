@@ -6,9 +6,11 @@ of `ballots` and `participation`), so concurrent ballots for one entry cannot bo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from fractions import Fraction
 from typing import Any
 
@@ -18,9 +20,10 @@ from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from linli.values import now_utc
 from services.meetings import events, metrics
-from services.meetings.proposals.service import end_consultation, proposal_in
+from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
 from services.meetings.proposals.store import set_proposal, try_lock_proposal
-from services.meetings.votes import store, tally
+from services.meetings.votes import counting, store, tally
+from services.meetings.votes.election import COMPLETE
 from services.meetings.votes.models import (
     Ballot,
     EnteredBallot,
@@ -33,6 +36,7 @@ from services.meetings.votes.models import (
     VoteResult,
 )
 
+CHINA = dt.timezone(dt.timedelta(hours=8))  # what people read: one zone, no daylight saving
 MAJOR_ITEMS = ("art278_6", "art278_7", "art278_8")
 
 
@@ -67,7 +71,8 @@ def to_vote(row: Any, entries: int) -> Vote:
                 closed_at=row["closed_at"], secret=row["secret"], outcome=row["outcome"],
                 roll=RollSummary(entries=entries, area_centi=row["total_area_centi"],
                                  headcount=row["total_headcount"]),
-                cancelled_at=row["cancelled_at"], cancel_reason=row["cancel_reason"])
+                cancelled_at=row["cancelled_at"], cancel_reason=row["cancel_reason"],
+                seats=row["seats"])
 
 
 def _frozen_roll(roll: RollIn) -> tally.Roll:
@@ -80,40 +85,59 @@ def _frozen_roll(roll: RollIn) -> tally.Roll:
 
 
 async def open_vote(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
-                    proposal_id: uuid.UUID, data: VoteIn, by: str) -> Vote:
+                    proposal_id: uuid.UUID, data: VoteIn, by: str, by_app: bool = True) -> Vote:
     """Open a vote on one version; the roll is fetched from the directory and frozen."""
-    if data.closes_at.tzinfo is None or data.closes_at <= now_utc():
-        raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
     async with pool.acquire() as conn:
         row = await proposal_in(conn, compound_id, proposal_id)
     rule = lawful_rule(row["matter"], data.rule)
     quorum = _quorum(data.quorum, rule)
+    return await open_on_version(
+        pool, directory, compound_id=compound_id, proposal_id=proposal_id,
+        version=data.version, rule=rule, quorum=None if quorum is None else str(quorum),
+        secret=data.secret, closes_at=data.closes_at, by=by, by_app=by_app)
+
+
+Prepare = Callable[[Connection, uuid.UUID, RollIn], Awaitable[None]]
+
+
+async def open_on_version(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
+                          proposal_id: uuid.UUID, version: int | None, rule: str,
+                          quorum: str | None, secret: bool, closes_at: dt.datetime, by: str,
+                          by_app: bool = True, prepare: Prepare | None = None) -> Vote:
+    """Freeze the roll and open the vote; `prepare` adds to it in the same transaction."""
+    if closes_at.tzinfo is None or closes_at <= now_utc():
+        raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
     roll = await directory.get(f"/v1/compounds/{compound_id}/roll", kind=RollIn)
     _frozen_roll(roll)
     vote_id = uuid.uuid4()
     async with transaction(pool) as conn:
         row = await proposal_in(conn, compound_id, proposal_id, lock=True)
+        require_driver(row, by_app=by_app)
+        if row["status"] == "withdrawn":
+            raise problems.conflict("议案已撤回, 不能表决", "proposal-withdrawn")
         if row["status"] in ("voting", "passed"):
             raise problems.conflict("该议案正在表决或已经通过", "vote-exists")
         # the latest version as of the lock: a revision committed meanwhile is the one voted on
-        version = data.version or row["current_version"]
+        version = version or row["current_version"]
         if version > row["current_version"]:
             raise problems.validation(f"议案没有第 {version} 版", field="version")
         vote = await store.insert_vote(
             conn, id=vote_id, compound_id=compound_id, proposal_id=proposal_id, version=version,
-            rule=rule, quorum=None if quorum is None else str(quorum), secret=data.secret,
-            closes_at=data.closes_at, opened_by=by, total_area_centi=roll.total_area_centi,
-            total_headcount=roll.total_headcount)
+            rule=rule, quorum=quorum, secret=secret, closes_at=closes_at, opened_by=by,
+            total_area_centi=roll.total_area_centi, total_headcount=roll.total_headcount)
         if vote is None:  # another open vote of this proposal (the partial unique index)
             raise problems.conflict("该议案已有进行中的表决", "vote-exists")
         await store.insert_roll(conn, vote_id=vote_id, entries=roll.entries)
+        if prepare is not None:
+            await prepare(conn, vote_id, roll)
+            vote = await store.get_vote(conn, id=vote_id)
         await end_consultation(conn, proposal=row)
         await set_proposal(conn, id=proposal_id, status="voting")
         await emit(conn, events.VOTE_OPENED, subject=str(proposal_id), compound_id=str(compound_id),
                    data=events.VoteOpened(
                        vote_id=vote_id, proposal_id=proposal_id, compound_id=compound_id,
-                       version=version, rule=rule, secret=data.secret,
-                       closes_at=data.closes_at.isoformat(), roll_entries=len(roll.entries),
+                       version=version, rule=rule, secret=secret,
+                       closes_at=closes_at.isoformat(), roll_entries=len(roll.entries),
                        total_area_centi=roll.total_area_centi,
                        total_headcount=roll.total_headcount))
     return to_vote(vote, len(roll.entries))
@@ -137,7 +161,7 @@ async def list_votes(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UU
         return [to_vote(r, await store.roll_size(conn, vote_id=r["id"])) for r in rows]
 
 
-async def _entry(conn: Connection, vote_id: uuid.UUID, person_id: uuid.UUID | None,
+async def roll_entry_for(conn: Connection, vote_id: uuid.UUID, person_id: uuid.UUID | None,
                  entry_id: str | None) -> Any:
     """The roll entry a ballot is for: the person's entry (or the one named among theirs)."""
     if person_id is None:
@@ -167,12 +191,18 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         vote = await vote_in(conn, compound_id, vote_id)
         if vote["status"] != "open" or vote["closes_at"] <= now_utc():
             raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
-        entry = await _entry(conn, vote_id, person_id, entry_id)
+        if counting.is_election(vote):
+            raise problems.validation("这是业主委员会选举, 请用选举选票 (election-ballots) 投票",
+                                      field="choice")
+        entry = await roll_entry_for(conn, vote_id, person_id, entry_id)
         cast_by = str(person_id) if person_id else f"entry:{entry['entry_id']}"
         key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                    cast_by=cast_by, entered_by=entered_by, proxy_name=proxy_name)
         if not vote["secret"]:
-            first = await store.upsert_ballot(conn, choice=choice, **key)
+            cast_first = await store.upsert_ballot(conn, choice=choice, **key)
+            if cast_first is None:
+                await _online_already(conn, vote_id, entry["entry_id"])
+            first = bool(cast_first)
         else:
             if not await store.insert_participation(conn, **key):
                 raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
@@ -185,10 +215,22 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                   changed=not first, choice=None if vote["secret"] else choice)
 
 
+async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
+    """The entry's owner voted online: an officer's paper or proxy ballot does not replace it
+    (only the owner changes their own ballot)."""
+    online = await store.get_ballot(conn, vote_id=vote_id, entry_id=entry_id)
+    at = online["cast_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
+    raise problems.conflict(
+        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: 表决 {vote_id} / 条目 {entry_id},"
+        " 在线); 纸质或代理投票不能覆盖业主本人的在线投票, 只有业主本人可以改票",
+        "voted-online")
+
+
 async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
-        rows = await store.turnout(conn, vote_id=vote_id, secret=vote["secret"])
+        rows = await store.turnout(conn, vote_id=vote_id,
+                                 secret=counting.keeps_participation(vote))
     return Turnout(vote_id=vote_id, status=vote["status"], ballots=sum(r["n"] for r in rows),
                    participating_area_centi=int(sum(r["area"] for r in rows)),
                    participating_headcount=int(sum(r["heads"] for r in rows)),
@@ -201,7 +243,8 @@ async def entered_ballots(pool: Pool, *, compound_id: uuid.UUID,
                           vote_id: uuid.UUID) -> list[EnteredBallot]:
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
-        rows = await store.entered_ballots(conn, vote_id=vote_id, secret=vote["secret"])
+        rows = await store.entered_ballots(conn, vote_id=vote_id,
+                                 secret=counting.keeps_participation(vote))
     return [EnteredBallot(**dict(r)) for r in rows]
 
 
@@ -209,7 +252,8 @@ async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) 
     """Owners on entries that have not voted yet (to remind them); entries without owners too."""
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
-        rows = await store.non_voters(conn, vote_id=vote_id, secret=vote["secret"])
+        rows = await store.non_voters(conn, vote_id=vote_id,
+                                 secret=counting.keeps_participation(vote))
     people = sorted({p for r in rows for p in r["owner_ids"]}, key=str)
     return NonVoters(vote_id=vote_id, person_ids=people, entry_ids=[r["entry_id"] for r in rows])
 
@@ -241,8 +285,19 @@ def to_result(vote: Any, result: dict[str, Any], final: bool) -> VoteResult:
     return VoteResult(vote_id=vote["id"], proposal_id=vote["proposal_id"],
                       compound_id=vote["compound_id"], version=vote["version"],
                       rule=vote["rule"], secret=vote["secret"], status=vote["status"],
-                      final=final, outcome="passed" if result["outcome"] == tally.PASSED
-                      else "rejected", result=result, closed_at=vote["closed_at"])
+                      final=final, outcome="passed" if result["outcome"] in (
+                          tally.PASSED, COMPLETE) else "rejected",
+                      result=result, closed_at=vote["closed_at"])
+
+
+async def judge(conn: Connection, vote: Any) -> tuple[str, str, dict[str, Any]]:
+    """(public outcome, rule's outcome, result dict) of a vote or a committee election.
+    An election "passes" only when every seat is filled; its result says why not."""
+    if counting.is_election(vote):
+        elected, result = await counting.count_election(conn, vote)
+        return ("passed" if elected.complete else "rejected"), elected.outcome, result
+    counted = await count(conn, vote)
+    return public_outcome(counted), counted.outcome, counted.to_dict()
 
 
 async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
@@ -250,29 +305,31 @@ async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     await store.guard(conn, vote_id=vote["id"], exclusive=True)  # in-flight ballots land
     if vote["secret"]:
         await store.seal_secret_tallies(conn, vote_id=vote["id"])
+        await store.seal_election_tallies(conn, vote_id=vote["id"])
     started = time.perf_counter()
-    result = await count(conn, vote)
+    outcome, detail, result = await judge(conn, vote)
     metrics.TALLY_DURATION.observe(time.perf_counter() - started)
-    outcome = public_outcome(result)
     closed = await store.close_vote(conn, id=vote["id"], closed_by=by, outcome=outcome,
-                                         result=result.to_dict())
+                                         result=result)
     await set_proposal(conn, id=vote["proposal_id"], status=outcome)
     await emit(conn, events.VOTE_CLOSED, subject=str(vote["proposal_id"]),
                compound_id=str(vote["compound_id"]),
                data=events.VoteClosed(vote_id=vote["id"], proposal_id=vote["proposal_id"],
                                       compound_id=vote["compound_id"], version=vote["version"],
-                                      rule=vote["rule"], outcome=outcome,
-                                      result=result.to_dict()))
-    metrics.VOTES_CLOSED.labels(vote["rule"], result.outcome).inc()
-    return to_result(closed, result.to_dict(), final=True)
+                                      rule=vote["rule"], outcome=outcome, result=result))
+    metrics.VOTES_CLOSED.labels(vote["rule"], detail).inc()
+    return to_result(closed, result, final=True)
 
 
-async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str) -> VoteResult:
+async def close(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, by: str,
+                by_app: bool = True) -> VoteResult:
     """Close now (idempotent: a closed vote returns its stored result)."""
     async with transaction(pool) as conn:
         vote = await vote_in(conn, compound_id, vote_id)
         # lock order everywhere: proposal, then vote
-        await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        row = await proposal_in(conn, compound_id, vote["proposal_id"], lock=True)
+        if vote["status"] == "open":
+            require_driver(row, by_app=by_app)
         vote = await vote_in(conn, compound_id, vote_id, lock="update")
         if vote["status"] == "closed":
             return to_result(vote, json.loads(vote["result"]), final=True)
@@ -291,7 +348,7 @@ async def result(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> V
             raise problems.conflict("表决已被取消, 没有计票结果", "vote-cancelled")
         if vote["secret"]:
             raise problems.conflict("无记名表决在结束前不公布结果", "secret-vote-open")
-        return to_result(vote, (await count(conn, vote)).to_dict(), final=False)
+        return to_result(vote, (await judge(conn, vote))[2], final=False)
 
 
 async def close_due(pool: Pool, *, vote_id: uuid.UUID, proposal_id: uuid.UUID) -> bool:

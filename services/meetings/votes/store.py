@@ -84,16 +84,24 @@ async def get_entry(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> R
 
 async def upsert_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str, choice: str,
                         channel: str, cast_by: str, entered_by: str | None,
-                        proxy_name: str | None) -> bool:
-    """Cast or change the entry's one ballot; True when it was the first."""
-    return bool(await conn.fetchval(
+                        proxy_name: str | None) -> bool | None:
+    """Cast or change the entry's one ballot; True when it was the first, None when it was not
+    changed: a paper or proxy ballot never replaces the owner's own online ballot."""
+    first = await conn.fetchval(
         "INSERT INTO ballots (vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (vote_id, entry_id) DO UPDATE SET"
         " choice = EXCLUDED.choice, channel = EXCLUDED.channel, cast_by = EXCLUDED.cast_by,"
         " entered_by = EXCLUDED.entered_by, proxy_name = EXCLUDED.proxy_name,"
-        " revisions = ballots.revisions + 1, cast_at = now() RETURNING xmax = 0",
+        " revisions = ballots.revisions + 1, cast_at = now()"
+        " WHERE ballots.channel <> 'online' OR EXCLUDED.channel = 'online' RETURNING xmax = 0",
         vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name,
-    ))
+    )
+    return None if first is None else bool(first)
+
+
+async def get_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> Row:
+    return await conn.fetchrow("SELECT * FROM ballots WHERE vote_id = $1 AND entry_id = $2",
+                               vote_id, entry_id)
 
 
 async def insert_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id: str,
@@ -201,4 +209,102 @@ async def cancel_vote(conn: Connection, *, id: uuid.UUID, cancelled_by: str, rea
         "UPDATE votes SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2,"
         " cancel_reason = $3 WHERE id = $1 AND status = 'open' RETURNING *",
         id, cancelled_by, reason,
+    )
+
+
+async def open_vote_of(conn: Connection, *, proposal_id: uuid.UUID) -> Row:
+    """The proposal's open vote (at most one: the partial unique index), or None."""
+    return await conn.fetchrow(
+        "SELECT id FROM votes WHERE proposal_id = $1 AND status = 'open'", proposal_id)
+
+
+# --- committee elections -----------------------------------------------------------------------
+
+async def set_seats(conn: Connection, *, vote_id: uuid.UUID, seats: int) -> Row:
+    return await conn.fetchrow("UPDATE votes SET seats = $2 WHERE id = $1 RETURNING *",
+                               vote_id, seats)
+
+
+async def insert_candidates(conn: Connection, *, vote_id: uuid.UUID,
+                            candidates: Sequence[tuple[uuid.UUID, str]]) -> None:
+    await conn.executemany(
+        "INSERT INTO election_candidates (vote_id, candidate_id, name, position)"
+        " VALUES ($1, $2, $3, $4)",
+        [(vote_id, cid, name, i) for i, (cid, name) in enumerate(candidates, start=1)],
+    )
+
+
+async def candidates(conn: Connection, *, vote_id: uuid.UUID) -> list[Row]:
+    return await conn.fetch(
+        "SELECT candidate_id, name, position FROM election_candidates WHERE vote_id = $1"
+        " ORDER BY position", vote_id,
+    )
+
+
+async def upsert_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id: str,
+                               channel: str, cast_by: str, entered_by: str | None,
+                               proxy_name: str | None) -> bool | None:
+    """An open election's one ballot per entry, changeable until close; True when first, None
+    when not changed: a paper or proxy ballot never replaces the owner's own online ballot."""
+    first = await conn.fetchval(
+        "INSERT INTO participation (vote_id, entry_id, channel, cast_by, entered_by, proxy_name)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vote_id, entry_id) DO UPDATE SET"
+        " channel = EXCLUDED.channel, cast_by = EXCLUDED.cast_by,"
+        " entered_by = EXCLUDED.entered_by, proxy_name = EXCLUDED.proxy_name, cast_at = now()"
+        " WHERE participation.channel <> 'online' OR EXCLUDED.channel = 'online'"
+        " RETURNING xmax = 0",
+        vote_id, entry_id, channel, cast_by, entered_by, proxy_name,
+    )
+    return None if first is None else bool(first)
+
+
+async def get_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> Row:
+    return await conn.fetchrow(
+        "SELECT * FROM participation WHERE vote_id = $1 AND entry_id = $2", vote_id, entry_id)
+
+
+async def replace_marks(conn: Connection, *, vote_id: uuid.UUID, entry_id: str,
+                        marks: dict[uuid.UUID, str]) -> None:
+    await conn.execute("DELETE FROM election_marks WHERE vote_id = $1 AND entry_id = $2",
+                       vote_id, entry_id)
+    await conn.executemany(
+        "INSERT INTO election_marks (vote_id, entry_id, candidate_id, choice)"
+        " VALUES ($1, $2, $3, $4)",
+        [(vote_id, entry_id, cid, choice) for cid, choice in marks.items()],
+    )
+
+
+async def add_secret_marks(conn: Connection, *, vote_id: uuid.UUID, marks: dict[uuid.UUID, str],
+                           area_centi: int, headcount: int) -> None:
+    """Add a secret election ballot's weight to each candidate's running totals."""
+    await conn.executemany(
+        "INSERT INTO election_tallies (vote_id, candidate_id, choice, ballots, area_centi,"
+        " headcount) VALUES ($1, $2, $3, 1, $4, $5)"
+        " ON CONFLICT (vote_id, candidate_id, choice) DO UPDATE SET"
+        " ballots = election_tallies.ballots + 1,"
+        " area_centi = election_tallies.area_centi + EXCLUDED.area_centi,"
+        " headcount = election_tallies.headcount + EXCLUDED.headcount",
+        [(vote_id, cid, choice, area_centi, headcount) for cid, choice in marks.items()],
+    )
+
+
+async def seal_election_tallies(conn: Connection, *, vote_id: uuid.UUID) -> None:
+    """As seal_secret_tallies: no total keeps the xmin of the last ballot's participation."""
+    await conn.execute(
+        "UPDATE election_tallies SET ballots = ballots WHERE vote_id = $1", vote_id
+    )
+
+
+async def sums_by_candidate(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
+    """Ballots, area and headcount per candidate and choice (secret: the running totals)."""
+    if secret:
+        return await conn.fetch(
+            "SELECT candidate_id, choice, ballots AS n, area_centi AS area, headcount AS heads"
+            " FROM election_tallies WHERE vote_id = $1 AND ballots > 0", vote_id,
+        )
+    return await conn.fetch(
+        "SELECT m.candidate_id, m.choice, count(*) AS n, sum(e.area_centi) AS area,"
+        " sum(e.headcount) AS heads FROM election_marks m"
+        " JOIN roll_entries e USING (vote_id, entry_id) WHERE m.vote_id = $1"
+        " GROUP BY m.candidate_id, m.choice", vote_id,
     )

@@ -16,7 +16,9 @@ from services.portal.web import api, form
 
 RULE_NAMES = {"civil_code_major": "民法典第278条 重大事项 (双三分之二参与, 双四分之三同意)",
               "civil_code_ordinary": "民法典第278条 一般事项 (双三分之二参与, 双过半同意)",
-              "simple_majority": "简单多数", "consensus": "全体一致"}
+              "simple_majority": "简单多数", "consensus": "全体一致",
+              "committee_election":
+                  "民法典第278条第3项 业主委员会选举 (每位候选人双三分之二参与, 双过半赞成)"}
 SHOWN_NON_VOTERS = 60
 ENTRY_KINDS = {"developer": "开发商 (未售房屋)"}
 
@@ -50,19 +52,35 @@ async def vote(request: web.Request) -> web.StreamResponse:
     who = {p["id"]: p["name"] for p in await _names(request, cid, sorted(audit_ids))}
     is_open = found["status"] == "open"
     manages = has(m, "party_branch", "community", "owners_committee", "street_office")
+    # a workflow-run proposal's vote is closed through the workflow (meetings refuses a person's
+    # close or cancel there); cancelling it is cancelling the run, on the proposal's page
+    managed = p.get("managed_by")
     return show(request, "desk/vote.html", {
         "vote": found, "p": p, "rule": rule_text(found), "rule_name": RULE_NAMES.get(found["rule"]),
         "bars": turnout_bars(turnout, found), "turnout": turnout, "waiting": waiting,
         "people": people, "entered": entered or [], "choices": CHOICES,
         "result": result, "rows": thresholds(result) if result else [],
         "entries": [e for e in (waiting or {}).get("entry_ids", []) if e in ENTRY_KINDS],
-        "entry_kinds": ENTRY_KINDS, "who": who,
+        "entry_kinds": ENTRY_KINDS, "who": who, "managed_by": managed,
         "may": {"paper": is_open and officer, "close": is_open and manages,
-                "cancel": is_open and (manages or officer)}})
+                "cancel": is_open and not managed and (manages or officer)}})
+
+
+async def _close(request: web.Request, cid: str, base: str, reason: str) -> Any:
+    """Close now: in meetings, or through the workflow running the proposal (its close_vote
+    update, with the reason; the workflow counts the vote in meetings)."""
+    meetings = api(request, "meetings", cid)
+    found = await meetings.get(base)
+    p = await meetings.get(f"/v1/compounds/{cid}/proposals/{found['proposal_id']}")
+    if not p.get("managed_by"):
+        return await meetings.post(f"{base}/close", None)
+    flows = api(request, "workflows", cid)
+    return await flows.post(f"/v1/workflows/{p['managed_by']}/updates/close_vote",
+                            {"reason": reason})
 
 
 async def vote_action(request: web.Request) -> web.StreamResponse:
-    """paper / close / cancel: one call to meetings."""
+    """paper / close / cancel: one call to meetings (a managed vote's close: to its workflow)."""
     m = desk_of(request)
     cid, vid, action = str(m.compound_id), request.match_info["vote_id"], request.match_info["action"]
     data = await form(request)
@@ -76,7 +94,7 @@ async def vote_action(request: web.Request) -> web.StreamResponse:
             body["proxy_name"] = proxy
         call = meetings.post(f"{base}/paper-ballots", body)
     elif action == "close":
-        call = meetings.post(f"{base}/close", None)
+        call = _close(request, cid, base, str(data.get("reason", "")).strip())
     else:
         call = meetings.post(f"{base}/cancel", {"reason": str(data.get("reason", "")).strip()})
     return await act(request, action, call, f"/desk/c/{cid}/votes/{vid}", vote, action)

@@ -1,0 +1,89 @@
+"""The committee founding through the workflow HTTP API (dev server, real directory): start with
+the law's bounds checked, the street office's updates, apps-only signals, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import aiohttp
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from linli import db
+from linli.clients import ServiceClient, app_token
+from linli.config import Settings
+from services.directory.app import create_app as directory_app
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.integration.test_committee_election import OWNERS, nine_owners
+from tests.integration.test_meetings_support import ok
+from tests.workflows.test_api import finish_all
+from workflows.api.app import create_app
+from workflows.committee.activities import CommitteeActivities
+from workflows.committee.workflow import CommitteeFoundingWorkflow
+from workflows.outbox import OutboxActivities
+
+
+async def test_committee_founding_over_the_workflow_api(
+        settings: Settings, serve: AppFactory, token: TokenFactory, pool: db.Pool) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    c = await nine_owners(directory, token)
+    mine = settings.with_overrides(temporal_task_queue=f"committee-api-{uuid.uuid4()}")
+    client = await Client.connect(mine.temporal_address)
+    street = bearer(token(roles=["street_office"], compounds=[c.id]))
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    async with aiohttp.ClientSession() as session:
+        api = ServiceClient(session, base_url=str(directory.make_url("")).rstrip("/"),
+                            token=app_token(settings, "workflows", ["directory:write"]))
+        async with Worker(client, task_queue=mine.temporal_task_queue,
+                          workflows=[CommitteeFoundingWorkflow],
+                          activities=[*CommitteeActivities(api).all(),
+                                      *OutboxActivities(pool).all()]):
+            http = await serve(lambda _: create_app(mine))
+
+            def start(**extra: Any) -> Any:
+                return http.post("/v1/workflows", headers=street, json={
+                    "type": "committee", "key": "申请-1",
+                    "input": {"compound_id": c.id, **extra}})
+
+            for wrong in ({"term_years": 6}, {"notice_days": 10}, {"qualifying_share": "0.5"},
+                          {"requested_by": "someone"}, {"typo": 1}):
+                await assert_problem(await start(**wrong), 422, "validation-error")
+            started = await ok(await start(), 201)
+            assert started["workflow_id"] == f"committee-{c.id}" and started["created"]
+            assert (await ok(await start(), 200))["created"] is False
+            w = f"/v1/workflows/committee-{c.id}"
+            for _ in range(200):
+                state = (await ok(await http.get(w, headers=street)))["state"]
+                if state["qualification"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert state["step"] == "requested"
+            assert state["qualification"]["delivered_area_centi"] == 95000
+            await assert_problem(await http.post(f"{w}/updates/confirm", json={},
+                                                 headers=branch), 403, "forbidden")
+            done = await ok(await http.post(f"{w}/updates/confirm", json={"note": "已核实"},
+                                            headers=street))
+            assert done["result"] == "preparatory_group"
+            minority = {"members": [
+                {"person_id": c.people[OWNERS[0]], "name": OWNERS[0]},
+                {"person_id": str(uuid.uuid4()), "name": "开发商代表", "represents": "developer"}]}
+            for _ in range(200):
+                if (await ok(await http.get(w, headers=street)))["state"]["step"] == \
+                        "preparatory_group":
+                    break
+                await asyncio.sleep(0.05)
+            await assert_problem(await http.post(f"{w}/updates/form_group", json=minority,
+                                                 headers=street), 409, "update-rejected")
+            await assert_problem(await http.post(f"{w}/signals/election_closed", json={
+                "vote_id": "v", "outcome": "complete", "elected": []}, headers=street),
+                403, "forbidden")
+            await assert_problem(await http.post(f"{w}/cancel", json={"reason": "撤回"},
+                                                 headers=branch), 403, "forbidden")
+            view = await ok(await http.post(f"{w}/cancel", json={"reason": "业主撤回申请"},
+                                            headers=street))
+            assert view["workflow_id"] == f"committee-{c.id}"
+            await finish_all(client, mine.temporal_task_queue)
+            final = (await ok(await http.get(w, headers=street)))
+            assert final["status"] == "completed" and final["state"]["step"] == "cancelled"

@@ -1,0 +1,182 @@
+"""CommitteeFoundingWorkflow's plain dataclasses crossing the Temporal boundary, its activity
+names, steps and workflow id (instants are ISO-8601 strings; datetimes stay out of the sandbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workflows.common_types import StepRecord
+
+# Activity names (workflows/committee/activities.py registers under these).
+COMPOUND_QUALIFICATION = "committee_compound_qualification"
+CHECK_CANDIDATES = "committee_check_candidates"
+RECORD_COMMITTEE = "committee_record"
+
+# Steps, in order; the last four end a run (with cancelled).
+REQUESTED = "requested"
+PREPARATORY_GROUP = "preparatory_group"
+GROUP_PUBLICITY = "group_publicity"
+RULES_AND_CANDIDATES = "rules_and_candidates"
+CANDIDATE_PUBLICITY = "candidate_publicity"
+MEETING_NOTICE = "meeting_notice"
+ELECTION = "election"
+ELECTION_FAILED = "election_failed"
+OFFICERS = "officers"
+REGISTRATION = "registration"
+IN_OFFICE = "in_office"
+NOT_QUALIFIED = "not_qualified"
+PROPERTY_MANAGEMENT_COMMITTEE = "property_management_committee"
+RE_ELECTION = "re_election"
+REPRESENTS = ("owner", "developer", "street_office", "residents_committee")
+
+
+@dataclass
+class CommitteeInput:
+    compound_id: str
+    requested_by: str = "owners"  # owners | developer | property
+    term: int = 1  # the first committee, or the n-th after re-elections (换届)
+    # the compound qualifies when at least qualifying_share ("p/q") of the exclusive area is
+    # sold and delivered (off the developer's roll entry)
+    qualifying_share: str = "1/2"
+    publicity_days: float = 7  # 公示 of the group and of the candidate list (e2e: a fraction)
+    notice_days: int = 15  # the general meeting's notice to every owner
+    registration_days: int = 30  # 备案 with the street office after the election
+    term_years: int = 5  # at most five years
+    reminder_days: int = 90  # before the term ends: remind, and the re-election starts
+
+
+@dataclass
+class CompoundRef:
+    compound_id: str
+
+
+@dataclass
+class Qualification:
+    total_area_centi: int
+    delivered_area_centi: int
+    owners: int
+
+
+@dataclass
+class Member:
+    person_id: str
+    name: str
+    represents: str = "owner"  # preparatory group: owner | developer | street_office | ...
+
+
+@dataclass
+class PreparatoryGroup:
+    members: list[Member]
+    by: str = ""
+
+
+@dataclass
+class Confirmation:
+    note: str = ""
+    by: str = ""
+
+
+@dataclass
+class Candidates:
+    """The rules of procedure and the statute as proposals (versions in meetings), and the
+    candidates nominated; the candidate list is published once they are all owners."""
+
+    rules_proposal_id: str
+    statute_proposal_id: str
+    candidates: list[Member]
+    by: str = ""
+
+
+@dataclass
+class CandidateCheck:
+    compound_id: str
+    person_ids: list[str]
+
+
+@dataclass
+class Meeting:
+    """The owners' general meeting: its time, and the election proposal voted on there."""
+
+    meeting_at: str
+    election_proposal_id: str = ""
+    by: str = ""
+
+
+@dataclass
+class ElectionClosed:
+    """From linli.meetings.vote.closed of a committee_election (the bridge), or an app."""
+
+    vote_id: str
+    outcome: str  # complete | tie | too_few_qualified
+    elected: list[str]
+    tied: list[str] = field(default_factory=list)
+    open_seats: int = 0
+
+
+@dataclass
+class AdoptionClosed:
+    """From linli.meetings.vote.closed of an ordinary Art. 278 vote in the compound (the bridge):
+    kept when it is the rules' or the statute's."""
+
+    proposal_id: str
+    outcome: str  # passed | rejected
+
+
+@dataclass
+class NextStep:
+    """After a failed election: a supplementary election, or a property management committee
+    (物业管理委员会) where the street office decides one is needed."""
+
+    next: str  # supplementary_election | property_management_committee
+    note: str = ""
+    by: str = ""
+
+
+@dataclass
+class Officers:
+    chair: str
+    vice_chairs: list[str]
+    by: str = ""
+
+
+@dataclass
+class Registration:
+    registered_on: str  # ISO date the street office confirmed the filing
+    by: str = ""
+
+
+@dataclass
+class CommitteeRecord:
+    compound_id: str
+    term: int
+    members: list[Member]
+    chair: str
+    vice_chairs: list[str]
+    starts_on: str
+    ends_on: str
+
+
+@dataclass
+class CommitteeState:
+    compound_id: str
+    term: int
+    step: str
+    deadline: str = ""
+    convener_org: str = "street_office"
+    qualification: Qualification | None = None
+    group: list[Member] = field(default_factory=list)
+    candidates: list[Member] = field(default_factory=list)
+    rules_proposal_id: str = ""
+    statute_proposal_id: str = ""
+    meeting_at: str = ""
+    election: ElectionClosed | None = None
+    adoptions: dict[str, str] = field(default_factory=dict)  # rules | statute -> outcome
+    chair: str = ""
+    vice_chairs: list[str] = field(default_factory=list)
+    organisation_id: str = ""
+    term_ends_on: str = ""
+    history: list[StepRecord] = field(default_factory=list)
+
+
+def workflow_id(compound_id: str) -> str:
+    return f"committee-{compound_id}"
