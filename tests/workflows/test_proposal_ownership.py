@@ -172,6 +172,8 @@ async def test_cancel_in_consultation_withdraws(time_env: WorkflowEnvironment, p
                    for e in await outbox(council.meetings, run.pid)):
                 break
             await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the workflow never reopened the consultation on version 2")
         await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("街道叫停", "c-1"))
         summary = await finish(run, "managed_cancelled_in_consultation")
     assert summary.outcome == t.CANCELLED
