@@ -10,6 +10,7 @@ every request the browser makes must go to the portal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import uuid
@@ -128,9 +129,10 @@ async def screenshot(page: Page, name: str) -> None:
     await page.set_viewport_size({"width": 390, "height": 844})
 
 
-@pytest.fixture
-async def visitors(browser: Browser, portal: Portal) -> AsyncIterator[Any]:
-    """visitors() → a new person's browser (own cookies); every one checked for foreign hosts."""
+@contextlib.asynccontextmanager
+async def phone_browsers(browser: Browser, portal: Portal) -> AsyncIterator[Any]:
+    """new() → a new person's phone-sized browser (own cookies) on `portal`; on leaving, every
+    one is closed and checked for requests to any other host."""
     made: list[Visitor] = []
 
     async def new() -> Visitor:
@@ -147,6 +149,13 @@ async def visitors(browser: Browser, portal: Portal) -> AsyncIterator[Any]:
         await v.context.close()
     for v in made:
         assert v.foreign_requests() == [], "the browser asked another host"
+
+
+@pytest.fixture
+async def visitors(browser: Browser, portal: Portal) -> AsyncIterator[Any]:
+    """visitors() → a new person's browser (own cookies); every one checked for foreign hosts."""
+    async with phone_browsers(browser, portal) as new:
+        yield new
 
 
 # ---------------------------------------------------------------- the demo people

@@ -15,7 +15,15 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.e2e.conftest import Http
-from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
+from tests.portal.conftest import (
+    Portal,
+    Visitor,
+    demo_compound,
+    dev_sign_in,
+    owners,
+    phone_browsers,
+    unique,
+)
 from tests.portal.desk_fixtures import council, council_http  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,22 +32,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 async def residents(browser: Browser, council: Portal) -> AsyncIterator[Any]:  # noqa: F811
     """residents() → a phone-sized browser on the platform with the centre."""
-    made: list[Visitor] = []
-
-    async def new() -> Visitor:
-        context = await browser.new_context(viewport={"width": 390, "height": 844},
-                                            locale="zh-CN", timezone_id="Asia/Shanghai")
-        page = await context.new_page()
-        visitor = Visitor(portal=council, context=context, page=page)
-        context.on("request", lambda r: visitor.requests.append(r.url))
-        made.append(visitor)
-        return visitor
-
-    yield new
-    for v in made:
-        await v.context.close()
-    for v in made:
-        assert v.foreign_requests() == [], "the browser asked another host"
+    async with phone_browsers(browser, council) as new:
+        yield new
 
 
 async def test_a_resident_waits_for_a_full_activity_and_books_a_venue(
