@@ -159,7 +159,7 @@ async def _book_venue(conn: Connection, compound_id: uuid.UUID, who: Principal,
         "group_id": data.group_id, "purpose": data.title, "starts_at": data.starts_at,
         "ends_at": data.ends_at, "status": status})
     if row is None:
-        raise problems.conflict(clash_text(venue, other) if other else "场地在该时段已有预约",
+        raise problems.conflict(clash_text(venue, other, who) if other else "场地在该时段已有预约",
                                 "booking-clash")
     await booking_event(conn, row, venue, who)
     booking_id: uuid.UUID = row["id"]

@@ -22,6 +22,7 @@ from services.centre.service import (
     booking_row,
     check_booker,
     clash_text,
+    sees_whole,
     is_staff,
     now_utc,
     slot_problem,
@@ -70,7 +71,7 @@ async def act(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID, who:
                                              by=who.subject, reason=reason)
         await booking_event(conn, row, venue, who, reason)
     metrics.BOOKINGS.labels(target).inc()
-    return to_booking(row)
+    return to_booking(row, who)
 
 
 async def release_for_meeting(conn: Connection, *, booking_id: uuid.UUID, reason: str) -> None:
@@ -106,7 +107,7 @@ async def move(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID, who
                                   ends_at=data.ends_at, buffer_minutes=venue["buffer_minutes"],
                                   other_than=booking_id)
         if other is not None:
-            raise problems.conflict(clash_text(venue, other), "booking-clash")
+            raise problems.conflict(clash_text(venue, other, who), "booking-clash")
         try:
             async with conn.transaction():
                 row = await store.move_booking(conn, id=booking_id, starts_at=data.starts_at,
@@ -115,7 +116,7 @@ async def move(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID, who
         except asyncpg.ExclusionViolationError:  # a concurrent booking took it after our check
             raise problems.conflict(f"{venue['name']}在该时段刚被预约", "booking-clash") from None
         await booking_event(conn, row, venue, who, kind=events.BOOKING_MOVED)
-    return to_booking(row)
+    return to_booking(row, who)
 
 
 # ---------------------------------------------------------------- series
@@ -162,10 +163,11 @@ async def create_series(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
                 "ends_at": ends_at, "status": status})
             if row is None:
                 clashes.append(Clash(starts_at=starts_at, ends_at=ends_at,
-                                     detail=clash_text(venue, other) if other else "时段冲突",
-                                     booking_id=other["id"] if other else None))
+                                     detail=clash_text(venue, other, who) if other else "时段冲突",
+                                     booking_id=other["id"] if other and sees_whole(who, other)
+                                     else None))
             else:
-                booked.append(to_booking(row))
+                booked.append(to_booking(row, who))
         await emit(conn, events.SERIES_CREATED, subject=str(series_id),
                    compound_id=str(compound_id),
                    data=events.SeriesCreated(series_id=series_id, compound_id=compound_id,
@@ -176,10 +178,11 @@ async def create_series(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
     return Series(id=series_id, venue_id=data.venue_id, booked=booked, clashes=clashes)
 
 
-async def get_series(pool: Pool, *, compound_id: uuid.UUID, series_id: uuid.UUID) -> Series:
+async def get_series(pool: Pool, *, compound_id: uuid.UUID, series_id: uuid.UUID,
+                     who: Principal) -> Series:
     async with pool.acquire() as conn:
         row = problems.owned(await store.get(conn, table="booking_series", id=series_id),
                              compound_id, "系列预约")
         rows = await store.series_bookings(conn, series_id=series_id)
-    return Series(id=series_id, venue_id=row["venue_id"], booked=[to_booking(r) for r in rows],
+    return Series(id=series_id, venue_id=row["venue_id"], booked=[to_booking(r, who) for r in rows],
                   clashes=[])

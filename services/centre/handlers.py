@@ -102,7 +102,7 @@ async def list_bookings(call: Call) -> Page[Booking]:
 
 async def get_booking(call: Call) -> Booking:
     return await service.get_booking(call.app[POOL], compound_id=_cid(call),
-                                     booking_id=_id(call, "booking_id", "预约"))
+                                     booking_id=_id(call, "booking_id", "预约"), who=call.who)
 
 
 def booking_action(name: str) -> Callable[[Call], Awaitable[Booking]]:
@@ -131,7 +131,7 @@ async def create_series(call: Call) -> Series:
 
 async def get_series(call: Call) -> Series:
     return await bookings.get_series(call.app[POOL], compound_id=_cid(call),
-                                     series_id=_id(call, "series_id", "系列预约"))
+                                     series_id=_id(call, "series_id", "系列预约"), who=call.who)
 
 
 # ---------------------------------------------------------------- plans and activities

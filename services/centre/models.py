@@ -90,13 +90,16 @@ class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Booking(msgspec.Struct):
+    """A booking; another resident's reads only as taken (booker, purpose, group, series,
+    decision and reason are null for them)."""
+
     id: uuid.UUID
     compound_id: uuid.UUID
     venue_id: uuid.UUID
     series_id: uuid.UUID | None
-    booker_id: str
+    booker_id: str | None
     group_id: uuid.UUID | None
-    purpose: str
+    purpose: str | None
     starts_at: dt.datetime
     ends_at: dt.datetime
     status: str

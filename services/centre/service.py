@@ -63,8 +63,20 @@ def to_venue(row: Any) -> Venue:
                             "facilities": list(row["facilities"])}, Venue)
 
 
-def to_booking(row: Any) -> Booking:
-    return msgspec.convert(dict(row), Booking)
+def sees_whole(who: Principal, row: Any) -> bool:
+    """Staff, the person booked for and whoever made the booking see it whole."""
+    return is_staff(who) or who.subject in (row["booker_id"], row["booked_by"])
+
+
+def to_booking(row: Any, who: Principal) -> Booking:
+    """The booking as `who` may read it: another resident learns only that the venue is
+    taken then, not who booked it, for what, or who decided (names, phones and flats are
+    written into purposes and reasons)."""
+    booking = msgspec.convert(dict(row), Booking)
+    if sees_whole(who, row):
+        return booking
+    return msgspec.structs.replace(booking, booker_id=None, purpose=None, group_id=None,
+                                   series_id=None, decided_by=None, reason=None)
 
 
 async def venue_row(conn: Connection, compound_id: uuid.UUID, venue_id: uuid.UUID,
@@ -164,9 +176,13 @@ async def slot_problem(conn: Connection, venue: Any, starts_at: dt.datetime,
     return None
 
 
-def clash_text(venue: Any, other: Any) -> str:
+def clash_text(venue: Any, other: Any, who: Principal) -> str:
+    """What a clash says: staff (and the other booking's own booker) read which booking it
+    is; a resident reads only that the slot is taken."""
     start = other["starts_at"].astimezone(rules.LOCAL)
     end = other["ends_at"].astimezone(rules.LOCAL)
+    if not sees_whole(who, other):
+        return f"{venue['name']}在该时段已有预约（{start:%Y-%m-%d %H:%M}–{end:%H:%M}），请换一个时段"
     return (f"{venue['name']}在该时段已有预约（{start:%Y-%m-%d %H:%M}–{end:%H:%M}，"
             f"“{other['purpose']}”，预约编号 {other['id']}）")
 
@@ -243,11 +259,11 @@ async def book(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
             "status": status})
         if row is None:
             metrics.BOOKINGS.labels("clash").inc()
-            raise problems.conflict(clash_text(venue, other) if other else
+            raise problems.conflict(clash_text(venue, other, who) if other else
                                     f"{venue['name']}在该时段已有预约", "booking-clash")
         await booking_event(conn, row, venue, who)
     metrics.BOOKINGS.labels(status).inc()
-    return to_booking(row)
+    return to_booking(row, who)
 
 
 async def booking_row(conn: Connection, compound_id: uuid.UUID, booking_id: uuid.UUID) -> Any:
@@ -257,12 +273,13 @@ async def booking_row(conn: Connection, compound_id: uuid.UUID, booking_id: uuid
     return row
 
 
-async def get_booking(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID) -> Booking:
+async def get_booking(pool: Pool, *, compound_id: uuid.UUID, booking_id: uuid.UUID,
+                      who: Principal) -> Booking:
     async with pool.acquire() as conn:
         row = await store.get(conn, table="bookings", id=booking_id)
     if row is None or row["compound_id"] != compound_id:
         raise problems.not_found("预约")
-    return to_booking(row)
+    return to_booking(row, who)
 
 
 async def list_bookings(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
@@ -272,4 +289,4 @@ async def list_bookings(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
             conn, compound_id=compound_id, venue_id=query.venue_id, status=query.status,
             booker_id=who.person_id if query.mine else None,
             after=time_keyset(query.cursor), limit=query.limit + 1)
-    return page_of([to_booking(r) for r in rows], query.limit, time_cursor)
+    return page_of([to_booking(r, who) for r in rows], query.limit, time_cursor)

@@ -30,7 +30,7 @@ async def test_a_plan_for_the_elderly_is_published_with_its_activities(world: Wo
                          title="健康讲座：高血压的饮食")
     assert a["booking_id"] and a["venue_id"] == room["id"]
     booking = await ok(await w.app.get(f"{w.base}/bookings/{a['booking_id']}",
-                                       headers=w.who()))
+                                       headers=w.staff()))
     assert booking["status"] == "confirmed" and booking["purpose"] == "健康讲座：高血压的饮食"
     # the venue is taken by the activity: another activity at the same time is a named clash
     r = await w.app.post(f"{w.base}/activities", headers=w.staff(), json={
