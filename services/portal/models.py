@@ -4,6 +4,7 @@ person (msgspec Structs)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,12 +12,18 @@ from pathlib import Path
 
 import msgspec
 
+from linli.config import DEVELOPMENT
+
+log = logging.getLogger("linli.portal")
+
 
 @dataclass(frozen=True)
 class PortalConfig:
     """Settings of the portal, read from the environment when the process starts."""
 
-    dev_login: bool = False            # LINLI_PORTAL_DEV_LOGIN=1: the demo sign-in page exists
+    # LINLI_PORTAL_DEV_LOGIN=1 under LINLI_ENV=development or test: the demo sign-in page
+    # exists (one click signs in as anyone, so never where LINLI_ENV is unset or production)
+    dev_login: bool = False
     session_minutes: int = 12 * 60     # LINLI_PORTAL_SESSION_MINUTES
     code_minutes: int = 10             # LINLI_PORTAL_CODE_MINUTES
     codes_per_phone: int = 3           # codes one phone may ask for in `window_minutes`
@@ -34,12 +41,24 @@ class PortalConfig:
         base = cls()
         media = env.get("LINLI_PORTAL_MEDIA_DIR")
         return cls(
-            dev_login=env.get("LINLI_PORTAL_DEV_LOGIN", "0") == "1",
+            dev_login=_dev_login(env),
             session_minutes=int(env.get("LINLI_PORTAL_SESSION_MINUTES", base.session_minutes)),
             code_minutes=int(env.get("LINLI_PORTAL_CODE_MINUTES", base.code_minutes)),
             max_photo_bytes=int(env.get("LINLI_PORTAL_MAX_PHOTO_BYTES", base.max_photo_bytes)),
             media_dir=Path(media) if media else None,
         )
+
+
+def _dev_login(env: Mapping[str, str]) -> bool:
+    """The development sign-in only when asked for AND the environment says development: a
+    copied LINLI_PORTAL_DEV_LOGIN=1 alone must not open every account on a real deployment."""
+    if env.get("LINLI_PORTAL_DEV_LOGIN", "0") != "1":
+        return False
+    if env.get("LINLI_ENV", "production") in DEVELOPMENT:
+        return True
+    log.warning("LINLI_PORTAL_DEV_LOGIN=1 被忽略: 只有 LINLI_ENV 为 %s 时才开放开发登录 (当前 %s)",
+                "/".join(sorted(DEVELOPMENT)), env.get("LINLI_ENV", "production"))
+    return False
 
 
 class UnitRef(msgspec.Struct):

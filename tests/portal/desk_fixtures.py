@@ -41,7 +41,8 @@ def council(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Every service, the workflow API and the worker, on the demo compounds."""
     asyncio.run(load_demo(settings.database_url))
     data = tmp_path_factory.mktemp("council")
-    extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_PORTAL_MEDIA_DIR": str(data / "media")}
+    extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test",
+             "LINLI_PORTAL_MEDIA_DIR": str(data / "media")}
     with running(settings, data, EVERYTHING, worker=True, extra_env=extra) as platform:
         yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 
@@ -160,3 +161,24 @@ async def test_the_development_sign_in_does_not_exist_unless_enabled(serve: AppF
     r = await client.get("/sign-in")
     assert r.status == 200 and "演示" not in await r.text()
     assert 'lang="zh-CN"' in await r.text()
+
+
+@pytest.mark.parametrize("env, offered", [
+    ({"LINLI_PORTAL_DEV_LOGIN": "1"}, False),  # LINLI_ENV unset: production
+    ({"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "production"}, False),
+    ({"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "staging"}, False),
+    ({"LINLI_ENV": "development"}, False),
+    ({"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "development"}, True),
+    ({"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test"}, True),
+])
+async def test_the_development_sign_in_needs_a_development_environment(
+    serve: AppFactory, env: dict[str, str], offered: bool,
+) -> None:
+    """LINLI_PORTAL_DEV_LOGIN=1 copied into a production environment opens no account."""
+    client: TestClient = await serve(lambda s: create_app(s, config=PortalConfig.from_env(env)))
+    page = await (await client.get("/sign-in")).text()
+    assert ("/dev/sign-in" in page) is offered
+    if not offered:
+        assert (await client.get("/dev/sign-in")).status == 404
+        r = await client.post("/dev/sign-in", data={"person_id": "x"}, allow_redirects=False)
+        assert r.status in (403, 404) and "linli_session" not in r.headers.get("Set-Cookie", "")
