@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from linli import problems
 from linli.auth import ROLES
-from linli.http import SETTINGS, Call, json_response
+from linli.http import RETRY_AFTER_SECONDS, SETTINGS, Call, json_response
 from linli.problems import Problem
 from workflows.api import validation as v
 from workflows.api.keys import OWNERS, TEMPORAL
@@ -37,6 +37,7 @@ from workflows.api.models import (
     UpdateDone,
     WorkflowView,
 )
+from workflows.api.outage import is_outage
 from workflows.committee import types as ct
 from workflows.follow_up import types as ft
 from workflows.proposal import types as t
@@ -283,7 +284,11 @@ async def _state(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     try:
         state: dict[str, Any] = await handle.query("state")
     except RPCError as exc:
-        raise Problem(503, "worker-unavailable", "流程引擎暂不可用", f"查询流程状态失败: {exc}") from None
+        if is_outage(exc):
+            raise
+        raise Problem(503, "worker-unavailable", "流程引擎暂不可用", "查询流程状态失败: 流程的执行者"
+                      " (worker) 暂时没有应答, 请稍后重试",
+                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
     return state
 
 
