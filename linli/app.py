@@ -57,7 +57,7 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
         settings = app[SETTINGS]
         nc = await bus.connect(settings.nats_url, name=f"linli-{schema}")
         js = nc.jetstream()
-        await bus.ensure_streams(js)
+        await bus.ensure_streams(js, replicas=settings.stream_replicas)
         app[NATS_CLIENT], app[JETSTREAM] = nc, js
         relay = bus.OutboxRelay(
             pool=app[POOL], js=js, dsn=settings.database_url, schema=schema,

@@ -41,23 +41,40 @@ OUTBOX_CHANNEL_PREFIX = "linli_outbox_"
 Handler = Callable[[Connection, CloudEvent], Awaitable[None]]
 
 
+def servers(url: str) -> list[str]:
+    """The servers of LINLI_NATS_URL: one URL, or several separated by commas (the nodes of a
+    cluster; the client connects to any and fails over to the others)."""
+    found = [part.strip() for part in url.split(",") if part.strip()]
+    if not found:
+        raise ValueError("LINLI_NATS_URL 为空: 请给出至少一个 nats:// 地址")
+    return found
+
+
 async def connect(url: str, *, name: str) -> NATS:
-    """Connect to NATS, reconnecting for ever once connected."""
+    """Connect to NATS (any server of a cluster), reconnecting for ever once connected."""
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5
+        servers(url), name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        connect_timeout=5,
     )
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
-    """Create or update the event stream and the dead-letter stream (idempotent)."""
+async def ensure_streams(js: JetStreamContext, *, replicas: int | None = None) -> None:
+    """Create or update the event stream and the dead-letter stream (idempotent).
+
+    `replicas` (LINLI_STREAM_REPLICAS) is how many servers of a cluster keep each stream; when
+    not configured, a new stream gets one and an existing one keeps what ops gave it (an update
+    without it would shrink a three-way replicated stream back to one).
+    """
     for config in (
         StreamConfig(name=STREAM, subjects=STREAM_SUBJECTS, duplicate_window=120.0),
         StreamConfig(name=DEAD_LETTER_STREAM, subjects=[f"{DEAD_LETTER_PREFIX}.>"]),
     ):
         try:
-            await js.stream_info(config.name or "")
+            info = await js.stream_info(config.name or "")
+            config.num_replicas = replicas or info.config.num_replicas or 1
             await js.update_stream(config)
         except NotFoundError:
+            config.num_replicas = replicas or 1
             with contextlib.suppress(nats.js.errors.BadRequestError):
                 await js.add_stream(config)
 

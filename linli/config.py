@@ -35,6 +35,7 @@ class Settings:
     """Everything a Linli process needs to know about its surroundings."""
 
     database_url: str = ""
+    # one URL, or the servers of a cluster separated by commas (nats://a:4222,nats://b:4222)
     nats_url: str = "nats://127.0.0.1:4222"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -50,6 +51,9 @@ class Settings:
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     relay_batch: int = 100
+    # LINLI_STREAM_REPLICAS: servers of a NATS cluster keeping each stream (3 in production);
+    # None keeps an existing stream's count (a new one gets 1)
+    stream_replicas: int | None = None
     # notify: webhooks may reach private addresses (an IM bot on the same network) only when
     # allowed; how many times a delivery is tried
     notify_allow_internal_webhooks: bool = False
@@ -109,6 +113,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("LINLI_DATA_DIR", str(base.data_dir))),
         max_body_bytes=int(env.get("LINLI_MAX_BODY_BYTES", base.max_body_bytes)),
         max_deliver=int(env.get("LINLI_MAX_DELIVER", base.max_deliver)),
+        stream_replicas=int(env["LINLI_STREAM_REPLICAS"]) if env.get("LINLI_STREAM_REPLICAS")
+        else None,
         notify_allow_internal_webhooks=env.get("LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS", "0") == "1",
         notify_webhook_attempts=int(env.get("LINLI_NOTIFY_WEBHOOK_ATTEMPTS",
                                             base.notify_webhook_attempts)),

@@ -112,7 +112,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             timeout=aiohttp.ClientTimeout(total=10)) as session:
         nc = await bus.connect(settings.nats_url, name="linli-worker")
         js = nc.jetstream()
-        await bus.ensure_streams(js)
+        await bus.ensure_streams(js, replicas=settings.stream_replicas)
         relay = bus.OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
                                 batch=settings.relay_batch)
         loops = Loops()  # relay and bridge consumers restart by themselves when they fail

@@ -98,7 +98,7 @@ async def write_load(session: aiohttp.ClientSession, url: str, headers: dict[str
 
 async def in_stream(nats_url: str, ids: set[str]) -> Counter[str]:
     """How often each of `ids` is in the stream as compound.created."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(bus.servers(nats_url))  # one URL, or a cluster's
     seen: Counter[str] = Counter()
     try:
         sub = await nc.jetstream().subscribe(
