@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -13,7 +14,9 @@ from aiohttp import web
 from linli import problems
 from linli.auth import issue_token
 from linli.config import Settings
-from linli.http import SETTINGS
+from linli.http import RETRY_AFTER_SECONDS, SETTINGS
+
+log = logging.getLogger("linli.clients")
 
 
 class ServiceClient:
@@ -31,7 +34,8 @@ class ServiceClient:
 
     async def request(self, method: str, path: str, *, json: Any = None, kind: Any = None,
                       headers: dict[str, str] | None = None) -> Any:
-        """Send a request; a problem answer becomes a Problem (502 when the peer is down)."""
+        """Send a request; a problem answer becomes a Problem (503 when the peer is down, 502
+        when it fails)."""
         all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
         body = msgspec.json.encode(json) if json is not None else None
         if body is not None:
@@ -42,8 +46,12 @@ class ServiceClient:
                 raw = await response.read()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise problems.Problem(502, "upstream-unavailable", "依赖的服务不可用",
-                                   f"无法访问 {self.base_url}: {exc}") from None
+            # the peer is down or not answering: like a database outage, a 503 to retry later
+            # (the peer's address and the socket error go to the log, not to the caller)
+            log.warning("%s %s%s unreachable: %r", method, self.base_url, path, exc)
+            raise problems.Problem(503, "upstream-unavailable", "依赖的服务不可用",
+                                   "依赖的服务暂时不可用, 请稍后重试",
+                                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
         if status >= 400:
             detail = msgspec.json.decode(raw).get("detail", "") if raw else ""
             raise problems.Problem(status if status < 500 else 502, "upstream-error",

@@ -65,6 +65,9 @@ class Route:
     params: dict[str, str] = field(default_factory=dict)
     errors: ErrorFormat | None = None  # None: problem+json
     form: Any = None  # documents a form body (x-www-form-urlencoded) the handler reads itself
+    # refusals beyond those the kernel derives from the route's shape (linli/openapi.py),
+    # e.g. 406 of a stream that speaks only text/event-stream
+    refusals: tuple[int, ...] = ()
 
     @property
     def path_params(self) -> list[str]:

@@ -33,11 +33,69 @@ def _query_parameters(query: Any, schemas: dict[str, Any]) -> list[dict[str, Any
     ]
 
 
-def _error_response(route: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+_DEFAULT = "错误 (RFC 9457 problem+json)"
+
+
+def _error_response(route: Route, refs: dict[Any, dict[str, Any]],
+                    description: str = _DEFAULT) -> dict[str, Any]:
     if route.errors is None:
-        return _problem_response("错误 (RFC 9457 problem+json)")
-    return {"description": "错误 (该协议自己的格式)",
+        return _problem_response(description)
+    return {"description": description if description != _DEFAULT else "错误 (该协议自己的格式)",
             "content": {route.errors.media_type: {"schema": refs[route.errors.schema]}}}
+
+# What each refusal means, as the kernel gives it (linli/http.py, linli/problems.py)
+REFUSALS = {
+    400: "请求体不是有效的 JSON",
+    401: "未登录: 缺少令牌, 或令牌无效、过期",
+    403: "无权操作: 角色、应用范围或小区不符",
+    404: "不存在 (或不属于该小区, 不透露是否存在)",
+    406: "无法以请求的格式应答",
+    409: "与当前状态冲突 (含同一 Idempotency-Key 的请求仍在处理)",
+    413: "请求体过大",
+    415: "请求体不是 JSON (Content-Type 须为 application/json)",
+    422: "请求内容不合规 (errors 指明字段)",
+    503: "依赖暂时不可用 (数据库、消息总线、流程引擎或其他服务), 请按 Retry-After 稍后重试;"
+         " 什么都没有写入",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "建议等待的秒数",
+                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+}
+
+
+def refusals(route: Route) -> list[int]:
+    """The refusals an operation can give, from its shape: every route can meet an outage
+    (503); a protected one 401/403; a path names something that may not exist (404); a body
+    can be malformed, too large, not JSON or break a rule; a change can conflict with the
+    current state. The health and metrics routes answer for themselves."""
+    if "system" in route.tags:
+        return sorted(route.refusals)
+    codes = {503, *route.refusals}
+    if not route.access.public:
+        codes |= {401, 403}
+    if route.path_params:
+        codes.add(404)
+    if route.body is not None or route.form is not None:
+        codes |= {400, 413, 415, 422}
+    if route.query is not None:
+        codes.add(422)
+    if route.method != "GET":
+        codes |= {409, 422}
+    return sorted(codes)
+
+
+def _responses(route: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        str(route.status): {"description": "成功"}
+        | ({"content": {"application/json": {"schema": refs[route.response]}}}
+           if route.response is not None else {}),
+    }
+    for code in refusals(route):
+        responses[str(code)] = _error_response(route, refs, REFUSALS[code]) | (
+            {"headers": _HEADERS[code]} if code in _HEADERS else {})
+    responses["default"] = _error_response(route, refs)
+    return responses
 
 
 def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -51,12 +109,7 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
              "description": route.params.get(p, "")}
             for p in route.path_params
         ] + _query_parameters(route.query, schemas),
-        "responses": {
-            str(route.status): {"description": "成功"}
-            | ({"content": {"application/json": {"schema": refs[route.response]}}}
-               if route.response is not None else {}),
-            "default": _error_response(route, refs),
-        },
+        "responses": _responses(route, refs),
     }
     if route.body is not None:
         op["requestBody"] = {

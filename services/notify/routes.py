@@ -47,7 +47,7 @@ ROUTES = [
           response=Page[Notification], access=PERSONAL, tags=ME),
     Route("GET", "/v1/me/inbox/stream", h.inbox_stream,
           "实时通知 (Server-Sent Events: notification / notice / unread 事件, 断线重连带 Last-Event-ID"
-          " 补发错过的)", access=PERSONAL, tags=ME),
+          " 补发错过的)", access=PERSONAL, tags=ME, refusals=(406,)),
     Route("POST", "/v1/me/inbox/{notification_id}/read", h.read, "标记一条通知为已读",
           response=Notification, access=PERSONAL, tags=ME),
     Route("POST", "/v1/me/inbox/read-all", h.read_all, "全部标记为已读", response=ReadAll,
