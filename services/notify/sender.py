@@ -158,7 +158,7 @@ class Sender:
             retry_in = backoff(row["attempts"], self.config.backoff_seconds)
         async with transaction(self.pool) as conn:
             await store.finish(conn, delivery_id=row["id"], status=status, error=error,
-                               retry_in=retry_in)
+                               retry_in=retry_in, attempted_at=row["attempted_at"])
             if error == GONE:
                 await store.disable_webhook(conn, person_id=row["person_id"], target=row["target"])
         DELIVERIES.labels(row["channel"], outcome).inc()

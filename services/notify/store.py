@@ -170,26 +170,31 @@ async def deliveries(conn: Connection, *, person_id: str | None = None,
 
 
 async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> list[Row]:
-    """Due pending rows, locked against other senders, leased so a crash retries them later."""
+    """Due pending rows, locked against other senders, leased so a crash retries them later;
+    each with `attempted_at`, the moment its attempt begins."""
     return await conn.fetch(
         "WITH due AS (SELECT id FROM deliveries WHERE status = 'pending'"
         " AND next_attempt_at <= clock_timestamp() ORDER BY next_attempt_at LIMIT $1"
-        " FOR UPDATE SKIP LOCKED)"
+        " FOR UPDATE SKIP LOCKED), began AS (SELECT clock_timestamp() AS at)"
         " UPDATE deliveries d SET attempts = d.attempts + 1,"
-        " next_attempt_at = clock_timestamp() + make_interval(secs => $2)"
-        " FROM due WHERE d.id = due.id RETURNING d.*, CASE WHEN d.bot_id IS NULL"
+        " next_attempt_at = began.at + make_interval(secs => $2)"
+        " FROM due, began WHERE d.id = due.id RETURNING d.*, began.at AS attempted_at,"
+        " CASE WHEN d.bot_id IS NULL"
         " THEN (SELECT webhook_secret FROM preferences p WHERE p.person_id = d.person_id)"
         " ELSE (SELECT secret FROM bots b WHERE b.id = d.bot_id) END AS secret", limit, lease_seconds)
 
 
 async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error: str | None,
-                 retry_in: float | None) -> None:
+                 retry_in: float | None, attempted_at: dt.datetime) -> None:
+    """Record how an attempt ended. Its times count from when it began, not from when it
+    ended: a refused connection ends at once and a silent receiver only at the timeout, so
+    the log would otherwise tell a person which addresses listen (a port scanner)."""
     await conn.execute(
         "UPDATE deliveries SET status = $2, last_error = $3,"
         " next_attempt_at = CASE WHEN $4::float8 IS NULL THEN next_attempt_at"
-        " ELSE clock_timestamp() + make_interval(secs => $4) END,"
-        " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE clock_timestamp() END"
-        " WHERE id = $1", delivery_id, status, error, retry_in)
+        " ELSE $5::timestamptz + make_interval(secs => $4) END,"
+        " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5::timestamptz END"
+        " WHERE id = $1", delivery_id, status, error, retry_in, attempted_at)
 
 
 async def disable_webhook(conn: Connection, *, person_id: str, target: str) -> None:
