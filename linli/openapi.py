@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+import msgspec.inspect
 
 from linli.http import Route
 from linli.problems import ProblemBody
@@ -126,6 +127,33 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
     return op
 
 
+def _structs(info: Any, seen: set[type]) -> None:
+    """Every Struct class reachable from a msgspec type description."""
+    if isinstance(info, msgspec.inspect.StructType):
+        if info.cls in seen:
+            return
+        seen.add(info.cls)
+        for f in info.fields:
+            _structs(f.type, seen)
+        return
+    for attribute in ("item_type", "key_type", "value_type"):
+        if (inner := getattr(info, attribute, None)) is not None:
+            _structs(inner, seen)
+    for inner in getattr(info, "types", ()) + getattr(info, "item_types", ()):
+        _structs(inner, seen)
+
+
+def _add_rules(types: Sequence[Any], schemas: dict[str, Any]) -> None:
+    """Cross-field rules a request type states (linli/schema_rules.py) join its schema."""
+    seen: set[type] = set()
+    for info in msgspec.inspect.multi_type_info(types):
+        _structs(info, seen)
+    for cls in seen:
+        rules = getattr(cls, "__schema_rules__", None)
+        if rules and cls.__name__ in schemas:
+            schemas[cls.__name__]["allOf"] = list(rules)
+
+
 def build(title: str, version: str, routes: Sequence[Route]) -> dict[str, Any]:
     """The whole document for one service."""
     types = [ProblemBody]
@@ -133,6 +161,7 @@ def build(title: str, version: str, routes: Sequence[Route]) -> dict[str, Any]:
         own = (r.body, r.response, r.query, r.form, r.errors.schema if r.errors else None)
         types += [t for t in own if t is not None and t not in types]
     generated, schemas = msgspec.json.schema_components(types, ref_template=REF)
+    _add_rules(types, schemas)
     refs = dict(zip(types, generated, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from linli import schema_rules as sr
 from linli.formats import exact
 from linli.pagination import PageQuery
 
@@ -81,6 +82,9 @@ class OnBehalf(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class IssueIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A report: of one flat (unit_id) or of a common area (area), exactly one of them."""
+
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [sr.exactly_one("unit_id", "area")]
     category: Code
     title: Title
     description: Body

@@ -8,12 +8,13 @@ first_name/last_name (recorded as such).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from linli import schema_rules as sr
 from linli.auth import AuthError, Principal, verify_token
 from linli.http import POOL, SETTINGS, Call, decode_as, json_response, refuse_unstorable
 from services.issues import rules, service
@@ -32,7 +33,12 @@ Text = Annotated[str, msgspec.Meta(max_length=2_000)]
 
 
 class RequestForm(msgspec.Struct, kw_only=True):
-    """The form of POST requests.json (GeoReport v2), as documented; the handler reads it."""
+    """The form of POST requests.json (GeoReport v2), as documented; the handler reads it.
+    A location is needed: address_id, address_string, or lat with long."""
+
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [
+        {"anyOf": [sr.present("address_id"), sr.present("address_string"),
+                   {"allOf": [sr.present("lat"), sr.present("long")]}]}]
 
     api_key: Text
     jurisdiction_id: Text

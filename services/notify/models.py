@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from linli import schema_rules as sr
 from linli.formats import exact
 from linli.pagination import PageQuery
 from services.notify.templates import KINDS
@@ -68,6 +69,9 @@ class ReadAll(msgspec.Struct):
 
 class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True):
     """Channels beyond the in-app inbox (always on). `kinds` empty means every kind."""
+
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [
+        sr.together("quiet_start", "quiet_end"), sr.requires("webhook_secret", "webhook_url")]
 
     webhook_url: WebhookUrl | None = None
     webhook_secret: Secret | None = None

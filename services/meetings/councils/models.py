@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from linli import schema_rules as sr
 from linli.formats import exact
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
@@ -59,6 +60,9 @@ class InvitedOrganisation(msgspec.Struct):
 
 class AgendaItemIn(msgspec.Struct, forbid_unknown_fields=True):
     """A free item, an item for a proposal, or an already proposed item (item_id) scheduled."""
+
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [
+        sr.at_least_one("title", "proposal_id", "item_id")]
 
     title: Title | None = None
     proposal_id: uuid.UUID | None = None
@@ -160,6 +164,9 @@ class ItemOpinionIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What became of an item; a vote's id exactly when it was put to the vote."""
+
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [sr.only_when("vote_id", "outcome", "vote")]
     outcome: Outcome
     note: Annotated[str, msgspec.Meta(max_length=4_000)] = ""
     vote_id: uuid.UUID | None = None

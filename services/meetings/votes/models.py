@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from linli import schema_rules as sr
 from linli.formats import INT32_MAX, exact
 
 Rule = Literal["civil_code_major", "civil_code_ordinary", "simple_majority", "consensus"]
@@ -63,6 +64,7 @@ class BallotIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PaperBallotIn(msgspec.Struct, forbid_unknown_fields=True):
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [sr.at_least_one("person_id", "entry_id")]
     choice: Choice
     person_id: uuid.UUID | None = None
     entry_id: EntryId | None = None  # for entries without a registered owner (developer)
@@ -180,6 +182,7 @@ class ElectionBallotIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PaperElectionBallotIn(msgspec.Struct, forbid_unknown_fields=True):
+    __schema_rules__: ClassVar[list[dict[str, Any]]] = [sr.at_least_one("person_id", "entry_id")]
     approve: CandidateList
     oppose: CandidateList = []
     person_id: uuid.UUID | None = None
