@@ -12,7 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -20,6 +21,7 @@ from typing import TypeVar
 import asyncpg
 import pytest
 
+from linli import db
 from linli.config import Settings
 from linli.local import wait_ready
 from linli.stack import free_port, stop_process
@@ -77,6 +79,20 @@ def scratch() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="linli-fault-"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+async def applied_log(settings: Settings) -> AsyncIterator[db.Pool]:
+    """A scratch schema (with an inbox) and a table of what a test consumer applied."""
+    schema = f"natsfault_{uuid.uuid4().hex[:8]}"
+    pool = await db.create_pool(settings.database_url, schema=schema, max_size=4)
+    async with pool.acquire() as conn:
+        await db.migrate(conn, schema=schema, migrations=None)
+        await conn.execute("CREATE TABLE applied (compound_id text NOT NULL)")
+    yield pool
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    await pool.close()
 
 
 @pytest.fixture

@@ -27,13 +27,7 @@ from linli.stack import free_port, venv_bin, wait_for_port
 from services.directory.events import COMPOUND_CREATED
 from tests.conftest import TokenFactory, bearer
 from tests.faults.conftest import ServiceProcess, service_env, until
-from tests.faults.test_nats_restart import (  # noqa: F401
-    WRITES,
-    _at_least,
-    applied_log,
-    in_stream,
-    write_load,
-)
+from tests.faults.test_nats_restart import WRITES, _at_least, in_stream, write_load
 
 CLUSTER = "linli"
 

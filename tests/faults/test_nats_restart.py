@@ -12,7 +12,7 @@ import signal
 import subprocess
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -64,19 +64,6 @@ def own_nats(scratch: Path) -> Iterator[OwnNats]:
     yield server
     if server.process is not None and server.process.poll() is None:
         server.kill()
-
-
-@pytest.fixture
-async def applied_log(settings: Settings) -> AsyncIterator[db.Pool]:
-    schema = f"natsfault_{uuid.uuid4().hex[:8]}"
-    pool = await db.create_pool(settings.database_url, schema=schema, max_size=4)
-    async with pool.acquire() as conn:
-        await db.migrate(conn, schema=schema, migrations=None)
-        await conn.execute("CREATE TABLE applied (compound_id text NOT NULL)")
-    yield pool
-    async with pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    await pool.close()
 
 
 async def write_load(session: aiohttp.ClientSession, url: str, headers: dict[str, str],
