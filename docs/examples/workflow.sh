@@ -17,8 +17,8 @@ curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-
      $WORKFLOWS/v1/workflows -d '{"type": "proposal", "key": "lift-'$PID'",
        "input": {"compound_id": "'$CID'", "proposal_id": "'$PID'", "convener": "阳光花园党支部"}}'
 echo
-# the consultation opens in a moment (the workflow asks meetings); wait for it, 30 s at most
-for _ in $(seq 60); do
+# the consultation opens in a moment (the workflow asks meetings); wait for it, a minute at most
+for _ in $(seq 120); do
   STEP=$(curl -sS --fail-with-body -H "Authorization: Bearer $TOKEN" $W | field '["state"]["step"]')
   [ "$STEP" = consultation ] && break
   sleep 0.5

@@ -42,10 +42,13 @@ class Newcomer:
     def run(self, script: str) -> list[Any]:
         """Run one example from the repository's root; every line it prints is a JSON answer
         (what `linli token` says of the person goes to stderr)."""
+        return [json.loads(line) for line in self.output(script).splitlines() if line.strip()]
+
+    def output(self, script: str) -> str:
         done = subprocess.run(["bash", str(EXAMPLES / script)], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, f"{script}: {done.stdout}\n{done.stderr}"
-        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        return done.stdout
 
     def token(self, compound: str, role: str) -> str:
         person = next(p for p in demo_cast() if p.compound == compound and p.role == role)
@@ -81,7 +84,7 @@ def test_the_readme_shows_every_example_as_it_is_run() -> None:
     readme = (ROOT / "README.md").read_text()
     scripts = sorted(EXAMPLES.glob("*.sh"))
     assert {s.name for s in scripts} >= {"env.sh", "directory.sh", "issues.sh", "costs.sh",
-                                         "workflow.sh"}
+                                         "workflow.sh", "calendar.sh"}
     for script in scripts:
         text = script.read_text()
         shown = text.split("\n", 1)[1] if text.startswith("#!") else text
@@ -133,6 +136,22 @@ def test_workflow_example(newcomer: Newcomer) -> None:
     assert cancelled["state"]["cancel_reason"] == "业主大会决定暂缓"
     secretary = next(p for p in demo_cast() if p.compound == "阳光花园" and p.role == "party_branch")
     assert cancelled["state"]["cancelled_by"] == str(secretary.person_id)  # the token's person
+
+
+def test_calendar_example(newcomer: Newcomer) -> None:
+    """The feed is fetched as a calendar app does (no token) and is gone once revoked."""
+    out = newcomer.output("calendar.sh")
+    head, rest = out.split("BEGIN:VCALENDAR", 1)
+    ics, tail = rest.split("END:VCALENDAR", 1)
+    meeting, feed = (json.loads(line) for line in head.splitlines() if line.strip())
+    revoked, status = [line for line in tail.splitlines() if line.strip()]
+    assert meeting["kind_label"] == "党群议事会"
+    assert feed["url"] == newcomer.url("meetings") + feed["path"]
+    unfolded = re.sub(r"\r?\n ", "", ics)  # lines folded at 75 octets (text mode reads CRLF as \n)
+    assert f"UID:{meeting['id']}@linli" in unfolded
+    assert "SUMMARY:党群议事会: 顶楼隔热改造议事会" in unfolded and "DTSTART:20270305T113000Z" in unfolded
+    assert "X-WR-CALNAME:我的邻里会议" in unfolded
+    assert json.loads(revoked)["revoked_at"] and status == "410"
 
 
 def _demo_state(newcomer: Newcomer) -> dict[str, Any]:
