@@ -76,23 +76,28 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
     return op
 
 
+def _hints(kind: Any) -> list[Any]:
+    try:
+        return list(typing.get_type_hints(kind).values())
+    except (NameError, TypeError):  # a name only imported for type checking: nothing to add
+        return []
+
+
 def _factory_defaults(kind: Any, schemas: dict[str, Any], seen: set[Any]) -> None:
     """msgspec documents plain defaults but not a dataclass field's default_factory (a list
     of reminders, say): add those too, so a client sees every value it may leave out."""
     for arg in typing.get_args(kind):
         _factory_defaults(arg, schemas, seen)
-    if not dataclasses.is_dataclass(kind) or kind in seen or not isinstance(kind, type):
-        if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and kind not in seen:
-            seen.add(kind)
-            for hint in typing.get_type_hints(kind).values():
-                _factory_defaults(hint, schemas, seen)
+    if not isinstance(kind, type) or kind in seen or not (
+            dataclasses.is_dataclass(kind) or issubclass(kind, msgspec.Struct)):
         return
     seen.add(kind)
-    properties = schemas.get(kind.__name__, {}).get("properties", {})
-    for f in dataclasses.fields(kind):
-        if f.default_factory is not dataclasses.MISSING and f.name in properties:
-            properties[f.name]["default"] = msgspec.to_builtins(f.default_factory())
-    for hint in typing.get_type_hints(kind).values():
+    if dataclasses.is_dataclass(kind):
+        properties = schemas.get(getattr(kind, "__name__", ""), {}).get("properties", {})
+        for f in dataclasses.fields(kind):
+            if f.default_factory is not dataclasses.MISSING and f.name in properties:
+                properties[f.name]["default"] = msgspec.to_builtins(f.default_factory())
+    for hint in _hints(kind):
         _factory_defaults(hint, schemas, seen)
 
 
