@@ -1,5 +1,6 @@
 """Links to the resident portal's page of what a message is about (the issue, the proposal, the
-vote, the meetings, the booking …), from `LINLI_PORTAL_URL`.
+vote, the meetings, the booking …), under the portal's address (`LINLI_PORTAL_URL`, the kernel's
+setting for where the portal is; `http://127.0.0.1:8100` on a local stack).
 
 A message names what it is about in its payload (`about`, `about_id`: set by the consumer, or
 by the app that sent it); the sender turns that into the page's URL when it sends, so every
@@ -55,9 +56,8 @@ class PortalLinks:
 
     base: str | None = None
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> PortalLinks:
-        return cls(base=(env.get("LINLI_PORTAL_URL") or "").rstrip("/") or None)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base", (self.base or "").rstrip("/") or None)
 
     def link(self, payload: Mapping[str, Any]) -> str | None:
         page = PAGES.get(str(payload.get("about")))

@@ -70,12 +70,22 @@ class SenderConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, env: Mapping[str, str]) -> SenderConfig:
-        """The webhook rules from the kernel's settings; email and SMS from their own
+        """The webhook rules and the portal's address (LINLI_PORTAL_URL, where residents open
+        it: the links in messages) from the kernel's settings; email and SMS from their own
         LINLI_NOTIFY_SMTP_* / LINLI_NOTIFY_SMS_* variables in `env`."""
         return cls(allow_internal=settings.notify_allow_internal_webhooks,
                    max_attempts=settings.notify_webhook_attempts,
                    mail=MailConfig.from_env(env), sms=SmsConfig.from_env(env),
-                   links=PortalLinks.from_env(env))
+                   links=PortalLinks(_portal(settings)))
+
+
+def _portal(settings: Settings) -> str | None:
+    """Where residents open the portal; none when these settings leave it out (a port table
+    of notify alone, as in a benchmark): then messages carry no link."""
+    try:
+        return settings.service_url("portal")
+    except KeyError:
+        return None
 
 
 def sign(secret: str, body: bytes) -> str:

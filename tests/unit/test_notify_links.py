@@ -35,7 +35,7 @@ def test_the_link_is_the_pages_url_under_the_compound_or_none() -> None:
     assert PortalLinks().link(page) is None  # no LINLI_PORTAL_URL: no link
     assert PORTAL.link(_payload(about="issue", about_id=None)) is None
     assert PORTAL.link({**page, "compound_id": None}) is None
-    assert PortalLinks.from_env({"LINLI_PORTAL_URL": "https://p.cn/"}).base == "https://p.cn"
+    assert PortalLinks("https://p.cn/").base == "https://p.cn" and PortalLinks("").base is None
     added = json.loads(PORTAL.add_to(json.dumps(page)))
     assert added["link"].endswith("/issues/i-42") and added["title"] == page["title"]
     plain = json.dumps(_payload())
