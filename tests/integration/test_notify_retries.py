@@ -165,7 +165,7 @@ async def test_the_matrix_shows_which_kinds_reach_which_channels_and_when(
     await ok(await notify.put("/v1/me/channels/email", headers=alice.headers, json={
         "address": "alice@example.cn", "digest_hour": 8}))
     await ok(await notify.put("/v1/me/channels/sms", headers=alice.headers,
-                              json={"address": "13800138000"}))
+                              json={"address": "13900000014"}))  # never sent to
     matrix = await ok(await notify.get("/v1/me/notification-matrix", headers=alice.headers))
     assert matrix["quiet_start"] == "22:00" and matrix["digest_hours"] == {"email": 8}
     rows = {r["kind"]: r for r in matrix["kinds"]}
