@@ -68,6 +68,10 @@ class Route:
     # refusals beyond those the kernel derives from the route's shape (linli/openapi.py),
     # e.g. 406 of a stream that speaks only text/event-stream
     refusals: tuple[int, ...] = ()
+    # documents a JSON body decoded as `body` and checked by the handler against its own types
+    # (e.g. a workflow's dataclasses, whose unknown fields the handler refuses)
+    body_doc: Any = None
+    documented: bool = True  # False: served, but left out of OpenAPI (a catch-all behind typed routes)
 
     @property
     def path_params(self) -> list[str]:

@@ -29,7 +29,7 @@ from tests.integration.test_notify_support import (
 
 __all__ = ["nats_js", "publisher", "start_notify"]  # fixtures
 # one attempt each, a short timeout: the silent receiver costs the sender the whole second
-ONE_TRY = SenderConfig(max_attempts=1, backoff_seconds=0.2, timeout_seconds=1, idle_seconds=0.2,
+ONE_TRY = SenderConfig(max_attempts=1, retry_schedule=(0.2,), timeout_seconds=1, idle_seconds=0.2,
                        allow_internal=True)
 TIMES = ("next_attempt_at", "created_at", "finished_at")
 
