@@ -90,9 +90,9 @@ async def replicated_three_ways(nats_url: str) -> str:
         async def created() -> bool:
             try:
                 await bus.ensure_streams(js, replicas=3)
+                return (await js.stream_info(bus.STREAM)).config.num_replicas == 3
             except (nats.errors.Error, TimeoutError):
                 return False  # no JetStream leader elected yet
-            return True
         await until("the cluster's JetStream ready", created)
         return await _leader(js)
     finally:
@@ -102,7 +102,10 @@ async def replicated_three_ways(nats_url: str) -> str:
 async def _leader(js: nats.js.JetStreamContext, *, current: int = 2) -> str:
     """The node leading LINLI (three replicas) once `current` followers are up to date."""
     async def led() -> str | None:
-        info = await js.stream_info(bus.STREAM)
+        try:
+            info = await js.stream_info(bus.STREAM)
+        except (nats.errors.Error, TimeoutError):
+            return None  # the stream is electing a leader
         assert info.config.num_replicas == 3
         cluster = info.cluster
         if cluster is None or not cluster.leader:
