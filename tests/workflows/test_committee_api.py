@@ -87,3 +87,25 @@ async def test_committee_founding_over_the_workflow_api(
             await finish_all(client, mine.temporal_task_queue)
             final = (await ok(await http.get(w, headers=street)))
             assert final["status"] == "completed" and final["state"]["step"] == "cancelled"
+            await a_new_founding_after_the_ended_one(http, street, c.id, started["run_id"])
+
+
+async def a_new_founding_after_the_ended_one(http: Any, street: dict[str, str], compound_id: str,
+                                             ended_run: str) -> None:
+    """The ended founding's key still finds it; another key founds anew on the same id, and a
+    second founding beside the running one is a 409."""
+    def start(key: str) -> Any:
+        return http.post("/v1/workflows", headers=street, json={
+            "type": "committee", "key": key, "input": {"compound_id": compound_id}})
+
+    again = await ok(await start("申请-1"), 200)
+    assert (again["run_id"], again["created"], again["status"]) == (ended_run, False, "completed")
+    anew = await ok(await start("申请-2"), 201)
+    assert anew["workflow_id"] == f"committee-{compound_id}" and anew["created"]
+    assert anew["run_id"] != ended_run and anew["status"] == "running"
+    assert (await ok(await start("申请-2"), 200))["run_id"] == anew["run_id"]
+    refused = await assert_problem(await start("申请-3"), 409, "workflow-exists")
+    assert "正在进行中" in refused["detail"]
+    w = f"/v1/workflows/committee-{compound_id}"
+    assert (await ok(await http.get(w, headers=street)))["run_id"] == anew["run_id"]
+    await ok(await http.post(f"{w}/cancel", json={"reason": "测试结束"}, headers=street))
