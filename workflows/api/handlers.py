@@ -100,11 +100,12 @@ KINDS = {
         lambda d: d.compound_id,
         signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
                  "adoption_closed": (ct.AdoptionClosed, (
-                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.OFFICERS,
-                     ct.REGISTRATION))},
+                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.ADOPTION_FAILED,
+                     ct.ADOPTION_VOTE, ct.OFFICERS, ct.REGISTRATION))},
         updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
                  "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
                  "decide_next": ct.NextStep, "choose_officers": ct.Officers,
+                 "resubmit": ct.Resubmission,
                  "register": ct.Registration},
         # the street office confirms, decides after a failed election, takes the filing
         convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),

@@ -21,6 +21,9 @@ CANDIDATE_PUBLICITY = "candidate_publicity"
 MEETING_NOTICE = "meeting_notice"
 ELECTION = "election"
 ELECTION_FAILED = "election_failed"
+# the general meeting rejected the rules of procedure or the statute: revised and voted again
+ADOPTION_FAILED = "adoption_failed"
+ADOPTION_VOTE = "adoption_vote"
 OFFICERS = "officers"
 REGISTRATION = "registration"
 IN_OFFICE = "in_office"
@@ -120,6 +123,16 @@ class AdoptionClosed:
 
     proposal_id: str
     outcome: str  # passed | rejected
+
+
+@dataclass
+class Resubmission:
+    """After the general meeting rejected the rules of procedure or the statute: the proposal
+    (revised; the same id with a new version, or a new one) put to the owners again."""
+
+    rules_proposal_id: str = ""
+    statute_proposal_id: str = ""
+    by: str = ""
 
 
 @dataclass

@@ -34,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
 
 EVENTS = "linli.workflows.committee"
 DAY = timedelta(days=1)
+# workflow.patched ids: runs recorded before a change keep their old path when replayed
+ADOPTIONS_BLOCK = "committee-adoptions-block"
+DOCUMENTS = {"rules": "议事规则", "statute": "管理规约"}
 
 
 def qualifies(q: t.Qualification, share: str) -> bool:
@@ -65,6 +68,7 @@ class CommitteeFoundingWorkflow:
         self.next_step: t.NextStep | None = None
         self.officers: t.Officers | None = None
         self.registration: t.Registration | None = None
+        self.resubmission: t.Resubmission | None = None
 
     @workflow.run
     async def run(self, data: t.CommitteeInput) -> t.CommitteeState:
@@ -126,7 +130,10 @@ class CommitteeFoundingWorkflow:
             result = self.s.election
             assert result is not None
             if result.outcome == "complete":
-                await self.steps.move(t.OFFICERS, outcome="elected", round_=round_)
+                outcome = "elected"
+                if workflow.patched(ADOPTIONS_BLOCK):
+                    outcome = await self._adopted()
+                await self.steps.move(t.OFFICERS, outcome=outcome, round_=round_)
                 return True
             note = ("末位席位得票完全相同, 按议事规则处理并列后补选" if result.outcome == "tie"
                     else f"{result.open_seats} 个席位无人当选")
@@ -139,6 +146,31 @@ class CommitteeFoundingWorkflow:
                                       by=self.next_step.by, note=self.next_step.note)
                 return False
             round_ += 1
+
+    async def _adopted(self) -> str:
+        """The committee goes on only once the general meeting adopted the rules of procedure
+        and the statute; a rejected one goes back to the group, revised, and is voted again
+        (or the street office cancels). The outcome of the step it leaves."""
+        left = "elected"
+        while True:
+            await self.steps.wait(lambda: set(DOCUMENTS) <= self.s.adoptions.keys())
+            failed = [k for k in DOCUMENTS if self.s.adoptions[k] != "passed"]
+            if not failed:
+                return left if left == "elected" else "adopted"
+            names = "、".join(DOCUMENTS[k] for k in failed)
+            self.resubmission = None
+            await self.steps.move(t.ADOPTION_FAILED, outcome=left if left == "elected" else
+                                  "rejected", note=f"{names}未获业主大会通过; 下一步: 筹备组修改后"
+                                  "提请业主大会重新表决, 通过前不推选主任、不备案")
+            await self.steps.wait(lambda: self.resubmission is not None)
+            assert self.resubmission is not None
+            for key in failed:
+                setattr(self.s, f"{key}_proposal_id",
+                        getattr(self.resubmission, f"{key}_proposal_id"))
+                del self.s.adoptions[key]
+            await self.steps.move(t.ADOPTION_VOTE, outcome="resubmitted",
+                                  by=self._by(self.resubmission), note=f"{names}提请业主大会重新表决")
+            left = "resubmitted"
 
     async def _register(self, data: t.CommitteeInput) -> None:
         """备案 within registration_days (a reminder when late), then the directory record."""
@@ -268,6 +300,20 @@ class CommitteeFoundingWorkflow:
         which = {self.s.rules_proposal_id: "rules", self.s.statute_proposal_id: "statute"}
         if closed.proposal_id and closed.proposal_id in which:
             self.s.adoptions[which[closed.proposal_id]] = closed.outcome
+
+    @workflow.update
+    def resubmit(self, resubmission: t.Resubmission) -> str:
+        self.resubmission = resubmission
+        return t.ADOPTION_VOTE
+
+    @resubmit.validator
+    def _check_resubmit(self, resubmission: t.Resubmission) -> None:
+        self._at(t.ADOPTION_FAILED, "重新提请表决")
+        failed = [k for k in DOCUMENTS if self.s.adoptions.get(k) != "passed"]
+        missing = [DOCUMENTS[k] for k in failed if not getattr(resubmission, f"{k}_proposal_id")]
+        if missing or self.resubmission is not None:
+            raise ValueError(f"须附重新表决的{'、'.join(missing)}议案" if missing
+                             else "已经重新提请表决")
 
     @workflow.update
     def decide_next(self, decision: t.NextStep) -> str:
