@@ -258,8 +258,8 @@ async def test_founding_elects_registers_records_and_re_elects_after_the_term(
                if e["type"] == "linli.workflows.committee.step_changed"]
     assert changed == ["requested", "preparatory_group", "group_publicity",
                        "rules_and_candidates", "candidate_publicity", "meeting_notice",
-                       "election", "adoption_failed", "adoption_vote", "officers", "registration", "in_office", "re_election",
-                       "requested"]
+                       "election", "adoption_failed", "adoption_vote", "officers",
+                       "registration", "in_office", "re_election", "requested"]
     await again.update("cancel", CancelRequest("测试结束"))
 
 
