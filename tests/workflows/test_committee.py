@@ -84,14 +84,17 @@ class Run:
 @pytest.fixture
 async def founding(time_env: WorkflowEnvironment, apps: tuple[TestClient, TestClient],
                    settings: Settings, pool: db.Pool) -> AsyncIterator[Any]:
-    directory, _ = apps
+    directory, meetings = apps
     queue, prefix = f"committee-{uuid.uuid4()}", f"test-{uuid.uuid4().hex[:8]}"
     async with aiohttp.ClientSession() as session:
         client = ServiceClient(session, base_url=str(directory.make_url("")).rstrip("/"),
                                token=app_token(settings, "workflows", ["directory:write"]))
+        meetings_client = ServiceClient(
+            session, base_url=str(meetings.make_url("")).rstrip("/"),
+            token=app_token(settings, "workflows", ["meetings:manage"]))
         async with Worker(time_env.client, task_queue=queue,
                           workflows=[CommitteeFoundingWorkflow],
-                          activities=[*CommitteeActivities(client).all(),
+                          activities=[*CommitteeActivities(client, meetings_client).all(),
                                       *OutboxActivities(pool).all()]):
             (sub,) = bridge.subscriptions(time_env.client, prefix=prefix)
 

@@ -15,6 +15,7 @@ from linli import db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
+from services.meetings.app import create_app as meetings_app
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 from tests.integration.test_committee_election import OWNERS, nine_owners
 from tests.integration.test_meetings_support import ok
@@ -36,9 +37,12 @@ async def test_committee_founding_over_the_workflow_api(
     async with aiohttp.ClientSession() as session:
         api = ServiceClient(session, base_url=str(directory.make_url("")).rstrip("/"),
                             token=app_token(settings, "workflows", ["directory:write"]))
+        meetings = await serve(meetings_app)
+        meetings_api = ServiceClient(session, base_url=str(meetings.make_url("")).rstrip("/"),
+                                     token=app_token(settings, "workflows", ["meetings:manage"]))
         async with Worker(client, task_queue=mine.temporal_task_queue,
                           workflows=[CommitteeFoundingWorkflow],
-                          activities=[*CommitteeActivities(api).all(),
+                          activities=[*CommitteeActivities(api, meetings_api).all(),
                                       *OutboxActivities(pool).all()]):
             http = await serve(lambda _: create_app(mine))
 

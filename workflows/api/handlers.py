@@ -98,17 +98,19 @@ KINDS = {
     "committee": Kind(
         "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
         lambda d: d.compound_id,
-        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION, ct.MEMBER_CHANGE)),
                  "adoption_closed": (ct.AdoptionClosed, (
                      ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.ADOPTION_FAILED,
-                     ct.ADOPTION_VOTE, ct.OFFICERS, ct.REGISTRATION))},
+                     ct.ADOPTION_VOTE, ct.OFFICERS, ct.REGISTRATION, ct.MEMBER_CHANGE))},
         updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
                  "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
                  "decide_next": ct.NextStep, "choose_officers": ct.Officers,
-                 "resubmit": ct.Resubmission,
+                 "resubmit": ct.Resubmission, "vacate": ct.Vacancy,
+                 "propose_removal": ct.Removal, "schedule_by_election": ct.ByElection,
                  "register": ct.Registration},
         # the street office confirms, decides after a failed election, takes the filing
-        convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
+        # and records a member's resignation or lost eligibility
+        convener_only=frozenset({"confirm", "decide_next", "register", "cancel", "vacate"}),
         apps_only=frozenset({"election_closed", "adoption_closed"}),
         owner="directory", subject_path=lambda d: f"/v1/compounds/{d.compound_id}",
         subject_field="compound_id", subject_name="小区", new_run_after_close=True),
@@ -118,7 +120,8 @@ BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
            "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
            "close_vote": "提前结束表决", "confirm": "确认成立条件",
-           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
+           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案",
+           "vacate": "登记委员辞职或丧失资格"}
 
 
 async def start(call: Call) -> web.Response:

@@ -29,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import workflows.committee.types as t
     import workflows.events as events
+    from workflows.committee.members import MemberChanges, check_candidates
     from workflows.common_types import CANCELLED, CancelRequest
     from workflows.steps import Cancelled, Steps, instant, run_activity
 
@@ -36,6 +37,8 @@ EVENTS = "linli.workflows.committee"
 DAY = timedelta(days=1)
 # workflow.patched ids: runs recorded before a change keep their old path when replayed
 ADOPTIONS_BLOCK = "committee-adoptions-block"
+ELIGIBILITY = "committee-eligibility"  # owners with no unpaid fees, with the reason
+MEMBER_CHANGES = "committee-member-changes"  # resignation, removal, by-election in office
 DOCUMENTS = {"rules": "议事规则", "statute": "管理规约"}
 
 
@@ -54,7 +57,7 @@ def term_end(starts: date, years: int) -> date:
 
 
 @workflow.defn(name="CommitteeFoundingWorkflow")
-class CommitteeFoundingWorkflow:
+class CommitteeFoundingWorkflow(MemberChanges):
     @workflow.init
     def __init__(self, data: t.CommitteeInput) -> None:
         self.input = data
@@ -69,6 +72,7 @@ class CommitteeFoundingWorkflow:
         self.officers: t.Officers | None = None
         self.registration: t.Registration | None = None
         self.resubmission: t.Resubmission | None = None
+        self._init_changes()
 
     @workflow.run
     async def run(self, data: t.CommitteeInput) -> t.CommitteeState:
@@ -185,6 +189,7 @@ class CommitteeFoundingWorkflow:
         ends = term_end(starts, data.term_years)
         elected = set(self.s.election.elected if self.s.election else [])
         members = [c for c in self.s.candidates if c.person_id in elected]
+        self.s.members = list(members)
         self.s.organisation_id = await run_activity(t.RECORD_COMMITTEE, t.CommitteeRecord(
             compound_id=data.compound_id, term=data.term, members=members,
             chair=self.officers.chair, vice_chairs=self.officers.vice_chairs,
@@ -196,9 +201,14 @@ class CommitteeFoundingWorkflow:
         ends = instant(f"{self.s.term_ends_on}T00:00:00+08:00")
         remind_at = ends - data.reminder_days * DAY
         self.s.deadline = remind_at.isoformat()
+        # open before in_office shows, so a change asked for there is never refused
+        self.changes_open = workflow.patched(MEMBER_CHANGES)
         await self.steps.move(t.IN_OFFICE, outcome="registered", by=self._by(self.registration),
                               note=f"任期至 {self.s.term_ends_on}")
-        await self.steps.wait(lambda: False, until=remind_at)
+        if self.changes_open:
+            await self._serve_term(remind_at)
+        else:
+            await self.steps.wait(lambda: False, until=remind_at)
         await self._remind("committee_term_ending", "owners_committee", ends.isoformat())
         await self._remind("committee_term_ending", "street_office", ends.isoformat())
         await self.steps.move(t.RE_ELECTION, outcome="term_ending",
@@ -250,13 +260,23 @@ class CommitteeFoundingWorkflow:
 
     @workflow.update
     async def nominate(self, nominated: t.Candidates) -> str:
-        """Rules, statute and candidates; every candidate must be an owner of the compound."""
+        """Rules, statute and candidates; every candidate must be an owner of the compound (and
+        owe no fees, where the compound requires it)."""
+        if workflow.patched(ELIGIBILITY):
+            await check_candidates(self.input.compound_id, nominated.candidates,
+                                   self.input.no_unpaid_fees)
+            if self.nominated is not None:
+                raise ApplicationError("候选人名单已经公示")
+            return self._nominated(nominated)
         strangers = await run_activity(t.CHECK_CANDIDATES, t.CandidateCheck(
             self.input.compound_id, [c.person_id for c in nominated.candidates]), list[str])
         if strangers or self.nominated is not None:
             names = [c.name for c in nominated.candidates if c.person_id in strangers]
             raise ApplicationError(f"候选人须是本小区业主: {'、'.join(names)}"
                                    if names else "候选人名单已经公示")
+        return self._nominated(nominated)
+
+    def _nominated(self, nominated: t.Candidates) -> str:
         self.nominated = nominated
         self.s.candidates = list(nominated.candidates)
         self.s.rules_proposal_id = nominated.rules_proposal_id
@@ -293,6 +313,9 @@ class CommitteeFoundingWorkflow:
     def election_closed(self, result: t.ElectionClosed) -> None:
         if self.steps.current == t.ELECTION and self.s.election is None:
             self.s.election = result
+        elif (self.s.by_election is not None and self.by_result is None
+              and result.proposal_id == self.s.by_election.election_proposal_id):
+            self.by_result = result
 
     @workflow.signal(name="adoption_closed")
     def adoption_closed(self, closed: t.AdoptionClosed) -> None:
@@ -300,6 +323,8 @@ class CommitteeFoundingWorkflow:
         which = {self.s.rules_proposal_id: "rules", self.s.statute_proposal_id: "statute"}
         if closed.proposal_id and closed.proposal_id in which:
             self.s.adoptions[which[closed.proposal_id]] = closed.outcome
+        elif self.s.removal is not None and closed.proposal_id == self.s.removal.proposal_id:
+            self.removal_outcome = self.removal_outcome or closed.outcome
 
     @workflow.update
     def resubmit(self, resubmission: t.Resubmission) -> str:
