@@ -32,6 +32,11 @@ async def open_election(http: Http, cid: str, candidates: list[Resident]) -> tup
     return title, str(election["vote"]["id"])
 
 
+def shown(threshold: str, amount: int) -> str:
+    """A threshold's value as the page writes it: exact area in m², or a headcount."""
+    return f"{amount} 人" if threshold.endswith("headcount") else f"{amount / 100:.2f} m²"
+
+
 def mark(page: Any, candidates: list[Resident], i: int, label: str) -> Any:
     """The i-th candidate's mark (the ballot number tells apart two of the same name)."""
     return page.get_by_role("group", name=f"{i + 1}. {candidates[i].name}", exact=True) \
@@ -68,7 +73,8 @@ async def test_an_owner_votes_for_the_committee_and_sees_each_candidates_thresho
     await mark(page, candidates, 5, "反对").check()
     await page.get_by_role("button", name="提交选票").click()
     await page.wait_for_url(re.compile(r"done=ballot-5-1(#ballot)?$"))  # back at the ballot
-    await expect(page.locator("#ballot").get_by_role("status")).to_contain_text("您的选票已记录: 赞成 5 名, 反对 1 名")
+    recorded = page.locator("#ballot").get_by_role("status")
+    await expect(recorded).to_contain_text("您的选票已记录: 赞成 5 名, 反对 1 名")
     await v.check("election-recorded")
     staff = http.platform.token(roles=["street_office"], compounds=[cid])
     turnout = await http.get("meetings", f"/v1/compounds/{cid}/votes/{vid}/turnout", staff)
@@ -90,9 +96,7 @@ async def test_an_owner_votes_for_the_committee_and_sees_each_candidates_thresho
         await expect(rows).to_have_count(4)
         for j, t in enumerate(expected["thresholds"]):
             cells = rows.nth(j).locator("td")
-            unit = " 人" if t["name"].endswith("headcount") else " m²"
-            value = (lambda n: f"{n / 100:.2f}{unit}") if unit == " m²" else (lambda n: f"{n}{unit}")
-            await expect(cells.nth(1)).to_have_text(value(t["needed"]))
-            await expect(cells.nth(2)).to_have_text(value(t["reached"]))
+            await expect(cells.nth(1)).to_have_text(shown(t["name"], t["needed"]))
+            await expect(cells.nth(2)).to_have_text(shown(t["name"], t["reached"]))
     opposed = [c for c in ranked if c["candidate"] == candidates[5].person_id]
     assert opposed[0]["counts"]["oppose_headcount"] == 1
