@@ -83,6 +83,12 @@ async def test_committee_founding_over_the_workflow_api(
             await assert_problem(await http.post(f"{w}/signals/election_closed", json={
                 "vote_id": "v", "outcome": "complete", "elected": []}, headers=street),
                 403, "forbidden")
+            resigns = {"person_id": c.people[OWNERS[0]], "reason": "resignation"}
+            await assert_problem(await http.post(f"{w}/updates/vacate", json=resigns,
+                                                 headers=branch), 403, "forbidden")
+            early = await assert_problem(await http.post(f"{w}/updates/vacate", json=resigns,
+                                                         headers=street), 409, "update-rejected")
+            assert "不能变更委员" in early["detail"]  # only a committee in office has members
             await assert_problem(await http.post(f"{w}/cancel", json={"reason": "撤回"},
                                                  headers=branch), 403, "forbidden")
             view = await ok(await http.post(f"{w}/cancel", json={"reason": "业主撤回申请"},
