@@ -13,7 +13,10 @@ the re-election (换届) starts the same way (continue-as-new, term + 1).
 
 A failed election (a seat left open: too few qualify, or a tie across the last seat) is its own
 step naming the next one: a supplementary election (back to the meeting notice) or a property
-management committee (物业管理委员会), which ends the run. Every step is measured and published
+management committee (物业管理委员会), which ends the run. A rules of procedure or statute the
+general meeting rejected stops the founding until revised and adopted (adoption.py); candidates
+must be owners owing no fees where the compound says so; in office, members leave (resignation,
+lost eligibility, removal by the owners' vote) and by-elections fill their seats (members.py). Every step is measured and published
 as linli.workflows.committee.step_changed (workflows/steps.py).
 """
 
@@ -29,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import workflows.committee.types as t
     import workflows.events as events
+    from workflows.committee.adoption import Adoptions
     from workflows.committee.members import MemberChanges, check_candidates
     from workflows.common_types import CANCELLED, CancelRequest
     from workflows.steps import Cancelled, Steps, instant, run_activity
@@ -39,7 +43,6 @@ DAY = timedelta(days=1)
 ADOPTIONS_BLOCK = "committee-adoptions-block"
 ELIGIBILITY = "committee-eligibility"  # owners with no unpaid fees, with the reason
 MEMBER_CHANGES = "committee-member-changes"  # resignation, removal, by-election in office
-DOCUMENTS = {"rules": "议事规则", "statute": "管理规约"}
 
 
 def qualifies(q: t.Qualification, share: str) -> bool:
@@ -57,7 +60,7 @@ def term_end(starts: date, years: int) -> date:
 
 
 @workflow.defn(name="CommitteeFoundingWorkflow")
-class CommitteeFoundingWorkflow(MemberChanges):
+class CommitteeFoundingWorkflow(Adoptions, MemberChanges):
     @workflow.init
     def __init__(self, data: t.CommitteeInput) -> None:
         self.input = data
@@ -151,31 +154,6 @@ class CommitteeFoundingWorkflow(MemberChanges):
                 return False
             round_ += 1
 
-    async def _adopted(self) -> str:
-        """The committee goes on only once the general meeting adopted the rules of procedure
-        and the statute; a rejected one goes back to the group, revised, and is voted again
-        (or the street office cancels). The outcome of the step it leaves."""
-        left = "elected"
-        while True:
-            await self.steps.wait(lambda: set(DOCUMENTS) <= self.s.adoptions.keys())
-            failed = [k for k in DOCUMENTS if self.s.adoptions[k] != "passed"]
-            if not failed:
-                return left if left == "elected" else "adopted"
-            names = "、".join(DOCUMENTS[k] for k in failed)
-            self.resubmission = None
-            await self.steps.move(t.ADOPTION_FAILED, outcome=left if left == "elected" else
-                                  "rejected", note=f"{names}未获业主大会通过; 下一步: 筹备组修改后"
-                                  "提请业主大会重新表决, 通过前不推选主任、不备案")
-            await self.steps.wait(lambda: self.resubmission is not None)
-            assert self.resubmission is not None
-            for key in failed:
-                setattr(self.s, f"{key}_proposal_id",
-                        getattr(self.resubmission, f"{key}_proposal_id"))
-                del self.s.adoptions[key]
-            await self.steps.move(t.ADOPTION_VOTE, outcome="resubmitted",
-                                  by=self._by(self.resubmission), note=f"{names}提请业主大会重新表决")
-            left = "resubmitted"
-
     async def _register(self, data: t.CommitteeInput) -> None:
         """备案 within registration_days (a reminder when late), then the directory record."""
         due = workflow.now() + data.registration_days * DAY
@@ -219,14 +197,6 @@ class CommitteeFoundingWorkflow(MemberChanges):
             workflow_id=workflow.info().workflow_id, entity_id=self.input.compound_id,
             compound_id=self.input.compound_id, kind=kind, audience=audience,
             deadline=instant(deadline)))
-
-    @staticmethod
-    def _by(source: object) -> str:
-        return str(getattr(source, "by", "") or "")
-
-    def _at(self, step: str, what: str) -> None:
-        if self.steps.current != step:
-            raise ValueError(f"当前阶段 {self.steps.current or '未开始'} 不能{what}")
 
     # ------------------------------------------------------------------ updates and signals
 
@@ -325,20 +295,6 @@ class CommitteeFoundingWorkflow(MemberChanges):
             self.s.adoptions[which[closed.proposal_id]] = closed.outcome
         elif self.s.removal is not None and closed.proposal_id == self.s.removal.proposal_id:
             self.removal_outcome = self.removal_outcome or closed.outcome
-
-    @workflow.update
-    def resubmit(self, resubmission: t.Resubmission) -> str:
-        self.resubmission = resubmission
-        return t.ADOPTION_VOTE
-
-    @resubmit.validator
-    def _check_resubmit(self, resubmission: t.Resubmission) -> None:
-        self._at(t.ADOPTION_FAILED, "重新提请表决")
-        failed = [k for k in DOCUMENTS if self.s.adoptions.get(k) != "passed"]
-        missing = [DOCUMENTS[k] for k in failed if not getattr(resubmission, f"{k}_proposal_id")]
-        if missing or self.resubmission is not None:
-            raise ValueError(f"须附重新表决的{'、'.join(missing)}议案" if missing
-                             else "已经重新提请表决")
 
     @workflow.update
     def decide_next(self, decision: t.NextStep) -> str:
