@@ -16,8 +16,9 @@ step naming the next one: a supplementary election (back to the meeting notice) 
 management committee (物业管理委员会), which ends the run. A rules of procedure or statute the
 general meeting rejected stops the founding until revised and adopted (adoption.py); candidates
 must be owners owing no fees where the compound says so; in office, members leave (resignation,
-lost eligibility, removal by the owners' vote) and by-elections fill their seats (members.py). Every step is measured and published
-as linli.workflows.committee.step_changed (workflows/steps.py).
+lost eligibility, removal by the owners' vote) and by-elections fill their seats (members.py).
+Every step is measured and published as linli.workflows.committee.step_changed
+(workflows/steps.py).
 """
 
 from __future__ import annotations
