@@ -146,8 +146,10 @@ class MemberChanges:
     # ------------------------------------------------------------------ updates
 
     def _check_change(self, person_id: str | None) -> None:
-        if not self.changes_open or self.steps.current != t.IN_OFFICE:
+        if self.steps.current != t.IN_OFFICE:
             raise ValueError(f"当前阶段 {self.steps.current or '未开始'} 不能变更委员")
+        if not self.changes_open:  # a run in office since before member changes existed
+            raise ValueError("本届委员会的流程早于委员变更功能, 换届后才能在流程中办理")
         if self.change is not None:
             raise ValueError("另一项委员变更正在办理")
         if person_id is not None and person_id not in {m.person_id for m in self.s.members}:
