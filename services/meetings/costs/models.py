@@ -130,7 +130,6 @@ class BillLine(msgspec.Struct):
     unit_id: uuid.UUID
     label: str
     amount_fen: int
-    paid_on: dt.date | None = None  # None: not recorded paid
 
 
 class Bill(msgspec.Struct):

@@ -217,12 +217,10 @@ async def adopt(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, plan_
 
 async def _bill(conn: Connection, row: Any, labels: dict[str, str]) -> Bill:
     lines = await store.bill_lines(conn, bill_id=row["id"])
-    paid = await store.payments(conn, bill_id=row["id"])
     return Bill(id=row["id"], cost_id=row["cost_id"], plan_id=row["plan_id"],
                 period=row["period"], total_fen=row["total_fen"], issued_at=row["issued_at"],
                 lines=sorted((BillLine(unit_id=r["unit_id"], label=labels[str(r["unit_id"])],
-                                       amount_fen=r["amount_fen"],
-                                       paid_on=paid.get(r["unit_id"])) for r in lines),
+                                       amount_fen=r["amount_fen"]) for r in lines),
                              key=lambda line: line.label))
 
 

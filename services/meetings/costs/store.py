@@ -166,12 +166,6 @@ async def insert_payment(conn: Connection, *, bill_id: uuid.UUID, unit_id: uuid.
     )
 
 
-async def payments(conn: Connection, *, bill_id: uuid.UUID) -> dict[uuid.UUID, dt.date]:
-    rows = await conn.fetch("SELECT unit_id, paid_on FROM bill_payments WHERE bill_id = $1",
-                            bill_id)
-    return {r["unit_id"]: r["paid_on"] for r in rows}
-
-
 async def unpaid_lines(conn: Connection, *, compound_id: uuid.UUID,
                        unit_ids: list[uuid.UUID] | None) -> list[Row]:
     """Every bill line of the compound's costs without a payment (of the units given)."""
