@@ -91,3 +91,43 @@ async def test_a_secret_vote_says_so_and_shows_no_turnout_before_close(
     await v.page.get_by_role("button", name="投票").click()
     await v.page.wait_for_url(re.compile(r"done=voted-oppose$"))
     assert await v.page.get_by_role("meter").count() == 0
+
+    # away and back: this browser keeps the ballot's receipt, so it reads the choice back
+    await v.open(f"/c/{cid}")
+    await v.open(f"/c/{cid}/votes/{vid}", "vote-secret-mine")
+    await expect(v.page.get_by_role("status")).to_have_text("你已投票：反对")
+    assert await v.page.get_by_role("radio").count() == 0  # a secret ballot is not changed
+    # the same owner on another phone: voted, and what is not shown (the service keeps none)
+    other: Visitor = await visitors()
+    await dev_sign_in(other, me, then=f"/c/{cid}/votes/{vid}")
+    await expect(other.page.get_by_role("status")).to_have_text("你已投票。")
+    assert "反对" not in await other.page.locator(".voted").inner_text()
+
+
+async def test_my_ballot_reads_back_after_leaving_and_only_to_me(
+    portal: Portal, http: Http, visitors: Any
+) -> None:
+    cid = await demo_compound(http, "南山归侨安置小区")
+    me, neighbour = await owners(http, cid, 2, skip=5)
+    _pid, vid = await open_vote(http, cid)
+    v: Visitor = await visitors()
+    await dev_sign_in(v, me, then=f"/c/{cid}/votes/{vid}")
+    assert await v.page.get_by_role("status").count() == 0  # not voted yet
+    await v.page.get_by_label("同意").check()
+    await v.page.get_by_role("button", name="投票").click()
+    await v.page.wait_for_url(re.compile(r"done=voted-agree$"))
+    await v.open(f"/c/{cid}/proposals")
+    await v.open(f"/c/{cid}/votes/{vid}", "vote-mine")
+    await expect(v.page.get_by_role("status")).to_have_text("你已投票：同意")
+    await expect(v.page.get_by_label("同意")).to_be_checked()  # and may change it before close
+    await v.page.get_by_label("弃权").check()
+    await v.page.get_by_role("button", name="改投").click()
+    await v.page.wait_for_url(re.compile(r"done=voted-abstain$"))
+    await v.open(f"/c/{cid}")
+    await v.open(f"/c/{cid}/votes/{vid}")
+    await expect(v.page.get_by_role("status")).to_have_text("你已投票：弃权")
+
+    n: Visitor = await visitors()
+    await dev_sign_in(n, neighbour, then=f"/c/{cid}/votes/{vid}")
+    assert await n.page.get_by_role("status").count() == 0  # my ballot is not theirs
+    assert await n.page.get_by_label("弃权").is_checked() is False
