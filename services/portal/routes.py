@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.portal import bill_pages as bp
 from services.portal import centre_pages as ctr
 from services.portal import handlers as h
 from services.portal import issue_pages as i
@@ -67,7 +68,7 @@ PAGES = [
     Page("GET", VOTE, v.vote_page),
     Page("POST", f"{VOTE}/ballot", v.cast),
     Page("GET", f"/live{VOTE}/turnout", live.turnout),
-    Page("GET", f"{C}/bills", m.bills),
+    Page("GET", f"{C}/bills", bp.bills),
     Page("GET", f"{C}/meetings", m.meetings),
     Page("GET", f"{C}/menu", vol.menu),
     Page("GET", f"{C}/menu/{{item_id}}/order", vol.order_page),
