@@ -26,7 +26,7 @@ from linli.config import Settings
 from services.portal import service
 from services.portal.consumers import SUBSCRIPTIONS
 from services.portal.issue_pages import MEDIA
-from services.portal.live import STOPPING
+from services.portal.live import STOPPING, UPSTREAMS, stop_live
 from services.portal.media import FileMedia, S3Media
 from services.portal.models import PortalConfig
 from services.portal.routes import PAGES, Page
@@ -93,10 +93,6 @@ async def media_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def stop_live(app: web.Application) -> None:
-    app[STOPPING].set()
-
-
 def create_app(settings: Settings, *, config: PortalConfig | None = None) -> web.Application:
     cfg = config or PortalConfig.from_env(os.environ)
     # photos come in as multipart forms: the body limit is the photo limit plus the fields
@@ -107,7 +103,7 @@ def create_app(settings: Settings, *, config: PortalConfig | None = None) -> web
                       contexts=[http_client, periodic("portal-session-sweep", service.sweep,
                                                       every=3600)])
     app.middlewares.extend([html_errors, sessions])
-    app[CONFIG], app[STOPPING] = cfg, asyncio.Event()
+    app[CONFIG], app[STOPPING], app[UPSTREAMS] = cfg, asyncio.Event(), set()
     app[MEDIA] = media_store(cfg, settings.data_dir)
     app.cleanup_ctx.append(media_client)
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -54,7 +54,6 @@ class PortalConfig:
     token_minutes: int = 10            # the JWT the portal mints for each call it makes
     max_photo_bytes: int = 8 * 1024 * 1024
     media_dir: Path | None = None      # default: <LINLI_DATA_DIR>/media
-    live_every: float = 1.0            # seconds between two looks of a live (SSE) part
     live_poll_seconds: int = 30        # the browser's slow look when the live stream fails
     # LINLI_TRUSTED_PROXIES: addresses or networks (comma separated) of the reverse proxies in
     # front of the portal; only their X-Forwarded-For is believed (sign-in limits by address)

@@ -4,6 +4,7 @@ the result shows every threshold; a secret vote shows nothing before it closes."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -49,6 +50,8 @@ async def test_a_vote_cast_in_one_browser_moves_the_turnout_bar_in_another_witho
     await expect(area_bar).to_have_attribute("aria-valuenow", zero)
     navigations: list[str] = []
     a.page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    polls: list[str] = []
+    a.page.on("request", lambda r: polls.append(r.url) if "/live/poll" in r.url else None)
 
     b: Visitor = await visitors()
     await dev_sign_in(b, voter, then=path)
@@ -57,9 +60,14 @@ async def test_a_vote_cast_in_one_browser_moves_the_turnout_bar_in_another_witho
     await b.page.wait_for_url(re.compile(r"done=voted-agree$"))
     await b.check("vote-cast")
 
-    await expect(ballots).to_have_text("1", timeout=15_000)  # pushed over SSE
+    # meetings' ballot.cast → notify's live stream → the portal reads the turnout → the page
+    await expect(ballots).to_have_text("1", timeout=15_000)
     await expect(area_bar).not_to_have_attribute("aria-valuenow", zero)
     assert navigations == []  # the page did not reload
+    assert polls == []  # nor did it poll: the stream carried it
+    # the fallback a page uses when its stream fails tells the same
+    fallback = await a.page.request.get(f"{portal.url}/live/poll?compound={cid}&vote={vid}")
+    assert fallback.ok and json.loads((await fallback.json())["turnout"])["ballots"] == 1
     await a.page.locator("#turnout").scroll_into_view_if_needed()
     await a.check("vote-turnout")
 
@@ -85,8 +93,9 @@ async def test_a_secret_vote_says_so_and_shows_no_turnout_before_close(
     main = await v.page.inner_text("main")
     assert "无记名投票" in main and "表决结束前不公布任何情况" in main
     assert await v.page.get_by_role("meter").count() == 0
-    live = await v.page.request.get(f"{portal.url}/live/c/{cid}/votes/{vid}/turnout")
-    assert live.status == 404
+    for path in ("/live", "/live/poll"):  # neither the stream nor the fallback tells anything
+        live = await v.page.request.get(f"{portal.url}{path}?compound={cid}&vote={vid}")
+        assert live.status == 404
     await v.page.get_by_label("反对").check()
     await v.page.get_by_role("button", name="投票").click()
     await v.page.wait_for_url(re.compile(r"done=voted-oppose$"))

@@ -213,10 +213,20 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                                                area_centi=entry["area_centi"],
                                                headcount=entry["headcount"])
             first = True
+        await ballot_cast(conn, vote, channel=channel, changed=not first)
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                   changed=not first, choice=None if vote["secret"] else choice,
                   receipt=receipt if vote["secret"] else None)
+
+
+async def ballot_cast(conn: Connection, vote: Any, *, channel: str, changed: bool) -> None:
+    """Tell the live pages the turnout may have moved (no voter, no choice)."""
+    await emit(conn, events.BALLOT_CAST, subject=str(vote["proposal_id"]),
+               compound_id=str(vote["compound_id"]),
+               data=events.BallotCast(vote_id=vote["id"], proposal_id=vote["proposal_id"],
+                                      compound_id=vote["compound_id"], version=vote["version"],
+                                      channel=channel, changed=changed))
 
 
 async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
