@@ -189,10 +189,12 @@ async def poll(request: web.Request) -> web.StreamResponse:
     """The same parts as one JSON answer, for a page whose live stream failed."""
     session_of(request)
     watch = await watch_of(request)
-    page = await api(request, "notify").get("/v1/me/inbox?unread=true&limit=100")
-    found: dict[str, Any] = {
-        "unread": f"{len(page['items'])}{'+' if page['next_cursor'] else ''}",
-        "every": request.app[CONFIG].live_poll_seconds}
+    found: dict[str, Any] = {"every": request.app[CONFIG].live_poll_seconds}
+    try:  # notify down (the likely reason the stream failed) must not stop the page's part
+        page = await api(request, "notify").get("/v1/me/inbox?unread=true&limit=100")
+        found["unread"] = f"{len(page['items'])}{'+' if page['next_cursor'] else ''}"
+    except ApiError:
+        pass
     if watch is not None:
         event, data = await look(request, watch)
         found[event] = data

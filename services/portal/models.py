@@ -68,6 +68,8 @@ class PortalConfig:
             dev_login=env.get("LINLI_PORTAL_DEV_LOGIN", "0") == "1",
             session_minutes=int(env.get("LINLI_PORTAL_SESSION_MINUTES", base.session_minutes)),
             code_minutes=int(env.get("LINLI_PORTAL_CODE_MINUTES", base.code_minutes)),
+            live_poll_seconds=int(env.get("LINLI_PORTAL_LIVE_POLL_SECONDS",
+                                          base.live_poll_seconds)),
             max_photo_bytes=int(env.get("LINLI_PORTAL_MAX_PHOTO_BYTES", base.max_photo_bytes)),
             media_dir=Path(media) if media else None,
             trusted_proxies=trusted_networks(env.get("LINLI_TRUSTED_PROXIES", "")),

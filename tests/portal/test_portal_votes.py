@@ -6,12 +6,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import socket
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
+from services.portal.app import create_app
+from services.portal.models import PortalConfig
+from tests.conftest import AppFactory
 from tests.e2e.conftest import Http
-from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
+from tests.portal.conftest import (
+    Portal,
+    Visitor,
+    demo_compound,
+    dev_sign_in,
+    owners,
+    phone_browsers,
+    unique,
+)
 
 
 async def open_vote(http: Http, cid: str, *, secret: bool = False) -> tuple[str, str]:
@@ -140,3 +152,35 @@ async def test_my_ballot_reads_back_after_leaving_and_only_to_me(
     await dev_sign_in(n, neighbour, then=f"/c/{cid}/votes/{vid}")
     assert await n.page.get_by_role("status").count() == 0  # my ballot is not theirs
     assert await n.page.get_by_label("弃权").is_checked() is False
+
+
+async def test_when_the_live_stream_is_refused_the_page_falls_back_to_a_slow_look(
+    portal: Portal, http: Http, browser: Browser, serve: AppFactory
+) -> None:
+    """A second portal whose notify cannot be reached: its stream answers 503, the page looks
+    at /live/poll instead (every second here; half a minute by default) and still moves."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens once the socket closes
+    urls = {**portal.platform.urls, "notify": dead}
+    config = PortalConfig(dev_login=True, live_poll_seconds=1)
+    client = await serve(lambda s: create_app(s.with_overrides(service_urls=urls), config=config))
+    lonely = Portal(platform=portal.platform, url=str(client.make_url("")).rstrip("/"), db=portal.db)
+    cid = await demo_compound(http, "南山归侨安置小区")
+    watcher, voter = await owners(http, cid, 2, skip=8)
+    _pid, vid = await open_vote(http, cid)
+    async with phone_browsers(browser, lonely) as visitors:
+        a: Visitor = await visitors()
+        streams: list[int] = []
+        a.page.on("response", lambda r: streams.append(r.status) if "/live?" in r.url else None)
+        polls: list[str] = []
+        a.page.on("request", lambda r: polls.append(r.url) if "/live/poll" in r.url else None)
+        await dev_sign_in(a, watcher, then=f"/c/{cid}/votes/{vid}")
+        ballots = a.page.locator('[data-field="ballots"]')
+        await expect(ballots).to_have_text("0")
+        await http.post("meetings", f"/v1/compounds/{cid}/votes/{vid}/ballots",
+                        http.platform.token(roles=["owner"], compounds=[cid],
+                                            person=voter.person_id), {"choice": "agree"},
+                        status=201)
+        await expect(ballots).to_have_text("1", timeout=15_000)
+        assert 503 in streams and polls  # the stream was refused; the slow look moved it
