@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from services.portal.handlers import compound_of
-from services.portal.vote_pages import rule_text, thresholds, turnout_bars
+from services.portal.vote_pages import my_ballot, rule_text, thresholds, turnout_bars
 from services.portal.web import ApiError, api, form, redirect, render
 
 MARKS = {"agree": "赞成", "oppose": "反对", "abstain": "弃权"}
@@ -56,6 +56,7 @@ async def page(request: web.Request, vote: dict[str, Any], item: dict[str, Any],
     base = f"/v1/compounds/{cid}/votes/{vote['id']}"
     candidates = sorted(await meetings.get(f"{base}/candidates"), key=lambda x: x["position"])
     bars = result = None
+    mine = await my_ballot(request, cid, str(vote["id"])) if "owner" in c.roles else None
     if vote["status"] == "open" and not vote["secret"]:
         bars = turnout_bars(await meetings.get(f"{base}/turnout"), vote)
     if vote["status"] == "closed":
@@ -66,7 +67,7 @@ async def page(request: web.Request, vote: dict[str, Any], item: dict[str, Any],
         "result": result, "outcome": outcome_text(result) if result else "",
         "ranked": candidate_rows(result, {str(x["person_id"]): x["position"]
                                           for x in candidates}) if result else [], "errors": errors or {},
-        "owner": "owner" in c.roles,
+        "owner": "owner" in c.roles, "mine": mine,
         "recorded": recorded(request.query.get("done", ""), vote.get("seats") or 0)},
         status=status)
 

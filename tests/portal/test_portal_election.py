@@ -76,6 +76,9 @@ async def test_an_owner_votes_for_the_committee_and_sees_each_candidates_thresho
     recorded = page.locator("#ballot").get_by_role("status")
     await expect(recorded).to_contain_text("您的选票已记录: 赞成 5 名, 反对 1 名")
     await v.check("election-recorded")
+    await v.open(path)  # coming back later, the page knows from meetings that I voted
+    await expect(page.locator("#ballot").get_by_role("status")).to_have_text(
+        "你已投票。截止前可以重新投票修改。")
     staff = http.platform.token(roles=["street_office"], compounds=[cid])
     turnout = await http.get("meetings", f"/v1/compounds/{cid}/votes/{vid}/turnout", staff)
     assert turnout["ballots"] == 1
