@@ -12,6 +12,8 @@ from services.meetings.costs.models import (
     CompareQuery,
     Comparison,
     CostIn,
+    Payment,
+    PaymentIn,
     Plan,
     PlanIn,
     Reading,
@@ -19,6 +21,8 @@ from services.meetings.costs.models import (
     ReadingsIn,
     ReadingsQuery,
     SharedCost,
+    UnpaidLine,
+    UnpaidQuery,
 )
 from services.meetings.councils import handlers as sh
 from services.meetings.councils.models import (
@@ -67,6 +71,7 @@ from services.meetings.votes.models import (
     ElectionBallotIn,
     ElectionIn,
     EnteredBallot,
+    MyBallots,
     NonVoters,
     PaperBallotIn,
     PaperElectionBallotIn,
@@ -146,6 +151,10 @@ VOTE_ROUTES = [
     Route("POST", f"{V}/ballots", vh.cast_online,
           "业主在线投票 (记名表决可在截止前改票; 无记名表决不可改)", body=BallotIn,
           response=Ballot, status=201, access=ROLL_VOTERS, tags=VT),
+    Route("GET", f"{V}/ballots/mine", vh.my_ballots,
+          "我的选票: 本人在冻结名册上的条目及所投意见 (只含本人; 无记名表决须带投票时得到的"
+          " X-Ballot-Receipt 才显示意见, 否则只说已投)", response=MyBallots, access=ROLL_VOTERS,
+          tags=VT),
     Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
           body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
     Route("GET", f"{V}/paper-ballots", vh.entered_ballots,
@@ -205,6 +214,12 @@ COST_ROUTES = [
     Route("GET", f"{K}/bills/{{period}}", ch.get_bill, "某期账单", response=Bill, tags=KT),
     Route("GET", f"{K}/bills", ch.list_bills, "该费用已出具的各期账单 (新的在前)",
           response=list[Bill], tags=KT),
+    Route("POST", f"{K}/bills/{{period}}/payments", ch.record_payment,
+          "登记某户这期账单已缴 (每户每期一次; 重复登记返回首次记录)", body=PaymentIn,
+          response=Payment, status=201, access=COST_KEEPERS, tags=KT),
+    Route("GET", f"{C}/unpaid-bills", ch.unpaid,
+          "未缴的账单 (可按房屋筛选; 业委会候选人资格核查用)", query=UnpaidQuery,
+          response=list[UnpaidLine], access=COST_KEEPERS, tags=KT),
 ]
 
 M = f"{C}/meetings/{{meeting_id}}"
