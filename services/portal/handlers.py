@@ -144,7 +144,7 @@ async def dev_sign_in_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _demo_people(directory: Any, compound_id: str) -> list[dict[str, str]]:
-    roster = await directory.get(f"/v1/compounds/{compound_id}/roster")
+    roster = await directory.get_all(f"/v1/compounds/{compound_id}/roster")
     people = [{"id": r["person_id"], "role": f"{entry['organisation']['name']} · {r['title']}"}
               for entry in roster for r in entry["roles"][:1]]
     units = (await directory.get(f"/v1/compounds/{compound_id}/units?limit=8"))["items"]

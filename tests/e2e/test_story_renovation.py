@@ -160,7 +160,7 @@ async def test_hot_top_floors_become_a_renovation_voted_built_and_accepted(http:
     committee = await http.post("directory", f"{c}/organisations", world.street, {
         "kind": "owners_committee", "name": "阳光花园业主委员会"}, status=201)
     roster = await http.get("directory", f"{c}/roster", world.owner("陈建国"))
-    assert committee["id"] in {e["organisation"]["id"] for e in roster}
+    assert committee["id"] in {e["organisation"]["id"] for e in roster["items"]}
 
 
 async def complaints_reach_the_council(http: Http, world: World) -> str:

@@ -98,7 +98,7 @@ async def test_meetings_upcoming_published_minutes_and_the_calendar_link(
     [me] = await owners(http, cid, 1, skip=8)
     roster = await http.get("directory", f"/v1/compounds/{cid}/roster",
                             http.platform.token(roles=["community"], compounds=[cid]))
-    secretary = next(e["roles"][0]["person_id"] for e in roster
+    secretary = next(e["roles"][0]["person_id"] for e in roster["items"]
                      if e["organisation"]["kind"] == "party_branch")
     staff = http.platform.token(roles=["party_branch"], compounds=[cid], person=secretary)
     title = unique("党群议事会: 篮球场夜间照明")

@@ -48,25 +48,13 @@ class _Building(msgspec.Struct):
     name: str
 
 
-class _Page(msgspec.Struct):
-    items: list[_Unit]
-    next_cursor: str | None = None
-
-
 async def _directory_units(directory: ServiceClient, compound_id: uuid.UUID) -> list[CostUnit]:
     base = f"/v1/compounds/{compound_id}"
-    names = {b.id: b.name for b in await directory.get(f"{base}/buildings", kind=list[_Building])}
-    units: list[CostUnit] = []
-    cursor: str | None = None
-    while True:
-        page = await directory.get(f"{base}/units?limit=200" + (f"&cursor={cursor}" if cursor
-                                                                 else ""), kind=_Page)
-        units += [CostUnit(unit_id=u.id, building_id=u.building_id,
-                           building_name=names.get(u.building_id, ""), number=u.number,
-                           floor=u.floor, area_centi=u.area_centi) for u in page.items]
-        if page.next_cursor is None:
-            return units
-        cursor = page.next_cursor
+    names = {b.id: b.name for b in await directory.get_all(f"{base}/buildings", kind=_Building)}
+    return [CostUnit(unit_id=u.id, building_id=u.building_id,
+                     building_name=names.get(u.building_id, ""), number=u.number,
+                     floor=u.floor, area_centi=u.area_centi)
+            for u in await directory.get_all(f"{base}/units", kind=_Unit)]
 
 
 def _select(units: list[CostUnit], spec: BeneficiariesIn) -> list[CostUnit]:

@@ -67,7 +67,7 @@ class _RosterEntry(msgspec.Struct):
 async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
     today = now_utc().date().isoformat()
     path = f"/v1/compounds/{compound_id}/roster?on={today}"
-    result: list[_RosterEntry] = await directory.get(path, kind=list[_RosterEntry])
+    result: list[_RosterEntry] = await directory.get_all(path, kind=_RosterEntry)
     return result
 
 

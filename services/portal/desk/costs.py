@@ -32,7 +32,7 @@ async def costs(request: web.Request) -> web.StreamResponse:
     cid = str(m.compound_id)
     found, buildings = await asyncio.gather(
         api(request, "meetings", cid).get(f"/v1/compounds/{cid}/costs"),
-        soft(api(request, "directory", cid).get(f"/v1/compounds/{cid}/buildings")))
+        soft(api(request, "directory", cid).get_all(f"/v1/compounds/{cid}/buildings")))
     return show(request, "desk/costs.html", {"costs": found, "buildings": buildings or [],
                                              "keeps": has(m, *KEEPERS)})
 

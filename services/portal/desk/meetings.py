@@ -25,7 +25,7 @@ CONVENES = ("party_branch", "community", "owners_committee", "street_office")
 
 
 async def _roster(request: web.Request, cid: str) -> list[dict[str, Any]]:
-    roster: list[dict[str, Any]] = await api(request, "directory", cid).get(
+    roster: list[dict[str, Any]] = await api(request, "directory", cid).get_all(
         f"/v1/compounds/{cid}/roster")
     return roster
 
