@@ -13,6 +13,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, keyset, page_of
 from linli.values import now_utc
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
@@ -211,10 +212,15 @@ async def feedback(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, w
 
 
 async def history(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
-                  who: Principal) -> list[HistoryEntry]:
+                  who: Principal, query: PageQuery) -> Page[HistoryEntry]:
+    """A page of the issue's history, oldest first."""
+    after = keyset(query.cursor, int)
     async with pool.acquire() as conn:
         row = await issue_row(conn, compound_id, issue_id)
-        rows = await store.list_history(conn, issue_id=issue_id)
-    return [HistoryEntry(action=r["action"], from_status=r["from_status"], to_status=r["to_status"],
-                         actor=named(row, who, r["actor"]), note=r["note"],
-                         created_at=r["created_at"]) for r in rows]
+        rows = await store.list_history(conn, issue_id=issue_id, after=after[0] if after else None,
+                                        limit=query.limit + 1)
+    page = page_of(rows, query.limit, lambda r: [r["id"]])
+    return Page(items=[HistoryEntry(action=r["action"], from_status=r["from_status"],
+                                    to_status=r["to_status"], actor=named(row, who, r["actor"]),
+                                    note=r["note"], created_at=r["created_at"])
+                       for r in page.items], next_cursor=page.next_cursor)

@@ -19,7 +19,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, PageQuery, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc, require_code
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
@@ -38,6 +38,7 @@ from services.issues.models import (
 )
 
 SIMILAR_MIN_SCORE = 0.2
+SIMILAR_SHOWN = 5
 
 
 def is_staff(who: Principal) -> bool:
@@ -142,10 +143,12 @@ async def seed_defaults(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]
 
 
 async def list_categories(pool: Pool, directory: Directory, *,
-                          compound_id: uuid.UUID) -> list[Category]:
+                          compound_id: uuid.UUID) -> Page[Category]:
+    """The compound's categories: a set its staff configure, answered as one page."""
     await ensure_seeded(pool, directory, compound_id=compound_id)
     async with pool.acquire() as conn:
-        return [to_category(r) for r in await store.list_categories(conn, compound_id=compound_id)]
+        return whole([to_category(r)
+                      for r in await store.list_categories(conn, compound_id=compound_id)])
 
 
 async def put_category(pool: Pool, directory: Directory, *,
@@ -273,8 +276,9 @@ async def get_issue(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
         return view(await issue_row(conn, compound_id, issue_id), who)
 
 
-async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) -> list[SimilarIssue]:
-    """Open issues of the same category that read alike: co-sign instead of duplicating."""
+async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) -> Page[SimilarIssue]:
+    """Open issues of the same category that read alike: co-sign instead of duplicating (the
+    best five, as one page)."""
     async with pool.acquire() as conn:
         rows = await store.open_in_category(conn, compound_id=compound_id,
                                             category=query.category, limit=300)
@@ -286,7 +290,7 @@ async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) ->
         if score >= SIMILAR_MIN_SCORE:
             scored.append(SimilarIssue(id=r["id"], title=r["title"], status=r["status"],
                                        cosign_count=r["cosign_count"], score=round(score, 3)))
-    return sorted(scored, key=lambda s: (-s.score, -s.cosign_count))[:5]
+    return whole(sorted(scored, key=lambda s: (-s.score, -s.cosign_count))[:SIMILAR_SHOWN])
 
 
 # ---------------------------------------------------------------- comments
@@ -320,12 +324,16 @@ async def add_comment(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID
 
 
 async def list_comments(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
-                        who: Principal) -> list[Comment]:
+                        who: Principal, query: PageQuery) -> Page[Comment]:
+    """A page of the issue's comments, oldest first."""
+    after = time_keyset(query.cursor)
     async with pool.acquire() as conn:
         row = await issue_row(conn, compound_id, issue_id)
-        rows = await store.list_comments(conn, issue_id=issue_id)
-    return [msgspec.convert({**dict(r), "author_id": named(row, who, r["author_id"])}, Comment)
-            for r in rows]
+        rows = await store.list_comments(conn, issue_id=issue_id, after=after,
+                                         limit=query.limit + 1)
+    comments = [msgspec.convert({**dict(r), "author_id": named(row, who, r["author_id"])},
+                                Comment) for r in rows]
+    return page_of(comments, query.limit, time_cursor)
 
 
 # ---------------------------------------------------------------- reading for Open311

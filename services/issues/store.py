@@ -164,9 +164,15 @@ async def insert_comment(conn: Connection, *, issue_id: uuid.UUID, author_id: st
     )
 
 
-async def list_comments(conn: Connection, *, issue_id: uuid.UUID) -> list[Row]:
+async def list_comments(conn: Connection, *, issue_id: uuid.UUID,
+                        after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page in the order written, after the keyset (created_at, id)."""
+    at, last = after or (None, None)
     return await conn.fetch(
-        "SELECT * FROM comments WHERE issue_id = $1 ORDER BY created_at, id", issue_id
+        "SELECT * FROM comments WHERE issue_id = $1"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))"
+        " ORDER BY created_at, id LIMIT $4",
+        issue_id, at, last, limit,
     )
 
 
@@ -180,8 +186,14 @@ async def insert_history(conn: Connection, *, issue_id: uuid.UUID, action: str,
     )
 
 
-async def list_history(conn: Connection, *, issue_id: uuid.UUID) -> list[Row]:
-    return await conn.fetch("SELECT * FROM history WHERE issue_id = $1 ORDER BY id", issue_id)
+async def list_history(conn: Connection, *, issue_id: uuid.UUID, after: int | None,
+                       limit: int) -> list[Row]:
+    """One page in the order it happened, after the entry `after`."""
+    return await conn.fetch(
+        "SELECT * FROM history WHERE issue_id = $1 AND ($2::bigint IS NULL OR id > $2)"
+        " ORDER BY id LIMIT $3",
+        issue_id, after, limit,
+    )
 
 
 async def insert_feedback(conn: Connection, *, issue_id: uuid.UUID, round: int, person_id: str,

@@ -34,8 +34,8 @@ def media_url(request: web.Request, key: str) -> str:
 
 
 async def _categories(request: web.Request, cid: str) -> list[dict[str, Any]]:
-    return [c for c in await api(request, "issues", cid).get(f"/v1/compounds/{cid}/issue-categories")
-            if c["active"]]
+    return [c for c in await api(request, "issues", cid).get_all(
+        f"/v1/compounds/{cid}/issue-categories") if c["active"]]
 
 
 async def new_issue(request: web.Request) -> web.StreamResponse:
@@ -59,8 +59,8 @@ async def _similar(request: web.Request, cid: str, data: dict[str, Any]) -> list
     try:
         query = urlencode({"category": category, "title": title,
                            "description": str(data.get("description", ""))[:500]})
-        found: list[dict[str, Any]] = await api(request, "issues", cid).get(
-            f"/v1/compounds/{cid}/issues/similar?{query}")
+        found: list[dict[str, Any]] = (await api(request, "issues", cid).get(
+            f"/v1/compounds/{cid}/issues/similar?{query}"))["items"]
         return found
     except ApiError:
         return []
@@ -148,7 +148,7 @@ async def issue_detail(request: web.Request) -> web.StreamResponse:
     issues = api(request, "issues", cid)
     issue, history, categories = await asyncio.gather(
         issues.get(f"/v1/compounds/{cid}/issues/{iid}"),
-        issues.get(f"/v1/compounds/{cid}/issues/{iid}/history"),
+        issues.get_all(f"/v1/compounds/{cid}/issues/{iid}/history"),
         _categories(request, cid))
     names = {x["code"]: x["name"] for x in categories}
     units = {str(u.id): u.label for u in c.units}

@@ -174,7 +174,7 @@ async def complaints_reach_the_council(http: Http, world: World) -> str:
         "description": "六楼屋面没有隔热, 七八月室内超过 35 度, 老人孩子受不了。"}, status=201)
     similar = await http.get("issues", f"{c}/issues/similar?category=common_parts&title=顶楼太热",
                              world.owner("周海燕"))
-    assert issue["id"] in [s["id"] for s in similar]
+    assert issue["id"] in [s["id"] for s in similar["items"]]
     for n, name in enumerate(["周海燕", "许文杰", "郑丽娟"], start=1):
         signed = await http.post("issues", f"{c}/issues/{issue['id']}/cosign", world.owner(name),
                                  status=201)

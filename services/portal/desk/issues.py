@@ -37,7 +37,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
             {**chosen, "overdue": "true", "limit": "50"}))
     page, categories = await asyncio.gather(
         issues.get(f"/v1/compounds/{cid}/issues?" + urlencode(rest)),
-        issues.get(f"/v1/compounds/{cid}/issue-categories"))
+        issues.get_all(f"/v1/compounds/{cid}/issue-categories"))
     more = {**chosen, "cursor": page.get("next_cursor") or ""}
     if "overdue" not in chosen:
         more["overdue"] = "false"
@@ -53,9 +53,9 @@ async def issue(request: web.Request) -> web.StreamResponse:
     issues = api(request, "issues", cid)
     found, history, comments, categories = await asyncio.gather(
         issues.get(f"/v1/compounds/{cid}/issues/{iid}"),
-        issues.get(f"/v1/compounds/{cid}/issues/{iid}/history"),
-        issues.get(f"/v1/compounds/{cid}/issues/{iid}/comments"),
-        issues.get(f"/v1/compounds/{cid}/issue-categories"))
+        issues.get_all(f"/v1/compounds/{cid}/issues/{iid}/history"),
+        issues.get_all(f"/v1/compounds/{cid}/issues/{iid}/comments"),
+        issues.get_all(f"/v1/compounds/{cid}/issue-categories"))
     others = await issues.get(f"/v1/compounds/{cid}/issues?" + urlencode(
         {"category": found["category"], "limit": "50"}))
     timeline = sorted([{"at": h["created_at"], "what": ACTIONS.get(h["action"], h["action"])

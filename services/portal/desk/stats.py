@@ -64,7 +64,7 @@ async def figures(request: web.Request, cid: str) -> dict[str, Any]:
     issues, meetings = api(request, "issues", cid), api(request, "meetings", cid)
     stats, categories, votes, service, opinions, centre = await asyncio.gather(
         soft(issues.get(f"/v1/compounds/{cid}/issue-stats")),
-        soft(issues.get(f"/v1/compounds/{cid}/issue-categories")),
+        soft(issues.get_all(f"/v1/compounds/{cid}/issue-categories")),
         soft(_participation(meetings, cid)),
         soft(api(request, "volunteers", cid).get(f"/v1/compounds/{cid}/service-ledger/stats")),
         soft(_opinions(meetings, cid)), _centre_use(request, cid))
