@@ -30,7 +30,7 @@ async def meetings(request: web.Request) -> web.StreamResponse:
     c = compound_of(request)
     cid = str(c.compound_id)
     client = api(request, "meetings", cid)
-    items = await client.get(f"/v1/compounds/{cid}/meetings")
+    items = await client.get_all(f"/v1/compounds/{cid}/meetings")
     now = dt.datetime.now(dt.UTC).isoformat()
     upcoming = sorted((m for m in items if m["starts_at"] >= now and m["status"] != "cancelled"),
                       key=lambda m: m["starts_at"])
@@ -70,7 +70,7 @@ async def bills(request: web.Request) -> web.StreamResponse:
     cid = str(c.compound_id)
     client = api(request, "meetings", cid)
     mine = {str(u.id): u.label for u in c.units}
-    costs = [k for k in await client.get(f"/v1/compounds/{cid}/costs")
+    costs = [k for k in await client.get_all(f"/v1/compounds/{cid}/costs")
              if any(str(u["unit_id"]) in mine for u in k["units"])]
     found = await asyncio.gather(*(_my_lines(client, cid, k, c) for k in costs))
     return render(request, "bills.html", {"compound": c, "costs": found})
@@ -78,7 +78,8 @@ async def bills(request: web.Request) -> web.StreamResponse:
 
 async def _my_lines(client: Api, cid: str, cost: dict[str, Any], c: Membership) -> dict[str, Any]:
     base = f"/v1/compounds/{cid}/costs/{cost['id']}"
-    bills, plans = await asyncio.gather(client.get(f"{base}/bills"), client.get(f"{base}/plans"))
+    bills, plans = await asyncio.gather(client.get_all(f"{base}/bills"),
+                                        client.get_all(f"{base}/plans"))
     plan_of = {p["id"]: p for p in plans}
     mine = {str(u.id): u.label for u in c.units}
     units = {str(u["unit_id"]): u for u in cost["units"]}

@@ -75,7 +75,7 @@ async def test_pump_electricity_is_shared_by_those_it_serves_to_the_fen(http: Ht
                                data=READINGS_CSV.encode(), content_type="text/csv", status=201)
     assert (imported["readings"], imported["periods"]) == (6, ["2026-07"])
     readings = await http.get("meetings", f"{k}/readings?period=2026-07", resident)
-    by_unit = {r["unit_id"]: r["usage"] for r in readings}
+    by_unit = {r["unit_id"]: r["usage"] for r in readings["items"]}
     assert {n: float(by_unit[units[n]]) for n in paying} == {
         n: float(FLATS[n][2] or 0) for n in paying}
 

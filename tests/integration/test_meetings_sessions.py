@@ -81,7 +81,7 @@ async def test_council_from_escalated_issue_to_published_minutes(
     issue_id = await escalate(meetings, c.id, "顶楼夏天太热")
     proposed = await ok(await meetings.get(f"/v1/compounds/{c.id}/agenda-items",
                                            headers=secretary))  # once, though it came twice
-    assert [(i["source"], i["issue_id"], i["meeting_id"]) for i in proposed] == [
+    assert [(i["source"], i["issue_id"], i["meeting_id"]) for i in proposed["items"]] == [
         ("issue", issue_id, None)]
 
     starts = dt.datetime(2026, 7, 3, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -104,7 +104,7 @@ async def test_council_from_escalated_issue_to_published_minutes(
     free = await ok(await meetings.post(f"{m}/agenda", json={"title": "暑期活动安排"},
                                         headers=secretary), 201)
     assert (first["position"], free["position"]) == (1, 2)
-    assert await ok(await meetings.get(f"{base}/agenda-items", headers=secretary)) == []
+    assert (await ok(await meetings.get(f"{base}/agenda-items", headers=secretary)))["items"] == []
 
     await ok(await meetings.post(f"{m}/rsvp", json={"answer": "yes"}, headers=person("陈代表")))
     await assert_problem(await meetings.post(f"{m}/rsvp", json={"answer": "yes"},

@@ -44,7 +44,7 @@ class Run:
         return self.input.proposal_id
 
     async def votes(self) -> list[dict[str, Any]]:
-        votes: list[dict[str, Any]] = await self.council.get(f"/proposals/{self.pid}/votes")
+        votes: list[dict[str, Any]] = (await self.council.get(f"/proposals/{self.pid}/votes"))["items"]
         return votes
 
 
@@ -200,7 +200,7 @@ async def test_rejected_then_revised_and_passed(time_env: WorkflowEnvironment, p
     assert summary.history[4].by == "convener-1"  # round 2 began on the convener's decision
     assert summary.history[3].outcome == "revise"
     assert [(v["outcome"], v["version"]) for v in await run.votes()] == [("rejected", 2), ("passed", 3)]
-    versions = await council.get(f"/proposals/{run.pid}/versions")
+    versions = (await council.get(f"/proposals/{run.pid}/versions"))["items"]
     assert [v["number"] for v in versions] == [1, 2, 3]
     assert versions[2]["budget_fen"] == 8_000_000
 
@@ -308,7 +308,7 @@ async def test_review_meeting_scheduled_during_consultation(
         await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("测试结束"))
         summary = await finish(run, "review_scheduled")
     assert summary.outcome == t.CANCELLED
-    assert [m["id"] for m in await council.get("/meetings")] == [meeting_id]
+    assert [m["id"] for m in (await council.get("/meetings"))["items"]] == [meeting_id]
 
 
 async def test_milestone_overdue_escalates(time_env: WorkflowEnvironment, pool: db.Pool,

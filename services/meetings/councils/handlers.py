@@ -7,6 +7,7 @@ import uuid
 from aiohttp import web
 
 from linli.http import POOL, Call
+from linli.pagination import Page
 from services.meetings.councils import calendar as calendar_feed
 from services.meetings.councils import changes, minutes, service
 from services.meetings.councils.models import AgendaItem, Invitee, Meeting, Minutes, Quorum
@@ -27,8 +28,9 @@ async def convene(call: Call) -> Meeting:
                                   data=call.body, by=call.who.subject, centre=call.app[CENTRE])
 
 
-async def list_meetings(call: Call) -> list[Meeting]:
-    return await service.list_meetings(call.app[POOL], compound_id=compound(call))
+async def list_meetings(call: Call) -> Page[Meeting]:
+    return await service.list_meetings(call.app[POOL], compound_id=compound(call),
+                                       query=call.query)
 
 
 async def get_meeting(call: Call) -> Meeting:
@@ -53,8 +55,8 @@ async def cancel(call: Call) -> Meeting:
                                         who=call.who)
 
 
-async def unscheduled(call: Call) -> list[AgendaItem]:
-    return await service.unscheduled(call.app[POOL], compound_id=compound(call))
+async def unscheduled(call: Call) -> Page[AgendaItem]:
+    return await service.unscheduled(call.app[POOL], compound_id=compound(call), query=call.query)
 
 
 async def rsvp(call: Call) -> Invitee:

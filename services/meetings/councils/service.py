@@ -20,6 +20,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, page_of, time_keyset
 from linli.values import now_utc
 from services.meetings import events
 from services.meetings.councils import store
@@ -264,10 +265,23 @@ async def get_meeting(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UU
         return await detail(conn, await meeting_in(conn, compound_id, meeting_id))
 
 
-async def list_meetings(pool: Pool, *, compound_id: uuid.UUID) -> list[Meeting]:
+async def list_meetings(pool: Pool, *, compound_id: uuid.UUID,
+                        query: PageQuery) -> Page[Meeting]:
+    """A page of the compound's meetings by start time."""
     async with pool.acquire() as conn:
-        rows = await store.list_meetings(conn, compound_id=compound_id)
-        return [await detail(conn, r) for r in rows]
+        rows = await store.meetings_page(conn, compound_id=compound_id,
+                                         after=time_keyset(query.cursor), limit=query.limit + 1)
+        page = page_of(rows, query.limit, _row_starts)
+        return Page(items=[await detail(conn, r) for r in page.items],
+                    next_cursor=page.next_cursor)
+
+
+def _row_starts(row: Any) -> list[str]:
+    return [row["starts_at"].isoformat(), str(row["id"])]
+
+
+def _row_created(row: Any) -> list[str]:
+    return [row["created_at"].isoformat(), str(row["id"])]
 
 
 async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
@@ -308,10 +322,15 @@ async def emit_item(conn: Connection, row: Any) -> None:
                    proposal_id=row["proposal_id"]))
 
 
-async def unscheduled(pool: Pool, *, compound_id: uuid.UUID) -> list[AgendaItem]:
+async def unscheduled(pool: Pool, *, compound_id: uuid.UUID,
+                      query: PageQuery) -> Page[AgendaItem]:
+    """A page of the items waiting for a meeting (e.g. escalated issues), oldest first."""
     async with pool.acquire() as conn:
-        return [to_item(r) for r in await store.unscheduled_items(
-            conn, compound_id=compound_id)]
+        rows = await store.unscheduled_items(conn, compound_id=compound_id,
+                                             after=time_keyset(query.cursor),
+                                             limit=query.limit + 1)
+    page = page_of(rows, query.limit, _row_created)
+    return Page(items=[to_item(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 async def rsvp(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, answer: str,

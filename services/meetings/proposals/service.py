@@ -12,7 +12,7 @@ from typing import Any
 from linli import problems
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc
 from services.meetings import events
 from services.meetings.proposals import store
@@ -155,11 +155,12 @@ async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, 
 
 
 async def list_versions(pool: Pool, *, compound_id: uuid.UUID,
-                        proposal_id: uuid.UUID) -> list[ProposalVersion]:
+                        proposal_id: uuid.UUID) -> Page[ProposalVersion]:
+    """A proposal's versions (a handful of revisions), as one page."""
     async with pool.acquire() as conn:
         await proposal_in(conn, compound_id, proposal_id)
         rows = await store.list_versions(conn, proposal_id=proposal_id)
-    return [ProposalVersion(**dict(r)) for r in rows]
+    return whole([ProposalVersion(**dict(r)) for r in rows])
 
 
 async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id: uuid.UUID) -> None:

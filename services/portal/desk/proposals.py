@@ -75,8 +75,8 @@ async def proposal(request: web.Request) -> web.StreamResponse:
     meetings = api(request, "meetings", cid)
     base = f"/v1/compounds/{cid}/proposals/{pid}"
     found, versions, summary, votes, flow = await asyncio.gather(
-        meetings.get(base), meetings.get(f"{base}/versions"),
-        meetings.get(f"{base}/opinions/summary"), meetings.get(f"{base}/votes"),
+        meetings.get(base), meetings.get_all(f"{base}/versions"),
+        meetings.get(f"{base}/opinions/summary"), meetings.get_all(f"{base}/votes"),
         workflow_of(api(request, "workflows", cid), pid))
     state = (flow or {}).get("state") or {}
     step = state.get("step", "")

@@ -32,8 +32,9 @@ def ops_links() -> list[tuple[str, str]]:
 async def _participation(meetings: Api, cid: str) -> list[dict[str, Any]]:
     """Recent votes with their turnout (headcount share of the roll)."""
     page = await meetings.get(f"/v1/compounds/{cid}/proposals?limit=20")
-    lists = await asyncio.gather(*(soft(meetings.get(f"/v1/compounds/{cid}/proposals/{p['id']}/votes"))
-                                   for p in page["items"]))
+    lists = await asyncio.gather(*(
+        soft(meetings.get_all(f"/v1/compounds/{cid}/proposals/{p['id']}/votes"))
+        for p in page["items"]))
     votes = [(p, v) for p, vs in zip(page["items"], lists, strict=True) for v in vs or []
              if v["status"] != "cancelled"][:RECENT_VOTES]
     turnouts = await asyncio.gather(*(soft(meetings.get(f"/v1/compounds/{cid}/votes/{v['id']}/turnout"))
