@@ -18,7 +18,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, drain, transaction
 from linli.directory import Directory
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc
 from services.volunteers import events, ledger_store, metrics, rules, store
 from services.volunteers.models import (
@@ -281,10 +281,11 @@ async def list_orders(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
 
 
 async def history(pool: Pool, *, compound_id: uuid.UUID, order_id: uuid.UUID,
-                  who: Principal) -> list[HistoryEntry]:
+                  who: Principal) -> Page[HistoryEntry]:
+    """The order's few steps (placed to rated), as one page."""
     async with pool.acquire() as conn:
         row = await order_row(conn, compound_id, order_id)
         if not await _may_see(conn, row, who):
             raise problems.forbidden("你无权查看这个订单")
         rows = await store.list_history(conn, order_id=order_id)
-    return [msgspec.convert(dict(r), HistoryEntry) for r in rows]
+    return whole([msgspec.convert(dict(r), HistoryEntry) for r in rows])

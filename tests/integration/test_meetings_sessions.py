@@ -97,10 +97,10 @@ async def test_council_from_escalated_issue_to_published_minutes(
     assert {i["name"] for i in meeting["invitees"]} == {"王书记", "李主任", "赵经理", ""}
     m = f"{base}/meetings/{meeting['id']}"
 
-    await assert_problem(await meetings.post(f"{m}/agenda", json={"item_id": proposed[0]["id"]},
+    await assert_problem(await meetings.post(f"{m}/agenda", json={"item_id": proposed["items"][0]["id"]},
                                              headers=director), 403, "forbidden")
     first = await ok(await meetings.post(f"{m}/agenda", json={
-        "item_id": proposed[0]["id"], "presenter": "陈代表", "minutes": 20}, headers=secretary), 201)
+        "item_id": proposed["items"][0]["id"], "presenter": "陈代表", "minutes": 20}, headers=secretary), 201)
     free = await ok(await meetings.post(f"{m}/agenda", json={"title": "暑期活动安排"},
                                         headers=secretary), 201)
     assert (first["position"], free["position"]) == (1, 2)
