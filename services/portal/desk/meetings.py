@@ -42,7 +42,7 @@ async def meetings(request: web.Request) -> web.StreamResponse:
     found, waiting, roster, venues = await asyncio.gather(
         api(request, "meetings", cid).get_all(f"/v1/compounds/{cid}/meetings"),
         soft(api(request, "meetings", cid).get_all(f"/v1/compounds/{cid}/agenda-items")),
-        _roster(request, cid), soft(api(request, "centre", cid).get(f"/v1/compounds/{cid}/venues")))
+        _roster(request, cid), soft(api(request, "centre", cid).get_all(f"/v1/compounds/{cid}/venues")))
     me = str(session_of(request).person_id)
     return show(request, "desk/meetings.html", {
         "meetings": sorted(found, key=lambda x: x["starts_at"], reverse=True),
