@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar
@@ -29,10 +30,13 @@ class Page(msgspec.Struct, Generic[T]):
     next_cursor: str | None = None
 
 
-class PageQuery(msgspec.Struct, kw_only=True):
-    """?cursor=…&limit=… on every list that can grow (`check_limit` guards limit first)."""
+CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]{1,1000}")  # base64url, as encode_cursor writes it
 
-    cursor: Annotated[str, msgspec.Meta(max_length=1_000)] | None = None
+
+class PageQuery(msgspec.Struct, kw_only=True):
+    """?cursor=…&limit=… on every list that can grow (`check_page` guards both first)."""
+
+    cursor: Annotated[str, msgspec.Meta(max_length=1_000, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
 
 
@@ -41,8 +45,12 @@ def whole(items: list[T]) -> Page[T]:
     return Page(items=items)
 
 
-def check_limit(query: Mapping[str, str]) -> None:
-    """400 in words unless ?limit= is a whole number from 1 to MAX_LIMIT (absent: the default)."""
+def check_page(query: Mapping[str, str]) -> None:
+    """400 in words unless ?limit= is a whole number from 1 to MAX_LIMIT (absent: the default)
+    and ?cursor= looks like one this module wrote (decode_cursor checks what it holds)."""
+    cursor = query.get("cursor")
+    if cursor is not None and not CURSOR_CHARS.fullmatch(cursor):
+        raise problems.bad_request("cursor 无效：请使用上一页给出的 next_cursor", "invalid-cursor")
     raw = query.get("limit")
     if raw is None:
         return
