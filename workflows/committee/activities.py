@@ -3,7 +3,6 @@ committee on the 1+3+N roster), with an app token holding directory:write."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from temporalio import activity
@@ -20,6 +19,7 @@ from workflows.committee.types import (
     CompoundRef,
     Qualification,
 )
+from workflows.service_calls import call
 
 OWNERS_COMMITTEE = "owners_committee"
 
@@ -36,12 +36,8 @@ class CommitteeActivities:
         return [self.compound_qualification, self.check_candidates, self.record_committee]
 
     async def _send(self, method: str, path: str, body: Any = None) -> Any:
-        return await self._answer(self.directory.request(method, path, json=body))
-
-    async def _answer(self, call: Awaitable[Any]) -> Any:
-        """The directory's answer; its refusal an ApplicationError (retryable when it may pass)."""
         try:
-            return await call
+            return await self.directory.request(method, path, json=body)
         except Problem as exc:
             retry = exc.status >= 500 or exc.status in (408, 429)
             raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind,
@@ -70,7 +66,7 @@ class CommitteeActivities:
         role for the term; once only (a retry finds what an earlier attempt recorded)."""
         base = f"/v1/compounds/{record.compound_id}"
         name = organisation_name(record.term)
-        roster = await self._answer(self.directory.get_all(f"{base}/roster?on={record.starts_on}"))
+        roster = await call(lambda: self.directory.get_all(f"{base}/roster?on={record.starts_on}"))
         found = [r for r in roster if r["organisation"]["kind"] == OWNERS_COMMITTEE
                  and r["organisation"]["name"] == name]
         if found:
