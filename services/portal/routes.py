@@ -4,6 +4,7 @@ before any handler runs, and tests/portal/test_page_access.py holds the table to
 
 from __future__ import annotations
 
+from services.portal import bill_pages as bp
 from services.portal import centre_pages as ctr
 from services.portal import handlers as h
 from services.portal import issue_pages as i
@@ -37,7 +38,8 @@ PAGES = [
     Page("GET", "/preferences", h.preferences, "person"),
     Page("POST", "/preferences", h.save_preferences, "person"),
     Page("GET", "/media/{key}", i.photo, "person"),
-    Page("GET", "/live/inbox", live.inbox_count, "person"),
+    Page("GET", "/live", live.stream, "person"),
+    Page("GET", "/live/poll", live.poll, "person"),
     Page("GET", C, h.home, "member"),
     Page("GET", f"{C}/issues", i.my_issues, "member"),
     Page("GET", f"{C}/issues/new", i.new_issue, "member"),
@@ -45,15 +47,13 @@ PAGES = [
     Page("GET", f"{C}/issues/similar", i.similar_fragment, "member"),
     Page("GET", ISSUE, i.issue_detail, "member"),
     Page("POST", f"{ISSUE}/cosign", i.cosign, "member"),
-    Page("GET", f"/live{ISSUE}/status", live.issue_status, "member"),
     Page("POST", f"{ISSUE}/feedback", i.feedback, "member"),
     Page("GET", f"{C}/proposals", v.proposals, "member"),
     Page("GET", PROPOSAL, v.proposal, "member"),
     Page("POST", f"{PROPOSAL}/opinions", v.give_opinion, "member"),
     Page("GET", VOTE, v.vote_page, "member"),
     Page("POST", f"{VOTE}/ballot", v.cast, "member"),
-    Page("GET", f"/live{VOTE}/turnout", live.turnout, "member"),
-    Page("GET", f"{C}/bills", m.bills, "member"),
+    Page("GET", f"{C}/bills", bp.bills, "member"),
     Page("GET", f"{C}/meetings", m.meetings, "member"),
     Page("GET", f"{C}/menu", vol.menu, "member"),
     Page("GET", f"{C}/menu/{{item_id}}/order", vol.order_page, "member"),
