@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from services.portal import bill_pages as bp
 from services.portal import centre_pages as ctr
+from services.portal import election_pages as e
 from services.portal import handlers as h
 from services.portal import issue_pages as i
 from services.portal import live
@@ -53,6 +54,7 @@ PAGES = [
     Page("POST", f"{PROPOSAL}/opinions", v.give_opinion, "member"),
     Page("GET", VOTE, v.vote_page, "member"),
     Page("POST", f"{VOTE}/ballot", v.cast, "member"),
+    Page("POST", f"{VOTE}/election-ballot", e.cast, "member"),
     Page("GET", f"{C}/bills", bp.bills, "member"),
     Page("GET", f"{C}/meetings", m.meetings, "member"),
     Page("GET", f"{C}/menu", vol.menu, "member"),

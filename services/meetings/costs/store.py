@@ -168,3 +168,40 @@ async def list_bills(conn: Connection, *, cost_id: uuid.UUID, before: str | None
         " ORDER BY period DESC LIMIT $3",
         cost_id, before, limit,
     )
+
+
+async def bill_line(conn: Connection, *, bill_id: uuid.UUID, unit_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT l.amount_fen, p.paid_on, p.recorded_by FROM bill_lines l"
+        " LEFT JOIN bill_payments p USING (bill_id, unit_id)"
+        " WHERE l.bill_id = $1 AND l.unit_id = $2", bill_id, unit_id
+    )
+
+
+async def insert_payment(conn: Connection, *, bill_id: uuid.UUID, unit_id: uuid.UUID,
+                         paid_on: dt.date, by: str) -> Row:
+    """None when the line was recorded paid already."""
+    return await conn.fetchrow(
+        "INSERT INTO bill_payments (bill_id, unit_id, paid_on, recorded_by)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING paid_on, recorded_by",
+        bill_id, unit_id, paid_on, by,
+    )
+
+
+async def unpaid_lines(conn: Connection, *, compound_id: uuid.UUID,
+                       unit_ids: list[uuid.UUID] | None,
+                       after: tuple[str, uuid.UUID, uuid.UUID] | None, limit: int) -> list[Row]:
+    """A page of the bill lines of the compound's costs without a payment (of the units given),
+    by (period, bill, unit) after the keyset."""
+    period, bill, unit = after or (None, None, None)
+    return await conn.fetch(
+        "SELECT c.id AS cost_id, c.name AS cost_name, b.id AS bill_id, b.period, l.unit_id,"
+        " l.amount_fen FROM bill_lines l JOIN bills b ON b.id = l.bill_id"
+        " JOIN shared_costs c ON c.id = b.cost_id"
+        " LEFT JOIN bill_payments p ON p.bill_id = l.bill_id AND p.unit_id = l.unit_id"
+        " WHERE c.compound_id = $1 AND p.bill_id IS NULL AND l.amount_fen > 0"
+        " AND ($2::uuid[] IS NULL OR l.unit_id = ANY($2))"
+        " AND ($3::text IS NULL OR (b.period, b.id, l.unit_id) > ($3, $4::uuid, $5::uuid))"
+        " ORDER BY b.period, b.id, l.unit_id LIMIT $6",
+        compound_id, unit_ids, period, bill, unit, limit,
+    )
