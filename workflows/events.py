@@ -46,6 +46,18 @@ class MilestoneOverdue(msgspec.Struct):
     escalate_to: list[str]  # roles: owners_committee, party_branch
 
 
+class WorkflowBlocked(msgspec.Struct):
+    workflow_id: str
+    entity_id: str
+    compound_id: str
+    step: str
+    call: str  # the call the other service refused, e.g. "open_vote"
+    reason: str  # zh-CN, with the service's answer
+    title: str  # the proposal's title, for the people told
+    audience: str  # the role asked to retry or abandon (the convener's organisation)
+    attempts: int = 1
+
+
 PROPOSAL_STEP_CHANGED = event_type(
     "linli.workflows.proposal.step_changed", StepChanged,
     "议题流程进入新阶段 (草案、征求意见、表决、未通过、实施、验收、满意度评价、完成、放弃或取消)",
@@ -57,6 +69,10 @@ PROPOSAL_REMINDER_DUE = event_type(
 PROPOSAL_MILESTONE_OVERDUE = event_type(
     "linli.workflows.proposal.milestone_overdue", MilestoneOverdue,
     "实施节点逾期未完成, 上报业主委员会和党组织",
+)
+PROPOSAL_BLOCKED = event_type(
+    "linli.workflows.proposal.blocked", WorkflowBlocked,
+    "议事服务拒绝了议题流程的一步 (不会自动重试): 流程暂停, 等召集组织重试、放弃或取消",
 )
 FOLLOW_UP_STEP_CHANGED = event_type(
     "linli.workflows.issue_follow_up.step_changed", StepChanged,

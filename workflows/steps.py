@@ -95,6 +95,12 @@ class Steps:
             self._duration.record((now - current.entered_at).total_seconds(), {"step": current.step})
             self._count.add(1, {"step": current.step, "outcome": "failed"})
 
+    def blocked(self) -> None:
+        """Another service refused the step's call for good: counted per step (the step goes on
+        once staff retry), so an alert sees runs waiting for people."""
+        if self.history:
+            self._count.add(1, {"step": self.history[-1].step, "outcome": "blocked"})
+
     async def publish(self, verb: str, data: msgspec.Struct) -> None:
         """Write an event through the outbox activity; its id comes from the workflow's history."""
         kind = f"{self.event_prefix}.{verb}"

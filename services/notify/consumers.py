@@ -135,6 +135,14 @@ async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: 
     await fanout.to_notice_board(conn, event, msg)
 
 
+async def proposal_blocked(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    """The convener's organisation is asked to retry or abandon the blocked run."""
+    data = workflows.PROPOSAL_BLOCKED.parse(event)
+    msg = Message("proposal_blocked", {"proposal": data.title or "议案", "reason": data.reason,
+                                       "step": L.label(L.STEPS, data.step)}, data.entity_id)
+    await fanout.to_roles(conn, event, msg, [data.audience or "party_branch"], directory)
+
+
 async def milestone_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = workflows.PROPOSAL_MILESTONE_OVERDUE.parse(event)
     msg = Message("proposal_milestone_overdue", {
@@ -211,6 +219,7 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("proposal-reminder", workflows.PROPOSAL_REMINDER_DUE, proposal_reminder),
     ("proposal-step", workflows.PROPOSAL_STEP_CHANGED, proposal_step_changed),
     ("proposal-milestone", workflows.PROPOSAL_MILESTONE_OVERDUE, milestone_overdue),
+    ("proposal-blocked", workflows.PROPOSAL_BLOCKED, proposal_blocked),
     ("follow-up-reminder", workflows.FOLLOW_UP_REMINDER_DUE, follow_up_reminder),
     ("meeting-convened", meetings.MEETING_CONVENED, meeting_convened),
     ("vote-opened", meetings.VOTE_OPENED, vote_opened),

@@ -52,6 +52,10 @@ KINDS: Final[dict[str, Kind]] = {
     "proposal_step_changed": _kind(
         "议题进入新阶段", "step previous outcome round note",
         "议题进入“{step}”阶段", "上一阶段“{previous}”结果：{outcome}（第 {round} 轮）。{note}"),
+    "proposal_blocked": _kind(
+        "议题流程受阻", "proposal reason step",
+        "议案“{proposal}”的流程受阻，等待处理",
+        "流程在“{step}”阶段暂停：{reason}。请在工作台的议案页排除原因后重试，或放弃议案、取消流程。"),
     "committee_step_changed": _kind(
         "业委会成立进展", "step previous note",
         "业主委员会成立：进入“{step}”阶段", "上一阶段：{previous}。{note}"),
