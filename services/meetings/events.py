@@ -21,6 +21,8 @@ class ProposalChanged(msgspec.Struct):
     matter: str
     version: int
     change_summary: str = ""
+    # the residents' issues the proposal answers (issues marks them as with the council)
+    issue_ids: list[uuid.UUID] = []
 
 
 class ConsultationChanged(msgspec.Struct):

@@ -67,6 +67,29 @@ async def issue_resolved(conn: Connection, event: CloudEvent, directory: Directo
     row = await _issue(conn, data.issue_id)
     msg = Message("issue_resolved", {"title": row["title"], "note": data.note or "无"},
                   str(data.issue_id))
+    await fanout.to_people(conn, event, msg,
+                           [data.reporter_id or row["reporter_id"], *data.cosigner_ids])
+
+
+async def issue_with_council(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    data = issues.ISSUE_WITH_COUNCIL.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_with_council", {"title": row["title"], "proposal": data.proposal_title},
+                  str(data.issue_id))
+    await fanout.to_people(conn, event, msg, [data.reporter_id or row["reporter_id"]])
+
+
+async def issue_returned(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+    """The responsible party has the issue again; the reporter hears why."""
+    data = issues.ISSUE_RETURNED.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_returned", {
+        "title": row["title"], "proposal": data.proposal_title,
+        "outcome": "已放弃" if data.outcome == "abandoned" else "已取消",
+        "responsible": L.label(L.PARTIES, data.responsible),
+        "deadline": L.when(data.resolve_by)}, str(data.issue_id))
+    # the roster call comes first: when the directory is down nothing has been written yet
+    await fanout.to_roles(conn, event, msg, [data.responsible], directory)
     await fanout.to_people(conn, event, msg, [data.reporter_id or row["reporter_id"]])
 
 
@@ -216,6 +239,8 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("issue-escalated", issues.ISSUE_ESCALATED, issue_escalated),
     ("issue-overdue", issues.ISSUE_OVERDUE, issue_overdue),
     ("issue-commented", issues.ISSUE_COMMENTED, issue_commented),
+    ("issue-with-council", issues.ISSUE_WITH_COUNCIL, issue_with_council),
+    ("issue-returned", issues.ISSUE_RETURNED, issue_returned),
     ("proposal-reminder", workflows.PROPOSAL_REMINDER_DUE, proposal_reminder),
     ("proposal-step", workflows.PROPOSAL_STEP_CHANGED, proposal_step_changed),
     ("proposal-milestone", workflows.PROPOSAL_MILESTONE_OVERDUE, milestone_overdue),

@@ -37,6 +37,14 @@ KINDS: Final[dict[str, Kind]] = {
     "issue_escalated": _kind(
         "问题提交议事会", "title reason cosign_count",
         "问题“{title}”已提交议事会", "提交原因：{reason}；目前共有 {cosign_count} 位居民附议。"),
+    "issue_with_council": _kind(
+        "问题交议事会", "title proposal",
+        "您反映的问题“{title}”已交议事会",
+        "问题已纳入议案“{proposal}”，由议事会推进；议事期间处理时限暂停。议案完成后问题随之解决。"),
+    "issue_returned": _kind(
+        "问题退回责任方", "title proposal outcome responsible deadline",
+        "问题“{title}”退回{responsible}",
+        "议案“{proposal}”{outcome}，问题退回{responsible}继续处理，解决期限：{deadline}。"),
     "issue_overdue": _kind(
         "问题逾期", "title status responsible deadline",
         "问题“{title}”已逾期", "当前状态“{status}”，责任方：{responsible}，期限：{deadline}。请尽快处理。"),

@@ -42,7 +42,7 @@ def to_proposal(row: Any) -> Proposal:
         current_version=row["current_version"], body=row["body"], budget_fen=row["budget_fen"],
         funding=row["funding"], attachments=list(row["attachments"]),
         created_by=row["created_by"], created_at=row["created_at"], updated_at=row["updated_at"],
-        managed_by=row["managed_by"],
+        managed_by=row["managed_by"], issue_ids=list(row["issue_ids"]),
     )
 
 
@@ -89,7 +89,8 @@ async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "
     await emit(conn, kind, subject=str(row["id"]), compound_id=str(row["compound_id"]),
                data=events.ProposalChanged(
                    proposal_id=row["id"], compound_id=row["compound_id"], title=row["title"],
-                   matter=row["matter"], version=row["current_version"], change_summary=summary))
+                   matter=row["matter"], version=row["current_version"], change_summary=summary,
+                   issue_ids=list(row["issue_ids"])))
 
 
 async def create_proposal(pool: Pool, *, compound_id: uuid.UUID, data: ProposalIn,
@@ -98,7 +99,8 @@ async def create_proposal(pool: Pool, *, compound_id: uuid.UUID, data: ProposalI
     async with transaction(pool) as conn:
         await store.insert_proposal(conn, id=proposal_id, compound_id=compound_id,
                                     title=data.title, matter=data.matter, funding=data.funding,
-                                    attachments=list(data.attachments), created_by=by)
+                                    attachments=list(data.attachments), created_by=by,
+                                    issue_ids=list(dict.fromkeys(data.issue_ids)))
         await store.insert_version(conn, proposal_id=proposal_id, number=1, body=data.body,
                                    change_summary="初稿", budget_fen=data.budget_fen,
                                    created_by=by)
