@@ -80,6 +80,8 @@ class MeetingConvened(msgspec.Struct):
     title: str
     starts_at: str
     invitee_ids: list[uuid.UUID]
+    invitee_names: list[str] = []  # who is invited, by name (the directory's), for the notice
+    place: str = ""
 
 
 class MeetingCancelled(msgspec.Struct):

@@ -176,8 +176,10 @@ async def milestone_overdue(conn: Connection, event: CloudEvent, directory: Dire
 
 async def meeting_convened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.MEETING_CONVENED.parse(event)
-    msg = Message("meeting_convened", {"title": data.title, "kind": L.label(L.MEETING_KINDS, data.kind),
-                                       "starts_at": L.when(data.starts_at)}, str(data.meeting_id))
+    msg = Message("meeting_convened", {
+        "title": data.title, "kind": L.label(L.MEETING_KINDS, data.kind),
+        "starts_at": L.when(data.starts_at), "place": data.place or "通知的地点",
+        "invitees": "、".join(data.invitee_names) or "相关各方"}, str(data.meeting_id))
     if data.invitee_ids:
         await fanout.to_people(conn, event, msg, [str(p) for p in data.invitee_ids])
     else:

@@ -74,8 +74,8 @@ KINDS: Final[dict[str, Kind]] = {
         "实施节点逾期", "milestone due_at owner percent",
         "实施节点“{milestone}”逾期", "应于 {due_at} 完成，负责方：{owner}，目前完成 {percent}%。"),
     "meeting_convened": _kind(
-        "会议召集", "title kind starts_at",
-        "会议通知：{title}", "{kind}将于 {starts_at} 召开，请准时参加。"),
+        "会议召集", "title kind starts_at place invitees",
+        "会议通知：{title}", "{kind}“{title}”将于 {starts_at} 在{place}召开，受邀：{invitees}。请准时参加。"),
     "vote_opened": _kind(
         "表决开始", "rule closes_at roll_entries",
         "业主表决已开始", "表决规则：{rule}；共 {roll_entries} 个表决单位；截止时间：{closes_at}。"),
