@@ -23,6 +23,7 @@ class StepChanged(msgspec.Struct):
     round: int
     at: datetime
     note: str = ""
+    title: str = ""  # the entity's (e.g. the proposal's title), for the notices people read
 
 
 class ReminderDue(msgspec.Struct):
@@ -33,6 +34,7 @@ class ReminderDue(msgspec.Struct):
     audience: str  # residents | non_voters | owners_committee | reporter
     deadline: datetime | None = None
     person_ids: list[str] = msgspec.field(default_factory=list)
+    title: str = ""  # the entity's
 
 
 class MilestoneOverdue(msgspec.Struct):
@@ -44,6 +46,7 @@ class MilestoneOverdue(msgspec.Struct):
     owner: str
     percent: int
     escalate_to: list[str]  # roles: owners_committee, party_branch
+    title: str = ""  # the proposal's
 
 
 class WorkflowBlocked(msgspec.Struct):

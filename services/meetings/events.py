@@ -31,6 +31,7 @@ class ConsultationChanged(msgspec.Struct):
     version: int
     status: str  # "open" | "closed"
     closes_at: str  # ISO 8601
+    title: str = ""  # the proposal's, for the notices people read
 
 
 class OpinionRecorded(msgspec.Struct):
@@ -52,6 +53,7 @@ class VoteOpened(msgspec.Struct):
     roll_entries: int
     total_area_centi: int
     total_headcount: int
+    title: str = ""  # the proposal's
 
 
 class VoteClosed(msgspec.Struct):
@@ -62,6 +64,7 @@ class VoteClosed(msgspec.Struct):
     rule: str
     outcome: str  # "passed" | "rejected"
     result: dict[str, Any]  # tally.TallyResult.to_dict()
+    title: str = ""  # the proposal's
 
 
 class VoteCancelled(msgspec.Struct):
@@ -129,6 +132,7 @@ class BillsIssued(msgspec.Struct):
     period: str
     total_fen: int
     units: int
+    name: str = ""  # the cost's (e.g. 二次供水加压泵电费)
 
 
 PROPOSAL_CREATED = event_type("linli.meetings.proposal.created", ProposalChanged, "提出了新的议案")

@@ -29,6 +29,7 @@ from workflows import events as workflows
 # stream's history, and residents should not get last month's reminders.
 MAX_EVENT_AGE = dt.timedelta(days=7)
 COUNCIL = ["party_branch", "owners_committee"]
+UNNAMED = "未命名议案"  # an event written before events carried the proposal's title
 Apply = Callable[[Connection, CloudEvent, Directory], Awaitable[None]]
 
 
@@ -131,7 +132,8 @@ async def proposal_reminder(conn: Connection, event: CloudEvent, directory: Dire
     """Named people when the workflow lists them, an organisation, else the notice board."""
     data = workflows.PROPOSAL_REMINDER_DUE.parse(event)
     msg = Message("proposal_reminder", {"reminder": L.label(L.REMINDERS, data.kind),
-                                        "deadline": L.when(data.deadline)}, data.entity_id)
+                                        "deadline": L.when(data.deadline),
+                                        "proposal": data.title or UNNAMED}, data.entity_id)
     if data.person_ids:
         await fanout.to_people(conn, event, msg, data.person_ids)
     elif data.audience in L.ORGANISATION_ROLES:
@@ -142,8 +144,10 @@ async def proposal_reminder(conn: Connection, event: CloudEvent, directory: Dire
 
 async def follow_up_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = workflows.FOLLOW_UP_REMINDER_DUE.parse(event)
-    people = data.person_ids or [(await _issue(conn, data.entity_id))["reporter_id"]]
-    msg = Message("issue_follow_up", {"deadline": L.when(data.deadline)}, data.entity_id)
+    row = await _issue(conn, data.entity_id)
+    people = data.person_ids or [row["reporter_id"]]
+    msg = Message("issue_follow_up", {"deadline": L.when(data.deadline), "title": row["title"]},
+                  data.entity_id)
     await fanout.to_people(conn, event, msg, people)
 
 
@@ -154,14 +158,14 @@ async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: 
     msg = Message("proposal_step_changed", {
         "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous),
         "outcome": L.label(L.OUTCOMES, data.outcome) or "已结束", "round": str(data.round),
-        "note": data.note}, data.entity_id)
+        "note": data.note, "proposal": data.title or UNNAMED}, data.entity_id)
     await fanout.to_notice_board(conn, event, msg)
 
 
 async def proposal_blocked(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     """The convener's organisation is asked to retry or abandon the blocked run."""
     data = workflows.PROPOSAL_BLOCKED.parse(event)
-    msg = Message("proposal_blocked", {"proposal": data.title or "议案", "reason": data.reason,
+    msg = Message("proposal_blocked", {"proposal": data.title or UNNAMED, "reason": data.reason,
                                        "step": L.label(L.STEPS, data.step)}, data.entity_id)
     await fanout.to_roles(conn, event, msg, [data.audience or "party_branch"], directory)
 
@@ -170,7 +174,7 @@ async def milestone_overdue(conn: Connection, event: CloudEvent, directory: Dire
     data = workflows.PROPOSAL_MILESTONE_OVERDUE.parse(event)
     msg = Message("proposal_milestone_overdue", {
         "milestone": data.milestone, "due_at": L.when(data.due_at), "owner": data.owner or "未指定",
-        "percent": str(data.percent)}, data.proposal_id)
+        "percent": str(data.percent), "proposal": data.title or UNNAMED}, data.proposal_id)
     await fanout.to_roles(conn, event, msg, data.escalate_to or COUNCIL, directory)
 
 
@@ -190,14 +194,15 @@ async def vote_opened(conn: Connection, event: CloudEvent, directory: Directory)
     data = meetings.VOTE_OPENED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_opened", {
         "rule": L.label(L.VOTE_RULES, data.rule), "closes_at": L.when(data.closes_at),
-        "roll_entries": str(data.roll_entries)}, str(data.proposal_id)))
+        "roll_entries": str(data.roll_entries), "proposal": data.title or UNNAMED},
+        str(data.proposal_id)))
 
 
 async def vote_closed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.VOTE_CLOSED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_closed", {
-        "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome)},
-        str(data.proposal_id)))
+        "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome),
+        "proposal": data.title or UNNAMED}, str(data.proposal_id)))
 
 
 async def minutes_published(conn: Connection, event: CloudEvent, directory: Directory) -> None:
@@ -211,14 +216,16 @@ async def bills_issued(conn: Connection, event: CloudEvent, directory: Directory
     if data.total_fen == 0:
         return  # nothing to pay: no bill is announced
     await fanout.to_notice_board(conn, event, Message("bills_issued", {
-        "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units)},
+        "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units),
+        "name": data.name or "公共费用"},
         str(data.cost_id)))
 
 
 async def consultation_opened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.CONSULTATION_OPENED.parse(event)
     await fanout.to_notice_board(conn, event, Message("consultation_opened", {
-        "version": str(data.version), "closes_at": L.when(data.closes_at)}, str(data.proposal_id)))
+        "version": str(data.version), "closes_at": L.when(data.closes_at),
+        "proposal": data.title or UNNAMED}, str(data.proposal_id)))
 
 
 def _bind(apply: Apply, directory: Directory) -> Callable[[Connection, CloudEvent], Awaitable[None]]:

@@ -35,6 +35,8 @@ from tests.integration.test_notify_support import (
 )
 from workflows import events as wf_events
 
+TITLE = "顶楼隔热改造"  # the proposal the events are about
+
 __all__ = ["nats_js", "publisher", "start_notify"]  # fixtures
 
 
@@ -193,16 +195,18 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
         (ev.MEETING_CONVENED, ev.MeetingConvened(
             meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), kind="party_masses_council",
             title="屋顶改造议事会", starts_at="2026-12-01T11:00:00Z",
-            invitee_ids=[uuid.UUID(invitee.id)])),
+            invitee_ids=[uuid.UUID(invitee.id)], invitee_names=["林淑芬", "王书记"],
+            place="党群服务站")),
         (ev.CONSULTATION_OPENED, ev.ConsultationChanged(
-            proposal_id=pid, compound_id=uuid.UUID(cid), version=2, status="open", closes_at=soon)),
+            proposal_id=pid, compound_id=uuid.UUID(cid), version=2, status="open", closes_at=soon,
+            title=TITLE)),
         (ev.VOTE_OPENED, ev.VoteOpened(
             vote_id=uuid.uuid4(), proposal_id=pid, compound_id=uuid.UUID(cid), version=2,
             rule="civil_code_major", secret=False, closes_at=soon, roll_entries=120,
-            total_area_centi=1_000_000, total_headcount=118)),
+            total_area_centi=1_000_000, total_headcount=118, title=TITLE)),
         (ev.VOTE_CLOSED, ev.VoteClosed(
             vote_id=uuid.uuid4(), proposal_id=pid, compound_id=uuid.UUID(cid), version=2,
-            rule="civil_code_major", outcome="passed", result={})),
+            rule="civil_code_major", outcome="passed", result={}, title=TITLE)),
         (ev.MINUTES_PUBLISHED, ev.MinutesPublished(
             meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), title="屋顶改造议事会",
             published_at=soon, notice_until=soon)),
@@ -215,34 +219,40 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
             step="draft", previous="", outcome="", round=1, at=dt.datetime.now(dt.UTC))),
         (ev.BILLS_ISSUED, ev.BillsIssued(
             cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
-            compound_id=uuid.UUID(cid), period="2026-11", total_fen=123456, units=40)),
+            compound_id=uuid.UUID(cid), period="2026-11", total_fen=123456, units=40,
+            name="二次供水加压泵电费")),
         (wf_events.PROPOSAL_STEP_CHANGED, wf_events.StepChanged(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
             step="implementation", previous="vote", outcome="passed", round=1,
-            at=dt.datetime.now(dt.UTC))),
+            at=dt.datetime.now(dt.UTC), title=TITLE)),
         (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
-            kind="consultation_ending", audience="residents", deadline=dt.datetime.now(dt.UTC))),
+            kind="consultation_ending", audience="residents", deadline=dt.datetime.now(dt.UTC),
+            title=TITLE)),
         (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
-            kind="vote_ending", audience="non_voters", person_ids=[resident.id])),
+            kind="vote_ending", audience="non_voters", person_ids=[resident.id], title=TITLE)),
         (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
-            kind="acceptance_due", audience="owners_committee")),
+            kind="acceptance_due", audience="owners_committee", title=TITLE)),
         (wf_events.PROPOSAL_MILESTONE_OVERDUE, wf_events.MilestoneOverdue(
             workflow_id=f"proposal-{pid}", proposal_id=str(pid), compound_id=cid,
             milestone="屋面防水", due_at=dt.datetime.now(dt.UTC), owner="安居物业", percent=40,
-            escalate_to=["party_branch"])),
+            escalate_to=["party_branch"], title=TITLE)),
     ]
     for kind, data in sent:
         await publisher.emit(kind, data, subject=str(pid), compound_id=cid)
     board = await eventually(lambda: _board(notify, cid, resident, 7))
     titles = {n["kind"]: n["title"] for n in board}
+    # every notice names what it is about: the proposal's title, the cost's name
     assert titles == {
-        "consultation_opened": "议案征求意见（第 2 版）", "vote_opened": "业主表决已开始",
-        "vote_closed": "业主表决结果：通过", "minutes_published": "会议纪要公示：屋顶改造议事会",
-        "bills_issued": "2026-11 费用分摊账单已出具", "proposal_step_changed": "议题进入“实施”阶段",
-        "proposal_reminder": "议题提醒：征求意见即将截止"}
+        "consultation_opened": "议案“顶楼隔热改造”征求意见（第 2 版）",
+        "vote_opened": "议案“顶楼隔热改造”开始业主表决",
+        "vote_closed": "议案“顶楼隔热改造”表决结果：通过",
+        "minutes_published": "会议纪要公示：屋顶改造议事会",
+        "bills_issued": "二次供水加压泵电费 2026-11 分摊账单已出具",
+        "proposal_step_changed": "议案“顶楼隔热改造”进入“实施”阶段",
+        "proposal_reminder": "议案“顶楼隔热改造”：征求意见即将截止"}
     assert "1234.56 元" in next(n["body"] for n in board if n["kind"] == "bills_issued")
     # the rule label says the whole rule: who takes part and who must agree, both ways
     assert "三分之二以上的业主参与表决" in next(n["body"] for n in board if n["kind"] == "vote_opened")
@@ -250,12 +260,13 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
     assert "“表决”结果：通过" in step and "无" not in step
     [meeting] = await eventually(lambda: _one(notify, invitee))
     assert meeting["title"] == "会议通知：屋顶改造议事会" and "2026年12月1日 19:00" in meeting["body"]
+    assert "在党群服务站召开，受邀：林淑芬、王书记" in meeting["body"]  # names, not ids
     [vote] = await eventually(lambda: _one(notify, resident))
-    assert vote["title"] == "议题提醒：表决即将截止，您尚未投票"
+    assert vote["title"] == "议案“顶楼隔热改造”：表决即将截止，您尚未投票"
     chair_items = await eventually(lambda: _one(notify, _as(people, cid, chair)))
-    assert [i["title"] for i in chair_items] == ["议题提醒：实施项目待验收"]
+    assert [i["title"] for i in chair_items] == ["议案“顶楼隔热改造”：实施项目待验收"]
     secretary_items = await eventually(lambda: _one(notify, _as(people, cid, secretary)))
-    assert [i["title"] for i in secretary_items] == ["实施节点“屋面防水”逾期"]
+    assert [i["title"] for i in secretary_items] == ["议案“顶楼隔热改造”的实施节点“屋面防水”逾期"]
     # the board is for the compound's members only
     await assert_problem(await notify.get(f"/v1/compounds/{cid}/notices",
                                           headers=outsider.headers), 403, "forbidden")

@@ -100,6 +100,7 @@ class ProposalWorkflow:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await self._meetings(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
             self.version, self.title = info.current_version, info.title
+            self.steps.title = info.title
             if workflow.patched(MANAGED):
                 await self._meetings(t.MARK_PROPOSAL, t.ProposalMark(
                     self.input.compound_id, self.input.proposal_id, workflow.info().workflow_id))
@@ -346,7 +347,7 @@ class ProposalWorkflow:
                         workflow_id=workflow.info().workflow_id,
                         proposal_id=self.input.proposal_id, compound_id=self.input.compound_id,
                         milestone=m.name, due_at=m.due_at, owner=m.owner, percent=m.percent,
-                        escalate_to=["owners_committee", "party_branch"]))
+                        escalate_to=["owners_committee", "party_branch"], title=self.title))
 
     def _progress_after(self, seen: int) -> Callable[[], bool]:
         return lambda: self.progress_seen != seen
@@ -392,7 +393,7 @@ class ProposalWorkflow:
         await self.steps.publish("reminder_due", events.ReminderDue(
             workflow_id=workflow.info().workflow_id, entity_id=self.input.proposal_id,
             compound_id=self.input.compound_id, kind=kind, audience=audience, deadline=deadline,
-            person_ids=people or []))
+            person_ids=people or [], title=self.title))
 
     def _ref(self) -> t.ProposalRef:
         return t.ProposalRef(self.input.compound_id, self.input.proposal_id)

@@ -152,7 +152,8 @@ async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, 
         # a workflow's proposal: the workflow reopens the consultation on this version with its
         # own deadline right after, and that is the one notice (not two with different deadlines)
         if moved is not None and not row["managed_by"]:
-            await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id)
+            await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id,
+                                     row["title"])
     return ProposalVersion(**dict(version))
 
 
@@ -164,12 +165,13 @@ async def list_versions(pool: Pool, *, compound_id: uuid.UUID,
     return [ProposalVersion(**dict(r)) for r in rows]
 
 
-async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id: uuid.UUID) -> None:
+async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id: uuid.UUID,
+                             title: str) -> None:
     await emit(conn, kind, subject=str(row["proposal_id"]), compound_id=str(compound_id),
                data=events.ConsultationChanged(
                    proposal_id=row["proposal_id"], compound_id=compound_id,
                    version=row["version"], status=row["status"],
-                   closes_at=row["closes_at"].isoformat()))
+                   closes_at=row["closes_at"].isoformat(), title=title))
 
 
 async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
@@ -188,7 +190,8 @@ async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: 
         consultation = await store.open_consultation(
             conn, proposal_id=proposal_id, version=row["current_version"], closes_at=closes_at)
         await store.set_proposal(conn, id=proposal_id, status="consultation")
-        await _emit_consultation(conn, events.CONSULTATION_OPENED, consultation, compound_id)
+        await _emit_consultation(conn, events.CONSULTATION_OPENED, consultation, compound_id,
+                                 row["title"])
     return to_consultation(consultation)
 
 
@@ -198,7 +201,8 @@ async def end_consultation(conn: Connection, *, proposal: Any) -> Any:
     if closed is not None:
         if proposal["status"] == "consultation":
             await store.set_proposal(conn, id=proposal["id"], status="consulted")
-        await _emit_consultation(conn, events.CONSULTATION_CLOSED, closed, proposal["compound_id"])
+        await _emit_consultation(conn, events.CONSULTATION_CLOSED, closed, proposal["compound_id"],
+                                 proposal["title"])
     return closed
 
 
