@@ -80,6 +80,9 @@ async def test_refused_vote_blocks_until_staff_abandon(time_env: WorkflowEnviron
     assert [(a["call"], a["attempts"], a["audience"]) for a in asked] == [
         (t.OPEN_VOTE, 1, "party_branch"), (t.OPEN_VOTE, 2, "party_branch")]
     assert all(a["title"] == "顶楼隔热改造" and "已撤回" in a["reason"] for a in asked)
+    # the steps after the proposal was read name it, for the notices people read
+    changed = [e["data"] for e in events if e["type"].endswith("step_changed")]
+    assert [c["title"] for c in changed] == ["", "顶楼隔热改造", "顶楼隔热改造", "顶楼隔热改造"]
 
 
 async def test_a_blocked_run_can_be_cancelled(time_env: WorkflowEnvironment, pool: db.Pool,
