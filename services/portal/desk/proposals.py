@@ -109,6 +109,8 @@ async def create(request: web.Request) -> web.StreamResponse:
                             "body": str(data.get("body", "")).strip()}
     if (budget := fen(data.get("budget"))) is not None:
         body["budget_fen"] = budget
+    if data.get("issue_id"):  # made from an issue's page: the issue follows the proposal
+        body["issue_ids"] = [str(data["issue_id"])]
     try:
         made = await api(request, "meetings", cid).post(f"/v1/compounds/{cid}/proposals", body)
     except ApiError as exc:
