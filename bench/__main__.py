@@ -7,7 +7,7 @@ import importlib.util
 import sys
 
 BENCHMARKS = ["bench.bench_bus", "bench.bench_issues", "bench.bench_meetings", "bench.bench_volunteers",
-              "bench.bench_centre", "bench.bench_workflows"]
+              "bench.bench_centre", "bench.bench_workflows", "bench.bench_notify"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

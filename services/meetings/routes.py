@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linli.auth import MEMBERS, allow, people
+from linli.auth import MEMBERS, PUBLIC, allow, people
 from linli.http import Route
 from linli.pagination import Page
 from services.meetings.costs import handlers as ch
@@ -25,6 +25,9 @@ from services.meetings.councils.models import (
     AgendaItem,
     AgendaItemIn,
     AgendaOrderIn,
+    CalendarFeed,
+    CalendarFeedCreated,
+    CalendarFeedIn,
     CheckInIn,
     FollowUpIn,
     Invitee,
@@ -214,6 +217,7 @@ CONVENERS = allow("party_branch", "community", "owners_committee", "street_offic
 CONVENER_SIDE = people("a member of the meeting's convener organisation (or an admin)",
                        scopes=[MANAGE])
 INVITEES = people("an invitee, in their own name")
+FEED_OWNER = people("the person themself: their own calendar feeds")
 CHECK_IN = people("an invitee in their own name, or the convener organisation for another "
                   "invitee", scopes=[MANAGE])
 
@@ -224,6 +228,18 @@ MEETING_ROUTES = [
     Route("GET", f"{C}/meetings", sh.list_meetings, "会议列表", response=list[Meeting], tags=MT),
     Route("GET", f"{C}/meetings.ics", sh.calendar, "小区会议日历 (iCalendar, text/calendar)",
           tags=MT),
+    Route("POST", "/v1/me/calendar-feeds", sh.create_feed,
+          "创建本人的日历订阅地址 (含密钥, 只显示这一次; 日历应用无需令牌即可订阅)",
+          body=CalendarFeedIn, response=CalendarFeedCreated, status=201, access=FEED_OWNER,
+          tags=MT),
+    Route("GET", "/v1/me/calendar-feeds", sh.list_feeds, "本人的日历订阅地址 (不含密钥)",
+          response=list[CalendarFeed], access=FEED_OWNER, tags=MT),
+    Route("DELETE", "/v1/me/calendar-feeds/{feed_id}", sh.revoke_feed,
+          "停用本人的一个日历订阅地址 (此后该地址返回 410)", response=CalendarFeed,
+          access=FEED_OWNER, tags=MT),
+    Route("GET", "/v1/calendar-feeds/{secret}.ics", sh.personal_calendar,
+          "个人会议日历 (iCalendar; 地址中的密钥即凭证; 所在小区的会议及本人受邀的会议)",
+          access=PUBLIC, params={"secret": "创建订阅地址时得到的密钥"}, tags=MT),
     Route("GET", f"{C}/agenda-items", sh.unscheduled, "待排入会议的议程事项 (如升级的居民诉求)",
           response=list[AgendaItem], tags=MT),
     Route("GET", M, sh.get_meeting, "会议详情 (议程、受邀人、到会情况)", response=Meeting, tags=MT),

@@ -195,14 +195,14 @@ async def vote_opened(conn: Connection, event: CloudEvent, directory: Directory)
     await fanout.to_notice_board(conn, event, Message("vote_opened", {
         "rule": L.label(L.VOTE_RULES, data.rule), "closes_at": L.when(data.closes_at),
         "roll_entries": str(data.roll_entries), "proposal": data.title or UNNAMED},
-        str(data.proposal_id)))
+        str(data.proposal_id), about_id=str(data.vote_id)))  # the page is the vote's
 
 
 async def vote_closed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.VOTE_CLOSED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_closed", {
         "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome),
-        "proposal": data.title or UNNAMED}, str(data.proposal_id)))
+        "proposal": data.title or UNNAMED}, str(data.proposal_id), about_id=str(data.vote_id)))
 
 
 async def minutes_published(conn: Connection, event: CloudEvent, directory: Directory) -> None:

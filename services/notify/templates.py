@@ -99,6 +99,9 @@ KINDS: Final[dict[str, Kind]] = {
         "登录验证码 {code}", "您的邻里登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"),
     "announcement": _kind(
         "社区公告", "title body", "社区公告：{title}", "{body}"),
+    # what another app sends through POST /v1/compounds/{cid}/messages in its own words
+    "app_message": _kind(
+        "应用消息", "title body", "消息：{title}", "{body}"),
     "consultation_opened": _kind(
         "征求意见", "version closes_at proposal",
         "议案“{proposal}”征求意见（第 {version} 版）",

@@ -30,7 +30,7 @@ from tests.conftest import eventually as eventually  # the notify tests import i
 SCRATCH = "notify_test_events"
 # fast retries, but a patient timeout: on a busy machine a slow answer is not a failed attempt
 # (tests assert attempts == 1); the test receivers listen on 127.0.0.1
-FAST = SenderConfig(max_attempts=3, backoff_seconds=0.2, timeout_seconds=10, idle_seconds=0.2,
+FAST = SenderConfig(max_attempts=3, retry_schedule=(0.2, 0.4), timeout_seconds=10, idle_seconds=0.2,
                     allow_internal=True)
 LIVE_FAST = LiveConfig(idle_seconds=0.2, ping_seconds=1.0)
 

@@ -7,7 +7,7 @@ without a lookup table; the start key in the memo makes a repeated start return 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,10 +155,18 @@ async def get_state(call: Call) -> WorkflowView:
                         status=_status(desc), state=await _state(handle))
 
 
-async def send_signal(call: Call) -> web.Response:
+def named(handler: Callable[[Call, str], Awaitable[Any]], name: str) -> Callable[[Call], Awaitable[Any]]:
+    """The handler of one signal or update by name (its own route, its own operationId)."""
+    async def view(call: Call) -> Any:
+        return await handler(call, name)
+    view.__name__ = f"{handler.__name__}_{name}"
+    return view
+
+
+async def send_signal(call: Call, name: str = "") -> web.Response:
     """Deliver a signal after checking its body and that the current step accepts it."""
     handle, desc, kind = await _find(call)
-    name = call.param("name")
+    name = name or call.param("name")
     if name not in kind.signals:
         raise Problem(404, "unknown-signal", "未知信号",
                       f"{kind.name} 不接受信号 {name}; 可用: {', '.join(kind.signals)}")
@@ -206,10 +214,10 @@ async def _rate(call: Call, handle: WorkflowHandle[Any, Any], desc: WorkflowExec
     return RatingDone(workflow_id=desc.id, person_id=rating.person_id, score=rating.score)
 
 
-async def run_update(call: Call) -> UpdateDone:
+async def run_update(call: Call, name: str = "") -> UpdateDone:
     """Run an update; the workflow's validator decides whether it is legal now (else 409)."""
     handle, desc, kind = await _find(call)
-    name = call.param("name")
+    name = name or call.param("name")
     if name not in kind.updates:
         raise Problem(404, "unknown-update", "未知更新",
                       f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")
