@@ -90,6 +90,8 @@ async def test_an_escalated_issue_becomes_a_proposal_and_shows_it_is_with_the_co
     await page.get_by_role("button", name="提出议案 (草案)").click()
     await page.wait_for_url(re.compile(r"/proposals/[0-9a-f-]{36}\?ok=create$"))
     pid = page.url.split("/proposals/")[1].split("?")[0]
+    came_from = page.locator("#from-issues a")
+    assert (await came_from.get_attribute("href") or "").endswith(f"/issues/{issue_id}")
 
     await page.goto(f"{portal.url}/desk/c/{cid}/issues/{issue_id}")
     await reload_until(s, "issues hears of the proposal", "议事中")
