@@ -239,6 +239,10 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
             workflow_id=f"proposal-{pid}", proposal_id=str(pid), compound_id=cid,
             milestone="屋面防水", due_at=dt.datetime.now(dt.UTC), owner="安居物业", percent=40,
             escalate_to=["party_branch"], title=TITLE)),
+        (wf_events.PROPOSAL_BLOCKED, wf_events.WorkflowBlocked(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid, step="vote",
+            call="open_vote", reason="议事服务拒绝开启表决 (409): 议案已撤回, 不能表决",
+            title=TITLE, audience="party_branch")),
     ]
     for kind, data in sent:
         await publisher.emit(kind, data, subject=str(pid), compound_id=cid)
@@ -265,8 +269,15 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
     assert vote["title"] == "议案“顶楼隔热改造”：表决即将截止，您尚未投票"
     chair_items = await eventually(lambda: _one(notify, _as(people, cid, chair)))
     assert [i["title"] for i in chair_items] == ["议案“顶楼隔热改造”：实施项目待验收"]
-    secretary_items = await eventually(lambda: _one(notify, _as(people, cid, secretary)))
-    assert [i["title"] for i in secretary_items] == ["议案“顶楼隔热改造”的实施节点“屋面防水”逾期"]
+    async def two(who: Person) -> list[dict[str, Any]] | None:
+        items = await inbox(notify, who)
+        return items if len(items) >= 2 else None
+
+    secretary_items = await eventually(lambda: two(_as(people, cid, secretary)))
+    assert sorted(i["title"] for i in secretary_items) == [
+        "议案“顶楼隔热改造”的实施节点“屋面防水”逾期", "议案“顶楼隔热改造”的流程受阻，等待处理"]
+    blocked = next(i for i in secretary_items if i["kind"] == "proposal_blocked")
+    assert "议案已撤回, 不能表决" in blocked["body"] and "重试" in blocked["body"]
     # the board is for the compound's members only
     await assert_problem(await notify.get(f"/v1/compounds/{cid}/notices",
                                           headers=outsider.headers), 403, "forbidden")
@@ -277,3 +288,44 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
 async def _board(notify: TestClient, cid: str, who: Person, n: int) -> list[dict[str, Any]] | None:
     items = await notices(notify, cid, who)
     return items if len(items) >= n else None
+
+
+async def test_an_issue_following_its_proposal_is_told_to_reporter_cosigners_and_its_party(
+    serve: AppFactory, settings: Settings, token: TokenFactory, people: People,
+    publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    """With the council: the reporter hears which proposal; back to the party: the party and the
+    reporter hear why; resolved by the proposal: the reporter and the co-signers hear it."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    notify = await start_notify()
+    c = await new_compound(directory, token)
+    _, _, manager = await council(c)
+    reporter, neighbour = people(c.id), people(c.id)
+    cid, pid = uuid.UUID(c.id), uuid.uuid4()
+    returned, resolved = uuid.uuid4(), uuid.uuid4()
+    for issue_id in (returned, resolved):
+        await publisher.emit(issue_events.ISSUE_REPORTED, issue_events.IssueReported(
+            issue_id=issue_id, compound_id=cid, category="facilities", title="顶楼太热",
+            responsible="property", reporter_id=reporter.id, area="roof"),
+            subject=str(issue_id), compound_id=c.id)
+    await publisher.emit(issue_events.ISSUE_WITH_COUNCIL, issue_events.IssueWithCouncil(
+        issue_id=returned, compound_id=cid, proposal_id=pid, proposal_title=TITLE,
+        reporter_id=reporter.id), subject=str(returned), compound_id=c.id)
+    await publisher.emit(issue_events.ISSUE_RETURNED, issue_events.IssueReturned(
+        issue_id=returned, compound_id=cid, proposal_id=pid, proposal_title=TITLE,
+        responsible="property", outcome="abandoned", reporter_id=reporter.id,
+        resolve_by=dt.datetime(2026, 12, 20, 2, tzinfo=dt.UTC)), subject=str(returned),
+        compound_id=c.id)
+    await publisher.emit(issue_events.ISSUE_RESOLVED, issue_events.IssueResolved(
+        issue_id=resolved, compound_id=cid, category="facilities", reporter_id=reporter.id,
+        resolved_by="议事会", note="议案“顶楼隔热改造”已实施并通过验收，问题随之解决",
+        cosigner_ids=[neighbour.id]), subject=str(resolved), compound_id=c.id)
+    mine = await eventually(functools.partial(_at_least, notify, reporter, 3))
+    assert sorted(i["title"] for i in mine) == [
+        "您反映的问题“顶楼太热”已交议事会", "您反映的问题“顶楼太热”已解决", "问题“顶楼太热”退回物业服务企业"]
+    back = next(i["body"] for i in mine if i["kind"] == "issue_returned")
+    assert "议案“顶楼隔热改造”已放弃" in back and "2026年12月20日 10:00" in back
+    [theirs] = await eventually(functools.partial(_one, notify, neighbour))
+    assert theirs["title"] == "您反映的问题“顶楼太热”已解决" and "顶楼隔热改造" in theirs["body"]
+    [party] = await eventually(functools.partial(_one, notify, _as(people, c.id, manager)))
+    assert party["kind"] == "issue_returned"
