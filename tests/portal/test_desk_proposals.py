@@ -152,6 +152,10 @@ async def test_a_blocked_proposal_shows_why_and_the_branch_retries_then_gives_it
     assert "议事服务拒绝开启表决 (409): 议案已撤回, 不能表决" in blocked and "第 1 次" in blocked
     assert "表决正在开启" in await page.inner_text("main")
     await s.check("proposal-blocked")
+    await page.goto(f"{council.url}/desk/c/{cid}/proposals")
+    row = page.locator("tr", has_text=made["title"])
+    assert "受阻, 待处理" in await row.inner_text()  # the list says which runs wait for people
+    await page.goto(f"{council.url}/desk/c/{cid}/proposals/{pid}")
     await submit(s, "重试", "retry")
     await reload_until(s, "refused again", "第 2 次")
     await page.get_by_label("放弃原因").fill("议案已在议事服务中撤回")
