@@ -67,6 +67,7 @@ from services.meetings.votes.models import (
     ElectionBallotIn,
     ElectionIn,
     EnteredBallot,
+    MyBallots,
     NonVoters,
     PaperBallotIn,
     PaperElectionBallotIn,
@@ -146,6 +147,10 @@ VOTE_ROUTES = [
     Route("POST", f"{V}/ballots", vh.cast_online,
           "业主在线投票 (记名表决可在截止前改票; 无记名表决不可改)", body=BallotIn,
           response=Ballot, status=201, access=ROLL_VOTERS, tags=VT),
+    Route("GET", f"{V}/ballots/mine", vh.my_ballots,
+          "我的选票: 本人在冻结名册上的条目及所投意见 (只含本人; 无记名表决须带投票时得到的"
+          " X-Ballot-Receipt 才显示意见, 否则只说已投)", response=MyBallots, access=ROLL_VOTERS,
+          tags=VT),
     Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
           body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
     Route("GET", f"{V}/paper-ballots", vh.entered_ballots,

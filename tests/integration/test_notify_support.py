@@ -24,6 +24,7 @@ from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.live import LiveConfig
 from services.notify.sender import SenderConfig
+from services.notify.signals import ROUTING as SIGNALS
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.conftest import eventually as eventually  # the notify tests import it from here
 
@@ -123,7 +124,7 @@ async def start_notify(serve: AppFactory, settings: Settings,
                                                     live=live))
         prefix = f"test-notify-{uuid.uuid4().hex[:10]}"
         prefixes.append(prefix)
-        for name, kind, _ in ROUTING:
+        for name, kind, _ in [*ROUTING, *SIGNALS]:
             await nats_js.add_consumer(bus.STREAM, ConsumerConfig(
                 durable_name=f"{prefix}-{name}", filter_subject=kind.name,
                 ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.NEW,
@@ -135,7 +136,7 @@ async def start_notify(serve: AppFactory, settings: Settings,
 
     yield start
     for prefix in prefixes:
-        for name, _, _ in ROUTING:
+        for name, _, _ in [*ROUTING, *SIGNALS]:
             await nats_js.delete_consumer(bus.STREAM, f"{prefix}-{name}")
 
 

@@ -117,10 +117,12 @@ async def insert_bill(conn: Connection, *, id: uuid.UUID, cost_id: uuid.UUID,
 
 
 async def insert_bill_lines(conn: Connection, *, bill_id: uuid.UUID,
-                            amounts: dict[uuid.UUID, int]) -> None:
+                            amounts: dict[uuid.UUID, int],
+                            usage: dict[uuid.UUID, Decimal | int | None]) -> None:
+    """The amounts, each with the reading it was split on (its basis stays with the bill)."""
     await conn.executemany(
-        "INSERT INTO bill_lines (bill_id, unit_id, amount_fen) VALUES ($1, $2, $3)",
-        [(bill_id, unit_id, fen) for unit_id, fen in amounts.items()],
+        "INSERT INTO bill_lines (bill_id, unit_id, amount_fen, usage) VALUES ($1, $2, $3, $4)",
+        [(bill_id, unit_id, fen, usage.get(unit_id)) for unit_id, fen in amounts.items()],
     )
 
 
@@ -132,7 +134,7 @@ async def get_bill(conn: Connection, *, cost_id: uuid.UUID, period: str) -> Row:
 
 async def bill_lines(conn: Connection, *, bill_id: uuid.UUID) -> list[Row]:
     return await conn.fetch(
-        "SELECT unit_id, amount_fen FROM bill_lines WHERE bill_id = $1", bill_id
+        "SELECT unit_id, amount_fen, usage FROM bill_lines WHERE bill_id = $1", bill_id
     )
 
 

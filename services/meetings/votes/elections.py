@@ -26,7 +26,13 @@ from services.meetings.votes.models import (
     ElectionIn,
     RollIn,
 )
-from services.meetings.votes.service import CHINA, open_on_version, roll_entry_for, vote_in
+from services.meetings.votes.service import (
+    CHINA,
+    ballot_cast,
+    open_on_version,
+    roll_entry_for,
+    vote_in,
+)
 
 ELECTION_MATTER = "art278_3"
 
@@ -135,6 +141,7 @@ async def cast_election(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUI
                                          area_centi=entry["area_centi"],
                                          headcount=entry["headcount"])
             first = True
+        await ballot_cast(conn, vote, channel=channel, changed=not first)
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                   changed=not first,
