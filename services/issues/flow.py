@@ -87,6 +87,8 @@ async def transition(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
             fields["first_response_at"] = now
         if target == "resolved":
             fields |= {"resolved_at": now, "resolutions": row["resolutions"] + 1}
+        if target in rules.CLOSED:  # closed by its party: no longer waiting on the council
+            fields["council_since"] = None
         updated = await write_status(conn, row, to=target, actor=who.subject, note=note,
                                 action="status", fields=fields)
         await announce(conn, updated, target, who.subject, note)

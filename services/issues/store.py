@@ -158,7 +158,8 @@ async def cosigners(conn: Connection, *, issue_id: uuid.UUID) -> list[str]:
 async def issues_of_proposal(conn: Connection, *, proposal_id: uuid.UUID) -> list[Row]:
     """The issues with the council on this proposal, locked (a redelivery finds none)."""
     return await conn.fetch(
-        "SELECT * FROM issues WHERE proposal_id = $1 AND council_since IS NOT NULL"
+        f"SELECT * FROM issues WHERE proposal_id = $1 AND council_since IS NOT NULL"
+        f" AND status IN {OPEN_SQL}"
         " ORDER BY created_at, id FOR UPDATE", proposal_id,
     )
 

@@ -122,9 +122,17 @@ async def test_issues_go_back_to_their_party_when_the_proposal_is_abandoned(
     closed = await report(w, w.person())
     await ok(await w.issues.post(f"{w.base}/issues/{closed['id']}/status", json={
         "to": "rejected", "reason": "不属于公共部位"}, headers=w.person("community")), 200)
-    made = await proposal_for(w, serve, hot["id"], closed["id"])
+    fixed = await report(w, w.person())
+    made = await proposal_for(w, serve, hot["id"], closed["id"], fixed["id"])
     before = await with_council(w, hot["id"])
     assert not (await issue(w, closed["id"]))["with_council"]  # a closed issue stays closed
+    # its party fixes one meanwhile: closed, it no longer waits on the council
+    await with_council(w, fixed["id"])
+    staff = w.person("community")
+    for to in ("accepted", "resolved"):
+        await ok(await w.issues.post(f"{w.base}/issues/{fixed['id']}/status", json={
+            "to": to, "note": "已修好"}, headers=staff), 200)
+    assert not (await issue(w, fixed["id"]))["with_council"]
 
     await run_ends(w, made["id"], "abandoned")
     back = await issue(w, hot["id"])
@@ -135,6 +143,8 @@ async def test_issues_go_back_to_their_party_when_the_proposal_is_abandoned(
     assert moved > dt.timedelta(0)  # the time with the council does not count against the party
     returned = await outbox_data(w, hot["id"], "returned")
     assert [(r["outcome"], r["responsible"]) for r in returned] == [("abandoned", back["responsible"])]
+    assert await outbox_data(w, fixed["id"], "returned") == []
+    assert (await issue(w, fixed["id"]))["status"] == "resolved"
 
 
 def party(row: dict[str, Any]) -> str:
