@@ -74,7 +74,7 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                               token=AppToken(settings, "workflows", ["directory:write"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
             *OutboxActivities(pool).all(), *CareActivities(volunteers).all(),
-            *CentreActivities(centre).all(), *CommitteeActivities(directory).all()]
+            *CentreActivities(centre).all(), *CommitteeActivities(directory, meetings).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:

@@ -12,6 +12,8 @@ from services.meetings.costs.models import (
     CompareQuery,
     Comparison,
     CostIn,
+    Payment,
+    PaymentIn,
     Plan,
     PlanIn,
     Reading,
@@ -19,6 +21,8 @@ from services.meetings.costs.models import (
     ReadingsIn,
     ReadingsQuery,
     SharedCost,
+    UnpaidLine,
+    UnpaidQuery,
 )
 from services.meetings.councils import handlers as sh
 from services.meetings.councils.models import (
@@ -210,6 +214,12 @@ COST_ROUTES = [
     Route("GET", f"{K}/bills/{{period}}", ch.get_bill, "某期账单", response=Bill, tags=KT),
     Route("GET", f"{K}/bills", ch.list_bills, "该费用已出具的各期账单 (新的在前)",
           response=list[Bill], tags=KT),
+    Route("POST", f"{K}/bills/{{period}}/payments", ch.record_payment,
+          "登记某户这期账单已缴 (每户每期一次; 重复登记返回首次记录)", body=PaymentIn,
+          response=Payment, status=201, access=COST_KEEPERS, tags=KT),
+    Route("GET", f"{C}/unpaid-bills", ch.unpaid,
+          "未缴的账单 (可按房屋筛选; 业委会候选人资格核查用)", query=UnpaidQuery,
+          response=list[UnpaidLine], access=COST_KEEPERS, tags=KT),
 ]
 
 M = f"{C}/meetings/{{meeting_id}}"

@@ -11,6 +11,7 @@ from typing import Literal
 
 from services.portal import bill_pages as bp
 from services.portal import centre_pages as ctr
+from services.portal import election_pages as e
 from services.portal import handlers as h
 from services.portal import issue_pages as i
 from services.portal import live
@@ -67,6 +68,7 @@ PAGES = [
     Page("POST", f"{PROPOSAL}/opinions", v.give_opinion),
     Page("GET", VOTE, v.vote_page),
     Page("POST", f"{VOTE}/ballot", v.cast),
+    Page("POST", f"{VOTE}/election-ballot", e.cast),
     Page("GET", f"{C}/bills", bp.bills),
     Page("GET", f"{C}/meetings", m.meetings),
     Page("GET", f"{C}/menu", vol.menu),

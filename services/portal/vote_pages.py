@@ -165,6 +165,10 @@ async def vote_page(request: web.Request, errors: dict[str, str] | None = None,
     base = f"/v1/compounds/{cid}/votes/{vid}"
     vote = await meetings.get(base)
     item = await meetings.get(f"/v1/compounds/{cid}/proposals/{vote['proposal_id']}")
+    if vote["rule"] == "committee_election":  # its own ballot: one mark per candidate
+        from services.portal import election_pages  # it builds on this module's helpers
+
+        return await election_pages.page(request, vote, item, errors, status=status)
     bars = result = None
     mine = await my_ballot(request, cid, vid) if "owner" in c.roles else None
     if vote["status"] == "open" and not vote["secret"]:

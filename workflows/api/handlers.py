@@ -63,6 +63,9 @@ class Kind:
     subject_path: Callable[[Any], str] = lambda d: ""
     subject_field: str = ""
     subject_name: str = ""
+    # a run that ended (completed, cancelled) gives its id to a new start with another key:
+    # a compound whose founding ended may found again, one founding at a time
+    new_run_after_close: bool = False
 
 
 KINDS = {
@@ -96,26 +99,30 @@ KINDS = {
     "committee": Kind(
         "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
         lambda d: d.compound_id,
-        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION, ct.MEMBER_CHANGE)),
                  "adoption_closed": (ct.AdoptionClosed, (
-                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.OFFICERS,
-                     ct.REGISTRATION))},
+                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.ADOPTION_FAILED,
+                     ct.ADOPTION_VOTE, ct.OFFICERS, ct.REGISTRATION, ct.MEMBER_CHANGE))},
         updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
                  "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
                  "decide_next": ct.NextStep, "choose_officers": ct.Officers,
+                 "resubmit": ct.Resubmission, "vacate": ct.Vacancy,
+                 "propose_removal": ct.Removal, "schedule_by_election": ct.ByElection,
                  "register": ct.Registration},
         # the street office confirms, decides after a failed election, takes the filing
-        convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
+        # and records a member's resignation or lost eligibility
+        convener_only=frozenset({"confirm", "decide_next", "register", "cancel", "vacate"}),
         apps_only=frozenset({"election_closed", "adoption_closed"}),
         owner="directory", subject_path=lambda d: f"/v1/compounds/{d.compound_id}",
-        subject_field="compound_id", subject_name="小区"),
+        subject_field="compound_id", subject_name="小区", new_run_after_close=True),
 }
 # clients of the services owning workflow subjects (set by the API's cleanup contexts)
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
            "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
-           "close_vote": "提前结束表决", "unblock": "处理受阻的流程 (重试或放弃)", "confirm": "确认成立条件",
-           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
+           "close_vote": "提前结束表决", "unblock": "处理受阻的流程 (重试或放弃)",
+           "confirm": "确认成立条件", "decide_next": "决定补选或成立物业管理委员会",
+           "register": "办理备案", "vacate": "登记委员辞职或丧失资格"}
 
 
 async def start(call: Call) -> web.Response:
@@ -127,13 +134,19 @@ async def start(call: Call) -> web.Response:
     await _require_subject(call, kind, data)
     workflow_id, nonce = f"{kind.prefix}-{kind.entity(data)}", uuid.uuid4().hex
     client = call.app[TEMPORAL]
+    # a run that failed, was terminated or timed out gives its id back; a completed one
+    # (cancelled ones complete too) keeps it, so the same key still finds that run
+    reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+    if kind.new_run_after_close:
+        closed = await _closed_run(client, workflow_id)
+        if closed is not None and (await closed.memo()).get("key") == body.key:
+            return _started(closed, kind, created=False)
+        if closed is not None:
+            reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE
     try:
-        # a run that failed, was terminated or timed out gives its id back; a completed one
-        # (cancelled ones complete too) keeps it, so the same key still finds that run
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             kind.workflow, data, id=workflow_id, task_queue=call.app[SETTINGS].temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=reuse, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             memo={"key": body.key, "nonce": nonce, "compound_id": data.compound_id,
                   "type": kind.name, "started_by": call.who.subject})
     except WorkflowAlreadyStartedError:  # finished already: the id is not reused
@@ -141,9 +154,25 @@ async def start(call: Call) -> web.Response:
     desc = await handle.describe()
     memo = await desc.memo()
     if memo.get("key") != body.key:
-        raise problems.conflict(f"{workflow_id} 已由另一个请求启动 (幂等键不同)", "workflow-exists")
-    created = memo.get("nonce") == nonce
-    started = Started(workflow_id=workflow_id, run_id=desc.run_id, type=kind.name,
+        running = "正在进行中, " if desc.status == WorkflowExecutionStatus.RUNNING else ""
+        raise problems.conflict(f"{workflow_id} {running}已由另一个请求启动 (幂等键不同); "
+                                f"同一{kind.subject_name or '对象'}同时只能有一个流程", "workflow-exists")
+    return _started(desc, kind, created=memo.get("nonce") == nonce)
+
+
+async def _closed_run(client: Any, workflow_id: str) -> WorkflowExecutionDescription | None:
+    """The id's latest run when it has ended, else None (running, or never started)."""
+    try:
+        desc = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return None if desc.status == WorkflowExecutionStatus.RUNNING else desc
+
+
+def _started(desc: WorkflowExecutionDescription, kind: Kind, *, created: bool) -> web.Response:
+    started = Started(workflow_id=desc.id, run_id=desc.run_id, type=kind.name,
                       status=_status(desc), created=created)
     return json_response(started, 201 if created else 200)
 

@@ -172,3 +172,32 @@ class Bill(msgspec.Struct):
     lines: list[BillLine]
     plan_name: str = ""
     basis: BillBasis | None = None
+
+
+class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A unit's share of a period's bill recorded paid (by who keeps the costs)."""
+
+    unit_id: uuid.UUID
+    paid_on: dt.date
+
+
+class Payment(msgspec.Struct):
+    bill_id: uuid.UUID
+    unit_id: uuid.UUID
+    amount_fen: int
+    paid_on: dt.date
+    recorded_by: str
+
+
+class UnpaidQuery(msgspec.Struct, kw_only=True):
+    # comma-separated unit ids; all the compound's units when absent
+    unit_ids: Annotated[str, msgspec.Meta(max_length=20000)] | None = None
+
+
+class UnpaidLine(msgspec.Struct):
+    cost_id: uuid.UUID
+    cost_name: str
+    bill_id: uuid.UUID
+    period: str
+    unit_id: uuid.UUID
+    amount_fen: int

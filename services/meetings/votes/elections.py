@@ -39,8 +39,12 @@ ELECTION_MATTER = "art278_3"
 
 def _check(data: ElectionIn, settings: Settings) -> None:
     try:
-        election.validate_seats(data.seats, settings.committee_seats_min,
-                                settings.committee_seats_max)
+        if data.by_election:
+            if not 1 <= data.seats <= settings.committee_seats_max:
+                raise ValueError(f"补选的席位数必须在 1 到 {settings.committee_seats_max} 之间")
+        else:
+            election.validate_seats(data.seats, settings.committee_seats_min,
+                                    settings.committee_seats_max)
     except ValueError as exc:
         raise problems.validation(str(exc), field="seats") from None
     try:

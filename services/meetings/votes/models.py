@@ -175,6 +175,9 @@ class ElectionIn(msgspec.Struct, forbid_unknown_fields=True):
     candidates: Annotated[list[CandidateIn], msgspec.Meta(min_length=1, max_length=100)]
     version: Annotated[int, msgspec.Meta(ge=1)] | None = None
     secret: bool = False
+    # 补选: the seats left open mid-term (any number up to the largest committee), not a
+    # whole committee's odd number
+    by_election: bool = False
 
 
 class Candidate(msgspec.Struct):
