@@ -108,14 +108,15 @@ class Processes:
               ready: str = "/readyz") -> Process:
         log = self.workdir / f"{name}.log"
         popen = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=open(log, "ab"), cwd=ROOT)  # noqa: SIM115
+                                 stderr=open(log, "ab"), cwd=ROOT)
         process = Process(name, popen, f"http://127.0.0.1:{port}", log)
         self.running[name] = process
         wait_ready(process, ready)
         return process
 
     def serve(self, name: str, env: dict[str, str], port: int) -> Process:
-        return self.start(name, [str(ROOT / ".venv/bin/linli"), "serve", name], env, port)
+        # `-m` from ROOT: the tree this bench belongs to is the one served
+        return self.start(name, [sys.executable, "-m", "linli.cli", "serve", name], env, port)
 
     def bare(self, stack: EmbeddedStack, table: str, columns: list[str]) -> Process:
         port = free_port()
@@ -228,8 +229,7 @@ local auths = {}
 if auth_file then for line in io.lines(auth_file) do auths[#auths + 1] = line end end
 local n = 0
 local thread_no = 0
-local threads = {}
-function setup(thread) thread_no = thread_no + 1; thread:set("me", thread_no); table.insert(threads, thread) end
+function setup(thread) thread_no = thread_no + 1; thread:set("me", thread_no) end
 request = function()
   if #auths > 0 then
     n = n + 1

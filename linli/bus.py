@@ -77,15 +77,20 @@ async def stop_task(task: asyncio.Task[None], *, grace: float = 10.0) -> None:
 # ---------------------------------------------------------------- outbox (write side)
 
 
+# the outbox row and the relay's wake-up (delivered at commit) in one statement, one round trip;
+# pg_notify runs once per row written, so an id already there wakes nobody
+_WRITE = (
+    "WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3){conflict}"
+    " RETURNING id) SELECT true FROM (SELECT pg_notify('" + OUTBOX_CHANNEL_PREFIX + "'"
+    " || current_schema(), '') FROM linli_outbox) AS woken"
+)
+WRITE_EVENT = _WRITE.format(conflict="")
+WRITE_EVENT_ONCE = _WRITE.format(conflict=" ON CONFLICT (id) DO NOTHING")
+
+
 async def write_event(conn: Connection, event: CloudEvent) -> None:
     """Add an event to the outbox in the caller's transaction and wake the relay at commit."""
-    await conn.execute(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-        uuid.UUID(event.id),
-        event.type,
-        encode(event),
-    )
-    await _wake_relay(conn)
+    await conn.execute(WRITE_EVENT, uuid.UUID(event.id), event.type, encode(event))
 
 
 async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
@@ -93,20 +98,19 @@ async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
 
     For writers that retry with a fixed event id (Temporal activities), so a retry is harmless.
     """
-    written = await conn.fetchval(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)"
-        " ON CONFLICT (id) DO NOTHING RETURNING true",
-        uuid.UUID(event.id),
-        event.type,
-        encode(event),
-    )
-    if written:
-        await _wake_relay(conn)
+    written = await conn.fetchval(WRITE_EVENT_ONCE, uuid.UUID(event.id), event.type, encode(event))
     return bool(written)
 
 
-async def _wake_relay(conn: Connection) -> None:
-    await conn.execute("SELECT pg_notify($1 || current_schema(), '')", OUTBOX_CHANNEL_PREFIX)
+def outbox_cte(event: CloudEvent, *, after: str, first: int) -> tuple[str, list[Any]]:
+    """The event's outbox row as a CTE (`linli_outbox`) of a use case's single statement, for a
+    use case whose rows and event commit in one round trip: written (and the relay woken at
+    commit) once per row the CTE named `after` returns, so nothing when that wrote nothing.
+    Returns the CTE's SQL, with parameters numbered from `first`, and their values."""
+    sql = (f"linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
+           f" SELECT ${first}, ${first + 1}, ${first + 2} FROM (SELECT pg_notify("
+           f"'{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '') FROM {after}) AS woken)")
+    return sql, [uuid.UUID(event.id), event.type, encode(event)]
 
 
 async def emit(
