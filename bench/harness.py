@@ -299,7 +299,7 @@ async def count(dsn: str, sql: str) -> int:
         await conn.close()
 
 
-async def measured(stack: EmbeddedStack, pid: int, drive: Callable[[], dict[str, Any]], *,
+async def measured(stack: EmbeddedStack, pid: int, drive: Callable[[], Any], *,
                    done: str, settle: float = 1.5) -> dict[str, Any]:
     """Run `drive` with CPU and statements counted around it, per request done (`done`: SQL
     counting what the requests wrote, so requests still in flight when wrk stopped count too);
@@ -309,7 +309,10 @@ async def measured(stack: EmbeddedStack, pid: int, drive: Callable[[], dict[str,
     before = await count(stack.database_url, done)
     await statements_reset(stack.database_url)
     cpu, pg = cpu_ms(pid), postgres_cpu_ms(stack)
-    result = await asyncio.to_thread(drive)
+    if asyncio.iscoroutinefunction(drive):  # a generator in this process (not the service's)
+        result = await drive()
+    else:
+        result = await asyncio.to_thread(drive)
     await asyncio.sleep(settle)
     cpu, pg = cpu_ms(pid) - cpu, postgres_cpu_ms(stack) - pg
     found = await statements(stack.database_url)
