@@ -116,25 +116,31 @@ async def tally_from_db(dsn: str, proposal_cid: tuple[str, str], n: int) -> dict
     pool = await db.create_pool(dsn, schema="meetings")
     vote_id = uuid.uuid4()
     try:
-        async with db.transaction(pool) as conn:
+        async with db.transaction(pool) as conn:  # generated in SQL: 1,000,000 rows in seconds
             await conn.execute(
                 "INSERT INTO votes (id, compound_id, proposal_id, version, rule, closes_at,"
                 " opened_by, total_area_centi, total_headcount, status)"
-                " VALUES ($1, $2, $3, 1, 'civil_code_major', now(), 'bench', $4, $5, 'closed')",
-                vote_id, cid, proposal_id, sum(8000 + i % 5000 for i in range(n)), n)
-            await conn.copy_records_to_table("roll_entries", records=[
-                (vote_id, f"e{i}", "owner", [], [], 8000 + i % 5000, 1) for i in range(n)],
-                columns=["vote_id", "entry_id", "kind", "owner_ids", "unit_ids", "area_centi",
-                         "headcount"])
-            await conn.copy_records_to_table("ballots", records=[
-                (vote_id, f"e{i}", tally.CHOICES[i % 3], "online", "bench") for i in range(n)],
-                columns=["vote_id", "entry_id", "choice", "channel", "cast_by"])
+                " SELECT $1, $2, $3, 1, 'civil_code_major', now(), 'bench', sum(8000 + g % 5000),"
+                " $4, 'closed' FROM generate_series(0, $4 - 1) g", vote_id, cid, proposal_id, n)
+            await conn.execute(
+                "INSERT INTO roll_entries (vote_id, entry_id, kind, owner_ids, unit_ids,"
+                " area_centi, headcount) SELECT $1, 'e' || g, 'owner', '{}', '{}',"
+                " 8000 + g % 5000, 1 FROM generate_series(0, $2 - 1) g", vote_id, n)
+            await conn.execute(
+                "INSERT INTO ballots (vote_id, entry_id, choice, channel, cast_by)"
+                " SELECT $1, 'e' || g, ($3::text[])[1 + g % 3], 'online', 'bench'"
+                " FROM generate_series(0, $2 - 1) g", vote_id, n, list(tally.CHOICES))
+            await conn.execute("ANALYZE roll_entries; ANALYZE ballots")
         async with pool.acquire() as conn:
             vote = await conn.fetchrow("SELECT * FROM votes WHERE id = $1", vote_id)
-            started = time.perf_counter()
-            result = await voting.count(conn, vote)
-            ms = (time.perf_counter() - started) * 1000
-        return {"ballots": n, "ms": round(ms, 1), "outcome": result.outcome}
+            timings = []
+            for _ in range(3):  # the first also plans the query and reads the pages in
+                started = time.perf_counter()
+                result = await voting.count(conn, vote)
+                timings.append((time.perf_counter() - started) * 1000)
+            assert result.counts.ballots == n, result.counts.ballots
+        return {"ballots": n, "ms": round(sorted(timings)[1], 1), "first_ms": round(timings[0], 1),
+                "outcome": result.outcome}
     finally:
         await pool.close()
 

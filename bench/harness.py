@@ -227,14 +227,16 @@ wrk.headers["Content-Type"] = "application/json"
 if body_file then local f = io.open(body_file, "rb"); wrk.body = f:read("*a"); f:close() end
 local auths = {}
 if auth_file then for line in io.lines(auth_file) do auths[#auths + 1] = line end end
+local bodies = {}
+local bodies_file = os.getenv("BENCH_BODIES_FILE")
+if bodies_file then for line in io.lines(bodies_file) do bodies[#bodies + 1] = line end end
 local n = 0
 local thread_no = 0
 function setup(thread) thread_no = thread_no + 1; thread:set("me", thread_no) end
 request = function()
-  if #auths > 0 then
-    n = n + 1
-    wrk.headers["Authorization"] = auths[(n * 7 + (me or 1)) % #auths + 1]
-  end
+  n = n + 1
+  if #auths > 0 then wrk.headers["Authorization"] = auths[(n * 7 + (me or 1)) % #auths + 1] end
+  if #bodies > 0 then return wrk.format(nil, nil, nil, bodies[n % #bodies + 1]) end
   return wrk.format()
 end
 done = function(summary, latency, requests)
@@ -261,8 +263,9 @@ def wrk_binary() -> str:
 
 
 def wrk(url: str, *, body: bytes | None, auth: list[str], seconds: float, connections: int,
-        threads: int = 1) -> dict[str, Any]:
-    """Drive `url` for `seconds` with `connections` open; every answer must be 2xx."""
+        threads: int = 1, bodies: list[bytes] | None = None) -> dict[str, Any]:
+    """Drive `url` for `seconds` with `connections` open, sending `body` (or `bodies` in turn,
+    one JSON a line); every answer must be 2xx."""
     folder = Path(tempfile.mkdtemp(prefix="linli-wrk-"))
     script = folder / "bench.lua"
     script.write_text(LUA)
@@ -270,6 +273,9 @@ def wrk(url: str, *, body: bytes | None, auth: list[str], seconds: float, connec
     if body is not None:
         (folder / "body.json").write_bytes(body)
         env["BENCH_BODY_FILE"] = str(folder / "body.json")
+    if bodies:
+        (folder / "bodies.jsonl").write_bytes(b"\n".join(bodies) + b"\n")
+        env["BENCH_BODIES_FILE"] = str(folder / "bodies.jsonl")
     if auth:
         (folder / "auth.txt").write_text("\n".join(auth) + "\n")
         env["BENCH_AUTH_FILE"] = str(folder / "auth.txt")
@@ -295,6 +301,14 @@ async def count(dsn: str, sql: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
         return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()
+
+
+async def rows(dsn: str, sql: str, *args: Any) -> list[Any]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
 
