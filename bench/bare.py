@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 import msgspec
@@ -32,7 +33,7 @@ def app(dsn: str, table: str, columns: list[str]) -> web.Application:
     async def ready(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    async def pool(application: web.Application):  # type: ignore[no-untyped-def]
+    async def pool(application: web.Application) -> AsyncIterator[None]:
         application["pool"] = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
         yield
         await application["pool"].close()
