@@ -74,7 +74,7 @@ async def outbox_to_consumer(pool: db.Pool, js: bus.JetStreamContext, dsn: str, 
         await apply(conn, event)
 
     group = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[
-        bus.Subscription(durable=durable, event=ping, handler=handle)])
+        bus.Subscription(durable=durable, event=ping, handler=handle, batch=True)])
     relay_task = asyncio.create_task(relay.run())
     await group.start()
 

@@ -228,6 +228,10 @@ class Subscription:
     durable: str
     event: EventType[Any]
     handler: Handler
+    # the handler only writes through its connection (no call to anything outside PostgreSQL),
+    # so a fetched lane may be applied in one transaction, and re-applied one by one after a
+    # failure rolled it back
+    batch: bool = False
 
 
 class ConsumerGroup:
@@ -334,8 +338,42 @@ class ConsumerGroup:
         await asyncio.gather(*(self._apply_in_order(sub, lane) for lane in lanes.values()))
 
     async def _apply_in_order(self, sub: Subscription, lane: Sequence[Msg]) -> None:
+        if sub.batch and len(lane) > 1 and await self._apply_together(sub, lane):
+            return
         for msg in lane:
             await self.handle(sub, msg)
+
+    async def _apply_together(self, sub: Subscription, lane: Sequence[Msg]) -> bool:
+        """A lane's events and their inbox rows in ONE transaction, in order, then acked.
+        False (nothing written) when one does not decode or its handler fails: the caller then
+        applies them one by one, so one bad event neither holds back nor drops the others."""
+        try:
+            events = [decode(msg.data) for msg in lane]
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return False
+        applied: set[str] = set()
+        try:
+            async with transaction(self.pool) as conn:
+                fresh = {str(r["event_id"]) for r in await conn.fetch(
+                    "INSERT INTO inbox (consumer, event_id, event_type) SELECT $1, id, kind"
+                    " FROM unnest($2::uuid[], $3::text[]) AS e (id, kind)"
+                    " ON CONFLICT DO NOTHING RETURNING event_id", sub.durable,
+                    [uuid.UUID(e.id) for e in events], [e.type for e in events])}
+                for event in events:
+                    if event.id in fresh and event.id not in applied:
+                        await sub.handler(conn, event)
+                        applied.add(event.id)
+        except Exception as exc:  # every event gets its own try in handle()
+            log.warning("consumer %s: batch of %d rolled back, one by one now: %r",
+                        sub.durable, len(lane), exc)
+            return False
+        self.applied[sub.durable] += len(applied)
+        for event in events:
+            outcome = "applied" if event.id in applied else "duplicate"
+            metrics.EVENTS_CONSUMED.labels(sub.durable, event.type, outcome).inc()
+        for msg in lane:
+            await msg.ack()
+        return True
 
     async def handle(self, sub: Subscription, msg: Msg) -> None:
         """Apply one message once: handler writes + inbox row in one transaction, then ack."""
