@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.harness import RESULTS
 
-BENCHMARKS = ["bus", "issues", "meetings", "volunteers", "centre", "workflows"]
+BENCHMARKS = ["bus", "issues", "meetings", "volunteers", "centre", "workflows", "notify"]
 
 
 def get(data: dict[str, Any], path: str) -> Any:
@@ -72,6 +72,7 @@ ROWS: list[Row] = [
     ("volunteers", "  service RSS peak during CSV MB", "ledger_1000000.service_rss_peak_during_csv_mb",
      "ledger_1000000.service_rss_before_mb", "constant", None),
     ("centre", "sign-up rush /s", "signup_rush_http.per_s", None, "", None),
+    ("notify", "event → open inbox p99 ms", "event_to_inbox_sse.p99_ms", None, "", None),
 ]
 
 

@@ -23,12 +23,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiohttp import web
 
 from linli.config import DEV_SECRET
 from linli.stack import EmbeddedStack, Ports, free_port
@@ -140,6 +141,25 @@ def wait_ready(process: Process, path: str) -> None:
                     return
         time.sleep(0.1)
     raise RuntimeError(f"{process.name} did not become ready")
+
+
+@contextlib.asynccontextmanager
+async def servers() -> AsyncIterator[tuple[str, str]]:
+    """(database url, nats url) for a bench that runs its service in its own process (notify's
+    live streams): the environment's servers, or embedded ones."""
+    if os.environ.get("LINLI_DATABASE_URL") and os.environ.get("LINLI_NATS_URL"):
+        yield os.environ["LINLI_DATABASE_URL"], os.environ["LINLI_NATS_URL"]
+        return
+    with embedded() as stack:
+        yield stack.database_url, stack.nats_url
+
+
+async def start(app: web.Application, port: int) -> Callable[[], Awaitable[None]]:
+    """Serve `app` in this process on `port`; returns its cleanup."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner.cleanup
 
 
 # ---------------------------------------------------------------- /proc

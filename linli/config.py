@@ -53,7 +53,7 @@ class Settings:
     # notify: webhooks may reach private addresses (an IM bot on the same network) only when
     # allowed; how many times a delivery is tried
     notify_allow_internal_webhooks: bool = False
-    notify_webhook_attempts: int = 6
+    notify_webhook_attempts: int = 8  # the retry schedule of services/notify/rules.py, ~24 h
     # the worker's event bridge: the durable consumers' name prefix, and whether it starts the
     # follow-up and care workflows (tests on shared servers turn that off)
     bridge_prefix: str = "workflows"

@@ -65,6 +65,10 @@ class Route:
     params: dict[str, str] = field(default_factory=dict)
     errors: ErrorFormat | None = None  # None: problem+json
     form: Any = None  # documents a form body (x-www-form-urlencoded) the handler reads itself
+    # documents a JSON body decoded as `body` and checked by the handler against its own types
+    # (e.g. a workflow's dataclasses, whose unknown fields the handler refuses)
+    body_doc: Any = None
+    documented: bool = True  # False: served, but left out of OpenAPI (a catch-all behind typed routes)
 
     @property
     def path_params(self) -> list[str]:

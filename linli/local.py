@@ -12,8 +12,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import aiohttp
+
 from linli.auth import issue_token
 from linli.config import Settings, load_settings
+from linli.demo import DemoError, start_running_demo
 from linli.registry import available_services, has_workflows, load_demo
 from linli.stack import EmbeddedStack, Ports, StackError, ensure_port_free, stop_process
 from linli.supervisor import Child, GiveUp, Supervisor
@@ -109,7 +112,8 @@ def run_platform(*, demo: bool) -> int:
         marker = settings.data_dir / "demo-loaded"
         if demo and not marker.exists():
             asyncio.run(load_demo(settings.database_url))
-            marker.touch()
+            if _start_running_demo(settings):
+                marker.touch()
         token = issue_token(settings.jwt_secret, subject="demo-admin", name="演示管理员",
                             roles=["admin"], compounds=["*"])
         supervisor = Supervisor([*_stack_children(stack), *children],
@@ -124,6 +128,18 @@ def run_platform(*, demo: bool) -> int:
         for child in reversed(children):
             stop_process(child.process, timeout=20)
         stack.stop()
+
+
+def _start_running_demo(settings: Settings) -> bool:
+    """The demo's processes (a workflow, a cost billed) through the APIs; a refusal is told
+    and the platform runs on (the next start tries again: the loaders repeat safely)."""
+    try:
+        for line in asyncio.run(start_running_demo(settings)):
+            print(f"演示: {line}", flush=True)
+    except (DemoError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        print(f"演示流程未能启动 (下次启动时重试): {exc}", file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def _start_child(name: str, argv: list[str], env: dict[str, str], data_dir: Path

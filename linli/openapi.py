@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,8 +61,9 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
         },
     }
     if route.body is not None:
+        documented = route.body if route.body_doc is None else route.body_doc
         op["requestBody"] = {
-            "required": True, "content": {"application/json": {"schema": refs[route.body]}}
+            "required": True, "content": {"application/json": {"schema": refs[documented]}}
         }
     elif route.form is not None:
         op["requestBody"] = {"required": True, "content": {
@@ -73,14 +76,44 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
     return op
 
 
+def _hints(kind: Any) -> list[Any]:
+    try:
+        return list(typing.get_type_hints(kind).values())
+    except (NameError, TypeError):  # a name only imported for type checking: nothing to add
+        return []
+
+
+def _factory_defaults(kind: Any, schemas: dict[str, Any], seen: set[Any]) -> None:
+    """msgspec documents plain defaults but not a dataclass field's default_factory (a list
+    of reminders, say): add those too, so a client sees every value it may leave out."""
+    for arg in typing.get_args(kind):
+        _factory_defaults(arg, schemas, seen)
+    if not isinstance(kind, type) or kind in seen or not (
+            dataclasses.is_dataclass(kind) or issubclass(kind, msgspec.Struct)):
+        return
+    seen.add(kind)
+    if dataclasses.is_dataclass(kind):
+        properties = schemas.get(getattr(kind, "__name__", ""), {}).get("properties", {})
+        for f in dataclasses.fields(kind):
+            if f.default_factory is not dataclasses.MISSING and f.name in properties:
+                properties[f.name]["default"] = msgspec.to_builtins(f.default_factory())
+    for hint in _hints(kind):
+        _factory_defaults(hint, schemas, seen)
+
+
 def build(title: str, version: str, routes: Sequence[Route]) -> dict[str, Any]:
     """The whole document for one service."""
     types = [ProblemBody]
+    routes = [r for r in routes if r.documented]
     for r in routes:
-        own = (r.body, r.response, r.query, r.form, r.errors.schema if r.errors else None)
+        own = (r.body_doc or r.body, r.response, r.query, r.form,
+               r.errors.schema if r.errors else None)
         types += [t for t in own if t is not None and t not in types]
     generated, schemas = msgspec.json.schema_components(types, ref_template=REF)
     refs = dict(zip(types, generated, strict=True))
+    seen: set[Any] = set()
+    for kind in types:
+        _factory_defaults(kind, schemas, seen)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs, schemas)

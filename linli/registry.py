@@ -61,6 +61,14 @@ async def load_demo(database_url: str) -> int:
     return max([await load(database_url) for load in demo_loaders()], default=0)
 
 
+def running_demo_loaders() -> list[Callable[[Any], Awaitable[list[str]]]]:
+    """The `linli.demo.running` loaders: each takes a linli.demo.DemoActor, starts its part of
+    the living demo through the running services' APIs (safe to repeat) and says what runs."""
+    return [cast(Callable[[Any], Awaitable[list[str]]], ep.load()) for _, ep in
+            sorted(_entries("linli.demo.running").items(),
+                   key=lambda item: _start_order(item[0]))]
+
+
 def event_modules() -> list[ModuleType]:
     """Import every module that declares event types, so the catalogue is complete."""
     modules: list[Any] = [importlib.import_module(ep.value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -21,6 +21,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from linli import metrics
 from linli.loops import Loops
+from linli.problems import Problem
 from linli.stack import free_port
 
 log = logging.getLogger("linli.workflows.metrics")
@@ -43,8 +44,39 @@ def sdk_runtime() -> tuple[Runtime, str]:
     return Runtime(telemetry=TelemetryConfig(metrics=config)), f"http://{address}/metrics"
 
 
-def metrics_app(sdk_url: str, loops: Loops | None = None) -> web.Application:
-    """/metrics (both registries), /livez and /readyz (its supervised loops) for the worker."""
+# a dependency's check: None when it answers, else why not (zh-CN, for the operator)
+Check = Callable[[], Awaitable[str | None]]
+
+
+async def _checked(check: Check) -> str | None:
+    try:
+        async with asyncio.timeout(3):
+            return await check()
+    except Exception as exc:  # any failure, a timeout included, means this one is down
+        return f"不可达: {type(exc).__name__} {exc}".strip()
+
+
+async def readiness(dependencies: dict[str, Check], loops: Loops | None) -> dict[str, str]:
+    """What is not ready, by name: each dependency (checked side by side) and each loop."""
+    answers = await asyncio.gather(*(_checked(c) for c in dependencies.values()))
+    down = {name: why for name, why in zip(dependencies, answers, strict=True) if why}
+    down.update({f"loop {name}": why for name, why in
+                 (loops.not_running() if loops is not None else {}).items()})
+    return down
+
+
+def not_ready(down: dict[str, str]) -> web.Response:
+    """503 problem+json naming every dependency or loop that is down, and why."""
+    detail = "工作进程未就绪: " + "; ".join(f"{name} {why}" for name, why in down.items())
+    return Problem(503, "service-unavailable", "服务暂时不可用", detail,
+                   errors=[{"field": name, "detail": why} for name, why in down.items()],
+                   headers={"Retry-After": "5"}).response(instance="/readyz")
+
+
+def metrics_app(sdk_url: str, loops: Loops | None = None,
+                dependencies: dict[str, Check] | None = None) -> web.Application:
+    """/metrics (both registries), /livez and /readyz for the worker: /readyz checks that
+    Temporal, NATS and PostgreSQL answer (`dependencies`) and that its loops run."""
     session_key = web.AppKey("session", aiohttp.ClientSession)
 
     async def session(app: web.Application) -> AsyncIterator[None]:
@@ -65,11 +97,11 @@ def metrics_app(sdk_url: str, loops: Loops | None = None) -> web.Application:
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        down = loops.not_running() if loops is not None else {}
-        checks = {"loops": "ok" if not down else f"未运行: {', '.join(sorted(down))}",
-                  **{f"loop {name}": why for name, why in down.items()}}
-        return web.json_response({"status": "unavailable" if down else "ok", "checks": checks},
-                                 status=503 if down else 200)
+        down = await readiness(dependencies or {}, loops)
+        if down:
+            return not_ready(down)
+        checks = {name: "ok" for name in (dependencies or {})} | {"loops": "ok"}
+        return web.json_response({"status": "ok", "checks": checks})
 
     app = web.Application()
     app.cleanup_ctx.append(session)

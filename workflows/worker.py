@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -37,7 +38,7 @@ from workflows.committee.activities import CommitteeActivities
 from workflows.committee.workflow import CommitteeFoundingWorkflow
 from workflows.follow_up.activities import IssuesActivities
 from workflows.follow_up.workflow import IssueFollowUpWorkflow
-from workflows.metrics import count_running, metrics_app, sdk_runtime
+from workflows.metrics import Check, count_running, metrics_app, sdk_runtime
 from workflows.outbox import OutboxActivities
 from workflows.proposal.activities import MeetingsActivities
 from workflows.proposal.workflow import ProposalWorkflow
@@ -73,7 +74,7 @@ def activities(settings: Settings, session: aiohttp.ClientSession, pool: db.Pool
                               token=AppToken(settings, "workflows", ["directory:write"]))
     return [*MeetingsActivities(meetings).all(), *IssuesActivities(issues).all(),
             *OutboxActivities(pool).all(), *CareActivities(volunteers).all(),
-            *CentreActivities(centre).all(), *CommitteeActivities(directory).all()]
+            *CentreActivities(centre).all(), *CommitteeActivities(directory, meetings).all()]
 
 
 def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscription]:
@@ -96,8 +97,25 @@ async def prune_hourly(pool: db.Pool) -> None:
         await asyncio.sleep(pruning.EVERY_SECONDS)
 
 
-async def serve_metrics(settings: Settings, sdk_url: str, loops: Loops) -> web.AppRunner:
-    runner = web.AppRunner(metrics_app(sdk_url, loops), access_log=None)
+def dependencies(client: Client, nc: Any, pool: db.Pool) -> dict[str, Check]:
+    """What /readyz checks: each answers None when reachable, else why not."""
+    async def temporal() -> str | None:
+        healthy = await client.service_client.check_health(timeout=dt.timedelta(seconds=2))
+        return None if healthy else "健康检查未通过"
+
+    async def nats() -> str | None:
+        return None if nc.is_connected else "连接已断开"
+
+    async def postgres() -> str | None:
+        await db.ping(pool)
+        return None
+
+    return {"Temporal": temporal, "NATS": nats, "PostgreSQL": postgres}
+
+
+async def serve_metrics(settings: Settings, sdk_url: str, loops: Loops,
+                        checks: dict[str, Check]) -> web.AppRunner:
+    runner = web.AppRunner(metrics_app(sdk_url, loops, checks), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.worker_metrics_port).start()
     return runner
@@ -119,7 +137,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         consumers = bus.ConsumerGroup(
             pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds, loops=loops)
-        runner = await serve_metrics(settings, sdk_url, loops)
+        runner = await serve_metrics(settings, sdk_url, loops, dependencies(client, nc, pool))
         worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                         activities=activities(settings, session, pool))
         tasks = [loops.spawn("workflows-outbox-relay", relay.run),

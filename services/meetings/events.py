@@ -62,6 +62,18 @@ class VoteClosed(msgspec.Struct):
     result: dict[str, Any]  # tally.TallyResult.to_dict()
 
 
+class BallotCast(msgspec.Struct):
+    """A ballot was counted in (or changed on) an open vote or election: what moved the
+    turnout, never whose ballot or what it says."""
+
+    vote_id: uuid.UUID
+    proposal_id: uuid.UUID
+    compound_id: uuid.UUID
+    version: int
+    channel: str  # "online" | "paper" | "proxy"
+    changed: bool  # an open vote's ballot changed: the turnout did not move
+
+
 class VoteCancelled(msgspec.Struct):
     vote_id: uuid.UUID
     proposal_id: uuid.UUID
@@ -145,6 +157,10 @@ VOTE_OPENED = event_type(
 )
 VOTE_CLOSED = event_type(
     "linli.meetings.vote.closed", VoteClosed, "表决结束, 附各项门槛的应达值与实达值及结果"
+)
+BALLOT_CAST = event_type(
+    "linli.meetings.ballot.cast", BallotCast,
+    "表决 (或选举) 收到一张选票或改票 (不含投票人与意见, 用于实时参与情况)"
 )
 VOTE_CANCELLED = event_type(
     "linli.meetings.vote.cancelled", VoteCancelled, "表决在结束前被取消, 不计票, 选票留存备查"

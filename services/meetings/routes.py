@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linli.auth import MEMBERS, allow, people
+from linli.auth import MEMBERS, PUBLIC, allow, people
 from linli.http import Route
 from linli.pagination import Page
 from services.meetings.costs import handlers as ch
@@ -12,6 +12,8 @@ from services.meetings.costs.models import (
     CompareQuery,
     Comparison,
     CostIn,
+    Payment,
+    PaymentIn,
     Plan,
     PlanIn,
     Reading,
@@ -19,12 +21,17 @@ from services.meetings.costs.models import (
     ReadingsIn,
     ReadingsQuery,
     SharedCost,
+    UnpaidLine,
+    UnpaidQuery,
 )
 from services.meetings.councils import handlers as sh
 from services.meetings.councils.models import (
     AgendaItem,
     AgendaItemIn,
     AgendaOrderIn,
+    CalendarFeed,
+    CalendarFeedCreated,
+    CalendarFeedIn,
     CheckInIn,
     FollowUpIn,
     Invitee,
@@ -64,6 +71,7 @@ from services.meetings.votes.models import (
     ElectionBallotIn,
     ElectionIn,
     EnteredBallot,
+    MyBallots,
     NonVoters,
     PaperBallotIn,
     PaperElectionBallotIn,
@@ -143,6 +151,10 @@ VOTE_ROUTES = [
     Route("POST", f"{V}/ballots", vh.cast_online,
           "业主在线投票 (记名表决可在截止前改票; 无记名表决不可改)", body=BallotIn,
           response=Ballot, status=201, access=ROLL_VOTERS, tags=VT),
+    Route("GET", f"{V}/ballots/mine", vh.my_ballots,
+          "我的选票: 本人在冻结名册上的条目及所投意见 (只含本人; 无记名表决须带投票时得到的"
+          " X-Ballot-Receipt 才显示意见, 否则只说已投)", response=MyBallots, access=ROLL_VOTERS,
+          tags=VT),
     Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
           body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
     Route("GET", f"{V}/paper-ballots", vh.entered_ballots,
@@ -202,6 +214,12 @@ COST_ROUTES = [
     Route("GET", f"{K}/bills/{{period}}", ch.get_bill, "某期账单", response=Bill, tags=KT),
     Route("GET", f"{K}/bills", ch.list_bills, "该费用已出具的各期账单 (新的在前)",
           response=list[Bill], tags=KT),
+    Route("POST", f"{K}/bills/{{period}}/payments", ch.record_payment,
+          "登记某户这期账单已缴 (每户每期一次; 重复登记返回首次记录)", body=PaymentIn,
+          response=Payment, status=201, access=COST_KEEPERS, tags=KT),
+    Route("GET", f"{C}/unpaid-bills", ch.unpaid,
+          "未缴的账单 (可按房屋筛选; 业委会候选人资格核查用)", query=UnpaidQuery,
+          response=list[UnpaidLine], access=COST_KEEPERS, tags=KT),
 ]
 
 M = f"{C}/meetings/{{meeting_id}}"
@@ -214,6 +232,7 @@ CONVENERS = allow("party_branch", "community", "owners_committee", "street_offic
 CONVENER_SIDE = people("a member of the meeting's convener organisation (or an admin)",
                        scopes=[MANAGE])
 INVITEES = people("an invitee, in their own name")
+FEED_OWNER = people("the person themself: their own calendar feeds")
 CHECK_IN = people("an invitee in their own name, or the convener organisation for another "
                   "invitee", scopes=[MANAGE])
 
@@ -224,6 +243,18 @@ MEETING_ROUTES = [
     Route("GET", f"{C}/meetings", sh.list_meetings, "会议列表", response=list[Meeting], tags=MT),
     Route("GET", f"{C}/meetings.ics", sh.calendar, "小区会议日历 (iCalendar, text/calendar)",
           tags=MT),
+    Route("POST", "/v1/me/calendar-feeds", sh.create_feed,
+          "创建本人的日历订阅地址 (含密钥, 只显示这一次; 日历应用无需令牌即可订阅)",
+          body=CalendarFeedIn, response=CalendarFeedCreated, status=201, access=FEED_OWNER,
+          tags=MT),
+    Route("GET", "/v1/me/calendar-feeds", sh.list_feeds, "本人的日历订阅地址 (不含密钥)",
+          response=list[CalendarFeed], access=FEED_OWNER, tags=MT),
+    Route("DELETE", "/v1/me/calendar-feeds/{feed_id}", sh.revoke_feed,
+          "停用本人的一个日历订阅地址 (此后该地址返回 410)", response=CalendarFeed,
+          access=FEED_OWNER, tags=MT),
+    Route("GET", "/v1/calendar-feeds/{secret}.ics", sh.personal_calendar,
+          "个人会议日历 (iCalendar; 地址中的密钥即凭证; 所在小区的会议及本人受邀的会议)",
+          access=PUBLIC, params={"secret": "创建订阅地址时得到的密钥"}, tags=MT),
     Route("GET", f"{C}/agenda-items", sh.unscheduled, "待排入会议的议程事项 (如升级的居民诉求)",
           response=list[AgendaItem], tags=MT),
     Route("GET", M, sh.get_meeting, "会议详情 (议程、受邀人、到会情况)", response=Meeting, tags=MT),

@@ -13,6 +13,7 @@ from aiohttp import web
 from linli.app import periodic, service_app
 from linli.clients import service_client
 from linli.config import Settings
+from linli.http import NATS_CLIENT
 from linli.pruning import PruneRule
 from services.notify.consumers import subscriptions
 from services.notify.digests import digest_once
@@ -22,6 +23,8 @@ from services.notify.keys import CONFIG, DIRECTORY, DIRECTORY_CLIENT, LIVE, PREF
 from services.notify.live import LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
 from services.notify.sender import SenderConfig, sender_context
+from services.notify.signals import LiveSignals
+from services.notify.signals import subscriptions as signal_subscriptions
 from services.notify.sms import DirectSms
 from services.notify.vault import Vault
 
@@ -46,17 +49,30 @@ def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterato
     return context
 
 
+def _signals(live: LiveSignals) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The live signals go out on the service's NATS connection once it is there."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        live.nc = app[NATS_CLIENT]
+        yield
+        live.nc = None
+
+    return context
+
+
 def create_app(settings: Settings, *, sender: SenderConfig | None = None,
                prefix: str = "notify", live: LiveConfig | None = None,
                sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
-    directory = Directory()
+    directory, signals = Directory(), LiveSignals()
     config = sender or SenderConfig.from_settings(settings, os.environ)
     live_config = live or LiveConfig()
     app = service_app(
         name="notify", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
-        subscriptions=subscriptions(directory, prefix=prefix),
-        contexts=[_directory(directory), sender_context(config), live_context(live_config),
+        subscriptions=[*subscriptions(directory, prefix=prefix),
+                       *signal_subscriptions(signals, prefix=prefix)],
+        contexts=[_directory(directory), _signals(signals), sender_context(config),
+                  live_context(live_config),
                   periodic("notify-digests", digest_once, every=config.digest_seconds,
                            wait_first=True)],
         prune=[READ_NOTIFICATIONS],

@@ -88,3 +88,46 @@ class EmailSender(msgspec.Struct):
 class Unsubscribed(msgspec.Struct):
     channel: str | None
     unsubscribed: bool
+
+
+# ---------------------------------------------------------------- messages other apps send
+
+Recipient = Literal["party_branch", "community", "owners_committee", "property", "street_office",
+                    "partner_unit", "stationed_unit", "volunteer_team", "resident_reps"]
+Page = Literal["issue", "proposal", "vote", "meeting", "bills", "booking", "activity", "library"]
+Value = Annotated[str, msgspec.Meta(max_length=2_000)]
+EntityId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=exact(r"[A-Za-z0-9_:-]+"))]
+
+
+class BroadcastIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A message to the whole compound (its notice board, the webhooks following it and the
+    compound's group bots): a kind, the values of its template's placeholders, and the portal
+    page it is about (`about`, `about_id`), which every channel links to."""
+
+    kind: KindName = "announcement"
+    values: dict[str, Value]
+    about: Page | None = None
+    about_id: EntityId | None = None
+
+
+class MessageToIn(BroadcastIn, forbid_unknown_fields=True, kw_only=True):
+    """A message to people by id, or to the current members of organisations of the 1+3+N
+    roster (one of the two): the inbox and each person's own channels, quiet hours and
+    digests, as for an event; an organisation's group bots too."""
+
+    kind: KindName = "app_message"
+    person_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=500)] = msgspec.field(
+        default_factory=list)
+    organisations: Annotated[list[Recipient], msgspec.Meta(max_length=9)] = msgspec.field(
+        default_factory=list)
+
+
+class MessageSent(msgspec.Struct):
+    """What a message became: its id, how many people's inboxes got it (or the board post),
+    and how many deliveries on other channels were queued (the delivery log has each)."""
+
+    id: uuid.UUID
+    audience: str  # person, role or compound
+    people: int
+    notice_id: uuid.UUID | None
+    deliveries: int

@@ -19,7 +19,9 @@ STEPS: Final = {
     "requested": "申请成立", "preparatory_group": "组建筹备组", "group_publicity": "筹备组名单公示",
     "rules_and_candidates": "议事规则、管理规约与候选人提名", "candidate_publicity": "候选人名单公示",
     "meeting_notice": "业主大会通知", "election": "业主大会选举", "election_failed": "选举未选满",
+    "adoption_failed": "议事规则或管理规约未获通过", "adoption_vote": "议事规则或管理规约重新表决",
     "officers": "推选主任、副主任", "registration": "备案", "in_office": "任期中",
+    "member_change": "委员变更",
     "re_election": "换届", "not_qualified": "暂不具备成立条件",
     "property_management_committee": "成立物业管理委员会", "cancelled": "已取消",
 }

@@ -157,14 +157,15 @@ async def vote_opened(conn: Connection, event: CloudEvent, directory: Directory)
     data = meetings.VOTE_OPENED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_opened", {
         "rule": L.label(L.VOTE_RULES, data.rule), "closes_at": L.when(data.closes_at),
-        "roll_entries": str(data.roll_entries)}, str(data.proposal_id)))
+        "roll_entries": str(data.roll_entries)}, str(data.proposal_id),
+        about_id=str(data.vote_id)))  # the page is the vote's, where a ballot is cast
 
 
 async def vote_closed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
     data = meetings.VOTE_CLOSED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_closed", {
         "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome)},
-        str(data.proposal_id)))
+        str(data.proposal_id), about_id=str(data.vote_id)))
 
 
 async def minutes_published(conn: Connection, event: CloudEvent, directory: Directory) -> None:

@@ -18,7 +18,7 @@ from linli.clients import ServiceClient
 from linli.db import Connection
 from linli.events import CloudEvent
 from linli.values import now_utc
-from services.notify import channel_store, outbound, store
+from services.notify import channel_store, links, outbound, store
 from services.notify.metrics import NOTIFICATIONS
 from services.notify.rules import CST, held_until
 from services.notify.templates import KINDS, render
@@ -26,11 +26,18 @@ from services.notify.templates import KINDS, render
 
 @dataclass(frozen=True)
 class Message:
-    """What to say: a kind, the values of its placeholders, and the entity it is about."""
+    """What to say: a kind, the values of its placeholders, and the entity it is about
+    (`subject`; the portal page is the kind's, unless `about` / `about_id` name another)."""
 
     kind: str
     values: dict[str, str]
     subject: str
+    about: str | None = None
+    about_id: str | None = None
+
+    def page(self) -> dict[str, str | None]:
+        """The payload's `about` and `about_id` (services/notify/links.py)."""
+        return links.about(self.kind, self.subject, kind_of=self.about, entity_id=self.about_id)
 
 
 class _Organisation(msgspec.Struct):
@@ -99,19 +106,21 @@ async def to_people(conn: Connection, event: CloudEvent, msg: Message, person_id
         created += 1
         pref = prefs.get(person)
         if pref is not None and pref["webhook_url"] and (not pref["kinds"] or msg.kind in pref["kinds"]):
-            await _deliver(conn, pref, row, event, audience, notification_id=row["id"])
-        await outbound.to_person_channels(conn, row, event, audience, channels.get(person, []), pref)
+            await _deliver(conn, pref, row, event, audience, msg, notification_id=row["id"])
+        await outbound.to_person_channels(conn, row, event, audience, channels.get(person, []), pref,
+                                          page=msg.page())
     NOTIFICATIONS.labels(msg.kind, audience).inc(created)
     return created
 
 
 async def _deliver(conn: Connection, pref: store.Row, row: store.Row, event: CloudEvent,
-                   audience: str, *, notification_id: uuid.UUID | None = None,
+                   audience: str, msg: Message, *, notification_id: uuid.UUID | None = None,
                    notice_id: uuid.UUID | None = None) -> None:
     """A webhook delivery of a notification or notice row, held back during quiet hours."""
     await store.insert_delivery(
         conn, person_id=pref["person_id"], compound_id=_compound(event), kind=row["kind"],
-        target=pref["webhook_url"], payload=outbound.payload(row, event, audience, pref["person_id"]),
+        target=pref["webhook_url"],
+        payload=outbound.payload(row, event, audience, pref["person_id"], **msg.page()),
         not_before=held_until(now_utc(), row["kind"], pref["quiet_start"], pref["quiet_end"]),
         notification_id=notification_id, notice_id=notice_id)
 
@@ -126,7 +135,7 @@ async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: lis
     title, body = await _texts(conn, _compound(event), msg)
     about = {"id": uuid.UUID(event.id), "kind": msg.kind, "title": title, "body": body,
              "subject": msg.subject, "created_at": now_utc()}
-    await outbound.to_bots(conn, event, about, roles, "role")  # the organisations' IM groups
+    await outbound.to_bots(conn, event, about, roles, "role", page=msg.page())  # their IM groups
     return created
 
 
@@ -144,5 +153,6 @@ async def to_notice_board(conn: Connection, event: CloudEvent, msg: Message) -> 
         return
     NOTIFICATIONS.labels(msg.kind, "compound").inc()
     for pref in await store.board_followers(conn, compound_id=compound_id, kind=msg.kind):
-        await _deliver(conn, pref, row, event, "compound", notice_id=row["id"])
-    await outbound.to_bots(conn, event, row, ["compound"], "compound")  # the compound's IM group
+        await _deliver(conn, pref, row, event, "compound", msg, notice_id=row["id"])
+    await outbound.to_bots(conn, event, row, ["compound"], "compound",  # the compound's IM group
+                           page=msg.page())

@@ -15,17 +15,27 @@ from services.notify import (
     deliveries,
     direct,
     live,
+    matrix,
+    messages,
     posts,
     service,
 )
-from services.notify.channel_models import Bot, EmailSender, PersonChannel, Unsubscribed
-from services.notify.keys import CONFIG, SMS, VAULT
+from services.notify.channel_models import (
+    Bot,
+    EmailSender,
+    MessageSent,
+    PersonChannel,
+    Unsubscribed,
+)
+from services.notify.keys import CONFIG, DIRECTORY, SMS, VAULT
 from services.notify.models import (
     Delivery,
     Notice,
     Notification,
+    NotificationMatrix,
     Preferences,
     ReadAll,
+    RotatedSecret,
     Template,
 )
 
@@ -155,3 +165,28 @@ async def put_email_sender(call: Call) -> EmailSender:
 async def send_message(call: Call) -> direct.Sent:
     person = str(call.uuid_param("person_id", "人员"))
     return await direct.send(call.app[POOL], call.app[SMS], person_id=person, data=call.body)
+
+
+async def rotate_secret(call: Call) -> RotatedSecret:
+    return await service.rotate_secret(call.app[POOL], person_id=_person(call), data=call.body,
+                                       vault=call.app[VAULT])
+
+
+async def notification_matrix(call: Call) -> NotificationMatrix:
+    return await matrix.matrix(call.app[POOL], person_id=_person(call))
+
+
+def _acting_compound(call: Call) -> uuid.UUID:
+    compound_id = _compound(call)
+    call.require_compound(compound_id)
+    return compound_id
+
+
+async def send_to(call: Call) -> MessageSent:
+    return await messages.send(call.app[POOL], call.app[DIRECTORY],
+                               compound_id=_acting_compound(call), who=call.who, data=call.body)
+
+
+async def broadcast(call: Call) -> MessageSent:
+    return await messages.broadcast(call.app[POOL], compound_id=_acting_compound(call),
+                                    who=call.who, data=call.body)

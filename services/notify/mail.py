@@ -54,17 +54,22 @@ def _lines(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("meta", f"通知类型: {payload['kind_label']}")]
 
 
-def render_text(payload: Mapping[str, Any], unsubscribe: str | None) -> str:
-    text = "\n\n".join(t for _, t in _lines(payload))
+def render_text(payload: Mapping[str, Any], unsubscribe: str | None,
+                link: str | None = None) -> str:
+    lines = [t for _, t in _lines(payload)] + ([f"查看详情: {link}"] if link else [])
+    text = "\n\n".join(lines)
     if unsubscribe:
         text += f"\n\n-- \n不想再收到邮件通知? 退订: {unsubscribe}"
     return text + "\n"
 
 
-def render_html(payload: Mapping[str, Any], unsubscribe: str | None) -> str:
+def render_html(payload: Mapping[str, Any], unsubscribe: str | None,
+                link: str | None = None) -> str:
     tags = {"title": "h2", "body": "p", "meta": "p style=\"color:#666\""}
     parts = [f"<{tags[role]}>{html.escape(text)}</{tags[role].split()[0]}>"
              for role, text in _lines(payload)]
+    if link:
+        parts.insert(2, f'<p><a href="{html.escape(link)}">查看详情</a></p>')
     if unsubscribe:
         parts.append(f'<p style="color:#999">不想再收到邮件通知? <a href="{html.escape(unsubscribe)}">'
                      "退订</a></p>")
@@ -80,8 +85,10 @@ def sender_address(config: MailConfig, compound: Mapping[str, Any] | None) -> Ad
 
 
 def compose(payload: Mapping[str, Any], *, to: str, sender: Address, reply_to: str | None,
-            unsubscribe: str | None, message_id: uuid.UUID) -> EmailMessage:
-    """The message (Message-ID from the delivery, so a retried send is recognisable)."""
+            unsubscribe: str | None, message_id: uuid.UUID,
+            link: str | None = None) -> EmailMessage:
+    """The message (Message-ID from the delivery, so a retried send is recognisable); `link`
+    is the portal page of what it is about."""
     msg = EmailMessage()
     msg["Subject"] = payload["title"]
     msg["From"] = sender
@@ -93,8 +100,8 @@ def compose(payload: Mapping[str, Any], *, to: str, sender: Address, reply_to: s
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(render_text(payload, unsubscribe), charset="utf-8")
-    msg.add_alternative(render_html(payload, unsubscribe), subtype="html", charset="utf-8")
+    msg.set_content(render_text(payload, unsubscribe, link), charset="utf-8")
+    msg.add_alternative(render_html(payload, unsubscribe, link), subtype="html", charset="utf-8")
     return msg
 
 

@@ -86,6 +86,52 @@ class Preferences(msgspec.Struct):
     quiet_end: str | None
     notice_boards: list[uuid.UUID]  # compounds whose notice-board posts the webhook also gets
     updated_at: dt.datetime | None
+    # while a secret rotation's grace lasts, the old secret signs too (until then)
+    webhook_rotating_until: dt.datetime | None = None
+
+
+WhsecSecret = Annotated[str, msgspec.Meta(max_length=200, pattern=exact(r"whsec_[A-Za-z0-9+/=]+"),
+                                          examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
+
+
+class RotateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new signing secret for one's webhook: given (whsec_), or made here when left out; the
+    old one keeps signing for `grace_hours` beside it (0: it stops at once)."""
+
+    secret: WhsecSecret | None = None
+    grace_hours: Annotated[int, msgspec.Meta(ge=0, le=168)] = 24
+
+
+class RotatedSecret(msgspec.Struct):
+    """The new secret, shown this once, and until when the old one still signs."""
+
+    secret: str
+    previous_valid_until: dt.datetime | None
+
+
+# how a kind reaches a channel: not at all, at once at any hour, at once except held through
+# the person's quiet hours, or in the channel's daily digest
+Reach = Literal["off", "immediate", "outside_quiet_hours", "digest"]
+
+
+class KindChannels(msgspec.Struct):
+    kind: str
+    label: str
+    critical: bool  # goes through quiet hours and skips digests (vote deadlines)
+    in_app: Reach
+    webhook: Reach
+    email: Reach
+    sms: Reach
+
+
+class NotificationMatrix(msgspec.Struct):
+    """Which kinds of message reach which of the person's channels, with their preferences."""
+
+    person_id: str
+    quiet_start: str | None
+    quiet_end: str | None
+    digest_hours: dict[str, int]  # channel → hour (China time) of its daily digest
+    kinds: list[KindChannels]
 
 
 class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):

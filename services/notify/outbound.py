@@ -32,7 +32,7 @@ def _compound(event: CloudEvent) -> uuid.UUID | None:
     return uuid.UUID(event.compoundid) if event.compoundid else None
 
 
-def _wants(channel: store.Row, kind: str) -> bool:
+def wants(channel: store.Row, kind: str) -> bool:
     """Kinds left empty mean every kind, except SMS, which then carries only critical ones."""
     if channel["kinds"]:
         return kind in channel["kinds"]
@@ -40,13 +40,14 @@ def _wants(channel: store.Row, kind: str) -> bool:
 
 
 async def to_person_channels(conn: Connection, row: store.Row, event: CloudEvent, audience: str,
-                             channels: list[store.Row], pref: store.Row | None) -> None:
+                             channels: list[store.Row], pref: store.Row | None, *,
+                             page: dict[str, str | None] | None = None) -> None:
     """Email and SMS deliveries of one notification, held through the person's quiet hours,
     or kept for the channel's daily digest (critical kinds always go at once)."""
     held = held_until(dt.datetime.now(dt.UTC), row["kind"], pref["quiet_start"] if pref else None,
                       pref["quiet_end"] if pref else None)
     for channel in channels:
-        if not _wants(channel, row["kind"]):
+        if not wants(channel, row["kind"]):
             continue
         if channel["digest_hour"] is not None and row["kind"] not in CRITICAL_KINDS:
             await channel_store.add_digest_item(conn, notification_id=row["id"],
@@ -56,12 +57,12 @@ async def to_person_channels(conn: Connection, row: store.Row, event: CloudEvent
             conn, person_id=row["person_id"], compound_id=_compound(event), kind=row["kind"],
             channel=channel["channel"], target=channel["address"], not_before=held,
             payload=payload(row, event, audience, row["person_id"],
-                            unsubscribe=str(channel["unsubscribe_token"])),
+                            unsubscribe=str(channel["unsubscribe_token"]), **(page or {})),
             notification_id=row["id"])
 
 
 async def to_bots(conn: Connection, event: CloudEvent, row: store.Row, organisations: list[str],
-                  audience: str) -> None:
+                  audience: str, *, page: dict[str, str | None] | None = None) -> None:
     """The compound's group bots of these organisations ('compound' for the notice board)."""
     compound_id = _compound(event)
     if compound_id is None:
@@ -71,4 +72,5 @@ async def to_bots(conn: Connection, event: CloudEvent, row: store.Row, organisat
         await store.insert_delivery(
             conn, person_id=None, compound_id=compound_id, kind=row["kind"], channel=bot["platform"],
             target=bot["url"], not_before=None, bot_id=bot["id"], event_id=uuid.UUID(event.id),
-            payload=payload(row, event, audience, None, mention_mobiles=list(bot["mention_mobiles"])))
+            payload=payload(row, event, audience, None, mention_mobiles=list(bot["mention_mobiles"]),
+                            **(page or {})))

@@ -10,9 +10,12 @@ from services.notify import handlers as h
 from services.notify.channel_models import (
     Bot,
     BotIn,
+    BroadcastIn,
     ChannelIn,
     EmailSender,
     EmailSenderIn,
+    MessageSent,
+    MessageToIn,
     PersonChannel,
     Unsubscribed,
 )
@@ -23,9 +26,12 @@ from services.notify.models import (
     InboxQuery,
     Notice,
     Notification,
+    NotificationMatrix,
     Preferences,
     PreferencesIn,
     ReadAll,
+    RotatedSecret,
+    RotateIn,
     Template,
     TemplateIn,
 )
@@ -38,6 +44,14 @@ STAFF = allow("party_branch", "community", "owners_committee", "property", "stre
               scopes=["notify:manage"])
 # Apps that message one person directly (the portal's sign-in codes).
 SENDERS = allow(scopes=["notify:send"])
+# Messages to people or organisations of a compound: its staff, and apps allowed to send.
+MESSENGERS = allow("party_branch", "community", "owners_committee", "property", "street_office",
+                   scopes=["notify:send"], note="the caller acts in the compound")
+# A message to a whole compound (every resident's notice board): the party branch, the
+# community and the street office, and apps holding the broadcast scope; not the property
+# company or the owners' committee, whose own notices go through staff posts (`notices`).
+BROADCASTERS = allow("party_branch", "community", "street_office", scopes=["notify:broadcast"],
+                     note="the caller acts in the compound")
 EDITORS = allow("party_branch", "community", "street_office")
 # The inbox, preferences, channels and one's own deliveries belong to a person; apps have none.
 PERSONAL = people("oneself: the inbox, preferences, channels and deliveries are the caller's own")
@@ -57,6 +71,13 @@ ROUTES = [
     Route("PUT", "/v1/me/preferences", h.put_preferences,
           "设置通知渠道 (站内始终开启; webhook 推送到 IM 机器人或物业系统, 可选类型与免打扰时段)",
           body=PreferencesIn, response=Preferences, access=PERSONAL, tags=ME),
+    Route("POST", "/v1/me/preferences/webhook-secret/rotate", h.rotate_secret,
+          "轮换 webhook 签名密钥: 返回新密钥 (仅此一次); 宽限期内新旧密钥同时签名"
+          " (webhook-signature 含两个 v1 签名), 接收方可从容切换", body=RotateIn,
+          response=RotatedSecret, access=PERSONAL, tags=ME),
+    Route("GET", "/v1/me/notification-matrix", h.notification_matrix,
+          "我的通知矩阵: 每类通知经哪些渠道、何时送达 (按我的偏好、免打扰时段和每日摘要)",
+          response=NotificationMatrix, access=PERSONAL, tags=ME),
     Route("GET", "/v1/me/deliveries", h.my_deliveries, "我的推送记录", query=DeliveryQuery,
           response=Page[Delivery], access=PERSONAL, tags=ME),
     Route("GET", "/v1/me/channels", h.my_channels, "我的邮件和短信通知渠道",
@@ -99,4 +120,11 @@ ROUTES = [
           "直接给某人发送消息 (如登录验证码): 写入站内通知并发短信; 未配置短信通道时写入服务日志"
           " (应用范围 notify:send)", body=MessageIn, response=Sent, status=201, access=SENDERS,
           tags=TAGS),
+    Route("POST", f"{C}/messages", h.send_to, "给本小区的人员或 1+3+N 组织发送消息: 按类型模板成文,"
+          " 经站内、webhook、邮件、短信和组织的群机器人送达 (各人的偏好、免打扰和摘要照常);"
+          " 带 Idempotency-Key 重试不会重复发送", body=MessageToIn, response=MessageSent,
+          status=201, access=MESSENGERS, idempotent=True, tags=TAGS),
+    Route("POST", f"{C}/broadcasts", h.broadcast, "给整个小区发送消息: 公告栏、关注公告栏的 webhook"
+          " 和小区群机器人; 带 Idempotency-Key 重试不会重复发送", body=BroadcastIn,
+          response=MessageSent, status=201, access=BROADCASTERS, idempotent=True, tags=TAGS),
 ]

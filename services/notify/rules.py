@@ -1,11 +1,15 @@
-"""Pure delivery rules: quiet hours (China Standard Time) and retry backoff."""
+"""Pure delivery rules: quiet hours (China Standard Time) and the retry schedule."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")  # China has one zone and no daylight saving
-MAX_BACKOFF_SECONDS = 3600.0
+# Seconds before each retry of a delivery the receiver did not take: the Standard Webhooks
+# (Svix) pattern of quick retries for a blip, then hours apart for an outage, 8 attempts over
+# about 23.6 hours; then it is marked failed in the delivery log. Kept in the deliveries table
+# (next_attempt_at), so a restart or another replica carries on where this one stopped.
+RETRY_SCHEDULE: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 28800.0, 28800.0)
 
 
 def quiet_until(now: datetime, start: time | None, end: time | None) -> datetime | None:
@@ -25,14 +29,16 @@ def quiet_until(now: datetime, start: time | None, end: time | None) -> datetime
     return ends.astimezone(UTC)
 
 
-def backoff(attempts: int, base: float) -> float:
-    """Seconds before retry number `attempts` + 1: base, 2·base, 4·base … capped at an hour."""
-    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+def retry_delay(attempts: int, schedule: tuple[float, ...] = RETRY_SCHEDULE) -> float:
+    """Seconds to wait after attempt number `attempts` failed (the last step repeats when
+    more attempts are allowed than the schedule names)."""
+    return schedule[min(max(attempts, 1), len(schedule)) - 1]
 
 
 # vote deadlines go through quiet hours (and reach SMS when a person left its kinds empty)
 CRITICAL_KINDS = frozenset({"proposal_reminder", "vote_opened"})
 SMS_LIMIT = 70  # characters in one Chinese SMS segment
+SMS_MIN_TITLE = 8  # what an SMS keeps of its title at least, before it gives room to a link
 
 
 def held_until(now: datetime, kind: str, start: time | None, end: time | None) -> datetime | None:
@@ -40,7 +46,13 @@ def held_until(now: datetime, kind: str, start: time | None, end: time | None) -
     return None if kind in CRITICAL_KINDS else quiet_until(now, start, end)
 
 
-def sms_text(title: str, brand: str = "【邻里】") -> str:
-    """One segment: the brand and the title, cut with an ellipsis to 70 characters."""
-    text = f"{brand}{title}"
-    return text if len(text) <= SMS_LIMIT else text[:SMS_LIMIT - 1] + "…"
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def sms_text(title: str, link: str | None = None, brand: str = "【邻里】") -> str:
+    """One segment: the brand and the title, cut with an ellipsis, then the portal link when
+    it leaves the title at least SMS_MIN_TITLE characters (a long link is left out)."""
+    if link and len(brand) + SMS_MIN_TITLE + 1 + len(link) <= SMS_LIMIT:
+        return f"{_cut(brand + title, SMS_LIMIT - len(link) - 1)} {link}"
+    return _cut(brand + title, SMS_LIMIT)

@@ -1,7 +1,10 @@
-"""The sender: claims due deliveries of every channel, sends them, retries with backoff, then gives up.
+"""The sender: claims due deliveries of every channel, sends them, retries on a schedule that
+spans about a day (rules.RETRY_SCHEDULE), then gives up and marks them failed.
 
 Claims are short transactions (FOR UPDATE SKIP LOCKED plus a lease), so replicas split the
 work and a sender that dies mid-POST leaves its rows to be retried when the lease runs out.
+Every retry time is a row's next_attempt_at, so a restart loses none. The sender's clock is
+its config's (`clock`): tests move it forward hours instead of waiting for them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -29,9 +32,10 @@ from linli.http import POOL, SETTINGS
 from linli.values import now_utc
 from services.notify import sms, store, targets
 from services.notify.keys import VAULT
+from services.notify.links import PortalLinks
 from services.notify.mail import MailConfig
 from services.notify.metrics import DELIVERIES, DELIVERY_LATENCY, PENDING
-from services.notify.rules import backoff
+from services.notify.rules import RETRY_SCHEDULE, retry_delay
 from services.notify.sms import SmsConfig
 from services.notify.transports import Transports
 from services.notify.vault import Vault
@@ -47,10 +51,10 @@ GONE = "接收方表示该地址已停用 (410), 已关闭此 webhook"
 
 @dataclass(frozen=True)
 class SenderConfig:
-    """How hard the sender tries: attempts, backoff base, timeouts, batch and lease."""
+    """How hard the sender tries: attempts, the waits between them, timeouts, batch and lease."""
 
-    max_attempts: int = 6
-    backoff_seconds: float = 30.0
+    max_attempts: int = len(RETRY_SCHEDULE) + 1
+    retry_schedule: tuple[float, ...] = RETRY_SCHEDULE
     timeout_seconds: float = 10.0
     batch: int = 50
     lease_seconds: float = 120.0
@@ -61,14 +65,27 @@ class SenderConfig:
     allow_internal: bool = False
     mail: MailConfig = field(default_factory=MailConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
+    links: PortalLinks = field(default_factory=PortalLinks)
+    clock: Callable[[], dt.datetime] = now_utc  # when "now" is for claims and retries
 
     @classmethod
     def from_settings(cls, settings: Settings, env: Mapping[str, str]) -> SenderConfig:
-        """The webhook rules from the kernel's settings; email and SMS from their own
+        """The webhook rules and the portal's address (LINLI_PORTAL_URL, where residents open
+        it: the links in messages) from the kernel's settings; email and SMS from their own
         LINLI_NOTIFY_SMTP_* / LINLI_NOTIFY_SMS_* variables in `env`."""
         return cls(allow_internal=settings.notify_allow_internal_webhooks,
                    max_attempts=settings.notify_webhook_attempts,
-                   mail=MailConfig.from_env(env), sms=SmsConfig.from_env(env))
+                   mail=MailConfig.from_env(env), sms=SmsConfig.from_env(env),
+                   links=PortalLinks(_portal(settings)))
+
+
+def _portal(settings: Settings) -> str | None:
+    """Where residents open the portal; none when these settings leave it out (a port table
+    of notify alone, as in a benchmark): then messages carry no link."""
+    try:
+        return settings.service_url("portal")
+    except KeyError:
+        return None
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -84,12 +101,14 @@ def standard_key(secret: str) -> bytes:
     return secret.encode()
 
 
-def standard_headers(secret: str, message_id: str, body: bytes, now: dt.datetime) -> dict[str, str]:
-    """webhook-id (the same on every retry), webhook-timestamp, webhook-signature (v1)."""
+def standard_headers(secrets: Sequence[str], message_id: str, body: bytes,
+                     now: dt.datetime) -> dict[str, str]:
+    """webhook-id (the same on every retry), webhook-timestamp, and webhook-signature: one
+    `v1,` signature per secret, space-separated (the new and the old during a rotation)."""
     stamp = dt.datetime.fromtimestamp(int(now.timestamp()), dt.UTC)
-    signature = Webhook(standard_key(secret)).sign(message_id, stamp, body.decode())
+    signatures = [Webhook(standard_key(s)).sign(message_id, stamp, body.decode()) for s in secrets]
     return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signature}
+            "webhook-signature": " ".join(signatures)}
 
 
 class Sender:
@@ -104,7 +123,7 @@ class Sender:
     async def send_once(self) -> int:
         """Claim a batch of due deliveries and attempt each once; returns how many."""
         async with transaction(self.pool) as conn:
-            rows = await store.claim_due(conn, limit=self.config.batch,
+            rows = await store.claim_due(conn, limit=self.config.batch, now=self.config.clock(),
                                          lease_seconds=self.config.lease_seconds)
         await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
@@ -112,13 +131,14 @@ class Sender:
     async def _post(self, row: store.Row) -> tuple[str | None, bool]:
         """(None, _) when the receiver accepted it (2xx), else (what the person may read,
         whether retrying is pointless: a target inside the deployment stays refused)."""
-        body = str(row["payload"]).encode()
+        body = self.config.links.add_to(str(row["payload"])).encode()
         headers = {"Content-Type": "application/json", "X-Linli-Delivery": str(row["id"]),
                    "X-Linli-Kind": row["kind"], "User-Agent": "linli-notify/1.0"}
         if row["secret"]:
+            secrets = [row["secret"], *([row["previous_secret"]] if row["previous_secret"] else [])]
             headers["X-Linli-Signature"] = sign(row["secret"], body)
-            headers |= standard_headers(row["secret"], f"msg_{row['id'].hex}", body,
-                                        now_utc())
+            # the real time: receivers check webhook-timestamp against their own clocks
+            headers |= standard_headers(secrets, f"msg_{row['id'].hex}", body, now_utc())
         try:
             if not self.config.allow_internal:
                 targets.normalise(row["target"])
@@ -139,8 +159,9 @@ class Sender:
         return NOT_RECEIVED, False
 
     async def _attempt(self, row: store.Row) -> tuple[str | None, bool]:
-        if self.vault is not None and row["secret"]:
-            row = {**dict(row), "secret": self.vault.open(row["secret"])}  # opened only to sign
+        if self.vault is not None and row["secret"]:  # opened only to sign
+            row = {**dict(row), "secret": self.vault.open(row["secret"]),
+                   "previous_secret": self.vault.open(row["previous_secret"])}
         if row["channel"] == "webhook":
             return await self._post(row)
         if self.transports is None:
@@ -155,10 +176,10 @@ class Sender:
             status, retry_in, outcome = "failed", None, "failed"
         else:
             status, outcome = "pending", "retry"
-            retry_in = backoff(row["attempts"], self.config.backoff_seconds)
+            retry_in = retry_delay(row["attempts"], self.config.retry_schedule)
         async with transaction(self.pool) as conn:
             await store.finish(conn, delivery_id=row["id"], status=status, error=error,
-                               retry_in=retry_in)
+                               retry_in=retry_in, now=self.config.clock())
             if error == GONE:
                 await store.disable_webhook(conn, person_id=row["person_id"], target=row["target"])
         DELIVERIES.labels(row["channel"], outcome).inc()
@@ -199,7 +220,7 @@ def sender_context(config: SenderConfig) -> Callable[[web.Application], AsyncIte
             transports = Transports(
                 pool=app[POOL], session=session, mail=config.mail, sms_config=config.sms,
                 sms=sms.adapter(config.sms, provider), allow_internal=config.allow_internal,
-                timeout=config.timeout_seconds)
+                timeout=config.timeout_seconds, links=config.links)
             sender = Sender(pool=app[POOL], session=session, config=config, transports=transports,
                             vault=app[VAULT])
             dsn = app[SETTINGS].database_url

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import secrets
 import uuid
 from typing import Any
 
@@ -20,6 +21,8 @@ from services.notify.models import (
     Preferences,
     PreferencesIn,
     ReadAll,
+    RotatedSecret,
+    RotateIn,
 )
 from services.notify.templates import KINDS
 from services.notify.vault import Vault
@@ -77,7 +80,13 @@ def to_preferences(person_id: str, row: store.Row | None) -> Preferences:
     return Preferences(person_id=person_id, in_app=True, webhook_url=row["webhook_url"],
                        webhook_signed=bool(row["webhook_secret"]), kinds=list(row["kinds"]),
                        quiet_start=_clock(row["quiet_start"]), quiet_end=_clock(row["quiet_end"]),
-                       notice_boards=list(row["compound_ids"]), updated_at=row["updated_at"])
+                       notice_boards=list(row["compound_ids"]), updated_at=row["updated_at"],
+                       webhook_rotating_until=_rotating(row))
+
+
+def _rotating(row: store.Row) -> dt.datetime | None:
+    until: dt.datetime | None = row["webhook_previous_until"]
+    return until if until is not None and until > dt.datetime.now(dt.UTC) else None
 
 
 async def get_preferences(pool: Pool, *, person_id: str) -> Preferences:
@@ -100,14 +109,14 @@ def _check_preferences(data: PreferencesIn) -> None:
         _check_whsec(data.webhook_secret)
 
 
-def _check_whsec(secret: str) -> None:
+def _check_whsec(secret: str, field: str = "webhook_secret") -> None:
     """A Standard Webhooks secret is whsec_ and base64 of at least 16 bytes."""
     try:
         key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
     except ValueError:
         key = b""
     if len(key) < 16:
-        raise problems.validation("whsec_ 密钥须为 base64 编码且至少 16 字节", field="webhook_secret")
+        raise problems.validation("whsec_ 密钥须为 base64 编码且至少 16 字节", field=field)
 
 
 def board_compounds(compounds: frozenset[str]) -> list[uuid.UUID]:
@@ -147,3 +156,17 @@ async def put_preferences(pool: Pool, *, person_id: str, compounds: frozenset[st
             webhook_secret=vault.seal(data.webhook_secret), kinds=sorted(set(data.kinds)), quiet_start=start,
             quiet_end=end, compound_ids=board_compounds(compounds))
     return to_preferences(person_id, row)
+
+
+async def rotate_secret(pool: Pool, *, person_id: str, data: RotateIn, vault: Vault) -> RotatedSecret:
+    """A new Standard Webhooks secret for the person's webhook; the old one signs beside it
+    (several v1 signatures) until the grace period ends, so the receiver can switch over."""
+    secret = data.secret or "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    _check_whsec(secret, "secret")
+    async with transaction(pool) as conn:
+        row = await store.rotate_webhook_secret(conn, person_id=person_id, secret=vault.seal(secret) or "",
+                                                grace=dt.timedelta(hours=data.grace_hours))
+    if row is None:
+        raise problems.conflict("尚未设置 webhook, 无密钥可轮换: 请先在通知偏好中设置 webhook_url",
+                                "no-webhook")
+    return RotatedSecret(secret=secret, previous_valid_until=row["webhook_previous_until"])

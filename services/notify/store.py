@@ -71,8 +71,21 @@ async def put_preferences(conn: Connection, *, person_id: str, webhook_url: str 
         "INSERT INTO preferences (person_id, webhook_url, webhook_secret, kinds, quiet_start,"
         " quiet_end, compound_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (person_id) DO UPDATE SET webhook_url = $2, webhook_secret = $3, kinds = $4,"
-        " quiet_start = $5, quiet_end = $6, compound_ids = $7, updated_at = now() RETURNING *",
+        " quiet_start = $5, quiet_end = $6, compound_ids = $7, webhook_previous_secret = NULL,"
+        " webhook_previous_until = NULL, updated_at = now() RETURNING *",
         person_id, webhook_url, webhook_secret, kinds, quiet_start, quiet_end, compound_ids)
+
+
+async def rotate_webhook_secret(conn: Connection, *, person_id: str, secret: str,
+                                grace: dt.timedelta) -> Row | None:
+    """The new secret in place; the current one (if any) still signs until now + grace.
+    None when the person has no webhook."""
+    return await conn.fetchrow(
+        "UPDATE preferences SET webhook_secret = $2,"
+        " webhook_previous_secret = CASE WHEN $3 > interval '0' THEN webhook_secret END,"
+        " webhook_previous_until = CASE WHEN $3 > interval '0' AND webhook_secret IS NOT NULL"
+        " THEN now() + $3 END, updated_at = now()"
+        " WHERE person_id = $1 AND webhook_url IS NOT NULL RETURNING *", person_id, secret, grace)
 
 
 async def board_followers(conn: Connection, *, compound_id: uuid.UUID, kind: str) -> list[Row]:
@@ -169,33 +182,39 @@ async def deliveries(conn: Connection, *, person_id: str | None = None,
         person_id, compound_id, status, limit + 1, channel, *args)
 
 
-async def claim_due(conn: Connection, *, limit: int, lease_seconds: float) -> list[Row]:
-    """Due pending rows, locked against other senders, leased so a crash retries them later."""
+async def claim_due(conn: Connection, *, limit: int, now: dt.datetime,
+                    lease_seconds: float) -> list[Row]:
+    """Rows due by `now`, locked against other senders, leased so a crash retries them later;
+    a person's webhook comes with its secret and, while a rotation's grace lasts, the old one."""
     return await conn.fetch(
         "WITH due AS (SELECT id FROM deliveries WHERE status = 'pending'"
-        " AND next_attempt_at <= clock_timestamp() ORDER BY next_attempt_at LIMIT $1"
+        " AND next_attempt_at <= $3::timestamptz ORDER BY next_attempt_at LIMIT $1"
         " FOR UPDATE SKIP LOCKED)"
         " UPDATE deliveries d SET attempts = d.attempts + 1,"
-        " next_attempt_at = clock_timestamp() + make_interval(secs => $2)"
+        " next_attempt_at = $3::timestamptz + make_interval(secs => $2)"
         " FROM due WHERE d.id = due.id RETURNING d.*, CASE WHEN d.bot_id IS NULL"
         " THEN (SELECT webhook_secret FROM preferences p WHERE p.person_id = d.person_id)"
-        " ELSE (SELECT secret FROM bots b WHERE b.id = d.bot_id) END AS secret", limit, lease_seconds)
+        " ELSE (SELECT secret FROM bots b WHERE b.id = d.bot_id) END AS secret,"
+        " (SELECT webhook_previous_secret FROM preferences p WHERE p.person_id = d.person_id"
+        " AND d.bot_id IS NULL AND p.webhook_previous_until > $3) AS previous_secret",
+        limit, lease_seconds, now)
 
 
 async def finish(conn: Connection, *, delivery_id: uuid.UUID, status: str, error: str | None,
-                 retry_in: float | None) -> None:
+                 retry_in: float | None, now: dt.datetime) -> None:
     await conn.execute(
         "UPDATE deliveries SET status = $2, last_error = $3,"
         " next_attempt_at = CASE WHEN $4::float8 IS NULL THEN next_attempt_at"
-        " ELSE clock_timestamp() + make_interval(secs => $4) END,"
-        " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE clock_timestamp() END"
-        " WHERE id = $1", delivery_id, status, error, retry_in)
+        " ELSE $5::timestamptz + make_interval(secs => $4) END,"
+        " finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5::timestamptz END"
+        " WHERE id = $1", delivery_id, status, error, retry_in, now)
 
 
 async def disable_webhook(conn: Connection, *, person_id: str, target: str) -> None:
     """The person's webhook off (unless they have changed it since) and what still waits for it."""
     await conn.execute(
-        "UPDATE preferences SET webhook_url = NULL, webhook_secret = NULL, updated_at = now()"
+        "UPDATE preferences SET webhook_url = NULL, webhook_secret = NULL,"
+        " webhook_previous_secret = NULL, webhook_previous_until = NULL, updated_at = now()"
         " WHERE person_id = $1 AND webhook_url = $2", person_id, target)
     await conn.execute(
         "UPDATE deliveries SET status = 'failed', last_error = $3, finished_at = clock_timestamp()"
@@ -250,3 +269,12 @@ async def notices_by_id(conn: Connection, *, ids: list[uuid.UUID]) -> dict[uuid.
 async def unread_count(conn: Connection, *, person_id: str) -> int:
     return int(await conn.fetchval(
         "SELECT count(*) FROM notifications WHERE person_id = $1 AND read_at IS NULL", person_id))
+
+
+async def deliveries_of_event(conn: Connection, *, event_id: uuid.UUID) -> int:
+    """Deliveries queued for an event (or a sent message): its people's, its board post's and
+    its bots'."""
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM deliveries WHERE event_id = $1"
+        " OR notification_id IN (SELECT id FROM notifications WHERE event_id = $1)"
+        " OR notice_id IN (SELECT id FROM notices WHERE event_id = $1)", event_id))

@@ -81,6 +81,9 @@ KINDS: Final[dict[str, Kind]] = {
         "登录验证码 {code}", "您的邻里登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"),
     "announcement": _kind(
         "社区公告", "title body", "社区公告：{title}", "{body}"),
+    # what another app sends through POST /v1/compounds/{cid}/messages in its own words
+    "app_message": _kind(
+        "应用消息", "title body", "消息：{title}", "{body}"),
     "consultation_opened": _kind(
         "征求意见", "version closes_at",
         "议案征求意见（第 {version} 版）", "欢迎发表意见，征求意见截止：{closes_at}。"),

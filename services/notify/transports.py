@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -17,6 +17,7 @@ import aiosmtplib
 
 from linli.db import Pool, transaction
 from services.notify import bots, channel_store, mail, targets
+from services.notify.links import PortalLinks
 from services.notify.mail import MailConfig
 from services.notify.rules import sms_text
 from services.notify.sms import SmsAdapter, SmsConfig
@@ -40,6 +41,7 @@ class Transports:
     sms: SmsAdapter
     allow_internal: bool
     timeout: float = 10.0
+    links: PortalLinks = field(default_factory=PortalLinks)
 
     async def send(self, row: Any) -> Outcome:
         payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
@@ -58,7 +60,7 @@ class Transports:
         link = f"{self.mail.public_url}/v1/unsubscribe/{token}" if token else None
         message = mail.compose(payload, to=row["target"], sender=mail.sender_address(self.mail, own),
                                reply_to=own["reply_to"] if own else None, unsubscribe=link,
-                               message_id=row["id"])
+                               message_id=row["id"], link=self.links.link(payload))
         try:
             await mail.send(self.mail, message)
             return None, False
@@ -70,7 +72,8 @@ class Transports:
             return MAIL_NOT_ACCEPTED, False
 
     async def bot(self, row: Any, payload: dict[str, Any]) -> Outcome:
-        url, body = bots.request(row["channel"], row["target"], row["secret"], payload)
+        url, body = bots.request(row["channel"], row["target"], row["secret"], payload,
+                                 link=self.links.link(payload))
         try:
             if not self.allow_internal:
                 targets.normalise(url)
@@ -93,7 +96,7 @@ class Transports:
                                                       per_hour=self.sms_config.per_hour)
         if not allowed:
             return SMS_TOO_OFTEN, True
-        if await self.sms.send(row["target"], sms_text(payload["title"])):
+        if await self.sms.send(row["target"], sms_text(payload["title"], self.links.link(payload))):
             return None, False
         async with self.pool.acquire() as conn:
             await channel_store.release_sms(conn, delivery_id=row["id"])

@@ -26,8 +26,8 @@ from linli.config import Settings
 from services.portal import service
 from services.portal.consumers import SUBSCRIPTIONS
 from services.portal.issue_pages import MEDIA
-from services.portal.live import STOPPING
-from services.portal.media import FileMedia
+from services.portal.live import STOPPING, UPSTREAMS, stop_live
+from services.portal.media import FileMedia, S3Media
 from services.portal.models import PortalConfig
 from services.portal.routes import PAGES, Page
 from services.portal.web import (
@@ -76,8 +76,21 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def stop_live(app: web.Application) -> None:
-    app[STOPPING].set()
+def media_store(cfg: PortalConfig, data_dir: Path) -> FileMedia | S3Media:
+    """The bucket when LINLI_PORTAL_S3_BUCKET is set, else files under the data folder."""
+    if cfg.media is not None:
+        return S3Media(cfg.media)
+    return FileMedia(cfg.media_dir or data_dir / "media")
+
+
+async def media_client(app: web.Application) -> AsyncIterator[None]:
+    store = app[MEDIA]
+    if isinstance(store, S3Media):
+        await store.start()
+        yield
+        await store.close()
+    else:
+        yield
 
 
 def create_app(settings: Settings, *, config: PortalConfig | None = None) -> web.Application:
@@ -90,8 +103,9 @@ def create_app(settings: Settings, *, config: PortalConfig | None = None) -> web
                       contexts=[http_client, periodic("portal-session-sweep", service.sweep,
                                                       every=3600)])
     app.middlewares.extend([html_errors, sessions])
-    app[CONFIG], app[STOPPING] = cfg, asyncio.Event()
-    app[MEDIA] = FileMedia(cfg.media_dir or settings.data_dir / "media")
+    app[CONFIG], app[STOPPING], app[UPSTREAMS] = cfg, asyncio.Event(), set()
+    app[MEDIA] = media_store(cfg, settings.data_dir)
+    app.cleanup_ctx.append(media_client)
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
                                autoescape=jinja2.select_autoescape(default=True))
     env.filters["cst"] = local_time

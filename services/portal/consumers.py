@@ -1,4 +1,4 @@
-"""The portal consumes no events; live parts poll the owning services' APIs over SSE."""
+"""The portal consumes no events itself; its live parts come from notify's live stream (live.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from linli.http import SETTINGS
 from services.portal.handlers import compound_of
-from services.portal.media import MediaStore, PhotoError, store_photo
+from services.portal.media import MediaStore, MediaUnavailable, PhotoError, store_photo
 from services.portal.web import CONFIG, ApiError, api, form, redirect, render, session_of
 
 AREAS = {"roof": "屋顶", "lift": "电梯", "pump_room": "水泵房", "green_space": "绿地",
@@ -78,6 +78,8 @@ async def _photos(request: web.Request, data: dict[str, Any]) -> tuple[list[str]
                                           max_bytes=request.app[CONFIG].max_photo_bytes))
         except PhotoError as exc:
             return keys, str(exc)
+        except MediaUnavailable:
+            return keys, "照片暂时无法保存, 请稍后再试 (其余内容已保留)"
     return keys, None
 
 
@@ -194,7 +196,10 @@ async def feedback(request: web.Request) -> web.StreamResponse:
 
 async def photo(request: web.Request) -> web.StreamResponse:
     """A stored photo, to people signed in (the portal's session middleware ran)."""
-    data = await request.app[MEDIA].get(request.match_info["key"])
+    try:
+        data = await request.app[MEDIA].get(request.match_info["key"])
+    except MediaUnavailable:
+        raise ApiError(502, "照片暂时无法读取, 请稍后再试") from None
     if data is None:
         raise web.HTTPNotFound()
     return web.Response(body=data, content_type="image/jpeg",

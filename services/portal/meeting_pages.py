@@ -1,4 +1,4 @@
-"""Meetings (upcoming, published minutes, the calendar to subscribe to) and my bills."""
+"""Meetings: upcoming, published minutes, the calendar to subscribe to."""
 
 from __future__ import annotations
 
@@ -13,11 +13,7 @@ from aiohttp import web
 from linli.auth import issue_token
 from linli.http import SETTINGS
 from services.portal.handlers import compound_of
-from services.portal.models import Membership
 from services.portal.web import HTTP, Api, ApiError, api, render, session_of
-
-METHODS = {"equal": "按户平均分摊", "area": "按专有部分面积分摊", "usage": "按计量用量分摊 (谁受益谁承担)",
-           "floor_band": "按楼层段分摊", "weighted": "多种方式加权分摊"}
 
 
 def calendar_signature(secret: str, person_id: str, compound_id: str) -> str:
@@ -63,35 +59,3 @@ async def calendar(request: web.Request) -> web.StreamResponse:
     if status != 200:
         raise web.HTTPNotFound()
     return web.Response(body=body, content_type="text/calendar", charset="utf-8")
-
-
-async def bills(request: web.Request) -> web.StreamResponse:
-    c = compound_of(request)
-    cid = str(c.compound_id)
-    client = api(request, "meetings", cid)
-    mine = {str(u.id): u.label for u in c.units}
-    costs = [k for k in await client.get(f"/v1/compounds/{cid}/costs")
-             if any(str(u["unit_id"]) in mine for u in k["units"])]
-    found = await asyncio.gather(*(_my_lines(client, cid, k, c) for k in costs))
-    return render(request, "bills.html", {"compound": c, "costs": found})
-
-
-async def _my_lines(client: Api, cid: str, cost: dict[str, Any], c: Membership) -> dict[str, Any]:
-    base = f"/v1/compounds/{cid}/costs/{cost['id']}"
-    bills, plans = await asyncio.gather(client.get(f"{base}/bills"), client.get(f"{base}/plans"))
-    plan_of = {p["id"]: p for p in plans}
-    mine = {str(u.id): u.label for u in c.units}
-    units = {str(u["unit_id"]): u for u in cost["units"]}
-    rows = []
-    for bill in bills:
-        plan = plan_of.get(bill["plan_id"], {})
-        method = plan.get("method", {})
-        for line in bill["lines"]:
-            if str(line["unit_id"]) in mine:
-                unit = units.get(str(line["unit_id"]), {})
-                rows.append({"period": bill["period"], "total": bill["total_fen"],
-                             "amount": line["amount_fen"], "unit": mine[str(line["unit_id"])],
-                             "plan": plan.get("name", ""),
-                             "method": METHODS.get(method.get("method", ""), method.get("method", "")),
-                             "area": unit.get("area_centi"), "units": len(bill["lines"])})
-    return {"cost": cost, "rows": rows}

@@ -7,9 +7,36 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import msgspec
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """An S3-compatible bucket for the photos (AWS S3, MinIO, Ceph RGW, OSS/COS in S3 mode)."""
+
+    bucket: str
+    access_key: str
+    secret_key: str
+    endpoint: str | None = None  # LINLI_PORTAL_S3_ENDPOINT, e.g. https://minio.internal:9000
+    region: str = "us-east-1"
+    prefix: str = "media/"       # keys are <prefix><uuid>.jpg
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MediaSettings | None:
+        bucket = env.get("LINLI_PORTAL_S3_BUCKET", "")
+        if not bucket:
+            return None  # the filesystem store under the data folder
+        keys = env.get("LINLI_PORTAL_S3_ACCESS_KEY", ""), env.get("LINLI_PORTAL_S3_SECRET_KEY", "")
+        if not all(keys):
+            raise ValueError("设置了 LINLI_PORTAL_S3_BUCKET 时须同时设置"
+                             " LINLI_PORTAL_S3_ACCESS_KEY 和 LINLI_PORTAL_S3_SECRET_KEY")
+        return cls(bucket=bucket, access_key=keys[0], secret_key=keys[1],
+                   endpoint=env.get("LINLI_PORTAL_S3_ENDPOINT") or None,
+                   region=env.get("LINLI_PORTAL_S3_REGION", "us-east-1"),
+                   prefix=env.get("LINLI_PORTAL_S3_PREFIX", "media/"))
 
 
 @dataclass(frozen=True)
@@ -27,7 +54,11 @@ class PortalConfig:
     token_minutes: int = 10            # the JWT the portal mints for each call it makes
     max_photo_bytes: int = 8 * 1024 * 1024
     media_dir: Path | None = None      # default: <LINLI_DATA_DIR>/media
-    live_every: float = 1.0            # seconds between two looks of a live (SSE) part
+    live_poll_seconds: int = 30        # the browser's slow look when the live stream fails
+    # LINLI_TRUSTED_PROXIES: addresses or networks (comma separated) of the reverse proxies in
+    # front of the portal; only their X-Forwarded-For is believed (sign-in limits by address)
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    media: MediaSettings | None = None  # LINLI_PORTAL_S3_*: an S3-compatible bucket for photos
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PortalConfig:
@@ -37,9 +68,25 @@ class PortalConfig:
             dev_login=env.get("LINLI_PORTAL_DEV_LOGIN", "0") == "1",
             session_minutes=int(env.get("LINLI_PORTAL_SESSION_MINUTES", base.session_minutes)),
             code_minutes=int(env.get("LINLI_PORTAL_CODE_MINUTES", base.code_minutes)),
+            live_poll_seconds=int(env.get("LINLI_PORTAL_LIVE_POLL_SECONDS",
+                                          base.live_poll_seconds)),
             max_photo_bytes=int(env.get("LINLI_PORTAL_MAX_PHOTO_BYTES", base.max_photo_bytes)),
             media_dir=Path(media) if media else None,
+            trusted_proxies=trusted_networks(env.get("LINLI_TRUSTED_PROXIES", "")),
+            media=MediaSettings.from_env(env),
         )
+
+
+def trusted_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """"10.0.0.0/8, 127.0.0.1" → the networks; a wrong entry stops the start with its name."""
+    found = []
+    for part in text.replace(";", ",").split(","):
+        if part.strip():
+            try:
+                found.append(ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"LINLI_TRUSTED_PROXIES: {part.strip()!r} 不是 IP 地址或网段") from None
+    return tuple(found)
 
 
 class UnitRef(msgspec.Struct):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.portal import bill_pages as bp
 from services.portal import centre_pages as ctr
+from services.portal import election_pages as e
 from services.portal import handlers as h
 from services.portal import issue_pages as i
 from services.portal import live
@@ -51,7 +53,8 @@ PAGES = [
     Page("GET", "/preferences", h.preferences),
     Page("POST", "/preferences", h.save_preferences),
     Page("GET", "/media/{key}", i.photo),
-    Page("GET", "/live/inbox", live.inbox_count),
+    Page("GET", "/live", live.stream),
+    Page("GET", "/live/poll", live.poll),
     Page("GET", C, h.home),
     Page("GET", f"{C}/issues", i.my_issues),
     Page("GET", f"{C}/issues/new", i.new_issue),
@@ -59,15 +62,14 @@ PAGES = [
     Page("GET", f"{C}/issues/similar", i.similar_fragment),
     Page("GET", ISSUE, i.issue_detail),
     Page("POST", f"{ISSUE}/cosign", i.cosign),
-    Page("GET", f"/live{ISSUE}/status", live.issue_status),
     Page("POST", f"{ISSUE}/feedback", i.feedback),
     Page("GET", f"{C}/proposals", v.proposals),
     Page("GET", PROPOSAL, v.proposal),
     Page("POST", f"{PROPOSAL}/opinions", v.give_opinion),
     Page("GET", VOTE, v.vote_page),
     Page("POST", f"{VOTE}/ballot", v.cast),
-    Page("GET", f"/live{VOTE}/turnout", live.turnout),
-    Page("GET", f"{C}/bills", m.bills),
+    Page("POST", f"{VOTE}/election-ballot", e.cast),
+    Page("GET", f"{C}/bills", bp.bills),
     Page("GET", f"{C}/meetings", m.meetings),
     Page("GET", f"{C}/menu", vol.menu),
     Page("GET", f"{C}/menu/{{item_id}}/order", vol.order_page),

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from services.portal.handlers import compound_of
-from services.portal.web import ApiError, api, form, redirect, render
+from services.portal.web import ApiError, api, form, is_https, redirect, render
 
 STANCES = {"support": "支持", "oppose": "反对", "suggest": "建议"}
 CHOICES = {"agree": "同意", "oppose": "反对", "abstain": "弃权"}
@@ -36,6 +36,7 @@ RULES = {
         " 参与表决的面积与人数均不少于总数的三分之二; 赞成该候选人的面积与人数均超过参与表决的一半。"
         " 席位按赞成人数、再按赞成面积依次分配; 末位席位完全相同的并列如实公布, 不作随意取舍。"),
 }
+RECEIPT_DAYS = 400  # a secret ballot's receipt outlives the vote: the owner may look later
 ABSTAIN = "弃权算作参与表决, 但不算同意。每套房屋一票, 同一业主拥有多套房屋只算一人。"
 
 
@@ -164,7 +165,12 @@ async def vote_page(request: web.Request, errors: dict[str, str] | None = None,
     base = f"/v1/compounds/{cid}/votes/{vid}"
     vote = await meetings.get(base)
     item = await meetings.get(f"/v1/compounds/{cid}/proposals/{vote['proposal_id']}")
+    if vote["rule"] == "committee_election":  # its own ballot: one mark per candidate
+        from services.portal import election_pages  # it builds on this module's helpers
+
+        return await election_pages.page(request, vote, item, errors, status=status)
     bars = result = None
+    mine = await my_ballot(request, cid, vid) if "owner" in c.roles else None
     if vote["status"] == "open" and not vote["secret"]:
         bars = turnout_bars(await meetings.get(f"{base}/turnout"), vote)
     if vote["status"] == "closed":
@@ -172,8 +178,38 @@ async def vote_page(request: web.Request, errors: dict[str, str] | None = None,
     return render(request, "vote.html", {
         "compound": c, "p": item, "vote": vote, "rule": rule_text(vote), "bars": bars,
         "result": result, "rows": thresholds(result) if result else [], "choices": CHOICES,
-        "errors": errors or {}, "owner": "owner" in c.roles,
-        "cast": request.query.get("done", "").removeprefix("voted-")}, status=status)
+        "errors": errors or {}, "owner": "owner" in c.roles, "mine": mine,
+        "cast": _precheck(request, mine)}, status=status)
+
+
+def receipt_cookie(vote_id: str) -> str:
+    return f"linli_ballot_{vote_id.replace('-', '')}"
+
+
+async def my_ballot(request: web.Request, cid: str, vid: str) -> dict[str, Any] | None:
+    """What I voted: the meetings service tells only me; a secret ballot only with the receipt
+    this browser kept when I cast it. None when I am not on the roll."""
+    receipt = request.cookies.get(receipt_cookie(vid), "")
+    headers = {"X-Ballot-Receipt": receipt} if receipt else None
+    try:
+        mine: dict[str, Any] = await api(request, "meetings", cid).request(
+            "GET", f"/v1/compounds/{cid}/votes/{vid}/ballots/mine", headers=headers)
+    except ApiError as exc:
+        if exc.status == 403:
+            return None
+        raise
+    voted = [e for e in mine["entries"] if e["voted"]]
+    return {"voted": bool(voted), "entries": mine["entries"], "secret": mine["secret"],
+            "choices": [CHOICES.get(e["choice"], "") for e in voted],
+            "known": all(e["choice"] for e in voted)}
+
+
+def _precheck(request: web.Request, mine: dict[str, Any] | None) -> str:
+    """The radio checked on the form: the choice just sent, or the one on record."""
+    sent = request.query.get("done", "").removeprefix("voted-")
+    if sent or not mine or len(mine["entries"]) != 1:
+        return sent
+    return str(mine["entries"][0]["choice"] or "")
 
 
 async def cast(request: web.Request) -> web.StreamResponse:
@@ -183,10 +219,15 @@ async def cast(request: web.Request) -> web.StreamResponse:
     if choice not in CHOICES:
         return await vote_page(request, {"choice": "请选择同意、反对或弃权"}, status=422)
     try:
-        await api(request, "meetings", cid).post(
+        ballot = await api(request, "meetings", cid).post(
             f"/v1/compounds/{cid}/votes/{vid}/ballots", {"choice": choice})
     except ApiError as exc:
         if exc.status == 404:
             raise
         return await vote_page(request, {"choice": exc.detail}, status=422)
-    raise redirect(f"/c/{cid}/votes/{vid}?done=voted-{choice}")
+    done = redirect(f"/c/{cid}/votes/{vid}?done=voted-{choice}")
+    if ballot.get("receipt"):  # a secret ballot: only this browser can read the choice back
+        done.set_cookie(receipt_cookie(vid), ballot["receipt"], max_age=RECEIPT_DAYS * 86400,
+                        path=f"/c/{cid}/votes/{vid}", httponly=True, samesite="Lax",
+                        secure=is_https(request))
+    raise done

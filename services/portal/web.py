@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -117,11 +118,46 @@ def session_of(request: web.Request) -> Session:
 
 
 def address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The address the limits count: the connecting one, or, when that is a trusted proxy,
+    the first address in X-Forwarded-For (from the right) that is not a trusted proxy."""
+    return client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
+                          request.app[CONFIG].trusted_proxies)
+
+
+def client_address(remote: str | None, forwarded: list[str],
+                   trusted: tuple[IPv4Network | IPv6Network, ...]) -> str:
+    peer = remote or "unknown"
+    if not _trusted(peer, trusted):
+        return peer  # anyone can write X-Forwarded-For: only our proxies are believed
+    hops = [h.strip() for line in forwarded for h in line.split(",") if h.strip()]
+    for hop in reversed(hops):  # each proxy appends the address it saw: read from the right
+        if not _trusted(hop, trusted):
+            return hop if _is_ip(hop) else peer
+    return hops[0] if hops and _is_ip(hops[0]) else peer
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(text: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(text)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted)
 
 
 def is_https(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    """TLS here, or at a trusted proxy that says so (X-Forwarded-Proto)."""
+    if request.secure:
+        return True
+    behind = _trusted(request.remote or "", request.app[CONFIG].trusted_proxies)
+    return behind and request.headers.get("X-Forwarded-Proto", "") == "https"
 
 
 def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str,

@@ -250,3 +250,22 @@ async def test_the_seat_range_is_configured(serve: AppFactory, settings: Setting
     assert "3 到 5" in refused["detail"]
     opened = await ok(await meetings.post(start, json={**body, "seats": 3}, headers=street), 201)
     assert opened["seats"] == 3 and len(opened["candidates"]) == 4
+
+
+async def test_a_by_election_fills_any_number_of_open_seats_up_to_the_largest_committee(
+        serve: AppFactory, settings: Settings, token: TokenFactory) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    meetings = await serve(create_app)
+    c = await nine_owners(directory, token)
+    street = bearer(token(roles=["street_office"], compounds=[c.id]))
+    pid = await election_proposal(meetings, c, street)
+    start = f"/v1/compounds/{c.id}/proposals/{pid}/elections"
+    body = {"closes_at": later(), "candidates": candidates(c, OWNERS[:3]), "by_election": True}
+    for seats, words in ((0, "1 到 11"), (12, "1 到 11"), (4, "不能少于席位数")):
+        refused = await assert_problem(await meetings.post(start, json={**body, "seats": seats},
+                                                           headers=street), 422, "validation-error")
+        assert words in refused["detail"]
+    await assert_problem(await meetings.post(start, json={**body, "seats": 2, "by_election": False},
+                                             headers=street), 422, "validation-error")
+    opened = await ok(await meetings.post(start, json={**body, "seats": 2}, headers=street), 201)
+    assert opened["seats"] == 2 and opened["vote"]["rule"] == "committee_election"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -127,3 +129,27 @@ async def test_pump_electricity_plans_compared_adopted_and_billed(
     types = [e["type"] for e in await outbox(meetings, cost["id"])]
     assert types == ["linli.meetings.plan.adopted", "linli.meetings.plan.adopted",
                      "linli.meetings.bills.issued"]
+
+    # each line says how it was reached, exactly: 401 has 90.00 m² of 440.00 m² and read 12.5
+    # of 50 m³; half by area, half by usage: 1/2 × 9/44 + 1/2 × 1/4 = 5/22 of 10001 fen,
+    # 2272.95… fen, 2273 after rounding
+    line = next(x for x in bill["lines"] if x["label"] == "1号楼 401")
+    assert bill["plan_name"] == "面积用量各半"
+    assert bill["basis"] == {"units": 5, "area_centi": 44000, "usage": "50",
+                             "method": {"method": "weighted", "parts": [
+                                 {"method": "area", "weight": "1/2"},
+                                 {"method": "usage", "weight": "1/2"}]}}
+    assert line["basis"] == {
+        "area_centi": 9000, "floor": 4, "usage": "12.5", "share": "5/22",
+        "exact_fen": "50005/22", "parts": [
+            {"method": "area", "weight": "1/2", "share": "9/44", "band_weight": None},
+            {"method": "usage", "weight": "1/2", "share": "1/4", "band_weight": None}]}
+    assert line["amount_fen"] == 2273
+    for x in bill["lines"]:  # every amount is its exact share rounded by less than a fen
+        assert abs(x["amount_fen"] - Fraction(x["basis"]["exact_fen"])) < 1
+    assert sum(Fraction(x["basis"]["share"]) for x in bill["lines"]) == 1
+    # a reading corrected after the bill does not change the issued bill's explanation
+    await ok(await meetings.post(f"{k}/readings", json={"period": "2026-07", "readings": [
+        {"unit_id": c.units["401"], "usage": "30"}]}, headers=prop), 201)
+    again = await ok(await meetings.get(f"{k}/bills/2026-07", headers=resident))
+    assert again == bill

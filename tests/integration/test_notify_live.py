@@ -14,6 +14,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from services.issues import events as issue_events
 from services.meetings import events as meeting_events
 from services.notify.live import LiveConfig
 from tests.conftest import TokenFactory, assert_problem
@@ -165,3 +166,33 @@ async def test_the_stream_needs_an_event_stream_request_and_a_person(
     app = {"Authorization": f"Bearer {token(app='property-system', scopes=['notify:manage'])}",
            "Accept": "text/event-stream"}
     await assert_problem(await notify.get("/v1/me/inbox/stream", headers=app), 403, "forbidden")
+
+
+async def test_a_ballot_or_an_issue_change_is_signalled_to_the_compounds_streams_only(
+    people: People, publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    notify = await start_notify()
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    alice = people(mine)
+    stream = await open_stream(notify, alice)
+    await stream.until("unread")
+
+    def cast(cid: str, vote: uuid.UUID) -> meeting_events.BallotCast:
+        return meeting_events.BallotCast(vote_id=vote, proposal_id=uuid.uuid4(),
+                                         compound_id=uuid.UUID(cid), version=1, channel="online",
+                                         changed=False)
+    other_vote, my_vote = uuid.uuid4(), uuid.uuid4()
+    # another compound's ballot first, on the same durable: it must not reach alice's stream
+    for cid, vote in ((theirs, other_vote), (mine, my_vote)):
+        await publisher.emit(meeting_events.BALLOT_CAST, cast(cid, vote), subject=str(vote),
+                             compound_id=cid)
+    assert (await stream.until("changed"))[1:] == (
+        None, {"kind": "vote", "id": str(my_vote), "what": "ballot"})
+    issue = uuid.uuid4()
+    await publisher.emit(issue_events.ISSUE_COSIGNED, issue_events.IssueCosigned(
+        issue_id=issue, compound_id=uuid.UUID(mine), person_id=alice.id, cosign_count=2),
+        subject=str(issue), compound_id=mine)
+    # what changed, never who co-signed: the page reads the issue with its own token
+    assert (await stream.until("changed"))[2] == {"kind": "issue", "id": str(issue),
+                                                  "what": "cosigned"}
+    stream.response.close()

@@ -24,13 +24,14 @@ from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.live import LiveConfig
 from services.notify.sender import SenderConfig
+from services.notify.signals import ROUTING as SIGNALS
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.conftest import eventually as eventually  # the notify tests import it from here
 
 SCRATCH = "notify_test_events"
 # fast retries, but a patient timeout: on a busy machine a slow answer is not a failed attempt
 # (tests assert attempts == 1); the test receivers listen on 127.0.0.1
-FAST = SenderConfig(max_attempts=3, backoff_seconds=0.2, timeout_seconds=10, idle_seconds=0.2,
+FAST = SenderConfig(max_attempts=3, retry_schedule=(0.2, 0.4), timeout_seconds=10, idle_seconds=0.2,
                     allow_internal=True)
 LIVE_FAST = LiveConfig(idle_seconds=0.2, ping_seconds=1.0)
 
@@ -123,7 +124,7 @@ async def start_notify(serve: AppFactory, settings: Settings,
                                                     live=live))
         prefix = f"test-notify-{uuid.uuid4().hex[:10]}"
         prefixes.append(prefix)
-        for name, kind, _ in ROUTING:
+        for name, kind, _ in [*ROUTING, *SIGNALS]:
             await nats_js.add_consumer(bus.STREAM, ConsumerConfig(
                 durable_name=f"{prefix}-{name}", filter_subject=kind.name,
                 ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.NEW,
@@ -135,7 +136,7 @@ async def start_notify(serve: AppFactory, settings: Settings,
 
     yield start
     for prefix in prefixes:
-        for name, _, _ in ROUTING:
+        for name, _, _ in [*ROUTING, *SIGNALS]:
             await nats_js.delete_consumer(bus.STREAM, f"{prefix}-{name}")
 
 

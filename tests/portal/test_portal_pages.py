@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from fractions import Fraction
 from typing import Any
 
 from playwright.async_api import expect
@@ -60,17 +61,23 @@ async def test_a_resident_reads_a_proposal_and_gives_an_opinion_while_consultati
     await v.check("proposals")
 
 
-async def billed_cost(http: Http, who: Resident) -> str:
+async def billed_cost(http: Http, who: Resident, *neighbours: Resident) -> str:
+    """The pump's electricity shared by my unit and my neighbours', half by area and half by
+    the water each read; 123.45 yuan does not split into whole fen, so it is rounded."""
     cid = who.compound_id
     staff = http.platform.token(roles=["party_branch"], compounds=[cid])
     name = unique("二次供水水泵电费")
+    units = [who.unit_id, *(n.unit_id for n in neighbours)]
     cost = await http.post("meetings", f"/v1/compounds/{cid}/costs", staff, {
-        "name": name, "description": "加压水泵的电费, 只由用到加压水的住户分摊",
-        "beneficiaries": {"unit_ids": [who.unit_id]}}, status=201)
+        "name": name, "description": "加压水泵的电费, 只由用到加压水的住户分摊", "usage_unit": "m³",
+        "beneficiaries": {"unit_ids": units}}, status=201)
     k = f"/v1/compounds/{cid}/costs/{cost['id']}"
-    plan = await http.post("meetings", f"{k}/plans", staff, {"name": "按面积",
-                                                             "method": {"method": "area"}},
-                           status=201)
+    await http.post("meetings", f"{k}/readings", staff, {"period": "2026-10", "readings": [
+        {"unit_id": u, "usage": usage} for u, usage in zip(units, ("12.5", "7", "3.25"),
+                                                          strict=False)]}, status=201)
+    plan = await http.post("meetings", f"{k}/plans", staff, {"name": "面积用量各半", "method": {
+        "method": "weighted", "parts": [{"method": "area", "weight": "1/2"},
+                                        {"method": "usage", "weight": "1/2"}]}}, status=201)
     await http.post("meetings", f"{k}/plans/{plan['id']}/adopt", staff)
     await http.post("meetings", f"{k}/bills", staff, {"period": "2026-10", "total_fen": 12_345},
                     status=201)
@@ -81,14 +88,33 @@ async def test_my_bills_show_my_share_and_how_it_was_computed(
     portal: Portal, http: Http, visitors: Any
 ) -> None:
     cid = await demo_compound(http, "南山归侨安置小区")
-    [me] = await owners(http, cid, 1, skip=6)
-    name = await billed_cost(http, me)
+    me, *neighbours = await owners(http, cid, 3, skip=6)
+    name = await billed_cost(http, me, *neighbours)
+    staff = http.platform.token(roles=["party_branch"], compounds=[cid])
+    cost = next(k for k in await http.get("meetings", f"/v1/compounds/{cid}/costs", staff)
+                if k["name"] == name)
+    [bill] = await http.get("meetings", f"/v1/compounds/{cid}/costs/{cost['id']}/bills", staff)
+    line = next(x for x in bill["lines"] if x["unit_id"] == me.unit_id)
+    basis = line["basis"]
+    exact = Fraction(basis["exact_fen"])
+    assert exact.denominator != 1  # the test needs a share that is rounded to the fen
+
     v: Visitor = await visitors()
     await dev_sign_in(v, me, then=f"/c/{cid}/bills")
     await v.check("bills")
     section = v.page.locator("section", has=v.page.get_by_role("heading", name=name))
     text = await section.inner_text()
-    assert "2026-10" in text and "123.45" in text and "按专有部分面积分摊" in text
+    assert "2026-10" in text and "面积用量各半" in text
+    assert f"本户应付 {line['amount_fen'] / 100:,.2f} 元" in text  # to the fen the bill says
+    by_area, by_usage = (p["share"] for p in basis["parts"])
+    assert f"本户 {basis['area_centi'] / 100:.2f} m² ÷ 受益房屋共 " \
+        f"{bill['basis']['area_centi'] / 100:.2f} m² = {by_area} (约 " in text
+    assert f"本户 12.5 m³ ÷ 共 22.75 m³ = {by_usage} (约 {float(Fraction(by_usage)) * 100:.2f}%)" \
+        in text
+    assert f"本户份额 = 1/2 × {by_area} + 1/2 × {by_usage} = {basis['share']} (约 " in text
+    assert f"总额 123.45 元 × {basis['share']} = {float(exact / 100):,.4f}… 元" in text
+    assert f"取整到分 (最大余数法, 各户合计与总额分毫不差): {line['amount_fen'] / 100:,.2f} 元" in text
+    await expect(section.locator("article")).to_have_count(1)  # my line; not my neighbours'
 
 
 async def test_meetings_upcoming_published_minutes_and_the_calendar_link(

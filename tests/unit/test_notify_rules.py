@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from services.notify import labels
 from services.notify.consumers import ROUTING
-from services.notify.rules import CST, MAX_BACKOFF_SECONDS, backoff, quiet_until
+from services.notify.rules import CST, RETRY_SCHEDULE, quiet_until, retry_delay
 from services.notify.templates import KINDS, TemplateError, check, render
 
 UTC = dt.UTC
@@ -76,9 +76,11 @@ def test_quiet_hours_never_end_in_the_past_nor_more_than_a_day_later(
         assert now < until <= now + dt.timedelta(days=1)
 
 
-def test_backoff_doubles_and_is_capped() -> None:
-    assert [backoff(n, 30) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
-    assert backoff(50, 30) == MAX_BACKOFF_SECONDS
+def test_retries_spread_over_about_a_day_then_repeat_the_last_step() -> None:
+    waits = [retry_delay(n) for n in range(1, len(RETRY_SCHEDULE) + 1)]
+    assert waits[0] == 5 and waits == sorted(waits)  # a blip first, then hours apart
+    assert 20 * 3600 < sum(waits) < 26 * 3600
+    assert retry_delay(50) == RETRY_SCHEDULE[-1] and retry_delay(2, (1.0, 2.0)) == 2.0
 
 
 def test_labels_and_times_read_as_people_expect() -> None:

@@ -285,11 +285,43 @@ async def test_openapi_and_health(api: Api) -> None:
     spec = await (await api.http.get("/openapi.json")).json()
     paths = spec["paths"]
     assert {"/v1/workflows", "/v1/workflows/{workflow_id}", "/v1/workflows/{workflow_id}/cancel",
-            "/v1/workflows/{workflow_id}/signals/{name}",
-            "/v1/workflows/{workflow_id}/updates/{name}"} <= set(paths)
+            "/v1/workflows/{workflow_id}/signals/milestone_progress",
+            "/v1/workflows/{workflow_id}/updates/decide"} <= set(paths)
+    # every body is typed, none a free object: the start by workflow type, each signal and update
+    schemas = spec["components"]["schemas"]
+    for path, ops in paths.items():
+        body = ops.get("post", {}).get("requestBody")
+        if body is not None:
+            schema = body["content"]["application/json"]["schema"]
+            assert "$ref" in schema or "anyOf" in schema, path
+            assert schema.get("type") != "object" or schema.get("properties"), path
+    start = paths["/v1/workflows"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(start["discriminator"]["mapping"]) == {"proposal", "issue_follow_up", "committee"}
+    proposal = schemas["ProposalInput"]
+    assert proposal["required"] == ["compound_id", "proposal_id", "convener"]
+    assert proposal["properties"]["consultation_seconds"]["default"] == 14 * 86400
+    assert proposal["properties"]["consultation_reminders"]["default"] == [2 * 86400]
+    decide = paths["/v1/workflows/{workflow_id}/updates/decide"]["post"]
+    assert decide["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Decision"}
+    assert schemas["Revision"]["properties"]["window"]["default"] == "restart"
+    assert len({op["operationId"] for ops in paths.values() for op in ops.values()}) == sum(
+        len(ops) for ops in paths.values())  # each operation its own id
     assert (await api.http.get("/readyz")).status == 200
     await problem(await api.http.get("/v1/workflows/proposal-x/nothing", headers=api.headers),
                   404, "not-found")
+
+
+async def test_a_short_window_alone_starts_with_the_default_reminders_that_fit(api: Api) -> None:
+    """The two-day reminder default does not refuse a one-hour consultation given alone; a
+    reminder the caller gives outside its window still does."""
+    data = await proposal_input(api, consultation_seconds=3600)
+    r = await start(api, "short", data)
+    assert r.status == 201, await r.text()
+    wid = f"proposal-{data['proposal_id']}"
+    assert (await state_when(api, wid, "consultation"))["status"] == "running"
+    given = await proposal_input(api, consultation_seconds=3600, consultation_reminders=[7200])
+    await problem(await start(api, "short-2", given), 422, "validation-error")
 
 
 async def at_step_api(api: Api, wid: str, step: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from linli import db
 from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
+from services.meetings.app import create_app as meetings_app
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 from tests.integration.test_committee_election import OWNERS, nine_owners
 from tests.integration.test_meetings_support import ok
@@ -36,9 +37,12 @@ async def test_committee_founding_over_the_workflow_api(
     async with aiohttp.ClientSession() as session:
         api = ServiceClient(session, base_url=str(directory.make_url("")).rstrip("/"),
                             token=app_token(settings, "workflows", ["directory:write"]))
+        meetings = await serve(meetings_app)
+        meetings_api = ServiceClient(session, base_url=str(meetings.make_url("")).rstrip("/"),
+                                     token=app_token(settings, "workflows", ["meetings:manage"]))
         async with Worker(client, task_queue=mine.temporal_task_queue,
                           workflows=[CommitteeFoundingWorkflow],
-                          activities=[*CommitteeActivities(api).all(),
+                          activities=[*CommitteeActivities(api, meetings_api).all(),
                                       *OutboxActivities(pool).all()]):
             http = await serve(lambda _: create_app(mine))
 
@@ -79,6 +83,12 @@ async def test_committee_founding_over_the_workflow_api(
             await assert_problem(await http.post(f"{w}/signals/election_closed", json={
                 "vote_id": "v", "outcome": "complete", "elected": []}, headers=street),
                 403, "forbidden")
+            resigns = {"person_id": c.people[OWNERS[0]], "reason": "resignation"}
+            await assert_problem(await http.post(f"{w}/updates/vacate", json=resigns,
+                                                 headers=branch), 403, "forbidden")
+            early = await assert_problem(await http.post(f"{w}/updates/vacate", json=resigns,
+                                                         headers=street), 409, "update-rejected")
+            assert "不能变更委员" in early["detail"]  # only a committee in office has members
             await assert_problem(await http.post(f"{w}/cancel", json={"reason": "撤回"},
                                                  headers=branch), 403, "forbidden")
             view = await ok(await http.post(f"{w}/cancel", json={"reason": "业主撤回申请"},
@@ -87,3 +97,25 @@ async def test_committee_founding_over_the_workflow_api(
             await finish_all(client, mine.temporal_task_queue)
             final = (await ok(await http.get(w, headers=street)))
             assert final["status"] == "completed" and final["state"]["step"] == "cancelled"
+            await a_new_founding_after_the_ended_one(http, street, c.id, started["run_id"])
+
+
+async def a_new_founding_after_the_ended_one(http: Any, street: dict[str, str], compound_id: str,
+                                             ended_run: str) -> None:
+    """The ended founding's key still finds it; another key founds anew on the same id, and a
+    second founding beside the running one is a 409."""
+    def start(key: str) -> Any:
+        return http.post("/v1/workflows", headers=street, json={
+            "type": "committee", "key": key, "input": {"compound_id": compound_id}})
+
+    again = await ok(await start("申请-1"), 200)
+    assert (again["run_id"], again["created"], again["status"]) == (ended_run, False, "completed")
+    anew = await ok(await start("申请-2"), 201)
+    assert anew["workflow_id"] == f"committee-{compound_id}" and anew["created"]
+    assert anew["run_id"] != ended_run and anew["status"] == "running"
+    assert (await ok(await start("申请-2"), 200))["run_id"] == anew["run_id"]
+    refused = await assert_problem(await start("申请-3"), 409, "workflow-exists")
+    assert "正在进行中" in refused["detail"]
+    w = f"/v1/workflows/committee-{compound_id}"
+    assert (await ok(await http.get(w, headers=street)))["run_id"] == anew["run_id"]
+    await ok(await http.post(f"{w}/cancel", json={"reason": "测试结束"}, headers=street))

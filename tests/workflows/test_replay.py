@@ -34,7 +34,8 @@ def test_every_proposal_path_has_a_recorded_history() -> None:
     assert PATHS <= {f.stem for f in FILES}
     assert {"activity_closed", "activity_cancelled"} <= {f.stem for f in FILES}
     assert {"committee_founded", "committee_not_qualified",
-            "committee_management_committee"} <= {f.stem for f in FILES}
+            "committee_management_committee", "committee_founded_after_revote",
+            "committee_member_changes"} <= {f.stem for f in FILES}
 
 
 def test_every_care_plan_path_has_a_recorded_history() -> None:

@@ -7,7 +7,7 @@ without a lookup table; the start key in the memo makes a repeated start return 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,9 @@ class Kind:
     subject_path: Callable[[Any], str] = lambda d: ""
     subject_field: str = ""
     subject_name: str = ""
+    # a run that ended (completed, cancelled) gives its id to a new start with another key:
+    # a compound whose founding ended may found again, one founding at a time
+    new_run_after_close: bool = False
 
 
 KINDS = {
@@ -95,26 +98,30 @@ KINDS = {
     "committee": Kind(
         "committee", "CommitteeFoundingWorkflow", "committee", v.committee_input,
         lambda d: d.compound_id,
-        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION,)),
+        signals={"election_closed": (ct.ElectionClosed, (ct.ELECTION, ct.MEMBER_CHANGE)),
                  "adoption_closed": (ct.AdoptionClosed, (
-                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.OFFICERS,
-                     ct.REGISTRATION))},
+                     ct.MEETING_NOTICE, ct.ELECTION, ct.ELECTION_FAILED, ct.ADOPTION_FAILED,
+                     ct.ADOPTION_VOTE, ct.OFFICERS, ct.REGISTRATION, ct.MEMBER_CHANGE))},
         updates={"confirm": ct.Confirmation, "form_group": ct.PreparatoryGroup,
                  "nominate": ct.Candidates, "schedule_meeting": ct.Meeting,
                  "decide_next": ct.NextStep, "choose_officers": ct.Officers,
+                 "resubmit": ct.Resubmission, "vacate": ct.Vacancy,
+                 "propose_removal": ct.Removal, "schedule_by_election": ct.ByElection,
                  "register": ct.Registration},
         # the street office confirms, decides after a failed election, takes the filing
-        convener_only=frozenset({"confirm", "decide_next", "register", "cancel"}),
+        # and records a member's resignation or lost eligibility
+        convener_only=frozenset({"confirm", "decide_next", "register", "cancel", "vacate"}),
         apps_only=frozenset({"election_closed", "adoption_closed"}),
         owner="directory", subject_path=lambda d: f"/v1/compounds/{d.compound_id}",
-        subject_field="compound_id", subject_name="小区"),
+        subject_field="compound_id", subject_name="小区", new_run_after_close=True),
 }
 # clients of the services owning workflow subjects (set by the API's cleanup contexts)
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
            "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
            "close_vote": "提前结束表决", "confirm": "确认成立条件",
-           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案"}
+           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案",
+           "vacate": "登记委员辞职或丧失资格"}
 
 
 async def start(call: Call) -> web.Response:
@@ -126,13 +133,19 @@ async def start(call: Call) -> web.Response:
     await _require_subject(call, kind, data)
     workflow_id, nonce = f"{kind.prefix}-{kind.entity(data)}", uuid.uuid4().hex
     client = call.app[TEMPORAL]
+    # a run that failed, was terminated or timed out gives its id back; a completed one
+    # (cancelled ones complete too) keeps it, so the same key still finds that run
+    reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+    if kind.new_run_after_close:
+        closed = await _closed_run(client, workflow_id)
+        if closed is not None and (await closed.memo()).get("key") == body.key:
+            return _started(closed, kind, created=False)
+        if closed is not None:
+            reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE
     try:
-        # a run that failed, was terminated or timed out gives its id back; a completed one
-        # (cancelled ones complete too) keeps it, so the same key still finds that run
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             kind.workflow, data, id=workflow_id, task_queue=call.app[SETTINGS].temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=reuse, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             memo={"key": body.key, "nonce": nonce, "compound_id": data.compound_id,
                   "type": kind.name, "started_by": call.who.subject})
     except WorkflowAlreadyStartedError:  # finished already: the id is not reused
@@ -140,9 +153,25 @@ async def start(call: Call) -> web.Response:
     desc = await handle.describe()
     memo = await desc.memo()
     if memo.get("key") != body.key:
-        raise problems.conflict(f"{workflow_id} 已由另一个请求启动 (幂等键不同)", "workflow-exists")
-    created = memo.get("nonce") == nonce
-    started = Started(workflow_id=workflow_id, run_id=desc.run_id, type=kind.name,
+        running = "正在进行中, " if desc.status == WorkflowExecutionStatus.RUNNING else ""
+        raise problems.conflict(f"{workflow_id} {running}已由另一个请求启动 (幂等键不同); "
+                                f"同一{kind.subject_name or '对象'}同时只能有一个流程", "workflow-exists")
+    return _started(desc, kind, created=memo.get("nonce") == nonce)
+
+
+async def _closed_run(client: Any, workflow_id: str) -> WorkflowExecutionDescription | None:
+    """The id's latest run when it has ended, else None (running, or never started)."""
+    try:
+        desc = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return None if desc.status == WorkflowExecutionStatus.RUNNING else desc
+
+
+def _started(desc: WorkflowExecutionDescription, kind: Kind, *, created: bool) -> web.Response:
+    started = Started(workflow_id=desc.id, run_id=desc.run_id, type=kind.name,
                       status=_status(desc), created=created)
     return json_response(started, 201 if created else 200)
 
@@ -154,10 +183,18 @@ async def get_state(call: Call) -> WorkflowView:
                         status=_status(desc), state=await _state(handle))
 
 
-async def send_signal(call: Call) -> web.Response:
+def named(handler: Callable[[Call, str], Awaitable[Any]], name: str) -> Callable[[Call], Awaitable[Any]]:
+    """The handler of one signal or update by name (its own route, its own operationId)."""
+    async def view(call: Call) -> Any:
+        return await handler(call, name)
+    view.__name__ = f"{handler.__name__}_{name}"
+    return view
+
+
+async def send_signal(call: Call, name: str = "") -> web.Response:
     """Deliver a signal after checking its body and that the current step accepts it."""
     handle, desc, kind = await _find(call)
-    name = call.param("name")
+    name = name or call.param("name")
     if name not in kind.signals:
         raise Problem(404, "unknown-signal", "未知信号",
                       f"{kind.name} 不接受信号 {name}; 可用: {', '.join(kind.signals)}")
@@ -205,10 +242,10 @@ async def _rate(call: Call, handle: WorkflowHandle[Any, Any], desc: WorkflowExec
     return RatingDone(workflow_id=desc.id, person_id=rating.person_id, score=rating.score)
 
 
-async def run_update(call: Call) -> UpdateDone:
+async def run_update(call: Call, name: str = "") -> UpdateDone:
     """Run an update; the workflow's validator decides whether it is legal now (else 409)."""
     handle, desc, kind = await _find(call)
-    name = call.param("name")
+    name = name or call.param("name")
     if name not in kind.updates:
         raise Problem(404, "unknown-update", "未知更新",
                       f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")

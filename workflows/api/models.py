@@ -10,6 +10,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from workflows.committee import types as ct
+from workflows.follow_up import types as ft
+from workflows.proposal import types as pt
+
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
@@ -63,3 +67,33 @@ class RatingDone(msgspec.Struct):
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
+
+
+# ---------------------------------------------------------------- what OpenAPI shows of a start
+# The start body is decoded as StartIn (input checked by validation.py against the workflow's
+# own dataclass); these tagged variants only document it: each type with its typed input and
+# every default, so a client sees exactly what it may leave out.
+
+
+class StartProposal(msgspec.Struct, tag="proposal", tag_field="type"):
+    """Start a ProposalWorkflow (id proposal-<proposal_id>)."""
+
+    key: Key
+    input: pt.ProposalInput
+
+
+class StartIssueFollowUp(msgspec.Struct, tag="issue_follow_up", tag_field="type"):
+    """Start an IssueFollowUpWorkflow (id issue-<issue_id>)."""
+
+    key: Key
+    input: ft.IssueFollowUpInput
+
+
+class StartCommittee(msgspec.Struct, tag="committee", tag_field="type"):
+    """Start a CommitteeFoundingWorkflow (id committee-<compound_id>)."""
+
+    key: Key
+    input: ct.CommitteeInput
+
+
+StartDoc = StartProposal | StartIssueFollowUp | StartCommittee

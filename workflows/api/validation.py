@@ -100,6 +100,8 @@ def proposal_input(raw: Any) -> t.ProposalInput:
         raise invalid("vote_grace_seconds 不能为负, 也不能超过十年", "vote_grace_seconds")
     for name, window in (("consultation_reminders", data.consultation_seconds),
                          ("vote_reminders", data.vote_seconds)):
+        if name not in raw:  # a default reminder outside a short window is left out, not refused
+            setattr(data, name, [offset for offset in getattr(data, name) if 0 < offset < window])
         if any(not 0 < offset < window for offset in getattr(data, name)):
             raise invalid(f"{name} 的每一项必须在 0 与窗口长度之间 (截止前多少秒提醒)", name)
     if not 1 <= data.max_rounds <= 10:

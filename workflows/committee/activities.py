@@ -1,5 +1,6 @@
 """CommitteeFoundingWorkflow's activities: the directory over HTTP (the roll, and recording the
-committee on the 1+3+N roster), with an app token holding directory:write."""
+committee on the 1+3+N roster, ending a member's role) with an app token holding
+directory:write; meetings (the unpaid bills of candidates' units) with meetings:manage."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from linli.clients import ServiceClient
 from linli.problems import Problem
 from workflows.committee.types import (
     CHECK_CANDIDATES,
+    CHECK_ELIGIBILITY,
     COMPOUND_QUALIFICATION,
+    END_ROLE,
     RECORD_COMMITTEE,
     CandidateCheck,
     CommitteeRecord,
     CompoundRef,
+    EligibilityCheck,
+    Ineligible,
     Qualification,
+    RoleEnding,
 )
 
 OWNERS_COMMITTEE = "owners_committee"
@@ -27,16 +33,27 @@ def organisation_name(term: int) -> str:
     return f"第{term}届业主委员会"
 
 
+def owed_text(lines: list[dict[str, Any]]) -> str:
+    """The unpaid bill lines in words: 电梯电费 2026-07 1.00 元、…, and the sum."""
+    total = sum(int(line["amount_fen"]) for line in lines)
+    each = "、".join(f"{line['cost_name']} {line['period']} {int(line['amount_fen']) / 100:.2f} 元"
+                    for line in lines[:3])
+    more = f" 等 {len(lines)} 笔" if len(lines) > 3 else ""
+    return f"有未缴的费用 {total / 100:.2f} 元 ({each}{more})"
+
+
 class CommitteeActivities:
-    def __init__(self, directory: ServiceClient) -> None:
-        self.directory = directory
+    def __init__(self, directory: ServiceClient, meetings: ServiceClient) -> None:
+        self.directory, self.meetings = directory, meetings
 
     def all(self) -> list[Any]:
-        return [self.compound_qualification, self.check_candidates, self.record_committee]
+        return [self.compound_qualification, self.check_candidates, self.record_committee,
+                self.check_eligibility, self.end_role]
 
-    async def _send(self, method: str, path: str, body: Any = None) -> Any:
+    async def _send(self, method: str, path: str, body: Any = None,
+                    service: ServiceClient | None = None) -> Any:
         try:
-            return await self.directory.request(method, path, json=body)
+            return await (service or self.directory).request(method, path, json=body)
         except Problem as exc:
             retry = exc.status >= 500 or exc.status in (408, 429)
             raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind,
@@ -84,3 +101,41 @@ class CommitteeActivities:
                 "person_id": member.person_id, "title": title,
                 "starts_on": record.starts_on, "ends_on": record.ends_on})
         return str(org_id)
+
+    @activity.defn(name=CHECK_ELIGIBILITY)
+    async def check_eligibility(self, check: EligibilityCheck) -> list[Ineligible]:
+        """The candidates who may not stand, each with the reason: not an owner on the roll, or
+        (where the compound requires it) a bill of one of their units never recorded paid."""
+        base = f"/v1/compounds/{check.compound_id}"
+        roll = await self._send("GET", f"{base}/roll")
+        units: dict[str, list[str]] = {}
+        for entry in roll["entries"]:
+            for person in entry["owner_ids"]:
+                units.setdefault(str(person), []).extend(str(u) for u in entry["unit_ids"])
+        refused = [Ineligible(p, "不是本小区业主") for p in check.person_ids if p not in units]
+        owners = [p for p in check.person_ids if p in units]
+        if not (check.no_unpaid_fees and owners):
+            return refused
+        asked = sorted({u for p in owners for u in units[p]})
+        lines = await self._send("GET", f"{base}/unpaid-bills?unit_ids={','.join(asked)}",
+                                 service=self.meetings)
+        for person in owners:
+            owed = [line for line in lines if str(line["unit_id"]) in units[person]]
+            if owed:
+                refused.append(Ineligible(person, owed_text(owed)))
+        return refused
+
+    @activity.defn(name=END_ROLE)
+    async def end_role(self, ending: RoleEnding) -> None:
+        """The member's role in the committee ends on ends_on (not before it began); once only:
+        a role already ended by then is left as it is."""
+        base = f"/v1/compounds/{ending.compound_id}"
+        roster = await self._send("GET", f"{base}/roster")
+        roles = [role for entry in roster if str(entry["organisation"]["id"]) ==
+                 ending.organisation_id for role in entry["roles"]
+                 if str(role["person_id"]) == ending.person_id]
+        for role in roles:
+            if role["ends_on"] is not None and role["ends_on"] <= ending.ends_on:
+                continue
+            await self._send("POST", f"{base}/roles/{role['id']}/end",
+                             {"ends_on": max(ending.ends_on, str(role["starts_on"]))})

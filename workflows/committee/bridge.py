@@ -24,7 +24,8 @@ def election_closed(data: meetings.VoteClosed) -> ElectionClosed:
     return ElectionClosed(vote_id=str(data.vote_id), outcome=str(result.get("outcome", "")),
                           elected=[str(p) for p in result.get("elected", [])],
                           tied=[str(p) for p in result.get("tied", [])],
-                          open_seats=int(result.get("open_seats", 0)))
+                          open_seats=int(result.get("open_seats", 0)),
+                          proposal_id=str(data.proposal_id))
 
 
 def on_vote_closed(client: Client) -> Any:

@@ -11,6 +11,8 @@ from workflows.common_types import StepRecord
 COMPOUND_QUALIFICATION = "committee_compound_qualification"
 CHECK_CANDIDATES = "committee_check_candidates"
 RECORD_COMMITTEE = "committee_record"
+CHECK_ELIGIBILITY = "committee_check_eligibility"
+END_ROLE = "committee_end_role"
 
 # Steps, in order; the last four end a run (with cancelled).
 REQUESTED = "requested"
@@ -21,12 +23,19 @@ CANDIDATE_PUBLICITY = "candidate_publicity"
 MEETING_NOTICE = "meeting_notice"
 ELECTION = "election"
 ELECTION_FAILED = "election_failed"
+# the general meeting rejected the rules of procedure or the statute: revised and voted again
+ADOPTION_FAILED = "adoption_failed"
+ADOPTION_VOTE = "adoption_vote"
 OFFICERS = "officers"
 REGISTRATION = "registration"
 IN_OFFICE = "in_office"
 NOT_QUALIFIED = "not_qualified"
 PROPERTY_MANAGEMENT_COMMITTEE = "property_management_committee"
 RE_ELECTION = "re_election"
+# in office: a member leaves (resignation, lost eligibility, removed by the owners) and the open
+# seats are filled by a by-election (补选) for the rest of the term
+MEMBER_CHANGE = "member_change"
+LEAVING = {"resignation": "辞职", "ineligible": "不再具备委员资格", "removal": "被业主大会罢免"}
 REPRESENTS = ("owner", "developer", "street_office", "residents_committee")
 
 
@@ -43,6 +52,8 @@ class CommitteeInput:
     registration_days: int = 30  # 备案 with the street office after the election
     term_years: int = 5  # at most five years
     reminder_days: int = 90  # before the term ends: remind, and the re-election starts
+    # candidates must owe nothing of the compound's billed shared costs (the compound's rule)
+    no_unpaid_fees: bool = True
 
 
 @dataclass
@@ -94,6 +105,21 @@ class CandidateCheck:
 
 
 @dataclass
+class EligibilityCheck:
+    compound_id: str
+    person_ids: list[str]
+    no_unpaid_fees: bool = True
+
+
+@dataclass
+class Ineligible:
+    """A candidate who may not stand, and why (zh-CN, shown to whoever nominated them)."""
+
+    person_id: str
+    reason: str
+
+
+@dataclass
 class Meeting:
     """The owners' general meeting: its time, and the election proposal voted on there."""
 
@@ -111,6 +137,7 @@ class ElectionClosed:
     elected: list[str]
     tied: list[str] = field(default_factory=list)
     open_seats: int = 0
+    proposal_id: str = ""  # the election's proposal (a by-election is told apart by it)
 
 
 @dataclass
@@ -120,6 +147,16 @@ class AdoptionClosed:
 
     proposal_id: str
     outcome: str  # passed | rejected
+
+
+@dataclass
+class Resubmission:
+    """After the general meeting rejected the rules of procedure or the statute: the proposal
+    (revised; the same id with a new version, or a new one) put to the owners again."""
+
+    rules_proposal_id: str = ""
+    statute_proposal_id: str = ""
+    by: str = ""
 
 
 @dataclass
@@ -143,6 +180,45 @@ class Officers:
 class Registration:
     registered_on: str  # ISO date the street office confirmed the filing
     by: str = ""
+
+
+@dataclass
+class Vacancy:
+    """A member leaves mid-term: resignation, or eligibility lost (no longer an owner, …)."""
+
+    person_id: str
+    reason: str  # resignation | ineligible
+    note: str = ""
+    by: str = ""
+
+
+@dataclass
+class Removal:
+    """The owners' assembly votes on removing a member (Art. 278 item 3: an ordinary vote on
+    an art278_3 proposal; its result comes through the bridge as adoption_closed)."""
+
+    person_id: str
+    proposal_id: str
+    by: str = ""
+
+
+@dataclass
+class ByElection:
+    """补选: the open seats filled by a committee_election on this proposal, for the rest of
+    the term; the candidates are checked as at the founding."""
+
+    election_proposal_id: str
+    candidates: list[Member]
+    meeting_at: str
+    by: str = ""
+
+
+@dataclass
+class RoleEnding:
+    compound_id: str
+    organisation_id: str
+    person_id: str
+    ends_on: str
 
 
 @dataclass
@@ -175,6 +251,10 @@ class CommitteeState:
     vice_chairs: list[str] = field(default_factory=list)
     organisation_id: str = ""
     term_ends_on: str = ""
+    members: list[Member] = field(default_factory=list)  # in office now
+    open_seats: int = 0  # left by members who went, until a by-election fills them
+    removal: Removal | None = None  # the owners' vote under way
+    by_election: ByElection | None = None  # under way
     history: list[StepRecord] = field(default_factory=list)
 
 

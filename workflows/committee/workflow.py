@@ -13,8 +13,12 @@ the re-election (换届) starts the same way (continue-as-new, term + 1).
 
 A failed election (a seat left open: too few qualify, or a tie across the last seat) is its own
 step naming the next one: a supplementary election (back to the meeting notice) or a property
-management committee (物业管理委员会), which ends the run. Every step is measured and published
-as linli.workflows.committee.step_changed (workflows/steps.py).
+management committee (物业管理委员会), which ends the run. A rules of procedure or statute the
+general meeting rejected stops the founding until revised and adopted (adoption.py); candidates
+must be owners owing no fees where the compound says so; in office, members leave (resignation,
+lost eligibility, removal by the owners' vote) and by-elections fill their seats (members.py).
+Every step is measured and published as linli.workflows.committee.step_changed
+(workflows/steps.py).
 """
 
 from __future__ import annotations
@@ -29,11 +33,17 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import workflows.committee.types as t
     import workflows.events as events
+    from workflows.committee.adoption import Adoptions
+    from workflows.committee.members import MemberChanges, check_candidates
     from workflows.common_types import CANCELLED, CancelRequest
     from workflows.steps import Cancelled, Steps, instant, run_activity
 
 EVENTS = "linli.workflows.committee"
 DAY = timedelta(days=1)
+# workflow.patched ids: runs recorded before a change keep their old path when replayed
+ADOPTIONS_BLOCK = "committee-adoptions-block"
+ELIGIBILITY = "committee-eligibility"  # owners with no unpaid fees, with the reason
+MEMBER_CHANGES = "committee-member-changes"  # resignation, removal, by-election in office
 
 
 def qualifies(q: t.Qualification, share: str) -> bool:
@@ -51,7 +61,7 @@ def term_end(starts: date, years: int) -> date:
 
 
 @workflow.defn(name="CommitteeFoundingWorkflow")
-class CommitteeFoundingWorkflow:
+class CommitteeFoundingWorkflow(Adoptions, MemberChanges):
     @workflow.init
     def __init__(self, data: t.CommitteeInput) -> None:
         self.input = data
@@ -65,6 +75,8 @@ class CommitteeFoundingWorkflow:
         self.next_step: t.NextStep | None = None
         self.officers: t.Officers | None = None
         self.registration: t.Registration | None = None
+        self.resubmission: t.Resubmission | None = None
+        self._init_changes()
 
     @workflow.run
     async def run(self, data: t.CommitteeInput) -> t.CommitteeState:
@@ -126,7 +138,10 @@ class CommitteeFoundingWorkflow:
             result = self.s.election
             assert result is not None
             if result.outcome == "complete":
-                await self.steps.move(t.OFFICERS, outcome="elected", round_=round_)
+                outcome = "elected"
+                if workflow.patched(ADOPTIONS_BLOCK):
+                    outcome = await self._adopted()
+                await self.steps.move(t.OFFICERS, outcome=outcome, round_=round_)
                 return True
             note = ("末位席位得票完全相同, 按议事规则处理并列后补选" if result.outcome == "tie"
                     else f"{result.open_seats} 个席位无人当选")
@@ -153,6 +168,7 @@ class CommitteeFoundingWorkflow:
         ends = term_end(starts, data.term_years)
         elected = set(self.s.election.elected if self.s.election else [])
         members = [c for c in self.s.candidates if c.person_id in elected]
+        self.s.members = list(members)
         self.s.organisation_id = await run_activity(t.RECORD_COMMITTEE, t.CommitteeRecord(
             compound_id=data.compound_id, term=data.term, members=members,
             chair=self.officers.chair, vice_chairs=self.officers.vice_chairs,
@@ -164,9 +180,14 @@ class CommitteeFoundingWorkflow:
         ends = instant(f"{self.s.term_ends_on}T00:00:00+08:00")
         remind_at = ends - data.reminder_days * DAY
         self.s.deadline = remind_at.isoformat()
+        # open before in_office shows, so a change asked for there is never refused
+        self.changes_open = workflow.patched(MEMBER_CHANGES)
         await self.steps.move(t.IN_OFFICE, outcome="registered", by=self._by(self.registration),
                               note=f"任期至 {self.s.term_ends_on}")
-        await self.steps.wait(lambda: False, until=remind_at)
+        if self.changes_open:
+            await self._serve_term(remind_at)
+        else:
+            await self.steps.wait(lambda: False, until=remind_at)
         await self._remind("committee_term_ending", "owners_committee", ends.isoformat())
         await self._remind("committee_term_ending", "street_office", ends.isoformat())
         await self.steps.move(t.RE_ELECTION, outcome="term_ending",
@@ -177,14 +198,6 @@ class CommitteeFoundingWorkflow:
             workflow_id=workflow.info().workflow_id, entity_id=self.input.compound_id,
             compound_id=self.input.compound_id, kind=kind, audience=audience,
             deadline=instant(deadline)))
-
-    @staticmethod
-    def _by(source: object) -> str:
-        return str(getattr(source, "by", "") or "")
-
-    def _at(self, step: str, what: str) -> None:
-        if self.steps.current != step:
-            raise ValueError(f"当前阶段 {self.steps.current or '未开始'} 不能{what}")
 
     # ------------------------------------------------------------------ updates and signals
 
@@ -218,13 +231,23 @@ class CommitteeFoundingWorkflow:
 
     @workflow.update
     async def nominate(self, nominated: t.Candidates) -> str:
-        """Rules, statute and candidates; every candidate must be an owner of the compound."""
+        """Rules, statute and candidates; every candidate must be an owner of the compound (and
+        owe no fees, where the compound requires it)."""
+        if workflow.patched(ELIGIBILITY):
+            await check_candidates(self.input.compound_id, nominated.candidates,
+                                   self.input.no_unpaid_fees)
+            if self.nominated is not None:
+                raise ApplicationError("候选人名单已经公示")
+            return self._nominated(nominated)
         strangers = await run_activity(t.CHECK_CANDIDATES, t.CandidateCheck(
             self.input.compound_id, [c.person_id for c in nominated.candidates]), list[str])
         if strangers or self.nominated is not None:
             names = [c.name for c in nominated.candidates if c.person_id in strangers]
             raise ApplicationError(f"候选人须是本小区业主: {'、'.join(names)}"
                                    if names else "候选人名单已经公示")
+        return self._nominated(nominated)
+
+    def _nominated(self, nominated: t.Candidates) -> str:
         self.nominated = nominated
         self.s.candidates = list(nominated.candidates)
         self.s.rules_proposal_id = nominated.rules_proposal_id
@@ -261,6 +284,9 @@ class CommitteeFoundingWorkflow:
     def election_closed(self, result: t.ElectionClosed) -> None:
         if self.steps.current == t.ELECTION and self.s.election is None:
             self.s.election = result
+        elif (self.s.by_election is not None and self.by_result is None
+              and result.proposal_id == self.s.by_election.election_proposal_id):
+            self.by_result = result
 
     @workflow.signal(name="adoption_closed")
     def adoption_closed(self, closed: t.AdoptionClosed) -> None:
@@ -268,6 +294,8 @@ class CommitteeFoundingWorkflow:
         which = {self.s.rules_proposal_id: "rules", self.s.statute_proposal_id: "statute"}
         if closed.proposal_id and closed.proposal_id in which:
             self.s.adoptions[which[closed.proposal_id]] = closed.outcome
+        elif self.s.removal is not None and closed.proposal_id == self.s.removal.proposal_id:
+            self.removal_outcome = self.removal_outcome or closed.outcome
 
     @workflow.update
     def decide_next(self, decision: t.NextStep) -> str:

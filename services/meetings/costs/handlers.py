@@ -6,14 +6,16 @@ import uuid
 
 from linli.http import POOL, Call
 from linli.uploads import csv_text
-from services.meetings.costs import readings, service
+from services.meetings.costs import payments, readings, service
 from services.meetings.costs.models import (
     Bill,
     Comparison,
+    Payment,
     Plan,
     Reading,
     ReadingsImported,
     SharedCost,
+    UnpaidLine,
 )
 from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound
@@ -84,3 +86,13 @@ async def get_bill(call: Call) -> Bill:
 
 async def list_bills(call: Call) -> list[Bill]:
     return await service.list_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
+
+
+async def record_payment(call: Call) -> Payment:
+    return await payments.record_payment(
+        call.app[POOL], compound_id=compound(call), cost_id=cost(call), period=call.param("period"),
+        data=call.body, by=call.who.subject)
+
+
+async def unpaid(call: Call) -> list[UnpaidLine]:
+    return await payments.unpaid(call.app[POOL], compound_id=compound(call), query=call.query)

@@ -126,10 +126,40 @@ class BillIn(msgspec.Struct, forbid_unknown_fields=True):
     total_fen: Annotated[int, msgspec.Meta(le=10**13)]  # negative ones are refused with a reason
 
 
+class PartShare(msgspec.Struct):
+    """One part of the plan (the whole plan when it is not a mix) and this unit's exact share
+    under it ("p/q"); null for a part weighted 0, which took no part in the split."""
+
+    method: str  # equal | area | usage | floor_band | weighted
+    weight: str  # "1/2"
+    share: str | None
+    band_weight: str | None = None  # floor_band: the weight of the unit's floor band
+
+
+class LineBasis(msgspec.Struct):
+    """What the line was computed from: share = Σ weight × part share; exact_fen = total ×
+    share; amount_fen is exact_fen rounded by largest remainder (all lines sum to the total)."""
+
+    area_centi: int
+    floor: int
+    usage: str | None  # the period's reading the bill used (null: no reading, counts 0)
+    share: str
+    exact_fen: str
+    parts: list[PartShare]
+
+
+class BillBasis(msgspec.Struct):
+    units: int          # beneficiary units that share the bill
+    area_centi: int     # their registered area together
+    usage: str | None   # their readings together (null when none was read)
+    method: dict[str, Any]  # the adopted plan's method the bill was split by
+
+
 class BillLine(msgspec.Struct):
     unit_id: uuid.UUID
     label: str
     amount_fen: int
+    basis: LineBasis | None = None
 
 
 class Bill(msgspec.Struct):
@@ -140,3 +170,34 @@ class Bill(msgspec.Struct):
     total_fen: int
     issued_at: dt.datetime
     lines: list[BillLine]
+    plan_name: str = ""
+    basis: BillBasis | None = None
+
+
+class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A unit's share of a period's bill recorded paid (by who keeps the costs)."""
+
+    unit_id: uuid.UUID
+    paid_on: dt.date
+
+
+class Payment(msgspec.Struct):
+    bill_id: uuid.UUID
+    unit_id: uuid.UUID
+    amount_fen: int
+    paid_on: dt.date
+    recorded_by: str
+
+
+class UnpaidQuery(msgspec.Struct, kw_only=True):
+    # comma-separated unit ids; all the compound's units when absent
+    unit_ids: Annotated[str, msgspec.Meta(max_length=20000)] | None = None
+
+
+class UnpaidLine(msgspec.Struct):
+    cost_id: uuid.UUID
+    cost_name: str
+    bill_id: uuid.UUID
+    period: str
+    unit_id: uuid.UUID
+    amount_fen: int

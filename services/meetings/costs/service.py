@@ -18,7 +18,7 @@ from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from services.meetings import events
-from services.meetings.costs import allocation, store
+from services.meetings.costs import allocation, explain, store
 from services.meetings.costs.models import (
     BeneficiariesIn,
     Bill,
@@ -216,11 +216,23 @@ async def adopt(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, plan_
 
 
 async def _bill(conn: Connection, row: Any, labels: dict[str, str]) -> Bill:
+    """The bill with every line's basis, recomputed from what the bill was split on: the
+    cost's units as frozen, the readings kept with the lines, the plan it was split by."""
     lines = await store.bill_lines(conn, bill_id=row["id"])
+    plan = to_plan(await store.get_plan(conn, id=row["plan_id"]))
+    usage = {str(r["unit_id"]): r["usage"] for r in lines}
+    units = [allocation.Beneficiary(str(u["unit_id"]), u["area_centi"], u["floor"],
+                                    usage.get(str(u["unit_id"])))
+             for u in await store.cost_units(conn, cost_id=row["cost_id"])
+             if str(u["unit_id"]) in usage]
+    basis, per_unit = explain.explain(row["total_fen"], units,
+                                      allocation.method_from_dict(plan.method))
     return Bill(id=row["id"], cost_id=row["cost_id"], plan_id=row["plan_id"],
                 period=row["period"], total_fen=row["total_fen"], issued_at=row["issued_at"],
+                plan_name=plan.name, basis=basis,
                 lines=sorted((BillLine(unit_id=r["unit_id"], label=labels[str(r["unit_id"])],
-                                       amount_fen=r["amount_fen"]) for r in lines),
+                                       amount_fen=r["amount_fen"],
+                                       basis=per_unit[str(r["unit_id"])]) for r in lines),
                              key=lambda line: line.label))
 
 
@@ -246,7 +258,8 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
         if row is None:
             raise problems.conflict(f"{data.period} 的账单已经出具", "bill-exists")
         await store.insert_bill_lines(conn, bill_id=row["id"], amounts={
-            uuid.UUID(k): v for k, v in amounts.items()})
+            uuid.UUID(k): v for k, v in amounts.items()},
+            usage={uuid.UUID(u.unit_id): u.usage for u in units})
         await emit(conn, events.BILLS_ISSUED, subject=str(cost_id), compound_id=str(compound_id),
                    data=events.BillsIssued(cost_id=cost_id, bill_id=row["id"], plan_id=plan["id"],
                                            compound_id=compound_id, period=data.period,

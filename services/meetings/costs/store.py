@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
@@ -117,10 +118,12 @@ async def insert_bill(conn: Connection, *, id: uuid.UUID, cost_id: uuid.UUID,
 
 
 async def insert_bill_lines(conn: Connection, *, bill_id: uuid.UUID,
-                            amounts: dict[uuid.UUID, int]) -> None:
+                            amounts: dict[uuid.UUID, int],
+                            usage: dict[uuid.UUID, Decimal | int | None]) -> None:
+    """The amounts, each with the reading it was split on (its basis stays with the bill)."""
     await conn.executemany(
-        "INSERT INTO bill_lines (bill_id, unit_id, amount_fen) VALUES ($1, $2, $3)",
-        [(bill_id, unit_id, fen) for unit_id, fen in amounts.items()],
+        "INSERT INTO bill_lines (bill_id, unit_id, amount_fen, usage) VALUES ($1, $2, $3, $4)",
+        [(bill_id, unit_id, fen, usage.get(unit_id)) for unit_id, fen in amounts.items()],
     )
 
 
@@ -132,7 +135,7 @@ async def get_bill(conn: Connection, *, cost_id: uuid.UUID, period: str) -> Row:
 
 async def bill_lines(conn: Connection, *, bill_id: uuid.UUID) -> list[Row]:
     return await conn.fetch(
-        "SELECT unit_id, amount_fen FROM bill_lines WHERE bill_id = $1", bill_id
+        "SELECT unit_id, amount_fen, usage FROM bill_lines WHERE bill_id = $1", bill_id
     )
 
 
@@ -144,4 +147,36 @@ async def lock_cost(conn: Connection, *, id: uuid.UUID) -> None:
 async def list_bills(conn: Connection, *, cost_id: uuid.UUID) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM bills WHERE cost_id = $1 ORDER BY period DESC", cost_id
+    )
+
+
+async def bill_line(conn: Connection, *, bill_id: uuid.UUID, unit_id: uuid.UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT l.amount_fen, p.paid_on, p.recorded_by FROM bill_lines l"
+        " LEFT JOIN bill_payments p USING (bill_id, unit_id)"
+        " WHERE l.bill_id = $1 AND l.unit_id = $2", bill_id, unit_id
+    )
+
+
+async def insert_payment(conn: Connection, *, bill_id: uuid.UUID, unit_id: uuid.UUID,
+                         paid_on: dt.date, by: str) -> Row:
+    """None when the line was recorded paid already."""
+    return await conn.fetchrow(
+        "INSERT INTO bill_payments (bill_id, unit_id, paid_on, recorded_by)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING paid_on, recorded_by",
+        bill_id, unit_id, paid_on, by,
+    )
+
+
+async def unpaid_lines(conn: Connection, *, compound_id: uuid.UUID,
+                       unit_ids: list[uuid.UUID] | None) -> list[Row]:
+    """Every bill line of the compound's costs without a payment (of the units given)."""
+    return await conn.fetch(
+        "SELECT c.id AS cost_id, c.name AS cost_name, b.id AS bill_id, b.period, l.unit_id,"
+        " l.amount_fen FROM bill_lines l JOIN bills b ON b.id = l.bill_id"
+        " JOIN shared_costs c ON c.id = b.cost_id"
+        " LEFT JOIN bill_payments p ON p.bill_id = l.bill_id AND p.unit_id = l.unit_id"
+        " WHERE c.compound_id = $1 AND p.bill_id IS NULL AND l.amount_fen > 0"
+        " AND ($2::uuid[] IS NULL OR l.unit_id = ANY($2))"
+        " ORDER BY b.period, c.name, l.unit_id", compound_id, unit_ids
     )

@@ -1,16 +1,32 @@
-"""The compound's meetings as an iCalendar feed (RFC 5545, text/calendar), for residents'
-calendar apps."""
+"""Meetings as iCalendar feeds (RFC 5545, text/calendar) for calendar apps: the compound's
+(`/meetings.ics`, with the member's token) and a person's own, fetched by a secret address
+because calendar apps cannot send a bearer header: made, listed and revoked by the person,
+only a hash of the secret kept, a revoked address answering 410 Gone."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 import uuid
 from typing import Any
 
-from linli.db import Pool
+from linli import problems
+from linli.auth import Principal
+from linli.db import Pool, transaction
+from linli.problems import Problem
 from linli.values import now_utc
 from services.meetings.councils import store
-from services.meetings.councils.models import KIND_LABELS
+from services.meetings.councils.models import (
+    KIND_LABELS,
+    CalendarFeed,
+    CalendarFeedCreated,
+    CalendarFeedIn,
+)
+
+FEEDS_PATH = "/v1/calendar-feeds/"
+MAX_LIVE_FEEDS = 10  # per person: one per device is plenty; a runaway client is stopped
+RSVP_LABELS = {"yes": "参加", "no": "不参加", "maybe": "待定", None: "尚未回复"}
 
 
 async def feed(pool: Pool, *, compound_id: uuid.UUID) -> str:
@@ -40,16 +56,24 @@ def _fold(line: str) -> list[str]:
     return [*parts, current]
 
 
-def icalendar(meetings: list[Any]) -> str:
+def _description(m: Any) -> str:
+    text = "召集: " + m["convener_name"]
+    if m.get("invited"):  # a personal feed: the person's own invitation and answer
+        text += f"\n您受邀参加 (您的回复: {RSVP_LABELS.get(m['rsvp'], '尚未回复')})"
+    return text
+
+
+def icalendar(meetings: list[Any], name: str = "邻里议事会议") -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Linli//meetings//ZH", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{_ics_text('邻里议事会议')}"]
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text(name)}", "X-WR-TIMEZONE:Asia/Shanghai",
+             "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H"]
     stamp = _ics_time(now_utc())
     for m in meetings:
         lines += ["BEGIN:VEVENT", f"UID:{m['id']}@linli", f"DTSTAMP:{stamp}",
                   f"DTSTART:{_ics_time(m['starts_at'])}", f"DTEND:{_ics_time(m['ends_at'])}",
                   f"SUMMARY:{_ics_text(KIND_LABELS[m['kind']] + ': ' + m['title'])}",
                   f"LOCATION:{_ics_text(m['place'] or m['online_url'] or '')}",
-                  f"DESCRIPTION:{_ics_text('召集: ' + m['convener_name'])}",
+                  f"DESCRIPTION:{_ics_text(_description(m))}",
                   "STATUS:" + ("CANCELLED" if m["status"] == "cancelled" else "CONFIRMED")]
         if m["online_url"]:
             lines.append(f"URL:{m['online_url']}")
@@ -57,3 +81,69 @@ def icalendar(meetings: list[Any]) -> str:
     lines.append("END:VCALENDAR")
     return "".join(part + "\r\n" for line in lines for part in _fold(line))
 
+
+
+# ---------------------------------------------------------------- personal feeds
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def _feed(row: Any) -> CalendarFeed:
+    return CalendarFeed(id=row["id"], label=row["label"], created_at=row["created_at"],
+                        revoked_at=row["revoked_at"])
+
+
+def _person(who: Principal) -> str:
+    if who.is_app:
+        raise problems.forbidden("日历订阅地址属于个人, 应用不能创建或管理")
+    return who.subject
+
+
+async def create_feed(pool: Pool, *, who: Principal, data: CalendarFeedIn,
+                      origin: str) -> CalendarFeedCreated:
+    """A new secret address for the caller's own feed; the secret is shown only here."""
+    person = _person(who)
+    compound_ids = sorted(uuid.UUID(c) for c in who.compounds if c != "*")
+    secret = secrets.token_urlsafe(32)
+    async with transaction(pool) as conn:
+        # one person's feeds are made one at a time, so the limit holds under concurrency
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"calendar-feeds:{person}")
+        if await store.live_feed_count(conn, person_id=person) >= MAX_LIVE_FEEDS:
+            raise problems.conflict(f"每人最多 {MAX_LIVE_FEEDS} 个有效的日历订阅地址, "
+                                    "请先停用不再使用的", "too-many-feeds")
+        row = await store.insert_feed(conn, id=uuid.uuid4(), person_id=person,
+                                      compound_ids=compound_ids, label=data.label,
+                                      token_hash=_hash(secret))
+    path = f"{FEEDS_PATH}{secret}.ics"
+    return CalendarFeedCreated(id=row["id"], label=row["label"], created_at=row["created_at"],
+                               path=path, url=origin + path)
+
+
+async def list_feeds(pool: Pool, *, who: Principal) -> list[CalendarFeed]:
+    async with pool.acquire() as conn:
+        return [_feed(r) for r in await store.person_feeds(conn, person_id=_person(who))]
+
+
+async def revoke_feed(pool: Pool, *, who: Principal, feed_id: uuid.UUID) -> CalendarFeed:
+    """Revoke one of the caller's feeds for good (another person's is not found)."""
+    async with transaction(pool) as conn:
+        row = await store.revoke_feed(conn, id=feed_id, person_id=_person(who))
+    if row is None:
+        raise problems.not_found("日历订阅")
+    return _feed(row)
+
+
+async def personal_feed(pool: Pool, *, secret: str) -> str:
+    """The feed behind a secret address: the person's compounds' meetings and invitations."""
+    async with pool.acquire() as conn:
+        row = await store.feed_by_hash(conn, token_hash=_hash(secret))
+        if row is None:
+            raise problems.not_found("日历订阅")
+        if row["revoked_at"] is not None:
+            raise Problem(410, "feed-revoked", "订阅地址已停用",
+                          "该日历订阅地址已被停用, 请在邻里重新获取订阅地址")
+        meetings = await store.person_meetings(conn, compound_ids=list(row["compound_ids"]),
+                                               person_id=row["person_id"])
+    return icalendar([dict(m) for m in meetings], name="我的邻里会议")

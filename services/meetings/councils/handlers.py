@@ -9,7 +9,15 @@ from aiohttp import web
 from linli.http import POOL, Call
 from services.meetings.councils import calendar as calendar_feed
 from services.meetings.councils import changes, minutes, service
-from services.meetings.councils.models import AgendaItem, Invitee, Meeting, Minutes, Quorum
+from services.meetings.councils.models import (
+    AgendaItem,
+    CalendarFeed,
+    CalendarFeedCreated,
+    Invitee,
+    Meeting,
+    Minutes,
+    Quorum,
+)
 from services.meetings.keys import CENTRE, DIRECTORY
 from services.meetings.proposals.handlers import compound
 
@@ -121,3 +129,24 @@ async def read_minutes(call: Call) -> Minutes:
 async def calendar(call: Call) -> web.Response:
     text = await calendar_feed.feed(call.app[POOL], compound_id=compound(call))
     return web.Response(text=text, content_type="text/calendar", charset="utf-8")
+
+
+async def create_feed(call: Call) -> CalendarFeedCreated:
+    return await calendar_feed.create_feed(call.app[POOL], who=call.who, data=call.body,
+                                           origin=str(call.request.url.origin()))
+
+
+async def list_feeds(call: Call) -> list[CalendarFeed]:
+    return await calendar_feed.list_feeds(call.app[POOL], who=call.who)
+
+
+async def revoke_feed(call: Call) -> CalendarFeed:
+    return await calendar_feed.revoke_feed(call.app[POOL], who=call.who,
+                                           feed_id=call.uuid_param("feed_id", "日历订阅"))
+
+
+async def personal_calendar(call: Call) -> web.Response:
+    """No bearer token: the secret in the address is the credential (calendar apps send none)."""
+    text = await calendar_feed.personal_feed(call.app[POOL], secret=call.param("secret"))
+    return web.Response(text=text, content_type="text/calendar", charset="utf-8",
+                        headers={"Cache-Control": "private, max-age=300"})

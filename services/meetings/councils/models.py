@@ -187,3 +187,26 @@ class Minutes(msgspec.Struct):
     approved_at: dt.datetime | None
     published_at: dt.datetime | None
     notice_until: dt.datetime | None
+
+
+class CalendarFeedIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A personal calendar feed; the label tells one's feeds apart (e.g. 手机日历)."""
+
+    label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class CalendarFeed(msgspec.Struct):
+    id: uuid.UUID
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class CalendarFeedCreated(msgspec.Struct):
+    """The feed's address, shown once: only a hash of its secret is kept."""
+
+    id: uuid.UUID
+    label: str
+    created_at: dt.datetime
+    path: str  # /v1/calendar-feeds/<secret>.ics on meetings, to subscribe to without a token
+    url: str  # the same under the address this request reached

@@ -240,3 +240,46 @@ async def cancel_meeting(conn: Connection, *, id: uuid.UUID, by: str, reason: st
         " cancel_reason = $3 WHERE id = $1 AND status = 'convened' RETURNING *",
         id, by, reason,
     )
+
+
+# ---------------------------------------------------------------- personal calendar feeds
+
+
+async def insert_feed(conn: Connection, *, id: uuid.UUID, person_id: str,
+                      compound_ids: list[uuid.UUID], label: str, token_hash: bytes) -> Row:
+    row: Row = await conn.fetchrow(
+        "INSERT INTO calendar_feeds (id, person_id, compound_ids, label, token_hash)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING *", id, person_id, compound_ids, label, token_hash)
+    return row
+
+
+async def person_feeds(conn: Connection, *, person_id: str) -> list[Row]:
+    return await conn.fetch("SELECT * FROM calendar_feeds WHERE person_id = $1"
+                            " ORDER BY created_at, id", person_id)
+
+
+async def live_feed_count(conn: Connection, *, person_id: str) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM calendar_feeds WHERE person_id = $1"
+                                     " AND revoked_at IS NULL", person_id)
+    return count
+
+
+async def revoke_feed(conn: Connection, *, id: uuid.UUID, person_id: str) -> Row | None:
+    """Revoke once; a second revoke keeps the first time. None unless the person's feed."""
+    return await conn.fetchrow(
+        "UPDATE calendar_feeds SET revoked_at = coalesce(revoked_at, now())"
+        " WHERE id = $1 AND person_id = $2 RETURNING *", id, person_id)
+
+
+async def feed_by_hash(conn: Connection, *, token_hash: bytes) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM calendar_feeds WHERE token_hash = $1", token_hash)
+
+
+async def person_meetings(conn: Connection, *, compound_ids: list[uuid.UUID],
+                          person_id: str) -> list[Row]:
+    """The meetings of these compounds and those the person is invited to, with their RSVP."""
+    return await conn.fetch(
+        "SELECT m.*, i.person_id IS NOT NULL AS invited, i.rsvp FROM meetings m"
+        " LEFT JOIN invitees i ON i.meeting_id = m.id AND i.person_id::text = $2"
+        " WHERE m.compound_id = ANY($1::uuid[]) OR i.person_id IS NOT NULL"
+        " ORDER BY m.starts_at, m.id", compound_ids, person_id)

@@ -26,15 +26,25 @@ from services.meetings.votes.models import (
     ElectionIn,
     RollIn,
 )
-from services.meetings.votes.service import CHINA, open_on_version, roll_entry_for, vote_in
+from services.meetings.votes.service import (
+    CHINA,
+    ballot_cast,
+    open_on_version,
+    roll_entry_for,
+    vote_in,
+)
 
 ELECTION_MATTER = "art278_3"
 
 
 def _check(data: ElectionIn, settings: Settings) -> None:
     try:
-        election.validate_seats(data.seats, settings.committee_seats_min,
-                                settings.committee_seats_max)
+        if data.by_election:
+            if not 1 <= data.seats <= settings.committee_seats_max:
+                raise ValueError(f"补选的席位数必须在 1 到 {settings.committee_seats_max} 之间")
+        else:
+            election.validate_seats(data.seats, settings.committee_seats_min,
+                                    settings.committee_seats_max)
     except ValueError as exc:
         raise problems.validation(str(exc), field="seats") from None
     try:
@@ -135,6 +145,7 @@ async def cast_election(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUI
                                          area_centi=entry["area_centi"],
                                          headcount=entry["headcount"])
             first = True
+        await ballot_cast(conn, vote, channel=channel, changed=not first)
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                   changed=not first,

@@ -10,12 +10,13 @@ from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound, proposal
 from services.meetings.proposals.models import Proposal
 from services.meetings.votes import cancel as cancelling
-from services.meetings.votes import elections, service
+from services.meetings.votes import elections, receipts, service
 from services.meetings.votes.models import (
     Ballot,
     Candidate,
     Election,
     EnteredBallot,
+    MyBallots,
     NonVoters,
     Turnout,
     Vote,
@@ -58,6 +59,12 @@ async def cast_online(call: Call) -> Ballot:
     return await service.cast(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
                              choice=call.body.choice, person_id=person_id,
                              entry_id=call.body.entry_id, channel="online")
+
+
+async def my_ballots(call: Call) -> MyBallots:
+    receipt = call.request.headers.get("X-Ballot-Receipt", "").strip()[:100] or None
+    return await receipts.my_ballots(call.app[POOL], compound_id=compound(call), vote_id=vote(call),
+                                     person_id=_person(call), receipt=receipt)
 
 
 async def cast_paper(call: Call) -> Ballot:

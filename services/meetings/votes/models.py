@@ -78,6 +78,27 @@ class Ballot(msgspec.Struct):
     changed: bool
     choice: str | None = None
     marks: dict[str, str] | None = None  # an open election: candidate -> choice
+    # a secret ballot cast online: the voter's own key to read their choice back later
+    # (GET …/ballots/mine with X-Ballot-Receipt); kept nowhere by the service
+    receipt: str | None = None
+
+
+class MyBallot(msgspec.Struct):
+    """One of the caller's roll entries and their ballot on it."""
+
+    entry_id: str
+    area_centi: int
+    voted: bool
+    channel: str | None = None
+    cast_at: dt.datetime | None = None
+    # an open vote: the choice; a secret vote: only with the ballot's receipt, else null
+    choice: str | None = None
+
+
+class MyBallots(msgspec.Struct):
+    vote_id: uuid.UUID
+    secret: bool
+    entries: list[MyBallot]
 
 
 class Turnout(msgspec.Struct):
@@ -154,6 +175,9 @@ class ElectionIn(msgspec.Struct, forbid_unknown_fields=True):
     candidates: Annotated[list[CandidateIn], msgspec.Meta(min_length=1, max_length=100)]
     version: Annotated[int, msgspec.Meta(ge=1)] | None = None
     secret: bool = False
+    # 补选: the seats left open mid-term (any number up to the largest committee), not a
+    # whole committee's odd number
+    by_election: bool = False
 
 
 class Candidate(msgspec.Struct):

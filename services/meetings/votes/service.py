@@ -22,7 +22,7 @@ from linli.values import now_utc
 from services.meetings import events, metrics
 from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
 from services.meetings.proposals.store import set_proposal, try_lock_proposal
-from services.meetings.votes import counting, store, tally
+from services.meetings.votes import counting, receipts, store, tally
 from services.meetings.votes.election import COMPLETE
 from services.meetings.votes.models import (
     Ballot,
@@ -196,6 +196,7 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                                       field="choice")
         entry = await roll_entry_for(conn, vote_id, person_id, entry_id)
         cast_by = str(person_id) if person_id else f"entry:{entry['entry_id']}"
+        receipt: str | None = None
         key = dict(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                    cast_by=cast_by, entered_by=entered_by, proxy_name=proxy_name)
         if not vote["secret"]:
@@ -204,15 +205,28 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                 await _online_already(conn, vote_id, entry["entry_id"])
             first = bool(cast_first)
         else:
-            if not await store.insert_participation(conn, **key):
+            receipt = receipts.new_receipt() if channel == "online" else None
+            sealed = receipt and receipts.seal(vote_id, entry["entry_id"], receipt, choice)
+            if not await store.insert_participation(conn, **key, seal=sealed):
                 raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
             await store.add_secret_ballot(conn, vote_id=vote_id, choice=choice,
                                                area_centi=entry["area_centi"],
                                                headcount=entry["headcount"])
             first = True
+        await ballot_cast(conn, vote, channel=channel, changed=not first)
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
-                  changed=not first, choice=None if vote["secret"] else choice)
+                  changed=not first, choice=None if vote["secret"] else choice,
+                  receipt=receipt if vote["secret"] else None)
+
+
+async def ballot_cast(conn: Connection, vote: Any, *, channel: str, changed: bool) -> None:
+    """Tell the live pages the turnout may have moved (no voter, no choice)."""
+    await emit(conn, events.BALLOT_CAST, subject=str(vote["proposal_id"]),
+               compound_id=str(vote["compound_id"]),
+               data=events.BallotCast(vote_id=vote["id"], proposal_id=vote["proposal_id"],
+                                      compound_id=vote["compound_id"], version=vote["version"],
+                                      channel=channel, changed=changed))
 
 
 async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:

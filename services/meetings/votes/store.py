@@ -106,13 +106,28 @@ async def get_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> 
 
 async def insert_participation(conn: Connection, *, vote_id: uuid.UUID, entry_id: str,
                                channel: str, cast_by: str, entered_by: str | None,
-                               proxy_name: str | None) -> bool:
-    """Record who voted in a secret vote; False when this entry already voted."""
+                               proxy_name: str | None, seal: str | None = None) -> bool:
+    """Record who voted in a secret vote (and the seal of the voter's receipt); False when
+    this entry already voted."""
     return bool(await conn.fetchval(
-        "INSERT INTO participation (vote_id, entry_id, channel, cast_by, entered_by, proxy_name)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
-        vote_id, entry_id, channel, cast_by, entered_by, proxy_name,
+        "INSERT INTO participation (vote_id, entry_id, channel, cast_by, entered_by, proxy_name,"
+        " seal) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true",
+        vote_id, entry_id, channel, cast_by, entered_by, proxy_name, seal,
     ))
+
+
+async def my_ballots(conn: Connection, *, vote_id: uuid.UUID, person_id: uuid.UUID,
+                     secret: bool) -> list[Row]:
+    """The person's roll entries with their ballot, if any: the choice of an open vote, the
+    seal of a secret one (never a choice: a secret vote keeps none per ballot)."""
+    what = "b.seal, NULL::text AS choice" if secret else "NULL::text AS seal, b.choice"
+    return await conn.fetch(
+        f"SELECT e.entry_id, e.area_centi, b.channel, b.cast_at, {what}"
+        f" FROM roll_owners o JOIN roll_entries e USING (vote_id, entry_id)"
+        f" LEFT JOIN {_voted_table(secret)} b ON b.vote_id = e.vote_id AND b.entry_id = e.entry_id"
+        " WHERE o.vote_id = $1 AND o.person_id = $2 ORDER BY e.entry_id",
+        vote_id, person_id,
+    )
 
 
 async def add_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: str,
