@@ -334,7 +334,10 @@ class ConsumerGroup:
         """
         lanes: dict[object, list[Msg]] = {}
         for msg in messages:
-            lanes.setdefault(_compound_of(msg), []).append(msg)
+            lane = _compound_of(msg)
+            if sub.batch and not isinstance(lane, str):
+                lane = _NO_COMPOUND  # applied together in one transaction, in stream order
+            lanes.setdefault(lane, []).append(msg)
         await asyncio.gather(*(self._apply_in_order(sub, lane) for lane in lanes.values()))
 
     async def _apply_in_order(self, sub: Subscription, lane: Sequence[Msg]) -> None:
@@ -406,6 +409,9 @@ class ConsumerGroup:
         )
         metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kind).inc()
         await msg.term()
+
+
+_NO_COMPOUND = object()
 
 
 class _CompoundOnly(msgspec.Struct):
