@@ -48,7 +48,8 @@ def is_staff(who: Principal) -> bool:
 def to_issue(row: Any, *, reveal: bool) -> Issue:
     """The issue; an anonymous reporter stays hidden unless `reveal` (staff or the reporter)."""
     attributes = row["attributes"]
-    overdue = row["status"] in rules.OPEN and (
+    council = row["council_since"] is not None  # the council works on it: no target runs out
+    overdue = row["status"] in rules.OPEN and not council and (
         row["resolve_by"] < now_utc()
         or (row["first_response_at"] is None and row["respond_by"] < now_utc()))
     return Issue(
@@ -65,7 +66,8 @@ def to_issue(row: Any, *, reveal: bool) -> Issue:
         updated_at=row["updated_at"], respond_by=row["respond_by"], resolve_by=row["resolve_by"],
         first_response_at=row["first_response_at"], resolved_at=row["resolved_at"],
         escalated_at=row["escalated_at"], escalation_reason=row["escalation_reason"],
-        overdue=overdue,
+        overdue=overdue, proposal_id=row["proposal_id"], proposal_title=row["proposal_title"],
+        with_council=council, council_label="议事中" if council else "",
     )
 
 

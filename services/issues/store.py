@@ -118,7 +118,8 @@ async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str |
         " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
         " AND ($7::text IS NULL OR reporter_id = $7)"
         " AND ($8::text IS NULL OR responsible = $8)"
-        f" AND ($9::boolean IS NULL OR (status IN {OPEN_SQL} AND (resolve_by < $10"
+        f" AND ($9::boolean IS NULL OR (status IN {OPEN_SQL} AND council_since IS NULL"
+        "   AND (resolve_by < $10"
         "   OR (first_response_at IS NULL AND respond_by < $10))) = $9)"
         " AND ($11::text IS NULL OR title ILIKE $11 OR description ILIKE $11)"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
@@ -157,6 +158,20 @@ async def insert_cosign(conn: Connection, *, issue_id: uuid.UUID, person_id: str
         " RETURNING true", issue_id, person_id,
     )
     return bool(done)
+
+
+async def cosigners(conn: Connection, *, issue_id: uuid.UUID) -> list[str]:
+    return [r["person_id"] for r in await conn.fetch(
+        "SELECT person_id FROM cosigns WHERE issue_id = $1 ORDER BY person_id", issue_id)]
+
+
+async def issues_of_proposal(conn: Connection, *, proposal_id: uuid.UUID) -> list[Row]:
+    """The issues with the council on this proposal, locked (a redelivery finds none)."""
+    return await conn.fetch(
+        f"SELECT * FROM issues WHERE proposal_id = $1 AND council_since IS NOT NULL"
+        f" AND status IN {OPEN_SQL}"
+        " ORDER BY created_at, id FOR UPDATE", proposal_id,
+    )
 
 
 async def is_cosigner(conn: Connection, *, issue_id: uuid.UUID, person_id: str) -> bool:
@@ -209,6 +224,7 @@ async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid
     """Open issues past a target not yet reported overdue; replicas skip each other's rows."""
     return await conn.fetch(
         f"SELECT * FROM issues WHERE overdue_at IS NULL AND status IN {OPEN_SQL}"
+        " AND council_since IS NULL"
         " AND (resolve_by < $1 OR (first_response_at IS NULL AND respond_by < $1))"
         " AND ($2::uuid IS NULL OR compound_id = $2)"
         " ORDER BY resolve_by LIMIT $3 FOR UPDATE SKIP LOCKED",
@@ -234,7 +250,8 @@ async def stats_summary(conn: Connection, *, compound_id: uuid.UUID, now: dt.dat
         "   - created_at)) FILTER (WHERE first_response_at IS NOT NULL) AS median_response,"
         " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at"
         "   - created_at)) FILTER (WHERE resolved_at IS NOT NULL) AS median_resolution,"
-        f" count(*) FILTER (WHERE status IN {OPEN_SQL} AND (resolve_by < $2"
+        f" count(*) FILTER (WHERE status IN {OPEN_SQL} AND council_since IS NULL"
+        "   AND (resolve_by < $2"
         "   OR (first_response_at IS NULL AND respond_by < $2))) AS overdue,"
         " count(*) FILTER (WHERE escalated_at IS NOT NULL) AS escalated,"
         " (SELECT avg(f.score)::float FROM feedback f JOIN issues j ON j.id = f.issue_id"

@@ -19,7 +19,8 @@ AREAS = {"roof": "屋顶", "lift": "电梯", "pump_room": "水泵房", "green_sp
          "parking": "停车场", "corridor": "楼道", "gate": "小区大门", "road": "道路",
          "facilities": "公共设施", "other": "其他公共区域"}
 ACTIONS = {"reported": "提交", "cosigned": "附议", "status": "状态变化", "reopened": "重新打开",
-           "reassigned": "转交", "escalated": "提交议事会", "feedback": "评价", "overdue": "逾期"}
+           "reassigned": "转交", "escalated": "提交议事会", "feedback": "评价", "overdue": "逾期",
+           "with_council": "纳入议案", "council_resolved": "随议案解决", "returned": "退回责任方"}
 STATUSES = {"submitted": "已提交", "accepted": "已受理", "in_progress": "处理中",
             "resolved": "已解决", "rejected": "不予受理", "duplicate": "重复问题"}
 MEDIA_KEY = re.compile(r"^[0-9a-f]{32}\.jpg$")

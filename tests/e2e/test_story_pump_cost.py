@@ -116,4 +116,4 @@ async def test_pump_electricity_is_shared_by_those_it_serves_to_the_fen(http: Ht
         return [n for n in board["items"] if n["kind"] == "bills_issued"]
 
     [notice] = await until("the bill on the notice board", posted)
-    assert notice["title"] == "2026-07 费用分摊账单已出具"
+    assert notice["title"] == "二次供水加压泵电费 2026-07 分摊账单已出具"  # the cost, by name

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -359,9 +359,11 @@ async def test_acceptance_with_defects(time_env: WorkflowEnvironment, pool: db.P
     assert summary.history[4].outcome == "defects"
 
 
-async def test_a_proposal_meetings_does_not_know_fails_fast(time_env: WorkflowEnvironment,
-                                                            pool: db.Pool, council: Council) -> None:
-    """A 4xx from meetings is not retried for ever: the run fails with meetings' reason."""
+async def test_a_proposal_meetings_does_not_know_blocks_at_once(
+        time_env: WorkflowEnvironment, pool: db.Pool, council: Council) -> None:
+    """A 4xx from meetings is not retried for ever, nor does it fail the run silently: the run
+    is blocked at once with meetings' reason until staff abandon it (tests/workflows/
+    test_proposal_blocked.py has the rest)."""
     queue = f"test-{uuid.uuid4()}"
     data = t.ProposalInput(compound_id=council.compound.id, proposal_id=str(uuid.uuid4()),
                            convener="convener-1")
@@ -369,8 +371,17 @@ async def test_a_proposal_meetings_does_not_know_fails_fast(time_env: WorkflowEn
                       activities=[*council.activities, *OutboxActivities(pool).all()]):
         handle = await time_env.client.start_workflow(
             ProposalWorkflow.run, data, id=f"proposal-{data.proposal_id}", task_queue=queue)
-        with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
-    assert "404" in str(failure.value.cause.__cause__)  # ActivityError ← ApplicationError
+
+        async def stuck() -> t.ProposalState | None:
+            state = await handle.query(ProposalWorkflow.state)
+            return state if state.blocked is not None else None
+
+        state = await eventually(stuck, within=60)
+        assert state.step == t.DRAFT and state.blocked is not None
+        assert state.blocked.call == t.GET_PROPOSAL and "(404): 议案不存在" in state.blocked.reason
+        await handle.execute_update(ProposalWorkflow.unblock, t.Unblock("abandon", "议案号写错了"))
+        summary = await handle.result()
+    assert summary.outcome == t.ABANDONED and summary.reason == "议案号写错了"
     events = await events_of(pool, data.proposal_id)
-    assert [e["data"]["step"] for e in events] == [t.DRAFT]
+    assert [e["data"].get("step") for e in events if e["type"].endswith("step_changed")] == [
+        t.DRAFT, t.ABANDONED]

@@ -242,7 +242,7 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
     if data.total_fen < 0:
         raise problems.validation("账单金额不能为负数", field="total_fen")
     async with transaction(pool) as conn:
-        await cost_in(conn, compound_id, cost_id)
+        cost = await cost_in(conn, compound_id, cost_id)
         plan = await store.adopted_plan(conn, cost_id=cost_id)
         if plan is None:
             raise problems.conflict("该费用还没有采纳的分摊方案", "no-adopted-plan")
@@ -263,7 +263,8 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
         await emit(conn, events.BILLS_ISSUED, subject=str(cost_id), compound_id=str(compound_id),
                    data=events.BillsIssued(cost_id=cost_id, bill_id=row["id"], plan_id=plan["id"],
                                            compound_id=compound_id, period=data.period,
-                                           total_fen=data.total_fen, units=len(amounts)))
+                                           total_fen=data.total_fen, units=len(amounts),
+                                           name=cost["name"]))
         return await _bill(conn, row, labels)
 
 

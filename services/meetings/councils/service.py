@@ -7,6 +7,7 @@ manages a meeting; apps holding meetings:manage and admins may too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -143,7 +144,7 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
         raise problems.validation("请给出会议地点、邻里中心场地或线上会议链接", field="place")
     meeting_id = uuid.uuid4()
     roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
-    people = _invited(data, roster)
+    people = _invited(data, roster, await _names(directory, data.person_ids))
     if data.venue_id is None:
         return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
                                     None, data.place)
@@ -158,7 +159,20 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
         raise
 
 
-def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry],
+async def _names(directory: ServiceClient, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of the people invited by person, from the directory (422 for an unknown one):
+    invitations and the meeting show who is invited, not ids."""
+    wanted = list(dict.fromkeys(person_ids))
+
+    async def name(person_id: uuid.UUID) -> str:
+        missing = problems.validation(f"受邀人员 {person_id} 不在名册上", field="person_ids")
+        found = await directory.get_or(f"/v1/people/{person_id}", missing)
+        return str(found.get("name") or "")
+
+    return dict(zip(wanted, await asyncio.gather(*(name(p) for p in wanted)), strict=True))
+
+
+def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict[uuid.UUID, str],
              ) -> list[tuple[uuid.UUID, uuid.UUID | None, str]]:
     """Everyone invited: the current members of the invited organisations, then named people."""
     convener = _convener(data, roster)
@@ -170,7 +184,7 @@ def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry],
     orgs = [roster[o] for o in dict.fromkeys(wanted)]
     people: list[tuple[uuid.UUID, uuid.UUID | None, str]] = [
         (r.person_id, e.organisation.id, r.person_name) for e in orgs for r in e.roles]
-    people += [(p, None, "") for p in data.person_ids]
+    people += [(p, None, names.get(p, "")) for p in data.person_ids]
     return people
 
 
@@ -195,8 +209,17 @@ async def _write_meeting(pool: Pool, compound_id: uuid.UUID, meeting_id: uuid.UU
                    data=events.MeetingConvened(
                        meeting_id=meeting_id, compound_id=compound_id, kind=data.kind,
                        title=data.title, starts_at=data.starts_at.isoformat(),
-                       invitee_ids=list(dict.fromkeys(p for p, _, _ in people))))
+                       invitee_ids=list(dict.fromkeys(p for p, _, _ in people)),
+                       invitee_names=_named(people), place=place or data.online_url or ""))
         return await detail(conn, await meeting_in(conn, compound_id, meeting_id))
+
+
+def _named(people: list[tuple[uuid.UUID, uuid.UUID | None, str]]) -> list[str]:
+    """Each invitee's name once, in invitation order (people without a name left out)."""
+    seen: dict[uuid.UUID, str] = {}
+    for person_id, _, name in people:
+        seen.setdefault(person_id, name)
+    return [n for n in seen.values() if n]
 
 
 async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Any:

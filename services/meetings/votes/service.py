@@ -21,7 +21,7 @@ from linli.db import Connection, Pool, transaction
 from linli.values import now_utc
 from services.meetings import events, metrics
 from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
-from services.meetings.proposals.store import set_proposal, try_lock_proposal
+from services.meetings.proposals.store import get_proposal, set_proposal, try_lock_proposal
 from services.meetings.votes import counting, receipts, store, tally
 from services.meetings.votes.election import COMPLETE
 from services.meetings.votes.models import (
@@ -139,7 +139,7 @@ async def open_on_version(pool: Pool, directory: ServiceClient, *, compound_id: 
                        version=version, rule=rule, secret=secret,
                        closes_at=closes_at.isoformat(), roll_entries=len(roll.entries),
                        total_area_centi=roll.total_area_centi,
-                       total_headcount=roll.total_headcount))
+                       total_headcount=roll.total_headcount, title=row["title"]))
     return to_vote(vote, len(roll.entries))
 
 
@@ -326,11 +326,13 @@ async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     closed = await store.close_vote(conn, id=vote["id"], closed_by=by, outcome=outcome,
                                          result=result)
     await set_proposal(conn, id=vote["proposal_id"], status=outcome)
+    proposal = await get_proposal(conn, id=vote["proposal_id"])
     await emit(conn, events.VOTE_CLOSED, subject=str(vote["proposal_id"]),
                compound_id=str(vote["compound_id"]),
                data=events.VoteClosed(vote_id=vote["id"], proposal_id=vote["proposal_id"],
                                       compound_id=vote["compound_id"], version=vote["version"],
-                                      rule=vote["rule"], outcome=outcome, result=result))
+                                      rule=vote["rule"], outcome=outcome, result=result,
+                                      title=proposal["title"] if proposal else ""))
     metrics.VOTES_CLOSED.labels(vote["rule"], detail).inc()
     return to_result(closed, result, final=True)
 
