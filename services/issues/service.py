@@ -223,7 +223,7 @@ async def report(pool: Pool, directory: Directory, *,
         raise problems.validation("请给出 unit_id (房屋) 或 area (公共区域) 之一", field="area")
     reporter, on_behalf, contact = reporter_of(who, data)
     now = now_utc()
-    async with transaction(pool) as conn:
+    async with pool.acquire() as conn:
         row = await store.get_category(conn, compound_id=compound_id, code=data.category)
         if row is None or not row["active"]:
             raise problems.validation(f"问题类别 {data.category} 不存在", field="category")
@@ -240,18 +240,16 @@ async def report(pool: Pool, directory: Directory, *,
             "updated_at": now, "respond_by": now + dt.timedelta(hours=category.respond_hours),
             "resolve_by": now + dt.timedelta(hours=category.resolve_hours), **(extra or {}),
         }
-        issue = await store.insert_issue(conn, fields=fields)
-        await store.insert_history(conn, issue_id=issue["id"], action="reported", from_status=None,
-                                   to_status="submitted", actor=who.subject,
-                                   note="代居民上报" if on_behalf else "")
-        await emit(conn, events.ISSUE_REPORTED, subject=str(issue["id"]),
-                   compound_id=str(compound_id),
-                   data=events.IssueReported(
-                       issue_id=issue["id"], compound_id=compound_id, category=data.category,
-                       title=data.title, responsible=category.responsible,
-                       reporter_id=None if data.anonymous else reporter,
-                       on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
-                       area=data.area))
+        event = events.ISSUE_REPORTED.new(
+            subject=str(fields["id"]), compound_id=str(compound_id), data=events.IssueReported(
+                issue_id=fields["id"], compound_id=compound_id, category=data.category,
+                title=data.title, responsible=category.responsible,
+                reporter_id=None if data.anonymous else reporter,
+                on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
+                area=data.area))
+        # the transaction of this use case is that one statement (issue, history, outbox)
+        issue = await store.insert_reported(conn, fields=fields, actor=who.subject, event=event,
+                                            note="代居民上报" if on_behalf else "")
     metrics.REPORTED.labels(rules.metric_category(data.category)).inc()
     return issue
 

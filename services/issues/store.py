@@ -8,7 +8,9 @@ import re
 import uuid
 from typing import Any
 
+from linli.bus import outbox_cte
 from linli.db import Connection
+from linli.events import CloudEvent
 
 Row = Any
 OPEN_SQL = "('submitted', 'accepted', 'in_progress')"
@@ -67,13 +69,21 @@ async def get_category(conn: Connection, *, compound_id: uuid.UUID, code: str) -
 # ---------------------------------------------------------------- issues
 
 
-async def insert_issue(conn: Connection, *, fields: dict[str, Any]) -> Row:
+async def insert_reported(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
+                          event: CloudEvent) -> Row:
+    """A reported issue, its `reported` history row and its event, in ONE statement (one round
+    trip, atomic on its own or inside the caller's transaction); the new issue row."""
     names = list(fields)
     values = [json.dumps(v) if n == "attributes" else v for n, v in fields.items()]
     marks = ", ".join(f"${i}::jsonb" if n == "attributes" else f"${i}"
                       for i, n in enumerate(names, start=1))
+    n = len(values)
+    outbox, event_values = outbox_cte(event, after="issue", first=n + 3)
     return await conn.fetchrow(
-        f"INSERT INTO issues ({', '.join(names)}) VALUES ({marks}) RETURNING *", *values
+        f"WITH issue AS (INSERT INTO issues ({', '.join(names)}) VALUES ({marks}) RETURNING *),"
+        " reported AS (INSERT INTO history (issue_id, action, from_status, to_status, actor, note)"
+        f" SELECT id, 'reported', NULL, 'submitted', ${n + 1}, ${n + 2} FROM issue), {outbox}"
+        " SELECT * FROM issue", *values, actor, note, *event_values,
     )
 
 

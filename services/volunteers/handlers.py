@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from linli.http import POOL, Call
+from linli.http import POOL, REQUEST_ID, Call
 from linli.pagination import Page
 from services.volunteers import care, ledger, orders, service
 from services.volunteers.keys import DIRECTORY
@@ -146,12 +146,22 @@ async def ledger_stats(call: Call) -> LedgerStats:
     return await ledger.stats(call.app[POOL], compound_id=_compound(call))
 
 
-async def ledger_csv(call: Call) -> web.Response:
+async def ledger_csv(call: Call) -> web.StreamResponse:
+    """The CSV streamed as it is read (chunked): a ledger of any length in constant memory."""
     cid = _compound(call)
-    text = await ledger.export(call.app[POOL], compound_id=cid)
-    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="volunteer-ledger-{cid}.csv"'})
+    response = web.StreamResponse(headers={
+        "Content-Disposition": f'attachment; filename="volunteer-ledger-{cid}.csv"',
+        "X-Request-Id": call.request[REQUEST_ID]})
+    response.content_type, response.charset = "text/csv", "utf-8"
+
+    async def write(chunk: bytes) -> None:
+        if not response.prepared:  # headers go out with the first piece, after the checks
+            await response.prepare(call.request)
+        await response.write(chunk)
+
+    await ledger.export(call.app[POOL], compound_id=cid, write=write)
+    await response.write_eof()
+    return response
 
 
 # ---------------------------------------------------------------- recurring care
