@@ -5,8 +5,8 @@
   the sign-up and outbox rows), in rounds of 200 per activity; then the count check: exactly 30
   confirmed and the rest waiting, numbered 1.. in arrival order, nobody twice.
 
-Run: `.venv/bin/python -m bench.bench_centre [--people N] [--concurrency C]`. Uses the servers
-named by LINLI_DATABASE_URL / LINLI_NATS_URL when set, otherwise starts embedded ones.
+Run: `.venv/bin/python -m bench.bench_centre [--people N] [--concurrency C] [--quick]`. The
+directory and centre run as `linli serve` processes on embedded servers (bench/harness.py).
 """
 
 from __future__ import annotations
@@ -14,23 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import time
 import uuid
 from typing import Any
 
 import aiohttp
 
-from bench.bench_issues import servers, start
+from bench import harness
 from bench.bench_volunteers import figures
 from linli.auth import issue_token
-from linli.config import Settings
-from linli.http import POOL
+from linli.config import DEV_SECRET, Settings
 from linli.stack import free_port
-from services.centre.app import create_app as centre_app
-from services.directory.app import create_app as directory_app
 
-RESULTS_NAME = "centre.json"
 PLACES = 30
 ROUND = 200
 
@@ -97,39 +92,44 @@ class Bench:
 
 
 async def run(people: int, concurrency: int) -> dict[str, Any]:
-    async with servers() as (database_url, nats_url):
-        settings = Settings(database_url=database_url, nats_url=nats_url,
-                            jwt_secret="linli-bench-secret-of-at-least-32-bytes",
-                            ports={"centre": free_port(), "directory": free_port()})
-        centre = centre_app(settings)
-        stops = [await start(directory_app(settings), settings.port("directory")),
-                 await start(centre, settings.port("centre"))]
+    with harness.embedded() as stack:
+        procs = harness.Processes()
         try:
+            ports = {"centre": free_port(), "directory": free_port()}
+            env = harness.service_env(stack, ports)
+            procs.serve("directory", env, ports["directory"])
+            centre = procs.serve("centre", env, ports["centre"])
+            await asyncio.sleep(1)
+            idle = {"centre": harness.rss_mb(centre.pid)}
+            settings = Settings(jwt_secret=DEV_SECRET, ports=ports)
             async with aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=64)) as session:
                 bench = Bench(settings, session)
                 await bench.rush(ROUND, 16)  # warm up
-                rushed = await bench.rush(people, concurrency)
-                rows = await centre[POOL].fetchval("SELECT count(*) FROM signups")
+
+                async def drive() -> dict[str, Any]:
+                    found = await bench.rush(people, concurrency)
+                    return {**found, "requests": found["count"]}
+
+                rushed = await harness.measured(stack, centre.pid, drive,
+                                                done="SELECT count(*) FROM centre.signups")
+                rows = (await harness.rows(stack.database_url,
+                                           "SELECT count(*) AS n FROM centre.signups"))[0]["n"]
         finally:
-            for stop in reversed(stops):
-                await stop()
+            procs.stop()
     return {"benchmark": "centre", "concurrency": concurrency, "signup_rush_http": rushed,
-            "signup_rows": rows,
-            "note": "directory and centre in one process with the load generator, 2 cores"}
+            "signup_rows": rows, "idle_rss_mb": idle,
+            "note": "services as `linli serve` processes; the residents' clients in the bench"}
 
 
 def main() -> None:
-    from bench.bench_bus import RESULTS
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="one round: checks it runs")
     args = parser.parse_args()
-    result = asyncio.run(run(args.people, args.concurrency))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / RESULTS_NAME).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    harness.write("centre", asyncio.run(run(ROUND if args.quick else args.people,
+                                            args.concurrency)))
 
 
 if __name__ == "__main__":

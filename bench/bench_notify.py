@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from bench.bench_bus import RESULTS, percentile
-from bench.bench_issues import servers, start
+from bench.harness import servers, start
 from linli import bus
 from linli.auth import issue_token
 from linli.config import Settings
@@ -181,7 +181,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50.0, help="events per second")
     parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.clients = 50, 20
     result = asyncio.run(run(args.events, args.rate, args.clients))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / RESULTS_NAME).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

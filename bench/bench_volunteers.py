@@ -1,13 +1,15 @@
-"""Volunteer orders per second over HTTP, the concurrent-accept race, and the ledger at scale.
+"""Volunteer orders per second over HTTP beside the bare process, the concurrent-accept race,
+and the ledger at scale, measured as production runs (bench/harness.py).
 
 - orders: residents place orders through the API (auth, validation, the directory's unit
-  check over HTTP, the item lock for weekly capacity, the order, history and outbox rows), all
-  for ONE menu item in one week: the worst case, every order waits on that item's row lock;
+  check, the item lock for weekly capacity, the order, history and outbox rows), all for ONE
+  menu item (every order waits on that item's row lock), spread over weeks so the weekly
+  capacity never refuses one; driven by wrk beside the bare aiohttp+asyncpg process (one INSERT);
 - race: 8 volunteers accept the same order at once, for many orders; exactly one must win each;
-- ledger: statistics and the CSV export of a compound with 100,000 ledger lines.
+- ledger: statistics and the CSV export of a compound with 100,000 and 1,000,000 ledger lines,
+  with the service's RSS sampled while the CSV streams.
 
-Run: `.venv/bin/python -m bench.bench_volunteers [--orders N] [--concurrency C]`. Uses the
-servers named by LINLI_DATABASE_URL / LINLI_NATS_URL when set, otherwise starts embedded ones.
+Run: `.venv/bin/python -m bench.bench_volunteers [--seconds S] [--quick]`.
 """
 
 from __future__ import annotations
@@ -15,23 +17,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import statistics
 import time
 import uuid
 from typing import Any
 
 import aiohttp
+import asyncpg
+import msgspec
 
-from bench.bench_issues import servers, start
+from bench import harness
+from linli import db
 from linli.auth import issue_token
-from linli.config import Settings
-from linli.http import POOL
+from linli.config import DEV_SECRET, Settings
 from linli.stack import free_port
-from services.directory.app import create_app as directory_app
-from services.volunteers.app import create_app as volunteers_app
 
-RESULTS_NAME = "volunteers.json"
 RACERS = 8
 
 
@@ -83,25 +83,6 @@ class Bench:
             crew.append(self.auth(person=person))
         return unit, items, crew
 
-    async def orders(self, unit: str, item: str, count: int, concurrency: int) -> Any:
-        url = f"{self.api}/v1/compounds/{self.cid}/volunteer-orders"
-        start_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-        body = {"item_id": item, "unit_id": unit, "window_start": start_at.isoformat(),
-                "window_end": (start_at + dt.timedelta(hours=2)).isoformat()}
-        latencies: list[float] = []
-        ids: list[str] = []
-
-        async def client(n: int) -> None:
-            headers = self.auth()
-            for _ in range(n):
-                began = time.perf_counter()
-                ids.append((await self.post(url, body, headers))["id"])
-                latencies.append(time.perf_counter() - began)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(client(count // concurrency) for _ in range(concurrency)))
-        return figures(latencies, time.perf_counter() - began), ids
-
     async def race(self, ids: list[str], crew: list[dict[str, str]]) -> dict[str, Any]:
         base = f"{self.api}/v1/compounds/{self.cid}/volunteer-orders"
         latencies: list[float] = []
@@ -123,77 +104,137 @@ class Bench:
                 "orders_with_exactly_one_winner": wins}
 
 
-async def ledger_at_scale(bench: Bench, pool: Any, lines: int) -> dict[str, Any]:
-    """100,000 ledger lines for one compound (SQL), then the stats and CSV over HTTP."""
+async def ledger_at_scale(bench: Bench, dsn: str, pid: int, lines: int) -> dict[str, Any]:
+    """`lines` ledger lines for one compound (SQL), then the stats and CSV over HTTP."""
     cid = uuid.uuid4()
+    pool = await db.create_pool(dsn, schema="volunteers")
+    try:
+        await fill_ledger(pool, cid, lines)
+        bench.cid = str(cid)
+        headers = bench.auth("community")
+        base = f"{bench.api}/v1/compounds/{cid}"
+        timings, services = [], 0
+        for _ in range(5):
+            t0 = time.perf_counter()
+            async with bench.session.get(f"{base}/service-ledger/stats", headers=headers) as r:
+                services = (await r.json())["services"]
+            timings.append(time.perf_counter() - t0)
+        rss = [harness.rss_mb(pid)]
+        size, newlines = 0, 0
+        t0 = time.perf_counter()
+        async with bench.session.get(f"{base}/service-ledger.csv", headers=headers) as r:
+            assert r.status == 200, r.status
+            async for chunk in r.content.iter_chunked(1 << 16):
+                size, newlines = size + len(chunk), newlines + chunk.count(b"\n")
+                rss.append(harness.rss_mb(pid))
+        csv_s = time.perf_counter() - t0
+        assert newlines == lines + 1, (newlines, lines)  # the header and every line
+        await pool.execute("DELETE FROM ledger WHERE compound_id = $1", cid)
+        await pool.execute("DELETE FROM volunteers WHERE compound_id = $1", cid)
+    finally:
+        await pool.close()
+    return {"lines": services, "stats_median_ms": round(statistics.median(timings) * 1000, 1),
+            "csv_export_ms": round(csv_s * 1000, 1), "csv_bytes": size,
+            "service_rss_before_mb": rss[0], "service_rss_peak_during_csv_mb": max(rss)}
+
+
+async def fill_ledger(pool: Any, cid: uuid.UUID, lines: int) -> None:
     await pool.execute(
         "INSERT INTO volunteers (id, compound_id, person_id, name, skills, status, registered_by)"
         " SELECT gen_random_uuid(), $1, 'p' || g, '志愿者' || g, ARRAY['elder_visit'],"
         " 'verified', 'bench' FROM generate_series(1, 50) g", cid)
     await pool.execute(
         "INSERT INTO ledger (compound_id, volunteer_id, source, source_id, skill, title,"
-        " person_id, minutes, rating, served_at) SELECT $1, v.id, 'order', gen_random_uuid(),"
-        " (ARRAY['elder_visit','appliance_repair','mediation'])[1 + g % 3], '服务', 'r' || g,"
-        " 15 + g % 120, CASE WHEN g % 4 = 0 THEN NULL ELSE 1 + g % 5 END,"
-        " now() - (g || ' minutes')::interval FROM generate_series(1, $2) g"
-        " JOIN LATERAL (SELECT id FROM volunteers WHERE compound_id = $1"
-        " ORDER BY id OFFSET g % 50 LIMIT 1) v ON true", cid, lines)
-    bench.cid = str(cid)
-    headers = bench.auth("community")
-    base = f"{bench.api}/v1/compounds/{cid}"
-    timings, services = [], 0
-    for _ in range(5):
-        t0 = time.perf_counter()
-        async with bench.session.get(f"{base}/service-ledger/stats", headers=headers) as r:
-            services = (await r.json())["services"]
-        timings.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    async with bench.session.get(f"{base}/service-ledger.csv", headers=headers) as r:
-        size = len(await r.read())
-    csv_s = time.perf_counter() - t0
-    await pool.execute("DELETE FROM ledger WHERE compound_id = $1", cid)
-    await pool.execute("DELETE FROM volunteers WHERE compound_id = $1", cid)
-    return {"lines": services, "stats_median_ms": round(statistics.median(timings) * 1000, 1),
-            "csv_export_ms": round(csv_s * 1000, 1), "csv_bytes": size}
+        " person_id, minutes, rating, served_at) SELECT $1, v.ids[1 + g % 50], 'order',"
+        " gen_random_uuid(), (ARRAY['elder_visit','appliance_repair','mediation'])[1 + g % 3],"
+        " '服务', 'r' || g, 15 + g % 120, CASE WHEN g % 4 = 0 THEN NULL ELSE 1 + g % 5 END,"
+        " now() - (g || ' minutes')::interval FROM generate_series(1, $2) g,"
+        " (SELECT array_agg(id ORDER BY id) AS ids FROM volunteers WHERE compound_id = $1) v",
+        cid, lines)
 
 
-async def run(count: int, concurrency: int, races: int) -> dict[str, Any]:
-    async with servers() as (database_url, nats_url):
-        settings = Settings(database_url=database_url, nats_url=nats_url,
-                            jwt_secret="linli-bench-secret-of-at-least-32-bytes",
-                            ports={"volunteers": free_port(), "directory": free_port()})
-        volunteers = volunteers_app(settings)
-        stops = [await start(directory_app(settings), settings.port("directory")),
-                 await start(volunteers, settings.port("volunteers"))]
+BARE_TABLE = "bench_bare.orders"
+BARE_COLUMNS = ["item_id", "unit_id", "window_start", "window_end"]
+
+
+async def bare_table(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE SCHEMA IF NOT EXISTS bench_bare")
+        await conn.execute(f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} (id uuid PRIMARY KEY, "
+                           + ", ".join(f"{c} text NOT NULL" for c in BARE_COLUMNS) + ")")
+    finally:
+        await conn.close()
+
+
+def order_bodies(unit: str, item: str, weeks: int = 52) -> list[bytes]:
+    """One order body per week ahead: the weekly capacity (1,000) never refuses the load."""
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    return [msgspec.json.encode({
+        "item_id": item, "unit_id": unit,
+        "window_start": (start + dt.timedelta(weeks=w)).isoformat(),
+        "window_end": (start + dt.timedelta(weeks=w, hours=2)).isoformat()})
+        for w in range(weeks)]
+
+
+async def run(seconds: float, connections: int, races: int, ledgers: list[int]) -> dict[str, Any]:
+    with harness.embedded() as stack:
+        procs = harness.Processes()
         try:
+            ports = {"volunteers": free_port(), "directory": free_port()}
+            env = harness.service_env(stack, ports)
+            directory = procs.serve("directory", env, ports["directory"])
+            volunteers = procs.serve("volunteers", env, ports["volunteers"])
+            await bare_table(stack.database_url)
+            bare = procs.bare(stack, BARE_TABLE, BARE_COLUMNS)
+            await asyncio.sleep(1)
+            idle = {p.name: harness.rss_mb(p.pid) for p in (volunteers, directory, bare)}
+            settings = Settings(jwt_secret=DEV_SECRET, ports=ports)
             async with aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=64)) as session:
                 bench = Bench(settings, session)
                 unit, (item, warm), crew = await bench.setup()
-                await bench.orders(unit, warm, 64, 16)  # warm up on another item
-                placed, ids = await bench.orders(unit, item, count, concurrency)
+                auth = [bench.auth()["Authorization"]]
+                url = f"{volunteers.url}/v1/compounds/{bench.cid}/volunteer-orders"
+
+                def drive(target: str, bodies: list[bytes], span: float) -> Any:
+                    return lambda: harness.wrk(target, body=None, bodies=bodies, auth=auth,
+                                               seconds=span, connections=connections)
+
+                drive(url, order_bodies(unit, warm), 1)()  # warm up on another item
+                drive(f"{bare.url}/reports", order_bodies(unit, warm), 1)()
+                placed = await harness.measured(
+                    stack, volunteers.pid, drive(url, order_bodies(unit, item), seconds),
+                    done=f"SELECT count(*) FROM volunteers.orders WHERE item_id = '{item}'")
+                floor = await harness.measured(
+                    stack, bare.pid, drive(f"{bare.url}/reports", order_bodies(unit, item), seconds),
+                    done=f"SELECT count(*) FROM {BARE_TABLE}")
+                ids = [str(r["id"]) for r in await harness.rows(
+                    stack.database_url, "SELECT id FROM volunteers.orders WHERE item_id = $1"
+                    " LIMIT $2", uuid.UUID(item), races)]
                 raced = await bench.race(ids[:races], crew)
-                ledger = await ledger_at_scale(bench, volunteers[POOL], 100_000)
+                ledger = {f"ledger_{n}": await ledger_at_scale(bench, stack.database_url,
+                                                               volunteers.pid, n) for n in ledgers}
         finally:
-            for stop in reversed(stops):
-                await stop()
-    return {"benchmark": "volunteers", "concurrency": concurrency, "place_order_http": placed,
-            "concurrent_accept_race": raced, "ledger_100k": ledger,
-            "note": "directory and volunteers in one process with the load generator, 2 cores"}
+            procs.stop()
+    return {"benchmark": "volunteers", "place_order_http": placed, "bare_aiohttp_insert": floor,
+            "orders_to_bare_ratio": round(placed["per_s"] / floor["per_s"], 3),
+            "concurrent_accept_race": raced, **ledger, "idle_rss_mb": idle,
+            "note": "services as `linli serve` processes, bare aiohttp+asyncpg process, wrk"}
 
 
 def main() -> None:
-    from bench.bench_bus import RESULTS
-
     parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--races", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--races", type=int, default=100)
+    parser.add_argument("--ledger", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
-    result = asyncio.run(run(args.orders, args.concurrency, args.races))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / RESULTS_NAME).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if args.quick:
+        args.seconds, args.races, args.ledger = 1, 5, [2000]
+    harness.write("volunteers", asyncio.run(run(args.seconds, args.connections, args.races,
+                                                args.ledger)))
 
 
 if __name__ == "__main__":

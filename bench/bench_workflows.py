@@ -16,14 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from temporalio import activity, workflow
@@ -34,14 +31,12 @@ with workflow.unsafe.imports_passed_through():
 
     from linli import bus, db
     from linli.events import encode
-    from linli.stack import EmbeddedStack, Ports
     from services.meetings import events as meetings
     from workflows import bridge, common_types
     from workflows.outbox import OutboxActivities
     from workflows.proposal import types as t
     from workflows.proposal.workflow import ProposalWorkflow
 
-RESULTS = Path(__file__).parent / "results"
 SCHEMA = "bench_workflows"
 
 
@@ -184,7 +179,8 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
                     "trivial_one_activity": await trivial(client, queue, args.trivial),
                     "proposal_all_at_once": await proposals(client, js, queue, fakes, outbox,
                                                             args.proposals, args.proposals),
-                    "proposal_two_at_a_time": await proposals(client, js, queue, fakes, outbox, 20, 2)}
+                    "proposal_two_at_a_time": await proposals(client, js, queue, fakes, outbox,
+                                                              min(20, args.proposals), 2)}
     finally:
         await group.stop()
         with contextlib.suppress(Exception):  # not created when the worker failed to start
@@ -196,25 +192,24 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
 
 
 def main() -> None:
+    from bench import harness  # not at the top: the workflow sandbox re-imports this module
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--proposals", type=int, default=100)
     parser.add_argument("--trivial", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="a few workflows: checks it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.proposals, args.trivial = 4, 10
     env = os.environ
     if all(k in env for k in ("LINLI_DATABASE_URL", "LINLI_NATS_URL", "LINLI_TEMPORAL_ADDRESS")):
         result = asyncio.run(measure(env["LINLI_DATABASE_URL"], env["LINLI_NATS_URL"],
                                      env["LINLI_TEMPORAL_ADDRESS"], args))
     else:
-        stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="linli-bench-")), Ports.free(),
-                              ephemeral=True, temporal_ui=False)
-        stack.start()
-        try:
-            result = asyncio.run(measure(stack.database_url, stack.nats_url, stack.temporal_address, args))
-        finally:
-            stack.stop()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "workflows.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+        with harness.embedded(temporal=True) as stack:
+            result = asyncio.run(measure(stack.database_url, stack.nats_url, stack.temporal_address,
+                                         args))
+    harness.write("workflows", result)
 
 
 if __name__ == "__main__":

@@ -94,15 +94,20 @@ async def stop_task(task: asyncio.Task[None], *, grace: float = 10.0) -> None:
 # ---------------------------------------------------------------- outbox (write side)
 
 
+# the outbox row and the relay's wake-up (delivered at commit) in one statement, one round trip;
+# pg_notify runs once per row written, so an id already there wakes nobody
+_WRITE = (
+    "WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3){conflict}"
+    " RETURNING id) SELECT true FROM (SELECT pg_notify('" + OUTBOX_CHANNEL_PREFIX + "'"
+    " || current_schema(), '') FROM linli_outbox) AS woken"
+)
+WRITE_EVENT = _WRITE.format(conflict="")
+WRITE_EVENT_ONCE = _WRITE.format(conflict=" ON CONFLICT (id) DO NOTHING")
+
+
 async def write_event(conn: Connection, event: CloudEvent) -> None:
     """Add an event to the outbox in the caller's transaction and wake the relay at commit."""
-    await conn.execute(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-        uuid.UUID(event.id),
-        event.type,
-        encode(event),
-    )
-    await _wake_relay(conn)
+    await conn.execute(WRITE_EVENT, uuid.UUID(event.id), event.type, encode(event))
 
 
 async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
@@ -110,20 +115,19 @@ async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
 
     For writers that retry with a fixed event id (Temporal activities), so a retry is harmless.
     """
-    written = await conn.fetchval(
-        "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)"
-        " ON CONFLICT (id) DO NOTHING RETURNING true",
-        uuid.UUID(event.id),
-        event.type,
-        encode(event),
-    )
-    if written:
-        await _wake_relay(conn)
+    written = await conn.fetchval(WRITE_EVENT_ONCE, uuid.UUID(event.id), event.type, encode(event))
     return bool(written)
 
 
-async def _wake_relay(conn: Connection) -> None:
-    await conn.execute("SELECT pg_notify($1 || current_schema(), '')", OUTBOX_CHANNEL_PREFIX)
+def outbox_cte(event: CloudEvent, *, after: str, first: int) -> tuple[str, list[Any]]:
+    """The event's outbox row as a CTE (`linli_outbox`) of a use case's single statement, for a
+    use case whose rows and event commit in one round trip: written (and the relay woken at
+    commit) once per row the CTE named `after` returns, so nothing when that wrote nothing.
+    Returns the CTE's SQL, with parameters numbered from `first`, and their values."""
+    sql = (f"linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
+           f" SELECT ${first}, ${first + 1}, ${first + 2} FROM (SELECT pg_notify("
+           f"'{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '') FROM {after}) AS woken)")
+    return sql, [uuid.UUID(event.id), event.type, encode(event)]
 
 
 async def emit(
@@ -241,6 +245,10 @@ class Subscription:
     durable: str
     event: EventType[Any]
     handler: Handler
+    # the handler only writes through its connection (no call to anything outside PostgreSQL),
+    # so a fetched lane may be applied in one transaction, and re-applied one by one after a
+    # failure rolled it back
+    batch: bool = False
 
 
 class ConsumerGroup:
@@ -343,12 +351,49 @@ class ConsumerGroup:
         """
         lanes: dict[object, list[Msg]] = {}
         for msg in messages:
-            lanes.setdefault(_compound_of(msg), []).append(msg)
+            lane = _compound_of(msg)
+            if sub.batch and not isinstance(lane, str):
+                lane = _NO_COMPOUND  # applied together in one transaction, in stream order
+            lanes.setdefault(lane, []).append(msg)
         await asyncio.gather(*(self._apply_in_order(sub, lane) for lane in lanes.values()))
 
     async def _apply_in_order(self, sub: Subscription, lane: Sequence[Msg]) -> None:
+        if sub.batch and len(lane) > 1 and await self._apply_together(sub, lane):
+            return
         for msg in lane:
             await self.handle(sub, msg)
+
+    async def _apply_together(self, sub: Subscription, lane: Sequence[Msg]) -> bool:
+        """A lane's events and their inbox rows in ONE transaction, in order, then acked.
+        False (nothing written) when one does not decode or its handler fails: the caller then
+        applies them one by one, so one bad event neither holds back nor drops the others."""
+        try:
+            events = [decode(msg.data) for msg in lane]
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return False
+        applied: set[str] = set()
+        try:
+            async with transaction(self.pool) as conn:
+                fresh = {str(r["event_id"]) for r in await conn.fetch(
+                    "INSERT INTO inbox (consumer, event_id, event_type) SELECT $1, id, kind"
+                    " FROM unnest($2::uuid[], $3::text[]) AS e (id, kind)"
+                    " ON CONFLICT DO NOTHING RETURNING event_id", sub.durable,
+                    [uuid.UUID(e.id) for e in events], [e.type for e in events])}
+                for event in events:
+                    if event.id in fresh and event.id not in applied:
+                        await sub.handler(conn, event)
+                        applied.add(event.id)
+        except Exception as exc:  # every event gets its own try in handle()
+            log.warning("consumer %s: batch of %d rolled back, one by one now: %r",
+                        sub.durable, len(lane), exc)
+            return False
+        self.applied[sub.durable] += len(applied)
+        for event in events:
+            outcome = "applied" if event.id in applied else "duplicate"
+            metrics.EVENTS_CONSUMED.labels(sub.durable, event.type, outcome).inc()
+        for msg in lane:
+            await msg.ack()
+        return True
 
     async def handle(self, sub: Subscription, msg: Msg) -> None:
         """Apply one message once: handler writes + inbox row in one transaction, then ack."""
@@ -381,6 +426,9 @@ class ConsumerGroup:
         )
         metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kind).inc()
         await msg.term()
+
+
+_NO_COMPOUND = object()
 
 
 class _CompoundOnly(msgspec.Struct):

@@ -15,6 +15,7 @@ from linli import problems
 from linli.auth import issue_token
 from linli.config import Settings
 from linli.http import RETRY_AFTER_SECONDS, SETTINGS
+from linli.pagination import MAX_LIMIT, Page
 
 log = logging.getLogger("linli.clients")
 
@@ -60,6 +61,25 @@ class ServiceClient:
 
     async def get(self, path: str, *, kind: Any = None) -> Any:
         return await self.request("GET", path, kind=kind)
+
+    async def get_all(self, path: str, *, kind: Any = None) -> list[Any]:
+        """Every item of a paged list (`Page`), following next_cursor at the largest page;
+        `kind` is the type of one item."""
+        items: list[Any] = []
+        cursor: str | None = None
+        joiner = "&" if "?" in path else "?"
+        while True:
+            page = await self.get(f"{path}{joiner}limit={MAX_LIMIT}"
+                                  + (f"&cursor={cursor}" if cursor else ""),
+                                  kind=Page[kind] if kind is not None else None)
+            if kind is not None:
+                items.extend(page.items)
+                cursor = page.next_cursor
+            else:
+                items.extend(page["items"])
+                cursor = page["next_cursor"]
+            if not cursor:
+                return items
 
     async def get_or(self, path: str, missing: problems.Problem, *, kind: Any = None) -> Any:
         """GET something the caller named; the peer's 404 raises `missing` (ours) instead."""

@@ -3,19 +3,39 @@ place, with what one process remembers of the answers.
 
 The directory never deletes a compound or a unit, so a confirmation is remembered (bounded);
 `first_use` seeds a service's own defaults for a compound the directory confirmed.
+Who serves in a compound's organisations is read here only (the 1+3+N roster, every page).
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from linli import problems
 from linli.clients import ServiceClient, service_client
 from linli.memo import Confirmed, FirstUse
+
+
+class RosterOrganisation(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+
+
+class RosterRole(msgspec.Struct):
+    person_id: uuid.UUID
+
+
+class RosterEntry(msgspec.Struct):
+    """One organisation of the 1+3+N roster and the people in it (what callers read of it)."""
+
+    organisation: RosterOrganisation
+    roles: list[RosterRole]
 
 
 class Directory:
@@ -43,10 +63,49 @@ class Directory:
         assert isinstance(found, dict)
         return found
 
+    async def roster(self, compound_id: uuid.UUID | str,
+                     on: dt.date | None = None) -> list[RosterEntry]:
+        """The compound's whole 1+3+N roster (every page); with `on`, the roles current then."""
+        path = f"/v1/compounds/{compound_id}/roster" + (f"?on={on.isoformat()}" if on else "")
+        entries: list[RosterEntry] = await self.client.get_all(path, kind=RosterEntry)
+        return entries
+
     async def organisations(self, compound_id: uuid.UUID, kind: str) -> set[str]:
         """The ids of the compound's organisations of this kind (from its 1+3+N roster)."""
-        roster = await self.client.get(f"/v1/compounds/{compound_id}/roster")
-        return {e["organisation"]["id"] for e in roster if e["organisation"]["kind"] == kind}
+        return {str(e.organisation.id) for e in await self.roster(compound_id)
+                if e.organisation.kind == kind}
+
+    async def members(self, compound_id: uuid.UUID | str, kinds: list[str],
+                      on: dt.date) -> list[str]:
+        """The people serving on day `on` in the compound's organisations of these kinds."""
+        return [str(r.person_id) for e in await self.roster(compound_id, on)
+                if e.organisation.kind in kinds for r in e.roles]
+
+
+class PendingDirectory:
+    """The Directory for consumers that start before the cleanup context that makes it (notify's
+    fanout): `get` waits, bounded, until the context has set it; then answers it."""
+
+    WAIT_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._directory: Directory | None = None
+        self._ready = asyncio.Event()
+
+    def set(self, directory: Directory | None) -> None:
+        self._directory = directory
+        if directory is None:
+            self._ready.clear()
+        else:
+            self._ready.set()
+
+    async def get(self) -> Directory:
+        """The directory (raises TimeoutError when it is not set within WAIT_SECONDS: the
+        event is redelivered later)."""
+        async with asyncio.timeout(self.WAIT_SECONDS):
+            await self._ready.wait()
+        assert self._directory is not None
+        return self._directory
 
 
 def directory_context(

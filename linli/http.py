@@ -28,6 +28,7 @@ from linli.inputs import (
 
 # The keys live in linli.keys (so idempotency needs no http); services import them from here.
 from linli.keys import JETSTREAM, NATS_CLIENT, POOL, REQUEST_ID, ROUTES, SERVICE, SETTINGS  # noqa: F401
+from linli.pagination import PageQuery, check_page
 from linli.problems import Problem
 
 log = logging.getLogger("linli.http")
@@ -191,6 +192,8 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
         who = authenticate(request, route.access)
         call = Call(request=request, principal=who)
         if route.query is not None:
+            if isinstance(route.query, type) and issubclass(route.query, PageQuery):
+                check_page(request.query)
             call.query = decode_as(dict(request.query), route.query, what="查询参数")
         raw = await request.read() if route.body is not None else b""
         if route.body is not None:

@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+import msgspec
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -26,7 +28,17 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        try:  # msgspec: the same JSON (UTF-8 as is) at a fraction of json.dumps' cost per line
+            return _encode(entry).decode("utf-8")
+        except (TypeError, msgspec.EncodeError):  # a key that is not text: the slow way
+            return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+_encode = msgspec.json.Encoder(enc_hook=_text).encode
 
 
 def configure(service: str, level: int = logging.INFO) -> None:

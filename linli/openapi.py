@@ -11,6 +11,7 @@ import msgspec
 import msgspec.inspect
 
 from linli.http import Route
+from linli.pagination import MAX_LIMIT, PageQuery
 from linli.problems import ProblemBody
 
 REF = "#/components/schemas/{name}"
@@ -122,6 +123,10 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
     elif route.form is not None:
         op["requestBody"] = {"required": True, "content": {
             "application/x-www-form-urlencoded": {"schema": refs[route.form]}}}
+    if isinstance(route.query, type) and issubclass(route.query, PageQuery):
+        op["responses"]["400"] = _problem_response(
+            f"limit 不是 1 到 {MAX_LIMIT} 之间的整数 (invalid-limit)，或 cursor 不是上一页给出的"
+            " next_cursor (invalid-cursor)")
     if route.idempotent:
         op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
                                  "schema": {"type": "string", "maxLength": 200}})

@@ -1,11 +1,17 @@
-"""Cursor pagination: opaque cursors over a keyset, never offsets."""
+"""Cursor pagination: opaque cursors over a keyset, never offsets.
+
+Every list answers a `Page` ({"items": [...], "next_cursor": ...}). A list that can grow takes
+`PageQuery` (?cursor=…&limit=…) and reads one keyset page from an index; a list bounded by a
+rule (a proposal's versions, a compound's categories) answers `whole(...)`, one page whose
+next_cursor is null."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
@@ -24,11 +30,52 @@ class Page(msgspec.Struct, Generic[T]):
     next_cursor: str | None = None
 
 
-class PageQuery(msgspec.Struct, kw_only=True):
-    """?cursor=…&limit=… on every list."""
+CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]{1,1000}")  # base64url, as encode_cursor writes it
 
-    cursor: Annotated[str, msgspec.Meta(max_length=1_000)] | None = None
+
+class PageQuery(msgspec.Struct, kw_only=True):
+    """?cursor=…&limit=… on every list that can grow (`check_page` guards both first)."""
+
+    cursor: Annotated[str, msgspec.Meta(max_length=1_000, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+
+
+def whole(items: list[T]) -> Page[T]:
+    """A list bounded by a rule, answered as its one page."""
+    return Page(items=items)
+
+
+def check_page(query: Mapping[str, str]) -> None:
+    """400 in words unless ?limit= is a whole number from 1 to MAX_LIMIT (absent: the default)
+    and ?cursor= looks like one this module wrote (decode_cursor checks what it holds)."""
+    cursor = query.get("cursor")
+    if cursor is not None and not CURSOR_CHARS.fullmatch(cursor):
+        raise problems.bad_request("cursor 无效：请使用上一页给出的 next_cursor", "invalid-cursor")
+    raw = query.get("limit")
+    if raw is None:
+        return
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT):
+        raise problems.bad_request(
+            f"limit 必须是 1 到 {MAX_LIMIT} 之间的整数 (默认 {DEFAULT_LIMIT})，收到的是 {raw[:20]!r}",
+            "invalid-limit")
+
+
+def keyset(cursor: str | None, *types: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+    """The keyset a cursor holds, each value converted by its type; a foreign cursor is a 400."""
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    if len(values) != len(types):
+        raise problems.bad_request("cursor 无效", "invalid-cursor")
+    try:
+        return tuple(kind(value) for kind, value in zip(types, values, strict=True))
+    except (ValueError, TypeError):
+        raise problems.bad_request("cursor 无效", "invalid-cursor") from None
+
+
+def instant(text: str) -> dt.datetime:
+    """A keyset's timestamp (for `keyset`)."""
+    return dt.datetime.fromisoformat(text)
 
 
 def encode_cursor(values: list[Any]) -> str:

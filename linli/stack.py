@@ -112,6 +112,8 @@ class EmbeddedStack:
     run_postgres: bool = True
     run_nats: bool = True
     run_temporal: bool = True
+    # extra PostgreSQL settings (`-c name=value`), e.g. the bench's pg_stat_statements
+    postgres_settings: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     @property
@@ -194,7 +196,8 @@ class EmbeddedStack:
         process = self._spawn(
             "PostgreSQL",
             [postgres_bin("postgres"), "-D", pgdata, "-p", str(self.ports.postgres),
-             "-h", "127.0.0.1", "-k", "", "-c", "max_connections=300", "-c", "fsync=on"],
+             "-h", "127.0.0.1", "-k", "", "-c", "max_connections=300", "-c", "fsync=on",
+             *(a for k, v in self.postgres_settings.items() for a in ("-c", f"{k}={v}"))],
             "postgres.log", **as_user,
         )
         wait_for_port(self.ports.postgres, "PostgreSQL", process)

@@ -108,6 +108,34 @@ async def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any
     return body
 
 
+async def all_pages(client: Any, path: str, headers: dict[str, str], *, limit: int,
+                    params: dict[str, str] | None = None) -> list[list[dict[str, Any]]]:
+    """Every page of a list, following next_cursor at `limit` items a page (each page full but
+    the last, and the last with no next_cursor)."""
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
+    while True:
+        query = {**(params or {}), "limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        r = await client.get(path, params=query, headers=headers)
+        assert r.status == 200, await r.text()
+        page = await r.json()
+        assert set(page) == {"items", "next_cursor"}
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(page["items"]) == limit, "a page with a next one is full"
+        assert len(pages) < 1000, "the cursor goes round in a circle"
+
+
+async def assert_bad_limit(client: Any, path: str, headers: dict[str, str]) -> None:
+    """A limit that is not a whole number from 1 to the maximum: 400 problem+json in Chinese."""
+    for bad in ("0", "-1", "201", "abc", "1.5"):
+        r = await client.get(path, params={"limit": bad}, headers=headers)
+        body = await assert_problem(r, 400, "invalid-limit")
+        assert "limit 必须是 1 到 200 之间的整数" in body["detail"], body
+
+
 class AppFactory(Protocol):
     """serve(create_app, port=None) → a started TestClient."""
 

@@ -23,6 +23,7 @@ class StepChanged(msgspec.Struct):
     round: int
     at: datetime
     note: str = ""
+    title: str = ""  # the entity's (e.g. the proposal's title), for the notices people read
 
 
 class ReminderDue(msgspec.Struct):
@@ -33,6 +34,7 @@ class ReminderDue(msgspec.Struct):
     audience: str  # residents | non_voters | owners_committee | reporter
     deadline: datetime | None = None
     person_ids: list[str] = msgspec.field(default_factory=list)
+    title: str = ""  # the entity's
 
 
 class MilestoneOverdue(msgspec.Struct):
@@ -44,6 +46,19 @@ class MilestoneOverdue(msgspec.Struct):
     owner: str
     percent: int
     escalate_to: list[str]  # roles: owners_committee, party_branch
+    title: str = ""  # the proposal's
+
+
+class WorkflowBlocked(msgspec.Struct):
+    workflow_id: str
+    entity_id: str
+    compound_id: str
+    step: str
+    call: str  # the call the other service refused, e.g. "open_vote"
+    reason: str  # zh-CN, with the service's answer
+    title: str  # the proposal's title, for the people told
+    audience: str  # the role asked to retry or abandon (the convener's organisation)
+    attempts: int = 1
 
 
 PROPOSAL_STEP_CHANGED = event_type(
@@ -57,6 +72,10 @@ PROPOSAL_REMINDER_DUE = event_type(
 PROPOSAL_MILESTONE_OVERDUE = event_type(
     "linli.workflows.proposal.milestone_overdue", MilestoneOverdue,
     "实施节点逾期未完成, 上报业主委员会和党组织",
+)
+PROPOSAL_BLOCKED = event_type(
+    "linli.workflows.proposal.blocked", WorkflowBlocked,
+    "议事服务拒绝了议题流程的一步 (不会自动重试): 流程暂停, 等召集组织重试、放弃或取消",
 )
 FOLLOW_UP_STEP_CHANGED = event_type(
     "linli.workflows.issue_follow_up.step_changed", StepChanged,

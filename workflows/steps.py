@@ -62,6 +62,7 @@ class Steps:
         self.event_prefix = event_prefix
         self.history: list[StepRecord] = []
         self.cancel_reason: str | None = None
+        self.title = ""  # the entity's title once known: step_changed events name it
         meter = workflow.metric_meter().with_additional_attributes({"workflow": workflow_name})
         self._duration = meter.create_histogram_float(
             "linli_workflow_step_duration", "Time spent in a workflow step.", "seconds")
@@ -85,7 +86,7 @@ class Steps:
         await self.publish("step_changed", events.StepChanged(
             workflow_id=workflow.info().workflow_id, entity_id=self.entity_id,
             compound_id=self.compound_id, step=step, previous=previous.step if previous else None,
-            outcome=outcome, round=round_, at=now, note=note))
+            outcome=outcome, round=round_, at=now, note=note, title=self.title))
 
     def failed(self) -> None:
         """The run is failing (an activity failed for good): count the step as failed."""
@@ -94,6 +95,12 @@ class Steps:
             current.left_at, current.outcome = now, "failed"
             self._duration.record((now - current.entered_at).total_seconds(), {"step": current.step})
             self._count.add(1, {"step": current.step, "outcome": "failed"})
+
+    def blocked(self) -> None:
+        """Another service refused the step's call for good: counted per step (the step goes on
+        once staff retry), so an alert sees runs waiting for people."""
+        if self.history:
+            self._count.add(1, {"step": self.history[-1].step, "outcome": "blocked"})
 
     async def publish(self, verb: str, data: msgspec.Struct) -> None:
         """Write an event through the outbox activity; its id comes from the workflow's history."""

@@ -7,7 +7,7 @@ CID=$(curl -sS --fail-with-body -H "Authorization: Bearer $TOKEN" $DIRECTORY/v1/
       | field '["items"][0]["id"]')
 # the demo's 二次供水加压泵电费, shared by floors 4 to 6 (谁受益谁承担)
 COST=$(curl -sS --fail-with-body -H "Authorization: Bearer $TOKEN" $MEETINGS/v1/compounds/$CID/costs \
-       | field '[0]["id"]')
+       | field '["items"][0]["id"]')
 curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/csv' \
      --data-binary @docs/examples/pump-readings.csv \
      $MEETINGS/v1/compounds/$CID/costs/$COST/readings/import; echo

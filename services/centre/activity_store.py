@@ -106,12 +106,19 @@ async def unconfirmed(conn: Connection, *, now: dt.datetime, limit: int) -> list
         " ORDER BY confirm_by LIMIT $2", now, limit)
 
 
-async def list_signups(conn: Connection, *, activity_id: uuid.UUID) -> list[Row]:
+async def list_signups(conn: Connection, *, activity_id: uuid.UUID, person_id: str | None,
+                       after: tuple[str, int] | None, limit: int) -> list[Row]:
+    """One page of the live sign-ups by (status, seq) after the keyset, each waiting one with
+    its place in the queue (counted over the whole queue); only `person_id`'s when given."""
+    status, seq = after or (None, None)
     return await conn.fetch(
-        "SELECT s.*, CASE WHEN s.status = 'waiting' THEN row_number() OVER"
-        " (PARTITION BY s.status ORDER BY s.seq) END AS position FROM signups s"
-        " WHERE s.activity_id = $1 AND s.status <> 'cancelled' ORDER BY s.status, s.seq",
-        activity_id)
+        "SELECT * FROM (SELECT s.*, CASE WHEN s.status = 'waiting' THEN row_number() OVER"
+        "   (PARTITION BY s.status ORDER BY s.seq) END AS position FROM signups s"
+        "   WHERE s.activity_id = $1 AND s.status <> 'cancelled') q"
+        " WHERE ($2::text IS NULL OR person_id = $2)"
+        " AND ($3::text IS NULL OR (status, seq) > ($3, $4::bigint))"
+        " ORDER BY status, seq LIMIT $5",
+        activity_id, person_id, status, seq, limit)
 
 
 async def live_people(conn: Connection, *, activity_id: uuid.UUID) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -23,15 +24,19 @@ async def is_leader(conn: Connection, *, group_id: uuid.UUID, person_id: str) ->
         " AND role = 'leader' AND status = 'active'", group_id, person_id))
 
 
-async def list_groups(conn: Connection, *, compound_id: uuid.UUID,
-                      status: str | None) -> list[Row]:
+async def list_groups(conn: Connection, *, compound_id: uuid.UUID, status: str | None,
+                      after: tuple[dt.datetime, uuid.UUID] | None = None,
+                      limit: int | None = None) -> list[Row]:
+    """The groups oldest first (a page after the keyset (created_at, id) when limited)."""
+    at, last = after or (None, None)
     return await conn.fetch(
         "SELECT g.*, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id"
         "             AND m.status = 'active') AS members,"
         " ARRAY(SELECT m.name FROM group_members m WHERE m.group_id = g.id"
         "       AND m.role = 'leader' AND m.status = 'active' ORDER BY m.joined_at) AS leaders"
         " FROM interest_groups g WHERE g.compound_id = $1 AND ($2::text IS NULL OR g.status = $2)"
-        " ORDER BY g.created_at", compound_id, status)
+        " AND ($3::timestamptz IS NULL OR (g.created_at, g.id) > ($3, $4::uuid))"
+        " ORDER BY g.created_at, g.id LIMIT $5", compound_id, status, at, last, limit)
 
 
 async def member(conn: Connection, *, group_id: uuid.UUID, person_id: str,
@@ -59,7 +64,11 @@ async def set_member(conn: Connection, *, group_id: uuid.UUID, person_id: str,
         " RETURNING *", group_id, person_id, status)
 
 
-async def members(conn: Connection, *, group_id: uuid.UUID) -> list[Row]:
+async def members(conn: Connection, *, group_id: uuid.UUID,
+                  after: tuple[str, dt.datetime, str] | None, limit: int) -> list[Row]:
+    """One page of the members (leaders first, then by joining) after the keyset."""
+    role, at, person = after or (None, None, None)
     return await conn.fetch(
         "SELECT * FROM group_members WHERE group_id = $1 AND status <> 'left'"
-        " ORDER BY role, joined_at", group_id)
+        " AND ($2::text IS NULL OR (role, joined_at, person_id) > ($2, $3::timestamptz, $4::text))"
+        " ORDER BY role, joined_at, person_id LIMIT $5", group_id, role, at, person, limit)

@@ -12,6 +12,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, instant, keyset, page_of, time_cursor, time_keyset
 from services.centre import activity_store, events, group_store, store
 from services.centre.activities import to_activity
 from services.centre.models import Group, GroupIn, JoinIn, Member
@@ -89,10 +90,14 @@ async def get_group(pool: Pool, *, compound_id: uuid.UUID, group_id: uuid.UUID) 
     return to_group(row, upcoming)
 
 
-async def list_groups(pool: Pool, *, compound_id: uuid.UUID, status: str | None) -> list[Group]:
+async def list_groups(pool: Pool, *, compound_id: uuid.UUID, status: str | None,
+                      query: PageQuery) -> Page[Group]:
+    """A page of the compound's interest groups, oldest first."""
     async with pool.acquire() as conn:
-        rows = await group_store.list_groups(conn, compound_id=compound_id, status=status)
-    return [to_group(r) for r in rows]
+        rows = await group_store.list_groups(conn, compound_id=compound_id, status=status,
+                                             after=time_keyset(query.cursor),
+                                             limit=query.limit + 1)
+    return page_of([to_group(r) for r in rows], query.limit, time_cursor)
 
 
 async def join(pool: Pool, *, compound_id: uuid.UUID, group_id: uuid.UUID, who: Principal,
@@ -145,10 +150,16 @@ async def leave(pool: Pool, *, compound_id: uuid.UUID, group_id: uuid.UUID, pers
     return msgspec.convert(dict(row), Member)
 
 
-async def members(pool: Pool, *, compound_id: uuid.UUID, group_id: uuid.UUID) -> list[Member]:
+async def members(pool: Pool, *, compound_id: uuid.UUID, group_id: uuid.UUID,
+                  query: PageQuery) -> Page[Member]:
+    """A page of the group's members: leaders first, then in the order they joined."""
+    after = keyset(query.cursor, str, instant, str)
     async with pool.acquire() as conn:
         await group_row(conn, compound_id, group_id)
-        rows = await group_store.members(conn, group_id=group_id)
-    return [msgspec.convert(dict(r), Member) for r in rows]
+        rows = await group_store.members(conn, group_id=group_id,
+                                         after=(after[0], after[1], after[2]) if after else None,
+                                         limit=query.limit + 1)
+    return page_of([msgspec.convert(dict(r), Member) for r in rows], query.limit,
+                   lambda m: [m.role, m.joined_at.isoformat(), m.person_id])
 
 

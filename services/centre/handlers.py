@@ -70,7 +70,7 @@ async def create_venue(call: Call) -> Venue:
                                       who=call.who, data=call.body)
 
 
-async def list_venues(call: Call) -> list[Venue]:
+async def list_venues(call: Call) -> Page[Venue]:
     return await service.list_venues(call.app[POOL], compound_id=_cid(call))
 
 
@@ -85,7 +85,7 @@ async def add_closure(call: Call) -> Closure:
                                      data=call.body)
 
 
-async def list_closures(call: Call) -> list[Closure]:
+async def list_closures(call: Call) -> Page[Closure]:
     return await service.list_closures(call.app[POOL], compound_id=_cid(call),
                                        venue_id=_id(call, "venue_id", "场地"))
 
@@ -183,10 +183,10 @@ async def sign_up(call: Call) -> Signup:
                                     data=call.body or SignupIn())
 
 
-async def list_signups(call: Call) -> list[Signup]:
+async def list_signups(call: Call) -> Page[Signup]:
     return await signups.list_signups(call.app[POOL], compound_id=_cid(call),
                                          activity_id=_id(call, "activity_id", "活动"),
-                                         who=call.who)
+                                         who=call.who, query=call.query)
 
 
 async def cancel_signup(call: Call) -> Signup:
@@ -222,8 +222,9 @@ async def propose_group(call: Call) -> Group:
                                 data=call.body)
 
 
-async def list_groups(call: Call) -> list[Group]:
-    return await groups.list_groups(call.app[POOL], compound_id=_cid(call), status=None)
+async def list_groups(call: Call) -> Page[Group]:
+    return await groups.list_groups(call.app[POOL], compound_id=_cid(call), status=None,
+                                    query=call.query)
 
 
 async def get_group(call: Call) -> Group:
@@ -242,9 +243,9 @@ async def join_group(call: Call) -> Member:
                              data=call.body or JoinIn())
 
 
-async def group_members(call: Call) -> list[Member]:
+async def group_members(call: Call) -> Page[Member]:
     return await groups.members(call.app[POOL], compound_id=_cid(call),
-                                group_id=_id(call, "group_id", "兴趣小组"))
+                                group_id=_id(call, "group_id", "兴趣小组"), query=call.query)
 
 
 async def accept_member(call: Call) -> Member:

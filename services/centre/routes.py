@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linli.auth import allow, people
 from linli.http import Route
-from linli.pagination import Page
+from linli.pagination import Page, PageQuery
 from services.centre import handlers as h
 from services.centre.models import (
     Activity,
@@ -90,14 +90,15 @@ TIMELINE = [
 ROUTES = [
     Route("POST", f"{C}/venues", h.create_venue, "新增场地 (开放时间、容量、预约规则、设施)",
           body=VenueIn, response=Venue, status=201, access=STAFF, idempotent=True, tags=VENUES),
-    Route("GET", f"{C}/venues", h.list_venues, "场地列表", response=list[Venue], tags=VENUES),
+    Route("GET", f"{C}/venues", h.list_venues, "场地列表 (一页全部)", response=Page[Venue],
+          tags=VENUES),
     Route("GET", f"{C}/venues/{{venue_id}}", h.get_venue, "场地详情", response=Venue,
           tags=VENUES),
     Route("POST", f"{C}/venues/{{venue_id}}/closures", h.add_closure,
           "登记闭馆 (节假日、维修)", body=ClosureIn, response=Closure, status=201, access=STAFF,
           tags=VENUES),
-    Route("GET", f"{C}/venues/{{venue_id}}/closures", h.list_closures, "场地今后的闭馆安排",
-          response=list[Closure], tags=VENUES),
+    Route("GET", f"{C}/venues/{{venue_id}}/closures", h.list_closures, "场地今后的闭馆安排 (一页全部)",
+          response=Page[Closure], tags=VENUES),
     Route("POST", f"{C}/bookings", h.book,
           "预约场地 (须在开放时间内、不与他人重叠；需审核的场地先保留时段待审核)",
           body=BookingIn, response=Booking, status=201, idempotent=True, access=BOOKERS, tags=VENUES),
@@ -137,8 +138,9 @@ ROUTES = [
     Route("POST", f"{A}/signups", h.sign_up,
           "报名 (名额满时进入候补，按先后顺序递补；工作人员可代居民报名)", body=SignupIn | None,
           response=Signup, status=201, idempotent=True, access=SIGNERS, tags=ACTIVITIES),
-    Route("GET", f"{A}/signups", h.list_signups, "报名名单 (工作人员看全部，本人看自己的)",
-          response=list[Signup], tags=ACTIVITIES),
+    Route("GET", f"{A}/signups", h.list_signups,
+          "报名名单 (工作人员看全部，本人看自己的; 已报名在前，候补按顺序; 分页)",
+          query=PageQuery, response=Page[Signup], tags=ACTIVITIES),
     Route("POST", f"{A}/signups/{{signup_id}}/cancel", h.cancel_signup,
           "取消报名 (候补第一位自动递补)", response=Signup, access=SIGNED, tags=ACTIVITIES),
     Route("POST", f"{A}/signups/{{signup_id}}/confirm", h.confirm_signup,
@@ -151,7 +153,8 @@ ROUTES = [
     Route("POST", f"{C}/interest-groups", h.propose_group,
           "发起兴趣小组 (居民发起待社区审核，发起人任组长)", body=GroupIn, response=Group,
           status=201, idempotent=True, access=PROPOSERS, tags=GROUPS),
-    Route("GET", f"{C}/interest-groups", h.list_groups, "兴趣小组列表", response=list[Group],
+    Route("GET", f"{C}/interest-groups", h.list_groups, "兴趣小组列表 (分页)", query=PageQuery,
+          response=Page[Group],
           tags=GROUPS),
     Route("GET", G, h.get_group, "兴趣小组主页 (人数、组长、近期活动)", response=Group,
           tags=GROUPS),
@@ -159,7 +162,8 @@ ROUTES = [
           access=STAFF, tags=GROUPS),
     Route("POST", f"{G}/members", h.join_group, "加入兴趣小组 (需组长同意的小组先待同意)",
           body=JoinIn | None, response=Member, status=201, idempotent=True, access=MEMBER, tags=GROUPS),
-    Route("GET", f"{G}/members", h.group_members, "小组成员", response=list[Member],
+    Route("GET", f"{G}/members", h.group_members, "小组成员 (组长在前; 分页)", query=PageQuery,
+          response=Page[Member],
           tags=GROUPS),
     Route("POST", f"{G}/members/{{person_id}}/accept", h.accept_member, "组长同意入组",
           response=Member, access=LEADERS, tags=GROUPS),

@@ -18,7 +18,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc
 from services.centre import events, group_store, metrics, rules, store
 from services.centre.models import (
@@ -118,9 +118,10 @@ async def create_venue(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
     return to_venue(row)
 
 
-async def list_venues(pool: Pool, *, compound_id: uuid.UUID) -> list[Venue]:
+async def list_venues(pool: Pool, *, compound_id: uuid.UUID) -> Page[Venue]:
+    """The centre's rooms and courts (a handful), as one page."""
     async with pool.acquire() as conn:
-        return [to_venue(r) for r in await store.list_venues(conn, compound_id=compound_id)]
+        return whole([to_venue(r) for r in await store.list_venues(conn, compound_id=compound_id)])
 
 
 async def get_venue(pool: Pool, *, compound_id: uuid.UUID, venue_id: uuid.UUID) -> Venue:
@@ -143,11 +144,12 @@ async def add_closure(pool: Pool, *, compound_id: uuid.UUID, venue_id: uuid.UUID
 
 
 async def list_closures(pool: Pool, *, compound_id: uuid.UUID,
-                        venue_id: uuid.UUID) -> list[Closure]:
+                        venue_id: uuid.UUID) -> Page[Closure]:
+    """The venue's coming closures (holidays, maintenance: a few), as one page."""
     async with pool.acquire() as conn:
         await venue_row(conn, compound_id, venue_id)
         rows = await store.list_closures(conn, venue_id=venue_id)
-    return [msgspec.convert(dict(r), Closure) for r in rows]
+    return whole([msgspec.convert(dict(r), Closure) for r in rows])
 
 
 # ---------------------------------------------------------------- bookings

@@ -19,6 +19,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, keyset, page_of
 from linli.values import now_utc
 from services.centre import activity_store as st
 from services.centre import events, metrics, rules, store
@@ -157,13 +158,18 @@ async def release_unconfirmed(pool: Pool, *, limit: int = 100) -> int:
 
 
 async def list_signups(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,
-                       who: Principal) -> list[Signup]:
-    """Staff see everyone signed up; others see only their own."""
+                       who: Principal, query: PageQuery) -> Page[Signup]:
+    """Staff see everyone signed up; others see only their own. A page: the signed-up first,
+    then the waiting list in its order."""
+    after = keyset(query.cursor, str, int)
+    mine = None if is_staff(who) else (who.person_id or "")
     async with pool.acquire() as conn:
         await activity_row(conn, compound_id, activity_id)
-        rows = await st.list_signups(conn, activity_id=activity_id)
-    staff = is_staff(who)
-    return [to_signup(r) for r in rows if staff or r["person_id"] == who.person_id]
+        rows = await st.list_signups(conn, activity_id=activity_id, person_id=mine,
+                                     after=(after[0], after[1]) if after else None,
+                                     limit=query.limit + 1)
+    page = page_of(rows, query.limit, lambda r: [r["status"], r["seq"]])
+    return Page(items=[to_signup(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 async def check_in(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import msgspec
-
 from linli.auth import ALL_COMPOUNDS
 from linli.http import POOL, Call
 from linli.pagination import Page, PageQuery
@@ -26,7 +24,7 @@ from services.directory.models import (
 )
 
 
-class RosterQuery(msgspec.Struct, kw_only=True):
+class RosterQuery(PageQuery, kw_only=True):
     on: dt.date | None = None
 
 
@@ -69,8 +67,9 @@ async def create_building(call: Call) -> Building:
                                          data=call.body)
 
 
-async def list_buildings(call: Call) -> list[Building]:
-    return await service.list_buildings(call.app[POOL], compound_id=_compound(call))
+async def list_buildings(call: Call) -> Page[Building]:
+    return await service.list_buildings(call.app[POOL], compound_id=_compound(call),
+                                        query=call.query)
 
 
 async def create_unit(call: Call) -> Unit:
@@ -124,8 +123,9 @@ async def create_household(call: Call) -> Household:
                                           data=call.body)
 
 
-async def list_households(call: Call) -> list[Household]:
-    return await service.list_households(call.app[POOL], compound_id=_compound(call))
+async def list_households(call: Call) -> Page[Household]:
+    return await service.list_households(call.app[POOL], compound_id=_compound(call),
+                                         query=call.query)
 
 
 async def add_resident(call: Call) -> Household:
@@ -151,8 +151,9 @@ async def end_role(call: Call) -> Role:
                                   ends_on=call.body.ends_on)
 
 
-async def roster(call: Call) -> list[RosterEntry]:
-    return await service.roster(call.app[POOL], compound_id=_compound(call), on=call.query.on)
+async def roster(call: Call) -> Page[RosterEntry]:
+    return await service.roster(call.app[POOL], compound_id=_compound(call), on=call.query.on,
+                                query=call.query)
 
 
 async def roll(call: Call) -> Roll:

@@ -14,7 +14,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, decode_cursor, page_of
+from linli.pagination import Page, PageQuery, decode_cursor, keyset, page_of
 from services.directory import events, privacy, store
 from services.directory.models import (
     ORGANISATION_LABELS,
@@ -131,11 +131,16 @@ async def create_building(pool: Pool, *, compound_id: uuid.UUID, data: BuildingI
     return msgspec.convert(dict(row), Building)
 
 
-async def list_buildings(pool: Pool, *, compound_id: uuid.UUID) -> list[Building]:
+async def list_buildings(pool: Pool, *, compound_id: uuid.UUID,
+                         query: PageQuery) -> Page[Building]:
+    after = keyset(query.cursor, str)
     async with pool.acquire() as conn:
         await _compound_row(conn, compound_id)
-        rows = await store.list_buildings(conn, compound_id=compound_id)
-    return [msgspec.convert(dict(r), Building) for r in rows]
+        rows = await store.list_buildings(conn, compound_id=compound_id,
+                                          after=after[0] if after else None,
+                                          limit=query.limit + 1)
+    return page_of([msgspec.convert(dict(r), Building) for r in rows], query.limit,
+                   lambda b: [b.name])
 
 
 # ---------------------------------------------------------------- units and owners
@@ -293,11 +298,21 @@ async def add_resident(pool: Pool, *, compound_id: uuid.UUID, household_id: uuid
     return household
 
 
-async def list_households(pool: Pool, *, compound_id: uuid.UUID) -> list[Household]:
+async def list_households(pool: Pool, *, compound_id: uuid.UUID,
+                          query: PageQuery) -> Page[Household]:
+    """One page by name, each household with its residents (one query for the page)."""
+    after = keyset(query.cursor, str, uuid.UUID)
     async with pool.acquire() as conn:
         await _compound_row(conn, compound_id)
-        rows = await store.list_households(conn, compound_id=compound_id)
-        return [await _household(conn, r["id"]) for r in rows]
+        rows = await store.list_households(conn, compound_id=compound_id,
+                                           after=(after[0], after[1]) if after else None,
+                                           limit=query.limit + 1)
+    households = [Household(id=r["id"], compound_id=r["compound_id"], unit_id=r["unit_id"],
+                            name=r["name"],
+                            residents=[Resident(person_id=p, relation=rel) for p, rel
+                                       in zip(r["person_ids"], r["relations"], strict=True)])
+                  for r in rows]
+    return page_of(households, query.limit, lambda h: [h.name, str(h.id)])
 
 
 # ---------------------------------------------------------------- the roll
@@ -378,14 +393,21 @@ async def end_role(pool: Pool, *, compound_id: uuid.UUID, role_id: uuid.UUID,
     return role
 
 
-async def roster(pool: Pool, *, compound_id: uuid.UUID, on: dt.date | None) -> list[RosterEntry]:
-    """The compound's organisations with the people in them (current ones when `on` is set)."""
+async def roster(pool: Pool, *, compound_id: uuid.UUID, on: dt.date | None,
+                 query: PageQuery) -> Page[RosterEntry]:
+    """A page of the compound's organisations (by kind, then name) with the people in them
+    (current ones when `on` is set)."""
+    after = keyset(query.cursor, str, str)
     async with pool.acquire() as conn:
         await _compound_row(conn, compound_id)
-        orgs = await store.list_organisations(conn, compound_id=compound_id)
-        roles = await store.list_roles(conn, compound_id=compound_id, on=on)
+        orgs = await store.list_organisations(conn, compound_id=compound_id,
+                                              after=(after[0], after[1]) if after else None,
+                                              limit=query.limit + 1)
+        roles = await store.list_roles(conn, organisation_ids=[o["id"] for o in orgs], on=on)
     by_org: dict[uuid.UUID, list[Role]] = {}
     for r in roles:
         by_org.setdefault(r["organisation_id"], []).append(msgspec.convert(dict(r), Role))
-    return [RosterEntry(organisation=to_organisation(o), roles=by_org.get(o["id"], []))
-            for o in orgs]
+    entries = [RosterEntry(organisation=to_organisation(o), roles=by_org.get(o["id"], []))
+               for o in orgs]
+    return page_of(entries, query.limit,
+                   lambda e: [e.organisation.kind, e.organisation.name])

@@ -65,9 +65,13 @@ async def find_building(conn: Connection, *, compound_id: uuid.UUID, name: str) 
     )
 
 
-async def list_buildings(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+async def list_buildings(conn: Connection, *, compound_id: uuid.UUID, after: str | None,
+                         limit: int) -> list[Row]:
+    """One page by name (unique in a compound), after the name `after`."""
     return await conn.fetch(
-        "SELECT * FROM buildings WHERE compound_id = $1 ORDER BY name", compound_id
+        "SELECT * FROM buildings WHERE compound_id = $1 AND ($2::text IS NULL OR name > $2)"
+        " ORDER BY name LIMIT $3",
+        compound_id, after, limit,
     )
 
 
@@ -171,9 +175,20 @@ async def get_household(conn: Connection, *, id: uuid.UUID) -> Row:
     return await conn.fetchrow("SELECT * FROM households WHERE id = $1", id)
 
 
-async def list_households(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+async def list_households(conn: Connection, *, compound_id: uuid.UUID,
+                          after: tuple[str, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page by (name, id) with each household's residents, in one query."""
+    name, last = after or (None, None)
     return await conn.fetch(
-        "SELECT * FROM households WHERE compound_id = $1 ORDER BY name, id", compound_id
+        "SELECT h.*, coalesce(r.person_ids, '{}') AS person_ids,"
+        " coalesce(r.relations, '{}') AS relations"
+        " FROM households h LEFT JOIN LATERAL ("
+        "   SELECT array_agg(person_id ORDER BY person_id) AS person_ids,"
+        "          array_agg(relation ORDER BY person_id) AS relations"
+        "   FROM residents WHERE household_id = h.id) r ON true"
+        " WHERE h.compound_id = $1 AND ($2::text IS NULL OR (h.name, h.id) > ($2, $3::uuid))"
+        " ORDER BY h.name, h.id LIMIT $4",
+        compound_id, name, last, limit,
     )
 
 
@@ -207,9 +222,14 @@ async def get_organisation(conn: Connection, *, id: uuid.UUID) -> Row:
     return await conn.fetchrow("SELECT * FROM organisations WHERE id = $1", id)
 
 
-async def list_organisations(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+async def list_organisations(conn: Connection, *, compound_id: uuid.UUID,
+                             after: tuple[str, str] | None, limit: int) -> list[Row]:
+    """One page by (kind, name), unique in a compound."""
+    kind, name = after or (None, None)
     return await conn.fetch(
-        "SELECT * FROM organisations WHERE compound_id = $1 ORDER BY kind, name", compound_id
+        "SELECT * FROM organisations WHERE compound_id = $1"
+        " AND ($2::text IS NULL OR (kind, name) > ($2, $3::text)) ORDER BY kind, name LIMIT $4",
+        compound_id, kind, name, limit,
     )
 
 
@@ -230,15 +250,15 @@ async def end_role(conn: Connection, *, id: uuid.UUID, ends_on: dt.date) -> Row:
     )
 
 
-async def list_roles(conn: Connection, *, compound_id: uuid.UUID, on: dt.date | None) -> list[Row]:
-    """Roles in a compound's organisations; with `on`, only those current that day."""
+async def list_roles(conn: Connection, *, organisation_ids: list[uuid.UUID],
+                     on: dt.date | None) -> list[Row]:
+    """Roles in these organisations; with `on`, only those current that day."""
     return await conn.fetch(
-        "SELECT r.*, p.name AS person_name FROM roles r"
-        " JOIN organisations g ON g.id = r.organisation_id JOIN people p ON p.id = r.person_id"
-        " WHERE g.compound_id = $1 AND ($2::date IS NULL OR"
+        "SELECT r.*, p.name AS person_name FROM roles r JOIN people p ON p.id = r.person_id"
+        " WHERE r.organisation_id = ANY($1) AND ($2::date IS NULL OR"
         " (r.starts_on <= $2 AND (r.ends_on IS NULL OR r.ends_on >= $2)))"
         " ORDER BY r.starts_on, r.id",
-        compound_id, on,
+        organisation_ids, on,
     )
 
 

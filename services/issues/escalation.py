@@ -77,6 +77,9 @@ async def escalate(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, w
         kind = "overdue" if reason == "overdue" or late else "manual"
         if row["escalated_at"] is not None:
             raise problems.conflict("问题已提交议事会", "already-escalated")
+        if row["council_since"] is not None:  # a proposal answers it: the council has it
+            raise problems.conflict(f"问题已纳入议案“{row['proposal_title']}”，由议事会推进",
+                                    "already-escalated")
         if row["status"] == "duplicate":
             raise problems.conflict("重复问题不能提交议事会，请提交原问题", "illegal-transition")
         updated = await _escalate(conn, row, reason=kind, actor=who.subject, note=reason)

@@ -54,6 +54,7 @@ class IssueResolved(msgspec.Struct):
     reporter_id: str | None = None
     resolved_by: str | None = None
     note: str | None = None
+    cosigner_ids: list[str] = []  # the co-signers hear it too
 
 
 class IssueReopened(msgspec.Struct):
@@ -101,6 +102,30 @@ class IssueReassigned(msgspec.Struct):
     note: str | None = None
 
 
+class IssueWithCouncil(msgspec.Struct):
+    """The issue led to a proposal: the council works on it (its targets wait meanwhile)."""
+
+    issue_id: uuid.UUID
+    compound_id: uuid.UUID
+    proposal_id: uuid.UUID
+    proposal_title: str
+    reporter_id: str | None = None
+
+
+class IssueReturned(msgspec.Struct):
+    """The proposal was abandoned or cancelled: the responsible party has the issue again."""
+
+    issue_id: uuid.UUID
+    compound_id: uuid.UUID
+    proposal_id: uuid.UUID
+    proposal_title: str
+    responsible: str
+    outcome: str  # "abandoned" | "cancelled"
+    reporter_id: str | None = None
+    respond_by: datetime | None = None
+    resolve_by: datetime | None = None
+
+
 class IssueCommented(msgspec.Struct):
     issue_id: uuid.UUID
     compound_id: uuid.UUID
@@ -129,5 +154,13 @@ ISSUE_ESCALATED = event_type(
 )
 ISSUE_REASSIGNED = event_type(
     "linli.issues.issue.reassigned", IssueReassigned, "问题改由另一责任方处理"
+)
+ISSUE_WITH_COUNCIL = event_type(
+    "linli.issues.issue.with_council", IssueWithCouncil,
+    "问题已纳入议案, 由议事会推进 (议事期间处理时限暂停)"
+)
+ISSUE_RETURNED = event_type(
+    "linli.issues.issue.returned", IssueReturned,
+    "问题所属的议案已放弃或取消, 问题退回责任方继续处理 (时限顺延议事期间)"
 )
 ISSUE_COMMENTED = event_type("linli.issues.issue.commented", IssueCommented, "问题下有新的留言或进展说明")

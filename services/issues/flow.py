@@ -13,6 +13,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, keyset, page_of
 from linli.values import now_utc
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
@@ -49,7 +50,7 @@ def illegal(exc: rules.IllegalTransition) -> problems.Problem:
     return problems.conflict(str(exc), "illegal-transition")
 
 
-async def _status(conn: Connection, row: Any, *, to: str, actor: str | None, note: str,
+async def write_status(conn: Connection, row: Any, *, to: str, actor: str | None, note: str,
                   action: str, fields: dict[str, Any] | None = None) -> Any:
     """Write a status change, its history line and the status_changed event."""
     updated = await store.update_issue(conn, id=row["id"],
@@ -87,9 +88,11 @@ async def transition(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
             fields["first_response_at"] = now
         if target == "resolved":
             fields |= {"resolved_at": now, "resolutions": row["resolutions"] + 1}
-        updated = await _status(conn, row, to=target, actor=who.subject, note=note,
+        if target in rules.CLOSED:  # closed by its party: no longer waiting on the council
+            fields["council_since"] = None
+        updated = await write_status(conn, row, to=target, actor=who.subject, note=note,
                                 action="status", fields=fields)
-        await _announce(conn, updated, target, who.subject, note)
+        await announce(conn, updated, target, who.subject, note)
     _observe(row, updated, now)
     return view(updated, who)
 
@@ -102,7 +105,7 @@ async def _check_original(conn: Connection, row: Any, original_id: uuid.UUID) ->
         raise problems.validation("原问题不能是自身或另一个重复问题", field="duplicate_of")
 
 
-async def _announce(conn: Connection, row: Any, target: str, actor: str, note: str) -> None:
+async def announce(conn: Connection, row: Any, target: str, actor: str, note: str) -> None:
     """The specific events consumers rely on (workflows: accepted, resolved)."""
     base = {"issue_id": row["id"], "compound_id": row["compound_id"], "category": row["category"]}
     subject, cid = str(row["id"]), str(row["compound_id"])
@@ -112,8 +115,9 @@ async def _announce(conn: Connection, row: Any, target: str, actor: str, note: s
                                              resolve_by=row["resolve_by"], accepted_by=actor))
     elif target == "resolved":
         await emit(conn, events.ISSUE_RESOLVED, subject=subject, compound_id=cid,
-                   data=events.IssueResolved(**base, reporter_id=row["reporter_id"],
-                                             resolved_by=actor, note=note or None))
+                   data=events.IssueResolved(
+                       **base, reporter_id=row["reporter_id"], resolved_by=actor, note=note or None,
+                       cosigner_ids=await store.cosigners(conn, issue_id=row["id"])))
 
 
 def _observe(before: Any, after: Any, now: dt.datetime) -> None:
@@ -128,7 +132,7 @@ def _observe(before: Any, after: Any, now: dt.datetime) -> None:
 async def _reopen(conn: Connection, row: Any, *, actor: str, reason: str, note: str) -> Any:
     category = await store.get_category(conn, compound_id=row["compound_id"], code=row["category"])
     resolve_by = now_utc() + dt.timedelta(hours=category["resolve_hours"])
-    updated = await _status(conn, row, to=rules.REOPEN_TO, actor=actor, note=note,
+    updated = await write_status(conn, row, to=rules.REOPEN_TO, actor=actor, note=note,
                             action="reopened",
                             # a new target: missing it is reported overdue again
                             fields={"resolved_at": None, "resolve_by": resolve_by,
@@ -211,10 +215,15 @@ async def feedback(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID, w
 
 
 async def history(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
-                  who: Principal) -> list[HistoryEntry]:
+                  who: Principal, query: PageQuery) -> Page[HistoryEntry]:
+    """A page of the issue's history, oldest first."""
+    after = keyset(query.cursor, int)
     async with pool.acquire() as conn:
         row = await issue_row(conn, compound_id, issue_id)
-        rows = await store.list_history(conn, issue_id=issue_id)
-    return [HistoryEntry(action=r["action"], from_status=r["from_status"], to_status=r["to_status"],
-                         actor=named(row, who, r["actor"]), note=r["note"],
-                         created_at=r["created_at"]) for r in rows]
+        rows = await store.list_history(conn, issue_id=issue_id, after=after[0] if after else None,
+                                        limit=query.limit + 1)
+    page = page_of(rows, query.limit, lambda r: [r["id"]])
+    return Page(items=[HistoryEntry(action=r["action"], from_status=r["from_status"],
+                                    to_status=r["to_status"], actor=named(row, who, r["actor"]),
+                                    note=r["note"], created_at=r["created_at"])
+                       for r in page.items], next_cursor=page.next_cursor)

@@ -29,7 +29,7 @@ def _issue(call: Call) -> uuid.UUID:
     return call.uuid_param("issue_id", "问题")
 
 
-async def list_categories(call: Call) -> list[Category]:
+async def list_categories(call: Call) -> Page[Category]:
     return await service.list_categories(call.app[POOL], call.app[DIRECTORY],
                                          compound_id=_compound(call))
 
@@ -65,7 +65,7 @@ async def list_issues(call: Call) -> Page[Issue]:
                                      query=call.query)
 
 
-async def similar(call: Call) -> list[SimilarIssue]:
+async def similar(call: Call) -> Page[SimilarIssue]:
     return await service.similar(call.app[POOL], compound_id=_compound(call), query=call.query)
 
 
@@ -74,9 +74,9 @@ async def get_issue(call: Call) -> Issue:
                                    issue_id=_issue(call), who=call.who)
 
 
-async def history(call: Call) -> list[HistoryEntry]:
+async def history(call: Call) -> Page[HistoryEntry]:
     return await flow.history(call.app[POOL], compound_id=_compound(call), issue_id=_issue(call),
-                              who=call.who)
+                              who=call.who, query=call.query)
 
 
 async def cosign(call: Call) -> Cosign:
@@ -89,9 +89,9 @@ async def add_comment(call: Call) -> Comment:
                                      issue_id=_issue(call), who=call.who, data=call.body)
 
 
-async def list_comments(call: Call) -> list[Comment]:
+async def list_comments(call: Call) -> Page[Comment]:
     return await service.list_comments(call.app[POOL], compound_id=_compound(call),
-                                       issue_id=_issue(call), who=call.who)
+                                       issue_id=_issue(call), who=call.who, query=call.query)
 
 
 async def change_status(call: Call) -> Issue:

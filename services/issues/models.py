@@ -129,6 +129,11 @@ class Issue(msgspec.Struct):
     escalated_at: dt.datetime | None
     escalation_reason: str | None
     overdue: bool
+    # the proposal this issue led to; with_council while it runs (targets wait meanwhile)
+    proposal_id: uuid.UUID | None = None
+    proposal_title: str = ""
+    with_council: bool = False
+    council_label: str = ""  # "议事中" while with the council
 
 
 class IssueQuery(PageQuery, kw_only=True):

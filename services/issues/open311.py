@@ -182,7 +182,7 @@ def to_request(row: Any, name: str) -> Request:
 async def categories(call: Call, compound_id: uuid.UUID) -> dict[str, Category]:
     listed = await service.list_categories(call.app[POOL], call.app[DIRECTORY],
                                            compound_id=compound_id)
-    return {c.code: c for c in listed}
+    return {c.code: c for c in listed.items}
 
 
 # ---------------------------------------------------------------- endpoints

@@ -6,7 +6,7 @@ from typing import Any
 
 from linli.auth import PUBLIC, allow, people
 from linli.http import Route
-from linli.pagination import Page
+from linli.pagination import Page, PageQuery
 from services.issues import handlers as h
 from services.issues import open311 as o
 from services.issues import open311_submit as submit
@@ -87,7 +87,8 @@ OPEN311_ROUTES = [
 
 ROUTES = [
     Route("GET", f"{C}/issue-categories", h.list_categories,
-          "问题类别 (首次使用时按默认责任方和时限生成)", response=list[Category], tags=TAGS),
+          "问题类别 (首次使用时按默认责任方和时限生成; 一页全部)", response=Page[Category],
+          tags=TAGS),
     Route("POST", f"{C}/issue-categories/defaults", h.seed_categories,
           "补充默认问题类别 (已有类别保持不变)", response=list[Category], access=CONFIGURERS,
           tags=TAGS),
@@ -103,15 +104,17 @@ ROUTES = [
     Route("GET", f"{C}/issues", h.list_issues, "问题列表 (匿名上报人对他人隐藏)",
           query=IssueQuery, response=Page[Issue], tags=TAGS),
     Route("GET", f"{C}/issues/similar", h.similar, "上报前查找相似的未关闭问题 (可直接附议)",
-          query=SimilarQuery, response=list[SimilarIssue], tags=TAGS),
+          query=SimilarQuery, response=Page[SimilarIssue], tags=TAGS),
     Route("GET", I, h.get_issue, "问题详情", response=Issue, tags=TAGS),
-    Route("GET", f"{I}/history", h.history, "问题的流转记录", response=list[HistoryEntry],
+    Route("GET", f"{I}/history", h.history, "问题的流转记录 (按发生顺序分页)", query=PageQuery,
+          response=Page[HistoryEntry],
           tags=TAGS),
     Route("POST", f"{I}/cosign", h.cosign, "附议“我也遇到” (每人一次)", response=Cosign,
           status=201, access=COSIGNERS, tags=TAGS),
     Route("POST", f"{I}/comments", h.add_comment, "留言；工作人员的留言为进展说明，可用回复模板",
           body=CommentIn, response=Comment, status=201, access=COMMENTERS, tags=TAGS),
-    Route("GET", f"{I}/comments", h.list_comments, "留言与进展", response=list[Comment],
+    Route("GET", f"{I}/comments", h.list_comments, "留言与进展 (按时间分页)", query=PageQuery,
+          response=Page[Comment],
           tags=TAGS),
     Route("POST", f"{I}/status", h.change_status,
           "变更状态 (受理、处理中、已解决、不予受理须说明理由、重复须指明原问题)",

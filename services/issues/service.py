@@ -19,7 +19,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, PageQuery, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc, require_code
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
@@ -38,6 +38,7 @@ from services.issues.models import (
 )
 
 SIMILAR_MIN_SCORE = 0.2
+SIMILAR_SHOWN = 5
 
 
 def is_staff(who: Principal) -> bool:
@@ -48,7 +49,8 @@ def is_staff(who: Principal) -> bool:
 def to_issue(row: Any, *, reveal: bool) -> Issue:
     """The issue; an anonymous reporter stays hidden unless `reveal` (staff or the reporter)."""
     attributes = row["attributes"]
-    overdue = row["status"] in rules.OPEN and (
+    council = row["council_since"] is not None  # the council works on it: no target runs out
+    overdue = row["status"] in rules.OPEN and not council and (
         row["resolve_by"] < now_utc()
         or (row["first_response_at"] is None and row["respond_by"] < now_utc()))
     return Issue(
@@ -65,7 +67,8 @@ def to_issue(row: Any, *, reveal: bool) -> Issue:
         updated_at=row["updated_at"], respond_by=row["respond_by"], resolve_by=row["resolve_by"],
         first_response_at=row["first_response_at"], resolved_at=row["resolved_at"],
         escalated_at=row["escalated_at"], escalation_reason=row["escalation_reason"],
-        overdue=overdue,
+        overdue=overdue, proposal_id=row["proposal_id"], proposal_title=row["proposal_title"],
+        with_council=council, council_label="议事中" if council else "",
     )
 
 
@@ -142,10 +145,12 @@ async def seed_defaults(pool: Pool, *, compound_id: uuid.UUID) -> list[Category]
 
 
 async def list_categories(pool: Pool, directory: Directory, *,
-                          compound_id: uuid.UUID) -> list[Category]:
+                          compound_id: uuid.UUID) -> Page[Category]:
+    """The compound's categories: a set its staff configure, answered as one page."""
     await ensure_seeded(pool, directory, compound_id=compound_id)
     async with pool.acquire() as conn:
-        return [to_category(r) for r in await store.list_categories(conn, compound_id=compound_id)]
+        return whole([to_category(r)
+                      for r in await store.list_categories(conn, compound_id=compound_id)])
 
 
 async def put_category(pool: Pool, directory: Directory, *,
@@ -218,7 +223,7 @@ async def report(pool: Pool, directory: Directory, *,
         raise problems.validation("请给出 unit_id (房屋) 或 area (公共区域) 之一", field="area")
     reporter, on_behalf, contact = reporter_of(who, data)
     now = now_utc()
-    async with transaction(pool) as conn:
+    async with pool.acquire() as conn:
         row = await store.get_category(conn, compound_id=compound_id, code=data.category)
         if row is None or not row["active"]:
             raise problems.validation(f"问题类别 {data.category} 不存在", field="category")
@@ -235,18 +240,16 @@ async def report(pool: Pool, directory: Directory, *,
             "updated_at": now, "respond_by": now + dt.timedelta(hours=category.respond_hours),
             "resolve_by": now + dt.timedelta(hours=category.resolve_hours), **(extra or {}),
         }
-        issue = await store.insert_issue(conn, fields=fields)
-        await store.insert_history(conn, issue_id=issue["id"], action="reported", from_status=None,
-                                   to_status="submitted", actor=who.subject,
-                                   note="代居民上报" if on_behalf else "")
-        await emit(conn, events.ISSUE_REPORTED, subject=str(issue["id"]),
-                   compound_id=str(compound_id),
-                   data=events.IssueReported(
-                       issue_id=issue["id"], compound_id=compound_id, category=data.category,
-                       title=data.title, responsible=category.responsible,
-                       reporter_id=None if data.anonymous else reporter,
-                       on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
-                       area=data.area))
+        event = events.ISSUE_REPORTED.new(
+            subject=str(fields["id"]), compound_id=str(compound_id), data=events.IssueReported(
+                issue_id=fields["id"], compound_id=compound_id, category=data.category,
+                title=data.title, responsible=category.responsible,
+                reporter_id=None if data.anonymous else reporter,
+                on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
+                area=data.area))
+        # the transaction of this use case is that one statement (issue, history, outbox)
+        issue = await store.insert_reported(conn, fields=fields, actor=who.subject, event=event,
+                                            note="代居民上报" if on_behalf else "")
     metrics.REPORTED.labels(rules.metric_category(data.category)).inc()
     return issue
 
@@ -273,8 +276,9 @@ async def get_issue(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
         return view(await issue_row(conn, compound_id, issue_id), who)
 
 
-async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) -> list[SimilarIssue]:
-    """Open issues of the same category that read alike: co-sign instead of duplicating."""
+async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) -> Page[SimilarIssue]:
+    """Open issues of the same category that read alike: co-sign instead of duplicating (the
+    best five, as one page)."""
     async with pool.acquire() as conn:
         rows = await store.open_in_category(conn, compound_id=compound_id,
                                             category=query.category, limit=300)
@@ -286,7 +290,7 @@ async def similar(pool: Pool, *, compound_id: uuid.UUID, query: SimilarQuery) ->
         if score >= SIMILAR_MIN_SCORE:
             scored.append(SimilarIssue(id=r["id"], title=r["title"], status=r["status"],
                                        cosign_count=r["cosign_count"], score=round(score, 3)))
-    return sorted(scored, key=lambda s: (-s.score, -s.cosign_count))[:5]
+    return whole(sorted(scored, key=lambda s: (-s.score, -s.cosign_count))[:SIMILAR_SHOWN])
 
 
 # ---------------------------------------------------------------- comments
@@ -320,12 +324,16 @@ async def add_comment(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID
 
 
 async def list_comments(pool: Pool, *, compound_id: uuid.UUID, issue_id: uuid.UUID,
-                        who: Principal) -> list[Comment]:
+                        who: Principal, query: PageQuery) -> Page[Comment]:
+    """A page of the issue's comments, oldest first."""
+    after = time_keyset(query.cursor)
     async with pool.acquire() as conn:
         row = await issue_row(conn, compound_id, issue_id)
-        rows = await store.list_comments(conn, issue_id=issue_id)
-    return [msgspec.convert({**dict(r), "author_id": named(row, who, r["author_id"])}, Comment)
-            for r in rows]
+        rows = await store.list_comments(conn, issue_id=issue_id, after=after,
+                                         limit=query.limit + 1)
+    comments = [msgspec.convert({**dict(r), "author_id": named(row, who, r["author_id"])},
+                                Comment) for r in rows]
+    return page_of(comments, query.limit, time_cursor)
 
 
 # ---------------------------------------------------------------- reading for Open311

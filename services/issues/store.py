@@ -8,7 +8,9 @@ import re
 import uuid
 from typing import Any
 
+from linli.bus import outbox_cte
 from linli.db import Connection
+from linli.events import CloudEvent
 
 Row = Any
 OPEN_SQL = "('submitted', 'accepted', 'in_progress')"
@@ -67,13 +69,21 @@ async def get_category(conn: Connection, *, compound_id: uuid.UUID, code: str) -
 # ---------------------------------------------------------------- issues
 
 
-async def insert_issue(conn: Connection, *, fields: dict[str, Any]) -> Row:
+async def insert_reported(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
+                          event: CloudEvent) -> Row:
+    """A reported issue, its `reported` history row and its event, in ONE statement (one round
+    trip, atomic on its own or inside the caller's transaction); the new issue row."""
     names = list(fields)
     values = [json.dumps(v) if n == "attributes" else v for n, v in fields.items()]
     marks = ", ".join(f"${i}::jsonb" if n == "attributes" else f"${i}"
                       for i, n in enumerate(names, start=1))
+    n = len(values)
+    outbox, event_values = outbox_cte(event, after="issue", first=n + 3)
     return await conn.fetchrow(
-        f"INSERT INTO issues ({', '.join(names)}) VALUES ({marks}) RETURNING *", *values
+        f"WITH issue AS (INSERT INTO issues ({', '.join(names)}) VALUES ({marks}) RETURNING *),"
+        " reported AS (INSERT INTO history (issue_id, action, from_status, to_status, actor, note)"
+        f" SELECT id, 'reported', NULL, 'submitted', ${n + 1}, ${n + 2} FROM issue), {outbox}"
+        " SELECT * FROM issue", *values, actor, note, *event_values,
     )
 
 
@@ -108,7 +118,8 @@ async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str |
         " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
         " AND ($7::text IS NULL OR reporter_id = $7)"
         " AND ($8::text IS NULL OR responsible = $8)"
-        f" AND ($9::boolean IS NULL OR (status IN {OPEN_SQL} AND (resolve_by < $10"
+        f" AND ($9::boolean IS NULL OR (status IN {OPEN_SQL} AND council_since IS NULL"
+        "   AND (resolve_by < $10"
         "   OR (first_response_at IS NULL AND respond_by < $10))) = $9)"
         " AND ($11::text IS NULL OR title ILIKE $11 OR description ILIKE $11)"
         " ORDER BY created_at DESC, id DESC LIMIT $6",
@@ -149,6 +160,20 @@ async def insert_cosign(conn: Connection, *, issue_id: uuid.UUID, person_id: str
     return bool(done)
 
 
+async def cosigners(conn: Connection, *, issue_id: uuid.UUID) -> list[str]:
+    return [r["person_id"] for r in await conn.fetch(
+        "SELECT person_id FROM cosigns WHERE issue_id = $1 ORDER BY person_id", issue_id)]
+
+
+async def issues_of_proposal(conn: Connection, *, proposal_id: uuid.UUID) -> list[Row]:
+    """The issues with the council on this proposal, locked (a redelivery finds none)."""
+    return await conn.fetch(
+        f"SELECT * FROM issues WHERE proposal_id = $1 AND council_since IS NOT NULL"
+        f" AND status IN {OPEN_SQL}"
+        " ORDER BY created_at, id FOR UPDATE", proposal_id,
+    )
+
+
 async def is_cosigner(conn: Connection, *, issue_id: uuid.UUID, person_id: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT true FROM cosigns WHERE issue_id = $1 AND person_id = $2", issue_id, person_id
@@ -164,9 +189,15 @@ async def insert_comment(conn: Connection, *, issue_id: uuid.UUID, author_id: st
     )
 
 
-async def list_comments(conn: Connection, *, issue_id: uuid.UUID) -> list[Row]:
+async def list_comments(conn: Connection, *, issue_id: uuid.UUID,
+                        after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page in the order written, after the keyset (created_at, id)."""
+    at, last = after or (None, None)
     return await conn.fetch(
-        "SELECT * FROM comments WHERE issue_id = $1 ORDER BY created_at, id", issue_id
+        "SELECT * FROM comments WHERE issue_id = $1"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))"
+        " ORDER BY created_at, id LIMIT $4",
+        issue_id, at, last, limit,
     )
 
 
@@ -180,8 +211,14 @@ async def insert_history(conn: Connection, *, issue_id: uuid.UUID, action: str,
     )
 
 
-async def list_history(conn: Connection, *, issue_id: uuid.UUID) -> list[Row]:
-    return await conn.fetch("SELECT * FROM history WHERE issue_id = $1 ORDER BY id", issue_id)
+async def list_history(conn: Connection, *, issue_id: uuid.UUID, after: int | None,
+                       limit: int) -> list[Row]:
+    """One page in the order it happened, after the entry `after`."""
+    return await conn.fetch(
+        "SELECT * FROM history WHERE issue_id = $1 AND ($2::bigint IS NULL OR id > $2)"
+        " ORDER BY id LIMIT $3",
+        issue_id, after, limit,
+    )
 
 
 async def insert_feedback(conn: Connection, *, issue_id: uuid.UUID, round: int, person_id: str,
@@ -199,6 +236,7 @@ async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid
     """Open issues past a target not yet reported overdue; replicas skip each other's rows."""
     return await conn.fetch(
         f"SELECT * FROM issues WHERE overdue_at IS NULL AND status IN {OPEN_SQL}"
+        " AND council_since IS NULL"
         " AND (resolve_by < $1 OR (first_response_at IS NULL AND respond_by < $1))"
         " AND ($2::uuid IS NULL OR compound_id = $2)"
         " ORDER BY resolve_by LIMIT $3 FOR UPDATE SKIP LOCKED",
@@ -224,7 +262,8 @@ async def stats_summary(conn: Connection, *, compound_id: uuid.UUID, now: dt.dat
         "   - created_at)) FILTER (WHERE first_response_at IS NOT NULL) AS median_response,"
         " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at"
         "   - created_at)) FILTER (WHERE resolved_at IS NOT NULL) AS median_resolution,"
-        f" count(*) FILTER (WHERE status IN {OPEN_SQL} AND (resolve_by < $2"
+        f" count(*) FILTER (WHERE status IN {OPEN_SQL} AND council_since IS NULL"
+        "   AND (resolve_by < $2"
         "   OR (first_response_at IS NULL AND respond_by < $2))) AS overdue,"
         " count(*) FILTER (WHERE escalated_at IS NOT NULL) AS escalated,"
         " (SELECT avg(f.score)::float FROM feedback f JOIN issues j ON j.id = f.issue_id"

@@ -35,10 +35,10 @@ def readings_csv(period: str) -> str:
 
 
 async def _cost(actor: DemoActor, c: str, property_token: str) -> dict[str, Any]:
-    for cost in await actor.call("GET", "meetings", f"{c}/costs", property_token):
+    for cost in await actor.all_pages("meetings", f"{c}/costs", property_token):
         if cost["name"] == COST:
             return dict(cost)
-    buildings = await actor.call("GET", "directory", f"{c}/buildings", property_token)
+    buildings = await actor.all_pages("directory", f"{c}/buildings", property_token)
     served = [{"building_id": b["id"], "floors": [4, 5, 6]} for b in buildings
               if b["name"] in ("1号楼", "2号楼")]
     return dict(await actor.call("POST", "meetings", f"{c}/costs", property_token, json={
@@ -47,7 +47,7 @@ async def _cost(actor: DemoActor, c: str, property_token: str) -> dict[str, Any]
 
 
 async def _plans(actor: DemoActor, k: str, property_token: str) -> dict[str, dict[str, Any]]:
-    plans = {p["name"]: p for p in await actor.call("GET", "meetings", f"{k}/plans", property_token)}
+    plans = {p["name"]: p for p in await actor.all_pages("meetings", f"{k}/plans", property_token)}
     for name, method in PLANS.items():
         if name not in plans:
             plans[name] = await actor.call("POST", "meetings", f"{k}/plans", property_token,
@@ -62,7 +62,8 @@ async def start_running(actor: DemoActor) -> list[str]:
     branch = actor.token(COMPOUND, "party_branch")
     cost = await _cost(actor, c, property_token)
     k = f"{c}/costs/{cost['id']}"
-    if not await actor.call("GET", "meetings", f"{k}/readings?period={PERIOD}", property_token):
+    if not (await actor.call("GET", "meetings", f"{k}/readings?period={PERIOD}&limit=1",
+                             property_token))["items"]:
         await actor.call("POST", "meetings", f"{k}/readings/import", property_token,
                          csv=readings_csv(PERIOD))
     plan = (await _plans(actor, k, property_token))[ADOPTED]

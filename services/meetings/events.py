@@ -21,6 +21,8 @@ class ProposalChanged(msgspec.Struct):
     matter: str
     version: int
     change_summary: str = ""
+    # the residents' issues the proposal answers (issues marks them as with the council)
+    issue_ids: list[uuid.UUID] = []
 
 
 class ConsultationChanged(msgspec.Struct):
@@ -29,6 +31,7 @@ class ConsultationChanged(msgspec.Struct):
     version: int
     status: str  # "open" | "closed"
     closes_at: str  # ISO 8601
+    title: str = ""  # the proposal's, for the notices people read
 
 
 class OpinionRecorded(msgspec.Struct):
@@ -50,6 +53,7 @@ class VoteOpened(msgspec.Struct):
     roll_entries: int
     total_area_centi: int
     total_headcount: int
+    title: str = ""  # the proposal's
 
 
 class VoteClosed(msgspec.Struct):
@@ -60,6 +64,7 @@ class VoteClosed(msgspec.Struct):
     rule: str
     outcome: str  # "passed" | "rejected"
     result: dict[str, Any]  # tally.TallyResult.to_dict()
+    title: str = ""  # the proposal's
 
 
 class BallotCast(msgspec.Struct):
@@ -90,6 +95,8 @@ class MeetingConvened(msgspec.Struct):
     title: str
     starts_at: str
     invitee_ids: list[uuid.UUID]
+    invitee_names: list[str] = []  # who is invited, by name (the directory's), for the notice
+    place: str = ""
 
 
 class MeetingCancelled(msgspec.Struct):
@@ -137,6 +144,7 @@ class BillsIssued(msgspec.Struct):
     period: str
     total_fen: int
     units: int
+    name: str = ""  # the cost's (e.g. 二次供水加压泵电费)
 
 
 PROPOSAL_CREATED = event_type("linli.meetings.proposal.created", ProposalChanged, "提出了新的议案")

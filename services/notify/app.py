@@ -13,12 +13,12 @@ from aiohttp import web
 from linli.app import periodic, service_app
 from linli.clients import service_client
 from linli.config import Settings
+from linli.directory import Directory, PendingDirectory
 from linli.http import NATS_CLIENT
 from linli.pruning import PruneRule
 from services.notify.consumers import subscriptions
 from services.notify.digests import digest_once
 from services.notify.direct import LogSms, Sms
-from services.notify.fanout import Directory
 from services.notify.keys import CONFIG, DIRECTORY, DIRECTORY_CLIENT, LIVE, PREFIX, SMS, VAULT
 from services.notify.live import LiveConfig, close_streams, live_context
 from services.notify.routes import ROUTES
@@ -34,17 +34,15 @@ READ_NOTIFICATIONS = PruneRule("notifications", "read_at IS NOT NULL AND read_at
                                dt.timedelta(days=180))
 
 
-def _directory(directory: Directory) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The directory client for the consumers, which started before this context ran."""
+def _directory(directory: PendingDirectory) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The shared directory client for the consumers, which started before this context ran."""
     inner = service_client(DIRECTORY_CLIENT, caller="notify", target="directory")
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         async for _ in inner(app):
-            directory.client = app[DIRECTORY_CLIENT]
-            directory.ready.set()
+            directory.set(Directory(app[DIRECTORY_CLIENT]))
             yield
-        directory.ready.clear()
-        directory.client = None
+        directory.set(None)
 
     return context
 
@@ -64,7 +62,7 @@ def create_app(settings: Settings, *, sender: SenderConfig | None = None,
                prefix: str = "notify", live: LiveConfig | None = None,
                sms: Sms | None = None) -> web.Application:
     """`prefix` names the durable consumers (tests on shared NATS use their own)."""
-    directory, signals = Directory(), LiveSignals()
+    directory, signals = PendingDirectory(), LiveSignals()
     config = sender or SenderConfig.from_settings(settings, os.environ)
     live_config = live or LiveConfig()
     app = service_app(

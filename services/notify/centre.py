@@ -10,19 +10,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from linli.db import Connection
+from linli.directory import PendingDirectory
 from linli.events import CloudEvent, EventType
 from services.centre import events as centre
 from services.notify import fanout
 from services.notify import labels as L
-from services.notify.fanout import Directory, Message
+from services.notify.fanout import Message
 
-Apply = Callable[[Connection, CloudEvent, Directory], Awaitable[None]]
+Apply = Callable[[Connection, CloudEvent, PendingDirectory], Awaitable[None]]
 BOOKING_STATUS = {"confirmed": "已确认", "declined": "未通过审核", "cancelled": "已取消"}
 AUDIENCES = {"elderly": "老年人", "families": "亲子家庭", "young_workers": "青年上班族",
              "everyone": "全体居民"}
 
 
-async def booking_decided(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def booking_decided(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.BOOKING_CONFIRMED.parse(event)
     if data.series_id is not None and event.type == centre.BOOKING_CONFIRMED.name:
         return  # a series is confirmed as a whole by its answer, not once per occurrence
@@ -33,7 +34,7 @@ async def booking_decided(conn: Connection, event: CloudEvent, directory: Direct
     await fanout.to_people(conn, event, msg, [data.booker_id])
 
 
-async def plan_published(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def plan_published(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.PLAN_PUBLISHED.parse(event)
     await fanout.to_notice_board(conn, event, Message("centre_plan_published", {
         "title": data.title, "period": data.period,
@@ -41,7 +42,7 @@ async def plan_published(conn: Connection, event: CloudEvent, directory: Directo
         "activities": str(data.activities)}, str(data.plan_id)))
 
 
-async def waitlist_promoted(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def waitlist_promoted(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.WAITLIST_PROMOTED.parse(event)
     confirm = (f"活动临近，请在 {L.when(data.confirm_by)} 前确认参加，逾期名额将顺延给下一位。"
                if data.confirm_by else "如不能参加请及时取消。")
@@ -51,7 +52,7 @@ async def waitlist_promoted(conn: Connection, event: CloudEvent, directory: Dire
     await fanout.to_people(conn, event, msg, [data.person_id])
 
 
-async def activity_cancelled(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def activity_cancelled(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.ACTIVITY_CANCELLED.parse(event)
     msg = Message("centre_activity_cancelled", {
         "title": data.title, "starts_at": L.when(data.starts_at), "reason": data.reason or "未说明"},
@@ -59,7 +60,7 @@ async def activity_cancelled(conn: Connection, event: CloudEvent, directory: Dir
     await fanout.to_people(conn, event, msg, data.people)
 
 
-async def activity_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def activity_reminder(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.ACTIVITY_REMINDER.parse(event)
     msg = Message("centre_activity_reminder", {"title": data.title,
                                                "starts_at": L.when(data.starts_at)},
@@ -67,26 +68,26 @@ async def activity_reminder(conn: Connection, event: CloudEvent, directory: Dire
     await fanout.to_people(conn, event, msg, data.people)
 
 
-async def feedback_requested(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def feedback_requested(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.ACTIVITY_FEEDBACK_REQUESTED.parse(event)
     msg = Message("centre_feedback_requested", {"title": data.title}, str(data.activity_id))
     await fanout.to_people(conn, event, msg, data.people)
 
 
-async def hold_ready(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def hold_ready(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.HOLD_READY.parse(event)
     await fanout.to_people(conn, event, Message("centre_hold_ready", {"title": data.title},
                                                 str(data.book_id)), [data.person_id])
 
 
-async def loan_due(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def loan_due(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.LOAN_DUE.parse(event)
     await fanout.to_people(conn, event, Message("centre_loan_due", {
         "title": data.title, "due_on": data.due_on.isoformat()}, str(data.loan_id)),
         [data.person_id])
 
 
-async def loan_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def loan_overdue(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = centre.LOAN_OVERDUE.parse(event)
     await fanout.to_people(conn, event, Message("centre_loan_overdue", {
         "title": data.title, "due_on": data.due_on.isoformat()}, str(data.loan_id)),

@@ -10,6 +10,7 @@ from yarl import URL
 
 from linli import problems
 from linli.db import Pool, transaction
+from linli.pagination import Page, whole
 from services.notify import channel_store, targets
 from services.notify.channel_models import (
     Bot,
@@ -46,10 +47,11 @@ def to_channel(row: channel_store.Row) -> PersonChannel:
                          digest_hour=row["digest_hour"], updated_at=row["updated_at"])
 
 
-async def my_channels(pool: Pool, *, person_id: str) -> list[PersonChannel]:
+async def my_channels(pool: Pool, *, person_id: str) -> Page[PersonChannel]:
+    """The person's channels (one per kind: email, sms), as one page."""
     async with pool.acquire() as conn:
         rows = await channel_store.person_channels(conn, person_ids=[person_id])
-    return [to_channel(r) for r in rows.get(person_id, [])]
+    return whole([to_channel(r) for r in rows.get(person_id, [])])
 
 
 async def put_channel(pool: Pool, *, person_id: str, channel: str, data: ChannelIn) -> PersonChannel:
@@ -91,9 +93,11 @@ def to_bot(row: channel_store.Row) -> Bot:
                created_at=row["created_at"])
 
 
-async def bots(pool: Pool, *, compound_id: uuid.UUID) -> list[Bot]:
+async def bots(pool: Pool, *, compound_id: uuid.UUID) -> Page[Bot]:
+    """The compound's group bots (one per organisation's IM group at most), as one page."""
     async with pool.acquire() as conn:
-        return [to_bot(r) for r in await channel_store.list_bots(conn, compound_id=compound_id)]
+        return whole([to_bot(r)
+                      for r in await channel_store.list_bots(conn, compound_id=compound_id)])
 
 
 async def add_bot(pool: Pool, *, compound_id: uuid.UUID, data: BotIn, by: str,

@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from linli.db import Connection
+from linli.directory import PendingDirectory
 from linli.events import CloudEvent, EventType
 from services.notify import fanout
 from services.notify import labels as L
-from services.notify.fanout import Directory, Message
+from services.notify.fanout import Message
 from workflows import events as workflows
 
-Apply = Callable[[Connection, CloudEvent, Directory], Awaitable[None]]
+Apply = Callable[[Connection, CloudEvent, PendingDirectory], Awaitable[None]]
 STEPS: Final = {
     "requested": "申请成立", "preparatory_group": "组建筹备组", "group_publicity": "筹备组名单公示",
     "rules_and_candidates": "议事规则、管理规约与候选人提名", "candidate_publicity": "候选人名单公示",
@@ -31,14 +32,14 @@ REMINDERS: Final = {
 }
 
 
-async def step_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def step_changed(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = workflows.COMMITTEE_STEP_CHANGED.parse(event)
     await fanout.to_notice_board(conn, event, Message("committee_step_changed", {
         "step": L.label(STEPS, data.step), "previous": L.label(STEPS, data.previous) or "无",
         "note": data.note}, data.entity_id))
 
 
-async def reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def reminder(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = workflows.COMMITTEE_REMINDER_DUE.parse(event)
     msg = Message("committee_reminder", {"reminder": L.label(REMINDERS, data.kind),
                                          "deadline": L.when(data.deadline)}, data.entity_id)

@@ -7,6 +7,7 @@ import uuid
 
 from linli import problems
 from linli.db import Pool, transaction
+from linli.pagination import Page, whole
 from services.notify import store
 from services.notify.models import Template, TemplateIn
 from services.notify.templates import KINDS, TemplateError, check
@@ -28,11 +29,11 @@ def to_template(kind: str, row: store.Row | None) -> Template:
                     updated_at=row["updated_at"])
 
 
-async def templates(pool: Pool, *, compound_id: uuid.UUID) -> list[Template]:
-    """Every kind with the text this compound uses."""
+async def templates(pool: Pool, *, compound_id: uuid.UUID) -> Page[Template]:
+    """Every kind (a fixed set) with the text this compound uses, as one page."""
     async with pool.acquire() as conn:
         own = {r["kind"]: r for r in await store.list_templates(conn, compound_id=compound_id)}
-    return [to_template(kind, own.get(kind)) for kind in KINDS]
+    return whole([to_template(kind, own.get(kind)) for kind in KINDS])
 
 
 async def put_template(pool: Pool, *, compound_id: uuid.UUID, kind: str, data: TemplateIn,

@@ -13,6 +13,7 @@ from typing import Any
 
 from linli.bus import Subscription
 from linli.db import Connection
+from linli.directory import PendingDirectory
 from linli.events import CloudEvent, EventType
 from linli.values import now_utc
 from services.issues import events as issues
@@ -21,7 +22,7 @@ from services.notify import fanout, store
 from services.notify import labels as L
 from services.notify.centre import CENTRE_ROUTING
 from services.notify.committee import COMMITTEE_ROUTING
-from services.notify.fanout import Directory, Message
+from services.notify.fanout import Message
 from services.notify.metrics import SKIPPED
 from workflows import events as workflows
 
@@ -29,7 +30,8 @@ from workflows import events as workflows
 # stream's history, and residents should not get last month's reminders.
 MAX_EVENT_AGE = dt.timedelta(days=7)
 COUNCIL = ["party_branch", "owners_committee"]
-Apply = Callable[[Connection, CloudEvent, Directory], Awaitable[None]]
+UNNAMED = "未命名议案"  # an event written before events carried the proposal's title
+Apply = Callable[[Connection, CloudEvent, PendingDirectory], Awaitable[None]]
 
 
 class IssueNotSeen(LookupError):
@@ -43,14 +45,14 @@ async def _issue(conn: Connection, issue_id: Any) -> store.Row:
     return row
 
 
-async def issue_reported(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def issue_reported(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     """Remember who reported the issue (null when anonymous) for the events that follow."""
     data = issues.ISSUE_REPORTED.parse(event)
     await store.remember_issue(conn, issue_id=data.issue_id, compound_id=data.compound_id,
                                reporter_id=data.reporter_id, title=data.title)
 
 
-async def issue_status_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def issue_status_changed(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = issues.ISSUE_STATUS_CHANGED.parse(event)
     if data.to_status == "resolved":
         return  # the `resolved` event tells the reporter, once
@@ -62,15 +64,38 @@ async def issue_status_changed(conn: Connection, event: CloudEvent, directory: D
     await fanout.to_people(conn, event, msg, [row["reporter_id"]])
 
 
-async def issue_resolved(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def issue_resolved(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = issues.ISSUE_RESOLVED.parse(event)
     row = await _issue(conn, data.issue_id)
     msg = Message("issue_resolved", {"title": row["title"], "note": data.note or "无"},
                   str(data.issue_id))
+    await fanout.to_people(conn, event, msg,
+                           [data.reporter_id or row["reporter_id"], *data.cosigner_ids])
+
+
+async def issue_with_council(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
+    data = issues.ISSUE_WITH_COUNCIL.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_with_council", {"title": row["title"], "proposal": data.proposal_title},
+                  str(data.issue_id))
     await fanout.to_people(conn, event, msg, [data.reporter_id or row["reporter_id"]])
 
 
-async def issue_escalated(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def issue_returned(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
+    """The responsible party has the issue again; the reporter hears why."""
+    data = issues.ISSUE_RETURNED.parse(event)
+    row = await _issue(conn, data.issue_id)
+    msg = Message("issue_returned", {
+        "title": row["title"], "proposal": data.proposal_title,
+        "outcome": "已放弃" if data.outcome == "abandoned" else "已取消",
+        "responsible": L.label(L.PARTIES, data.responsible),
+        "deadline": L.when(data.resolve_by)}, str(data.issue_id))
+    # the roster call comes first: when the directory is down nothing has been written yet
+    await fanout.to_roles(conn, event, msg, [data.responsible], directory)
+    await fanout.to_people(conn, event, msg, [data.reporter_id or row["reporter_id"]])
+
+
+async def issue_escalated(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = issues.ISSUE_ESCALATED.parse(event)
     row = await _issue(conn, data.issue_id)
     msg = Message("issue_escalated", {
@@ -81,7 +106,7 @@ async def issue_escalated(conn: Connection, event: CloudEvent, directory: Direct
     await fanout.to_people(conn, event, msg, [row["reporter_id"]])
 
 
-async def issue_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def issue_overdue(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = issues.ISSUE_OVERDUE.parse(event)
     row = await _issue(conn, data.issue_id)
     msg = Message("issue_overdue", {
@@ -93,7 +118,7 @@ async def issue_overdue(conn: Connection, event: CloudEvent, directory: Director
     await fanout.to_people(conn, event, msg, [row["reporter_id"]])
 
 
-async def issue_commented(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def issue_commented(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = issues.ISSUE_COMMENTED.parse(event)
     row = await _issue(conn, data.issue_id)
     if row["reporter_id"] is None or row["reporter_id"] == data.author_id:
@@ -104,11 +129,12 @@ async def issue_commented(conn: Connection, event: CloudEvent, directory: Direct
     await fanout.to_people(conn, event, msg, [row["reporter_id"]])
 
 
-async def proposal_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def proposal_reminder(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     """Named people when the workflow lists them, an organisation, else the notice board."""
     data = workflows.PROPOSAL_REMINDER_DUE.parse(event)
     msg = Message("proposal_reminder", {"reminder": L.label(L.REMINDERS, data.kind),
-                                        "deadline": L.when(data.deadline)}, data.entity_id)
+                                        "deadline": L.when(data.deadline),
+                                        "proposal": data.title or UNNAMED}, data.entity_id)
     if data.person_ids:
         await fanout.to_people(conn, event, msg, data.person_ids)
     elif data.audience in L.ORGANISATION_ROLES:
@@ -117,79 +143,93 @@ async def proposal_reminder(conn: Connection, event: CloudEvent, directory: Dire
         await fanout.to_notice_board(conn, event, msg)
 
 
-async def follow_up_reminder(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def follow_up_reminder(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = workflows.FOLLOW_UP_REMINDER_DUE.parse(event)
-    people = data.person_ids or [(await _issue(conn, data.entity_id))["reporter_id"]]
-    msg = Message("issue_follow_up", {"deadline": L.when(data.deadline)}, data.entity_id)
+    row = await _issue(conn, data.entity_id)
+    people = data.person_ids or [row["reporter_id"]]
+    msg = Message("issue_follow_up", {"deadline": L.when(data.deadline), "title": row["title"]},
+                  data.entity_id)
     await fanout.to_people(conn, event, msg, people)
 
 
-async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def proposal_step_changed(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = workflows.PROPOSAL_STEP_CHANGED.parse(event)
     if not data.previous:
         return  # the run's first step (a draft) is no news: the consultation notice comes next
     msg = Message("proposal_step_changed", {
         "step": L.label(L.STEPS, data.step), "previous": L.label(L.STEPS, data.previous),
         "outcome": L.label(L.OUTCOMES, data.outcome) or "已结束", "round": str(data.round),
-        "note": data.note}, data.entity_id)
+        "note": data.note, "proposal": data.title or UNNAMED}, data.entity_id)
     await fanout.to_notice_board(conn, event, msg)
 
 
-async def milestone_overdue(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def proposal_blocked(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
+    """The convener's organisation is asked to retry or abandon the blocked run."""
+    data = workflows.PROPOSAL_BLOCKED.parse(event)
+    msg = Message("proposal_blocked", {"proposal": data.title or UNNAMED, "reason": data.reason,
+                                       "step": L.label(L.STEPS, data.step)}, data.entity_id)
+    await fanout.to_roles(conn, event, msg, [data.audience or "party_branch"], directory)
+
+
+async def milestone_overdue(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = workflows.PROPOSAL_MILESTONE_OVERDUE.parse(event)
     msg = Message("proposal_milestone_overdue", {
         "milestone": data.milestone, "due_at": L.when(data.due_at), "owner": data.owner or "未指定",
-        "percent": str(data.percent)}, data.proposal_id)
+        "percent": str(data.percent), "proposal": data.title or UNNAMED}, data.proposal_id)
     await fanout.to_roles(conn, event, msg, data.escalate_to or COUNCIL, directory)
 
 
-async def meeting_convened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def meeting_convened(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = meetings.MEETING_CONVENED.parse(event)
-    msg = Message("meeting_convened", {"title": data.title, "kind": L.label(L.MEETING_KINDS, data.kind),
-                                       "starts_at": L.when(data.starts_at)}, str(data.meeting_id))
+    msg = Message("meeting_convened", {
+        "title": data.title, "kind": L.label(L.MEETING_KINDS, data.kind),
+        "starts_at": L.when(data.starts_at), "place": data.place or "通知的地点",
+        "invitees": "、".join(data.invitee_names) or "相关各方"}, str(data.meeting_id))
     if data.invitee_ids:
         await fanout.to_people(conn, event, msg, [str(p) for p in data.invitee_ids])
     else:
         await fanout.to_notice_board(conn, event, msg)
 
 
-async def vote_opened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def vote_opened(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = meetings.VOTE_OPENED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_opened", {
         "rule": L.label(L.VOTE_RULES, data.rule), "closes_at": L.when(data.closes_at),
-        "roll_entries": str(data.roll_entries)}, str(data.proposal_id),
-        about_id=str(data.vote_id)))  # the page is the vote's, where a ballot is cast
+        "roll_entries": str(data.roll_entries), "proposal": data.title or UNNAMED},
+        str(data.proposal_id), about_id=str(data.vote_id)))  # the page is the vote's
 
 
-async def vote_closed(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def vote_closed(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = meetings.VOTE_CLOSED.parse(event)
     await fanout.to_notice_board(conn, event, Message("vote_closed", {
-        "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome)},
-        str(data.proposal_id), about_id=str(data.vote_id)))
+        "rule": L.label(L.VOTE_RULES, data.rule), "outcome": L.label(L.OUTCOMES, data.outcome),
+        "proposal": data.title or UNNAMED}, str(data.proposal_id), about_id=str(data.vote_id)))
 
 
-async def minutes_published(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def minutes_published(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = meetings.MINUTES_PUBLISHED.parse(event)
     await fanout.to_notice_board(conn, event, Message("minutes_published", {
         "title": data.title, "notice_until": L.when(data.notice_until)}, str(data.meeting_id)))
 
 
-async def bills_issued(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def bills_issued(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = meetings.BILLS_ISSUED.parse(event)
     if data.total_fen == 0:
         return  # nothing to pay: no bill is announced
     await fanout.to_notice_board(conn, event, Message("bills_issued", {
-        "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units)},
+        "period": data.period, "total": L.yuan(data.total_fen), "units": str(data.units),
+        "name": data.name or "公共费用"},
         str(data.cost_id)))
 
 
-async def consultation_opened(conn: Connection, event: CloudEvent, directory: Directory) -> None:
+async def consultation_opened(conn: Connection, event: CloudEvent, directory: PendingDirectory) -> None:
     data = meetings.CONSULTATION_OPENED.parse(event)
     await fanout.to_notice_board(conn, event, Message("consultation_opened", {
-        "version": str(data.version), "closes_at": L.when(data.closes_at)}, str(data.proposal_id)))
+        "version": str(data.version), "closes_at": L.when(data.closes_at),
+        "proposal": data.title or UNNAMED}, str(data.proposal_id)))
 
 
-def _bind(apply: Apply, directory: Directory) -> Callable[[Connection, CloudEvent], Awaitable[None]]:
+def _bind(apply: Apply, directory: PendingDirectory) -> Callable[[Connection, CloudEvent], Awaitable[None]]:
     async def handler(conn: Connection, event: CloudEvent) -> None:
         sent = dt.datetime.fromisoformat(event.time.replace("Z", "+00:00"))
         # an old report is still remembered (it tells nobody): a fresh event about the issue
@@ -209,9 +249,12 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
     ("issue-escalated", issues.ISSUE_ESCALATED, issue_escalated),
     ("issue-overdue", issues.ISSUE_OVERDUE, issue_overdue),
     ("issue-commented", issues.ISSUE_COMMENTED, issue_commented),
+    ("issue-with-council", issues.ISSUE_WITH_COUNCIL, issue_with_council),
+    ("issue-returned", issues.ISSUE_RETURNED, issue_returned),
     ("proposal-reminder", workflows.PROPOSAL_REMINDER_DUE, proposal_reminder),
     ("proposal-step", workflows.PROPOSAL_STEP_CHANGED, proposal_step_changed),
     ("proposal-milestone", workflows.PROPOSAL_MILESTONE_OVERDUE, milestone_overdue),
+    ("proposal-blocked", workflows.PROPOSAL_BLOCKED, proposal_blocked),
     ("follow-up-reminder", workflows.FOLLOW_UP_REMINDER_DUE, follow_up_reminder),
     ("meeting-convened", meetings.MEETING_CONVENED, meeting_convened),
     ("vote-opened", meetings.VOTE_OPENED, vote_opened),
@@ -224,7 +267,7 @@ ROUTING: list[tuple[str, EventType[Any], Apply]] = [
 ]
 
 
-def subscriptions(directory: Directory, *, prefix: str = "notify") -> list[Subscription]:
+def subscriptions(directory: PendingDirectory, *, prefix: str = "notify") -> list[Subscription]:
     """The durable consumers (`<prefix>-<what>`); replicas share them and split the work."""
     return [Subscription(f"{prefix}-{name}", kind, _bind(apply, directory))
             for name, kind, apply in ROUTING]

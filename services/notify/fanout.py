@@ -7,15 +7,12 @@ and person, or per event on the notice board).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import msgspec
-
-from linli.clients import ServiceClient
 from linli.db import Connection
+from linli.directory import PendingDirectory
 from linli.events import CloudEvent
 from linli.values import now_utc
 from services.notify import channel_store, links, outbound, store
@@ -38,38 +35,6 @@ class Message:
     def page(self) -> dict[str, str | None]:
         """The payload's `about` and `about_id` (services/notify/links.py)."""
         return links.about(self.kind, self.subject, kind_of=self.about, entity_id=self.about_id)
-
-
-class _Organisation(msgspec.Struct):
-    kind: str
-
-
-class _Role(msgspec.Struct):
-    person_id: uuid.UUID
-
-
-class _RosterEntry(msgspec.Struct):
-    organisation: _Organisation
-    roles: list[_Role]
-
-
-@dataclass
-class Directory:
-    """The directory client, set by a cleanup context after the consumers have started."""
-
-    client: ServiceClient | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def members(self, compound_id: str, kinds: list[str]) -> list[str]:
-        """Current members of the compound's organisations of these kinds (raises when the
-        directory cannot answer, so the event is redelivered later)."""
-        async with asyncio.timeout(10):
-            await self.ready.wait()
-        assert self.client is not None
-        today = dt.datetime.now(CST).date().isoformat()
-        roster = await self.client.get(f"/v1/compounds/{compound_id}/roster?on={today}",
-                                       kind=list[_RosterEntry])
-        return [str(r.person_id) for e in roster if e.organisation.kind in kinds for r in e.roles]
 
 
 async def _texts(conn: Connection, compound_id: uuid.UUID | None, msg: Message) -> tuple[str, str]:
@@ -126,11 +91,13 @@ async def _deliver(conn: Connection, pref: store.Row, row: store.Row, event: Clo
 
 
 async def to_roles(conn: Connection, event: CloudEvent, msg: Message, roles: list[str],
-                   directory: Directory) -> int:
-    """Everyone currently in the compound's organisations of these kinds."""
+                   directory: PendingDirectory) -> int:
+    """Everyone serving today (China time) in the compound's organisations of these kinds
+    (raises when the directory cannot answer, so the event is redelivered later)."""
     if not event.compoundid or not roles:
         return 0
-    people = await directory.members(event.compoundid, roles)
+    today = dt.datetime.now(CST).date()
+    people = await (await directory.get()).members(event.compoundid, roles, today)
     created = await to_people(conn, event, msg, people, audience="role")
     title, body = await _texts(conn, _compound(event), msg)
     about = {"id": uuid.UUID(event.id), "kind": msg.kind, "title": title, "body": body,

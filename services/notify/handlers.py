@@ -103,7 +103,7 @@ async def compound_deliveries(call: Call) -> Page[Delivery]:
     return await deliveries.deliveries(call.app[POOL], compound_id=_compound(call), query=call.query)
 
 
-async def templates(call: Call) -> list[Template]:
+async def templates(call: Call) -> Page[Template]:
     return await compound_templates.templates(call.app[POOL], compound_id=_compound(call))
 
 
@@ -118,7 +118,7 @@ async def reset_template(call: Call) -> Template:
                                                    kind=call.param("kind"))
 
 
-async def my_channels(call: Call) -> list[PersonChannel]:
+async def my_channels(call: Call) -> Page[PersonChannel]:
     return await channel_admin.my_channels(call.app[POOL], person_id=_person(call))
 
 
@@ -136,7 +136,7 @@ async def unsubscribe(call: Call) -> Unsubscribed:
     return await channel_admin.unsubscribe(call.app[POOL], token=call.param("token"))
 
 
-async def bots(call: Call) -> list[Bot]:
+async def bots(call: Call) -> Page[Bot]:
     return await channel_admin.bots(call.app[POOL], compound_id=_compound(call))
 
 

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from linli.clients import ServiceClient
+from linli.directory import PendingDirectory
 from services.notify.direct import Sms
-from services.notify.fanout import Directory
 
 if TYPE_CHECKING:
     from services.notify.live import LiveConfig
     from services.notify.sender import SenderConfig
     from services.notify.vault import Vault
 
-DIRECTORY = web.AppKey("notify.directory", Directory)
+DIRECTORY = web.AppKey("notify.directory", PendingDirectory)
 PREFIX = web.AppKey("notify.durable_prefix", str)
 DIRECTORY_CLIENT = web.AppKey("notify.directory_client", ServiceClient)
 SMS = web.AppKey("notify.sms", Sms)

@@ -32,6 +32,7 @@ PAGES: Final = {
 KIND_ABOUT: Final = {
     "issue_status_changed": "issue", "issue_resolved": "issue", "issue_escalated": "issue",
     "issue_overdue": "issue", "issue_commented": "issue", "issue_follow_up": "issue",
+    "issue_with_council": "issue", "issue_returned": "issue", "proposal_blocked": "proposal",
     "proposal_reminder": "proposal", "proposal_step_changed": "proposal",
     "proposal_milestone_overdue": "proposal", "consultation_opened": "proposal",
     "vote_opened": "vote", "vote_closed": "vote",

@@ -15,11 +15,12 @@ import uuid
 from linli import problems
 from linli.auth import Principal
 from linli.db import Pool, transaction
+from linli.directory import PendingDirectory
 from linli.events import CloudEvent
 from linli.values import now_utc
 from services.notify import fanout, links, store
 from services.notify.channel_models import BroadcastIn, MessageSent, MessageToIn
-from services.notify.fanout import Directory, Message
+from services.notify.fanout import Message
 from services.notify.templates import KINDS
 
 SENT = "linli.notify.message.sent"  # the payload's event_type (not published on the bus)
@@ -55,7 +56,7 @@ def _envelope(message_id: uuid.UUID, compound_id: uuid.UUID, msg: Message, who: 
                       compoundid=str(compound_id), data={"by": who.subject})
 
 
-async def send(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
+async def send(pool: Pool, directory: PendingDirectory, *, compound_id: uuid.UUID, who: Principal,
                data: MessageToIn) -> MessageSent:
     """To the people named, or to the organisations' current members (and their bots)."""
     if bool(data.person_ids) == bool(data.organisations):

@@ -37,6 +37,14 @@ KINDS: Final[dict[str, Kind]] = {
     "issue_escalated": _kind(
         "问题提交议事会", "title reason cosign_count",
         "问题“{title}”已提交议事会", "提交原因：{reason}；目前共有 {cosign_count} 位居民附议。"),
+    "issue_with_council": _kind(
+        "问题交议事会", "title proposal",
+        "您反映的问题“{title}”已交议事会",
+        "问题已纳入议案“{proposal}”，由议事会推进；议事期间处理时限暂停。议案完成后问题随之解决。"),
+    "issue_returned": _kind(
+        "问题退回责任方", "title proposal outcome responsible deadline",
+        "问题“{title}”退回{responsible}",
+        "议案“{proposal}”{outcome}，问题退回{responsible}继续处理，解决期限：{deadline}。"),
     "issue_overdue": _kind(
         "问题逾期", "title status responsible deadline",
         "问题“{title}”已逾期", "当前状态“{status}”，责任方：{responsible}，期限：{deadline}。请尽快处理。"),
@@ -44,14 +52,20 @@ KINDS: Final[dict[str, Kind]] = {
         "问题新留言", "title who",
         "问题“{title}”有新回复", "{who}在您反映的问题下留言，请查看。"),
     "issue_follow_up": _kind(
-        "问题回访", "deadline",
-        "请评价问题处理结果", "您反映的问题已处理完毕，请在 {deadline} 前评价是否满意。"),
+        "问题回访", "deadline title",
+        "请评价问题“{title}”的处理结果",
+        "您反映的问题“{title}”已处理完毕，请在 {deadline} 前评价是否满意。"),
     "proposal_reminder": _kind(
-        "议题提醒", "reminder deadline",
-        "议题提醒：{reminder}", "{reminder}，截止时间：{deadline}。"),
+        "议题提醒", "reminder deadline proposal",
+        "议案“{proposal}”：{reminder}", "议案“{proposal}”：{reminder}，截止时间：{deadline}。"),
     "proposal_step_changed": _kind(
-        "议题进入新阶段", "step previous outcome round note",
-        "议题进入“{step}”阶段", "上一阶段“{previous}”结果：{outcome}（第 {round} 轮）。{note}"),
+        "议题进入新阶段", "step previous outcome round note proposal",
+        "议案“{proposal}”进入“{step}”阶段",
+        "议案“{proposal}”上一阶段“{previous}”结果：{outcome}（第 {round} 轮）。{note}"),
+    "proposal_blocked": _kind(
+        "议题流程受阻", "proposal reason step",
+        "议案“{proposal}”的流程受阻，等待处理",
+        "流程在“{step}”阶段暂停：{reason}。请在工作台的议案页排除原因后重试，或放弃议案、取消流程。"),
     "committee_step_changed": _kind(
         "业委会成立进展", "step previous note",
         "业主委员会成立：进入“{step}”阶段", "上一阶段：{previous}。{note}"),
@@ -59,23 +73,27 @@ KINDS: Final[dict[str, Kind]] = {
         "业委会提醒", "reminder deadline",
         "业主委员会提醒：{reminder}", "{reminder}，期限：{deadline}。"),
     "proposal_milestone_overdue": _kind(
-        "实施节点逾期", "milestone due_at owner percent",
-        "实施节点“{milestone}”逾期", "应于 {due_at} 完成，负责方：{owner}，目前完成 {percent}%。"),
+        "实施节点逾期", "milestone due_at owner percent proposal",
+        "议案“{proposal}”的实施节点“{milestone}”逾期",
+        "应于 {due_at} 完成，负责方：{owner}，目前完成 {percent}%。"),
     "meeting_convened": _kind(
-        "会议召集", "title kind starts_at",
-        "会议通知：{title}", "{kind}将于 {starts_at} 召开，请准时参加。"),
+        "会议召集", "title kind starts_at place invitees",
+        "会议通知：{title}",
+        "{kind}“{title}”将于 {starts_at} 在{place}召开，受邀：{invitees}。请准时参加。"),
     "vote_opened": _kind(
-        "表决开始", "rule closes_at roll_entries",
-        "业主表决已开始", "表决规则：{rule}；共 {roll_entries} 个表决单位；截止时间：{closes_at}。"),
+        "表决开始", "rule closes_at roll_entries proposal",
+        "议案“{proposal}”开始业主表决",
+        "表决规则：{rule}；共 {roll_entries} 个表决单位；截止时间：{closes_at}。"),
     "vote_closed": _kind(
-        "表决结束", "rule outcome",
-        "业主表决结果：{outcome}", "表决规则：{rule}；结果：{outcome}。"),
+        "表决结束", "rule outcome proposal",
+        "议案“{proposal}”表决结果：{outcome}", "表决规则：{rule}；结果：{outcome}。"),
     "minutes_published": _kind(
         "会议纪要公示", "title notice_until",
         "会议纪要公示：{title}", "会议纪要已公示，公示期至 {notice_until}，如有异议请向议事会反映。"),
     "bills_issued": _kind(
-        "费用分摊账单", "period total units",
-        "{period} 费用分摊账单已出具", "合计 {total} 元，分摊到 {units} 户，请查看本户账单。"),
+        "费用分摊账单", "period total units name",
+        "{name} {period} 分摊账单已出具",
+        "{name}（{period}）合计 {total} 元，分摊到 {units} 户，请查看本户账单。"),
     "sign_in_code": _kind(
         "登录验证码", "code minutes",
         "登录验证码 {code}", "您的邻里登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"),
@@ -85,8 +103,9 @@ KINDS: Final[dict[str, Kind]] = {
     "app_message": _kind(
         "应用消息", "title body", "消息：{title}", "{body}"),
     "consultation_opened": _kind(
-        "征求意见", "version closes_at",
-        "议案征求意见（第 {version} 版）", "欢迎发表意见，征求意见截止：{closes_at}。"),
+        "征求意见", "version closes_at proposal",
+        "议案“{proposal}”征求意见（第 {version} 版）",
+        "欢迎对议案“{proposal}”发表意见，征求意见截止：{closes_at}。"),
     "centre_booking": _kind(
         "场地预约", "venue starts_at status reason",
         "场地预约{status}：{venue}", "您预约的{venue}（{starts_at} 起）{status}。{reason}"),

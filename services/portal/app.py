@@ -25,15 +25,18 @@ from linli.app import periodic, service_app
 from linli.config import Settings
 from services.portal import service
 from services.portal.consumers import SUBSCRIPTIONS
+from services.portal.desk.common import desk_of
+from services.portal.handlers import compound_of
 from services.portal.issue_pages import MEDIA
 from services.portal.live import STOPPING, UPSTREAMS, stop_live
 from services.portal.media import FileMedia, S3Media
 from services.portal.models import PortalConfig
-from services.portal.routes import PAGES, Page
+from services.portal.routes import PAGES
 from services.portal.web import (
     CONFIG,
     HTTP,
     SESSION,
+    Page,
     PageHandler,
     html_errors,
     sessions,
@@ -58,13 +61,17 @@ def yuan(fen: int | None) -> str:
 
 
 def guarded(page: Page) -> PageHandler:
-    """Enforce the page's access: a person signed in, or the development sign-in enabled."""
+    """Enforce the page's access (web.PageAccess) before its handler does any work."""
 
     async def view(request: web.Request) -> web.StreamResponse:
-        if page.access == "person" and request.get(SESSION) is None:
-            raise to_sign_in(request)
         if page.access == "dev" and not request.app[CONFIG].dev_login:
             raise web.HTTPNotFound()
+        if page.access in ("person", "member", "desk") and request.get(SESSION) is None:
+            raise to_sign_in(request)
+        if page.access == "member":
+            compound_of(request)  # another compound's page is simply not found
+        if page.access == "desk":
+            desk_of(request)  # a resident finds no desk
         return await page.handler(request)
 
     return view

@@ -87,14 +87,14 @@ async def bills(request: web.Request) -> web.StreamResponse:
     cid = str(c.compound_id)
     client = api(request, "meetings", cid)
     mine = {str(u.id) for u in c.units}
-    costs = [k for k in await client.get(f"/v1/compounds/{cid}/costs")
+    costs = [k for k in await client.get_all(f"/v1/compounds/{cid}/costs")
              if any(str(u["unit_id"]) in mine for u in k["units"])]
     found = await asyncio.gather(*(_my_lines(client, cid, k, c) for k in costs))
     return render(request, "bills.html", {"compound": c, "costs": found})
 
 
 async def _my_lines(client: Api, cid: str, cost: dict[str, Any], c: Membership) -> dict[str, Any]:
-    bills = await client.get(f"/v1/compounds/{cid}/costs/{cost['id']}/bills")
+    bills = await client.get_all(f"/v1/compounds/{cid}/costs/{cost['id']}/bills")
     mine = {str(u.id): u.label for u in c.units}
     rows = []
     for bill in bills:

@@ -57,7 +57,7 @@ def _this_week(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def _my_groups(client: Api, base: str, groups: list[dict[str, Any]],
                      me: str) -> dict[str, str]:
     """My membership status ('active' / 'pending') in each group of the compound."""
-    rolls = await asyncio.gather(*(client.get(f"{base}/interest-groups/{g['id']}/members")
+    rolls = await asyncio.gather(*(client.get_all(f"{base}/interest-groups/{g['id']}/members")
                                    for g in groups))
     return {g["id"]: m["status"] for g, roll in zip(groups, rolls, strict=True)
             for m in roll if m["person_id"] == me and m["status"] in ("active", "pending")}
@@ -67,8 +67,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
     c = compound_of(request)
     client, base, _ = _client(request)
     venues, activities, groups = await asyncio.gather(
-        soft(client.get(f"{base}/venues")), soft(upcoming_activities(client, base)),
-        soft(client.get(f"{base}/interest-groups")))
+        soft(client.get_all(f"{base}/venues")), soft(upcoming_activities(client, base)),
+        soft(client.get_all(f"{base}/interest-groups")))
     approved = [g for g in groups or [] if g["status"] == "approved"]
     mine = await soft(_my_groups(client, base, approved, _me(request))) or {}
     return _show(request, "centre.html", {
@@ -84,7 +84,7 @@ async def booking_page(request: web.Request, errors: dict[str, str] | None = Non
     c = compound_of(request)
     client, base, _ = _client(request)
     venues, bookings = await asyncio.gather(
-        client.get(f"{base}/venues"), client.get(f"{base}/bookings?mine=true&limit=50"))
+        client.get_all(f"{base}/venues"), client.get(f"{base}/bookings?mine=true&limit=50"))
     tomorrow = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=1)).date().isoformat()
     defaults = {"day": tomorrow, "start": "19:00", "end": "20:00",
                 "venue_id": request.query.get("venue", "")}
@@ -145,7 +145,7 @@ async def cancel_booking(request: web.Request) -> web.StreamResponse:
 
 
 async def _my_signup(client: Api, base: str, activity_id: str, me: str) -> dict[str, Any] | None:
-    signups = await client.get(f"{base}/activities/{activity_id}/signups")
+    signups = await client.get_all(f"{base}/activities/{activity_id}/signups")  # mine only
     return next((s for s in signups if s["person_id"] == me and s["status"] != "cancelled"), None)
 
 
@@ -156,7 +156,7 @@ async def activities_page(request: web.Request, errors: dict[str, str] | None = 
     found = await upcoming_activities(client, base)
     me = _me(request)
     mine = await asyncio.gather(*(_my_signup(client, base, a["id"], me) for a in found))
-    venues = {v["id"]: v["name"] for v in await soft(client.get(f"{base}/venues")) or []}
+    venues = {v["id"]: v["name"] for v in await soft(client.get_all(f"{base}/venues")) or []}
     return _show(request, "centre_activities.html", {
         "compound": c, "activities": list(zip(found, mine, strict=True)), "venues": venues,
         "errors": errors or {}}, status=status)
@@ -184,7 +184,8 @@ async def groups_page(request: web.Request, errors: dict[str, str] | None = None
                       status: int = 200) -> web.StreamResponse:
     c = compound_of(request)
     client, base, _ = _client(request)
-    groups = [g for g in await client.get(f"{base}/interest-groups") if g["status"] == "approved"]
+    groups = [g for g in await client.get_all(f"{base}/interest-groups")
+              if g["status"] == "approved"]
     mine = await _my_groups(client, base, groups, _me(request))
     return _show(request, "centre_groups.html", {
         "compound": c, "groups": groups, "mine": mine, "errors": errors or {}}, status=status)

@@ -54,7 +54,7 @@ async def page(request: web.Request, vote: dict[str, Any], item: dict[str, Any],
     cid = str(c.compound_id)
     meetings = api(request, "meetings", cid)
     base = f"/v1/compounds/{cid}/votes/{vote['id']}"
-    candidates = sorted(await meetings.get(f"{base}/candidates"), key=lambda x: x["position"])
+    candidates = sorted(await meetings.get_all(f"{base}/candidates"), key=lambda x: x["position"])
     bars = result = None
     mine = await my_ballot(request, cid, str(vote["id"])) if "owner" in c.roles else None
     if vote["status"] == "open" and not vote["secret"]:
@@ -84,7 +84,7 @@ async def cast(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     item = await meetings.get(f"/v1/compounds/{cid}/proposals/{vote['proposal_id']}")
     data = await form(request)
-    ids = [str(x["person_id"]) for x in await meetings.get(f"{base}/candidates")]
+    ids = [str(x["person_id"]) for x in await meetings.get_all(f"{base}/candidates")]
     marks = {p: str(data.get(f"mark-{p}", "abstain")) for p in ids}
     marks = {p: m if m in MARKS else "abstain" for p, m in marks.items()}
     approve = [p for p in ids if marks[p] == "agree"]

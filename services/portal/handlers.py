@@ -144,7 +144,7 @@ async def dev_sign_in_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _demo_people(directory: Any, compound_id: str) -> list[dict[str, str]]:
-    roster = await directory.get(f"/v1/compounds/{compound_id}/roster")
+    roster = await directory.get_all(f"/v1/compounds/{compound_id}/roster")
     people = [{"id": r["person_id"], "role": f"{entry['organisation']['name']} · {r['title']}"}
               for entry in roster for r in entry["roles"][:1]]
     units = (await directory.get(f"/v1/compounds/{compound_id}/units?limit=8"))["items"]
@@ -189,7 +189,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         soft(open_votes(meetings, cid)),
         soft(issues.get(f"/v1/compounds/{cid}/issues?mine=true&limit=5")),
         soft(notify.get("/v1/me/inbox?unread=true&limit=5")),
-        soft(meetings.get(f"/v1/compounds/{cid}/meetings")),
+        soft(meetings.get_all(f"/v1/compounds/{cid}/meetings")),
         soft(api(request, "centre", cid).get(f"/v1/compounds/{cid}/activities?limit=50")))
     now = dt.datetime.now(dt.UTC).isoformat()
     upcoming = [m for m in sessions or [] if m["starts_at"] >= now and m["status"] != "cancelled"]
@@ -210,8 +210,8 @@ def soon(page: Any) -> list[dict[str, Any]]:
 async def open_votes(meetings: Any, cid: str) -> list[dict[str, Any]]:
     """Open votes of the compound with their proposal."""
     proposals = (await meetings.get(f"/v1/compounds/{cid}/proposals?status=voting&limit=20"))["items"]
-    lists = await asyncio.gather(*(meetings.get(f"/v1/compounds/{cid}/proposals/{p['id']}/votes")
-                                   for p in proposals))
+    lists = await asyncio.gather(*(
+        meetings.get_all(f"/v1/compounds/{cid}/proposals/{p['id']}/votes") for p in proposals))
     return [{**v, "proposal": p} for p, votes in zip(proposals, lists, strict=True)
             for v in votes if v["status"] == "open"]
 

@@ -19,7 +19,8 @@ AREAS = {"roof": "屋顶", "lift": "电梯", "pump_room": "水泵房", "green_sp
          "parking": "停车场", "corridor": "楼道", "gate": "小区大门", "road": "道路",
          "facilities": "公共设施", "other": "其他公共区域"}
 ACTIONS = {"reported": "提交", "cosigned": "附议", "status": "状态变化", "reopened": "重新打开",
-           "reassigned": "转交", "escalated": "提交议事会", "feedback": "评价", "overdue": "逾期"}
+           "reassigned": "转交", "escalated": "提交议事会", "feedback": "评价", "overdue": "逾期",
+           "with_council": "纳入议案", "council_resolved": "随议案解决", "returned": "退回责任方"}
 STATUSES = {"submitted": "已提交", "accepted": "已受理", "in_progress": "处理中",
             "resolved": "已解决", "rejected": "不予受理", "duplicate": "重复问题"}
 MEDIA_KEY = re.compile(r"^[0-9a-f]{32}\.jpg$")
@@ -34,8 +35,8 @@ def media_url(request: web.Request, key: str) -> str:
 
 
 async def _categories(request: web.Request, cid: str) -> list[dict[str, Any]]:
-    return [c for c in await api(request, "issues", cid).get(f"/v1/compounds/{cid}/issue-categories")
-            if c["active"]]
+    return [c for c in await api(request, "issues", cid).get_all(
+        f"/v1/compounds/{cid}/issue-categories") if c["active"]]
 
 
 async def new_issue(request: web.Request) -> web.StreamResponse:
@@ -59,8 +60,8 @@ async def _similar(request: web.Request, cid: str, data: dict[str, Any]) -> list
     try:
         query = urlencode({"category": category, "title": title,
                            "description": str(data.get("description", ""))[:500]})
-        found: list[dict[str, Any]] = await api(request, "issues", cid).get(
-            f"/v1/compounds/{cid}/issues/similar?{query}")
+        found: list[dict[str, Any]] = (await api(request, "issues", cid).get(
+            f"/v1/compounds/{cid}/issues/similar?{query}"))["items"]
         return found
     except ApiError:
         return []
@@ -150,7 +151,7 @@ async def issue_detail(request: web.Request) -> web.StreamResponse:
     issues = api(request, "issues", cid)
     issue, history, categories = await asyncio.gather(
         issues.get(f"/v1/compounds/{cid}/issues/{iid}"),
-        issues.get(f"/v1/compounds/{cid}/issues/{iid}/history"),
+        issues.get_all(f"/v1/compounds/{cid}/issues/{iid}/history"),
         _categories(request, cid))
     names = {x["code"]: x["name"] for x in categories}
     units = {str(u.id): u.label for u in c.units}

@@ -26,7 +26,7 @@ async def meetings(request: web.Request) -> web.StreamResponse:
     c = compound_of(request)
     cid = str(c.compound_id)
     client = api(request, "meetings", cid)
-    items = await client.get(f"/v1/compounds/{cid}/meetings")
+    items = await client.get_all(f"/v1/compounds/{cid}/meetings")
     now = dt.datetime.now(dt.UTC).isoformat()
     upcoming = sorted((m for m in items if m["starts_at"] >= now and m["status"] != "cancelled"),
                       key=lambda m: m["starts_at"])

@@ -24,7 +24,7 @@ async def menu(request: web.Request) -> web.StreamResponse:
     client = api(request, "volunteers", cid)
     page, skills = await asyncio.gather(
         client.get(f"/v1/compounds/{cid}/service-menu?limit=100"),
-        client.get(f"/v1/compounds/{cid}/volunteer-skills"))
+        client.get_all(f"/v1/compounds/{cid}/volunteer-skills"))
     names = {s["code"]: s["name"] for s in skills}
     return render(request, "menu.html", {"compound": c, "items": page["items"], "skills": names})
 
@@ -92,7 +92,7 @@ async def order_detail(request: web.Request, errors: dict[str, str] | None = Non
     client = api(request, "volunteers", cid)
     order, history = await asyncio.gather(
         client.get(f"/v1/compounds/{cid}/volunteer-orders/{oid}"),
-        client.get(f"/v1/compounds/{cid}/volunteer-orders/{oid}/history"))
+        client.get_all(f"/v1/compounds/{cid}/volunteer-orders/{oid}/history"))
     item = await client.get(f"/v1/compounds/{cid}/service-menu/{order['item_id']}")
     units = {str(u.id): u.label for u in c.units}
     return render(request, "order.html", {

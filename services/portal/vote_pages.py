@@ -119,8 +119,8 @@ async def proposal(request: web.Request, errors: dict[str, str] | None = None,
     meetings = api(request, "meetings", cid)
     base = f"/v1/compounds/{cid}/proposals/{pid}"
     item, versions, summary, votes = await asyncio.gather(
-        meetings.get(base), meetings.get(f"{base}/versions"),
-        meetings.get(f"{base}/opinions/summary"), meetings.get(f"{base}/votes"))
+        meetings.get(base), meetings.get_all(f"{base}/versions"),
+        meetings.get(f"{base}/opinions/summary"), meetings.get_all(f"{base}/votes"))
     if item["status"] == "draft":
         raise web.HTTPNotFound()
     counts = {s["version"]: s for s in summary["versions"]}

@@ -7,8 +7,9 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -32,6 +33,22 @@ NEW_CSRF = web.RequestKey("portal.new_csrf", str)
 COOKIE = "linli_session"
 PRE_CSRF = "linli_csrf"  # double-submit token of the forms shown before signing in
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Who may open a page, enforced by app.guarded before the handler runs:
+#   public  anyone;  dev  anyone while the development sign-in is enabled (else 404);
+#   person  a signed-in person (else: sign in, then back);
+#   member  a signed-in person of the compound in the path (else 404);
+#   desk    a signed-in person with a staff role in the compound of the path (else 404).
+PageAccess = Literal["public", "dev", "person", "member", "desk"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the portal's flat table: its access is stated here, like every route's."""
+
+    method: str
+    path: str
+    handler: PageHandler
+    access: PageAccess
 
 
 class ApiError(Exception):

@@ -21,9 +21,10 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, drain, transaction
 from linli.directory import Directory
+from linli.pagination import Page, PageQuery, instant, keyset, page_of, time_keyset
 from linli.values import now_utc
 from services.volunteers import care_store, events, ledger_store, metrics, rules, store
-from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, VisitIn
+from services.volunteers.models import CarePlan, CarePlanIn, CareVisit, PlanQuery, VisitIn
 from services.volunteers.rules import UNIT_MISSING
 from services.volunteers.service import (
     check_skills,
@@ -127,25 +128,37 @@ async def get_plan(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
 
 
 async def list_plans(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
-                     volunteer_id: uuid.UUID | None) -> list[CarePlan]:
-    """Staff see every plan (or one volunteer's); a volunteer sees their own."""
+                     query: PlanQuery) -> Page[CarePlan]:
+    """Staff see every plan (or one volunteer's); a volunteer sees their own. A page, active
+    plans first, each with its next visit (two queries)."""
+    after = keyset(query.cursor, str, instant, uuid.UUID)
+    volunteer_id = query.volunteer_id
     async with pool.acquire() as conn:
         if not is_staff(who):
             me = await store.volunteer_of(conn, compound_id=compound_id,
                                           person_id=who.person_id)
             if me is None:
-                return []
+                return Page(items=[])
             volunteer_id = me["id"]
-        rows = await care_store.list_plans(conn, compound_id=compound_id,
-                                           volunteer_id=volunteer_id)
-        return [to_plan(r, await care_store.open_visit(conn, plan_id=r["id"])) for r in rows]
+        rows = await care_store.list_plans(
+            conn, compound_id=compound_id, volunteer_id=volunteer_id,
+            after=(after[0], after[1], after[2]) if after else None, limit=query.limit + 1)
+        due = {v["plan_id"]: v for v in await care_store.open_visits(
+            conn, plan_ids=[r["id"] for r in rows])}
+    return page_of([to_plan(r, due.get(r["id"])) for r in rows], query.limit,
+                   lambda p: [p.status, p.created_at.isoformat(), str(p.id)])
 
 
 async def visits(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
-                 who: Principal) -> list[CareVisit]:
+                 who: Principal, query: PageQuery) -> Page[CareVisit]:
+    """A page of the plan's visits in order."""
+    after = keyset(query.cursor, int)
     async with pool.acquire() as conn:
         await _visible(conn, await plan_row(conn, compound_id, plan_id), who)
-        return [to_visit(r) for r in await care_store.list_visits(conn, plan_id=plan_id)]
+        rows = await care_store.list_visits(conn, plan_id=plan_id,
+                                            after=after[0] if after else None,
+                                            limit=query.limit + 1)
+    return page_of([to_visit(r) for r in rows], query.limit, lambda v: [v.seq])
 
 
 async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
@@ -185,10 +198,13 @@ async def record(pool: Pool, *, compound_id: uuid.UUID, plan_id: uuid.UUID,
     return to_visit(visit)
 
 
-async def flags(pool: Pool, *, compound_id: uuid.UUID) -> list[CareVisit]:
-    """Missed visits the community has not followed up yet."""
+async def flags(pool: Pool, *, compound_id: uuid.UUID, query: PageQuery) -> Page[CareVisit]:
+    """A page of missed visits the community has not followed up yet, oldest first."""
     async with pool.acquire() as conn:
-        return [to_visit(r) for r in await care_store.flags(conn, compound_id=compound_id)]
+        rows = await care_store.flags(conn, compound_id=compound_id,
+                                      after=time_keyset(query.cursor), limit=query.limit + 1)
+    return page_of([to_visit(r) for r in rows], query.limit,
+                   lambda v: [v.due_at.isoformat(), str(v.id)])
 
 
 async def acknowledge(pool: Pool, *, compound_id: uuid.UUID, visit_id: uuid.UUID,

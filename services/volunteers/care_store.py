@@ -26,11 +26,24 @@ async def end_plan(conn: Connection, *, id: uuid.UUID) -> Row:
         "UPDATE care_plans SET status = 'ended', ended_at = now() WHERE id = $1 RETURNING *", id)
 
 
-async def list_plans(conn: Connection, *, compound_id: uuid.UUID,
-                     volunteer_id: uuid.UUID | None) -> list[Row]:
+async def list_plans(conn: Connection, *, compound_id: uuid.UUID, volunteer_id: uuid.UUID | None,
+                     after: tuple[str, dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page: active plans first, then newest first, after the keyset (status, created_at,
+    id)."""
+    status, at, last = after or (None, None, None)
     return await conn.fetch(
         "SELECT * FROM care_plans WHERE compound_id = $1 AND ($2::uuid IS NULL"
-        " OR volunteer_id = $2) ORDER BY status, created_at DESC", compound_id, volunteer_id)
+        " OR volunteer_id = $2) AND ($3::text IS NULL OR status > $3"
+        "   OR (status = $3 AND (created_at, id) < ($4::timestamptz, $5::uuid)))"
+        " ORDER BY status, created_at DESC, id DESC LIMIT $6",
+        compound_id, volunteer_id, status, at, last, limit)
+
+
+async def open_visits(conn: Connection, *, plan_ids: list[uuid.UUID]) -> list[Row]:
+    """The latest due visit of each of these plans, in one query."""
+    return await conn.fetch(
+        "SELECT DISTINCT ON (plan_id) * FROM care_visits WHERE plan_id = ANY($1)"
+        " AND status = 'due' ORDER BY plan_id, seq DESC", plan_ids)
 
 
 async def insert_visit(conn: Connection, *, plan_id: uuid.UUID, compound_id: uuid.UUID,
@@ -52,8 +65,12 @@ async def open_visit(conn: Connection, *, plan_id: uuid.UUID) -> Row:
         " ORDER BY seq DESC LIMIT 1", plan_id)
 
 
-async def list_visits(conn: Connection, *, plan_id: uuid.UUID) -> list[Row]:
-    return await conn.fetch("SELECT * FROM care_visits WHERE plan_id = $1 ORDER BY seq", plan_id)
+async def list_visits(conn: Connection, *, plan_id: uuid.UUID, after: int | None,
+                      limit: int) -> list[Row]:
+    """One page of a plan's visits in order, after the visit number `after`."""
+    return await conn.fetch(
+        "SELECT * FROM care_visits WHERE plan_id = $1 AND ($2::int IS NULL OR seq > $2)"
+        " ORDER BY seq LIMIT $3", plan_id, after, limit)
 
 
 async def update_visit(conn: Connection, *, id: uuid.UUID, fields: dict[str, Any]) -> Row:
@@ -77,7 +94,12 @@ async def claim_overdue(conn: Connection, *, now: dt.datetime, compound_id: uuid
         " ORDER BY v.due_at LIMIT $3 FOR UPDATE OF v, p SKIP LOCKED", now, compound_id, limit)
 
 
-async def flags(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+async def flags(conn: Connection, *, compound_id: uuid.UUID,
+                after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page of missed visits not followed up, by (due_at, id)."""
+    at, last = after or (None, None)
     return await conn.fetch(
         "SELECT * FROM care_visits WHERE compound_id = $1 AND status = 'missed'"
-        " AND acknowledged_at IS NULL ORDER BY due_at", compound_id)
+        " AND acknowledged_at IS NULL"
+        " AND ($2::timestamptz IS NULL OR (due_at, id) > ($2, $3::uuid))"
+        " ORDER BY due_at, id LIMIT $4", compound_id, at, last, limit)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from linli.http import POOL, Call
+from linli.http import POOL, REQUEST_ID, Call
 from linli.pagination import Page
 from services.volunteers import care, ledger, orders, service
 from services.volunteers.keys import DIRECTORY
@@ -31,7 +31,7 @@ def _compound(call: Call) -> uuid.UUID:
 # ---------------------------------------------------------------- skills and volunteers
 
 
-async def list_skills(call: Call) -> list[Skill]:
+async def list_skills(call: Call) -> Page[Skill]:
     return await service.list_skills(call.app[POOL], call.app[DIRECTORY],
                                      compound_id=_compound(call))
 
@@ -118,7 +118,7 @@ async def get_order(call: Call) -> Order:
                                   order_id=_order(call), who=call.who)
 
 
-async def order_history(call: Call) -> list[HistoryEntry]:
+async def order_history(call: Call) -> Page[HistoryEntry]:
     return await orders.history(call.app[POOL], compound_id=_compound(call),
                                 order_id=_order(call), who=call.who)
 
@@ -146,12 +146,22 @@ async def ledger_stats(call: Call) -> LedgerStats:
     return await ledger.stats(call.app[POOL], compound_id=_compound(call))
 
 
-async def ledger_csv(call: Call) -> web.Response:
+async def ledger_csv(call: Call) -> web.StreamResponse:
+    """The CSV streamed as it is read (chunked): a ledger of any length in constant memory."""
     cid = _compound(call)
-    text = await ledger.export(call.app[POOL], compound_id=cid)
-    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="volunteer-ledger-{cid}.csv"'})
+    response = web.StreamResponse(headers={
+        "Content-Disposition": f'attachment; filename="volunteer-ledger-{cid}.csv"',
+        "X-Request-Id": call.request[REQUEST_ID]})
+    response.content_type, response.charset = "text/csv", "utf-8"
+
+    async def write(chunk: bytes) -> None:
+        if not response.prepared:  # headers go out with the first piece, after the checks
+            await response.prepare(call.request)
+        await response.write(chunk)
+
+    await ledger.export(call.app[POOL], compound_id=cid, write=write)
+    await response.write_eof()
+    return response
 
 
 # ---------------------------------------------------------------- recurring care
@@ -166,9 +176,9 @@ async def create_plan(call: Call) -> CarePlan:
                                   who=call.who, data=call.body)
 
 
-async def list_plans(call: Call) -> list[CarePlan]:
+async def list_plans(call: Call) -> Page[CarePlan]:
     return await care.list_plans(call.app[POOL], compound_id=_compound(call), who=call.who,
-                                 volunteer_id=call.query.volunteer_id)
+                                 query=call.query)
 
 
 async def get_plan(call: Call) -> CarePlan:
@@ -181,9 +191,9 @@ async def end_plan(call: Call) -> CarePlan:
                                who=call.who)
 
 
-async def plan_visits(call: Call) -> list[CareVisit]:
+async def plan_visits(call: Call) -> Page[CareVisit]:
     return await care.visits(call.app[POOL], compound_id=_compound(call), plan_id=_plan(call),
-                             who=call.who)
+                             who=call.who, query=call.query)
 
 
 async def record_visit(call: Call) -> CareVisit:
@@ -197,8 +207,8 @@ async def miss_visit(call: Call) -> CareVisit:
                            visit_id=call.uuid_param("visit_id", "探访"))
 
 
-async def care_flags(call: Call) -> list[CareVisit]:
-    return await care.flags(call.app[POOL], compound_id=_compound(call))
+async def care_flags(call: Call) -> Page[CareVisit]:
+    return await care.flags(call.app[POOL], compound_id=_compound(call), query=call.query)
 
 
 async def acknowledge(call: Call) -> CareVisit:

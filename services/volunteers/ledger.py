@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from linli.db import Pool
+from linli.db import Pool, transaction
 from linli.pagination import Page, page_of, time_keyset
 from services.volunteers import ledger_store, rules, store
 from services.volunteers.models import (
@@ -73,25 +74,52 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+EXPORT_CHUNK = 5000  # rows per FETCH and per piece written: memory stays bounded at any size
+
+
+def _writer(out: io.StringIO) -> Any:
+    return csv.writer(out, lineterminator="\r\n")
+
+
+def _row(day: str, title: str, skill: str, volunteer: str, person_id: str, minutes: int,
+         hours: str, rating: int | None, source: str, source_id: object) -> tuple[object, ...]:
+    return (day, _cell(title), _cell(skill), _cell(volunteer), person_id, minutes, hours,
+            "" if rating is None else rating, SOURCES[source], source_id)
+
+
 def csv_text(rows: list[LedgerEntry], skill_names: dict[str, str]) -> str:
-    """The ledger as CSV (UTF-8 with BOM so spreadsheet software reads the Chinese)."""
+    """Ledger entries as the whole CSV file (the BOM, the header, a line each)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = _writer(out)
     writer.writerow(CSV_HEADER)
-    for e in rows:
-        writer.writerow([
-            e.served_at.astimezone(rules.LOCAL).strftime("%Y-%m-%d %H:%M"), _cell(e.title),
-            _cell(skill_names.get(e.skill, e.skill)), _cell(e.volunteer_name), e.person_id,
-            e.minutes,
-            e.hours, "" if e.rating is None else e.rating, SOURCES[e.source], e.source_id])
+    writer.writerows(_row(e.served_at.astimezone(rules.LOCAL).strftime("%Y-%m-%d %H:%M"), e.title,
+                          skill_names.get(e.skill, e.skill), e.volunteer_name, e.person_id,
+                          e.minutes, e.hours, e.rating, e.source, e.source_id) for e in rows)
     return out.getvalue()
 
 
-async def export(pool: Pool, *, compound_id: uuid.UUID) -> str:
-    async with pool.acquire() as conn:
-        rows = await ledger_store.list_entries(conn, compound_id=compound_id, volunteer_id=None,
-                                               skill=None, after=None, limit=None)
+def csv_lines(rows: list[Any], skill_names: dict[str, str]) -> str:
+    """Rows of ledger_store.export_cursor (the day already local) as CSV lines."""
+    out = io.StringIO()
+    hours: dict[int, str] = {}  # a ledger has few distinct durations
+    _writer(out).writerows(
+        _row(r["day"], r["title"], skill_names.get(r["skill"], r["skill"]), r["volunteer_name"],
+             r["person_id"], r["minutes"],
+             hours.get(r["minutes"]) or hours.setdefault(r["minutes"], rules.hours(r["minutes"])),
+             r["rating"], r["source"], r["source_id"]) for r in rows)
+    return out.getvalue()
+
+
+async def export(pool: Pool, *, compound_id: uuid.UUID,
+                 write: Callable[[bytes], Awaitable[None]]) -> None:
+    """The ledger as CSV (UTF-8 with BOM so spreadsheet software reads the Chinese), newest
+    first, handed to `write` a chunk at a time from a server-side cursor: constant memory
+    however long the ledger, one snapshot (the transaction) for the whole file."""
+    async with transaction(pool) as conn:
         names = {r["code"]: r["name"] for r in await store.list_skills(conn,
                                                                        compound_id=compound_id)}
-    return csv_text([to_entry(r) for r in rows], names)
+        await write(csv_text([], names).encode("utf-8"))  # the BOM and the header
+        cursor = await ledger_store.export_cursor(conn, compound_id=compound_id)
+        while rows := await cursor.fetch(EXPORT_CHUNK):
+            await write(csv_lines(rows, names).encode("utf-8"))

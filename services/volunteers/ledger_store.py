@@ -37,6 +37,16 @@ async def list_entries(conn: Connection, *, compound_id: uuid.UUID,
         after[1] if after else None, limit)
 
 
+async def export_cursor(conn: Connection, *, compound_id: uuid.UUID) -> Any:
+    """A server-side cursor over the compound's whole ledger, newest first (inside the caller's
+    transaction), the served day already in local time (Asia/Shanghai, as rules.LOCAL)."""
+    return await conn.cursor(
+        "SELECT to_char(l.served_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS day,"
+        " l.title, l.skill, v.name AS volunteer_name, l.person_id, l.minutes, l.rating, l.source,"
+        " l.source_id FROM ledger l JOIN volunteers v ON v.id = l.volunteer_id"
+        " WHERE l.compound_id = $1 ORDER BY l.served_at DESC, l.id DESC", compound_id)
+
+
 async def summary(conn: Connection, *, compound_id: uuid.UUID) -> Row:
     return await conn.fetchrow(
         "SELECT count(*) AS services, coalesce(sum(minutes), 0) AS minutes,"

@@ -275,5 +275,5 @@ class VisitIn(msgspec.Struct, forbid_unknown_fields=True):
     notes: Note = ""
 
 
-class PlanQuery(msgspec.Struct, kw_only=True):
+class PlanQuery(PageQuery, kw_only=True):
     volunteer_id: uuid.UUID | None = None

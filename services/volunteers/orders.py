@@ -15,10 +15,11 @@ import msgspec
 
 from linli import problems
 from linli.auth import Principal
-from linli.bus import emit
+from linli.bus import write_event
 from linli.db import Connection, Pool, drain, transaction
 from linli.directory import Directory
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.events import CloudEvent
+from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc
 from services.volunteers import events, ledger_store, metrics, rules, store
 from services.volunteers.models import (
@@ -79,16 +80,18 @@ async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who
         if await store.orders_in_week(conn, item_id=item["id"], week=week) \
                 >= item["capacity_per_week"]:
             raise problems.conflict(f"该服务 {week} 这一周已约满，请选择其他时间", "capacity-full")
-        row = await store.insert_order(conn, fields={
+        fields = {
             "id": uuid.uuid4(), "compound_id": compound_id, "item_id": item["id"],
             "skill": item["skill"], "resident_id": resident, "ordered_by": who.subject,
             "on_behalf": on_behalf, "contact_name": contact, "unit_id": data.unit_id,
             "window_start": data.window_start, "window_end": data.window_end,
-            "week_start": week, "note": data.note, "status": "ordered"})
-        await store.insert_history(conn, order_id=row["id"], action="placed", from_status=None,
-                                   to_status="ordered", actor=who.subject,
-                                   note="代居民点单" if on_behalf else "")
-        await _emit(conn, "placed", row, who, from_status=None)
+            "week_start": week, "note": data.note, "status": "ordered"}
+        # a new order has no volunteer, minutes or rating yet
+        event = _event("placed", {**fields, "volunteer_id": None, "minutes": None,
+                                  "rating": None}, who, from_status=None, person=None)
+        # the order, its history row and its event in one statement (one round trip)
+        row = await store.insert_placed(conn, fields=fields, actor=who.subject, event=event,
+                                        note="代居民点单" if on_behalf else "")
     metrics.ORDERS.labels(rules.metric_skill(row["skill"]), "ordered").inc()
     return to_order(row)
 
@@ -98,14 +101,19 @@ async def _emit(conn: Connection, action: str, row: Any, who: Principal,
     person = None
     if row["volunteer_id"] is not None:
         person = (await store.get_volunteer(conn, id=row["volunteer_id"]))["person_id"]
-    await emit(conn, events.ORDER_EVENTS[action], subject=str(row["id"]),
-               compound_id=str(row["compound_id"]),
-               data=events.OrderEvent(
-                   order_id=row["id"], compound_id=row["compound_id"], item_id=row["item_id"],
-                   skill=row["skill"], resident_id=row["resident_id"], from_status=from_status,
-                   to_status=row["status"], by=who.subject, volunteer_id=row["volunteer_id"],
-                   volunteer_person_id=person, window_start=row["window_start"],
-                   minutes=row["minutes"], rating=row["rating"], reason=reason))
+    await write_event(conn, _event(action, row, who, from_status, person, reason))
+
+
+def _event(action: str, row: Any, who: Principal, from_status: str | None, person: str | None,
+           reason: str | None = None) -> CloudEvent:
+    return events.ORDER_EVENTS[action].new(
+        subject=str(row["id"]), compound_id=str(row["compound_id"]),
+        data=events.OrderEvent(
+            order_id=row["id"], compound_id=row["compound_id"], item_id=row["item_id"],
+            skill=row["skill"], resident_id=row["resident_id"], from_status=from_status,
+            to_status=row["status"], by=who.subject, volunteer_id=row["volunteer_id"],
+            volunteer_person_id=person, window_start=row["window_start"],
+            minutes=row["minutes"], rating=row["rating"], reason=reason))
 
 
 def _target(row: Any, action: str) -> str:
@@ -281,10 +289,11 @@ async def list_orders(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
 
 
 async def history(pool: Pool, *, compound_id: uuid.UUID, order_id: uuid.UUID,
-                  who: Principal) -> list[HistoryEntry]:
+                  who: Principal) -> Page[HistoryEntry]:
+    """The order's few steps (placed to rated), as one page."""
     async with pool.acquire() as conn:
         row = await order_row(conn, compound_id, order_id)
         if not await _may_see(conn, row, who):
             raise problems.forbidden("你无权查看这个订单")
         rows = await store.list_history(conn, order_id=order_id)
-    return [msgspec.convert(dict(r), HistoryEntry) for r in rows]
+    return whole([msgspec.convert(dict(r), HistoryEntry) for r in rows])

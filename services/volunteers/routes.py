@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linli.auth import allow, people
 from linli.http import Route
-from linli.pagination import Page
+from linli.pagination import Page, PageQuery
 from services.volunteers import handlers as h
 from services.volunteers import rules
 from services.volunteers.models import (
@@ -68,8 +68,8 @@ ORDER_ACTIONS = [
 ]
 
 ROUTES = [
-    Route("GET", f"{C}/volunteer-skills", h.list_skills, "服务技能 (首次使用时生成默认技能)",
-          response=list[Skill], tags=TAGS),
+    Route("GET", f"{C}/volunteer-skills", h.list_skills,
+          "服务技能 (首次使用时生成默认技能; 一页全部)", response=Page[Skill], tags=TAGS),
     Route("PUT", f"{C}/volunteer-skills/{{code}}", h.put_skill, "新建或修改服务技能",
           body=SkillIn, response=Skill, access=STAFF, tags=TAGS),
     Route("POST", f"{C}/volunteers", h.register,
@@ -105,7 +105,8 @@ ROUTES = [
           "订单列表 (居民看自己的，志愿者看可接和已接的，工作人员看全部)", query=OrderQuery,
           response=Page[Order], tags=TAGS),
     Route("GET", O, h.get_order, "订单详情", response=Order, tags=TAGS),
-    Route("GET", f"{O}/history", h.order_history, "订单流转记录", response=list[HistoryEntry],
+    Route("GET", f"{O}/history", h.order_history, "订单流转记录 (一页全部)",
+          response=Page[HistoryEntry],
           tags=TAGS),
     *[Route("POST", f"{O}/{name}", h.action(name), summary, body=body, response=Order,
             access=access, tags=TAGS) for name, body, summary, access in ORDER_ACTIONS],
@@ -119,11 +120,12 @@ ROUTES = [
           body=CarePlanIn, response=CarePlan, status=201, access=STAFF, idempotent=True,
           tags=CARE),
     Route("GET", f"{C}/care-plans", h.list_plans, "关爱计划 (工作人员看全部，志愿者看自己的)",
-          query=PlanQuery, response=list[CarePlan], tags=CARE),
+          query=PlanQuery, response=Page[CarePlan], tags=CARE),
     Route("GET", P, h.get_plan, "关爱计划详情 (含下一次探访)", response=CarePlan, tags=CARE),
     Route("POST", f"{P}/end", h.end_plan, "结束关爱计划", response=CarePlan, access=STAFF,
           tags=CARE),
-    Route("GET", f"{P}/visits", h.plan_visits, "关爱计划的探访记录", response=list[CareVisit],
+    Route("GET", f"{P}/visits", h.plan_visits, "关爱计划的探访记录 (按次序分页)",
+          query=PageQuery, response=Page[CareVisit],
           tags=CARE),
     Route("POST", f"{P}/visits/{{visit_id}}/record", h.record_visit,
           "记录一次探访 (计划指定的志愿者或社区)", body=VisitIn, response=CareVisit,
@@ -131,8 +133,8 @@ ROUTES = [
     Route("POST", f"{P}/visits/{{visit_id}}/miss", h.miss_visit,
           "到期未记录的探访标记为错过 (由定期关爱流程在到期时调用；已处理的探访原样返回)",
           response=CareVisit, access=STAFF, tags=CARE),
-    Route("GET", f"{C}/care-flags", h.care_flags, "到期未记录的探访 (待社区跟进)",
-          response=list[CareVisit], access=STAFF, tags=CARE),
+    Route("GET", f"{C}/care-flags", h.care_flags, "到期未记录的探访 (待社区跟进; 分页)",
+          query=PageQuery, response=Page[CareVisit], access=STAFF, tags=CARE),
     Route("POST", f"{C}/care-visits/{{visit_id}}/acknowledge", h.acknowledge,
           "标记错过的探访已跟进", response=CareVisit, access=STAFF, tags=CARE),
 ]

@@ -15,7 +15,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc, require_code
 from services.volunteers import events, rules, store
 from services.volunteers.models import (
@@ -103,11 +103,12 @@ async def check_team(directory: Directory, compound_id: uuid.UUID, team_id: uuid
         raise problems.validation("该小区没有这支志愿服务队", field="team_id")
 
 
-async def list_skills(pool: Pool, directory: Directory, *, compound_id: uuid.UUID) -> list[Skill]:
+async def list_skills(pool: Pool, directory: Directory, *, compound_id: uuid.UUID) -> Page[Skill]:
+    """The compound's skills: a set its staff configure, answered as one page."""
     await ensure_seeded(pool, directory, compound_id=compound_id)
     async with pool.acquire() as conn:
         rows = await store.list_skills(conn, compound_id=compound_id)
-    return [Skill(code=r["code"], name=r["name"], active=r["active"]) for r in rows]
+    return whole([Skill(code=r["code"], name=r["name"], active=r["active"]) for r in rows])
 
 
 async def put_skill(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, code: str,

@@ -6,7 +6,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from linli.bus import outbox_cte
 from linli.db import Connection
+from linli.events import CloudEvent
 
 Row = Any
 Key = tuple[dt.datetime, Any] | None
@@ -130,6 +132,18 @@ async def orders_in_week(conn: Connection, *, item_id: uuid.UUID, week: dt.date)
 
 async def insert_order(conn: Connection, *, fields: dict[str, Any]) -> Row:
     return await conn.fetchrow(insert_sql("orders", fields), *fields.values())
+
+
+async def insert_placed(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
+                        event: CloudEvent) -> Row:
+    """A placed order, its `placed` history row and its event in ONE statement; the order row."""
+    n = len(fields)
+    outbox, event_values = outbox_cte(event, after="placed", first=n + 3)
+    return await conn.fetchrow(
+        f"WITH placed AS ({insert_sql('orders', fields)}), history AS (INSERT INTO order_history"
+        " (order_id, action, from_status, to_status, actor, note) SELECT id, 'placed', NULL,"
+        f" 'ordered', ${n + 1}, ${n + 2} FROM placed), {outbox} SELECT * FROM placed",
+        *fields.values(), actor, note, *event_values)
 
 
 async def get_order(conn: Connection, *, id: uuid.UUID) -> Row:

@@ -112,7 +112,7 @@ def test_issues_example(newcomer: Newcomer) -> None:
     assert [a["code"] for a in lift["attributes"] if a["required"]] == ["trapped"]
     assert (request["status"], request["service_code"], request["address"]) == ("open", "lift", "电梯")
     assert request["description"] == "3号楼电梯停在5楼不动了"
-    assert request["service_request_id"] in {s["id"] for s in similar}
+    assert request["service_request_id"] in {s["id"] for s in similar["items"]}
 
 
 def test_costs_example(newcomer: Newcomer) -> None:
@@ -161,14 +161,14 @@ def _demo_state(newcomer: Newcomer) -> dict[str, Any]:
     keeper = newcomer.token("南山归侨安置小区", "property")
     proposals = newcomer.get("meetings", f"/v1/compounds/{sun}/proposals?limit=200", branch)["items"]
     renovations = [p for p in proposals if p["title"] == "阳光花园顶楼隔热及平改坡改造"]
-    costs = [c for c in newcomer.get("meetings", f"/v1/compounds/{nan}/costs", keeper)
-             if c["name"] == "二次供水加压泵电费"]
+    costs = [c for c in newcomer.get("meetings", f"/v1/compounds/{nan}/costs?limit=200",
+                                     keeper)["items"] if c["name"] == "二次供水加压泵电费"]
     workflows = [newcomer.get("workflows", f"/v1/workflows/proposal-{p['id']}", branch)
                  for p in renovations]
     k = f"/v1/compounds/{nan}/costs/{costs[0]['id']}" if costs else ""
     return {"renovations": renovations, "workflows": workflows, "costs": costs,
-            "plans": newcomer.get("meetings", f"{k}/plans", keeper) if k else [],
-            "bills": newcomer.get("meetings", f"{k}/bills", keeper) if k else [],
+            "plans": newcomer.get("meetings", f"{k}/plans", keeper)["items"] if k else [],
+            "bills": newcomer.get("meetings", f"{k}/bills", keeper)["items"] if k else [],
             "notices": newcomer.get("notify", f"/v1/compounds/{nan}/notices", keeper)["items"]}
 
 

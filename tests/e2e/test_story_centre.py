@@ -61,7 +61,7 @@ async def test_the_centre_of_sansheng_four_seasons_park(http: Http) -> None:
     assert [u["status"] for u in ups] == ["confirmed", "confirmed", "waiting"]
     await http.post("centre", f"{a}/signups/{ups[0]['id']}/cancel", resident("黄姐"))
     mine = await http.get("centre", f"{a}/signups", resident("李同学"))
-    assert [s["status"] for s in mine] == ["confirmed"]
+    assert [s["status"] for s in mine["items"]] == ["confirmed"]
     promoted = await until("the promotion reaches NATS", lambda: published(
         p.nats_url, "linli.centre.waitlist.promoted", ups[2]["id"], since))
     assert promoted[0]["data"]["person_id"] == people["李同学"]

@@ -139,7 +139,7 @@ async def test_seven_seats_contested_by_nine_owners_found_the_committee(http: Ht
 
     async def seated() -> list[dict[str, Any]] | None:
         roster = await http.get("directory", f"{c}/roster?on={today.isoformat()}", street)
-        found = [r for r in roster if r["organisation"]["kind"] == "owners_committee"]
+        found = [r for r in roster["items"] if r["organisation"]["kind"] == "owners_committee"]
         return found if found and len(found[0]["roles"]) == 7 else None
     (committee,) = await until("the committee on the roster", seated)
     assert committee["organisation"]["name"] == "第1届业主委员会"

@@ -75,7 +75,7 @@ async def test_pump_electricity_is_shared_by_those_it_serves_to_the_fen(http: Ht
                                data=READINGS_CSV.encode(), content_type="text/csv", status=201)
     assert (imported["readings"], imported["periods"]) == (6, ["2026-07"])
     readings = await http.get("meetings", f"{k}/readings?period=2026-07", resident)
-    by_unit = {r["unit_id"]: r["usage"] for r in readings}
+    by_unit = {r["unit_id"]: r["usage"] for r in readings["items"]}
     assert {n: float(by_unit[units[n]]) for n in paying} == {
         n: float(FLATS[n][2] or 0) for n in paying}
 
@@ -116,4 +116,4 @@ async def test_pump_electricity_is_shared_by_those_it_serves_to_the_fen(http: Ht
         return [n for n in board["items"] if n["kind"] == "bills_issued"]
 
     [notice] = await until("the bill on the notice board", posted)
-    assert notice["title"] == "2026-07 费用分摊账单已出具"
+    assert notice["title"] == "二次供水加压泵电费 2026-07 分摊账单已出具"  # the cost, by name

@@ -12,7 +12,14 @@ from aiohttp.test_utils import TestClient
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import (
+    AppFactory,
+    TokenFactory,
+    all_pages,
+    assert_bad_limit,
+    assert_problem,
+    bearer,
+)
 from tests.integration.test_meetings_support import Compound, new_compound, ok
 
 
@@ -50,12 +57,18 @@ async def test_payments_recorded_once_and_the_unpaid_lines_listed(
     prop = bearer(token(roles=["property"], compounds=[c.id]))
     unpaid_url = f"/v1/compounds/{c.id}/unpaid-bills"
 
-    def owed(lines: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
-        return {(line["unit_id"], line["period"], line["amount_fen"]) for line in lines}
+    def owed(page: dict[str, Any]) -> set[tuple[str, str, int]]:
+        return {(line["unit_id"], line["period"], line["amount_fen"]) for line in page["items"]}
 
     u101, u102, u103 = (c.units[n] for n in ("101", "102", "103"))
-    assert owed(await ok(await meetings.get(unpaid_url, headers=prop))) == {
-        (u, p, fen) for u in (u101, u102, u103) for p, fen in (("2026-07", 100), ("2026-08", 200))}
+    everything = {(u, p, fen) for u in (u101, u102, u103)
+                  for p, fen in (("2026-07", 100), ("2026-08", 200))}
+    assert owed(await ok(await meetings.get(unpaid_url, headers=prop))) == everything
+    pages = await all_pages(meetings, unpaid_url, prop, limit=4)  # oldest period first, each once
+    lines = [(x["unit_id"], x["period"], x["amount_fen"]) for p in pages for x in p]
+    assert [len(p) for p in pages] == [4, 2] and sorted(lines, key=lambda x: x[1]) == lines
+    assert set(lines) == everything and len(lines) == 6
+    await assert_bad_limit(meetings, unpaid_url, prop)
     paid = await ok(await meetings.post(f"{k}/bills/2026-07/payments", json={
         "unit_id": u101, "paid_on": "2026-08-05"}, headers=prop), 201)
     assert (paid["amount_fen"], paid["paid_on"]) == (100, "2026-08-05")
@@ -67,7 +80,7 @@ async def test_payments_recorded_once_and_the_unpaid_lines_listed(
             "unit_id": u102, "paid_on": "2026-09-01"}, headers=prop), 201)
     mine = await ok(await meetings.get(f"{unpaid_url}?unit_ids={u101},{u102}", headers=prop))
     assert owed(mine) == {(u101, "2026-08", 200)}
-    assert mine[0]["cost_name"] == "电梯电费"
+    assert mine["items"][0]["cost_name"] == "电梯电费"
     # who paid is the cost keepers' to see: the bills every member reads do not say
     bill = await ok(await meetings.get(f"{k}/bills/2026-07", headers=prop))
     assert not any({"paid_on", "recorded_by"} & set(line) for line in bill["lines"])

@@ -10,7 +10,7 @@ import uuid
 
 from linli.http import POOL
 from services.centre import signups
-from tests.conftest import assert_problem
+from tests.conftest import all_pages, assert_bad_limit, assert_problem
 from tests.integration.test_centre_support import (  # noqa: F401
     World,
     iso,
@@ -70,7 +70,7 @@ async def test_places_then_a_waiting_list_that_promotes_itself(world: World) -> 
                               headers=w.who(people[1])))
     listing = await ok(await w.app.get(f"{w.base}/activities/{a['id']}/signups",
                                        headers=w.staff()))
-    assert [(s["person_id"], s["status"]) for s in listing] == [
+    assert [(s["person_id"], s["status"]) for s in listing["items"]] == [
         (people[0], "confirmed"), (people[2], "confirmed"), (people[3], "waiting")]
     assert await w.outbox(ups[2]["id"]) == ["linli.centre.activity.signed_up",
                                             "linli.centre.waitlist.promoted"]
@@ -81,7 +81,7 @@ async def test_places_then_a_waiting_list_that_promotes_itself(world: World) -> 
     assert (got["confirmed"], got["waiting"]) == (2, 0)
     mine = await ok(await w.app.get(f"{w.base}/activities/{a['id']}/signups",
                                     headers=w.who(people[2])))
-    assert [s["person_id"] for s in mine] == [people[2]]
+    assert [s["person_id"] for s in mine["items"]] == [people[2]]
 
 
 async def test_200_people_for_30_places_at_once(world: World) -> None:
@@ -97,11 +97,17 @@ async def test_200_people_for_30_places_at_once(world: World) -> None:
     assert len(confirmed) == 30 and len(waiting) == 170
     assert [u["position"] for u in waiting] == list(range(1, 171))
     assert len({u["person_id"] for u in ups}) == 200
-    # arrival order: everyone confirmed arrived before everyone waiting
-    listing = await ok(await w.app.get(f"{w.base}/activities/{a['id']}/signups",
-                                       headers=w.staff()))
+    # arrival order: everyone confirmed arrived before everyone waiting; read in pages, the
+    # queue comes whole, each once, with its places counted over the whole queue
+    pages = await all_pages(w.app, f"{w.base}/activities/{a['id']}/signups", w.staff(),
+                            limit=64)
+    assert [len(p) for p in pages] == [64, 64, 64, 8]
+    listing = [s for p in pages for s in p]
+    assert [s["status"] for s in listing] == ["confirmed"] * 30 + ["waiting"] * 170
     assert [s["person_id"] for s in listing if s["status"] == "waiting"] == [
         u["person_id"] for u in waiting]
+    assert [s["position"] for s in listing[30:]] == list(range(1, 171))
+    await assert_bad_limit(w.app, f"{w.base}/activities/{a['id']}/signups", w.staff())
 
 
 async def test_cancellations_racing_promote_each_waiting_person_once(world: World) -> None:
@@ -116,8 +122,8 @@ async def test_cancellations_racing_promote_each_waiting_person_once(world: Worl
     assert [r.status for r in answers] == [200] * 5
     listing = await ok(await w.app.get(f"{w.base}/activities/{a['id']}/signups",
                                        headers=w.staff()))
-    assert [s["person_id"] for s in listing if s["status"] == "confirmed"] == people[5:10]
-    assert [s["person_id"] for s in listing if s["status"] == "waiting"] == people[10:]
+    assert [s["person_id"] for s in listing["items"] if s["status"] == "confirmed"] == people[5:10]
+    assert [s["person_id"] for s in listing["items"] if s["status"] == "waiting"] == people[10:]
     for u in ups[5:10]:
         assert await w.outbox(u["id"]) == ["linli.centre.activity.signed_up",
                                            "linli.centre.waitlist.promoted"]
@@ -278,5 +284,5 @@ async def test_late_promotions_are_confirmed_or_pass_on(world: World) -> None:
     assert await signups.release_unconfirmed(pool) == 0
     listing = await ok(await w.app.get(f"{w.base}/activities/{a['id']}/signups",
                                        headers=w.staff()))
-    assert [(s["person_id"], s["status"]) for s in listing] == [
+    assert [(s["person_id"], s["status"]) for s in listing["items"]] == [
         (people[2], "confirmed"), (people[3], "waiting")]

@@ -224,4 +224,4 @@ async def test_no_show_is_marked_by_staff_once_the_slot_has_begun(world: World) 
     assert [x["id"] for x in mine["items"]] == [b["id"]]
     closures = await ok(await w.app.get(f"{w.base}/venues/{room['id']}/closures",
                                         headers=me))
-    assert closures == []
+    assert closures == {"items": [], "next_cursor": None}

@@ -56,7 +56,7 @@ async def test_a_group_is_proposed_approved_joined_and_books_its_practice(world:
                               headers=w.who(fan)))
     members = await ok(await w.app.get(f"{w.base}/interest-groups/{g['id']}/members",
                                        headers=w.who()))
-    assert [(x["person_id"], x["role"]) for x in members] == [(leader, "leader")]
+    assert [(x["person_id"], x["role"]) for x in members["items"]] == [(leader, "leader")]
     assert await w.outbox(g["id"]) == [
         "linli.centre.group.proposed", "linli.centre.group.approved", "linli.centre.group.joined",
         "linli.centre.group.joined", "linli.centre.group.left"]

@@ -82,7 +82,7 @@ async def test_open_election_online_and_paper_with_a_seat_left_open(
     v = f"{base}/votes/{opened['vote']['id']}"
     ids = [c.people[n] for n in OWNERS]  # candidate k is OWNERS[k-1]
     listed = await ok(await meetings.get(f"{v}/candidates", headers=street))
-    assert [x["person_id"] for x in listed] == ids
+    assert [x["person_id"] for x in listed["items"]] == ids and listed["next_cursor"] is None
 
     ballot = f"{v}/election-ballots"
     for name in OWNERS[:4]:
@@ -126,7 +126,8 @@ async def test_open_election_online_and_paper_with_a_seat_left_open(
     waiting = await ok(await meetings.get(f"{v}/non-voters", headers=street))
     assert waiting["person_ids"] == [ids[8]]
     audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=street))
-    assert sorted((a["cast_by"], a["channel"], a["entered_by"] is not None) for a in audit) == \
+    assert sorted((a["cast_by"], a["channel"], a["entered_by"] is not None)
+                  for a in audit["items"]) == \
         sorted([(ids[7], "paper", True), ("entry:developer", "proxy", True)])
 
     provisional = await ok(await meetings.get(f"{v}/result", headers=street))

@@ -10,7 +10,14 @@ from aiohttp.test_utils import TestClient
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import (
+    AppFactory,
+    TokenFactory,
+    all_pages,
+    assert_bad_limit,
+    assert_problem,
+    bearer,
+)
 from tests.integration.test_meetings_support import new_compound, ok, outbox
 
 GOOD_CSV = """building,number,period,usage
@@ -64,7 +71,8 @@ async def test_pump_electricity_plans_compared_adopted_and_billed(
     bad = await assert_problem(await meetings.post(f"{k}/readings/import", data=BAD_CSV.encode(),
                                                    headers=csv_headers), 422, "validation-error")
     assert [e["line"] for e in bad["errors"]] == [3, 4, 5] and "第 3 行" in bad["detail"]
-    assert await ok(await meetings.get(f"{k}/readings?period=2026-07", headers=prop)) == []
+    assert await ok(await meetings.get(f"{k}/readings?period=2026-07", headers=prop)) == {
+        "items": [], "next_cursor": None}
     imported = await ok(await meetings.post(f"{k}/readings/import", data=GOOD_CSV.encode(),
                                             headers=csv_headers), 201)
     assert (imported["readings"], imported["periods"]) == (5, ["2026-07"])
@@ -109,8 +117,8 @@ async def test_pump_electricity_plans_compared_adopted_and_billed(
     await ok(await meetings.post(f"{k}/plans/{ids['按面积']}/adopt", headers=branch))
     adopted = await ok(await meetings.post(f"{k}/plans/{ids['面积用量各半']}/adopt", headers=branch))
     assert adopted["status"] == "adopted"
-    statuses = {p["name"]: p["status"] for p in await ok(await meetings.get(f"{k}/plans",
-                                                                            headers=prop))}
+    plans = await ok(await meetings.get(f"{k}/plans", headers=prop))
+    statuses = {p["name"]: p["status"] for p in plans["items"]}
     assert statuses["按面积"] == "superseded" and statuses["按户均摊"] == "candidate"
 
     await assert_problem(await meetings.post(f"{k}/bills", json={"period": "2026-07",
@@ -153,3 +161,41 @@ async def test_pump_electricity_plans_compared_adopted_and_billed(
         {"unit_id": c.units["401"], "usage": "30"}]}, headers=prop), 201)
     again = await ok(await meetings.get(f"{k}/bills/2026-07", headers=resident))
     assert again == bill
+
+async def test_costs_readings_and_bills_page_with_no_gap(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    directory, meetings = apps
+    c = await new_compound(directory, token, "分页小区")
+    numbers = ["401", "402", "501", "502", "601"]
+    for number in numbers:
+        await c.unit(number, "80.00")
+    prop = bearer(token(roles=["property"], compounds=[c.id]))
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    base = f"/v1/compounds/{c.id}/costs"
+    made = [(await ok(await meetings.post(base, json={
+        "name": f"费用{n}", "beneficiaries": {"floors": [
+            {"building_id": c.building, "floors": [4, 5, 6]}]}}, headers=prop), 201))["id"]
+        for n in range(5)]
+    pages = await all_pages(meetings, base, prop, limit=2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [k["id"] for p in pages for k in p] == made  # oldest first, each once
+    assert all(len(k["units"]) == 5 for p in pages for k in p)
+
+    k = f"{base}/{made[0]}"
+    await ok(await meetings.post(f"{k}/readings/import", data=GOOD_CSV.encode(),
+                                 headers={**prop, "Content-Type": "text/csv"}), 201)
+    pages = await all_pages(meetings, f"{k}/readings", prop, limit=2, params={"period": "2026-07"})
+    units = [r["unit_id"] for p in pages for r in p]
+    assert units == sorted(units) and len(set(units)) == 5
+    plan = await ok(await meetings.post(f"{k}/plans", json={"name": "按户均摊", "method": {
+        "method": "equal"}}, headers=prop), 201)
+    await ok(await meetings.post(f"{k}/plans/{plan['id']}/adopt", headers=branch))
+    periods = ["2026-05", "2026-06", "2026-07"]
+    for period in periods:
+        await ok(await meetings.post(f"{k}/bills", json={"period": period, "total_fen": 10_000},
+                                     headers=prop), 201)
+    pages = await all_pages(meetings, f"{k}/bills", prop, limit=2)
+    assert [b["period"] for p in pages for b in p] == periods[::-1]  # newest first
+    for path in (base, f"{k}/bills", f"{k}/readings?period=2026-07"):
+        await assert_bad_limit(meetings, path, prop)

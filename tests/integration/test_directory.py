@@ -9,7 +9,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from services.directory.app import create_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import (
+    AppFactory,
+    TokenFactory,
+    all_pages,
+    assert_bad_limit,
+    assert_problem,
+    bearer,
+)
 
 
 @pytest.fixture
@@ -159,7 +166,8 @@ async def test_csv_import_is_all_or_nothing(directory: TestClient, street: dict[
     units = await (await directory.get(f"/v1/compounds/{cid}/units", headers=street)).json()
     assert units["items"] == []
     assert (await directory.get(f"/v1/compounds/{cid}/buildings", headers=street)).status == 200
-    assert await (await directory.get(f"/v1/compounds/{cid}/buildings", headers=street)).json() == []
+    assert await (await directory.get(f"/v1/compounds/{cid}/buildings", headers=street)).json() == {
+        "items": [], "next_cursor": None}
     r = await directory.post(path, data=(header.replace("owners", "owner") + good).encode(),
                              headers=csv_headers)
     assert "第 1 行" in (await assert_problem(r, 422, "validation-error"))["detail"]
@@ -221,7 +229,7 @@ async def test_units_page_with_cursor(directory: TestClient, street: dict[str, s
     r = await directory.get(f"/v1/compounds/{cid}/units", params={"cursor": "@@@"}, headers=street)
     await assert_problem(r, 400, "invalid-cursor")
     r = await directory.get(f"/v1/compounds/{cid}/units", params={"limit": "0"}, headers=street)
-    await assert_problem(r, 422, "validation-error")
+    await assert_problem(r, 400, "invalid-limit")
 
 
 async def test_roster_of_1_3_n(directory: TestClient, street: dict[str, str]) -> None:
@@ -232,7 +240,7 @@ async def test_roster_of_1_3_n(directory: TestClient, street: dict[str, str]) ->
     role = await post_ok(directory, f"/v1/compounds/{cid}/organisations/{org['id']}/roles",
                          {"person_id": secretary, "title": "党支部书记", "starts_on": "2025-01-01"},
                          street)
-    roster = await (await directory.get(f"/v1/compounds/{cid}/roster", headers=street)).json()
+    roster = (await (await directory.get(f"/v1/compounds/{cid}/roster", headers=street)).json())["items"]
     assert roster[0]["organisation"]["kind_label"] == "党组织"
     assert roster[0]["roles"][0]["person_name"] == "蔡文华"
     r = await directory.post(f"/v1/compounds/{cid}/roles/{role['id']}/end",
@@ -242,4 +250,54 @@ async def test_roster_of_1_3_n(directory: TestClient, street: dict[str, str]) ->
                   {"ends_on": "2025-06-30"}, street, 200)
     current = await (await directory.get(f"/v1/compounds/{cid}/roster", params={"on": "2025-07-01"},
                                          headers=street)).json()
-    assert current[0]["roles"] == []
+    assert current["items"][0]["roles"] == []
+
+
+# ---------------------------------------------------------------- the page shape of lists
+
+
+def _flat(pages: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [item for page in pages for item in page]
+
+
+async def test_households_page_by_name_with_their_residents(
+        directory: TestClient, street: dict[str, str]) -> None:
+    cid = await make_compound(directory, street)
+    c = f"/v1/compounds/{cid}"
+    building = (await post_ok(directory, f"{c}/buildings", {"name": "1号楼", "floors": 6},
+                              street))["id"]
+    unit = await _unit(directory, cid, building, "101", "80.00", street)
+    # two households of one name: the page boundary falls between them (name, then id)
+    names = ["王家", "李家", "张家", "李家", "陈家"]
+    made: list[tuple[str, str, set[str]]] = []
+    for n, name in enumerate(names):
+        h = await post_ok(directory, f"{c}/households", {"unit_id": unit, "name": name}, street)
+        people = {await _person(directory, f"{name}成员{k}", street) for k in range(n % 3)}
+        for person in people:
+            await post_ok(directory, f"{c}/households/{h['id']}/residents",
+                          {"person_id": person, "relation": "family"}, street, 200)
+        made.append((name, h["id"], people))
+
+    pages = await all_pages(directory, f"{c}/households", street, limit=2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    seen = _flat(pages)
+    assert [(h["name"], h["id"]) for h in seen] == sorted((n, i) for n, i, _ in made)
+    residents = {h["id"]: {r["person_id"] for r in h["residents"]} for h in seen}
+    assert residents == {i: people for _, i, people in made}
+    await assert_bad_limit(directory, f"{c}/households", street)
+
+
+async def test_buildings_and_roster_page(directory: TestClient, street: dict[str, str]) -> None:
+    cid = await make_compound(directory, street)
+    c = f"/v1/compounds/{cid}"
+    for name in ("3号楼", "1号楼", "2号楼"):
+        await post_ok(directory, f"{c}/buildings", {"name": name, "floors": 6}, street)
+    pages = await all_pages(directory, f"{c}/buildings", street, limit=2)
+    assert [b["name"] for b in _flat(pages)] == ["1号楼", "2号楼", "3号楼"]
+    for kind, name in [("property", "物业"), ("party_branch", "党支部"), ("community", "居委会")]:
+        await post_ok(directory, f"{c}/organisations", {"kind": kind, "name": name}, street)
+    pages = await all_pages(directory, f"{c}/roster", street, limit=1)
+    assert [e["organisation"]["kind"] for e in _flat(pages)] == [
+        "community", "party_branch", "property"]
+    for path in ("buildings", "roster"):
+        await assert_bad_limit(directory, f"{c}/{path}", street)

@@ -15,7 +15,14 @@ from linli.config import Settings
 from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.issues.app import create_app as issues_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import (
+    AppFactory,
+    TokenFactory,
+    all_pages,
+    assert_bad_limit,
+    assert_problem,
+    bearer,
+)
 
 Headers = dict[str, str]
 
@@ -89,7 +96,7 @@ async def step(w: World, issue_id: str, headers: Headers, status: int = 200,
 async def test_report_validates_the_unit_and_hides_anonymous_reporters(world: World) -> None:
     w = world
     categories = await ok(await w.issues.get(f"{w.base}/issue-categories", headers=w.person()), 200)
-    by_code = {c["code"]: c for c in categories}
+    by_code = {c["code"]: c for c in categories["items"]}
     assert by_code["repair"]["responsible"] == "property"
     assert by_code["common_funds"]["responsible"] == "owners_committee"
     assert by_code["neighbour"]["responsible"] == "community"
@@ -187,9 +194,9 @@ async def test_status_flow_is_validated_attributed_and_published(world: World) -
     stats = await ok(await w.issues.get(f"{w.base}/issue-stats", headers=reporter), 200)
     assert stats["satisfaction_average"] == 3.5
     history = await ok(await w.issues.get(f"{w.base}/issues/{iid}/history", headers=reporter), 200)
-    assert [h["to_status"] for h in history if h["action"] == "status"] == [
+    assert [h["to_status"] for h in history["items"] if h["action"] == "status"] == [
         "accepted", "in_progress", "resolved", "resolved", "resolved"]
-    assert all(h["actor"] for h in history)
+    assert all(h["actor"] for h in history["items"])
     assert await events_of(w, iid) == [
         "reported", "status_changed", "accepted", "status_changed", "status_changed", "resolved",
         "status_changed", "reopened", "status_changed", "resolved", "status_changed", "reopened",
@@ -261,14 +268,14 @@ async def test_history_and_comments_keep_an_anonymous_reporter_hidden(world: Wor
     neighbour, staff = w.person(), w.person("property")
     await ok(await w.issues.post(f"{url}/comments", json={"body": "已派人"}, headers=staff))
     for who, expected in ((neighbour, None), (staff, alice_id), (alice, alice_id)):
-        history = await ok(await w.issues.get(f"{url}/history", headers=who), 200)
+        history = (await ok(await w.issues.get(f"{url}/history", headers=who), 200))["items"]
         assert history[0]["action"] == "reported" and history[0]["actor"] == expected
-        comments = await ok(await w.issues.get(f"{url}/comments", headers=who), 200)
+        comments = (await ok(await w.issues.get(f"{url}/comments", headers=who), 200))["items"]
         assert comments[0]["author_id"] == expected and comments[1]["author_id"] != alice_id
     named = await report(w, alice)
     history = await ok(await w.issues.get(f"{w.base}/issues/{named['id']}/history",
                                           headers=neighbour), 200)
-    assert history[0]["actor"] == alice_id
+    assert history["items"][0]["actor"] == alice_id
 
 
 async def test_the_desk_queue_filters_by_responsible_party_overdue_and_words(world: World) -> None:
@@ -297,3 +304,26 @@ async def test_the_desk_queue_filters_by_responsible_party_overdue_and_words(wor
     assert await ids("q=楼道灯&responsible=property") == {repair["id"], late["id"]}
     await assert_problem(await w.issues.get(f"{w.base}/issues?responsible=nobody", headers=staff),
                          422, "validation-error")
+
+
+async def test_comments_and_history_page_in_order_with_no_gap(world: World) -> None:
+    w = world
+    alice, staff = w.person(), w.person("property")
+    issue = await report(w, alice)
+    url = f"{w.base}/issues/{issue['id']}"
+    said = [f"第{n}条留言" for n in range(7)]
+    for body in said:
+        await ok(await w.issues.post(f"{url}/comments", json={"body": body}, headers=alice))
+    for to in ("accepted", "in_progress", "resolved"):
+        await step(w, issue["id"], staff, to=to)
+    pages = await all_pages(w.issues, f"{url}/comments", alice, limit=3)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [c["body"] for p in pages for c in p] == said
+    pages = await all_pages(w.issues, f"{url}/history", alice, limit=2)
+    steps = [h["to_status"] for p in pages for h in p if h["action"] == "status"]
+    assert steps == ["accepted", "in_progress", "resolved"]
+    assert [p[0]["action"] for p in pages][:1] == ["reported"]
+    for path in ("comments", "history"):
+        await assert_bad_limit(w.issues, f"{url}/{path}", alice)
+    categories = await ok(await w.issues.get(f"{w.base}/issue-categories", headers=alice), 200)
+    assert categories["next_cursor"] is None and categories["items"]

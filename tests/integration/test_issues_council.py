@@ -119,8 +119,8 @@ async def test_similar_reassign_comments_and_statistics(world: World) -> None:
                  description="昨天停水没有提前通知。", attributes={"whole_building": "no"})
     found = await ok(await w.issues.get(f"{w.base}/issues/similar", params={
         "category": "water_power", "title": "水泵噪音太大"}, headers=w.person()), 200)
-    assert [s["id"] for s in found][:1] == [pump["id"]]
-    assert len(found) == 1
+    assert [s["id"] for s in found["items"]][:1] == [pump["id"]]
+    assert len(found["items"]) == 1 and found["next_cursor"] is None
     prop, community = w.person("property"), w.person("community")
     await assert_problem(await w.issues.post(f"{w.base}/issues/{pump['id']}/reassign", json={
         "to": "owners_committee"}, headers=w.person("street_office")), 403, "forbidden")
@@ -140,12 +140,12 @@ async def test_similar_reassign_comments_and_statistics(world: World) -> None:
         "body": "我家也听得到"}, headers=w.person()))
     comments = await ok(await w.issues.get(f"{w.base}/issues/{pump['id']}/comments",
                                            headers=w.person()), 200)
-    assert [x["official"] for x in comments] == [True, False]
+    assert [x["official"] for x in comments["items"]] == [True, False]
     await w.issues.post(f"{w.base}/issues/{pump['id']}/cosign", headers=w.person())
     await step(w, pump["id"], w.person("owners_committee"), to="resolved")
     history = await ok(await w.issues.get(f"{w.base}/issues/{pump['id']}/history",
                                           headers=w.person()), 200)
-    assert "reassigned" in [h["action"] for h in history]
+    assert "reassigned" in [h["action"] for h in history["items"]]
     stats = await ok(await w.issues.get(f"{w.base}/issue-stats", headers=w.person()), 200)
     assert stats["total"] == 2
     assert {s["key"]: s["count"] for s in stats["by_status"]} == {"resolved": 1, "submitted": 1}

@@ -202,6 +202,42 @@ async def test_one_compounds_events_apply_in_the_order_they_happened(kernel: Ker
     assert applied == {east: list(range(6)), west: list(range(6))}
 
 
+async def test_a_batched_lane_applies_in_order_once_and_one_bad_event_holds_back_no_other(
+        kernel: Kernel) -> None:
+    """A consumer whose handler only writes through its connection applies a fetched lane in
+    one transaction; when one event fails there, the lane is rolled back and applied one by one:
+    the others count once, in stream order, and the bad one alone goes to the dead letters."""
+    compound = str(uuid.uuid4())
+    for n in range(8):
+        await kernel.write_note("坏" if n == 3 else str(n), compound_id=compound)
+    await kernel.relay().drain()  # all eight wait in the stream: one fetch, one lane
+    order: list[int] = []
+
+    async def apply(conn: db.Connection, event: CloudEvent) -> None:
+        note = kernel.note.parse(event)
+        if note.text == "坏":
+            raise ValueError("处理失败")
+        await conn.execute("INSERT INTO applied (note_id, text) VALUES ($1, $2)", note.note_id,
+                           note.text)
+        order.append(int(note.text))  # also when rolled back: the retry shows as a repeat
+
+    sub = bus.Subscription(durable=fresh_name("b"), event=kernel.note, handler=apply, batch=True)
+    dead = metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kernel.note.name)
+    group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub], max_deliver=2,
+                              ack_wait=2.0)
+    await group.start()
+    try:
+        await eventually(lambda: dead._value.get() == 1 and group.applied[sub.durable] == 7)
+    finally:
+        await group.stop()
+    assert await kernel.notes_applied() == 7  # nothing of the rolled-back lane stayed
+    async with kernel.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT text FROM applied")
+    assert sorted(int(r["text"]) for r in rows) == [0, 1, 2, 4, 5, 6, 7]
+    committed = [n for n in order if n != 3]
+    assert committed[-7:] == [0, 1, 2, 4, 5, 6, 7]  # one by one, in stream order
+
+
 async def test_failing_handler_goes_to_dead_letter_after_bounded_redelivery(kernel: Kernel) -> None:
     event = await kernel.write_note("无法处理")
     await kernel.relay().drain()

@@ -78,7 +78,7 @@ async def test_a_personal_feed_is_fetched_by_its_secret_and_revoked_for_good(
     assert "您受邀参加" not in text.split(f"UID:{open_to_all['id']}@linli", 1)[1].split(
         "END:VEVENT", 1)[0]
 
-    listed = await ok(await meetings.get("/v1/me/calendar-feeds", headers=me))
+    listed = (await ok(await meetings.get("/v1/me/calendar-feeds", headers=me)))["items"]
     assert [(f["id"], f["label"], f["revoked_at"]) for f in listed] == [
         (created["id"], "手机日历", None)]
     assert secret not in str(listed)  # the address is shown once, at creation
@@ -88,7 +88,8 @@ async def test_a_personal_feed_is_fetched_by_its_secret_and_revoked_for_good(
 
     # someone else cannot list or revoke it; an app cannot make feeds at all
     stranger = bearer(token(roles=["resident"], compounds=[c.id], person=str(uuid.uuid4())))
-    assert await ok(await meetings.get("/v1/me/calendar-feeds", headers=stranger)) == []
+    assert await ok(await meetings.get("/v1/me/calendar-feeds", headers=stranger)) == {
+        "items": [], "next_cursor": None}
     await assert_problem(await meetings.delete(f"/v1/me/calendar-feeds/{created['id']}",
                                                headers=stranger), 404, "not-found")
     await assert_problem(await meetings.post("/v1/me/calendar-feeds", json={}, headers=bearer(

@@ -81,7 +81,7 @@ async def test_council_from_escalated_issue_to_published_minutes(
     issue_id = await escalate(meetings, c.id, "顶楼夏天太热")
     proposed = await ok(await meetings.get(f"/v1/compounds/{c.id}/agenda-items",
                                            headers=secretary))  # once, though it came twice
-    assert [(i["source"], i["issue_id"], i["meeting_id"]) for i in proposed] == [
+    assert [(i["source"], i["issue_id"], i["meeting_id"]) for i in proposed["items"]] == [
         ("issue", issue_id, None)]
 
     starts = dt.datetime(2026, 7, 3, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -92,19 +92,25 @@ async def test_council_from_escalated_issue_to_published_minutes(
     await assert_problem(await meetings.post(f"{base}/meetings", json={
         **body, "organisation_ids": [str(uuid.uuid4())]}, headers=secretary), 422,
         "validation-error")
+    await assert_problem(await meetings.post(f"{base}/meetings", json={  # nobody of that id
+        **body, "person_ids": [str(uuid.uuid4())]}, headers=secretary), 422, "validation-error")
     meeting = await ok(await meetings.post(f"{base}/meetings", json=body, headers=secretary), 201)
     assert meeting["kind_label"] == "党群议事会" and meeting["convener_name"] == "阳光花园党支部"
-    assert {i["name"] for i in meeting["invitees"]} == {"王书记", "李主任", "赵经理", ""}
+    # a person invited by id has their name from the directory, like the organisations' members
+    assert {i["name"] for i in meeting["invitees"]} == {"王书记", "李主任", "赵经理", "陈代表"}
+    convened = [e for e in await outbox(meetings, meeting["id"]) if e["type"].endswith("convened")]
+    assert sorted(convened[0]["data"]["invitee_names"]) == sorted(["王书记", "李主任", "赵经理", "陈代表"])
+    assert convened[0]["data"]["place"] == "阳光花园党群服务站二楼会议室"
     m = f"{base}/meetings/{meeting['id']}"
 
-    await assert_problem(await meetings.post(f"{m}/agenda", json={"item_id": proposed[0]["id"]},
+    await assert_problem(await meetings.post(f"{m}/agenda", json={"item_id": proposed["items"][0]["id"]},
                                              headers=director), 403, "forbidden")
     first = await ok(await meetings.post(f"{m}/agenda", json={
-        "item_id": proposed[0]["id"], "presenter": "陈代表", "minutes": 20}, headers=secretary), 201)
+        "item_id": proposed["items"][0]["id"], "presenter": "陈代表", "minutes": 20}, headers=secretary), 201)
     free = await ok(await meetings.post(f"{m}/agenda", json={"title": "暑期活动安排"},
                                         headers=secretary), 201)
     assert (first["position"], free["position"]) == (1, 2)
-    assert await ok(await meetings.get(f"{base}/agenda-items", headers=secretary)) == []
+    assert (await ok(await meetings.get(f"{base}/agenda-items", headers=secretary)))["items"] == []
 
     await ok(await meetings.post(f"{m}/rsvp", json={"answer": "yes"}, headers=person("陈代表")))
     await assert_problem(await meetings.post(f"{m}/rsvp", json={"answer": "yes"},

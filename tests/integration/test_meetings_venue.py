@@ -56,7 +56,7 @@ async def test_a_meeting_at_a_centre_venue_books_it_and_cancelling_releases_it(
     clash = await assert_problem(await meetings.post(base, json=later, headers=secretary),
                                  409, "venue-taken")
     assert "党群活动室" in clash["detail"]
-    assert [m["title"] for m in await ok(await meetings.get(base, headers=secretary))] == [
+    assert [m["title"] for m in (await ok(await meetings.get(base, headers=secretary)))["items"]] == [
         "顶楼隔热改造议事会"]  # the refused meeting was not written
     assert len(await bookings_of(centre, c.id, room["id"], staff)) == 1
 
@@ -88,4 +88,4 @@ async def test_a_venue_of_no_centre_is_a_clear_error_and_writes_nothing(
         "ends_at": iso(starts + dt.timedelta(hours=1)), "convener_org_id": branch,
         "venue_id": "00000000-0000-4000-8000-000000000000"}), 422, "validation-error")
     assert "场地" in problem["detail"]
-    assert await ok(await meetings.get(base, headers=secretary)) == []
+    assert (await ok(await meetings.get(base, headers=secretary)))["items"] == []

@@ -106,8 +106,8 @@ async def test_reading_the_inbox(publisher: Publisher, people: People,
     marked = await ok(await notify.post("/v1/me/inbox/read-all", headers=alice.headers))
     assert marked == {"marked": 2}
     assert await inbox(notify, alice, "?unread=true") == []
-    await assert_problem(await notify.get("/v1/me/inbox?limit=0", headers=alice.headers), 422,
-                         "validation-error")
+    await assert_problem(await notify.get("/v1/me/inbox?limit=0", headers=alice.headers), 400,
+                         "invalid-limit")
     await assert_problem(await notify.get("/v1/me/inbox?cursor=xyz", headers=alice.headers), 400,
                          "invalid-cursor")
     await assert_problem(await notify.get("/v1/me/inbox"), 401, "unauthorized")

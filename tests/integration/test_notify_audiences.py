@@ -35,6 +35,8 @@ from tests.integration.test_notify_support import (
 )
 from workflows import events as wf_events
 
+TITLE = "顶楼隔热改造"  # the proposal the events are about
+
 __all__ = ["nats_js", "publisher", "start_notify"]  # fixtures
 
 
@@ -193,16 +195,18 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
         (ev.MEETING_CONVENED, ev.MeetingConvened(
             meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), kind="party_masses_council",
             title="屋顶改造议事会", starts_at="2026-12-01T11:00:00Z",
-            invitee_ids=[uuid.UUID(invitee.id)])),
+            invitee_ids=[uuid.UUID(invitee.id)], invitee_names=["林淑芬", "王书记"],
+            place="党群服务站")),
         (ev.CONSULTATION_OPENED, ev.ConsultationChanged(
-            proposal_id=pid, compound_id=uuid.UUID(cid), version=2, status="open", closes_at=soon)),
+            proposal_id=pid, compound_id=uuid.UUID(cid), version=2, status="open", closes_at=soon,
+            title=TITLE)),
         (ev.VOTE_OPENED, ev.VoteOpened(
             vote_id=uuid.uuid4(), proposal_id=pid, compound_id=uuid.UUID(cid), version=2,
             rule="civil_code_major", secret=False, closes_at=soon, roll_entries=120,
-            total_area_centi=1_000_000, total_headcount=118)),
+            total_area_centi=1_000_000, total_headcount=118, title=TITLE)),
         (ev.VOTE_CLOSED, ev.VoteClosed(
             vote_id=uuid.uuid4(), proposal_id=pid, compound_id=uuid.UUID(cid), version=2,
-            rule="civil_code_major", outcome="passed", result={})),
+            rule="civil_code_major", outcome="passed", result={}, title=TITLE)),
         (ev.MINUTES_PUBLISHED, ev.MinutesPublished(
             meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), title="屋顶改造议事会",
             published_at=soon, notice_until=soon)),
@@ -215,34 +219,44 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
             step="draft", previous="", outcome="", round=1, at=dt.datetime.now(dt.UTC))),
         (ev.BILLS_ISSUED, ev.BillsIssued(
             cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
-            compound_id=uuid.UUID(cid), period="2026-11", total_fen=123456, units=40)),
+            compound_id=uuid.UUID(cid), period="2026-11", total_fen=123456, units=40,
+            name="二次供水加压泵电费")),
         (wf_events.PROPOSAL_STEP_CHANGED, wf_events.StepChanged(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
             step="implementation", previous="vote", outcome="passed", round=1,
-            at=dt.datetime.now(dt.UTC))),
+            at=dt.datetime.now(dt.UTC), title=TITLE)),
         (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
-            kind="consultation_ending", audience="residents", deadline=dt.datetime.now(dt.UTC))),
+            kind="consultation_ending", audience="residents", deadline=dt.datetime.now(dt.UTC),
+            title=TITLE)),
         (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
-            kind="vote_ending", audience="non_voters", person_ids=[resident.id])),
+            kind="vote_ending", audience="non_voters", person_ids=[resident.id], title=TITLE)),
         (wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
             workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid,
-            kind="acceptance_due", audience="owners_committee")),
+            kind="acceptance_due", audience="owners_committee", title=TITLE)),
         (wf_events.PROPOSAL_MILESTONE_OVERDUE, wf_events.MilestoneOverdue(
             workflow_id=f"proposal-{pid}", proposal_id=str(pid), compound_id=cid,
             milestone="屋面防水", due_at=dt.datetime.now(dt.UTC), owner="安居物业", percent=40,
-            escalate_to=["party_branch"])),
+            escalate_to=["party_branch"], title=TITLE)),
+        (wf_events.PROPOSAL_BLOCKED, wf_events.WorkflowBlocked(
+            workflow_id=f"proposal-{pid}", entity_id=str(pid), compound_id=cid, step="vote",
+            call="open_vote", reason="议事服务拒绝开启表决 (409): 议案已撤回, 不能表决",
+            title=TITLE, audience="party_branch")),
     ]
     for kind, data in sent:
         await publisher.emit(kind, data, subject=str(pid), compound_id=cid)
     board = await eventually(lambda: _board(notify, cid, resident, 7))
     titles = {n["kind"]: n["title"] for n in board}
+    # every notice names what it is about: the proposal's title, the cost's name
     assert titles == {
-        "consultation_opened": "议案征求意见（第 2 版）", "vote_opened": "业主表决已开始",
-        "vote_closed": "业主表决结果：通过", "minutes_published": "会议纪要公示：屋顶改造议事会",
-        "bills_issued": "2026-11 费用分摊账单已出具", "proposal_step_changed": "议题进入“实施”阶段",
-        "proposal_reminder": "议题提醒：征求意见即将截止"}
+        "consultation_opened": "议案“顶楼隔热改造”征求意见（第 2 版）",
+        "vote_opened": "议案“顶楼隔热改造”开始业主表决",
+        "vote_closed": "议案“顶楼隔热改造”表决结果：通过",
+        "minutes_published": "会议纪要公示：屋顶改造议事会",
+        "bills_issued": "二次供水加压泵电费 2026-11 分摊账单已出具",
+        "proposal_step_changed": "议案“顶楼隔热改造”进入“实施”阶段",
+        "proposal_reminder": "议案“顶楼隔热改造”：征求意见即将截止"}
     assert "1234.56 元" in next(n["body"] for n in board if n["kind"] == "bills_issued")
     # the rule label says the whole rule: who takes part and who must agree, both ways
     assert "三分之二以上的业主参与表决" in next(n["body"] for n in board if n["kind"] == "vote_opened")
@@ -250,12 +264,20 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
     assert "“表决”结果：通过" in step and "无" not in step
     [meeting] = await eventually(lambda: _one(notify, invitee))
     assert meeting["title"] == "会议通知：屋顶改造议事会" and "2026年12月1日 19:00" in meeting["body"]
+    assert "在党群服务站召开，受邀：林淑芬、王书记" in meeting["body"]  # names, not ids
     [vote] = await eventually(lambda: _one(notify, resident))
-    assert vote["title"] == "议题提醒：表决即将截止，您尚未投票"
+    assert vote["title"] == "议案“顶楼隔热改造”：表决即将截止，您尚未投票"
     chair_items = await eventually(lambda: _one(notify, _as(people, cid, chair)))
-    assert [i["title"] for i in chair_items] == ["议题提醒：实施项目待验收"]
-    secretary_items = await eventually(lambda: _one(notify, _as(people, cid, secretary)))
-    assert [i["title"] for i in secretary_items] == ["实施节点“屋面防水”逾期"]
+    assert [i["title"] for i in chair_items] == ["议案“顶楼隔热改造”：实施项目待验收"]
+    async def two(who: Person) -> list[dict[str, Any]] | None:
+        items = await inbox(notify, who)
+        return items if len(items) >= 2 else None
+
+    secretary_items = await eventually(lambda: two(_as(people, cid, secretary)))
+    assert sorted(i["title"] for i in secretary_items) == [
+        "议案“顶楼隔热改造”的实施节点“屋面防水”逾期", "议案“顶楼隔热改造”的流程受阻，等待处理"]
+    blocked = next(i for i in secretary_items if i["kind"] == "proposal_blocked")
+    assert "议案已撤回, 不能表决" in blocked["body"] and "重试" in blocked["body"]
     # the board is for the compound's members only
     await assert_problem(await notify.get(f"/v1/compounds/{cid}/notices",
                                           headers=outsider.headers), 403, "forbidden")
@@ -266,3 +288,44 @@ async def test_meetings_and_workflows_fill_the_notice_board_and_invitees_inboxes
 async def _board(notify: TestClient, cid: str, who: Person, n: int) -> list[dict[str, Any]] | None:
     items = await notices(notify, cid, who)
     return items if len(items) >= n else None
+
+
+async def test_an_issue_following_its_proposal_is_told_to_reporter_cosigners_and_its_party(
+    serve: AppFactory, settings: Settings, token: TokenFactory, people: People,
+    publisher: Publisher, start_notify: NotifyFactory,
+) -> None:
+    """With the council: the reporter hears which proposal; back to the party: the party and the
+    reporter hear why; resolved by the proposal: the reporter and the co-signers hear it."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    notify = await start_notify()
+    c = await new_compound(directory, token)
+    _, _, manager = await council(c)
+    reporter, neighbour = people(c.id), people(c.id)
+    cid, pid = uuid.UUID(c.id), uuid.uuid4()
+    returned, resolved = uuid.uuid4(), uuid.uuid4()
+    for issue_id in (returned, resolved):
+        await publisher.emit(issue_events.ISSUE_REPORTED, issue_events.IssueReported(
+            issue_id=issue_id, compound_id=cid, category="facilities", title="顶楼太热",
+            responsible="property", reporter_id=reporter.id, area="roof"),
+            subject=str(issue_id), compound_id=c.id)
+    await publisher.emit(issue_events.ISSUE_WITH_COUNCIL, issue_events.IssueWithCouncil(
+        issue_id=returned, compound_id=cid, proposal_id=pid, proposal_title=TITLE,
+        reporter_id=reporter.id), subject=str(returned), compound_id=c.id)
+    await publisher.emit(issue_events.ISSUE_RETURNED, issue_events.IssueReturned(
+        issue_id=returned, compound_id=cid, proposal_id=pid, proposal_title=TITLE,
+        responsible="property", outcome="abandoned", reporter_id=reporter.id,
+        resolve_by=dt.datetime(2026, 12, 20, 2, tzinfo=dt.UTC)), subject=str(returned),
+        compound_id=c.id)
+    await publisher.emit(issue_events.ISSUE_RESOLVED, issue_events.IssueResolved(
+        issue_id=resolved, compound_id=cid, category="facilities", reporter_id=reporter.id,
+        resolved_by="议事会", note="议案“顶楼隔热改造”已实施并通过验收，问题随之解决",
+        cosigner_ids=[neighbour.id]), subject=str(resolved), compound_id=c.id)
+    mine = await eventually(functools.partial(_at_least, notify, reporter, 3))
+    assert sorted(i["title"] for i in mine) == [
+        "您反映的问题“顶楼太热”已交议事会", "您反映的问题“顶楼太热”已解决", "问题“顶楼太热”退回物业服务企业"]
+    back = next(i["body"] for i in mine if i["kind"] == "issue_returned")
+    assert "议案“顶楼隔热改造”已放弃" in back and "2026年12月20日 10:00" in back
+    [theirs] = await eventually(functools.partial(_one, notify, neighbour))
+    assert theirs["title"] == "您反映的问题“顶楼太热”已解决" and "顶楼隔热改造" in theirs["body"]
+    [party] = await eventually(functools.partial(_one, notify, _as(people, c.id, manager)))
+    assert party["kind"] == "issue_returned"

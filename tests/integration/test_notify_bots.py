@@ -137,7 +137,7 @@ async def test_a_notice_reaches_the_compound_groups_signed_as_each_platform_requ
                            name="业委会飞书群", url=platforms.url("/open-apis/bot/v2/hook/abc"),
                            secret=FEISHU_SECRET)
     assert ding["signed"] is True and wecom["signed"] is False and ding["host"] == "127.0.0.1"
-    listed = await ok(await notify.get(f"/v1/compounds/{cid}/bots", headers=staff.headers))
+    listed = (await ok(await notify.get(f"/v1/compounds/{cid}/bots", headers=staff.headers)))["items"]
     assert {b["id"] for b in listed} == {wecom["id"], ding["id"], feishu["id"]}
     assert all("secret" not in b and "url" not in b for b in listed)  # credentials never shown
     async with notify.app[POOL].acquire() as conn:  # and stored sealed
@@ -228,7 +228,8 @@ async def test_bots_are_for_staff_and_checked(
                 {**good, "url": "ftp://x"}, {**good, "kinds": ["nope"]}):
         await assert_problem(await notify.post(f"/v1/compounds/{cid}/bots", headers=staff.headers,
                                                json=bad), 422, "validation-error")
-    assert await ok(await notify.get(f"/v1/compounds/{cid}/bots", headers=staff.headers)) == []
+    assert (await ok(await notify.get(f"/v1/compounds/{cid}/bots", headers=staff.headers)))[
+        "items"] == []
     bot = await add_bot(notify, cid, staff.headers, **good)
     gone = await notify.delete(f"/v1/compounds/{cid}/bots/{bot['id']}", headers=staff.headers)
     assert gone.status == 204

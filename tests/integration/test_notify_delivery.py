@@ -258,7 +258,8 @@ async def test_a_notice_board_post_reaches_the_webhooks_following_that_board(
     for period in ("2026-10", "2026-11"):
         await publisher.emit(meeting_events.BILLS_ISSUED, meeting_events.BillsIssued(
             cost_id=uuid.uuid4(), bill_id=uuid.uuid4(), plan_id=uuid.uuid4(),
-            compound_id=uuid.UUID(cid), period=period, total_fen=50_000, units=25),
+            compound_id=uuid.UUID(cid), period=period, total_fen=50_000, units=25,
+            name="电梯电费"),
             subject=str(uuid.uuid4()), compound_id=cid)
     await publisher.emit(meeting_events.MINUTES_PUBLISHED, meeting_events.MinutesPublished(
         meeting_id=uuid.uuid4(), compound_id=uuid.UUID(cid), title="议事会", published_at="",
@@ -271,7 +272,8 @@ async def test_a_notice_board_post_reaches_the_webhooks_following_that_board(
                                                 "minutes_published"]  # minutes not pushed
     payloads = sorted([await _json(body) for _, body in receiver.received],
                       key=lambda p: str(p["title"]))
-    assert [p["title"] for p in payloads] == ["2026-10 费用分摊账单已出具", "2026-11 费用分摊账单已出具"]
+    assert [p["title"] for p in payloads] == ["电梯电费 2026-10 分摊账单已出具",
+                                              "电梯电费 2026-11 分摊账单已出具"]
     assert all(p["audience"] == "compound" and p["compound_id"] == cid for p in payloads)
     assert await my_deliveries(notify, outsider, 1) is None
 

@@ -71,7 +71,7 @@ async def test_one_digest_a_day_with_the_waiting_notifications_exactly_once(
     await remind(publisher, cid, alice.id)  # a vote deadline: critical, at once
     await eventually(lambda: _count(a, alice, 3))
     [now_mail] = await eventually(lambda: _mails(smtp, 1))
-    assert str(now_mail["Subject"]) == "议题提醒：表决即将截止，您尚未投票"
+    assert str(now_mail["Subject"]) == "议案“顶楼隔热改造”：表决即将截止，您尚未投票"
     assert await digest_once(a.app[POOL], now=at(7, 59)) == 0  # not yet its hour
     # two replicas and several passes each at 08:00: one digest
     made = await asyncio.gather(*(digest_once(n.app[POOL], now=at(8)) for n in (a, b) * 3))

@@ -136,7 +136,8 @@ async def test_an_email_in_chinese_arrives_intact_with_html_text_and_unsubscribe
     assert sent[0]["channel"] == "email" and sent[0]["target"] == "alice@example.cn"
     path = URL(unsubscribe).path
     assert (await ok(await notify.post(path))) == {"channel": "email", "unsubscribed": True}
-    assert await ok(await notify.get("/v1/me/channels", headers=alice.headers)) == []
+    assert await ok(await notify.get("/v1/me/channels", headers=alice.headers)) == {
+        "items": [], "next_cursor": None}
     assert (await ok(await notify.post(path))) == {"channel": None, "unsubscribed": False}
 
 
@@ -181,4 +182,5 @@ async def test_bad_channel_settings_are_problems(
     await assert_problem(await notify.put(f"/v1/compounds/{cid}/email-sender", headers=resident.headers,
                                           json={"from_name": "x", "from_address": "x@example.cn"}),
                          403, "forbidden")
-    assert await ok(await notify.get("/v1/me/channels", headers=alice.headers)) == []
+    assert await ok(await notify.get("/v1/me/channels", headers=alice.headers)) == {
+        "items": [], "next_cursor": None}

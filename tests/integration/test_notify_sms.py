@@ -82,7 +82,7 @@ async def remind(publisher: Publisher, cid: str, person: str) -> None:
     await publisher.emit(wf_events.PROPOSAL_REMINDER_DUE, wf_events.ReminderDue(
         workflow_id=f"proposal-{pid}", entity_id=pid, compound_id=cid, kind="vote_ending",
         audience="non_voters", deadline=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
-        person_ids=[person]), subject=pid, compound_id=cid)
+        person_ids=[person], title="顶楼隔热改造"), subject=pid, compound_id=cid)
 
 
 async def _sms(notify: TestClient, who: Person, n: int) -> Any:

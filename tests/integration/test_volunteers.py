@@ -23,7 +23,7 @@ ORDER = "linli.volunteers.order."
 async def test_register_review_publish_and_the_full_order_flow(world: World) -> None:
     w = world
     skills = await ok(await w.app.get(f"{w.base}/volunteer-skills", headers=w.who()))
-    assert {s["code"]: s["name"] for s in skills}["appliance_repair"] == "家电维修"
+    assert {s["code"]: s["name"] for s in skills["items"]}["appliance_repair"] == "家电维修"
     v, vol = await w.volunteer("李师傅", "appliance_repair", verify=False, party_member=True,
                                team_id=w.team, availability="周末全天")
     assert v["status"] == "pending" and v["name"] == "李师傅" and v["party_member"] is True
@@ -61,7 +61,8 @@ async def test_register_review_publish_and_the_full_order_flow(world: World) -> 
     assert await w.outbox(item["id"]) == ["linli.volunteers.menu.published"]
     history = await ok(await w.app.get(f"{w.base}/volunteer-orders/{order['id']}/history",
                                        headers=resident))
-    assert [h["action"] for h in history] == ["placed", "accept", "start", "complete", "rate"]
+    assert [h["action"] for h in history["items"]] == [
+        "placed", "accept", "start", "complete", "rate"]
     ledger = await ok(await w.app.get(f"{w.base}/service-ledger", headers=w.staff()))
     assert [(e["minutes"], e["hours"], e["rating"], e["volunteer_name"])
             for e in ledger["items"]] == [(90, "1.50", 5, "李师傅")]

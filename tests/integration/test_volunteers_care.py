@@ -9,7 +9,7 @@ import uuid
 
 from linli.http import POOL
 from services.volunteers import care
-from tests.conftest import assert_problem, wait_until_blocked
+from tests.conftest import all_pages, assert_bad_limit, assert_problem, wait_until_blocked
 from tests.integration.test_volunteers_support import (  # noqa: F401
     World,
     later,
@@ -40,7 +40,8 @@ async def test_weekly_visits_recorded_and_a_missed_one_flagged(world: World) -> 
     await assert_problem(await w.app.post(f"{p}/visits/{first['id']}/record", headers=other,
                                           json={"minutes": 40}), 403, "forbidden")
     await assert_problem(await w.app.get(p, headers=other), 403, "forbidden")
-    assert await ok(await w.app.get(f"{w.base}/care-plans", headers=other)) == []
+    assert await ok(await w.app.get(f"{w.base}/care-plans", headers=other)) == {
+        "items": [], "next_cursor": None}
     await assert_problem(await w.app.post(f"{p}/visits/{first['id']}/miss", headers=w.staff()),
                          409, "not-due")
     done = await ok(await w.app.post(f"{p}/visits/{first['id']}/record", headers=vol,
@@ -64,17 +65,17 @@ async def test_weekly_visits_recorded_and_a_missed_one_flagged(world: World) -> 
     assert await care.sweep_missed(pool, now=due2 + care.SWEEP_GRACE * 2, compound_id=cid) == 1
     assert await care.sweep_missed(pool, now=due2 + care.SWEEP_GRACE * 2, compound_id=cid) == 0
     flags = await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff()))
-    assert [(f["seq"], f["status"]) for f in flags] == [(2, "missed")]
+    assert [(f["seq"], f["status"]) for f in flags["items"]] == [(2, "missed")]
     assert await w.outbox(first["id"]) == [CARE + "recorded"]
     assert await w.outbox(second["id"]) == [CARE + "missed"]
     await assert_problem(await w.app.post(f"{p}/visits/{second['id']}/record", headers=vol,
                                           json={"minutes": 30}), 409, "illegal-transition")
     visits = await ok(await w.app.get(f"{p}/visits", headers=vol))
-    assert [(x["seq"], x["status"]) for x in visits] == [(1, "recorded"), (2, "missed"),
-                                                          (3, "due")]
+    assert [(x["seq"], x["status"]) for x in visits["items"]] == [
+        (1, "recorded"), (2, "missed"), (3, "due")]
     await ok(await w.app.post(f"{w.base}/care-visits/{second['id']}/acknowledge",
                               headers=w.staff()))
-    assert await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff())) == []
+    assert (await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff())))["items"] == []
 
     stats = await ok(await w.app.get(f"{w.base}/service-ledger/stats", headers=w.staff()))
     assert (stats["services"], stats["minutes"], stats["missed_care_visits"]) == (1, 40, 1)
@@ -83,7 +84,7 @@ async def test_weekly_visits_recorded_and_a_missed_one_flagged(world: World) -> 
     ended = await ok(await w.app.post(f"{p}/end", headers=w.staff()))
     assert ended["status"] == "ended"
     visits = await ok(await w.app.get(f"{p}/visits", headers=w.staff()))
-    assert visits[-1]["status"] == "cancelled"
+    assert visits["items"][-1]["status"] == "cancelled"
     await assert_problem(await w.app.post(f"{p}/end", headers=w.staff()), 409,
                          "illegal-transition")
     assert await w.outbox(plan["id"]) == ["linli.volunteers.care_plan.created",
@@ -126,7 +127,7 @@ async def test_a_plan_ended_while_its_visit_is_recorded_keeps_no_open_visit(worl
         await wait_until_blocked(conn, waiting=2)  # the end waits too, behind us or the record
     assert (await recording).status == 200 and (await ending).status == 200
     visits = await ok(await w.app.get(f"{p}/visits", headers=w.staff()))
-    assert [x["status"] for x in visits] == ["recorded", "cancelled"]
+    assert [x["status"] for x in visits["items"]] == ["recorded", "cancelled"]
 
 
 async def test_a_suspended_volunteer_cannot_record_a_care_visit(world: World) -> None:
@@ -141,3 +142,20 @@ async def test_a_suspended_volunteer_cannot_record_a_care_visit(world: World) ->
                          "forbidden")
     assert (await ok(await w.app.post(url, headers=w.staff(), json={"minutes": 30})))[
         "status"] == "recorded"
+
+
+async def test_care_plans_page_active_first_newest_first_each_with_its_next_visit(
+        world: World) -> None:
+    w = world
+    v, _ = await w.volunteer("周阿姨", "elder_visit")
+    made = [(await ok(await w.app.post(f"{w.base}/care-plans", headers=w.staff(),
+                                       json=plan_body(w, v["id"])), 201))["id"] for _ in range(5)]
+    await ok(await w.app.post(f"{w.base}/care-plans/{made[1]}/end", headers=w.staff()))
+    pages = await all_pages(w.app, f"{w.base}/care-plans", w.staff(), limit=2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    seen = [p for page in pages for p in page]
+    active = [m for m in reversed(made) if m != made[1]]
+    assert [p["id"] for p in seen] == [*active, made[1]]  # each once, ended last
+    assert all(p["next_visit"]["seq"] == 1 for p in seen[:4]) and seen[4]["next_visit"] is None
+    for path in ("care-plans", "care-flags", f"care-plans/{made[0]}/visits"):
+        await assert_bad_limit(w.app, f"{w.base}/{path}", w.staff())

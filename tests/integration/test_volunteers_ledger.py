@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import io
 import uuid
+from zoneinfo import ZoneInfo
 
 from tests.conftest import assert_problem
 from tests.integration.test_volunteers_support import (  # noqa: F401
@@ -66,6 +68,9 @@ async def test_ledger_totals_are_exact(world: World) -> None:
     assert rows[0][:3] == ["日期", "服务", "技能"] and len(rows) == 5
     assert sorted(int(row[5]) for row in rows[1:]) == [30, 45, 61, 120]
     assert {row[3] for row in rows[1:]} == {"李师傅", "王大姐"}
+    local = {e["minutes"]: dt.datetime.fromisoformat(e["served_at"]).astimezone(
+        ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") for e in page["items"] + rest["items"]}
+    assert {int(row[5]): row[0] for row in rows[1:]} == local  # the day in Beijing time
 
 
 async def test_concurrent_orders_never_overbook_a_week(world: World) -> None:

@@ -124,7 +124,7 @@ async def test_major_item_passes_and_ordinary_item_fails_at_exactly_half(
         "person_id": c.people[F], "choice": "agree"}, headers=officer), 409, "voted-online")
     assert "在线投票" in refused["detail"] and "北京时间" in refused["detail"]
     assert (await ok(await meetings.get(f"{v}/result", headers=branch)))["result"] is not None
-    audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=branch))
+    audit = (await ok(await meetings.get(f"{v}/paper-ballots", headers=branch)))["items"]
     assert [(a["entry_id"], a["channel"], a["proxy_name"], a["choice"]) for a in audit] == [
         ("developer", "proxy", "开发商授权代表", "agree")]
     assert audit[0]["entered_by"] == officer_id
@@ -186,7 +186,7 @@ async def test_ballot_edges_and_secret_result_hidden_until_close(
     await ok(await meetings.post(f"{v}/paper-ballots", json={"person_id": c.people[F],
                                                              "choice": "oppose"},
                                  headers=officer), 201)
-    audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=branch))
+    audit = (await ok(await meetings.get(f"{v}/paper-ballots", headers=branch)))["items"]
     assert [(a["cast_by"], a["channel"], a["choice"]) for a in audit] == [
         (c.people[F], "paper", None)]
     turnout = await ok(await meetings.get(f"{v}/turnout", headers=branch))

@@ -63,7 +63,7 @@ async def test_cancel_open_vote_keeps_ballots_and_is_idempotent(
                                              headers=c.as_owner(token, C)), 409, "vote-closed")
     turnout = await ok(await meetings.get(f"{v}/turnout", headers=branch))
     assert turnout["status"] == "cancelled" and turnout["ballots"] == 2
-    audit = await ok(await meetings.get(f"{v}/paper-ballots", headers=branch))
+    audit = (await ok(await meetings.get(f"{v}/paper-ballots", headers=branch)))["items"]
     assert [(a["cast_by"], a["entered_by"], a["choice"]) for a in audit] == [
         (c.people[B], officer_id, "oppose")]
 
@@ -71,7 +71,7 @@ async def test_cancel_open_vote_keeps_ballots_and_is_idempotent(
     p = await ok(await meetings.get(f"{base}/proposals/{pid}", headers=branch))
     assert p["status"] == "draft"
     second = await open_vote(meetings, c, pid, branch)
-    votes = await ok(await meetings.get(f"{base}/proposals/{pid}/votes", headers=branch))
+    votes = (await ok(await meetings.get(f"{base}/proposals/{pid}/votes", headers=branch)))["items"]
     assert [(x["id"], x["status"]) for x in votes] == [
         (vote["id"], "cancelled"), (second["id"], "open")]
     events = [e for e in await outbox(meetings, pid) if e["type"] == "linli.meetings.vote.cancelled"]

@@ -94,7 +94,7 @@ async def member_of(http: Http, compound_id: str, kind: str) -> Resident:
     """The first person holding a role in the compound's organisation of this kind (1+3+N)."""
     staff = http.platform.token(roles=["community"], compounds=["*"])
     roster = await http.get("directory", f"/v1/compounds/{compound_id}/roster", staff)
-    for entry in roster:
+    for entry in roster["items"]:
         if entry["organisation"]["kind"] == kind and entry["roles"]:
             role = entry["roles"][0]
             return Resident(person_id=role["person_id"], name=role["person_name"], phone="",

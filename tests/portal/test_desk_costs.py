@@ -14,7 +14,7 @@ async def test_a_plan_comparison_is_adopted_and_bills_issued(
 ) -> None:
     cid = await demo_compound(http)
     staff = http.platform.token(roles=["community"], compounds=[cid])
-    [building] = (await http.get("directory", f"/v1/compounds/{cid}/buildings", staff))[:1]
+    [building] = (await http.get("directory", f"/v1/compounds/{cid}/buildings", staff))["items"][:1]
     units = [u for u in (await http.get("directory", f"/v1/compounds/{cid}/units?limit=100",
                                         staff))["items"] if u["building_id"] == building["id"]]
     assert len(units) >= 2

@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import Http
 from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
-from tests.portal.desk_fixtures import member_of, staff_browsers  # noqa: F401
+from tests.portal.desk_fixtures import member_of, reload_until, staff_browsers  # noqa: F401
 from tests.portal.test_portal_issues import report_by_api
 
 
@@ -66,3 +66,45 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     assert await v.page.get_by_role("link", name="工作台").count() == 0
     response = await v.page.goto(f"{portal.url}/desk/c/{cid}/issues")
     assert response is not None and response.status == 404
+
+
+async def test_an_escalated_issue_becomes_a_proposal_and_shows_it_is_with_the_council(
+    portal: Portal, http: Http, staff_browsers: object, visitors: object  # noqa: F811
+) -> None:
+    """The branch makes a proposal from an escalated issue's page; through meetings' event the
+    issue shows 议事中 with the proposal linked, on the desk and on the reporter's page."""
+    cid = await demo_compound(http)
+    [reporter] = await owners(http, cid, 1, skip=6)
+    title = unique("顶楼夏天像蒸笼")
+    issue_id = await report_by_api(http, reporter, title, anonymous=False)
+    branch = await member_of(http, cid, "party_branch")
+    s = await staff_browsers()  # type: ignore[operator]
+    await dev_sign_in(s, branch, then=f"/desk/c/{cid}/issues/{issue_id}")
+    page = s.page
+    assert await page.get_by_role("heading", name="据此提出议案").count() == 0  # not escalated
+    await page.get_by_label("提交理由 (必填)").fill("多户反映, 需要议事会研究改造")
+    await page.get_by_role("button", name="提交议事会").click()
+    await page.wait_for_url(re.compile(r"\?ok=escalate$"))
+    await page.get_by_label("议案内容").fill("屋面加隔热层并平改坡")
+    await page.get_by_label("事项类别 (决定表决规则)").select_option("art278_7")
+    await page.get_by_role("button", name="提出议案 (草案)").click()
+    await page.wait_for_url(re.compile(r"/proposals/[0-9a-f-]{36}\?ok=create$"))
+    pid = page.url.split("/proposals/")[1].split("?")[0]
+    came_from = page.locator("#from-issues a")
+    assert (await came_from.get_attribute("href") or "").endswith(f"/issues/{issue_id}")
+
+    await page.goto(f"{portal.url}/desk/c/{cid}/issues/{issue_id}")
+    await reload_until(s, "issues hears of the proposal", "议事中")
+    link = page.locator("#with-council a")
+    assert await link.inner_text() == title and (await link.get_attribute("href") or "").endswith(
+        f"/proposals/{pid}")
+    assert await page.get_by_role("heading", name="据此提出议案").count() == 0
+    assert "纳入议案" in await page.locator(".timeline").inner_text()
+    await s.check("issue-with-council")
+
+    v: Visitor = await visitors()  # type: ignore[operator]
+    await dev_sign_in(v, reporter, then=f"/c/{cid}/issues/{issue_id}")
+    mine = await v.page.locator("#with-council").inner_text()
+    assert "议事中" in mine and title in mine
+    await v.page.locator("#with-council a").click()
+    await v.page.wait_for_url(re.compile(f"/c/{cid}/proposals/{pid}$"))

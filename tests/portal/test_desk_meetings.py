@@ -37,8 +37,8 @@ async def test_the_party_branch_convenes_from_an_escalated_issue_checks_in_and_p
     staff = http.platform.token(roles=["community"], compounds=[cid])
 
     async def waiting() -> bool:
-        items = await http.get("meetings", f"/v1/compounds/{cid}/agenda-items", staff)
-        return any(i["issue_id"] == issue_id for i in items)
+        items = await http.get("meetings", f"/v1/compounds/{cid}/agenda-items?limit=200", staff)
+        return any(i["issue_id"] == issue_id for i in items["items"])
     await until("the escalated issue waits for a meeting", waiting)
 
     await page.goto(f"{portal.url}/desk/c/{cid}/meetings")

@@ -119,3 +119,47 @@ async def test_a_proposal_goes_from_consultation_to_a_passed_vote_into_works_and
         assert step in history
     done = await http.get("meetings", f"/v1/compounds/{cid}/proposals/{pid}", staff)
     assert (done["status"], done["current_version"]) == ("passed", 2)
+
+
+async def test_a_blocked_proposal_shows_why_and_the_branch_retries_then_gives_it_up(
+    council: Portal, council_http: Http, council_browsers: Browsers  # noqa: F811
+) -> None:
+    """Meetings refuses the workflow's step for good (an app withdrew the proposal behind its
+    back): the page says the run is blocked, with meetings' reason and what can be done; the
+    branch retries (still refused: blocked a second time), then gives the proposal up."""
+    http = council_http
+    cid = await demo_compound(http)
+    branch = await member_of(http, cid, "party_branch")
+    auth = http.platform.token(roles=["party_branch"], compounds=[cid], person=branch.person_id)
+    made = await http.call("POST", "meetings", f"/v1/compounds/{cid}/proposals", auth, json={
+        "title": unique("楼顶光伏"), "matter": "community", "body": "楼顶加装光伏板"}, status=201)
+    pid = made["id"]
+    s = await council_browsers()
+    await dev_sign_in(s, branch, then=f"/desk/c/{cid}/proposals/{pid}")
+    page = s.page
+    await page.get_by_label("召集组织").select_option(label="党组织")
+    await page.get_by_label("征求意见截止 (北京时间)").fill(beijing(dt.timedelta(seconds=8)))
+    await submit(s, "启动", "start")
+    council.platform.started.append(f"proposal-{pid}")  # ended on teardown if left running
+    await reload_until(s, "the consultation opens", "当前节点: 征求意见")
+    app = http.platform.token(roles=[], compounds=["*"], scopes=["meetings:manage"],
+                              person="app:admin-script")
+    await http.post("meetings", f"/v1/compounds/{cid}/proposals/{pid}/withdraw", app,
+                    json={"reason": "脚本误操作"})
+
+    await reload_until(s, "the refused vote blocks the run", "流程受阻", within=90)
+    blocked = await page.locator("#blocked").inner_text()
+    assert "议事服务拒绝开启表决 (409): 议案已撤回, 不能表决" in blocked and "第 1 次" in blocked
+    assert "表决正在开启" in await page.inner_text("main")
+    await s.check("proposal-blocked")
+    await page.goto(f"{council.url}/desk/c/{cid}/proposals")
+    row = page.locator("tr", has_text=made["title"])
+    assert "受阻, 待处理" in await row.inner_text()  # the list says which runs wait for people
+    await page.goto(f"{council.url}/desk/c/{cid}/proposals/{pid}")
+    await submit(s, "重试", "retry")
+    await reload_until(s, "refused again", "第 2 次")
+    await page.get_by_label("放弃原因").fill("议案已在议事服务中撤回")
+    await submit(s, "放弃议案", "give_up")
+    await reload_until(s, "the run ends", "当前节点: 已放弃")
+    assert await page.locator("#blocked").count() == 0
+    assert "议案已在议事服务中撤回" in await page.locator("table").first.inner_text()

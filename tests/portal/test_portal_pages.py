@@ -91,9 +91,10 @@ async def test_my_bills_show_my_share_and_how_it_was_computed(
     me, *neighbours = await owners(http, cid, 3, skip=6)
     name = await billed_cost(http, me, *neighbours)
     staff = http.platform.token(roles=["party_branch"], compounds=[cid])
-    cost = next(k for k in await http.get("meetings", f"/v1/compounds/{cid}/costs", staff)
-                if k["name"] == name)
-    [bill] = await http.get("meetings", f"/v1/compounds/{cid}/costs/{cost['id']}/bills", staff)
+    costs = await http.get("meetings", f"/v1/compounds/{cid}/costs?limit=200", staff)
+    cost = next(k for k in costs["items"] if k["name"] == name)
+    [bill] = (await http.get("meetings", f"/v1/compounds/{cid}/costs/{cost['id']}/bills",
+                             staff))["items"]
     line = next(x for x in bill["lines"] if x["unit_id"] == me.unit_id)
     basis = line["basis"]
     exact = Fraction(basis["exact_fen"])
@@ -124,7 +125,7 @@ async def test_meetings_upcoming_published_minutes_and_the_calendar_link(
     [me] = await owners(http, cid, 1, skip=8)
     roster = await http.get("directory", f"/v1/compounds/{cid}/roster",
                             http.platform.token(roles=["community"], compounds=[cid]))
-    secretary = next(e["roles"][0]["person_id"] for e in roster
+    secretary = next(e["roles"][0]["person_id"] for e in roster["items"]
                      if e["organisation"]["kind"] == "party_branch")
     staff = http.platform.token(roles=["party_branch"], compounds=[cid], person=secretary)
     title = unique("党群议事会: 篮球场夜间照明")

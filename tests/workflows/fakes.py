@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from workflows.follow_up import types as ft
 from workflows.proposal import types as t
@@ -29,6 +30,15 @@ class FakeMeetings:
         self.consultation_closes: list[Any] = []
         self.marks: list[str] = []  # the workflow ids marked ("" when cleared), in order
         self.results: dict[str, t.VoteClosed] = {}  # what meetings holds, by vote id
+        # activity name → how many more calls meetings refuses for good, and in which words
+        self.refusals: Counter[str] = Counter()
+        self.refusal = "409 POST /v1/compounds/c/proposals/p/consultation: 议案已撤回, 不能再征求意见"
+
+    def _refuse(self, name: str) -> None:
+        """Answer as workflows/service_calls.py does for a 4xx: not retryable."""
+        if self.refusals[name] > 0:
+            self.refusals[name] -= 1
+            raise ApplicationError(self.refusal, type="upstream-error", non_retryable=True)
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.get_proposal, self.open_consultation, self.close_consultation,
@@ -45,6 +55,7 @@ class FakeMeetings:
     @activity.defn(name=t.OPEN_CONSULTATION)
     async def open_consultation(self, req: t.OpenWindow) -> None:
         self.calls[t.OPEN_CONSULTATION] += 1
+        self._refuse(t.OPEN_CONSULTATION)
         self.consultation_closes.append(req.closes_at)
 
     @activity.defn(name=t.CLOSE_CONSULTATION)

@@ -36,6 +36,7 @@ class Api:
     council: Council  # the real directory and meetings: the API asks meetings whose proposal it is
     issues: TestClient
     temporal: Client
+    meetings: FakeMeetings  # what the worker's activities do in meetings
 
 
 @pytest.fixture
@@ -44,13 +45,14 @@ async def api(settings: Settings, serve: AppFactory, token: TokenFactory, counci
     mine = settings.with_overrides(temporal_task_queue=f"api-test-{uuid.uuid4()}")
     client = await Client.connect(mine.temporal_address)
     issues = await serve(issues_app, port=settings.port("issues"))
+    meetings = FakeMeetings()
     async with Worker(client, task_queue=mine.temporal_task_queue,
                       workflows=[ProposalWorkflow, IssueFollowUpWorkflow],
-                      activities=[*FakeMeetings().all(), *OutboxActivities(pool).all()]):
+                      activities=[*meetings.all(), *OutboxActivities(pool).all()]):
         http = await serve(lambda _: create_app(mine))
         compound = council.compound.id
         yield Api(http, bearer(token(roles=["party_branch"], compounds=[compound])), compound,
-                  council, issues, client)
+                  council, issues, client, meetings)
         await finish_all(client, mine.temporal_task_queue)
 
 
@@ -386,3 +388,43 @@ async def test_residents_rate_in_their_own_name_once(api: Api, token: TokenFacto
     assert state["ratings"] == 2 and state["satisfaction"] == 3.0
     assert "居民-王" in state["rated"] and len(state["rated"]) == 2
     await api.http.post(f"{url}/cancel", headers=api.headers, json={"reason": "测试结束"})
+
+
+async def test_a_blocked_run_shows_why_and_the_convener_retries(api: Api,
+                                                              token: TokenFactory) -> None:
+    """Meetings refuses to open the consultation for good: the state says blocked, with the
+    zh-CN reason and what a person can do; only the convener answers; retry goes on."""
+    api.meetings.refusals["open_consultation"] = 1
+    data = await proposal_input(api)
+    assert (await start(api, "k", data)).status == 201
+    url = f"/v1/workflows/proposal-{data['proposal_id']}"
+
+    async def stuck() -> dict[str, Any] | None:
+        view: dict[str, Any] = await (await api.http.get(url, headers=api.headers)).json()
+        return view if view["state"]["blocked"] else None
+
+    view = await eventually(stuck)
+    blocked = view["state"]["blocked"]
+    assert view["status"] == "running" and view["state"]["step"] == "consultation"
+    assert blocked["call"] == "open_consultation" and blocked["call_label"] == "开启征求意见"
+    assert blocked["reason"] == "议事服务拒绝开启征求意见 (409): 议案已撤回, 不能再征求意见"
+    assert "重试" in blocked["help"] and "放弃" in blocked["help"] and blocked["since"]
+    other = bearer(token(roles=["property"], compounds=[api.compound]))
+    await problem(await api.http.post(f"{url}/updates/unblock", headers=other,
+                                      json={"action": "retry"}), 403, "forbidden")
+    await problem(await api.http.post(f"{url}/updates/unblock", headers=api.headers,
+                                      json={"action": "abandon"}), 409, "update-rejected")
+    r = await api.http.post(f"{url}/updates/unblock", headers=api.headers, json={"action": "retry"})
+    assert r.status == 200, await r.text()
+
+    async def going() -> dict[str, Any] | None:
+        view: dict[str, Any] = await (await api.http.get(url, headers=api.headers)).json()
+        return view if api.meetings.calls["open_consultation"] == 2 else None
+
+    view = await eventually(going)
+    assert view["state"]["blocked"] is None and view["state"]["step"] == "consultation"
+    assert "consultation_closes" in view["state"]["deadlines"]
+    await problem(await api.http.post(f"{url}/updates/unblock", headers=api.headers,
+                                      json={"action": "retry"}), 409, "update-rejected")
+    r = await api.http.post(f"{url}/cancel", headers=api.headers, json={"reason": "测试结束"})
+    assert r.status == 200, await r.text()

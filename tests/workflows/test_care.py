@@ -54,7 +54,7 @@ def event_of(kind: Any, plan: dict[str, Any], by: str = "community") -> Any:
 async def visits(w: World, plan: dict[str, Any]) -> list[tuple[int, str]]:
     rows = await ok(await w.app.get(f"{w.base}/care-plans/{plan['id']}/visits",
                                     headers=w.staff()))
-    return [(v["seq"], v["status"]) for v in rows]
+    return [(v["seq"], v["status"]) for v in rows["items"]]
 
 
 @asynccontextmanager
@@ -101,7 +101,7 @@ async def test_care_plan_workflow_flags_a_missed_visit_at_its_due_time(
 
             await until(flagged)
             flags = await ok(await w.app.get(f"{w.base}/care-flags", headers=w.staff()))
-            assert [f["seq"] for f in flags] == [1]
+            assert [f["seq"] for f in flags["items"]] == [1]
 
             async def waiting_for_visit_2() -> bool:
                 return bool((await handle.query("state"))["seq"] == 2)

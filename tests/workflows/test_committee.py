@@ -231,7 +231,7 @@ async def test_founding_elects_registers_records_and_re_elects_after_the_term(
     assert state.term_ends_on == ends.isoformat()
     roster = await ok(await directory.get(f"/v1/compounds/{c.id}/roster?on={today}",
                                           headers=c.street))
-    (committee,) = [r for r in roster if r["organisation"]["kind"] == "owners_committee"]
+    (committee,) = [r for r in roster["items"] if r["organisation"]["kind"] == "owners_committee"]
     assert committee["organisation"]["name"] == "第1届业主委员会"
     titles = {r["person_id"]: (r["title"], r["starts_on"], r["ends_on"])
               for r in committee["roles"]}

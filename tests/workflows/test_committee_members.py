@@ -126,7 +126,7 @@ async def roster_of(directory: TestClient, c: Compound,
     today = state.history[-1].entered_at.astimezone(CHINA).date().isoformat()
     roster = await ok(await directory.get(f"/v1/compounds/{c.id}/roster?on={today}",
                                           headers=c.street))
-    (committee,) = [r for r in roster if r["organisation"]["kind"] == "owners_committee"]
+    (committee,) = [r for r in roster["items"] if r["organisation"]["kind"] == "owners_committee"]
     return {r["person_id"]: (r["title"], r["ends_on"]) for r in committee["roles"]
             if r["ends_on"] is None or r["ends_on"] > today}
 

@@ -133,7 +133,7 @@ async def test_every_transition_at_every_step(time_env: WorkflowEnvironment, poo
             "revise", "缩小范围", t.Revision("只做隔热层", "缩小范围", by="c-1"), by="c-1"))
         await at_step(run.handle, t.CONSULTATION)
         # the version published on the convener's decision is the convener's, not the app's
-        versions = await run.council.get(f"/proposals/{run.pid}/versions")
+        versions = (await run.council.get(f"/proposals/{run.pid}/versions"))["items"]
         assert [(v["number"], v["created_by"]) for v in versions][-1] == (2, "c-1")
         await run.handle.execute_update(ProposalWorkflow.end_consultation,
                                         t.ConsultationEnd("第二轮不再征求", "c-1"))

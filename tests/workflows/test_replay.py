@@ -26,7 +26,7 @@ FILES = sorted(HISTORIES.glob("*.json"))
 PATHS = {"passes_first_time", "rejected_then_revised", "abandoned", "cancelled_mid_vote",
          "cancelled_mid_vote_cancels_vote", "milestone_overdue", "acceptance_with_defects",
          "review_scheduled", "managed_completed", "managed_cancelled_in_consultation",
-         "managed_cancelled_in_vote"}
+         "managed_cancelled_in_vote", "blocked_then_abandoned", "blocked_then_cancelled"}
 CARE_PATHS = {"care_plan_missed_then_ended", "care_plan_visit_recorded"}
 
 

@@ -171,7 +171,7 @@ async def test_worker_killed_mid_consultation(
 
     # nothing twice: one vote in meetings, each step's event once, each reminder once
     votes = await ok(await meetings.get(f"/v1/compounds/{c.id}/proposals/{pid}/votes", headers=branch))
-    assert len(votes) == 1
+    assert len(votes["items"]) == 1
     events = await events_of(pool, pid)
     kinds = Counter((e["type"].rsplit(".", 1)[-1], e["data"].get("step") or e["data"].get("kind"))
                     for e in events)

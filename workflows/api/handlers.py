@@ -80,9 +80,10 @@ KINDS = {
         },
         updates={"revise": t.Revision, "decide": t.Decision, "accept": t.AcceptanceReport,
                  "schedule_review": t.ReviewMeeting, "end_consultation": t.ConsultationEnd,
-                 "extend_consultation": t.ConsultationExtension, "close_vote": t.VoteCloseEarly},
+                 "extend_consultation": t.ConsultationExtension, "close_vote": t.VoteCloseEarly,
+                 "unblock": t.Unblock},
         convener_only=frozenset({"decide", "cancel", "end_consultation", "extend_consultation",
-                                 "close_vote"}),
+                                 "close_vote", "unblock"}),
         apps_only=frozenset({"vote_closed", "opinion_recorded"}),
         owner="meetings", subject_path=lambda d: f"/v1/compounds/{d.compound_id}/proposals/"
                                                  f"{d.proposal_id}",
@@ -120,9 +121,9 @@ KINDS = {
 BY_WORKFLOW = {k.workflow: k for k in KINDS.values()}
 ACTIONS = {"cancel": "取消流程", "decide": "决定修订或放弃",
            "end_consultation": "提前结束征求意见", "extend_consultation": "延长征求意见",
-           "close_vote": "提前结束表决", "confirm": "确认成立条件",
-           "decide_next": "决定补选或成立物业管理委员会", "register": "办理备案",
-           "vacate": "登记委员辞职或丧失资格"}
+           "close_vote": "提前结束表决", "unblock": "处理受阻的流程 (重试或放弃)",
+           "confirm": "确认成立条件", "decide_next": "决定补选或成立物业管理委员会",
+           "register": "办理备案", "vacate": "登记委员辞职或丧失资格"}
 
 
 async def start(call: Call) -> web.Response:

@@ -25,6 +25,7 @@ from workflows.committee.types import (
     Qualification,
     RoleEnding,
 )
+from workflows.service_calls import call
 
 OWNERS_COMMITTEE = "owners_committee"
 
@@ -82,7 +83,7 @@ class CommitteeActivities:
         role for the term; once only (a retry finds what an earlier attempt recorded)."""
         base = f"/v1/compounds/{record.compound_id}"
         name = organisation_name(record.term)
-        roster = await self._send("GET", f"{base}/roster?on={record.starts_on}")
+        roster = await call(lambda: self.directory.get_all(f"{base}/roster?on={record.starts_on}"))
         found = [r for r in roster if r["organisation"]["kind"] == OWNERS_COMMITTEE
                  and r["organisation"]["name"] == name]
         if found:
@@ -117,8 +118,8 @@ class CommitteeActivities:
         if not (check.no_unpaid_fees and owners):
             return refused
         asked = sorted({u for p in owners for u in units[p]})
-        lines = await self._send("GET", f"{base}/unpaid-bills?unit_ids={','.join(asked)}",
-                                 service=self.meetings)
+        lines = await call(lambda: self.meetings.get_all(
+            f"{base}/unpaid-bills?unit_ids={','.join(asked)}"))
         for person in owners:
             owed = [line for line in lines if str(line["unit_id"]) in units[person]]
             if owed:
@@ -130,7 +131,7 @@ class CommitteeActivities:
         """The member's role in the committee ends on ends_on (not before it began); once only:
         a role already ended by then is left as it is."""
         base = f"/v1/compounds/{ending.compound_id}"
-        roster = await self._send("GET", f"{base}/roster")
+        roster = await call(lambda: self.directory.get_all(f"{base}/roster"))
         roles = [role for entry in roster if str(entry["organisation"]["id"]) ==
                  ending.organisation_id for role in entry["roles"]
                  if str(role["person_id"]) == ending.person_id]

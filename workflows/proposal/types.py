@@ -39,6 +39,15 @@ MARK_PROPOSAL = "mark_proposal"
 WITHDRAW_PROPOSAL = "withdraw_proposal"
 GET_VOTE_RESULT = "get_vote_result"
 
+# What the workflow was doing when meetings refused it, for the people who unblock it.
+CALL_LABELS = {
+    GET_PROPOSAL: "读取议案", MARK_PROPOSAL: "标记议案由流程推进", OPEN_CONSULTATION: "开启征求意见",
+    CLOSE_CONSULTATION: "结束征求意见", OPEN_VOTE: "开启表决", VOTE_NON_VOTERS: "查询未投票业主",
+    CLOSE_VOTE: "结束表决并计票", GET_VOTE_RESULT: "读取表决结果",
+}
+BLOCKED_HELP = ("议事服务拒绝了这一步, 流程已暂停等待处理。召集组织可以: 先在议事服务中排除原因后"
+                "“重试” (unblock, action=retry); 或“放弃议案” (unblock, action=abandon); 或取消流程。")
+
 # Steps of ProposalWorkflow, in order of the happy path.
 DRAFT, CONSULTATION, VOTE, REJECTED = "draft", "consultation", "vote", "rejected"
 IMPLEMENTATION, ACCEPTANCE, SATISFACTION = "implementation", "acceptance", "satisfaction"
@@ -168,6 +177,15 @@ class VoteCloseEarly:
 
 
 @dataclass
+class Unblock:
+    """Staff answer a blocked run: try the refused call again, or give the proposal up."""
+
+    action: str  # "retry" | "abandon"
+    reason: str = ""
+    by: str = ""
+
+
+@dataclass
 class AcceptanceReport:
     """验收: sign-off by the owners' committee and resident representatives, or defects."""
 
@@ -214,6 +232,19 @@ class ReviewScheduled:
 
 
 @dataclass
+class Blocked:
+    """Meetings refused a call for good (a 4xx): the run waits here until staff retry or abandon."""
+
+    step: str
+    call: str  # the activity refused, e.g. "open_vote"
+    call_label: str  # what the workflow was doing, in zh-CN
+    reason: str  # meetings' answer
+    since: datetime
+    attempts: int = 1
+    help: str = BLOCKED_HELP
+
+
+@dataclass
 class ProposalState:
     """What the `state` query answers: the current step, its deadlines and the history."""
 
@@ -232,12 +263,15 @@ class ProposalState:
     ratings: int
     satisfaction: float | None
     cancel_reason: str | None = None
-    vote_status: str | None = None  # "cancelled" when the run's cancellation cancelled its vote
+    # the round's vote: None before the vote step; "opening" while meetings opens it (vote_id is
+    # still null), "open", "closed", or "cancelled" when the run's cancellation cancelled it
+    vote_status: str | None = None
     convener_org: str = "party_branch"
     cancelled_by: str | None = None
     reviews: list[ReviewScheduled] = field(default_factory=list)
     managed: bool = False  # the run marked the proposal in meetings as its own
     rated: list[str] = field(default_factory=list)  # who has rated (one rating per person)
+    blocked: Blocked | None = None  # meetings refused a call for good; staff retry or abandon
 
 
 @dataclass

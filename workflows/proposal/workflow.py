@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from workflows.proposal import types as t
 
@@ -35,6 +36,23 @@ MANAGED = "managed-by"
 REREAD_VOTE = "reread-vote-result"
 # workflow.patched: a person's second rating no longer replaces the first
 ONE_RATING = "one-rating-per-person"
+# workflow.patched: a call meetings refuses for good (a 4xx) blocks the run visibly until staff
+# retry or abandon, instead of failing it; asked only when such a refusal happens, so runs
+# recorded before (which failed there) replay as they ran
+BLOCKED = "blocked-on-refusal"
+
+
+class Abandoned(Exception):
+    """Staff gave up a blocked run: it ends as abandoned."""
+
+    def __init__(self, reason: str, by: str) -> None:
+        super().__init__(reason)
+        self.reason, self.by = reason, by
+
+
+def refused(exc: ActivityError) -> bool:
+    """Meetings answered with a 4xx that no retry changes (workflows/service_calls.py)."""
+    return isinstance(exc.cause, ApplicationError) and exc.cause.non_retryable
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -69,6 +87,9 @@ class ProposalWorkflow:
         self.ending: t.ConsultationEnd | None = None  # the convener ends the consultation early
         self.extension: t.ConsultationExtension | None = None
         self.closing_vote: t.VoteCloseEarly | None = None  # the convener closes the vote now
+        self.blocked: t.Blocked | None = None  # meetings refused a call for good
+        self.unblocking: t.Unblock | None = None  # staff's answer to the block
+        self.was_blocked = False  # compensations tolerate a refusal once a run was blocked
 
     # ------------------------------------------------------------ the process
 
@@ -77,10 +98,11 @@ class ProposalWorkflow:
         outcome, reason = t.COMPLETED, ""
         try:
             await self.steps.move(t.DRAFT, round_=self.round)
-            info = await run_activity(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
+            info = await self._meetings(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
             self.version, self.title = info.current_version, info.title
+            self.steps.title = info.title
             if workflow.patched(MANAGED):
-                await run_activity(t.MARK_PROPOSAL, t.ProposalMark(
+                await self._meetings(t.MARK_PROPOSAL, t.ProposalMark(
                     self.input.compound_id, self.input.proposal_id, workflow.info().workflow_id))
                 self.managed = True
             if not await self._until_passed():
@@ -93,6 +115,11 @@ class ProposalWorkflow:
                 await self._satisfaction()
                 await self._unmark()
                 await self.steps.move(t.COMPLETED, outcome="closed", round_=self.round)
+        except Abandoned as exc:  # staff gave up a blocked run
+            outcome, reason = t.ABANDONED, exc.reason
+            await self._unmark()
+            await self.steps.move(t.ABANDONED, outcome="abandon", note=reason, round_=self.round,
+                                  by=exc.by)
         except FailureError:
             self.steps.failed()  # e.g. meetings refused a call for good: ops see it per step
             raise
@@ -127,9 +154,55 @@ class ProposalWorkflow:
     async def _unmark(self) -> None:
         """The run ends: people drive the proposal in meetings again."""
         if self.managed:
-            await run_activity(t.MARK_PROPOSAL, t.ProposalMark(
+            await self._compensate(t.MARK_PROPOSAL, t.ProposalMark(
                 self.input.compound_id, self.input.proposal_id, ""))
             self.managed = False
+
+    async def _meetings(self, name: str, arg: Any, result_type: type | None = None) -> Any:
+        """A call to meetings on the run's own path. One it refuses for good blocks the run in
+        a visible state (query, event, metric) until staff retry the call or abandon."""
+        attempts = 0
+        while True:
+            try:
+                return await run_activity(name, arg, result_type)
+            except ActivityError as exc:
+                if not refused(exc) or not workflow.patched(BLOCKED):
+                    raise
+                attempts += 1
+                said = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc)
+                await self._wait_unblocked(name, said, attempts)
+
+    async def _wait_unblocked(self, call: str, answer: str, attempts: int) -> None:
+        status, _, said = answer.partition(" ")  # "409 POST /v1/…: 议案已撤回, 不能表决"
+        reason = f"议事服务拒绝{t.CALL_LABELS.get(call, call)} ({status}): {said.split(': ', 1)[-1]}"
+        self.was_blocked, self.unblocking = True, None
+        self.blocked = t.Blocked(step=self.steps.current, call=call,
+                                 call_label=t.CALL_LABELS.get(call, call), reason=reason,
+                                 since=workflow.now(), attempts=attempts)
+        self.steps.blocked()
+        await self.steps.publish("blocked", events.WorkflowBlocked(
+            workflow_id=workflow.info().workflow_id, entity_id=self.input.proposal_id,
+            compound_id=self.input.compound_id, step=self.blocked.step, call=call,
+            reason=reason, title=self.title, audience=self.input.convener_org,
+            attempts=attempts))
+        try:
+            await self.steps.wait(lambda: self.unblocking is not None)
+        finally:
+            self.blocked = None
+        decided, self.unblocking = self.unblocking, None
+        assert decided is not None
+        if decided.action == "abandon":
+            raise Abandoned(decided.reason, decided.by)
+
+    async def _compensate(self, name: str, arg: Any, result_type: type | None = None) -> Any:
+        """A compensation while the run ends; once the run was blocked, meetings may refuse it
+        for good too (the proposal is gone or withdrawn), and the run still ends."""
+        try:
+            return await run_activity(name, arg, result_type)
+        except ActivityError as exc:
+            if not (self.was_blocked and refused(exc)):
+                raise
+            return None
 
     async def _await_decision(self, until: datetime) -> None:
         """Wait for the convener's decision until the deadline; a revise decision accepted before
@@ -188,7 +261,7 @@ class ProposalWorkflow:
             reminded.update(o for o in due if closes_at - timedelta(seconds=o) <= workflow.now())
             await self._remind(t.CONSULTATION, "consultation_ending", "residents", closes_at)
         self.closing_consultation = True
-        await run_activity(t.CLOSE_CONSULTATION, self._ref())
+        await self._meetings(t.CLOSE_CONSULTATION, self._ref())
 
     def _revised_window(self, closes_at: datetime) -> datetime:
         revision, self.revision = self.revision, None
@@ -199,7 +272,7 @@ class ProposalWorkflow:
 
     async def _open_consultation(self, closes_at: datetime) -> None:
         self.deadlines = {"consultation_closes": closes_at}
-        await run_activity(t.OPEN_CONSULTATION, t.OpenWindow(
+        await self._meetings(t.OPEN_CONSULTATION, t.OpenWindow(
             self.input.compound_id, self.input.proposal_id, closes_at))
 
     async def _vote(self) -> t.VoteClosed:
@@ -210,7 +283,7 @@ class ProposalWorkflow:
         await self.steps.move(t.VOTE, outcome="ended_early" if ending else "closed",
                               note=ending.reason if ending else "", by=ending.by if ending else "",
                               round_=self.round)
-        self.vote_id = await run_activity(t.OPEN_VOTE, t.OpenWindow(
+        self.vote_id = await self._meetings(t.OPEN_VOTE, t.OpenWindow(
             self.input.compound_id, self.input.proposal_id, closes_at), str)
         vote_ref = t.VoteRef(self.input.compound_id, self.input.proposal_id, self.vote_id)
 
@@ -225,18 +298,18 @@ class ProposalWorkflow:
                 continue
             if await self.steps.wait(closed, at):
                 break
-            people = await run_activity(t.VOTE_NON_VOTERS, vote_ref, list[str])
+            people = await self._meetings(t.VOTE_NON_VOTERS, vote_ref, list[str])
             if people:
                 await self._remind(t.VOTE, "vote_ending", "non_voters", closes_at, people)
         grace = closes_at + timedelta(seconds=self.input.vote_grace_seconds)
         if not await self.steps.wait(closed, grace) or self.vote_id not in self.votes:
             # the vote_closed event never came, or the convener closes the vote now: close it
             # through the API (idempotent there)
-            result = await run_activity(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
+            result = await self._meetings(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
             self.votes.setdefault(self.vote_id, result)
         elif workflow.patched(REREAD_VOTE):
             # the signal says that it closed; what it decided is what meetings holds
-            self.votes[self.vote_id] = await run_activity(t.GET_VOTE_RESULT, vote_ref, t.VoteClosed)
+            self.votes[self.vote_id] = await self._meetings(t.GET_VOTE_RESULT, vote_ref, t.VoteClosed)
         return self.votes[self.vote_id]
 
     async def _carry_out(self) -> None:
@@ -274,7 +347,7 @@ class ProposalWorkflow:
                         workflow_id=workflow.info().workflow_id,
                         proposal_id=self.input.proposal_id, compound_id=self.input.compound_id,
                         milestone=m.name, due_at=m.due_at, owner=m.owner, percent=m.percent,
-                        escalate_to=["owners_committee", "party_branch"]))
+                        escalate_to=["owners_committee", "party_branch"], title=self.title))
 
     def _progress_after(self, seen: int) -> Callable[[], bool]:
         return lambda: self.progress_seen != seen
@@ -298,16 +371,17 @@ class ProposalWorkflow:
         """Cancelled: compensate in meetings (close an open consultation, cancel an open vote),
         then publish the final step."""
         was = self.steps.current
+        self.blocked = None
         if was == t.CONSULTATION:
-            await run_activity(t.CLOSE_CONSULTATION, self._ref())
+            await self._compensate(t.CLOSE_CONSULTATION, self._ref())
         open_vote = was == t.VOTE and self.vote_id is not None and self.vote_id not in self.votes
         # runs recorded before this compensation existed replay without it
         if open_vote and workflow.patched(CANCEL_OPEN_VOTE):
             assert self.vote_id is not None
-            self.vote_status = await run_activity(t.CANCEL_VOTE, t.VoteCancel(
+            self.vote_status = await self._compensate(t.CANCEL_VOTE, t.VoteCancel(
                 self.input.compound_id, self.vote_id, reason), str)
         if self.managed:  # the proposal is withdrawn (whatever is open in meetings cancelled)
-            await run_activity(t.WITHDRAW_PROPOSAL, t.ProposalWithdrawal(
+            await self._compensate(t.WITHDRAW_PROPOSAL, t.ProposalWithdrawal(
                 self.input.compound_id, self.input.proposal_id, reason), str)
             self.managed = False
         self.deadlines = {}
@@ -319,7 +393,7 @@ class ProposalWorkflow:
         await self.steps.publish("reminder_due", events.ReminderDue(
             workflow_id=workflow.info().workflow_id, entity_id=self.input.proposal_id,
             compound_id=self.input.compound_id, kind=kind, audience=audience, deadline=deadline,
-            person_ids=people or []))
+            person_ids=people or [], title=self.title))
 
     def _ref(self) -> t.ProposalRef:
         return t.ProposalRef(self.input.compound_id, self.input.proposal_id)
@@ -485,6 +559,21 @@ class ProposalWorkflow:
             raise ValueError("请说明原因 (reason)")
 
     @workflow.update
+    def unblock(self, answer: t.Unblock) -> str:
+        """Staff answer a blocked run: retry the refused call, or abandon the proposal."""
+        self.unblocking = answer
+        return self.steps.current if answer.action == "retry" else t.ABANDONED
+
+    @unblock.validator
+    def _check_unblock(self, answer: t.Unblock) -> None:
+        if self.blocked is None or self.unblocking is not None:
+            raise ValueError("流程没有受阻, 无需处理")
+        if answer.action not in ("retry", "abandon"):
+            raise ValueError("action 必须是 retry 或 abandon")
+        if answer.action == "abandon" and not answer.reason.strip():
+            raise ValueError("放弃议案请说明原因 (reason)")
+
+    @workflow.update
     def accept(self, report: t.AcceptanceReport) -> str:
         """验收: sign-off, or defects that send the works back to implementation."""
         self.report = report
@@ -527,6 +616,15 @@ class ProposalWorkflow:
             history=self.steps.history, opinions=self._opinion_counts(),
             votes=list(self.votes.values()), milestones=self.milestones, ratings=len(scores),
             satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
-            cancel_reason=self.steps.cancel_reason, vote_status=self.vote_status,
+            cancel_reason=self.steps.cancel_reason, vote_status=self._vote_status(),
             convener_org=self.input.convener_org, cancelled_by=self.cancelled_by,
-            reviews=self.reviews, managed=self.managed, rated=sorted(self.ratings))
+            reviews=self.reviews, managed=self.managed, rated=sorted(self.ratings),
+            blocked=self.blocked)
+
+    def _vote_status(self) -> str | None:
+        """The round's vote, said outright: "opening" while meetings opens it (no id yet)."""
+        if self.vote_status is not None:
+            return self.vote_status  # cancelled by the run's cancellation
+        if self.vote_id is None:
+            return "opening" if self.steps.current == t.VOTE else None
+        return "closed" if self.vote_id in self.votes else "open"

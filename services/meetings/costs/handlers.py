@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from linli.http import POOL, Call
+from linli.pagination import Page
 from linli.uploads import csv_text
 from services.meetings.costs import payments, readings, service
 from services.meetings.costs.models import (
@@ -30,8 +31,8 @@ async def create_cost(call: Call) -> SharedCost:
                                    data=call.body, by=call.who.subject)
 
 
-async def list_costs(call: Call) -> list[SharedCost]:
-    return await service.list_costs(call.app[POOL], compound_id=compound(call))
+async def list_costs(call: Call) -> Page[SharedCost]:
+    return await service.list_costs(call.app[POOL], compound_id=compound(call), query=call.query)
 
 
 async def get_cost(call: Call) -> SharedCost:
@@ -49,9 +50,9 @@ async def import_readings(call: Call) -> ReadingsImported:
                                      cost_id=cost(call), text=text, by=call.who.subject)
 
 
-async def list_readings(call: Call) -> list[Reading]:
+async def list_readings(call: Call) -> Page[Reading]:
     return await readings.list_readings(call.app[POOL], compound_id=compound(call),
-                                        cost_id=cost(call), period=call.query.period)
+                                        cost_id=cost(call), query=call.query)
 
 
 async def create_plan(call: Call) -> Plan:
@@ -59,7 +60,7 @@ async def create_plan(call: Call) -> Plan:
                                    data=call.body)
 
 
-async def list_plans(call: Call) -> list[Plan]:
+async def list_plans(call: Call) -> Page[Plan]:
     return await service.list_plans(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
 
 
@@ -84,8 +85,9 @@ async def get_bill(call: Call) -> Bill:
                                 period=period)
 
 
-async def list_bills(call: Call) -> list[Bill]:
-    return await service.list_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call))
+async def list_bills(call: Call) -> Page[Bill]:
+    return await service.list_bills(call.app[POOL], compound_id=compound(call), cost_id=cost(call),
+                                    query=call.query)
 
 
 async def record_payment(call: Call) -> Payment:
@@ -94,5 +96,5 @@ async def record_payment(call: Call) -> Payment:
         data=call.body, by=call.who.subject)
 
 
-async def unpaid(call: Call) -> list[UnpaidLine]:
+async def unpaid(call: Call) -> Page[UnpaidLine]:
     return await payments.unpaid(call.app[POOL], compound_id=compound(call), query=call.query)

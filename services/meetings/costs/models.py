@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from linli.formats import exact
+from linli.pagination import PageQuery
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
 Period = Annotated[str, msgspec.Meta(pattern=exact(r"[0-9]{4}-(0[1-9]|1[0-2])"), examples=["2026-07"])]
@@ -72,7 +73,7 @@ class Reading(msgspec.Struct):
     usage: str
 
 
-class ReadingsQuery(msgspec.Struct, kw_only=True):
+class ReadingsQuery(PageQuery, kw_only=True):
     period: Period
 
 
@@ -189,7 +190,7 @@ class Payment(msgspec.Struct):
     recorded_by: str
 
 
-class UnpaidQuery(msgspec.Struct, kw_only=True):
+class UnpaidQuery(PageQuery, kw_only=True):
     # comma-separated unit ids; all the compound's units when absent
     unit_ids: Annotated[str, msgspec.Meta(max_length=20000)] | None = None
 

@@ -8,6 +8,7 @@ import uuid
 
 from linli import problems
 from linli.db import Pool, transaction
+from linli.pagination import Page, keyset, page_of
 from services.meetings.costs import store
 from services.meetings.costs.models import Payment, PaymentIn, UnpaidLine, UnpaidQuery
 from services.meetings.costs.service import cost_in
@@ -41,10 +42,16 @@ def _unit_ids(query: UnpaidQuery) -> list[uuid.UUID] | None:
         raise problems.validation("unit_ids 须是以逗号分隔的房屋 id", field="unit_ids") from None
 
 
-async def unpaid(pool: Pool, *, compound_id: uuid.UUID, query: UnpaidQuery) -> list[UnpaidLine]:
-    """The compound's bill lines never recorded paid (of the units asked), oldest period first."""
+async def unpaid(pool: Pool, *, compound_id: uuid.UUID,
+                 query: UnpaidQuery) -> Page[UnpaidLine]:
+    """A page of the compound's bill lines never recorded paid (of the units asked), oldest
+    period first."""
+    after = keyset(query.cursor, str, uuid.UUID, uuid.UUID)
     async with pool.acquire() as conn:
-        rows = await store.unpaid_lines(conn, compound_id=compound_id, unit_ids=_unit_ids(query))
-    return [UnpaidLine(cost_id=r["cost_id"], cost_name=r["cost_name"], bill_id=r["bill_id"],
-                       period=r["period"], unit_id=r["unit_id"], amount_fen=r["amount_fen"])
-            for r in rows]
+        rows = await store.unpaid_lines(conn, compound_id=compound_id, unit_ids=_unit_ids(query),
+                                        after=(after[0], after[1], after[2]) if after else None,
+                                        limit=query.limit + 1)
+    return page_of([UnpaidLine(cost_id=r["cost_id"], cost_name=r["cost_name"],
+                               bill_id=r["bill_id"], period=r["period"], unit_id=r["unit_id"],
+                               amount_fen=r["amount_fen"]) for r in rows], query.limit,
+                   lambda u: [u.period, str(u.bill_id), str(u.unit_id)])

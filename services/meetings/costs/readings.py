@@ -9,9 +9,10 @@ from decimal import Decimal
 from linli import problems
 from linli.db import Pool, transaction
 from linli.formats import fullmatch
+from linli.pagination import Page, keyset, page_of
 from linli.uploads import BadLines, data_lines
 from services.meetings.costs import store
-from services.meetings.costs.models import Reading, ReadingsImported, ReadingsIn
+from services.meetings.costs.models import Reading, ReadingsImported, ReadingsIn, ReadingsQuery
 from services.meetings.costs.service import cost_in
 
 HEADER = ["building", "number", "period", "usage"]
@@ -80,9 +81,12 @@ async def import_csv(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID, 
 
 
 async def list_readings(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
-                        period: str) -> list[Reading]:
+                        query: ReadingsQuery) -> Page[Reading]:
+    """A page of one period's readings, by unit."""
+    after = keyset(query.cursor, uuid.UUID)
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        rows = await store.readings(conn, cost_id=cost_id, period=period)
-    return [Reading(unit_id=r["unit_id"], period=r["period"], usage=str(r["usage"]))
-            for r in rows]
+        rows = await store.readings(conn, cost_id=cost_id, period=query.period,
+                                    after=after[0] if after else None, limit=query.limit + 1)
+    return page_of([Reading(unit_id=r["unit_id"], period=r["period"], usage=str(r["usage"]))
+                    for r in rows], query.limit, lambda r: [str(r.unit_id)])

@@ -17,6 +17,7 @@ from linli import problems
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, keyset, page_of, time_cursor, time_keyset, whole
 from services.meetings import events
 from services.meetings.costs import allocation, explain, store
 from services.meetings.costs.models import (
@@ -48,25 +49,13 @@ class _Building(msgspec.Struct):
     name: str
 
 
-class _Page(msgspec.Struct):
-    items: list[_Unit]
-    next_cursor: str | None = None
-
-
 async def _directory_units(directory: ServiceClient, compound_id: uuid.UUID) -> list[CostUnit]:
     base = f"/v1/compounds/{compound_id}"
-    names = {b.id: b.name for b in await directory.get(f"{base}/buildings", kind=list[_Building])}
-    units: list[CostUnit] = []
-    cursor: str | None = None
-    while True:
-        page = await directory.get(f"{base}/units?limit=200" + (f"&cursor={cursor}" if cursor
-                                                                 else ""), kind=_Page)
-        units += [CostUnit(unit_id=u.id, building_id=u.building_id,
-                           building_name=names.get(u.building_id, ""), number=u.number,
-                           floor=u.floor, area_centi=u.area_centi) for u in page.items]
-        if page.next_cursor is None:
-            return units
-        cursor = page.next_cursor
+    names = {b.id: b.name for b in await directory.get_all(f"{base}/buildings", kind=_Building)}
+    return [CostUnit(unit_id=u.id, building_id=u.building_id,
+                     building_name=names.get(u.building_id, ""), number=u.number,
+                     floor=u.floor, area_centi=u.area_centi)
+            for u in await directory.get_all(f"{base}/units", kind=_Unit)]
 
 
 def _select(units: list[CostUnit], spec: BeneficiariesIn) -> list[CostUnit]:
@@ -116,10 +105,17 @@ async def get_cost(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) ->
         return _cost(row, await store.cost_units(conn, cost_id=cost_id))
 
 
-async def list_costs(pool: Pool, *, compound_id: uuid.UUID) -> list[SharedCost]:
+async def list_costs(pool: Pool, *, compound_id: uuid.UUID,
+                     query: PageQuery) -> Page[SharedCost]:
+    """A page of the compound's costs, oldest first, each with its units (two queries)."""
     async with pool.acquire() as conn:
-        rows = await store.list_costs(conn, compound_id=compound_id)
-        return [_cost(r, await store.cost_units(conn, cost_id=r["id"])) for r in rows]
+        rows = await store.list_costs(conn, compound_id=compound_id,
+                                      after=time_keyset(query.cursor), limit=query.limit + 1)
+        units = await store.units_of_costs(conn, cost_ids=[r["id"] for r in rows])
+    by_cost: dict[uuid.UUID, list[Any]] = {}
+    for u in units:
+        by_cost.setdefault(u["cost_id"], []).append(u)
+    return page_of([_cost(r, by_cost.get(r["id"], [])) for r in rows], query.limit, time_cursor)
 
 
 def to_plan(row: Any) -> Plan:
@@ -167,10 +163,11 @@ async def create_plan(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
     return to_plan(row)
 
 
-async def list_plans(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> list[Plan]:
+async def list_plans(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> Page[Plan]:
+    """The cost's candidate plans: the few being compared, as one page."""
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        return [to_plan(r) for r in await store.plans(conn, cost_id=cost_id)]
+        return whole([to_plan(r) for r in await store.plans(conn, cost_id=cost_id)])
 
 
 async def compare(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
@@ -242,7 +239,7 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
     if data.total_fen < 0:
         raise problems.validation("账单金额不能为负数", field="total_fen")
     async with transaction(pool) as conn:
-        await cost_in(conn, compound_id, cost_id)
+        cost = await cost_in(conn, compound_id, cost_id)
         plan = await store.adopted_plan(conn, cost_id=cost_id)
         if plan is None:
             raise problems.conflict("该费用还没有采纳的分摊方案", "no-adopted-plan")
@@ -263,7 +260,8 @@ async def issue_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
         await emit(conn, events.BILLS_ISSUED, subject=str(cost_id), compound_id=str(compound_id),
                    data=events.BillsIssued(cost_id=cost_id, bill_id=row["id"], plan_id=plan["id"],
                                            compound_id=compound_id, period=data.period,
-                                           total_fen=data.total_fen, units=len(amounts)))
+                                           total_fen=data.total_fen, units=len(amounts),
+                                           name=cost["name"]))
         return await _bill(conn, row, labels)
 
 
@@ -278,10 +276,16 @@ async def get_bill(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
         return await _bill(conn, row, labels)
 
 
-async def list_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID) -> list[Bill]:
-    """Every period billed for a cost, newest first (a resident finds their share in each)."""
+async def list_bills(pool: Pool, *, compound_id: uuid.UUID, cost_id: uuid.UUID,
+                     query: PageQuery) -> Page[Bill]:
+    """A page of the periods billed for a cost, newest first (a resident finds their share in
+    each)."""
+    before = keyset(query.cursor, str)
     async with pool.acquire() as conn:
         await cost_in(conn, compound_id, cost_id)
-        rows = await store.list_bills(conn, cost_id=cost_id)
+        rows = await store.list_bills(conn, cost_id=cost_id, before=before[0] if before else None,
+                                      limit=query.limit + 1)
+        page = page_of(rows, query.limit, lambda r: [r["period"]])
         _, labels = await _beneficiaries(conn, cost_id, None)
-        return [await _bill(conn, row, labels) for row in rows]
+        bills = [await _bill(conn, row, labels) for row in page.items]
+    return Page(items=bills, next_cursor=page.next_cursor)

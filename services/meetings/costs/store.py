@@ -36,9 +36,23 @@ async def get_cost(conn: Connection, *, id: uuid.UUID) -> Row:
     return await conn.fetchrow("SELECT * FROM shared_costs WHERE id = $1", id)
 
 
-async def list_costs(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+async def list_costs(conn: Connection, *, compound_id: uuid.UUID,
+                     after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page by (created_at, id)."""
+    at, last = after or (None, None)
     return await conn.fetch(
-        "SELECT * FROM shared_costs WHERE compound_id = $1 ORDER BY created_at, id", compound_id
+        "SELECT * FROM shared_costs WHERE compound_id = $1"
+        " AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))"
+        " ORDER BY created_at, id LIMIT $4",
+        compound_id, at, last, limit,
+    )
+
+
+async def units_of_costs(conn: Connection, *, cost_ids: list[uuid.UUID]) -> list[Row]:
+    """The beneficiary units of several costs in one query."""
+    return await conn.fetch(
+        "SELECT * FROM cost_units WHERE cost_id = ANY($1) ORDER BY building_name, floor, number",
+        cost_ids,
     )
 
 
@@ -60,11 +74,13 @@ async def upsert_readings(conn: Connection, *, cost_id: uuid.UUID,
     )
 
 
-async def readings(conn: Connection, *, cost_id: uuid.UUID, period: str) -> list[Row]:
+async def readings(conn: Connection, *, cost_id: uuid.UUID, period: str,
+                   after: uuid.UUID | None = None, limit: int | None = None) -> list[Row]:
+    """A period's readings by unit (a page after the unit `after`; all without a limit)."""
     return await conn.fetch(
         "SELECT unit_id, period, usage FROM meter_readings WHERE cost_id = $1 AND period = $2"
-        " ORDER BY unit_id",
-        cost_id, period,
+        " AND ($3::uuid IS NULL OR unit_id > $3) ORDER BY unit_id LIMIT $4",
+        cost_id, period, after, limit,
     )
 
 
@@ -144,9 +160,13 @@ async def lock_cost(conn: Connection, *, id: uuid.UUID) -> None:
     await conn.execute("SELECT 1 FROM shared_costs WHERE id = $1 FOR UPDATE", id)
 
 
-async def list_bills(conn: Connection, *, cost_id: uuid.UUID) -> list[Row]:
+async def list_bills(conn: Connection, *, cost_id: uuid.UUID, before: str | None,
+                     limit: int) -> list[Row]:
+    """One page of the periods billed, newest first, before the period `before`."""
     return await conn.fetch(
-        "SELECT * FROM bills WHERE cost_id = $1 ORDER BY period DESC", cost_id
+        "SELECT * FROM bills WHERE cost_id = $1 AND ($2::text IS NULL OR period < $2)"
+        " ORDER BY period DESC LIMIT $3",
+        cost_id, before, limit,
     )
 
 
@@ -169,8 +189,11 @@ async def insert_payment(conn: Connection, *, bill_id: uuid.UUID, unit_id: uuid.
 
 
 async def unpaid_lines(conn: Connection, *, compound_id: uuid.UUID,
-                       unit_ids: list[uuid.UUID] | None) -> list[Row]:
-    """Every bill line of the compound's costs without a payment (of the units given)."""
+                       unit_ids: list[uuid.UUID] | None,
+                       after: tuple[str, uuid.UUID, uuid.UUID] | None, limit: int) -> list[Row]:
+    """A page of the bill lines of the compound's costs without a payment (of the units given),
+    by (period, bill, unit) after the keyset."""
+    period, bill, unit = after or (None, None, None)
     return await conn.fetch(
         "SELECT c.id AS cost_id, c.name AS cost_name, b.id AS bill_id, b.period, l.unit_id,"
         " l.amount_fen FROM bill_lines l JOIN bills b ON b.id = l.bill_id"
@@ -178,5 +201,7 @@ async def unpaid_lines(conn: Connection, *, compound_id: uuid.UUID,
         " LEFT JOIN bill_payments p ON p.bill_id = l.bill_id AND p.unit_id = l.unit_id"
         " WHERE c.compound_id = $1 AND p.bill_id IS NULL AND l.amount_fen > 0"
         " AND ($2::uuid[] IS NULL OR l.unit_id = ANY($2))"
-        " ORDER BY b.period, c.name, l.unit_id", compound_id, unit_ids
+        " AND ($3::text IS NULL OR (b.period, b.id, l.unit_id) > ($3, $4::uuid, $5::uuid))"
+        " ORDER BY b.period, b.id, l.unit_id LIMIT $6",
+        compound_id, unit_ids, period, bill, unit, limit,
     )

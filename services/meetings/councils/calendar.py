@@ -14,6 +14,7 @@ from typing import Any
 from linli import problems
 from linli.auth import Principal
 from linli.db import Pool, transaction
+from linli.pagination import Page, PageQuery, page_of, time_cursor, time_keyset
 from linli.problems import Problem
 from linli.values import now_utc
 from services.meetings.councils import store
@@ -121,9 +122,12 @@ async def create_feed(pool: Pool, *, who: Principal, data: CalendarFeedIn,
                                path=path, url=origin + path)
 
 
-async def list_feeds(pool: Pool, *, who: Principal) -> list[CalendarFeed]:
+async def list_feeds(pool: Pool, *, who: Principal, query: PageQuery) -> Page[CalendarFeed]:
+    """A page of the caller's feeds, revoked ones too, oldest first."""
     async with pool.acquire() as conn:
-        return [_feed(r) for r in await store.person_feeds(conn, person_id=_person(who))]
+        rows = await store.person_feeds(conn, person_id=_person(who),
+                                        after=time_keyset(query.cursor), limit=query.limit + 1)
+    return page_of([_feed(r) for r in rows], query.limit, time_cursor)
 
 
 async def revoke_feed(pool: Pool, *, who: Principal, feed_id: uuid.UUID) -> CalendarFeed:

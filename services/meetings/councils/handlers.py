@@ -7,6 +7,7 @@ import uuid
 from aiohttp import web
 
 from linli.http import POOL, Call
+from linli.pagination import Page
 from services.meetings.councils import calendar as calendar_feed
 from services.meetings.councils import changes, minutes, service
 from services.meetings.councils.models import (
@@ -35,8 +36,9 @@ async def convene(call: Call) -> Meeting:
                                   data=call.body, by=call.who.subject, centre=call.app[CENTRE])
 
 
-async def list_meetings(call: Call) -> list[Meeting]:
-    return await service.list_meetings(call.app[POOL], compound_id=compound(call))
+async def list_meetings(call: Call) -> Page[Meeting]:
+    return await service.list_meetings(call.app[POOL], compound_id=compound(call),
+                                       query=call.query)
 
 
 async def get_meeting(call: Call) -> Meeting:
@@ -61,8 +63,8 @@ async def cancel(call: Call) -> Meeting:
                                         who=call.who)
 
 
-async def unscheduled(call: Call) -> list[AgendaItem]:
-    return await service.unscheduled(call.app[POOL], compound_id=compound(call))
+async def unscheduled(call: Call) -> Page[AgendaItem]:
+    return await service.unscheduled(call.app[POOL], compound_id=compound(call), query=call.query)
 
 
 async def rsvp(call: Call) -> Invitee:
@@ -136,8 +138,8 @@ async def create_feed(call: Call) -> CalendarFeedCreated:
                                            origin=str(call.request.url.origin()))
 
 
-async def list_feeds(call: Call) -> list[CalendarFeed]:
-    return await calendar_feed.list_feeds(call.app[POOL], who=call.who)
+async def list_feeds(call: Call) -> Page[CalendarFeed]:
+    return await calendar_feed.list_feeds(call.app[POOL], who=call.who, query=call.query)
 
 
 async def revoke_feed(call: Call) -> CalendarFeed:

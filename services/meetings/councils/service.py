@@ -7,6 +7,7 @@ manages a meeting; apps holding meetings:manage and admins may too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, page_of, time_keyset
 from linli.values import now_utc
 from services.meetings import events
 from services.meetings.councils import store
@@ -67,7 +69,7 @@ class _RosterEntry(msgspec.Struct):
 async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
     today = now_utc().date().isoformat()
     path = f"/v1/compounds/{compound_id}/roster?on={today}"
-    result: list[_RosterEntry] = await directory.get(path, kind=list[_RosterEntry])
+    result: list[_RosterEntry] = await directory.get_all(path, kind=_RosterEntry)
     return result
 
 
@@ -143,7 +145,7 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
         raise problems.validation("请给出会议地点、邻里中心场地或线上会议链接", field="place")
     meeting_id = uuid.uuid4()
     roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
-    people = _invited(data, roster)
+    people = _invited(data, roster, await _names(directory, data.person_ids))
     if data.venue_id is None:
         return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
                                     None, data.place)
@@ -158,7 +160,20 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
         raise
 
 
-def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry],
+async def _names(directory: ServiceClient, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of the people invited by person, from the directory (422 for an unknown one):
+    invitations and the meeting show who is invited, not ids."""
+    wanted = list(dict.fromkeys(person_ids))
+
+    async def name(person_id: uuid.UUID) -> str:
+        missing = problems.validation(f"受邀人员 {person_id} 不在名册上", field="person_ids")
+        found = await directory.get_or(f"/v1/people/{person_id}", missing)
+        return str(found.get("name") or "")
+
+    return dict(zip(wanted, await asyncio.gather(*(name(p) for p in wanted)), strict=True))
+
+
+def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict[uuid.UUID, str],
              ) -> list[tuple[uuid.UUID, uuid.UUID | None, str]]:
     """Everyone invited: the current members of the invited organisations, then named people."""
     convener = _convener(data, roster)
@@ -170,7 +185,7 @@ def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry],
     orgs = [roster[o] for o in dict.fromkeys(wanted)]
     people: list[tuple[uuid.UUID, uuid.UUID | None, str]] = [
         (r.person_id, e.organisation.id, r.person_name) for e in orgs for r in e.roles]
-    people += [(p, None, "") for p in data.person_ids]
+    people += [(p, None, names.get(p, "")) for p in data.person_ids]
     return people
 
 
@@ -195,8 +210,17 @@ async def _write_meeting(pool: Pool, compound_id: uuid.UUID, meeting_id: uuid.UU
                    data=events.MeetingConvened(
                        meeting_id=meeting_id, compound_id=compound_id, kind=data.kind,
                        title=data.title, starts_at=data.starts_at.isoformat(),
-                       invitee_ids=list(dict.fromkeys(p for p, _, _ in people))))
+                       invitee_ids=list(dict.fromkeys(p for p, _, _ in people)),
+                       invitee_names=_named(people), place=place or data.online_url or ""))
         return await detail(conn, await meeting_in(conn, compound_id, meeting_id))
+
+
+def _named(people: list[tuple[uuid.UUID, uuid.UUID | None, str]]) -> list[str]:
+    """Each invitee's name once, in invitation order (people without a name left out)."""
+    seen: dict[uuid.UUID, str] = {}
+    for person_id, _, name in people:
+        seen.setdefault(person_id, name)
+    return [n for n in seen.values() if n]
 
 
 async def meeting_in(conn: Connection, compound_id: uuid.UUID, meeting_id: uuid.UUID) -> Any:
@@ -264,10 +288,23 @@ async def get_meeting(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UU
         return await detail(conn, await meeting_in(conn, compound_id, meeting_id))
 
 
-async def list_meetings(pool: Pool, *, compound_id: uuid.UUID) -> list[Meeting]:
+async def list_meetings(pool: Pool, *, compound_id: uuid.UUID,
+                        query: PageQuery) -> Page[Meeting]:
+    """A page of the compound's meetings by start time."""
     async with pool.acquire() as conn:
-        rows = await store.list_meetings(conn, compound_id=compound_id)
-        return [await detail(conn, r) for r in rows]
+        rows = await store.meetings_page(conn, compound_id=compound_id,
+                                         after=time_keyset(query.cursor), limit=query.limit + 1)
+        page = page_of(rows, query.limit, _row_starts)
+        return Page(items=[await detail(conn, r) for r in page.items],
+                    next_cursor=page.next_cursor)
+
+
+def _row_starts(row: Any) -> list[str]:
+    return [row["starts_at"].isoformat(), str(row["id"])]
+
+
+def _row_created(row: Any) -> list[str]:
+    return [row["created_at"].isoformat(), str(row["id"])]
 
 
 async def add_item(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
@@ -308,10 +345,15 @@ async def emit_item(conn: Connection, row: Any) -> None:
                    proposal_id=row["proposal_id"]))
 
 
-async def unscheduled(pool: Pool, *, compound_id: uuid.UUID) -> list[AgendaItem]:
+async def unscheduled(pool: Pool, *, compound_id: uuid.UUID,
+                      query: PageQuery) -> Page[AgendaItem]:
+    """A page of the items waiting for a meeting (e.g. escalated issues), oldest first."""
     async with pool.acquire() as conn:
-        return [to_item(r) for r in await store.unscheduled_items(
-            conn, compound_id=compound_id)]
+        rows = await store.unscheduled_items(conn, compound_id=compound_id,
+                                             after=time_keyset(query.cursor),
+                                             limit=query.limit + 1)
+    page = page_of(rows, query.limit, _row_created)
+    return Page(items=[to_item(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 async def rsvp(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID, answer: str,

@@ -55,6 +55,18 @@ async def list_meetings(conn: Connection, *, compound_id: uuid.UUID) -> list[Row
     )
 
 
+async def meetings_page(conn: Connection, *, compound_id: uuid.UUID,
+                        after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page by (starts_at, id)."""
+    at, last = after or (None, None)
+    return await conn.fetch(
+        "SELECT * FROM meetings WHERE compound_id = $1"
+        " AND ($2::timestamptz IS NULL OR (starts_at, id) > ($2, $3::uuid))"
+        " ORDER BY starts_at, id LIMIT $4",
+        compound_id, at, last, limit,
+    )
+
+
 async def organisations(conn: Connection, *, meeting_id: uuid.UUID) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM meeting_organisations WHERE meeting_id = $1 ORDER BY kind, name", meeting_id
@@ -136,11 +148,16 @@ async def items(conn: Connection, *, meeting_id: uuid.UUID) -> list[Row]:
     )
 
 
-async def unscheduled_items(conn: Connection, *, compound_id: uuid.UUID) -> list[Row]:
+async def unscheduled_items(conn: Connection, *, compound_id: uuid.UUID,
+                            after: tuple[dt.datetime, uuid.UUID] | None,
+                            limit: int) -> list[Row]:
+    """One page of the items waiting for a meeting, by (created_at, id)."""
+    at, last = after or (None, None)
     return await conn.fetch(
         "SELECT * FROM agenda_items WHERE compound_id = $1 AND meeting_id IS NULL"
-        " ORDER BY created_at, id",
-        compound_id,
+        " AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))"
+        " ORDER BY created_at, id LIMIT $4",
+        compound_id, at, last, limit,
     )
 
 
@@ -253,9 +270,13 @@ async def insert_feed(conn: Connection, *, id: uuid.UUID, person_id: str,
     return row
 
 
-async def person_feeds(conn: Connection, *, person_id: str) -> list[Row]:
+async def person_feeds(conn: Connection, *, person_id: str,
+                       after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[Row]:
+    """One page of a person's feeds (revoked ones too) by (created_at, id)."""
+    at, last = after or (None, None)
     return await conn.fetch("SELECT * FROM calendar_feeds WHERE person_id = $1"
-                            " ORDER BY created_at, id", person_id)
+                            " AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))"
+                            " ORDER BY created_at, id LIMIT $4", person_id, at, last, limit)
 
 
 async def live_feed_count(conn: Connection, *, person_id: str) -> int:

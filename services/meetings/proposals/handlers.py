@@ -48,7 +48,7 @@ async def revise(call: Call) -> ProposalVersion:
                                 by_app=call.who.is_app)
 
 
-async def list_versions(call: Call) -> list[ProposalVersion]:
+async def list_versions(call: Call) -> Page[ProposalVersion]:
     return await service.list_versions(call.app[POOL], compound_id=compound(call),
                                        proposal_id=proposal(call))
 

@@ -55,6 +55,8 @@ class ProposalIn(msgspec.Struct, forbid_unknown_fields=True):
     budget_fen: Fen | None = None
     funding: Funding | None = None
     attachments: Annotated[list[Url], msgspec.Meta(max_length=20)] = []
+    # the residents' issues (issues service) this proposal answers: they follow it
+    issue_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []
 
 
 class VersionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,6 +94,7 @@ class Proposal(msgspec.Struct):
     updated_at: dt.datetime
     # the workflow running this proposal (e.g. proposal-<id>); while set, only it moves the steps
     managed_by: str | None = None
+    issue_ids: list[uuid.UUID] = []  # the residents' issues that led to it
 
 
 class ManagedByIn(msgspec.Struct, forbid_unknown_fields=True):

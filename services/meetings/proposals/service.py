@@ -12,7 +12,7 @@ from typing import Any
 from linli import problems
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc
 from services.meetings import events
 from services.meetings.proposals import store
@@ -42,7 +42,7 @@ def to_proposal(row: Any) -> Proposal:
         current_version=row["current_version"], body=row["body"], budget_fen=row["budget_fen"],
         funding=row["funding"], attachments=list(row["attachments"]),
         created_by=row["created_by"], created_at=row["created_at"], updated_at=row["updated_at"],
-        managed_by=row["managed_by"],
+        managed_by=row["managed_by"], issue_ids=list(row["issue_ids"]),
     )
 
 
@@ -89,7 +89,8 @@ async def _emit_proposal(conn: Connection, kind: Any, row: Any, summary: str = "
     await emit(conn, kind, subject=str(row["id"]), compound_id=str(row["compound_id"]),
                data=events.ProposalChanged(
                    proposal_id=row["id"], compound_id=row["compound_id"], title=row["title"],
-                   matter=row["matter"], version=row["current_version"], change_summary=summary))
+                   matter=row["matter"], version=row["current_version"], change_summary=summary,
+                   issue_ids=list(row["issue_ids"])))
 
 
 async def create_proposal(pool: Pool, *, compound_id: uuid.UUID, data: ProposalIn,
@@ -98,7 +99,8 @@ async def create_proposal(pool: Pool, *, compound_id: uuid.UUID, data: ProposalI
     async with transaction(pool) as conn:
         await store.insert_proposal(conn, id=proposal_id, compound_id=compound_id,
                                     title=data.title, matter=data.matter, funding=data.funding,
-                                    attachments=list(data.attachments), created_by=by)
+                                    attachments=list(data.attachments), created_by=by,
+                                    issue_ids=list(dict.fromkeys(data.issue_ids)))
         await store.insert_version(conn, proposal_id=proposal_id, number=1, body=data.body,
                                    change_summary="初稿", budget_fen=data.budget_fen,
                                    created_by=by)
@@ -150,24 +152,27 @@ async def revise(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID, 
         # a workflow's proposal: the workflow reopens the consultation on this version with its
         # own deadline right after, and that is the one notice (not two with different deadlines)
         if moved is not None and not row["managed_by"]:
-            await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id)
+            await _emit_consultation(conn, events.CONSULTATION_OPENED, moved, compound_id,
+                                     row["title"])
     return ProposalVersion(**dict(version))
 
 
 async def list_versions(pool: Pool, *, compound_id: uuid.UUID,
-                        proposal_id: uuid.UUID) -> list[ProposalVersion]:
+                        proposal_id: uuid.UUID) -> Page[ProposalVersion]:
+    """A proposal's versions (a handful of revisions), as one page."""
     async with pool.acquire() as conn:
         await proposal_in(conn, compound_id, proposal_id)
         rows = await store.list_versions(conn, proposal_id=proposal_id)
-    return [ProposalVersion(**dict(r)) for r in rows]
+    return whole([ProposalVersion(**dict(r)) for r in rows])
 
 
-async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id: uuid.UUID) -> None:
+async def _emit_consultation(conn: Connection, kind: Any, row: Any, compound_id: uuid.UUID,
+                             title: str) -> None:
     await emit(conn, kind, subject=str(row["proposal_id"]), compound_id=str(compound_id),
                data=events.ConsultationChanged(
                    proposal_id=row["proposal_id"], compound_id=compound_id,
                    version=row["version"], status=row["status"],
-                   closes_at=row["closes_at"].isoformat()))
+                   closes_at=row["closes_at"].isoformat(), title=title))
 
 
 async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID,
@@ -186,7 +191,8 @@ async def open_consultation(pool: Pool, *, compound_id: uuid.UUID, proposal_id: 
         consultation = await store.open_consultation(
             conn, proposal_id=proposal_id, version=row["current_version"], closes_at=closes_at)
         await store.set_proposal(conn, id=proposal_id, status="consultation")
-        await _emit_consultation(conn, events.CONSULTATION_OPENED, consultation, compound_id)
+        await _emit_consultation(conn, events.CONSULTATION_OPENED, consultation, compound_id,
+                                 row["title"])
     return to_consultation(consultation)
 
 
@@ -196,7 +202,8 @@ async def end_consultation(conn: Connection, *, proposal: Any) -> Any:
     if closed is not None:
         if proposal["status"] == "consultation":
             await store.set_proposal(conn, id=proposal["id"], status="consulted")
-        await _emit_consultation(conn, events.CONSULTATION_CLOSED, closed, proposal["compound_id"])
+        await _emit_consultation(conn, events.CONSULTATION_CLOSED, closed, proposal["compound_id"],
+                                 proposal["title"])
     return closed
 
 

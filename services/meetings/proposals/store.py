@@ -20,11 +20,11 @@ _PROPOSAL = """p.*, v.body, v.budget_fen FROM proposals p
 
 async def insert_proposal(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID, title: str,
                           matter: str, funding: str | None, attachments: list[str],
-                          created_by: str) -> None:
+                          created_by: str, issue_ids: list[uuid.UUID]) -> None:
     await conn.execute(
-        "INSERT INTO proposals (id, compound_id, title, matter, funding, attachments, created_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        id, compound_id, title, matter, funding, attachments, created_by,
+        "INSERT INTO proposals (id, compound_id, title, matter, funding, attachments, created_by,"
+        " issue_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id, compound_id, title, matter, funding, attachments, created_by, issue_ids,
     )
 
 

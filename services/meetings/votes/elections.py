@@ -15,6 +15,7 @@ from linli import problems
 from linli.clients import ServiceClient
 from linli.config import Settings
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, whole
 from linli.values import now_utc
 from services.meetings import metrics
 from services.meetings.proposals.service import proposal_in
@@ -87,14 +88,15 @@ async def open_election(pool: Pool, directory: ServiceClient, settings: Settings
         for i, c in enumerate(data.candidates, start=1)])
 
 
-async def candidates(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> list[Candidate]:
+async def candidates(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Page[Candidate]:
+    """An election's candidates (at most a few times its seats), as one page."""
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
         if not counting.is_election(vote):
             raise problems.not_found("选举")
         rows = await store.candidates(conn, vote_id=vote_id)
-    return [Candidate(person_id=r["candidate_id"], name=r["name"], position=r["position"])
-            for r in rows]
+    return whole([Candidate(person_id=r["candidate_id"], name=r["name"], position=r["position"])
+                  for r in rows])
 
 
 def _marks(approve: Sequence[uuid.UUID], oppose: Sequence[uuid.UUID], names: list[uuid.UUID],

@@ -6,6 +6,7 @@ import uuid
 
 from linli import problems
 from linli.http import POOL, SETTINGS, Call
+from linli.pagination import Page
 from services.meetings.keys import DIRECTORY
 from services.meetings.proposals.handlers import compound, proposal
 from services.meetings.proposals.models import Proposal
@@ -34,7 +35,7 @@ async def open_vote(call: Call) -> Vote:
                                   by_app=call.who.is_app)
 
 
-async def list_votes(call: Call) -> list[Vote]:
+async def list_votes(call: Call) -> Page[Vote]:
     return await service.list_votes(call.app[POOL], compound_id=compound(call),
                                    proposal_id=proposal(call))
 
@@ -78,9 +79,9 @@ async def cast_paper(call: Call) -> Ballot:
                              entered_by=call.who.subject, proxy_name=body.proxy_name)
 
 
-async def entered_ballots(call: Call) -> list[EnteredBallot]:
+async def entered_ballots(call: Call) -> Page[EnteredBallot]:
     return await service.entered_ballots(call.app[POOL], compound_id=compound(call),
-                                        vote_id=vote(call))
+                                        vote_id=vote(call), query=call.query)
 
 
 async def turnout(call: Call) -> Turnout:
@@ -118,7 +119,7 @@ async def open_election(call: Call) -> Election:
         proposal_id=proposal(call), data=call.body, by=call.who.subject, by_app=call.who.is_app)
 
 
-async def candidates(call: Call) -> list[Candidate]:
+async def candidates(call: Call) -> Page[Candidate]:
     return await elections.candidates(call.app[POOL], compound_id=compound(call),
                                       vote_id=vote(call))
 

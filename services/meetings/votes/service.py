@@ -18,10 +18,11 @@ from linli import problems
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.pagination import Page, PageQuery, page_of, time_keyset, whole
 from linli.values import now_utc
 from services.meetings import events, metrics
 from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
-from services.meetings.proposals.store import set_proposal, try_lock_proposal
+from services.meetings.proposals.store import get_proposal, set_proposal, try_lock_proposal
 from services.meetings.votes import counting, receipts, store, tally
 from services.meetings.votes.election import COMPLETE
 from services.meetings.votes.models import (
@@ -139,7 +140,7 @@ async def open_on_version(pool: Pool, directory: ServiceClient, *, compound_id: 
                        version=version, rule=rule, secret=secret,
                        closes_at=closes_at.isoformat(), roll_entries=len(roll.entries),
                        total_area_centi=roll.total_area_centi,
-                       total_headcount=roll.total_headcount))
+                       total_headcount=roll.total_headcount, title=row["title"]))
     return to_vote(vote, len(roll.entries))
 
 
@@ -154,11 +155,12 @@ async def get_vote(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) ->
         return to_vote(row, await store.roll_size(conn, vote_id=vote_id))
 
 
-async def list_votes(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID) -> list[Vote]:
+async def list_votes(pool: Pool, *, compound_id: uuid.UUID, proposal_id: uuid.UUID) -> Page[Vote]:
+    """A proposal's votes: the few of its versions and re-votes, as one page."""
     async with pool.acquire() as conn:
         await proposal_in(conn, compound_id, proposal_id)
         rows = await store.list_votes(conn, proposal_id=proposal_id)
-        return [to_vote(r, await store.roll_size(conn, vote_id=r["id"])) for r in rows]
+        return whole([to_vote(r, await store.roll_size(conn, vote_id=r["id"])) for r in rows])
 
 
 async def roll_entry_for(conn: Connection, vote_id: uuid.UUID, person_id: uuid.UUID | None,
@@ -253,13 +255,17 @@ async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> 
                    by_channel={r["channel"]: r["n"] for r in rows})
 
 
-async def entered_ballots(pool: Pool, *, compound_id: uuid.UUID,
-                          vote_id: uuid.UUID) -> list[EnteredBallot]:
+async def entered_ballots(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID,
+                          query: PageQuery) -> Page[EnteredBallot]:
+    """A page of the ballots officers entered, in the order cast."""
+    after = time_keyset(query.cursor, str)
     async with pool.acquire() as conn:
         vote = await vote_in(conn, compound_id, vote_id)
         rows = await store.entered_ballots(conn, vote_id=vote_id,
-                                 secret=counting.keeps_participation(vote))
-    return [EnteredBallot(**dict(r)) for r in rows]
+                                           secret=counting.keeps_participation(vote),
+                                           after=after, limit=query.limit + 1)
+    return page_of([EnteredBallot(**dict(r)) for r in rows], query.limit,
+                   lambda b: [b.cast_at.isoformat(), b.entry_id])
 
 
 async def non_voters(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> NonVoters:
@@ -326,11 +332,13 @@ async def close_locked(conn: Connection, vote: Any, by: str) -> VoteResult:
     closed = await store.close_vote(conn, id=vote["id"], closed_by=by, outcome=outcome,
                                          result=result)
     await set_proposal(conn, id=vote["proposal_id"], status=outcome)
+    proposal = await get_proposal(conn, id=vote["proposal_id"])
     await emit(conn, events.VOTE_CLOSED, subject=str(vote["proposal_id"]),
                compound_id=str(vote["compound_id"]),
                data=events.VoteClosed(vote_id=vote["id"], proposal_id=vote["proposal_id"],
                                       compound_id=vote["compound_id"], version=vote["version"],
-                                      rule=vote["rule"], outcome=outcome, result=result))
+                                      rule=vote["rule"], outcome=outcome, result=result,
+                                      title=proposal["title"] if proposal else ""))
     metrics.VOTES_CLOSED.labels(vote["rule"], detail).inc()
     return to_result(closed, result, final=True)
 

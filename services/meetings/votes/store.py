@@ -181,14 +181,18 @@ async def turnout(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list
     )
 
 
-async def entered_ballots(conn: Connection, *, vote_id: uuid.UUID, secret: bool) -> list[Row]:
-    """Paper and proxy ballots with who entered them (never the choice of a secret vote)."""
+async def entered_ballots(conn: Connection, *, vote_id: uuid.UUID, secret: bool,
+                          after: tuple[dt.datetime, str] | None, limit: int) -> list[Row]:
+    """A page of paper and proxy ballots with who entered them, by (cast_at, entry_id) (never
+    the choice of a secret vote)."""
     choice = "NULL::text" if secret else "choice"
+    at, last = after or (None, None)
     return await conn.fetch(
         f"SELECT entry_id, channel, cast_by, entered_by, proxy_name, cast_at, {choice} AS choice"
         f" FROM {_voted_table(secret)} WHERE vote_id = $1 AND entered_by IS NOT NULL"
-        " ORDER BY cast_at, entry_id",
-        vote_id,
+        " AND ($2::timestamptz IS NULL OR (cast_at, entry_id) > ($2, $3::text))"
+        " ORDER BY cast_at, entry_id LIMIT $4",
+        vote_id, at, last, limit,
     )
 
 

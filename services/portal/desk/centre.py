@@ -43,9 +43,10 @@ async def centre(request: web.Request) -> web.StreamResponse:
     client = api(request, "centre", cid)
     base = f"/v1/compounds/{cid}"
     venues, pending, booked, activities, groups = await asyncio.gather(
-        soft(client.get(f"{base}/venues")), soft(client.get(f"{base}/bookings?status=pending&limit=50")),
+        soft(client.get_all(f"{base}/venues")),
+        soft(client.get(f"{base}/bookings?status=pending&limit=50")),
         soft(client.get(f"{base}/bookings?limit=100")), soft(client.get(f"{base}/activities?limit=20")),
-        soft(client.get(f"{base}/interest-groups")))
+        soft(client.get_all(f"{base}/interest-groups")))
     if venues is None:
         return show(request, "desk/centre.html", {"absent": True})
     names = {v["id"]: v["name"] for v in venues}

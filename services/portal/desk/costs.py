@@ -31,8 +31,8 @@ async def costs(request: web.Request) -> web.StreamResponse:
     m = desk_of(request)
     cid = str(m.compound_id)
     found, buildings = await asyncio.gather(
-        api(request, "meetings", cid).get(f"/v1/compounds/{cid}/costs"),
-        soft(api(request, "directory", cid).get(f"/v1/compounds/{cid}/buildings")))
+        api(request, "meetings", cid).get_all(f"/v1/compounds/{cid}/costs"),
+        soft(api(request, "directory", cid).get_all(f"/v1/compounds/{cid}/buildings")))
     return show(request, "desk/costs.html", {"costs": found, "buildings": buildings or [],
                                              "keeps": has(m, *KEEPERS)})
 
@@ -71,7 +71,7 @@ async def cost(request: web.Request) -> web.StreamResponse:
     meetings = api(request, "meetings", cid)
     base = f"/v1/compounds/{cid}/costs/{kid}"
     found, plans, bills, comparison = await asyncio.gather(
-        meetings.get(base), meetings.get(f"{base}/plans"), meetings.get(f"{base}/bills"),
+        meetings.get(base), meetings.get_all(f"{base}/plans"), meetings.get_all(f"{base}/bills"),
         _comparison(meetings, base, dict(request.query)))
     shown = request.query.get("bill", "")
     bill = await soft(meetings.get(f"{base}/bills/{shown}")) if shown else None

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from services.portal.desk.common import PARTIES, act, desk_of, has, show
+from services.portal.desk.proposals import MATTERS
 from services.portal.issue_pages import ACTIONS, AREAS, STATUSES
 from services.portal.web import api, form
 
@@ -37,7 +38,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
             {**chosen, "overdue": "true", "limit": "50"}))
     page, categories = await asyncio.gather(
         issues.get(f"/v1/compounds/{cid}/issues?" + urlencode(rest)),
-        issues.get(f"/v1/compounds/{cid}/issue-categories"))
+        issues.get_all(f"/v1/compounds/{cid}/issue-categories"))
     more = {**chosen, "cursor": page.get("next_cursor") or ""}
     if "overdue" not in chosen:
         more["overdue"] = "false"
@@ -53,9 +54,9 @@ async def issue(request: web.Request) -> web.StreamResponse:
     issues = api(request, "issues", cid)
     found, history, comments, categories = await asyncio.gather(
         issues.get(f"/v1/compounds/{cid}/issues/{iid}"),
-        issues.get(f"/v1/compounds/{cid}/issues/{iid}/history"),
-        issues.get(f"/v1/compounds/{cid}/issues/{iid}/comments"),
-        issues.get(f"/v1/compounds/{cid}/issue-categories"))
+        issues.get_all(f"/v1/compounds/{cid}/issues/{iid}/history"),
+        issues.get_all(f"/v1/compounds/{cid}/issues/{iid}/comments"),
+        issues.get_all(f"/v1/compounds/{cid}/issue-categories"))
     others = await issues.get(f"/v1/compounds/{cid}/issues?" + urlencode(
         {"category": found["category"], "limit": "50"}))
     timeline = sorted([{"at": h["created_at"], "what": ACTIONS.get(h["action"], h["action"])
@@ -72,6 +73,10 @@ async def issue(request: web.Request) -> web.StreamResponse:
         "where": AREAS.get(found["area"] or "", "") or units.get(str(found["unit_id"]), "住户房屋"),
         "works": has(m, "community", found["responsible"]),
         "escalates": has(m, "party_branch", "owners_committee") and not found["escalated_at"],
+        # an issue with the council becomes a proposal here (issues follows it by its events)
+        "proposes": bool(found["escalated_at"]) and not found.get("with_council")
+        and has(m, "party_branch", "owners_committee", "community", "street_office"),
+        "matters": MATTERS,
         "originals": [i for i in others["items"] if i["id"] != iid
                       and i["status"] in ("submitted", "accepted", "in_progress", "resolved")]})
 

@@ -25,7 +25,7 @@ CONVENES = ("party_branch", "community", "owners_committee", "street_office")
 
 
 async def _roster(request: web.Request, cid: str) -> list[dict[str, Any]]:
-    roster: list[dict[str, Any]] = await api(request, "directory", cid).get(
+    roster: list[dict[str, Any]] = await api(request, "directory", cid).get_all(
         f"/v1/compounds/{cid}/roster")
     return roster
 
@@ -40,9 +40,9 @@ async def meetings(request: web.Request) -> web.StreamResponse:
     m = desk_of(request)
     cid = str(m.compound_id)
     found, waiting, roster, venues = await asyncio.gather(
-        api(request, "meetings", cid).get(f"/v1/compounds/{cid}/meetings"),
-        soft(api(request, "meetings", cid).get(f"/v1/compounds/{cid}/agenda-items")),
-        _roster(request, cid), soft(api(request, "centre", cid).get(f"/v1/compounds/{cid}/venues")))
+        api(request, "meetings", cid).get_all(f"/v1/compounds/{cid}/meetings"),
+        soft(api(request, "meetings", cid).get_all(f"/v1/compounds/{cid}/agenda-items")),
+        _roster(request, cid), soft(api(request, "centre", cid).get_all(f"/v1/compounds/{cid}/venues")))
     me = str(session_of(request).person_id)
     return show(request, "desk/meetings.html", {
         "meetings": sorted(found, key=lambda x: x["starts_at"], reverse=True),
@@ -78,7 +78,7 @@ async def _detail(request: web.Request) -> dict[str, Any]:
     found, quorum, minutes, waiting, proposals, roster = await asyncio.gather(
         meetings_api.get(base), soft(meetings_api.get(f"{base}/quorum")),
         soft(meetings_api.get(f"{base}/minutes")),
-        soft(meetings_api.get(f"/v1/compounds/{cid}/agenda-items")),
+        soft(meetings_api.get_all(f"/v1/compounds/{cid}/agenda-items")),
         soft(meetings_api.get(f"/v1/compounds/{cid}/proposals?limit=50")), _roster(request, cid))
     me = str(session_of(request).person_id)
     convener = any(o["id"] == found["convener_org_id"] for o in _mine(roster, me)) or has(m)

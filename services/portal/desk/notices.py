@@ -27,7 +27,7 @@ async def notices(request: web.Request) -> web.StreamResponse:
     board, templates, deliveries = await asyncio.gather(
         notify.get(f"{base}/notices?" + urlencode({"limit": "10"} | (
             {"cursor": board_cursor} if board_cursor else {}))),
-        soft(notify.get(f"{base}/notification-templates")),
+        soft(notify.get_all(f"{base}/notification-templates")),
         soft(notify.get(f"{base}/deliveries?" + urlencode({**log, "limit": "20"}))))
     return show(request, "desk/notices.html", {
         "board": board, "templates": templates or [], "deliveries": deliveries,

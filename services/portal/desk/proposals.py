@@ -75,8 +75,8 @@ async def proposal(request: web.Request) -> web.StreamResponse:
     meetings = api(request, "meetings", cid)
     base = f"/v1/compounds/{cid}/proposals/{pid}"
     found, versions, summary, votes, flow = await asyncio.gather(
-        meetings.get(base), meetings.get(f"{base}/versions"),
-        meetings.get(f"{base}/opinions/summary"), meetings.get(f"{base}/votes"),
+        meetings.get(base), meetings.get_all(f"{base}/versions"),
+        meetings.get(f"{base}/opinions/summary"), meetings.get_all(f"{base}/votes"),
         workflow_of(api(request, "workflows", cid), pid))
     state = (flow or {}).get("state") or {}
     step = state.get("step", "")
@@ -93,6 +93,7 @@ async def proposal(request: web.Request) -> web.StreamResponse:
                 "progress": running and step == "implementation" and manages,
                 "accept": running and step == "acceptance" and manages,
                 "cancel": running and convener,
+                "unblock": running and convener and bool(state.get("blocked")),
                 "open_vote": flow is None and found["status"] in ("consultation", "consulted")
                 and manages and not any(v["status"] == "open" for v in votes)},
         "conveners": [r for r in CONVENERS if has(m, r)],
@@ -108,6 +109,8 @@ async def create(request: web.Request) -> web.StreamResponse:
                             "body": str(data.get("body", "")).strip()}
     if (budget := fen(data.get("budget"))) is not None:
         body["budget_fen"] = budget
+    if data.get("issue_id"):  # made from an issue's page: the issue follows the proposal
+        body["issue_ids"] = [str(data["issue_id"])]
     try:
         made = await api(request, "meetings", cid).post(f"/v1/compounds/{cid}/proposals", body)
     except ApiError as exc:
@@ -134,11 +137,16 @@ FLOW_ACTIONS: dict[str, tuple[str, Any]] = {
     "accept": ("updates/accept", lambda d: {"approved": True, "signed_by": lines(d.get("signed_by"))}),
     "send-back": ("updates/accept", lambda d: {"approved": False, "defects": lines(d.get("defects"))}),
     "cancel": ("cancel", lambda d: {"reason": str(d.get("reason", "")).strip()}),
+    # a run meetings refused for good waits for the convener: try again, or give it up
+    "retry": ("updates/unblock", lambda d: {"action": "retry"}),
+    "give-up": ("updates/unblock", lambda d: {"action": "abandon",
+                                              "reason": str(d.get("reason", "")).strip()}),
 }
 
 
 async def proposal_action(request: web.Request) -> web.StreamResponse:
-    """start / revise / decide / progress / accept / send-back / cancel / open-vote: one call."""
+    """start / revise / decide / progress / accept / send-back / cancel / open-vote / retry /
+    give-up: one call."""
     m = desk_of(request)
     cid, pid, action = str(m.compound_id), request.match_info["proposal_id"], request.match_info["action"]
     data = await form(request)

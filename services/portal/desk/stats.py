@@ -32,8 +32,9 @@ def ops_links() -> list[tuple[str, str]]:
 async def _participation(meetings: Api, cid: str) -> list[dict[str, Any]]:
     """Recent votes with their turnout (headcount share of the roll)."""
     page = await meetings.get(f"/v1/compounds/{cid}/proposals?limit=20")
-    lists = await asyncio.gather(*(soft(meetings.get(f"/v1/compounds/{cid}/proposals/{p['id']}/votes"))
-                                   for p in page["items"]))
+    lists = await asyncio.gather(*(
+        soft(meetings.get_all(f"/v1/compounds/{cid}/proposals/{p['id']}/votes"))
+        for p in page["items"]))
     votes = [(p, v) for p, vs in zip(page["items"], lists, strict=True) for v in vs or []
              if v["status"] != "cancelled"][:RECENT_VOTES]
     turnouts = await asyncio.gather(*(soft(meetings.get(f"/v1/compounds/{cid}/votes/{v['id']}/turnout"))
@@ -64,7 +65,7 @@ async def figures(request: web.Request, cid: str) -> dict[str, Any]:
     issues, meetings = api(request, "issues", cid), api(request, "meetings", cid)
     stats, categories, votes, service, opinions, centre = await asyncio.gather(
         soft(issues.get(f"/v1/compounds/{cid}/issue-stats")),
-        soft(issues.get(f"/v1/compounds/{cid}/issue-categories")),
+        soft(issues.get_all(f"/v1/compounds/{cid}/issue-categories")),
         soft(_participation(meetings, cid)),
         soft(api(request, "volunteers", cid).get(f"/v1/compounds/{cid}/service-ledger/stats")),
         soft(_opinions(meetings, cid)), _centre_use(request, cid))

@@ -30,8 +30,8 @@ async def volunteers(request: web.Request) -> web.StreamResponse:
     menu, orders, plans, flags, stats, people = await asyncio.gather(
         soft(client.get(f"{base}/service-menu?limit=50")),
         client.get(f"{base}/volunteer-orders?" + urlencode({**chosen, "limit": "25"})),
-        soft(client.get(f"{base}/care-plans")),
-        soft(client.get(f"{base}/care-flags")) if staff else asyncio.sleep(0, None),
+        soft(client.get_all(f"{base}/care-plans")),
+        soft(client.get_all(f"{base}/care-flags")) if staff else asyncio.sleep(0, None),
         soft(client.get(f"{base}/service-ledger/stats")),
         soft(client.get(f"{base}/volunteers?status=verified&limit=100")) if staff
         else asyncio.sleep(0, None))

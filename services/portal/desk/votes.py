@@ -43,7 +43,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
         meetings.get(f"/v1/compounds/{cid}/proposals/{found['proposal_id']}"),
         meetings.get(f"{base}/turnout"),
         soft(meetings.get(f"{base}/non-voters")) if reminds else asyncio.sleep(0, None),
-        soft(meetings.get(f"{base}/paper-ballots")) if reminds else asyncio.sleep(0, None),
+        soft(meetings.get_all(f"{base}/paper-ballots")) if reminds else asyncio.sleep(0, None),
         soft(meetings.get(f"{base}/result")))
     people = await _names(request, cid, [str(x) for x in (waiting or {}).get("person_ids", [])
                                          ][:SHOWN_NON_VOTERS])
