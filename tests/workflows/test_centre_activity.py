@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -83,7 +84,8 @@ async def at_step(handle: WorkflowHandle[Any, Any], step: str) -> None:
 async def test_the_timeline_reminds_asks_for_feedback_and_closes(
         time_env: WorkflowEnvironment, world: World, settings: Settings, pool: db.Pool) -> None:
     w = world
-    a = await w.activity(capacity=2, start=tomorrow_at(9, days=3), title="重阳节登高")
+    start = tomorrow_at(9, days=3)
+    a = await w.activity(capacity=2, start=start, title="重阳节登高")
     people = [str(uuid.uuid4()) for _ in range(3)]
     for p in people:
         await w.post(f"/activities/{a['id']}/signups", w.who(p))
@@ -96,7 +98,10 @@ async def test_the_timeline_reminds_asks_for_feedback_and_closes(
                                                          workflow_id(a["id"]))
         await at_step(handle, "signup")
         assert await w.outbox(a["id"]) == ["linli.centre.activity.created"]
-        await time_env.sleep(2.5 * DAY)  # past the day before
+        # to an hour past the day before, well before check-in (start - 1 h): a fixed sleep
+        # landed past check-in when the test ran late in the (UTC+8) day
+        now = await time_env.get_current_time()
+        await time_env.sleep((start - timedelta(days=1, hours=-1) - now).total_seconds())
         await at_step(handle, "reminder")
         [told] = await w.event_data(a["id"], "linli.centre.activity.reminder")
         assert told["people"] == people[:2]

@@ -10,8 +10,9 @@ Real meetings and directory (tests/workflows/council.py), time-skipping Temporal
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,6 +22,9 @@ from tests.workflows.council import Council
 from tests.workflows.test_proposal import DAY, Run, at_step, finish, proposal, steps, vote_id
 from workflows.proposal import types as t
 from workflows.proposal.workflow import ProposalWorkflow
+
+T = TypeVar("T")
+WITHIN = 120.0  # real seconds any one update, query or result may take: a stall fails, not hangs
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,32 @@ TRANSITIONS = [
     Transition("cancel_vote", "/votes/{vid}/cancel", {"reason": "先暂停"}, needs_vote=True),
     Transition("withdraw", "/proposals/{pid}/withdraw", {"reason": "不做了"}),
 ]
+
+
+async def bounded(run: Run, what: str, call: Awaitable[T]) -> T:
+    """Await a workflow call for at most WITHIN seconds; a stalled run (blocked on a refusal,
+    an activity retrying for ever) fails the test and says where the run stands."""
+    try:
+        return await asyncio.wait_for(call, WITHIN)
+    except TimeoutError:
+        try:
+            state = await asyncio.wait_for(run.handle.query(ProposalWorkflow.state), 10)
+            where = f"step {state.step}, blocked {state.blocked}"
+        except TimeoutError:
+            where = "the state query did not answer either"
+        raise AssertionError(f"{what} not done within {WITHIN} s: {where}") from None
+
+
+def update(run: Run, what: Any, arg: Any) -> Awaitable[Any]:
+    return bounded(run, getattr(what, "__name__", str(what)), run.handle.execute_update(what, arg))
+
+
+def query(run: Run) -> Awaitable[t.ProposalState]:
+    return bounded(run, "state query", run.handle.query(ProposalWorkflow.state))
+
+
+def finished(run: Run, name: str) -> Awaitable[t.ProposalSummary]:
+    return bounded(run, f"the run's result ({name})", finish(run, name))
 
 
 async def meetings_view(run: Run) -> dict[str, Any]:
@@ -75,7 +105,7 @@ async def people_are_refused(run: Run, step: str, vote: str | None) -> None:
     workflow_id = run.handle.id
     await settled(run, step)
     before = await meetings_view(run)
-    state = await run.handle.query(ProposalWorkflow.state)
+    state = await query(run)
     assert state.step == step and state.managed and before["managed_by"] == workflow_id
     open_vote = any(s == "open" for _, s in before["votes"])
     for tr in TRANSITIONS:
@@ -91,7 +121,7 @@ async def people_are_refused(run: Run, step: str, vote: str | None) -> None:
         assert answer["type"] == "urn:linli:problem:managed-by-workflow", (step, tr.name, answer)
         assert workflow_id in answer["detail"], (step, tr.name, answer)
     assert await meetings_view(run) == before, step
-    after = await run.handle.query(ProposalWorkflow.state)
+    after = await query(run)
     assert (after.step, after.round, after.version, after.vote_id, after.deadlines) == (
         state.step, state.round, state.version, state.vote_id, state.deadlines), step
 
@@ -105,17 +135,16 @@ async def test_every_transition_at_every_step(time_env: WorkflowEnvironment, poo
         await people_are_refused(run, t.CONSULTATION, None)
         # the convener extends the consultation through the workflow: meetings follows
         first = state.deadlines["consultation_closes"]
-        await run.handle.execute_update(ProposalWorkflow.extend_consultation,
-                                        t.ConsultationExtension("业主要求多留时间", 3 * DAY, "c-1"))
-        state = await run.handle.query(ProposalWorkflow.state)
+        await update(run, ProposalWorkflow.extend_consultation,
+                     t.ConsultationExtension("业主要求多留时间", 3 * DAY, "c-1"))
+        state = await query(run)
         assert (state.deadlines["consultation_closes"] - first).total_seconds() == 3 * DAY
         view = await meetings_view(run)
         assert view["consultation"][0] == "open"
         # ... and ends it early: the vote opens at once, the reason and who are in the history
-        await run.handle.execute_update(ProposalWorkflow.end_consultation,
-                                        t.ConsultationEnd("意见已充分", "c-1"))
+        await update(run, ProposalWorkflow.end_consultation, t.ConsultationEnd("意见已充分", "c-1"))
         vote = await vote_id(run.handle)
-        state = await run.handle.query(ProposalWorkflow.state)
+        state = await query(run)
         assert (state.history[1].outcome, state.history[2].note, state.history[2].by) == (
             "ended_early", "意见已充分", "c-1")
         view = await meetings_view(run)
@@ -129,19 +158,18 @@ async def test_every_transition_at_every_step(time_env: WorkflowEnvironment, poo
         state = await at_step(run.handle, t.REJECTED)
         assert [(v.vote_id, v.outcome) for v in state.votes] == [(vote, "rejected")]
         await people_are_refused(run, t.REJECTED, vote)
-        await run.handle.execute_update(ProposalWorkflow.decide, t.Decision(
+        await update(run, ProposalWorkflow.decide, t.Decision(
             "revise", "缩小范围", t.Revision("只做隔热层", "缩小范围", by="c-1"), by="c-1"))
         await at_step(run.handle, t.CONSULTATION)
         # the version published on the convener's decision is the convener's, not the app's
         versions = (await run.council.get(f"/proposals/{run.pid}/versions"))["items"]
         assert [(v["number"], v["created_by"]) for v in versions][-1] == (2, "c-1")
-        await run.handle.execute_update(ProposalWorkflow.end_consultation,
-                                        t.ConsultationEnd("第二轮不再征求", "c-1"))
+        await update(run, ProposalWorkflow.end_consultation,
+                     t.ConsultationEnd("第二轮不再征求", "c-1"))
         second = await vote_id(run.handle)
         await run.council.ballots(second, "agree", "agree", "agree")
         # every owner has voted: the convener closes the vote through the workflow
-        await run.handle.execute_update(ProposalWorkflow.close_vote,
-                                        t.VoteCloseEarly("全体业主已投票", "c-1"))
+        await update(run, ProposalWorkflow.close_vote, t.VoteCloseEarly("全体业主已投票", "c-1"))
         state = await at_step(run.handle, t.IMPLEMENTATION)
         assert [(v.vote_id, v.outcome) for v in state.votes][-1] == (second, "passed")
         await people_are_refused(run, t.IMPLEMENTATION, second)
@@ -149,10 +177,10 @@ async def test_every_transition_at_every_step(time_env: WorkflowEnvironment, poo
                                 t.MilestoneProgress("屋面隔热层", 100))
         await at_step(run.handle, t.ACCEPTANCE)
         await people_are_refused(run, t.ACCEPTANCE, second)
-        await run.handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(True, ["主任"]))
+        await update(run, ProposalWorkflow.accept, t.AcceptanceReport(True, ["主任"]))
         await at_step(run.handle, t.SATISFACTION)
         await people_are_refused(run, t.SATISFACTION, second)
-        summary = await finish(run, "managed_completed")
+        summary = await finished(run, "managed_completed")
     assert summary.outcome == t.COMPLETED
     assert steps(summary)[-1] == t.COMPLETED
     view = await meetings_view(run)  # the run ended: the mark is gone, the proposal passed
@@ -166,7 +194,7 @@ async def test_cancel_in_consultation_withdraws(time_env: WorkflowEnvironment, p
         await settled(run, t.CONSULTATION)
         # a revision during the consultation: one notice of the reopened consultation, with the
         # workflow's deadline (meetings does not announce the interim move as well)
-        await run.handle.execute_update(ProposalWorkflow.revise, t.Revision("第二版", "补充预算"))
+        await update(run, ProposalWorkflow.revise, t.Revision("第二版", "补充预算"))
         for _ in range(300):  # the workflow reopens it on version 2 (bounded wait)
             if any(e["type"] == "linli.meetings.consultation.opened" and e["data"]["version"] == 2
                    for e in await outbox(council.meetings, run.pid)):
@@ -174,8 +202,8 @@ async def test_cancel_in_consultation_withdraws(time_env: WorkflowEnvironment, p
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("the workflow never reopened the consultation on version 2")
-        await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("街道叫停", "c-1"))
-        summary = await finish(run, "managed_cancelled_in_consultation")
+        await update(run, ProposalWorkflow.cancel, t.CancelRequest("街道叫停", "c-1"))
+        summary = await finished(run, "managed_cancelled_in_consultation")
     assert summary.outcome == t.CANCELLED
     opened = [e["data"] for e in await outbox(council.meetings, run.pid)
               if e["type"] == "linli.meetings.consultation.opened"]
@@ -189,11 +217,10 @@ async def test_cancel_in_vote_withdraws_and_cancels_the_vote(
         time_env: WorkflowEnvironment, pool: db.Pool, council: Council) -> None:
     async with proposal(time_env, pool, council) as run:
         await at_step(run.handle, t.CONSULTATION)
-        await run.handle.execute_update(ProposalWorkflow.end_consultation,
-                                        t.ConsultationEnd("直接表决", "c-1"))
+        await update(run, ProposalWorkflow.end_consultation, t.ConsultationEnd("直接表决", "c-1"))
         vote = await vote_id(run.handle)
-        await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("预算来源变化", "c-1"))
-        summary = await finish(run, "managed_cancelled_in_vote")
+        await update(run, ProposalWorkflow.cancel, t.CancelRequest("预算来源变化", "c-1"))
+        summary = await finished(run, "managed_cancelled_in_vote")
     assert summary.outcome == t.CANCELLED
     view = await meetings_view(run)
     assert view["status"] == "withdrawn" and view["managed_by"] is None
@@ -210,19 +237,19 @@ async def test_consultation_changes_are_refused_outside_consultation(
         await at_step(run.handle, t.CONSULTATION)
         for bad in (t.ConsultationEnd("  "), ):
             try:
-                await run.handle.execute_update(ProposalWorkflow.end_consultation, bad)
+                await update(run, ProposalWorkflow.end_consultation, bad)
             except Exception as exc:  # the validator refuses: no reason
                 assert "原因" in str(exc.__cause__ or exc)
             else:
                 raise AssertionError("an end without a reason was accepted")
-        await run.handle.execute_update(ProposalWorkflow.end_consultation, t.ConsultationEnd("够了"))
+        await update(run, ProposalWorkflow.end_consultation, t.ConsultationEnd("够了"))
         await vote_id(run.handle)
         try:
-            await run.handle.execute_update(ProposalWorkflow.extend_consultation,
-                                            t.ConsultationExtension("再延长", DAY))
+            await update(run, ProposalWorkflow.extend_consultation,
+                         t.ConsultationExtension("再延长", DAY))
         except Exception as exc:
             assert "征求意见进行中" in str(exc.__cause__ or exc)
         else:
             raise AssertionError("an extension during the vote was accepted")
-        await run.handle.execute_update(ProposalWorkflow.cancel, t.CancelRequest("测试结束"))
-        await run.handle.result()
+        await update(run, ProposalWorkflow.cancel, t.CancelRequest("测试结束"))
+        await bounded(run, "the run's result", run.handle.result())
