@@ -101,7 +101,12 @@ async def settled(run: Run, step: str) -> None:
 
 async def people_are_refused(run: Run, step: str, vote: str | None) -> None:
     """Every transition, asked by the party branch in this step: 409 naming the workflow (or,
-    for a vote already closed, the no-op meetings always answers); nothing changes anywhere."""
+    for a vote already closed, the no-op meetings always answers); nothing changes anywhere.
+    Bounded as a whole: a meetings request that never answers fails here, naming the step."""
+    await bounded(run, f"the refusals in {step}", refusals(run, step, vote))
+
+
+async def refusals(run: Run, step: str, vote: str | None) -> None:
     workflow_id = run.handle.id
     await settled(run, step)
     before = await meetings_view(run)
