@@ -5,6 +5,7 @@ ends its timeline at once. The finished runs replay against today's code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -80,6 +81,12 @@ async def at_step(handle: WorkflowHandle[Any, Any], step: str) -> None:
     await eventually(there, within=60)
 
 
+async def sleep_until(env: WorkflowEnvironment, moment: dt.datetime) -> None:
+    """Skip the server's clock to `moment` (a fixed span from now would land on another step
+    depending on the hour the test runs at)."""
+    await env.sleep((moment - await env.get_current_time()).total_seconds())
+
+
 async def test_the_timeline_reminds_asks_for_feedback_and_closes(
         time_env: WorkflowEnvironment, world: World, settings: Settings, pool: db.Pool) -> None:
     w = world
@@ -96,7 +103,9 @@ async def test_the_timeline_reminds_asks_for_feedback_and_closes(
                                                          workflow_id(a["id"]))
         await at_step(handle, "signup")
         assert await w.outbox(a["id"]) == ["linli.centre.activity.created"]
-        await time_env.sleep(2.5 * DAY)  # past the day before
+        # between the reminder (the day before) and check-in (an hour before the start)
+        await sleep_until(time_env, dt.datetime.fromisoformat(a["starts_at"])
+                          - dt.timedelta(hours=12))
         await at_step(handle, "reminder")
         [told] = await w.event_data(a["id"], "linli.centre.activity.reminder")
         assert told["people"] == people[:2]
