@@ -179,7 +179,7 @@ async def test_a_compound_overrides_a_template_and_bad_ones_are_refused(
     community, resident, alice = people(cid, "community"), people(cid), people(cid)
     other = people(str(uuid.uuid4()), "community")
     url = f"/v1/compounds/{cid}/notification-templates"
-    listed = await ok(await notify.get(url, headers=community.headers))
+    listed = (await ok(await notify.get(url, headers=community.headers)))["items"]
     commented = next(t for t in listed if t["kind"] == "issue_commented")
     assert commented["custom"] is False and commented["placeholders"] == ["title", "who"]
     mine = {"title": "【阳光花园】{title} 有回复", "body": "{who}回复了您，请打开小程序查看。"}
@@ -197,7 +197,7 @@ async def test_a_compound_overrides_a_template_and_bad_ones_are_refused(
                                           headers=resident.headers), 403, "forbidden")
     await assert_problem(await notify.put(f"{url}/issue_commented", json=mine,
                                           headers=other.headers), 403, "forbidden")
-    unchanged = await ok(await notify.get(url, headers=community.headers))
+    unchanged = (await ok(await notify.get(url, headers=community.headers)))["items"]
     assert not any(t["custom"] for t in unchanged)
     saved = await ok(await notify.put(f"{url}/issue_commented", json=mine, headers=community.headers))
     assert saved["custom"] is True and saved["updated_by"] == community.id

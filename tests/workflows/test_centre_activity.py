@@ -5,10 +5,10 @@ ends its timeline at once. The finished runs replay against today's code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -81,11 +81,16 @@ async def at_step(handle: WorkflowHandle[Any, Any], step: str) -> None:
     await eventually(there, within=60)
 
 
+async def sleep_until(env: WorkflowEnvironment, moment: dt.datetime) -> None:
+    """Skip the server's clock to `moment` (a fixed span from now would land on another step
+    depending on the hour the test runs at)."""
+    await env.sleep((moment - await env.get_current_time()).total_seconds())
+
+
 async def test_the_timeline_reminds_asks_for_feedback_and_closes(
         time_env: WorkflowEnvironment, world: World, settings: Settings, pool: db.Pool) -> None:
     w = world
-    start = tomorrow_at(9, days=3)
-    a = await w.activity(capacity=2, start=start, title="重阳节登高")
+    a = await w.activity(capacity=2, start=tomorrow_at(9, days=3), title="重阳节登高")
     people = [str(uuid.uuid4()) for _ in range(3)]
     for p in people:
         await w.post(f"/activities/{a['id']}/signups", w.who(p))
@@ -98,10 +103,9 @@ async def test_the_timeline_reminds_asks_for_feedback_and_closes(
                                                          workflow_id(a["id"]))
         await at_step(handle, "signup")
         assert await w.outbox(a["id"]) == ["linli.centre.activity.created"]
-        # to an hour past the day before, well before check-in (start - 1 h): a fixed sleep
-        # landed past check-in when the test ran late in the (UTC+8) day
-        now = await time_env.get_current_time()
-        await time_env.sleep((start - timedelta(days=1, hours=-1) - now).total_seconds())
+        # between the reminder (the day before) and check-in (an hour before the start)
+        await sleep_until(time_env, dt.datetime.fromisoformat(a["starts_at"])
+                          - dt.timedelta(hours=12))
         await at_step(handle, "reminder")
         [told] = await w.event_data(a["id"], "linli.centre.activity.reminder")
         assert told["people"] == people[:2]

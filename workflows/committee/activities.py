@@ -4,6 +4,7 @@ directory:write; meetings (the unpaid bills of candidates' units) with meetings:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from temporalio import activity
@@ -28,6 +29,7 @@ from workflows.committee.types import (
 from workflows.service_calls import call
 
 OWNERS_COMMITTEE = "owners_committee"
+UNITS_PER_ASK = 150
 
 
 def organisation_name(term: int) -> str:
@@ -118,8 +120,10 @@ class CommitteeActivities:
         if not (check.no_unpaid_fees and owners):
             return refused
         asked = sorted({u for p in owners for u in units[p]})
-        lines = await call(lambda: self.meetings.get_all(
-            f"{base}/unpaid-bills?unit_ids={','.join(asked)}"))
+        lines: list[Any] = []
+        for start in range(0, len(asked), UNITS_PER_ASK):  # meetings takes 150 ids a request
+            url = f"{base}/unpaid-bills?unit_ids={','.join(asked[start:start + UNITS_PER_ASK])}"
+            lines += await call(functools.partial(self.meetings.get_all, url))
         for person in owners:
             owed = [line for line in lines if str(line["unit_id"]) in units[person]]
             if owed:

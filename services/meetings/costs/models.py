@@ -190,9 +190,14 @@ class Payment(msgspec.Struct):
     recorded_by: str
 
 
+UNIT_IDS_MAX = 150
+
+
 class UnpaidQuery(PageQuery, kw_only=True):
-    # comma-separated unit ids; all the compound's units when absent
-    unit_ids: Annotated[str, msgspec.Meta(max_length=20000)] | None = None
+    # comma-separated unit ids (up to 150, so the URL stays within what HTTP servers accept);
+    # all the compound's units when absent
+    unit_ids: Annotated[str, msgspec.Meta(max_length=UNIT_IDS_MAX * 37,
+                                          pattern=r"^[0-9A-Fa-f,-]*$")] | None = None
 
 
 class UnpaidLine(msgspec.Struct):
