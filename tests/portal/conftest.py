@@ -76,6 +76,24 @@ def portal(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
 
 
+EVERYTHING = ("directory", "issues", "meetings", "volunteers", "notify", "centre", "workflows",
+              "portal")
+
+
+# One for the package, defined here rather than imported into each test module: an imported
+# fixture is a fixture per module, and a session-scoped one kept every module's platform (its
+# worker, relays and sweeps) running through the test directories after this one.
+@pytest.fixture(scope="package")
+def council(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """Every service, the workflow API and the worker, on the demo compounds."""
+    asyncio.run(load_demo(settings.database_url))
+    data = tmp_path_factory.mktemp("council")
+    extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test",
+             "LINLI_PORTAL_MEDIA_DIR": str(data / "media")}
+    with running(settings, data, EVERYTHING, worker=True, extra_env=extra) as platform:
+        yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
+
+
 @pytest.fixture
 async def http(portal: Portal) -> AsyncIterator[Http]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:

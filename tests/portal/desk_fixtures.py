@@ -1,25 +1,21 @@
 """The desk in a real browser: staff of the demo compounds at 1280×800, every page checked like
 the residents' pages and photographed into .screenshots/desk-*-1280.png (not committed).
 
-`staff_browsers` runs on the portal's platform (no workflows); `council` is a second platform
-with the workflow API and the worker too, for the desk pages that drive a ProposalWorkflow."""
+`staff_browsers` runs on the portal's platform (no workflows); `council` (tests/portal/conftest.py)
+is a second platform with the workflow API and the worker too, for the desk pages that drive a
+ProposalWorkflow."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import pytest
 from playwright.async_api import Browser, Dialog
 
-from linli.cli import load_demo
-from linli.config import Settings
-from tests.e2e.conftest import Http, running
+from tests.e2e.conftest import Http
 from tests.portal.conftest import SHOTS, Portal, Resident, Visitor
-
-EVERYTHING = ("directory", "issues", "meetings", "volunteers", "notify", "centre", "workflows",
-              "portal")
 
 
 class Staff(Visitor):
@@ -34,17 +30,6 @@ class Staff(Visitor):
 
 async def _accept(dialog: Dialog) -> None:
     await dialog.accept()
-
-
-@pytest.fixture(scope="session")
-def council(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """Every service, the workflow API and the worker, on the demo compounds."""
-    asyncio.run(load_demo(settings.database_url))
-    data = tmp_path_factory.mktemp("council")
-    extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test",
-             "LINLI_PORTAL_MEDIA_DIR": str(data / "media")}
-    with running(settings, data, EVERYTHING, worker=True, extra_env=extra) as platform:
-        yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from tests.e2e.conftest import Http
 from tests.portal.conftest import Portal, demo_compound, dev_sign_in, owners, unique
 from tests.portal.desk_fixtures import (  # noqa: F401
     Browsers,
-    council,
     council_browsers,
     council_http,
     member_of,

@@ -24,13 +24,13 @@ from tests.portal.conftest import (
     phone_browsers,
     unique,
 )
-from tests.portal.desk_fixtures import council, council_http  # noqa: F401
+from tests.portal.desk_fixtures import council_http  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-async def residents(browser: Browser, council: Portal) -> AsyncIterator[Any]:  # noqa: F811
+async def residents(browser: Browser, council: Portal) -> AsyncIterator[Any]:
     """residents() → a phone-sized browser on the platform with the centre."""
     async with phone_browsers(browser, council) as new:
         yield new
