@@ -61,11 +61,21 @@ class Meetings:
         self.vote_open: dict[str, asyncio.Future[str]] = {}
 
     def all(self) -> list[Any]:
-        return [self.get_proposal, self.open_consultation, self.close_consultation, self.open_vote]
+        return [self.get_proposal, self.mark_proposal, self.open_consultation,
+                self.close_consultation, self.open_vote, self.get_vote_result]
 
     @activity.defn(name=t.GET_PROPOSAL)
     async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
         return t.ProposalInfo(title="基准", matter="art278_7", current_version=1, status="draft")
+
+    @activity.defn(name=t.MARK_PROPOSAL)
+    async def mark_proposal(self, req: t.ProposalMark) -> None:
+        return None
+
+    @activity.defn(name=t.GET_VOTE_RESULT)
+    async def get_vote_result(self, ref: t.VoteRef) -> t.VoteClosed:
+        return t.VoteClosed(vote_id=ref.vote_id, outcome="passed", version=1,
+                            rule="civil_code_major")
 
     @activity.defn(name=t.OPEN_CONSULTATION)
     async def open_consultation(self, req: t.OpenWindow) -> None:
