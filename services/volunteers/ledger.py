@@ -11,7 +11,7 @@ from typing import Any
 
 from linli.db import Pool, transaction
 from linli.pagination import Page, page_of, time_keyset
-from services.volunteers import ledger_store, rules, store
+from services.volunteers import ledger_store, rules
 from services.volunteers.models import (
     LedgerEntry,
     LedgerQuery,
@@ -74,9 +74,6 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-EXPORT_CHUNK = 5000  # rows per FETCH and per piece written: memory stays bounded at any size
-
-
 def _writer(out: io.StringIO) -> Any:
     return csv.writer(out, lineterminator="\r\n")
 
@@ -99,27 +96,37 @@ def csv_text(rows: list[LedgerEntry], skill_names: dict[str, str]) -> str:
     return out.getvalue()
 
 
-def csv_lines(rows: list[Any], skill_names: dict[str, str]) -> str:
-    """Rows of ledger_store.export_cursor (the day already local) as CSV lines."""
-    out = io.StringIO()
-    hours: dict[int, str] = {}  # a ledger has few distinct durations
-    _writer(out).writerows(
-        _row(r["day"], r["title"], skill_names.get(r["skill"], r["skill"]), r["volunteer_name"],
-             r["person_id"], r["minutes"],
-             hours.get(r["minutes"]) or hours.setdefault(r["minutes"], rules.hours(r["minutes"])),
-             r["rating"], r["source"], r["source_id"]) for r in rows)
-    return out.getvalue()
+class _CrLf:
+    """PostgreSQL ends each CSV row with LF; the file has always ended them with CRLF (as
+    Python's csv writer does), so the LF ending a row becomes CRLF while an LF inside a quoted
+    cell (a title typed on two lines) stays. Outside quotes means an even number of quote
+    characters before it: a doubled quote inside a cell counts twice."""
+
+    def __init__(self) -> None:
+        self.quoted = False  # whether the previous piece ended inside a quoted cell
+
+    def __call__(self, data: bytes) -> bytes:
+        if not self.quoted and b'"' not in data:  # nearly every piece: nothing quoted
+            return data.replace(b"\n", b"\r\n")
+        parts = data.split(b'"')  # parts[i] lies outside quotes when i is even (odd if quoted)
+        for i in range(1 if self.quoted else 0, len(parts), 2):
+            parts[i] = parts[i].replace(b"\n", b"\r\n")
+        self.quoted ^= len(parts) % 2 == 0  # an odd number of quotes in the piece
+        return b'"'.join(parts)
 
 
 async def export(pool: Pool, *, compound_id: uuid.UUID,
                  write: Callable[[bytes], Awaitable[None]]) -> None:
     """The ledger as CSV (UTF-8 with BOM so spreadsheet software reads the Chinese), newest
-    first, handed to `write` a chunk at a time from a server-side cursor: constant memory
-    however long the ledger, one snapshot (the transaction) for the whole file."""
+    first, handed to `write` as PostgreSQL makes it (COPY): constant memory however long the
+    ledger, one snapshot (the transaction) for the whole file. The cells are those of
+    csv_text (tests/integration/test_volunteers_ledger.py compares them line for line)."""
     async with transaction(pool) as conn:
-        names = {r["code"]: r["name"] for r in await store.list_skills(conn,
-                                                                       compound_id=compound_id)}
-        await write(csv_text([], names).encode("utf-8"))  # the BOM and the header
-        cursor = await ledger_store.export_cursor(conn, compound_id=compound_id)
-        while rows := await cursor.fetch(EXPORT_CHUNK):
-            await write(csv_lines(rows, names).encode("utf-8"))
+        await write(csv_text([], {}).encode("utf-8"))  # the BOM and the header
+        crlf = _CrLf()
+
+        async def rows(data: bytes) -> None:
+            await write(crlf(data))
+
+        await ledger_store.export_csv(conn, compound_id=compound_id, sources=SOURCES,
+                                      output=rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from linli.db import Connection
@@ -37,14 +38,35 @@ async def list_entries(conn: Connection, *, compound_id: uuid.UUID,
         after[1] if after else None, limit)
 
 
-async def export_cursor(conn: Connection, *, compound_id: uuid.UUID) -> Any:
-    """A server-side cursor over the compound's whole ledger, newest first (inside the caller's
-    transaction), the served day already in local time (Asia/Shanghai, as rules.LOCAL)."""
-    return await conn.cursor(
-        "SELECT to_char(l.served_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS day,"
-        " l.title, l.skill, v.name AS volunteer_name, l.person_id, l.minutes, l.rating, l.source,"
-        " l.source_id FROM ledger l JOIN volunteers v ON v.id = l.volunteer_id"
-        " WHERE l.compound_id = $1 ORDER BY l.served_at DESC, l.id DESC", compound_id)
+def _inert(text: str) -> str:
+    """ledger._cell in SQL (a cell starting with = + - @ TAB or CR gets an apostrophe, so a
+    spreadsheet never runs it), and an empty text as NULL: COPY quotes an empty string ("")
+    where Python's csv writes nothing, and writes NULL as nothing."""
+    return (f"NULLIF(CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')"
+            f" THEN '''' || {text} ELSE {text} END, '')")
+
+
+# Each cell as ledger.csv_text writes it: the served time in local time (Asia/Shanghai, as
+# rules.LOCAL), the skill's name (its code when the compound has none), the minutes as hours
+# with two decimals rounded half up (rules.hours), the rating or nothing, the source's label.
+EXPORT_CSV = (
+    "SELECT to_char(l.served_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),"
+    f" {_inert('l.title')}, {_inert('coalesce(s.name, l.skill)')}, {_inert('v.name')},"
+    " NULLIF(l.person_id, ''), l.minutes,"
+    " round(((l.minutes * 100 + 30) / 60)::numeric / 100, 2), l.rating, src.label, l.source_id"
+    " FROM ledger l JOIN volunteers v ON v.id = l.volunteer_id"
+    " LEFT JOIN skills s ON s.compound_id = l.compound_id AND s.code = l.skill"
+    " LEFT JOIN unnest($2::text[], $3::text[]) AS src (code, label) ON src.code = l.source"
+    " WHERE l.compound_id = $1 ORDER BY l.served_at DESC, l.id DESC")
+
+
+async def export_csv(conn: Connection, *, compound_id: uuid.UUID, sources: dict[str, str],
+                     output: Callable[[bytes], Awaitable[object]]) -> None:
+    """The compound's whole ledger, newest first, as CSV rows made by PostgreSQL (COPY … TO
+    STDOUT, rows ending in LF), handed to `output` as they arrive: asyncpg reads no further
+    until `output` returns, so memory stays bounded however long the ledger."""
+    await conn.copy_from_query(EXPORT_CSV, compound_id, list(sources), list(sources.values()),
+                               output=output, format="csv")
 
 
 async def summary(conn: Connection, *, compound_id: uuid.UUID) -> Row:

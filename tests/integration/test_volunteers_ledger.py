@@ -10,6 +10,8 @@ import io
 import uuid
 from zoneinfo import ZoneInfo
 
+from linli.http import POOL
+from services.volunteers import ledger, ledger_store, store
 from tests.conftest import assert_problem
 from tests.integration.test_volunteers_support import (  # noqa: F401
     World,
@@ -154,3 +156,62 @@ async def test_metrics_idempotent_orders_and_openapi(world: World) -> None:
     assert "志愿者接单" in accept["summary"]
     assert "requestBody" in paths["/v1/compounds/{compound_id}/volunteer-orders"]["post"]
     assert "/v1/compounds/{compound_id}/care-plans/{plan_id}/visits/{visit_id}/record" in paths
+
+
+AWKWARD = ["修理,调试", '他说"好"', "第一行\n第二行", "回车\r\n换行", "=HYPERLINK(\"http://x\")",
+           "-2+3", "+1", "@SUM(A1)", "\t缩进", "\r回车", '"', "", " 空格 ", "上门修理电视机",
+           "'已有撇号", "=", ",", "\n"]
+
+
+async def awkward_ledger(w: World) -> None:
+    """Ledger lines with every cell people type made awkward, each source kind, a NULL rating,
+    a skill named awkwardly, a skill the compound has no name for, equal service times."""
+    assert w.app.app is not None
+    pool = w.app.app[POOL]
+    cid = uuid.UUID(w.cid)
+    await pool.execute("INSERT INTO skills (compound_id, code, name) VALUES ($1, 'sing', $2),"
+                       " ($1, 'blank', '')", cid, '=唱歌, "合唱"')
+    people = []
+    for i, name in enumerate(["王大姐", "Smith, John", '老"李"', "=cmd|' /C calc'!A0", "-张三",
+                              "多行\n名字"]):
+        people.append(await pool.fetchval(
+            "INSERT INTO volunteers (id, compound_id, person_id, name, skills, status,"
+            " registered_by) VALUES (gen_random_uuid(), $1, $2, $3, ARRAY['sing'], 'verified',"
+            " 'test') RETURNING id", cid, f"p{i}", name))
+    noon = dt.datetime(2026, 11, 29, 16, 0, tzinfo=dt.UTC)  # 00:00 of the 30th in Beijing
+    skills = ["sing", "yoga", "elder_visit", "blank"]
+    for i, title in enumerate(AWKWARD * 2):
+        await pool.execute(
+            "INSERT INTO ledger (compound_id, volunteer_id, source, source_id, skill, title,"
+            " person_id, minutes, rating, served_at) VALUES ($1, $2, $3, gen_random_uuid(), $4,"
+            " $5, $6, $7, $8, $9)", cid, people[i % len(people)],
+            ("order", "care_visit")[i % 2], skills[i % len(skills)], title,
+            ["r1", "", "r,2", "=r3"][i % 4], [1, 59, 61, 90, 1440, 30][i % 6],
+            None if i % 3 == 0 else 1 + i % 5, noon - dt.timedelta(minutes=(i // 2) * 7))
+
+
+async def test_the_csv_streamed_from_postgresql_is_the_csv_python_writes(world: World) -> None:
+    """The export is made by PostgreSQL (COPY); every byte of it is what the Python formatting
+    (ledger.csv_text) makes of the same entries: the quoting, the neutralised formulas, local
+    times, hours, labels, empty cells, CRLF between lines and LF inside a cell."""
+    w = world
+    await awkward_ledger(w)
+    r = await w.app.get(f"{w.base}/service-ledger.csv", headers=w.staff())
+    assert r.status == 200 and r.content_type == "text/csv"
+    body = (await r.read()).decode("utf-8")
+    assert w.app.app is not None
+    async with w.app.app[POOL].acquire() as conn:
+        rows = await ledger_store.list_entries(conn, compound_id=uuid.UUID(w.cid),
+                                               volunteer_id=None, skill=None, after=None,
+                                               limit=None)
+        names = {s["code"]: s["name"] for s in await store.list_skills(
+            conn, compound_id=uuid.UUID(w.cid))}
+    expected = ledger.csv_text([ledger.to_entry(row) for row in rows], names)
+    assert len(rows) == 2 * len(AWKWARD) and "yoga" not in names
+    assert body.split("\r\n") == expected.split("\r\n")  # line for line, then to the byte
+    assert body == expected
+    parsed = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert [row[1] for row in parsed[1:]] == [
+        ledger._cell(row["title"]) for row in rows]
+    assert {row[8] for row in parsed[1:]} == {"点单", "定期关爱"}
+    assert {row[2] for row in parsed[1:]} == {"'=唱歌, \"合唱\"", "yoga", "elder_visit", ""}

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.volunteers import rules
-from services.volunteers.ledger import csv_text
+from services.volunteers.ledger import _CrLf, csv_text
 from services.volunteers.models import LedgerEntry
 
 HAPPY = [("ordered", "accept"), ("accepted", "start"), ("in_service", "complete"),
@@ -114,3 +114,13 @@ def test_csv_cells_people_typed_never_run_as_spreadsheet_formulas(text: str) -> 
     [_, row] = list(csv.reader(io.StringIO(csv_text([entry], {"x": text}).lstrip("\ufeff"))))
     assert row[1] == row[2] == row[3] == "'" + text
     assert row[5] == "30"  # numbers stay numbers
+
+
+def test_csv_rows_from_postgresql_end_in_crlf_wherever_the_pieces_break() -> None:
+    """COPY ends rows with LF; the file ends them with CRLF and keeps an LF inside a quoted
+    cell, even when a piece ends inside that cell."""
+    rows = b'a,"x\ny",1\n"""q""\n",,2\n"\n",b\n'
+    want = b'a,"x\ny",1\r\n"""q""\n",,2\r\n"\n",b\r\n'
+    for cut in range(len(rows) + 1):
+        crlf = _CrLf()
+        assert crlf(rows[:cut]) + crlf(rows[cut:]) == want, cut
