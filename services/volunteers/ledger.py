@@ -128,5 +128,5 @@ async def export(pool: Pool, *, compound_id: uuid.UUID,
         async def rows(data: bytes) -> None:
             await write(crlf(data))
 
-        await ledger_store.export_csv(conn, compound_id=compound_id, sources=SOURCES,
-                                      output=rows)
+        await ledger_store.export_csv(conn, compound_id=compound_id, zone=rules.LOCAL.key,
+                                      sources=SOURCES, output=rows)

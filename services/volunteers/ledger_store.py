@@ -39,34 +39,39 @@ async def list_entries(conn: Connection, *, compound_id: uuid.UUID,
 
 
 def _inert(text: str) -> str:
-    """ledger._cell in SQL (a cell starting with = + - @ TAB or CR gets an apostrophe, so a
-    spreadsheet never runs it), and an empty text as NULL: COPY quotes an empty string ("")
-    where Python's csv writes nothing, and writes NULL as nothing."""
-    return (f"NULLIF(CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')"
+    """ledger._cell in SQL: a cell starting with = + - @ TAB or CR (code points 61 43 45 64 9
+    13) gets an apostrophe, so a spreadsheet never runs it; an empty text becomes NULL, since
+    COPY quotes an empty string ("") where Python's csv writes nothing, and writes NULL as
+    nothing."""
+    return (f"NULLIF(CASE WHEN ascii({text}) IN (61, 43, 45, 64, 9, 13)"
             f" THEN '''' || {text} ELSE {text} END, '')")
 
 
-# Each cell as ledger.csv_text writes it: the served time in local time (Asia/Shanghai, as
-# rules.LOCAL), the skill's name (its code when the compound has none), the minutes as hours
-# with two decimals rounded half up (rules.hours), the rating or nothing, the source's label.
+# Each cell as ledger.csv_text writes it: the served time in the session's (local) time zone,
+# the skill's name (its code when the compound has none), the minutes as hours with two
+# decimals rounded half up (rules.hours), the rating or nothing, the source's label (LABELS).
 EXPORT_CSV = (
-    "SELECT to_char(l.served_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),"
+    "SELECT to_char(l.served_at, 'YYYY-MM-DD HH24:MI'),"
     f" {_inert('l.title')}, {_inert('coalesce(s.name, l.skill)')}, {_inert('v.name')},"
     " NULLIF(l.person_id, ''), l.minutes,"
-    " round(((l.minutes * 100 + 30) / 60)::numeric / 100, 2), l.rating, src.label, l.source_id"
+    " round(((l.minutes * 100 + 30) / 60)::numeric / 100, 2), l.rating, LABELS, l.source_id"
     " FROM ledger l JOIN volunteers v ON v.id = l.volunteer_id"
     " LEFT JOIN skills s ON s.compound_id = l.compound_id AND s.code = l.skill"
-    " LEFT JOIN unnest($2::text[], $3::text[]) AS src (code, label) ON src.code = l.source"
     " WHERE l.compound_id = $1 ORDER BY l.served_at DESC, l.id DESC")
 
 
-async def export_csv(conn: Connection, *, compound_id: uuid.UUID, sources: dict[str, str],
-                     output: Callable[[bytes], Awaitable[object]]) -> None:
+async def export_csv(conn: Connection, *, compound_id: uuid.UUID, zone: str,
+                     sources: dict[str, str], output: Callable[[bytes], Awaitable[object]]) -> None:
     """The compound's whole ledger, newest first, as CSV rows made by PostgreSQL (COPY … TO
     STDOUT, rows ending in LF), handed to `output` as they arrive: asyncpg reads no further
-    until `output` returns, so memory stays bounded however long the ledger."""
-    await conn.copy_from_query(EXPORT_CSV, compound_id, list(sources), list(sources.values()),
-                               output=output, format="csv")
+    until `output` returns, so memory stays bounded however long the ledger. Inside the
+    caller's transaction: the time zone is set for it alone (a row costs less than with AT
+    TIME ZONE), and the labels become a CASE on constants (asyncpg inlines COPY's arguments)."""
+    await conn.execute("SELECT set_config('TimeZone', $1, true)", zone)
+    labels = " ".join(f"WHEN ${2 * i + 2} THEN ${2 * i + 3}" for i in range(len(sources)))
+    await conn.copy_from_query(
+        EXPORT_CSV.replace("LABELS", f"CASE l.source {labels} END"), compound_id,
+        *(text for pair in sources.items() for text in pair), output=output, format="csv")
 
 
 async def summary(conn: Connection, *, compound_id: uuid.UUID) -> Row:
