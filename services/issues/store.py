@@ -110,21 +110,36 @@ async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str |
                       limit: int, reporter: str | None = None, responsible: str | None = None,
                       overdue: bool | None = None, now: dt.datetime | None = None,
                       text: str | None = None) -> list[Row]:
-    # the words as typed: % and _ match themselves, not any text
-    like = None if text is None else "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
+    """One page, newest first, after the keyset (created_at, id). Only the filters given are in
+    the SQL: a prepared statement's generic plan then still walks issues_compound from the
+    keyset on (`$x IS NULL OR …` would leave it a filter, and the plan a sort of every issue)."""
+    where, args = ["compound_id = $1"], list[Any]([compound_id])
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if status is not None:
+        where.append(f"status = {arg(status)}")
+    if category is not None:
+        where.append(f"category = {arg(category)}")
+    if after is not None:
+        where.append(f"(created_at, id) < ({arg(after[0])}, {arg(after[1])})")
+    if reporter is not None:
+        where.append(f"reporter_id = {arg(reporter)}")
+    if responsible is not None:
+        where.append(f"responsible = {arg(responsible)}")
+    if overdue is not None:
+        at = arg(now or dt.datetime.now(dt.UTC))
+        where.append(f"(status IN {OPEN_SQL} AND council_since IS NULL AND (resolve_by < {at}"
+                     f" OR (first_response_at IS NULL AND respond_by < {at}))) = {arg(overdue)}")
+    if text is not None:
+        # the words as typed: % and _ match themselves, not any text
+        like = arg("%" + re.sub(r"([%_\\])", r"\\\1", text) + "%")
+        where.append(f"(title ILIKE {like} OR description ILIKE {like})")
     return await conn.fetch(
-        "SELECT * FROM issues WHERE compound_id = $1 AND ($2::text IS NULL OR status = $2)"
-        " AND ($3::text IS NULL OR category = $3)"
-        " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))"
-        " AND ($7::text IS NULL OR reporter_id = $7)"
-        " AND ($8::text IS NULL OR responsible = $8)"
-        f" AND ($9::boolean IS NULL OR (status IN {OPEN_SQL} AND council_since IS NULL"
-        "   AND (resolve_by < $10"
-        "   OR (first_response_at IS NULL AND respond_by < $10))) = $9)"
-        " AND ($11::text IS NULL OR title ILIKE $11 OR description ILIKE $11)"
-        " ORDER BY created_at DESC, id DESC LIMIT $6",
-        compound_id, status, category, after[0] if after else None, after[1] if after else None,
-        limit, reporter, responsible, overdue, now or dt.datetime.now(dt.UTC), like,
+        f"SELECT * FROM issues WHERE {' AND '.join(where)}"
+        f" ORDER BY created_at DESC, id DESC LIMIT {arg(limit)}", *args,
     )
 
 
