@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.harness import RESULTS
 
-BENCHMARKS = ["bus", "issues", "meetings", "volunteers", "centre", "workflows", "notify"]
+BENCHMARKS = ["bus", "issues", "meetings", "volunteers", "centre", "workflows", "notify", "growth"]
 
 
 def get(data: dict[str, Any], path: str) -> Any:
@@ -73,6 +73,26 @@ ROWS: list[Row] = [
      "ledger_1000000.service_rss_before_mb", "constant", None),
     ("centre", "sign-up rush /s", "signup_rush_http.per_s", None, "", None),
     ("notify", "event → open inbox p99 ms", "event_to_inbox_sse.p99_ms", None, "", None),
+    # the "ceiling" of a growth row is the same figure at the smallest size: the ratio is growth
+    ("growth", "issues first page p50 ms (1,000,000 | 10,000)",
+     "issues_pages.first_page_p50_ms_largest", "issues_pages.first_page_p50_ms_smallest",
+     "ratio ≤ 1.5", lambda v, r: r is not None and r <= 1.5),
+    ("growth", "  deep page p50 ms (1,000,000 | 10,000)", "issues_pages.deep_page_p50_ms_largest",
+     "issues_pages.deep_page_p50_ms_smallest", "ratio ≤ 1.5",
+     lambda v, r: r is not None and r <= 1.5),
+    ("growth", "  deep page query in PG ms", "issues_pages.deep_page_postgres_ms_largest",
+     "issues_pages.deep_page_postgres_ms_smallest", "", None),
+    ("growth", "  page plans: index scan, no Sort", "issues_pages.plans_on_index", None, "yes",
+     lambda v, r: v is True),
+    ("growth", "ballots /s (30,000 owners at once)", "vote_of_many_owners.ballots_per_s", None, "",
+     None),
+    ("growth", "  p50 ms", "vote_of_many_owners.latency_p50_ms", None, "", None),
+    ("growth", "  p99 ms", "vote_of_many_owners.latency_p99_ms", None, "", None),
+    ("growth", "  counted once", "vote_of_many_owners.counted_ballots",
+     "vote_of_many_owners.owners", "= owners", lambda v, r: r == 1),
+    ("growth", "  vote opened (roll frozen) ms", "vote_of_many_owners.open_vote_with_roll_ms", None,
+     "", None),
+    ("growth", "  close and tally ms", "vote_of_many_owners.close_and_tally_ms", None, "", None),
 ]
 
 

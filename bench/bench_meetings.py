@@ -47,9 +47,11 @@ async def post(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
         return body
 
 
-async def setup(session: aiohttp.ClientSession, directory: str, meetings: str,
-                owners: int) -> tuple[str, str, list[str]]:
-    """A compound of `owners` units with one owner each (one CSV import), a proposal, a vote."""
+async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, owners: int,
+                timings: dict[str, float] | None = None) -> tuple[str, str, list[str]]:
+    """A compound of `owners` units with one owner each (one CSV import), a proposal, a vote;
+    `timings` gets the milliseconds of the import and of opening the vote (the roll frozen)."""
+    timings = {} if timings is None else timings
     street = token("bench-street", ["street_office"], "*")
     compound = await post(session, f"{directory}/v1/compounds", street, json={
         "name": f"基准小区{uuid.uuid4().hex[:6]}", "community": "基准社区", "street": "基准街道"})
@@ -59,14 +61,18 @@ async def setup(session: aiohttp.ClientSession, directory: str, meetings: str,
         building, floor = f"{i // 300 + 1}号楼", (i % 300) // 10 + 1
         rows.append(f"{building},30,{floor},{i % 300 + 1:04d},{80 + i % 50}.{i % 100:02d},"
                     f"delivered,业主{i}:15{uuid.uuid4().int % 10**9:09d}")
+    started = time.perf_counter()
     await post(session, f"{directory}/v1/compounds/{cid}/imports/units",
                {**street, "Content-Type": "text/csv"}, data="\n".join(rows).encode())
+    timings["units_import_ms"] = round((time.perf_counter() - started) * 1000, 1)
     branch = token("bench-branch", ["party_branch"], cid)
     proposal = await post(session, f"{meetings}/v1/compounds/{cid}/proposals", branch, json={
         "title": "加装电梯", "matter": "art278_7", "body": "基准测试议案"})
     closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    started = time.perf_counter()
     vote = await post(session, f"{meetings}/v1/compounds/{cid}/proposals/{proposal['id']}/votes",
                       branch, json={"closes_at": closes})
+    timings["open_vote_with_roll_ms"] = round((time.perf_counter() - started) * 1000, 1)
     async with session.get(f"{directory}/v1/compounds/{cid}/roll", headers=street) as r:
         roll = await r.json()
     people = [str(e["owner_ids"][0]) for e in roll["entries"]]

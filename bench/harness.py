@@ -283,13 +283,14 @@ def wrk_binary() -> str:
 
 
 def wrk(url: str, *, body: bytes | None, auth: list[str], seconds: float, connections: int,
-        threads: int = 1, bodies: list[bytes] | None = None) -> dict[str, Any]:
+        threads: int = 1, bodies: list[bytes] | None = None,
+        method: str = "POST") -> dict[str, Any]:
     """Drive `url` for `seconds` with `connections` open, sending `body` (or `bodies` in turn,
-    one JSON a line); every answer must be 2xx."""
+    one JSON a line) with `method`; every answer must be 2xx."""
     folder = Path(tempfile.mkdtemp(prefix="linli-wrk-"))
     script = folder / "bench.lua"
     script.write_text(LUA)
-    env = dict(os.environ)
+    env = {**os.environ, "BENCH_METHOD": method}
     if body is not None:
         (folder / "body.json").write_bytes(body)
         env["BENCH_BODY_FILE"] = str(folder / "body.json")
