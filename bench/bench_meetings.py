@@ -24,6 +24,7 @@ from linli import db
 from linli.auth import issue_token
 from linli.config import DEV_SECRET
 from linli.stack import free_port
+from linli.uploads import MAX_ROWS
 from services.meetings.votes import service as voting
 from services.meetings.votes import tally
 
@@ -49,21 +50,28 @@ async def post(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
 
 async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, owners: int,
                 timings: dict[str, float] | None = None) -> tuple[str, str, list[str]]:
-    """A compound of `owners` units with one owner each (one CSV import), a proposal, a vote;
+    """A compound of `owners` units with one owner each (CSV imports of MAX_ROWS lines), a
+    proposal, a vote;
     `timings` gets the milliseconds of the import and of opening the vote (the roll frozen)."""
     timings = {} if timings is None else timings
     street = token("bench-street", ["street_office"], "*")
     compound = await post(session, f"{directory}/v1/compounds", street, json={
         "name": f"基准小区{uuid.uuid4().hex[:6]}", "community": "基准社区", "street": "基准街道"})
     cid = compound["id"]
-    rows = ["building,floors,floor,number,area,status,owners"]
+    rows = []
+    # phone numbers consecutive from a random one: one person per unit (random numbers collide
+    # at 30,000, and an owner of two units is one entry on the roll)
+    phones = uuid.uuid4().int % 10**9
     for i in range(owners):
         building, floor = f"{i // 300 + 1}号楼", (i % 300) // 10 + 1
         rows.append(f"{building},30,{floor},{i % 300 + 1:04d},{80 + i % 50}.{i % 100:02d},"
-                    f"delivered,业主{i}:15{uuid.uuid4().int % 10**9:09d}")
+                    f"delivered,业主{i}:15{(phones + i) % 10**9:09d}")
     started = time.perf_counter()
-    await post(session, f"{directory}/v1/compounds/{cid}/imports/units",
-               {**street, "Content-Type": "text/csv"}, data="\n".join(rows).encode())
+    for first in range(0, owners, MAX_ROWS):  # the directory takes at most MAX_ROWS a request
+        csv = "\n".join(["building,floors,floor,number,area,status,owners",
+                         *rows[first:first + MAX_ROWS]])
+        await post(session, f"{directory}/v1/compounds/{cid}/imports/units",
+                   {**street, "Content-Type": "text/csv"}, data=csv.encode())
     timings["units_import_ms"] = round((time.perf_counter() - started) * 1000, 1)
     branch = token("bench-branch", ["party_branch"], cid)
     proposal = await post(session, f"{meetings}/v1/compounds/{cid}/proposals", branch, json={
