@@ -28,17 +28,17 @@ async def insert_vote(conn: Connection, *, id: uuid.UUID, compound_id: uuid.UUID
 
 
 async def insert_roll(conn: Connection, *, vote_id: uuid.UUID, entries: Sequence[Any]) -> None:
-    """Freeze the roll: its entries and, for online ballots, which person is on which entry."""
-    await conn.executemany(
-        "INSERT INTO roll_entries (vote_id, entry_id, kind, owner_ids, unit_ids, area_centi,"
-        " headcount) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [(vote_id, e.entry_id, e.kind, e.owner_ids, e.unit_ids, e.area_centi, e.headcount)
-         for e in entries],
-    )
-    await conn.executemany(
-        "INSERT INTO roll_owners (vote_id, person_id, entry_id) VALUES ($1, $2, $3)",
-        [(vote_id, person, e.entry_id) for e in entries for person in e.owner_ids],
-    )
+    """Freeze the roll: its entries and, for online ballots, which person is on which entry.
+    COPY (binary, one round trip each): a roll of 30,000 owners is two streams, not 60,000
+    INSERTs."""
+    await conn.copy_records_to_table(
+        "roll_entries", columns=["vote_id", "entry_id", "kind", "owner_ids", "unit_ids",
+                                 "area_centi", "headcount"],
+        records=[(vote_id, e.entry_id, e.kind, e.owner_ids, e.unit_ids, e.area_centi, e.headcount)
+                 for e in entries])
+    await conn.copy_records_to_table(
+        "roll_owners", columns=["vote_id", "person_id", "entry_id"],
+        records=[(vote_id, person, e.entry_id) for e in entries for person in e.owner_ids])
 
 
 async def get_vote(conn: Connection, *, id: uuid.UUID, lock: str = "") -> Row:
