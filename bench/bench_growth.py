@@ -4,13 +4,16 @@ vote of 30,000 owners.
 Issues: the issues service runs as its own `linli serve` process; the issues schema is filled in
 SQL (INSERT … SELECT … generate_series: the issues, their history rows, other compounds' issues
 interleaved as background) with the first size, then grown to the next. At each size, wrk times
-the first page and a page deep in the list (half way down, reached with the service's own
-next_cursor) over HTTP, and the page query is taken from services/issues/store.py and run under
-`EXPLAIN (ANALYZE, BUFFERS)` with the same arguments, as a custom plan and as the generic plan a
-prepared statement settles on (asyncpg prepares every statement): node types, rows and buffers.
+the first page, a page deep in the list (half way down, reached with the service's own
+next_cursor) and a resident's own issues (mine=true) over HTTP, and each page query is taken from
+services/issues/store.py and run under `EXPLAIN (ANALYZE, BUFFERS)` with the same arguments, as
+a custom plan and as the generic plan a prepared statement may settle on (asyncpg prepares every
+statement): node types, rows and buffers. The figure is each page's p50 at the largest size over
+its p50 at the first (target: ≤ 1.5).
 
-Vote: bench_meetings's compound (one CSV import), a vote opened on a roll of that many owners,
-every owner's ballot at once, the close (the tally): each timed.
+Vote: bench_meetings's compound (CSV imports of the directory's 20,000 lines at most), a vote
+opened on a roll of that many owners, every owner's ballot at once, the close (the tally): each
+timed.
 
 Run: `.venv/bin/python -m bench.bench_growth [--issues 10000 1000000] [--owners 30000]
 [--part issues|vote] [--quick]`.

@@ -28,13 +28,15 @@ BASE_TIME = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 RESIDENT = "bench-resident-frequent"  # reported one issue in 100, all of the compound
 
 # One INSERT … SELECT … generate_series: the issues of numbers [$3, $4) (four in five of the
-# compound $1, the fifth of one of the compounds $2, an issue every 30 s), each with its
-# `reported` history row and, when resolved, its `resolved` one: the rows a real compound has.
+# compound $1, the fifth of one of the compounds $2, an issue every 30 s since 2015), each with
+# its `reported` history row and, when resolved, its `resolved` one: the rows a real compound
+# has. The open ones are long past their targets, so they were reported overdue long ago (as the
+# sweep does): else the service's sweep would be marking 375,000 of them while the pages are timed.
 FILL = """
 WITH made AS (
   INSERT INTO issues (id, compound_id, category, title, description, area, reporter_id,
                       reported_by, channel, responsible, status, created_at, updated_at,
-                      respond_by, resolve_by, first_response_at, resolved_at)
+                      respond_by, resolve_by, first_response_at, resolved_at, overdue_at)
   SELECT gen_random_uuid(),
          CASE WHEN g % 5 = 4 THEN ($2::uuid[])[1 + (g / 5) % cardinality($2::uuid[])]
               ELSE $1::uuid END,
@@ -43,16 +45,21 @@ WITH made AS (
          ($6::text[])[k], ($9::text[])[1 + g % 8], t, t,
          t + ($7::int[])[k] * interval '1 hour', t + ($8::int[])[k] * interval '1 hour',
          CASE WHEN g % 8 <> 5 THEN t + interval '3 hours' END,
-         CASE WHEN g % 8 < 4 THEN t + interval '2 days' END
+         CASE WHEN g % 8 < 4 THEN t + interval '2 days' END,
+         CASE WHEN g % 8 >= 5 THEN t + ($8::int[])[k] * interval '1 hour' END
   FROM generate_series($3::bigint, $4::bigint - 1) g,
        LATERAL (SELECT $10::timestamptz + g * interval '30 seconds' AS t,
                        1 + (g / 7 % cardinality($5::text[]))::int AS k) x,
        LATERAL (SELECT CASE WHEN g % 100 = 7 THEN 'bench-resident-frequent'
                             ELSE 'bench-resident-' || g % 3000 END AS person) r
-  RETURNING id, reported_by, created_at, resolved_at),
+  RETURNING id, reported_by, created_at, resolved_at, status, overdue_at),
 reported AS (
   INSERT INTO history (issue_id, action, from_status, to_status, actor, created_at)
-  SELECT id, 'reported', NULL, 'submitted', reported_by, created_at FROM made)
+  SELECT id, 'reported', NULL, 'submitted', reported_by, created_at FROM made),
+overdue AS (
+  INSERT INTO history (issue_id, action, from_status, to_status, actor, note, created_at)
+  SELECT id, 'overdue', status, status, NULL, '超过处理时限', overdue_at FROM made
+  WHERE overdue_at IS NOT NULL)
 INSERT INTO history (issue_id, action, from_status, to_status, actor, created_at)
 SELECT id, 'resolved', 'in_progress', 'resolved', 'property', resolved_at FROM made
 WHERE resolved_at IS NOT NULL
