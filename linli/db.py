@@ -110,6 +110,15 @@ class LinliPool(asyncpg.Pool):
         return _Acquire(super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout))
 
 
+async def keep_session(conn: Connection) -> None:
+    """The pool's reset on release: nothing to send. asyncpg's default sends CLOSE ALL, UNLISTEN *,
+    RESET ALL and pg_advisory_unlock_all() on every release, one round trip per use case for
+    state we never leave on a pooled connection: settings are SET LOCAL, advisory locks are
+    transaction locks, cursors live inside transactions, LISTEN runs on connections of its own.
+    asyncpg still rolls back a transaction left open and drops the connection's listeners
+    (tests/integration/test_kernel_db.py)."""
+
+
 async def create_pool(dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> Pool:
     """A pool whose connections see the service schema first."""
     quote_schema(schema)
@@ -118,6 +127,7 @@ async def create_pool(dsn: str, *, schema: str, min_size: int = 1, max_size: int
         max_inactive_connection_lifetime=300.0, loop=None,
         connection_class=asyncpg.Connection, record_class=asyncpg.Record,
         server_settings={"search_path": f"{schema},public", "application_name": f"linli-{schema}"},
+        reset=keep_session,
     )
     await pool
     return pool

@@ -41,8 +41,23 @@ def checked(kind: str, data: msgspec.Struct) -> dict[str, Any]:
     return payload
 
 
-async def run_activity(name: str, arg: Any, result_type: type | None = None) -> Any:
-    """An activity by name with the common timeout and retry policy."""
+# workflow.patched: the calls of the path between steps that take milliseconds and change nothing
+# twice (the outbox write of a step's event, fixed id; a read of another service) run as local
+# activities: in the worker, inside the workflow task that asks for them, instead of a round trip
+# each through the server's activity queue (schedule, poll, complete, one more workflow task).
+# Calls that may wait long (publishing a version, opening a vote) stay regular activities, so
+# timers and updates are seen while they run. Runs recorded before replay as they ran.
+LOCAL_STEPS = "local-steps"
+
+
+async def run_activity(name: str, arg: Any, result_type: type | None = None, *,
+                       local: bool = False) -> Any:
+    """An activity by name with the common timeout and retry policy; `local` for the quick
+    calls described above."""
+    if local and workflow.patched(LOCAL_STEPS):
+        return await workflow.execute_local_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY)
     return await workflow.execute_activity(
         name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
     )
@@ -107,7 +122,7 @@ class Steps:
         kind = f"{self.event_prefix}.{verb}"
         record = EventRecord(event_id=str(workflow.uuid4()), type=kind, subject=self.entity_id,
                              compound_id=self.compound_id, data=checked(kind, data))
-        await run_activity(RECORD_EVENT, record)
+        await run_activity(RECORD_EVENT, record, local=True)
 
     def check_cancel(self, reason: str) -> None:
         """The validator of every workflow's cancel update: not after the end, not twice, and

@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import msgspec
-import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
@@ -30,7 +29,7 @@ from tests.integration.test_centre_support import (  # noqa: F401
     tomorrow_at,
     world_fixture,
 )
-from tests.workflows.conftest import events_of, keep_history, venv_binary
+from tests.workflows.conftest import events_of, keep_history
 from workflows.api.app import create_app as api_app
 from workflows.centre_activity import activities, bridge
 from workflows.centre_activity.types import workflow_id
@@ -38,17 +37,6 @@ from workflows.centre_activity.workflow import ActivityWorkflow
 from workflows.outbox import OutboxActivities
 
 DAY = 86400.0
-
-
-@pytest.fixture(name="time_env")
-async def fresh_time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of its own that starts at today's time: the centre checks times
-    against the real clock, so a server already skipped weeks ahead by another test would see
-    this test's activity as long past."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"))
-    yield env
-    await env.shutdown()
 
 
 @asynccontextmanager

@@ -30,7 +30,7 @@ from services.meetings.app import create_app as meetings_app
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.integration.test_committee_election import OWNERS, nine_owners
 from tests.integration.test_meetings_support import Compound, later, new_compound, ok
-from tests.workflows.conftest import events_of, keep_history, venv_binary
+from tests.workflows.conftest import events_of, keep_history
 from workflows.committee import bridge
 from workflows.committee import types as t
 from workflows.committee.activities import CommitteeActivities
@@ -39,14 +39,6 @@ from workflows.common_types import CancelRequest
 from workflows.outbox import OutboxActivities
 
 DAY = 86400.0
-
-
-@pytest.fixture(name="time_env")
-async def fresh_time_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"))
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture

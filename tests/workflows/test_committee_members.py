@@ -27,7 +27,6 @@ from tests.workflows.test_committee import (  # noqa: F401
     Run,
     apps,
     founding,
-    fresh_time_env,
     member,
     to_meeting_notice,
 )

@@ -3,6 +3,8 @@
 A change to a workflow that would break the runs already in flight fails here. Re-record after
 an intended, versioned change with:
     LINLI_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows -q
+or keep the old histories and add the new ones beside them (NAME.SUFFIX.json):
+    LINLI_RECORD_HISTORIES=1 LINLI_RECORD_SUFFIX=local-steps .venv/bin/python -m pytest tests/workflows -q
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def test_every_proposal_path_has_a_recorded_history() -> None:
     assert {"committee_founded", "committee_not_qualified",
             "committee_management_committee", "committee_founded_after_revote",
             "committee_member_changes"} <= {f.stem for f in FILES}
+
+
+def test_every_proposal_path_is_recorded_with_local_steps_too() -> None:
+    """Runs since workflow.patched("local-steps") (workflows/steps.py: the quick calls as local
+    activities) replay as well as the runs recorded before it."""
+    since = {f"{path}.local-steps" for path in PATHS - {"cancelled_mid_vote"}}
+    assert since <= {f.stem for f in FILES}
 
 
 def test_every_care_plan_path_has_a_recorded_history() -> None:

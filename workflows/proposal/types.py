@@ -38,6 +38,8 @@ SCHEDULE_REVIEW = "schedule_review"
 MARK_PROPOSAL = "mark_proposal"
 WITHDRAW_PROPOSAL = "withdraw_proposal"
 GET_VOTE_RESULT = "get_vote_result"
+# the calls that only read meetings: quick, and harmless to repeat (workflows/steps.py LOCAL_STEPS)
+READS = frozenset({GET_PROPOSAL, VOTE_NON_VOTERS, GET_VOTE_RESULT})
 
 # What the workflow was doing when meetings refused it, for the people who unblock it.
 CALL_LABELS = {

@@ -50,9 +50,11 @@ class Abandoned(Exception):
         self.reason, self.by = reason, by
 
 
-def refused(exc: ActivityError) -> bool:
-    """Meetings answered with a 4xx that no retry changes (workflows/service_calls.py)."""
-    return isinstance(exc.cause, ApplicationError) and exc.cause.non_retryable
+def refusal(exc: FailureError) -> ApplicationError | None:
+    """Meetings' answer when it was a 4xx that no retry changes (workflows/service_calls.py): a
+    regular activity's failure carries it as its cause, a local activity's failure is that error."""
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    return cause if isinstance(cause, ApplicationError) and cause.non_retryable else None
 
 
 @workflow.defn(name="ProposalWorkflow")
@@ -164,13 +166,13 @@ class ProposalWorkflow:
         attempts = 0
         while True:
             try:
-                return await run_activity(name, arg, result_type)
-            except ActivityError as exc:
-                if not refused(exc) or not workflow.patched(BLOCKED):
+                return await run_activity(name, arg, result_type, local=name in t.READS)
+            except FailureError as exc:
+                refused = refusal(exc)
+                if refused is None or not workflow.patched(BLOCKED):
                     raise
                 attempts += 1
-                said = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc)
-                await self._wait_unblocked(name, said, attempts)
+                await self._wait_unblocked(name, refused.message, attempts)
 
     async def _wait_unblocked(self, call: str, answer: str, attempts: int) -> None:
         status, _, said = answer.partition(" ")  # "409 POST /v1/…: 议案已撤回, 不能表决"
@@ -199,8 +201,8 @@ class ProposalWorkflow:
         for good too (the proposal is gone or withdrawn), and the run still ends."""
         try:
             return await run_activity(name, arg, result_type)
-        except ActivityError as exc:
-            if not (self.was_blocked and refused(exc)):
+        except FailureError as exc:
+            if not (self.was_blocked and refusal(exc)):
                 raise
             return None
 

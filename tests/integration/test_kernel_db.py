@@ -1,0 +1,57 @@
+"""The pool sends nothing on release (linli.db.keep_session), yet a connection handed to the next
+use case carries nothing of the last one: an unfinished transaction is rolled back, its SET
+LOCAL settings and transaction advisory locks end with it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from linli import db
+from linli.config import Settings
+
+SCHEMA = "kernel_db_test"
+
+
+@pytest.fixture
+async def pool(settings: Settings) -> AsyncIterator[db.Pool]:
+    pool = await db.create_pool(settings.database_url, schema=SCHEMA, max_size=1)
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        await conn.execute("CREATE TABLE IF NOT EXISTS notes (id uuid PRIMARY KEY)")
+    try:
+        yield pool
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
+        await pool.close()
+
+
+async def test_a_use_case_cut_off_mid_transaction_leaves_nothing_to_the_next(pool: db.Pool) -> None:
+    note, started = uuid.uuid4(), asyncio.Event()
+
+    async def cut_off() -> None:
+        async with pool.acquire() as conn:
+            tx = conn.transaction()  # not managed by `async with`: as if the task died inside
+            await tx.start()
+            await conn.execute("INSERT INTO notes (id) VALUES ($1)", note)
+            await conn.execute("SET LOCAL lock_timeout = 1234")
+            await conn.execute("SELECT pg_advisory_xact_lock(42)")
+            started.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(cut_off())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with pool.acquire() as conn:  # max_size=1: the very connection the task had
+        assert not conn.is_in_transaction()
+        assert await conn.fetchval("SELECT count(*) FROM notes WHERE id = $1", note) == 0
+        assert await conn.fetchval("SHOW lock_timeout") == "0"
+        assert await conn.fetchval("SELECT pg_try_advisory_xact_lock(42)")
+        assert await conn.fetchval("SHOW search_path") == f"{SCHEMA},public"
+
