@@ -96,7 +96,8 @@ async def test_a_proposal_goes_from_consultation_to_a_passed_vote_into_works_and
     assert "请说明原因" in await page.inner_text("main")
     assert await page.locator('[data-field="ballots"]').inner_text() == "2"
     await page.get_by_label("提前结束原因").fill("两位业主代表已投票, 召集人提前计票")
-    # the live turnout reloads the page itself when the vote closes: either way, the result
+    # the page's live turnout would reload it when the vote closes, but not while its own form
+    # is being sent: the one navigation is the form's
     async with page.expect_navigation():
         await page.get_by_role("button", name="结束表决并计票").click()
     await reload_until(s, "the result after the close", "表决结果: 通过")

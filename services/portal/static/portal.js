@@ -33,7 +33,11 @@
     if (badge) { badge.textContent = s.label; badge.className = "status s-" + s.status; }
     if (cosigns) { cosigns.textContent = s.cosigns; }
   }
-  function reload() { window.location.reload(); }
+  // a form sent from this page navigates by itself: the page must not reload itself meanwhile
+  // (closing a vote from its own page would otherwise make the browser drop one of the two)
+  var leaving = false;
+  window.addEventListener("submit", function (e) { if (!e.defaultPrevented) { leaving = true; } });
+  function reload() { if (!leaving) { window.location.reload(); } }
   var shows = {unread: showCount, turnout: showTurnout, status: showStatus, closed: reload};
   function live() {
     if (!counters.length && !watched) { return; }
