@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +29,7 @@ from nats.js.errors import NotFoundError
 from linli import metrics
 from linli.db import Connection, Pool, transaction
 from linli.events import CloudEvent, EventType, decode, encode
+from linli.jetstream import Publisher, Puller
 from linli.loops import Loops
 
 log = logging.getLogger("linli.bus")
@@ -77,6 +79,12 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int | None = None) -
             config.num_replicas = replicas or 1
             with contextlib.suppress(nats.js.errors.BadRequestError):
                 await js.add_stream(config)
+
+
+def client_of(js: JetStreamContext) -> NATS:
+    """The NATS connection a JetStream context speaks through (nats.py keeps it as _nc)."""
+    nc: NATS = js._nc
+    return nc
 
 
 async def stop_task(task: asyncio.Task[None], *, grace: float = 10.0) -> None:
@@ -144,52 +152,62 @@ async def emit(
 
 
 class OutboxRelay:
-    """Publishes unsent outbox rows of one schema; several relays may run at once."""
+    """Publishes unsent outbox rows of one schema; several relays may run at once.
+
+    Up to `in_flight` batches are out at once, each in its own transaction (SKIP LOCKED keeps
+    them apart): the next batch is claimed and sent while the PubAcks of the one before are
+    still coming. Claim and send take turns under one lock, so the stream gets the rows in the
+    order they were claimed; a batch that fails is sent again later, after newer ones.
+    """
 
     def __init__(
         self, *, pool: Pool, js: JetStreamContext, dsn: str, schema: str,
-        batch: int = 100, idle_check_seconds: float = 5.0,
+        batch: int = 200, in_flight: int = 2, idle_check_seconds: float = 5.0,
     ) -> None:
         self.pool, self.js, self.dsn, self.schema = pool, js, dsn, schema
-        self.batch = batch
+        self.batch, self.in_flight = batch, in_flight
         self.idle_check_seconds = idle_check_seconds
+        self.publisher = Publisher.for_client(client_of(js))
+        self._claiming = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._backlog_at = 0.0
 
     async def relay_once(self, *, after_publish: Callable[[], Awaitable[None]] | None = None) -> int:
         """Claim a batch (SKIP LOCKED), publish it, wait for every PubAck, mark it sent."""
         async with transaction(self.pool) as conn:
-            rows = await conn.fetch(
-                "SELECT id, subject, payload FROM outbox WHERE sent_at IS NULL"
-                " ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self.batch,
-            )
-            if not rows:
-                return 0
-            acks = [
-                await self.js.publish_async(
-                    r["subject"], bytes(r["payload"]), headers={"Nats-Msg-Id": str(r["id"])}
+            async with self._claiming:
+                rows = await conn.fetch(
+                    "SELECT id, subject, payload FROM outbox WHERE sent_at IS NULL"
+                    " ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    self.batch,
                 )
-                for r in rows
-            ]
+                if not rows:
+                    return 0
+                acks = await self.publisher.send(
+                    [(r["subject"], bytes(r["payload"]), str(r["id"])) for r in rows])
             async with asyncio.timeout(10):
-                await asyncio.gather(*acks)
+                await acks.wait()
             if after_publish is not None:
                 await after_publish()  # tests use this to crash between publish and mark
             await conn.execute(
                 "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::uuid[])",
                 [r["id"] for r in rows],
             )
-        for r in rows:
-            metrics.EVENTS_PUBLISHED.labels(r["subject"]).inc()
+        for subject, count in Counter(r["subject"] for r in rows).items():
+            metrics.EVENTS_PUBLISHED.labels(subject).inc(count)
         return len(rows)
 
     async def drain(self) -> int:
-        """Relay until nothing is left; returns how many rows went out."""
-        total = 0
-        while sent := await self.relay_once():
-            total += sent
-        return total
+        """Relay until nothing is left, `in_flight` batches at a time; returns how many rows
+        went out."""
+        async def one_after_another() -> int:
+            total = 0
+            while sent := await self.relay_once():
+                total += sent
+            return total
+
+        return sum(await asyncio.gather(*(one_after_another() for _ in range(self.in_flight))))
 
     async def run(self) -> None:
         """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications.
@@ -207,8 +225,8 @@ class OutboxRelay:
                     raise ConnectionError("outbox relay lost its LISTEN connection")
                 self._wake.clear()
                 try:
-                    await self.drain()
-                    await self._record_backlog()
+                    if not await self.drain() or time.monotonic() - self._backlog_at >= 1:
+                        await self._record_backlog()  # idle, or at most once a second when busy
                 except (OSError, asyncpg.PostgresError, nats.errors.Error, TimeoutError) as exc:
                     log.warning("outbox relay pass failed, will retry: %s", exc)
                     await asyncio.sleep(1)
@@ -226,6 +244,7 @@ class OutboxRelay:
         await stop_task(task)
 
     async def _record_backlog(self) -> None:
+        self._backlog_at = time.monotonic()
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
                 "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0)"
@@ -254,6 +273,11 @@ class Subscription:
 class ConsumerGroup:
     """Runs a service's durable consumers; replicas sharing a durable split the work."""
 
+    # how many fetched messages one round applies: a batched subscription's lane is one
+    # transaction, so it takes more at once; other lanes each hold a pooled connection
+    TAKE_BATCHED, TAKE_ONE_BY_ONE = 200, 20
+    LANES_AT_ONCE = 8  # lanes applied side by side, each with a connection of the pool
+
     def __init__(
         self, *, pool: Pool, js: JetStreamContext, subscriptions: Sequence[Subscription],
         max_deliver: int = 5, ack_wait: float = 30.0, loops: Loops | None = None,
@@ -265,6 +289,7 @@ class ConsumerGroup:
         self.ack_wait = ack_wait
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._lanes = asyncio.Semaphore(self.LANES_AT_ONCE)
         self.applied: Counter[str] = Counter()  # events this replica applied, by durable
 
     async def start(self) -> None:
@@ -274,26 +299,31 @@ class ConsumerGroup:
             pull = await self._subscribe(sub)
             self._tasks.append(self.loops.spawn(f"consumer {sub.durable}", self._consume(sub, pull)))
 
-    async def _subscribe(self, sub: Subscription) -> JetStreamContext.PullSubscription:
-        config = ConsumerConfig(
-            durable_name=sub.durable,
-            filter_subject=sub.event.name,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.ack_wait,
-            max_ack_pending=1000,
-        )
-        return await self.js.pull_subscribe(
-            sub.event.name, durable=sub.durable, stream=STREAM, config=config
-        )
+    async def _subscribe(self, sub: Subscription) -> Puller:
+        """The durable pull consumer (created unless it exists) and a puller of its messages."""
+        try:
+            await self.js.consumer_info(STREAM, sub.durable)
+        except NotFoundError:
+            await self.js.add_consumer(STREAM, ConsumerConfig(
+                name=sub.durable,
+                durable_name=sub.durable,
+                filter_subject=sub.event.name,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.ack_wait,
+                max_ack_pending=1000,
+            ))
+        take = self.TAKE_BATCHED if sub.batch else self.TAKE_ONE_BY_ONE
+        puller = Puller(client_of(self.js), stream=STREAM, durable=sub.durable, batch=take)
+        await puller.start()
+        return puller
 
-    def _consume(self, sub: Subscription, first: JetStreamContext.PullSubscription
-                 ) -> Callable[[], Awaitable[None]]:
+    def _consume(self, sub: Subscription, first: Puller) -> Callable[[], Awaitable[None]]:
         """The supervised loop of one durable: a restart subscribes afresh (a failed ack or
         dead-letter publish ends a run; the unacked messages come back after ack_wait).
 
-        A pull subscription may get nothing more after the client reconnects to a restarted
-        server (nats-io/nats.py#504), so a reconnect ends the run too.
+        A pull may get nothing more after the client reconnects to a restarted server
+        (nats-io/nats.py#504), so a reconnect ends the run too.
         """
         pulls = [first]
 
@@ -307,14 +337,12 @@ class ConsumerGroup:
                     if not pulling.done() and self._reconnects() != reconnects:
                         raise ConnectionError("NATS 已重连, 重新订阅")
                 pulling.result()
-            except Exception:
-                with contextlib.suppress(Exception):
-                    await pull.unsubscribe()
-                raise
             finally:
                 if not pulling.done():
                     pulling.cancel()
                     await asyncio.wait({pulling}, timeout=10)
+                with contextlib.suppress(Exception):
+                    await pull.stop()
 
         return run
 
@@ -328,19 +356,18 @@ class ConsumerGroup:
         await asyncio.gather(*(stop_task(task) for task in self._tasks))
         self._tasks.clear()
 
-    async def _pull(self, sub: Subscription, pull: JetStreamContext.PullSubscription) -> None:
+    async def _pull(self, sub: Subscription, pull: Puller) -> None:
         while not self._stopping:
             try:
-                messages = await pull.fetch(batch=20, timeout=2)
-            except (nats.errors.TimeoutError, TimeoutError):
-                # nothing to fetch: nats.py also raises a bare asyncio.TimeoutError (builtin
-                # TimeoutError, an OSError) for an idle fetch; that is no failure
-                continue
+                messages = await pull.take()
+            except nats.js.errors.APIError:
+                raise  # the consumer is gone or refuses: the run ends, a restart subscribes
             except (nats.errors.Error, OSError) as exc:
-                log.warning("consumer %s fetch failed: %s", sub.durable, str(exc) or repr(exc))
+                log.warning("consumer %s pull failed: %s", sub.durable, str(exc) or repr(exc))
                 await asyncio.sleep(1)
                 continue
-            await self.apply_batch(sub, messages)
+            if messages:
+                await self.apply_batch(sub, messages)
 
     async def apply_batch(self, sub: Subscription, messages: Sequence[Msg]) -> None:
         """Apply a fetched batch: one compound's events one after another in stream order (its
@@ -349,27 +376,31 @@ class ConsumerGroup:
         Order holds within one consumer and replica while nothing fails; a redelivered event
         (nak, crash) comes later, and the inbox still makes each event count once.
         """
-        lanes: dict[object, list[Msg]] = {}
+        lanes: dict[object, list[tuple[Msg, CloudEvent | None]]] = {}
         for msg in messages:
-            lane = _compound_of(msg)
-            if sub.batch and not isinstance(lane, str):
-                lane = _NO_COMPOUND  # applied together in one transaction, in stream order
-            lanes.setdefault(lane, []).append(msg)
+            event = _decoded(msg)
+            lane: object = event.compoundid if event is not None else None
+            if lane is None:
+                # applied together in one transaction, in stream order; else on its own
+                lane = _NO_COMPOUND if sub.batch else object()
+            lanes.setdefault(lane, []).append((msg, event))
         await asyncio.gather(*(self._apply_in_order(sub, lane) for lane in lanes.values()))
 
-    async def _apply_in_order(self, sub: Subscription, lane: Sequence[Msg]) -> None:
-        if sub.batch and len(lane) > 1 and await self._apply_together(sub, lane):
-            return
-        for msg in lane:
-            await self.handle(sub, msg)
+    async def _apply_in_order(self, sub: Subscription,
+                              lane: Sequence[tuple[Msg, CloudEvent | None]]) -> None:
+        async with self._lanes:
+            if sub.batch and len(lane) > 1 and await self._apply_together(sub, lane):
+                return
+            for msg, event in lane:
+                await self.handle(sub, msg, event)
 
-    async def _apply_together(self, sub: Subscription, lane: Sequence[Msg]) -> bool:
+    async def _apply_together(self, sub: Subscription,
+                              lane: Sequence[tuple[Msg, CloudEvent | None]]) -> bool:
         """A lane's events and their inbox rows in ONE transaction, in order, then acked.
         False (nothing written) when one does not decode or its handler fails: the caller then
         applies them one by one, so one bad event neither holds back nor drops the others."""
-        try:
-            events = [decode(msg.data) for msg in lane]
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        events = [event for _, event in lane if event is not None]
+        if len(events) < len(lane):
             return False
         applied: set[str] = set()
         try:
@@ -388,20 +419,22 @@ class ConsumerGroup:
                         sub.durable, len(lane), exc)
             return False
         self.applied[sub.durable] += len(applied)
-        for event in events:
-            outcome = "applied" if event.id in applied else "duplicate"
-            metrics.EVENTS_CONSUMED.labels(sub.durable, event.type, outcome).inc()
-        for msg in lane:
+        outcomes = Counter((e.type, "applied" if e.id in applied else "duplicate") for e in events)
+        for (kind, outcome), count in outcomes.items():
+            metrics.EVENTS_CONSUMED.labels(sub.durable, kind, outcome).inc(count)
+        for msg, _ in lane:
             await msg.ack()
         return True
 
-    async def handle(self, sub: Subscription, msg: Msg) -> None:
-        """Apply one message once: handler writes + inbox row in one transaction, then ack."""
-        try:
-            event = decode(msg.data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            await self._dead_letter(sub, msg, "undecodable", f"不是有效的 CloudEvent: {exc}")
-            return
+    async def handle(self, sub: Subscription, msg: Msg, event: CloudEvent | None = None) -> None:
+        """Apply one message once: handler writes + inbox row in one transaction, then ack.
+        `event` is the message already decoded, if it was."""
+        if event is None:
+            try:
+                event = decode(msg.data)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await self._dead_letter(sub, msg, "undecodable", f"不是有效的 CloudEvent: {exc}")
+                return
         try:
             applied = await apply_once(self.pool, sub, event)
         except Exception as exc:  # the handler's failure must not stop the consumer
@@ -431,17 +464,12 @@ class ConsumerGroup:
 _NO_COMPOUND = object()
 
 
-class _CompoundOnly(msgspec.Struct):
-    compoundid: str | None = None
-
-
-def _compound_of(msg: Msg) -> object:
-    """The compound an event belongs to; an event without one (or unreadable) is on its own."""
+def _decoded(msg: Msg) -> CloudEvent | None:
+    """The message's event, None when it is no valid CloudEvent (it goes to the dead letters)."""
     try:
-        compound = msgspec.json.decode(msg.data, type=_CompoundOnly).compoundid
+        return decode(msg.data)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        compound = None
-    return compound if compound is not None else object()
+        return None
 
 
 async def apply_once(pool: Pool, sub: Subscription, event: CloudEvent) -> bool:
