@@ -173,8 +173,10 @@ class OutboxRelay:
         self._stopping = False
         self._backlog_at = 0.0
 
-    async def relay_once(self, *, after_publish: Callable[[], Awaitable[None]] | None = None) -> int:
-        """Claim a batch (SKIP LOCKED), publish it, wait for every PubAck, mark it sent."""
+    async def relay_once(self, *, after_publish: Callable[[], Awaitable[None]] | None = None,
+                         full: asyncio.Event | None = None) -> int:
+        """Claim a batch (SKIP LOCKED), publish it, wait for every PubAck, mark it sent.
+        `full` is set as soon as a claim comes back full."""
         async with transaction(self.pool) as conn:
             async with self._claiming:
                 rows = await conn.fetch(
@@ -186,6 +188,8 @@ class OutboxRelay:
                     return 0
                 acks = await self.publisher.send(
                     [(r["subject"], bytes(r["payload"]), str(r["id"])) for r in rows])
+            if full is not None and len(rows) == self.batch:
+                full.set()
             async with asyncio.timeout(10):
                 await acks.wait()
             if after_publish is not None:
@@ -199,15 +203,30 @@ class OutboxRelay:
         return len(rows)
 
     async def drain(self) -> int:
-        """Relay until nothing is left, `in_flight` batches at a time; returns how many rows
-        went out."""
+        """Relay until a batch comes back short (a row committed later wakes the relay again);
+        while batches come back full, `in_flight` of them are out at once. Returns how many
+        rows went out."""
+        full = asyncio.Event()  # a claim came back full: more are waiting
+
         async def one_after_another() -> int:
             total = 0
-            while sent := await self.relay_once():
+            while True:
+                sent = await self.relay_once(full=full)
                 total += sent
-            return total
+                if sent < self.batch:
+                    return total
 
-        return sum(await asyncio.gather(*(one_after_another() for _ in range(self.in_flight))))
+        tasks = [asyncio.create_task(one_after_another())]
+        waiter = asyncio.create_task(full.wait())
+        try:
+            await asyncio.wait({tasks[0], waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not tasks[0].done():
+                tasks += [asyncio.create_task(one_after_another())
+                          for _ in range(self.in_flight - 1)]
+            return sum(await asyncio.gather(*tasks))
+        finally:  # one failed or the relay stops: none goes on alone
+            for task in (waiter, *tasks):
+                task.cancel()
 
     async def run(self) -> None:
         """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications.
