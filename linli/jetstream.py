@@ -100,9 +100,13 @@ class Publisher:
         key = str(self.batches)
         acks = self.waiting[key] = PubAcks(self, key, len(messages))
         reply = f"{self.prefix}{key}."
-        for index, (subject, payload, msg_id) in enumerate(messages):
-            await self.nc.publish(subject, payload, reply=f"{reply}{index}",
-                                  headers={"Nats-Msg-Id": msg_id})
+        try:
+            for index, (subject, payload, msg_id) in enumerate(messages):
+                await self.nc.publish(subject, payload, reply=f"{reply}{index}",
+                                      headers={"Nats-Msg-Id": msg_id})
+        except BaseException:
+            self.waiting.pop(key, None)
+            raise
         return acks
 
     async def _subscribe(self) -> None:
@@ -191,6 +195,8 @@ class Puller:
                         await self.arrival.wait()
                 except TimeoutError:
                     pass
+            if not self.ready and self.owed <= 0 and self.deadline - time.monotonic() > 1.0:
+                await asyncio.sleep(0.25)  # ended early, empty (409…): do not ask in a tight loop
         if self.failed is not None:
             raise self.failed
         taken, self.ready = self.ready[:self.batch], self.ready[self.batch:]

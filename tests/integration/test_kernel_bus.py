@@ -13,6 +13,7 @@ import msgspec
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError
 
 from linli import bus, db, metrics
 from linli.config import Settings
@@ -116,6 +117,28 @@ async def test_two_relays_at_once_publish_each_event_once(kernel: Kernel) -> Non
     assert all(n > 0 for n in sent), "both relays should have claimed work (SKIP LOCKED)"
     messages = await kernel.stream_messages()
     assert sorted(m.id for m in messages) == sorted(written)
+
+
+async def test_batches_in_flight_together_reach_the_stream_in_outbox_order(kernel: Kernel) -> None:
+    """The relay claims the next batch while the PubAcks of the one before are still coming;
+    the stream still gets the events in the order they were written."""
+    written = [(await kernel.write_note(f"第{i}条")).id for i in range(60)]
+    assert await kernel.relay(batch=10, in_flight=3).drain() == 60
+    assert [m.id for m in await kernel.stream_messages()] == written
+
+
+async def test_an_event_no_stream_takes_stays_in_the_outbox(kernel: Kernel) -> None:
+    """JetStream refusing a publish (no stream for its subject) fails the relay's pass: the row
+    stays unsent, to be sent once the stream is there."""
+    event = kernel.note.new(subject="s", data=NoteWritten(note_id=uuid.uuid4(), text="无处可去"))
+    async with db.transaction(kernel.pool) as conn:
+        await conn.execute("INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
+                           uuid.UUID(event.id), "nowhere." + fresh_name("s"), bus.encode(event))
+    with pytest.raises(NoStreamResponseError):
+        await kernel.relay().relay_once()
+    async with kernel.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1",
+                                   uuid.UUID(event.id)) is None
 
 
 def relay_is_idle(schema: str) -> bool:
