@@ -6,7 +6,8 @@ Run: `.venv/bin/python -m bench.bench_meetings [--owners N] [--connections C] [-
 [--tally N ...] [--quick]`: the owners' ballots flat out (C in flight), then a second vote's
 at a steady R a second (p99 at that rate), then the tallies (`--tally` alone: none).
 The directory and meetings services run as separate `linli serve` processes on embedded
-PostgreSQL and NATS (bench/harness.py); the owners' clients run in this process.
+PostgreSQL and NATS (bench/harness.py); the owners' requests go out from this process
+through raw keep-alive connections (bench/lean_http.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import harness
+from bench import harness, lean_http
 from linli import db
 from linli.auth import issue_token
 from linli.config import DEV_SECRET
@@ -90,34 +91,22 @@ async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, o
     return cid, vote["id"], people
 
 
-async def cast_all(session: aiohttp.ClientSession, meetings: str, cid: str, vote_id: str,
-                   people: list[str], connections: int, rate: float | None = None) -> dict[str, Any]:
+async def cast_all(meetings: str, cid: str, vote_id: str, people: list[str], connections: int,
+                   rate: float | None = None) -> dict[str, Any]:
     """Every owner's ballot submitted at once, `connections` of them in flight at a time; or,
     with `rate`, owner i's ballot due at i/rate seconds (a steady arrival rate), its latency
-    counted from when it was due (a late start is the service's delay too)."""
+    counted from when it was due (a late start is the service's delay too). The requests go
+    out through bench/lean_http.py, so the generator leaves the cores to the service."""
     url = f"{meetings}/v1/compounds/{cid}/votes/{vote_id}/ballots"
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    in_flight = asyncio.Semaphore(connections)
-    tokens = [token(person, ["owner"], cid) for person in people]
-    bodies = [{"choice": ("agree", "agree", "agree", "oppose", "abstain")[i % 5]}
-              for i in range(len(people))]
-
-    async def one(i: int) -> None:
-        if rate is not None:
-            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
-        async with in_flight:  # latency counts from sending, not from waiting for a socket
-            begun = started + i / rate if rate is not None else time.perf_counter()
-            async with session.post(url, json=bodies[i], headers=tokens[i]) as r:
-                await r.read()
-                statuses[r.status] = statuses.get(r.status, 0) + 1
-            latencies.append(time.perf_counter() - begun)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(len(people))))
-    elapsed = time.perf_counter() - started
-    return {"owners": len(people), "statuses": {str(k): v for k, v in statuses.items()},
-            "seconds": round(elapsed, 2), "ballots_per_s": round(len(people) / elapsed),
+    choices = ("agree", "agree", "agree", "oppose", "abstain")
+    requests = [lean_http.post_request(url, f'{{"choice": "{choices[i % 5]}"}}'.encode(),
+                                       token(person, ["owner"], cid))
+                for i, person in enumerate(people)]
+    answers = await lean_http.send_all(url, requests, connections=connections, rate=rate)
+    latencies = answers.latencies
+    return {"owners": len(people), "statuses": {str(k): v for k, v in answers.statuses.items()},
+            "seconds": round(answers.seconds, 2),
+            "ballots_per_s": round(len(people) / answers.seconds),
             "latency_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
             "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
 
@@ -209,7 +198,7 @@ async def run(owners: int, connections: int, tallies: list[int],
                 cid, vote_id, people = await setup(session, directory.url, meetings.url, owners)
 
                 async def drive() -> dict[str, Any]:
-                    found = await cast_all(session, meetings.url, cid, vote_id, people, connections)
+                    found = await cast_all(meetings.url, cid, vote_id, people, connections)
                     return {**found, "requests": found["owners"]}
 
                 casting = await harness.measured(
@@ -223,8 +212,8 @@ async def run(owners: int, connections: int, tallies: list[int],
                     second = await another_vote(session, meetings.url, cid)
 
                     async def paced() -> dict[str, Any]:
-                        found = await cast_all(session, meetings.url, cid, second, people,
-                                               connections, rate)
+                        found = await cast_all(meetings.url, cid, second, people, connections,
+                                               rate)
                         return {**found, "requests": found["owners"], "rate_per_s": rate}
 
                     arriving = await harness.measured(

@@ -9,6 +9,7 @@ Secret votes and elections keep their transaction (service.cast_guarded)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -39,22 +40,34 @@ class VoteFacts:
 
 
 _facts: dict[uuid.UUID, VoteFacts] = {}
+_reading: dict[uuid.UUID, asyncio.Future[VoteFacts | None]] = {}
+
+
+async def _read_facts(pool: Pool, vote_id: uuid.UUID) -> VoteFacts | None:
+    async with pool.acquire() as conn:
+        row = await store.get_vote(conn, id=vote_id)
+    if row is None:
+        return None
+    facts = VoteFacts(id=row["id"], compound_id=row["compound_id"],
+                      proposal_id=row["proposal_id"], version=row["version"],
+                      by_ballot=not counting.keeps_participation(row))
+    if len(_facts) >= KEPT_VOTES:
+        del _facts[next(iter(_facts))]
+    _facts[vote_id] = facts
+    return facts
 
 
 async def vote_facts(pool: Pool, compound_id: uuid.UUID, vote_id: uuid.UUID) -> VoteFacts:
-    """The vote's fixed facts (404 unless it is a vote of this compound)."""
+    """The vote's fixed facts (404 unless it is a vote of this compound). The first ballots
+    of a vote arrive together: they wait for one read, not one read each."""
     facts = _facts.get(vote_id)
     if facts is None:
-        async with pool.acquire() as conn:
-            row = await store.get_vote(conn, id=vote_id)
-        row = problems.owned(row, compound_id, "表决")
-        facts = VoteFacts(id=row["id"], compound_id=row["compound_id"],
-                          proposal_id=row["proposal_id"], version=row["version"],
-                          by_ballot=not counting.keeps_participation(row))
-        if len(_facts) >= KEPT_VOTES:
-            del _facts[next(iter(_facts))]
-        _facts[vote_id] = facts
-    elif facts.compound_id != compound_id:
+        reading = _reading.get(vote_id)
+        if reading is None:
+            reading = _reading[vote_id] = asyncio.ensure_future(_read_facts(pool, vote_id))
+            reading.add_done_callback(lambda _: _reading.pop(vote_id, None))
+        facts = await asyncio.shield(reading)  # a caller that gives up leaves it to the rest
+    if facts is None or facts.compound_id != compound_id:
         raise problems.not_found("表决")
     return facts
 
