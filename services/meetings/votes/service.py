@@ -23,7 +23,7 @@ from linli.values import now_utc
 from services.meetings import events, metrics
 from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
 from services.meetings.proposals.store import get_proposal, set_proposal, try_lock_proposal
-from services.meetings.votes import casting, counting, receipts, store, tally
+from services.meetings.votes import casting, counting, receipts, store, tally, turnouts
 from services.meetings.votes.election import COMPLETE
 from services.meetings.votes.models import (
     Ballot,
@@ -247,11 +247,19 @@ async def ballot_cast(conn: Connection, vote: Any, *, channel: str, changed: boo
                                       channel=channel, changed=changed))
 
 
-async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
+async def _turnout_now(pool: Pool, vote_id: uuid.UUID) -> tuple[Any, list[Any]]:
     async with pool.acquire() as conn:
-        vote = await vote_in(conn, compound_id, vote_id)
-        rows = await store.turnout(conn, vote_id=vote_id,
-                                 secret=counting.keeps_participation(vote))
+        vote = await store.get_vote(conn, id=vote_id)
+        rows = [] if vote is None else await store.turnout(
+            conn, vote_id=vote_id, secret=counting.keeps_participation(vote))
+    return vote, rows
+
+
+async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
+    """Who has taken part so far; pages reading it together after a ballot share one count
+    (turnouts.py), each still seeing every ballot committed before it asked."""
+    vote, rows = await turnouts.shared(vote_id, lambda: _turnout_now(pool, vote_id))
+    problems.owned(vote, compound_id, "表决")
     return Turnout(vote_id=vote_id, status=vote["status"], ballots=sum(r["n"] for r in rows),
                    participating_area_centi=int(sum(r["area"] for r in rows)),
                    participating_headcount=int(sum(r["heads"] for r in rows)),
