@@ -16,12 +16,12 @@ from typing import Any
 import msgspec
 
 from linli import problems
-from linli.problems import Problem
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
 from linli.pagination import Page, PageQuery, page_of, time_cursor, time_keyset, whole
+from linli.problems import Problem
 from linli.values import now_utc, require_code
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
