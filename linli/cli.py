@@ -34,9 +34,12 @@ def _settings_or_refuse() -> Settings | None:
 
 def event_loop() -> asyncio.AbstractEventLoop:
     """The loop a service runs on: uvloop (libuv), whose transports and callbacks cost a
-    fraction of asyncio's own per request (bench/bench_issues.py)."""
-    import uvloop
-
+    fraction of asyncio's own per request (bench/bench_issues.py); asyncio's where uvloop is
+    not built (Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
     return uvloop.new_event_loop()
 
 
