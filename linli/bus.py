@@ -425,10 +425,10 @@ class ConsumerGroup:
         try:
             async with transaction(self.pool) as conn:
                 fresh = {str(r["event_id"]) for r in await conn.fetch(
-                    "INSERT INTO inbox (consumer, event_id, event_type) SELECT $1, id, kind"
-                    " FROM unnest($2::uuid[], $3::text[]) AS e (id, kind)"
+                    "INSERT INTO inbox (consumer, event_id, event_type) SELECT $1, id::uuid, kind"
+                    " FROM unnest($2::text[], $3::text[]) AS e (id, kind)"
                     " ON CONFLICT DO NOTHING RETURNING event_id", sub.durable,
-                    [uuid.UUID(e.id) for e in events], [e.type for e in events])}
+                    [e.id for e in events], [e.type for e in events])}  # PG parses the ids
                 for event in events:
                     if event.id in fresh and event.id not in applied:
                         await sub.handler(conn, event)
