@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,13 +45,14 @@ from workflows.proposal.workflow import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
+POOL_SIZE = 10  # activities' outbox writes and the bridge's inbox transactions share it
 WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
              ActivityWorkflow, CommitteeFoundingWorkflow]
 
 
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[db.Pool]:
-    pool = await db.create_pool(settings.database_url, schema=SCHEMA)
+    pool = await db.create_pool(settings.database_url, schema=SCHEMA, max_size=POOL_SIZE)
     try:
         async with pool.acquire() as conn:
             await db.migrate(conn, schema=SCHEMA, migrations=None)
@@ -88,6 +89,12 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
               if starts else []),
             *(activity_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
+
+
+def temporal_worker(client: Client, task_queue: str, workflows: Sequence[type],
+                    activities: Sequence[Callable[..., Any]]) -> Worker:
+    """The Temporal worker with the production tuning (bench/bench_workflows.py runs this one)."""
+    return Worker(client, task_queue=task_queue, workflows=workflows, activities=activities)
 
 
 async def prune_hourly(pool: db.Pool) -> None:
@@ -138,8 +145,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds, loops=loops)
         runner = await serve_metrics(settings, sdk_url, loops, dependencies(client, nc, pool))
-        worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
-                        activities=activities(settings, session, pool))
+        worker = temporal_worker(client, settings.temporal_task_queue, WORKFLOWS,
+                                 activities(settings, session, pool))
         tasks = [loops.spawn("workflows-outbox-relay", relay.run),
                  loops.spawn("workflows-pruning", lambda: prune_hourly(pool)),
                  loops.spawn("workflows-running-gauge",

@@ -1,0 +1,154 @@
+"""The worker process of bench/bench_workflows.py, run the way `linli worker` runs it.
+
+`python -m bench.workflow_worker --dsn … --nats … --temporal … --queue … --durable …`: one
+process with the production Temporal worker (workflows/worker.py temporal_worker), the
+production vote.closed bridge consumer and the workflows outbox relay; only meetings is played
+in memory (same activity names). It tells the driver on stdout, one line each
+(`<mark> <proposal id> <monotonic seconds> [vote id]`), when a vote opened, when vote.closed
+reached the bridge and was signalled, when the workflow read the result and when it began
+publishing each step. CLOCK_MONOTONIC is the machine's, so the driver compares the times.
+Stops on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.client import Client
+
+    from linli import bus, db
+    from services.meetings import events as meetings
+    from workflows import bridge, common_types
+    from workflows import worker as production
+    from workflows.outbox import OutboxActivities
+    from workflows.proposal import types as t
+    from workflows.proposal.workflow import ProposalWorkflow
+
+SCHEMA = "bench_workflows"
+VOTE_OPEN, REACHED, SIGNALLED, RESULT_READ = "vote_open", "reached", "signalled", "result_read"
+ENTERED = "entered:"  # + the step
+
+
+def tell(mark: str, proposal_id: str, *extra: str) -> None:
+    sys.stdout.write(" ".join((mark, proposal_id, repr(time.monotonic()), *extra)) + "\n")
+    sys.stdout.flush()
+
+
+@workflow.defn(name="BenchTrivialWorkflow")
+class TrivialWorkflow:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        result: int = await workflow.execute_activity(
+            "bench_noop", n, result_type=int, start_to_close_timeout=timedelta(seconds=30))
+        return result
+
+
+@activity.defn(name="bench_noop")
+async def noop(n: int) -> int:
+    return n
+
+
+class Meetings:
+    """Meetings in memory, under the activity names the workflow calls."""
+
+    def all(self) -> list[Any]:
+        return [self.get_proposal, self.mark_proposal, self.open_consultation,
+                self.close_consultation, self.open_vote, self.get_vote_result]
+
+    @activity.defn(name=t.GET_PROPOSAL)
+    async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
+        return t.ProposalInfo(title="基准", matter="art278_7", current_version=1, status="draft")
+
+    @activity.defn(name=t.MARK_PROPOSAL)
+    async def mark_proposal(self, req: t.ProposalMark) -> None:
+        return None
+
+    @activity.defn(name=t.GET_VOTE_RESULT)
+    async def get_vote_result(self, ref: t.VoteRef) -> t.VoteClosed:
+        tell(RESULT_READ, ref.proposal_id)
+        return t.VoteClosed(vote_id=ref.vote_id, outcome="passed", version=1,
+                            rule="civil_code_major")
+
+    @activity.defn(name=t.OPEN_CONSULTATION)
+    async def open_consultation(self, req: t.OpenWindow) -> None:
+        return None
+
+    @activity.defn(name=t.CLOSE_CONSULTATION)
+    async def close_consultation(self, ref: t.ProposalRef) -> None:
+        return None
+
+    @activity.defn(name=t.OPEN_VOTE)
+    async def open_vote(self, req: t.OpenWindow) -> str:
+        vote_id = str(uuid.uuid4())
+        tell(VOTE_OPEN, req.proposal_id, vote_id)
+        return vote_id
+
+
+class Outbox(OutboxActivities):
+    """The real outbox write, telling when each step began to be published."""
+
+    @activity.defn(name=common_types.RECORD_EVENT)
+    async def record_event(self, record: common_types.EventRecord) -> bool:
+        if record.type.endswith("step_changed"):
+            tell(ENTERED + record.data["step"], record.subject)
+        return await super().record_event(record)
+
+
+def marked(handle: bridge.Handler) -> bridge.Handler:
+    """The production bridge handler, telling when an event reached it and was signalled."""
+
+    async def handler(conn: Any, event: Any) -> None:
+        tell(REACHED, event.subject)
+        await handle(conn, event)
+        tell(SIGNALLED, event.subject)
+
+    return handler
+
+
+async def serve(args: argparse.Namespace) -> None:
+    pool = await db.create_pool(args.dsn, schema=SCHEMA, max_size=production.POOL_SIZE)
+    async with pool.acquire() as conn:
+        await db.migrate(conn, schema=SCHEMA, migrations=None)
+    nc = await bus.connect(args.nats, name="bench-workflow-worker")
+    js = nc.jetstream()
+    client = await Client.connect(args.temporal)
+    consumers = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[bus.Subscription(
+        args.durable, meetings.VOTE_CLOSED, marked(bridge.on_vote_closed(client)))])
+    relay = bus.OutboxRelay(pool=pool, js=js, dsn=args.dsn, schema=SCHEMA)
+    relaying = asyncio.create_task(relay.run())
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    worker = production.temporal_worker(
+        client, args.queue, [ProposalWorkflow, TrivialWorkflow],
+        [noop, *Meetings().all(), *Outbox(pool).all()])
+    try:
+        async with worker:
+            await consumers.start()
+            tell("ready", "-")
+            await stop.wait()
+    finally:
+        await consumers.stop()
+        await relay.stop(relaying)
+        await nc.close()
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    for name in ("dsn", "nats", "temporal", "queue", "durable"):
+        parser.add_argument(f"--{name}", required=True)
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
