@@ -27,6 +27,7 @@ import itertools
 import os
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -194,11 +195,15 @@ async def profiled(pid: int, output: str | None) -> Any:
 
 
 async def start_worker(database_url: str, nats_url: str, temporal: str, queue: str,
-                       durable: str) -> WorkerProcess:
+                       durable: str, pycache: str) -> WorkerProcess:
+    """The worker process, with compiled bytecode as in the image (pip compiles it on install):
+    the workflow sandbox imports the workflow's module afresh for every instance it creates, and
+    without a .pyc (PYTHONDONTWRITEBYTECODE) it would compile the source each time."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.workflow_worker", "--dsn", database_url, "--nats", nats_url,
         "--temporal", temporal, "--queue", queue, "--durable", durable,
-        stdout=asyncio.subprocess.PIPE, cwd=harness.ROOT)
+        stdout=asyncio.subprocess.PIPE, cwd=harness.ROOT, env={**env, "PYTHONPYCACHEPREFIX": pycache})
     worker = WorkerProcess(process)
     await worker.told("ready", "-")
     return worker
@@ -216,7 +221,8 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
     queue, durable = f"bench-{uuid.uuid4()}", f"bench-{uuid.uuid4().hex[:8]}-vote-closed"
     relay = bus.OutboxRelay(pool=pool, js=js, dsn=database_url, schema=SCHEMA)
     relaying = asyncio.create_task(relay.run())
-    worker = await start_worker(database_url, nats_url, temporal, queue, durable)
+    pycache = tempfile.TemporaryDirectory(prefix="linli-bench-pycache-")
+    worker = await start_worker(database_url, nats_url, temporal, queue, durable, pycache.name)
     try:
         await asyncio.sleep(2)  # let the new durable skip through the stream's older events
         await trivial(client, queue, 20)  # warm-up
@@ -233,6 +239,7 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
                                                           min(20, args.proposals), 2)}
     finally:
         await worker.stop()
+        pycache.cleanup()
         await relay.stop(relaying)
         with contextlib.suppress(Exception):  # not created when the worker failed to start
             await js.delete_consumer(bus.STREAM, durable)
