@@ -33,6 +33,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+import aiohttp
 from temporalio.client import Client
 
 from bench import harness
@@ -56,6 +57,7 @@ class WorkerProcess:
         self.extra: dict[tuple[str, str], str] = {}
         self.waiting: dict[tuple[str, str], asyncio.Event] = defaultdict(asyncio.Event)
         self.reading = asyncio.create_task(self._read())
+        self.sdk_metrics = ""  # the URL of the worker's Temporal SDK metrics
 
     async def _read(self) -> None:
         assert self.process.stdout is not None
@@ -136,7 +138,8 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
 
 
 async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
-                    count: int, concurrency: int) -> dict[str, Any]:
+                    count: int, concurrency: int, rounds: int = 1) -> dict[str, Any]:
+    """`count` proposals, `concurrency` at a time; `rounds` times over (one distribution)."""
     delays: dict[str, list[float]] = {stage: [] for stage in ("total", *STAGES)}
     gate = asyncio.Semaphore(concurrency)
 
@@ -145,9 +148,11 @@ async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerPro
             await drive(client, queue, pool, worker, delays)
 
     started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(count)))
+    for _ in range(rounds):
+        await asyncio.gather(*(one() for _ in range(count)))
     elapsed = time.perf_counter() - started
-    return {"workflows": count, "concurrent": concurrency, "completed_per_s": round(count / elapsed, 2),
+    return {"workflows": count, "concurrent": concurrency, "rounds": rounds,
+            "completed_per_s": round(count * rounds / elapsed, 2),
             "seconds_of_windows_per_workflow": 1.0,
             "vote_closed_to_next_step_p50_ms": spread(delays["total"])["p50_ms"],
             "vote_closed_to_next_step_p99_ms": spread(delays["total"])["p99_ms"],
@@ -177,6 +182,40 @@ class Cpu:
         return {k: round(v - self.before[k]) for k, v in self._now().items()}
 
 
+# the worker's own view of the Temporal path (SDK metrics, means over the run): how long a task
+# waited on the server before a poller took it, how long the worker took over it
+SDK_LATENCIES = ("temporal_workflow_task_schedule_to_start_latency_seconds",
+                 "temporal_workflow_task_execution_latency_seconds",
+                 "temporal_workflow_endtoend_latency_seconds",
+                 "temporal_local_activity_execution_latency_seconds",
+                 "temporal_activity_schedule_to_start_latency_seconds",
+                 "temporal_activity_execution_latency_seconds")
+
+
+async def sdk_latencies(url: str) -> dict[str, float]:
+    """Sum and count of each SDK latency histogram (all labels added up)."""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        text = await response.text()
+    found: dict[str, float] = defaultdict(float)
+    for line in text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name.removesuffix("_sum").removesuffix("_count") in SDK_LATENCIES and (
+                name.endswith("_sum") or name.endswith("_count")):
+            found[name] += float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def mean_since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    means = {}
+    for name in SDK_LATENCIES:
+        count = after.get(name + "_count", 0) - before.get(name + "_count", 0)
+        total = after.get(name + "_sum", 0) - before.get(name + "_sum", 0)
+        if count:
+            short = name.removeprefix("temporal_").removesuffix("_latency_seconds")
+            means[short] = round(total / count * 1000, 1)
+    return means
+
+
 @contextlib.asynccontextmanager
 async def profiled(pid: int, output: str | None) -> Any:
     """py-spy on the worker process (collapsed stacks in `output`), when asked."""
@@ -195,17 +234,17 @@ async def profiled(pid: int, output: str | None) -> Any:
 
 
 async def start_worker(database_url: str, nats_url: str, temporal: str, queue: str,
-                       durable: str, pycache: str) -> WorkerProcess:
+                       durable: str, pycache: str, tuning: str) -> WorkerProcess:
     """The worker process, with compiled bytecode as in the image (pip compiles it on install):
     the workflow sandbox imports the workflow's module afresh for every instance it creates, and
     without a .pyc (PYTHONDONTWRITEBYTECODE) it would compile the source each time."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.workflow_worker", "--dsn", database_url, "--nats", nats_url,
-        "--temporal", temporal, "--queue", queue, "--durable", durable,
+        "--temporal", temporal, "--queue", queue, "--durable", durable, "--tuning", tuning,
         stdout=asyncio.subprocess.PIPE, cwd=harness.ROOT, env={**env, "PYTHONPYCACHEPREFIX": pycache})
     worker = WorkerProcess(process)
-    await worker.told("ready", "-")
+    worker.sdk_metrics = await worker.told("ready", "-")
     return worker
 
 
@@ -222,18 +261,24 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
     relay = bus.OutboxRelay(pool=pool, js=js, dsn=database_url, schema=SCHEMA)
     relaying = asyncio.create_task(relay.run())
     pycache = tempfile.TemporaryDirectory(prefix="linli-bench-pycache-")
-    worker = await start_worker(database_url, nats_url, temporal, queue, durable, pycache.name)
+    worker = await start_worker(database_url, nats_url, temporal, queue, durable, pycache.name,
+                                args.tuning)
     try:
         await asyncio.sleep(2)  # let the new durable skip through the stream's older events
         await trivial(client, queue, 20)  # warm-up
         trivial_run = await trivial(client, queue, args.trivial)
         cpu = Cpu({"worker": worker.process.pid}, stack)
         cpu.start()
+        sdk_before = await sdk_latencies(worker.sdk_metrics)
         async with profiled(worker.process.pid, args.profile):
-            at_once = await proposals(client, queue, pool, worker, args.proposals, args.proposals)
+            at_once = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
+                                      args.rounds)
         at_once["cpu_ms"] = cpu.stop()
+        at_once["worker_sdk_mean_ms"] = mean_since(sdk_before,
+                                                   await sdk_latencies(worker.sdk_metrics))
         return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
-                "worker": "own process (bench/workflow_worker.py), production tuning",
+                "worker": "own process (bench/workflow_worker.py), production tuning"
+                + ("" if args.tuning == "{}" else f" but {args.tuning}"),
                 "trivial_one_activity": trivial_run, "proposal_all_at_once": at_once,
                 "proposal_two_at_a_time": await proposals(client, queue, pool, worker,
                                                           min(20, args.proposals), 2)}
@@ -256,6 +301,10 @@ def main() -> None:
     parser.add_argument("--trivial", type=int, default=300)
     parser.add_argument("--profile", metavar="FILE",
                         help="py-spy (pip install py-spy) on the worker during the N-at-once run")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="the N-at-once run this many times over (one distribution)")
+    parser.add_argument("--tuning", default="{}", metavar="JSON",
+                        help='worker options instead of production\'s, e.g. {"workflow_task_threads": 2}')
     parser.add_argument("--quick", action="store_true", help="a few workflows: checks it runs")
     args = parser.parse_args()
     if args.quick:

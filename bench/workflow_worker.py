@@ -7,13 +7,15 @@ in memory (same activity names). It tells the driver on stdout, one line each
 (`<mark> <proposal id> <monotonic seconds> [vote id]`), when a vote opened, when vote.closed
 reached the bridge and was signalled, when the workflow read the result and when it began
 publishing each step. CLOCK_MONOTONIC is the machine's, so the driver compares the times.
-Stops on SIGTERM.
+Its ready line gives the URL of the Temporal SDK's metrics. Stops on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
+import json
 import signal
 import sys
 import time
@@ -25,11 +27,13 @@ from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client
+    from temporalio.worker import UnsandboxedWorkflowRunner
 
     from linli import bus, db
     from services.meetings import events as meetings
     from workflows import bridge, common_types
     from workflows import worker as production
+    from workflows.metrics import sdk_runtime
     from workflows.outbox import OutboxActivities
     from workflows.proposal import types as t
     from workflows.proposal.workflow import ProposalWorkflow
@@ -104,15 +108,32 @@ class Outbox(OutboxActivities):
         return await super().record_event(record)
 
 
-def marked(handle: bridge.Handler) -> bridge.Handler:
-    """The production bridge handler, telling when an event reached it and was signalled."""
+def marked(client: Client, durable: str) -> bus.Subscription:
+    """The production vote.closed bridge consumer, telling when an event reached its signal
+    and when the signal returned."""
+    (production_sub,) = [s for s in bridge.subscriptions(client, "-", start_follow_ups=False)
+                         if s.event is meetings.VOTE_CLOSED]
+    signal_it = production_sub.effect
+    assert signal_it is not None
 
-    async def handler(conn: Any, event: Any) -> None:
+    async def effect(event: Any) -> None:
         tell(REACHED, event.subject)
-        await handle(conn, event)
+        await signal_it(event)
         tell(SIGNALLED, event.subject)
 
-    return handler
+    return bus.effect_subscription(durable, meetings.VOTE_CLOSED, effect)
+
+
+def tuning(text: str) -> dict[str, Any]:
+    """Worker options to try instead of production's (JSON); "workflow_task_threads": N gives
+    the workflow tasks a pool of N threads, "unsandboxed": true runs them without the sandbox."""
+    options: dict[str, Any] = json.loads(text)
+    if options.pop("unsandboxed", False):  # to measure what the sandbox costs, never production
+        options["workflow_runner"] = UnsandboxedWorkflowRunner()
+    if "workflow_task_threads" in options:
+        options["workflow_task_executor"] = concurrent.futures.ThreadPoolExecutor(
+            max_workers=options.pop("workflow_task_threads"))
+    return options
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -121,20 +142,20 @@ async def serve(args: argparse.Namespace) -> None:
         await db.migrate(conn, schema=SCHEMA, migrations=None)
     nc = await bus.connect(args.nats, name="bench-workflow-worker")
     js = nc.jetstream()
-    client = await Client.connect(args.temporal)
-    consumers = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[bus.Subscription(
-        args.durable, meetings.VOTE_CLOSED, marked(bridge.on_vote_closed(client)))])
+    runtime, sdk_metrics = sdk_runtime()  # as `linli worker` (the Core records its metrics)
+    client = await Client.connect(args.temporal, runtime=runtime)
+    consumers = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[marked(client, args.durable)])
     relay = bus.OutboxRelay(pool=pool, js=js, dsn=args.dsn, schema=SCHEMA)
     relaying = asyncio.create_task(relay.run())
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     worker = production.temporal_worker(
         client, args.queue, [ProposalWorkflow, TrivialWorkflow],
-        [noop, *Meetings().all(), *Outbox(pool).all()])
+        [noop, *Meetings().all(), *Outbox(pool).all()], **tuning(args.tuning))
     try:
         async with worker:
             await consumers.start()
-            tell("ready", "-")
+            tell("ready", "-", sdk_metrics)
             await stop.wait()
     finally:
         await consumers.stop()
@@ -147,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     for name in ("dsn", "nats", "temporal", "queue", "durable"):
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--tuning", default="{}", help="worker options instead of production's")
     asyncio.run(serve(parser.parse_args()))
 
 
