@@ -15,7 +15,9 @@ In one run, on the same servers and worker process:
   next step (p50/p99), split where the time goes: relay_and_bus (commit → bridge handler),
   signal (the bridge's signal call), workflow_task (signal → the result read that the next step
   waits for), step (that read → the step's event being written); with the CPU each process
-  spent during the N-at-once run.
+  spent during the N-at-once run (run --rounds times over, one distribution), and the
+  worker's own Temporal SDK latencies over it (means): how long a workflow task waited on the
+  server for a poller of the worker, how long the worker took over it.
 """
 
 from __future__ import annotations
@@ -274,6 +276,8 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
             at_once = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
                                       args.rounds)
         at_once["cpu_ms"] = cpu.stop()
+        at_once["cpu_ms_per_proposal"] = {k: round(v / (args.proposals * args.rounds), 1)
+                                          for k, v in at_once["cpu_ms"].items()}
         at_once["worker_sdk_mean_ms"] = mean_since(sdk_before,
                                                    await sdk_latencies(worker.sdk_metrics))
         return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
@@ -301,14 +305,14 @@ def main() -> None:
     parser.add_argument("--trivial", type=int, default=300)
     parser.add_argument("--profile", metavar="FILE",
                         help="py-spy (pip install py-spy) on the worker during the N-at-once run")
-    parser.add_argument("--rounds", type=int, default=1,
+    parser.add_argument("--rounds", type=int, default=3,
                         help="the N-at-once run this many times over (one distribution)")
     parser.add_argument("--tuning", default="{}", metavar="JSON",
                         help='worker options instead of production\'s, e.g. {"workflow_task_threads": 2}')
     parser.add_argument("--quick", action="store_true", help="a few workflows: checks it runs")
     args = parser.parse_args()
     if args.quick:
-        args.proposals, args.trivial = 4, 10
+        args.proposals, args.trivial, args.rounds = 4, 10, 1
     env = os.environ
     if all(k in env for k in ("LINLI_DATABASE_URL", "LINLI_NATS_URL", "LINLI_TEMPORAL_ADDRESS")):
         result = asyncio.run(measure(env["LINLI_DATABASE_URL"], env["LINLI_NATS_URL"],
