@@ -2,7 +2,7 @@
 
 POST /reports: decode the JSON body, one INSERT of the named columns (taken from the body, text)
 with a fresh uuid as id, answer 201 with the id. Same pool size as a service (10), same
-PostgreSQL, its own process, driven by the same load generator.
+PostgreSQL, the same event loop (uvloop), its own process, driven by the same load generator.
 
 Run: `python -m bench.bare --port P --dsn DSN --table schema.table --columns a,b`.
 """
@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import msgspec
 from aiohttp import web
+
+from linli.cli import event_loop
 
 
 def app(dsn: str, table: str, columns: list[str]) -> web.Application:
@@ -52,8 +54,9 @@ def main() -> None:
     parser.add_argument("--table", required=True)
     parser.add_argument("--columns", required=True)
     args = parser.parse_args()
+    # the same event loop as `linli serve`, so the ratio compares our code, not two loops
     web.run_app(app(args.dsn, args.table, args.columns.split(",")), host="127.0.0.1",
-                port=args.port, access_log=None, print=None)
+                port=args.port, access_log=None, print=None, loop=event_loop())
 
 
 if __name__ == "__main__":

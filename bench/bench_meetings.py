@@ -2,9 +2,12 @@
 (ballots per second, p50/p99 latency, CPU and round trips per ballot), and the tally of
 100,000 and 1,000,000 ballots loaded from PostgreSQL (milliseconds).
 
-Run: `.venv/bin/python -m bench.bench_meetings [--owners N] [--connections C] [--quick]`.
+Run: `.venv/bin/python -m bench.bench_meetings [--owners N] [--connections C] [--rate R]
+[--tally N ...] [--quick]`: the owners' ballots flat out (C in flight), then a second vote's
+at a steady R a second (p99 at that rate), then the tallies (`--tally` alone: none).
 The directory and meetings services run as separate `linli serve` processes on embedded
-PostgreSQL and NATS (bench/harness.py); the owners' clients run in this process.
+PostgreSQL and NATS (bench/harness.py); the owners' requests go out from this process
+through raw keep-alive connections (bench/lean_http.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import harness
+from bench import harness, lean_http
 from linli import db
 from linli.auth import issue_token
 from linli.config import DEV_SECRET
@@ -88,31 +91,43 @@ async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, o
     return cid, vote["id"], people
 
 
-async def cast_all(session: aiohttp.ClientSession, meetings: str, cid: str, vote_id: str,
-                   people: list[str], connections: int) -> dict[str, Any]:
-    """Every owner's ballot submitted at once; `connections` of them in flight at a time."""
+async def cast_all(meetings: str, cid: str, vote_id: str, people: list[str], connections: int,
+                   rate: float | None = None) -> dict[str, Any]:
+    """Every owner's ballot submitted at once, `connections` of them in flight at a time; or,
+    with `rate`, owner i's ballot due at i/rate seconds (a steady arrival rate), its latency
+    counted from when it was due (a late start is the service's delay too). The requests go
+    out through bench/lean_http.py, so the generator leaves the cores to the service."""
     url = f"{meetings}/v1/compounds/{cid}/votes/{vote_id}/ballots"
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    in_flight = asyncio.Semaphore(connections)
-    tokens = [token(person, ["owner"], cid) for person in people]
-
-    async def one(i: int) -> None:
-        choice = ("agree", "agree", "agree", "oppose", "abstain")[i % 5]
-        async with in_flight:  # latency counts from sending, not from waiting for a socket
-            started = time.perf_counter()
-            async with session.post(url, json={"choice": choice}, headers=tokens[i]) as r:
-                await r.read()
-                statuses[r.status] = statuses.get(r.status, 0) + 1
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(len(people))))
-    elapsed = time.perf_counter() - started
-    return {"owners": len(people), "statuses": {str(k): v for k, v in statuses.items()},
-            "seconds": round(elapsed, 2), "ballots_per_s": round(len(people) / elapsed),
+    choices = ("agree", "agree", "agree", "oppose", "abstain")
+    requests = [lean_http.post_request(url, f'{{"choice": "{choices[i % 5]}"}}'.encode(),
+                                       token(person, ["owner"], cid))
+                for i, person in enumerate(people)]
+    answers = await lean_http.send_all(url, requests, connections=connections, rate=rate)
+    latencies = answers.latencies
+    return {"owners": len(people), "statuses": {str(k): v for k, v in answers.statuses.items()},
+            "seconds": round(answers.seconds, 2),
+            "ballots_per_s": round(len(people) / answers.seconds),
             "latency_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
             "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
+
+
+async def another_vote(session: aiohttp.ClientSession, meetings: str, cid: str) -> str:
+    """A second proposal's vote in the same compound (its roll frozen anew: nobody voted)."""
+    branch = token("bench-branch", ["party_branch"], cid)
+    proposal = await post(session, f"{meetings}/v1/compounds/{cid}/proposals", branch, json={
+        "title": "更换门禁", "matter": "art278_4", "body": "基准测试议案"})
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    vote = await post(session, f"{meetings}/v1/compounds/{cid}/proposals/{proposal['id']}/votes",
+                      branch, json={"closes_at": closes})
+    return str(vote["id"])
+
+
+async def counted(session: aiohttp.ClientSession, meetings: str, cid: str,
+                  vote_id: str) -> dict[str, Any]:
+    """Close the vote: its result counts each ballot once."""
+    branch = token("bench-branch", ["party_branch"], cid)
+    return dict(await post(session, f"{meetings}/v1/compounds/{cid}/votes/{vote_id}/close",
+                           branch))
 
 
 def tally_pure(n: int) -> dict[str, Any]:
@@ -166,7 +181,8 @@ async def tally_both(dsn: str, proposal: tuple[str, str], sizes: list[int]) -> d
     return found
 
 
-async def run(owners: int, connections: int, tallies: list[int]) -> dict[str, Any]:
+async def run(owners: int, connections: int, tallies: list[int],
+              rate: float | None) -> dict[str, Any]:
     with harness.embedded() as stack:
         procs = harness.Processes()
         try:
@@ -182,21 +198,34 @@ async def run(owners: int, connections: int, tallies: list[int]) -> dict[str, An
                 cid, vote_id, people = await setup(session, directory.url, meetings.url, owners)
 
                 async def drive() -> dict[str, Any]:
-                    found = await cast_all(session, meetings.url, cid, vote_id, people, connections)
+                    found = await cast_all(meetings.url, cid, vote_id, people, connections)
                     return {**found, "requests": found["owners"]}
 
                 casting = await harness.measured(
                     stack, meetings.pid, drive, done="SELECT count(*) FROM meetings.ballots")
-                branch = token("bench-branch", ["party_branch"], cid)
-                closed = await post(session, f"{meetings.url}/v1/compounds/{cid}/votes/{vote_id}/close",
-                                    branch)
+                closed = await counted(session, meetings.url, cid, vote_id)
                 casting["counted_ballots"] = closed["result"]["counts"]["ballots"]
                 casting["in_flight"] = connections
                 proposal = (cid, closed["proposal_id"])
-            return {"benchmark": "meetings", "concurrent_ballots_over_http": casting,
-                    "tally_pure_python": tally_pure(tallies[0]),
-                    **await tally_both(stack.database_url, proposal, tallies),
-                    "idle_rss_mb": idle, "cpu_cores": os.cpu_count()}
+                steady = {}
+                if rate:
+                    second = await another_vote(session, meetings.url, cid)
+
+                    async def paced() -> dict[str, Any]:
+                        found = await cast_all(meetings.url, cid, second, people, connections,
+                                               rate)
+                        return {**found, "requests": found["owners"], "rate_per_s": rate}
+
+                    arriving = await harness.measured(
+                        stack, meetings.pid, paced, done="SELECT count(*) FROM meetings.ballots")
+                    arriving.pop("statements")
+                    closed = await counted(session, meetings.url, cid, second)
+                    arriving["counted_ballots"] = closed["result"]["counts"]["ballots"]
+                    steady = {"steady_ballots_over_http": arriving}
+            tallied = {"tally_pure_python": tally_pure(tallies[0]),
+                       **await tally_both(stack.database_url, proposal, tallies)} if tallies else {}
+            return {"benchmark": "meetings", "concurrent_ballots_over_http": casting, **steady,
+                    **tallied, "idle_rss_mb": idle, "cpu_cores": os.cpu_count()}
         finally:
             procs.stop()
 
@@ -205,12 +234,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--owners", type=int, default=3000)
     parser.add_argument("--connections", type=int, default=200)
-    parser.add_argument("--tally", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--tally", type=int, nargs="*", default=[100_000, 1_000_000],
+                        help="sizes of the tallies loaded from PostgreSQL; none: ballots only")
+    parser.add_argument("--rate", type=float, default=1000.0,
+                        help="the steady arrival rate of a second vote's ballots; 0: none")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
     if args.quick:
-        args.owners, args.connections, args.tally = 60, 20, [2000]
-    harness.write("meetings", asyncio.run(run(args.owners, args.connections, args.tally)))
+        args.owners, args.connections, args.tally, args.rate = 60, 20, [2000], 100.0
+    harness.write("meetings", asyncio.run(run(args.owners, args.connections, args.tally,
+                                              args.rate or None)))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class Settings:
     bridge_follow_ups: bool = True
     # "production" unless LINLI_ENV says development (linli up sets it for its children)
     environment: str = "production"
+    # LINLI_LOG_LEVEL: debug adds one access-log line per successful request (linli/http.py)
+    log_level: str = "info"
     # JetStream gauges (linli/busmetrics.py): how often the worker reads the streams and
     # consumers, and the size ops planned for a stream that has no limit of its own
     bus_metrics_seconds: float = 15.0
@@ -121,6 +123,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bridge_prefix=env.get("LINLI_BRIDGE_PREFIX", base.bridge_prefix),
         bridge_follow_ups=env.get("LINLI_BRIDGE_FOLLOW_UPS", "1") != "0",
         environment=env.get("LINLI_ENV", base.environment),
+        log_level=env.get("LINLI_LOG_LEVEL", base.log_level),
         bus_metrics_seconds=float(env.get("LINLI_BUS_METRICS_SECONDS", base.bus_metrics_seconds)),
         stream_budget_messages=int(env.get("LINLI_STREAM_BUDGET_MESSAGES",
                                            base.stream_budget_messages)),

@@ -216,9 +216,31 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
     return view
 
 
+# a request answered 2xx/3xx within this many seconds is logged at DEBUG: its count and latency
+# are in the metrics by route; at INFO it cost a log record, a JSON line and a write to stderr
+# per request (a third of a report's own time, bench/bench_issues.py). Refusals, failures and
+# slow answers are still one INFO line each; LINLI_LOG_LEVEL=debug logs every request.
+SLOW_SECONDS = 1.0
+_instruments: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+
+
+def _instrument(service: str, template: str, method: str, status: int) -> tuple[Any, Any]:
+    """The request counter and latency histogram of these labels, resolved once per process
+    (prometheus_client's labels() checks and locks on every call)."""
+    key = (service, template, method, status)
+    found = _instruments.get(key)
+    if found is None:
+        if len(_instruments) >= 10_000:  # methods are the client's words: stay bounded
+            _instruments.clear()
+        found = (metrics.HTTP_REQUESTS.labels(service, template, method, str(status)),
+                 metrics.HTTP_LATENCY.labels(service, template, method))
+        _instruments[key] = found
+    return found
+
+
 @web.middleware
 async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Request id, Prometheus metrics by route template, one JSON access-log line."""
+    """Request id, Prometheus metrics by route template, a JSON access-log line."""
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
@@ -232,14 +254,14 @@ async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
         elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
         template = resource.canonical if resource is not None else "unmatched"
-        service = request.app[SERVICE]
-        metrics.HTTP_REQUESTS.labels(service, template, request.method, str(status)).inc()
-        metrics.HTTP_LATENCY.labels(service, template, request.method).observe(elapsed)
-        log.info(
-            "request",
-            extra={"request_id": request_id, "method": request.method, "path": request.path,
-                   "route": template, "status": status, "ms": round(elapsed * 1000, 2)},
-        )
+        counter, latency = _instrument(request.app[SERVICE], template, request.method, status)
+        counter.inc()
+        latency.observe(elapsed)
+        level = logging.DEBUG if status < 400 and elapsed < SLOW_SECONDS else logging.INFO
+        if log.isEnabledFor(level):
+            log.log(level, "request", extra={
+                "request_id": request_id, "method": request.method, "path": request.path,
+                "route": template, "status": status, "ms": round(elapsed * 1000, 2)})
 
 
 @web.middleware

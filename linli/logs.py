@@ -41,6 +41,11 @@ def _text(value: object) -> str:
 _encode = msgspec.json.Encoder(enc_hook=_text).encode
 
 
+def level_of(name: str) -> int:
+    """A level by its name (debug, info, warning, …); INFO for a name logging does not know."""
+    return logging.getLevelNamesMapping().get(name.upper(), logging.INFO)
+
+
 def configure(service: str, level: int = logging.INFO) -> None:
     """Route every logger to one JSON handler on stderr."""
     handler = logging.StreamHandler(sys.stderr)

@@ -7,6 +7,7 @@ stats.py. The compound's defaults are seeded on its first use, after the directo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -20,6 +21,7 @@ from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
 from linli.pagination import Page, PageQuery, page_of, time_cursor, time_keyset, whole
+from linli.problems import Problem
 from linli.values import now_utc, require_code
 from services.issues import events, metrics, rules, store
 from services.issues.models import (
@@ -222,36 +224,69 @@ async def report(pool: Pool, directory: Directory, *,
     if (data.unit_id is None) == (data.area is None):
         raise problems.validation("请给出 unit_id (房屋) 或 area (公共区域) 之一", field="area")
     reporter, on_behalf, contact = reporter_of(who, data)
-    now = now_utc()
+    key = (compound_id, data.category)
+    args = (compound_id, who, data, reporter, on_behalf, contact, channel, extra)
     async with pool.acquire() as conn:
-        row = await store.get_category(conn, compound_id=compound_id, code=data.category)
-        if row is None or not row["active"]:
-            raise problems.validation(f"问题类别 {data.category} 不存在", field="category")
-        category = to_category(row)
-        check_attributes(category, data.attributes)
-        fields = {
-            "id": uuid.uuid4(), "compound_id": compound_id, "category": data.category,
-            "title": data.title, "description": data.description, "unit_id": data.unit_id,
-            "area": data.area, "location_note": data.location_note, "photos": data.photos,
-            "attributes": data.attributes, "anonymous": data.anonymous, "reporter_id": reporter,
-            "reported_by": who.subject, "on_behalf": on_behalf, "contact_name": contact,
-            "channel": "staff" if on_behalf and channel == "app" else channel,
-            "responsible": category.responsible, "status": "submitted", "created_at": now,
-            "updated_at": now, "respond_by": now + dt.timedelta(hours=category.respond_hours),
-            "resolve_by": now + dt.timedelta(hours=category.resolve_hours), **(extra or {}),
-        }
-        event = events.ISSUE_REPORTED.new(
-            subject=str(fields["id"]), compound_id=str(compound_id), data=events.IssueReported(
-                issue_id=fields["id"], compound_id=compound_id, category=data.category,
-                title=data.title, responsible=category.responsible,
-                reporter_id=None if data.anonymous else reporter,
-                on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
-                area=data.area))
-        # the transaction of this use case is that one statement (issue, history, outbox)
-        issue = await store.insert_reported(conn, fields=fields, actor=who.subject, event=event,
-                                            note="代居民上报" if on_behalf else "")
+        issue, known = None, _categories.get(key)
+        if known is not None:  # one round trip: it inserts only while the row is as seen
+            with contextlib.suppress(Problem):  # refused by what this process saw: read the row
+                issue = await _insert(conn, known, *args)
+        if issue is None:
+            _categories.pop(key, None)
+            async with conn.transaction():  # the row held (FOR SHARE) until the issue is in
+                row = await store.get_category(conn, compound_id=compound_id,
+                                               code=data.category, share=True)
+                if row is None or not row["active"]:
+                    raise problems.validation(f"问题类别 {data.category} 不存在", field="category")
+                issue = await _insert(conn, _remember(compound_id, row), *args)
     metrics.REPORTED.labels(rules.metric_category(data.category)).inc()
     return issue
+
+
+# the categories reports were last checked against, per (compound, code): a report then costs
+# one statement, which inserts only while the category row is still exactly this one (store.
+# insert_reported's guard); a category changed since is read afresh, so nothing reports against
+# a stale or inactive category. Bounded; correctness never rests on it.
+_categories: dict[tuple[uuid.UUID, str], tuple[Category, Any]] = {}
+MAX_CATEGORIES = 10_000
+
+
+def _remember(compound_id: uuid.UUID, row: Any) -> tuple[Category, Any]:
+    if len(_categories) >= MAX_CATEGORIES:
+        _categories.clear()
+    known = (to_category(row), row)
+    _categories[(compound_id, row["code"])] = known
+    return known
+
+
+async def _insert(conn: Connection, known: tuple[Category, Any], compound_id: uuid.UUID,
+                  who: Principal, data: IssueIn, reporter: str | None, on_behalf: bool,
+                  contact: str, channel: str, extra: dict[str, Any] | None) -> Any:
+    """The issue, its history and its event in ONE statement (the use case's transaction),
+    if the category row is still `known`; None when it changed since."""
+    category, row = known
+    check_attributes(category, data.attributes)
+    now = now_utc()
+    fields = {
+        "id": uuid.uuid4(), "compound_id": compound_id, "category": data.category,
+        "title": data.title, "description": data.description, "unit_id": data.unit_id,
+        "area": data.area, "location_note": data.location_note, "photos": data.photos,
+        "attributes": data.attributes, "anonymous": data.anonymous, "reporter_id": reporter,
+        "reported_by": who.subject, "on_behalf": on_behalf, "contact_name": contact,
+        "channel": "staff" if on_behalf and channel == "app" else channel,
+        "responsible": category.responsible, "status": "submitted", "created_at": now,
+        "updated_at": now, "respond_by": now + dt.timedelta(hours=category.respond_hours),
+        "resolve_by": now + dt.timedelta(hours=category.resolve_hours), **(extra or {}),
+    }
+    event = events.ISSUE_REPORTED.new(
+        subject=str(fields["id"]), compound_id=str(compound_id), data=events.IssueReported(
+            issue_id=fields["id"], compound_id=compound_id, category=data.category,
+            title=data.title, responsible=category.responsible,
+            reporter_id=None if data.anonymous else reporter,
+            on_behalf_by=who.subject if on_behalf else None, unit_id=data.unit_id,
+            area=data.area))
+    return await store.insert_reported(conn, fields=fields, actor=who.subject, event=event,
+                                       note="代居民上报" if on_behalf else "", category=row)
 
 
 # ---------------------------------------------------------------- reading

@@ -60,9 +60,12 @@ async def list_categories(conn: Connection, *, compound_id: uuid.UUID) -> list[R
     )
 
 
-async def get_category(conn: Connection, *, compound_id: uuid.UUID, code: str) -> Row:
+async def get_category(conn: Connection, *, compound_id: uuid.UUID, code: str,
+                       share: bool = False) -> Row:
+    """The category; with `share`, held unchanged until the transaction ends."""
     return await conn.fetchrow(
-        "SELECT * FROM categories WHERE compound_id = $1 AND code = $2", compound_id, code
+        "SELECT * FROM categories WHERE compound_id = $1 AND code = $2"
+        + (" FOR SHARE" if share else ""), compound_id, code,
     )
 
 
@@ -70,20 +73,28 @@ async def get_category(conn: Connection, *, compound_id: uuid.UUID, code: str) -
 
 
 async def insert_reported(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
-                          event: CloudEvent) -> Row:
+                          event: CloudEvent, category: Row) -> Row:
     """A reported issue, its `reported` history row and its event, in ONE statement (one round
-    trip, atomic on its own or inside the caller's transaction); the new issue row."""
+    trip, atomic on its own or inside the caller's transaction); the new issue row. Written
+    only while the category row is still `category` (active, same party, times and questions);
+    None, writing nothing, when it changed."""
     names = list(fields)
     values = [json.dumps(v) if n == "attributes" else v for n, v in fields.items()]
     marks = ", ".join(f"${i}::jsonb" if n == "attributes" else f"${i}"
                       for i, n in enumerate(names, start=1))
     n = len(values)
-    outbox, event_values = outbox_cte(event, after="issue", first=n + 3)
+    guard = (f"SELECT {marks} WHERE EXISTS (SELECT 1 FROM categories WHERE compound_id ="
+             f" ${n + 3} AND code = ${n + 4} AND active AND responsible = ${n + 5} AND"
+             f" respond_hours = ${n + 6} AND resolve_hours = ${n + 7} AND attributes ="
+             f" ${n + 8}::jsonb)")
+    outbox, event_values = outbox_cte(event, after="issue", first=n + 9)
     return await conn.fetchrow(
-        f"WITH issue AS (INSERT INTO issues ({', '.join(names)}) VALUES ({marks}) RETURNING *),"
+        f"WITH issue AS (INSERT INTO issues ({', '.join(names)}) {guard} RETURNING *),"
         " reported AS (INSERT INTO history (issue_id, action, from_status, to_status, actor, note)"
         f" SELECT id, 'reported', NULL, 'submitted', ${n + 1}, ${n + 2} FROM issue), {outbox}"
-        " SELECT * FROM issue", *values, actor, note, *event_values,
+        " SELECT * FROM issue", *values, actor, note, category["compound_id"], category["code"],
+        category["responsible"], category["respond_hours"], category["resolve_hours"],
+        category["attributes"], *event_values,
     )
 
 

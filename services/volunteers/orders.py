@@ -63,7 +63,8 @@ def orderer(who: Principal, data: OrderIn) -> tuple[str, bool, str]:
 async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
                 data: OrderIn) -> Order:
     """Order a published item for a time window at the resident's unit, within its weekly
-    capacity (the item row is locked, so concurrent orders cannot overbook the week)."""
+    capacity (the item's week is held, so concurrent orders cannot overbook it; the item row
+    is held too, so it is not withdrawn under an order)."""
     resident, on_behalf, contact = orderer(who, data)
     await directory.unit(compound_id, data.unit_id, UNIT_MISSING)
     if data.window_end <= data.window_start:
@@ -73,13 +74,10 @@ async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who
     week = rules.week_start(data.window_start)
     async with transaction(pool) as conn:
         item = problems.owned(
-            await store.get_item(conn, id=data.item_id, lock=True), compound_id, "服务项目",
+            await store.hold_item_week(conn, id=data.item_id, week=week), compound_id, "服务项目",
             missing=problems.validation("服务菜单中没有这个项目", field="item_id"))
         if item["status"] != "published":
             raise problems.conflict("该服务已下架，不能点单", "not-published")
-        if await store.orders_in_week(conn, item_id=item["id"], week=week) \
-                >= item["capacity_per_week"]:
-            raise problems.conflict(f"该服务 {week} 这一周已约满，请选择其他时间", "capacity-full")
         fields = {
             "id": uuid.uuid4(), "compound_id": compound_id, "item_id": item["id"],
             "skill": item["skill"], "resident_id": resident, "ordered_by": who.subject,
@@ -89,9 +87,12 @@ async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who
         # a new order has no volunteer, minutes or rating yet
         event = _event("placed", {**fields, "volunteer_id": None, "minutes": None,
                                   "rating": None}, who, from_status=None, person=None)
-        # the order, its history row and its event in one statement (one round trip)
+        # the week's count, the order, its history row and its event in one statement
         row = await store.insert_placed(conn, fields=fields, actor=who.subject, event=event,
-                                        note="代居民点单" if on_behalf else "")
+                                        note="代居民点单" if on_behalf else "",
+                                        capacity=item["capacity_per_week"])
+        if row is None:
+            raise problems.conflict(f"该服务 {week} 这一周已约满，请选择其他时间", "capacity-full")
     metrics.ORDERS.labels(rules.metric_skill(row["skill"]), "ordered").inc()
     return to_order(row)
 

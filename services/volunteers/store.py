@@ -120,11 +120,15 @@ async def list_items(conn: Connection, *, compound_id: uuid.UUID, skill: str | N
         limit)
 
 
-async def orders_in_week(conn: Connection, *, item_id: uuid.UUID, week: dt.date) -> int:
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM orders WHERE item_id = $1 AND week_start = $2"
-        " AND status <> 'cancelled'", item_id, week)
-    return count
+async def hold_item_week(conn: Connection, *, id: uuid.UUID, week: dt.date) -> Row:
+    """The item, held as it is (FOR SHARE: withdrawing it waits) until the transaction ends,
+    and its week's places to the caller alone (an advisory lock on item and week): orders for
+    the same week queue here, orders for other weeks or items do not. The caller counts the
+    week's orders in a LATER statement, whose snapshot then sees every order placed before."""
+    return await conn.fetchrow(
+        "SELECT *, pg_advisory_xact_lock(hashtextextended('linli-volunteers-week:' || $1::uuid::text"
+        " || ':' || $2::date::text, 0)) AS week_held FROM menu_items WHERE id = $1 FOR SHARE",
+        id, week)
 
 
 # ---------------------------------------------------------------- orders
@@ -135,15 +139,21 @@ async def insert_order(conn: Connection, *, fields: dict[str, Any]) -> Row:
 
 
 async def insert_placed(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
-                        event: CloudEvent) -> Row:
-    """A placed order, its `placed` history row and its event in ONE statement; the order row."""
+                        event: CloudEvent, capacity: int) -> Row:
+    """A placed order, its `placed` history row and its event in ONE statement, only while its
+    week holds fewer than `capacity` orders (hold_item_week first); the order row, or None
+    when the week is full (nothing written)."""
     n = len(fields)
-    outbox, event_values = outbox_cte(event, after="placed", first=n + 3)
+    names, marks = ", ".join(fields), ", ".join(f"${i}" for i in range(1, n + 1))
+    outbox, event_values = outbox_cte(event, after="placed", first=n + 6)
     return await conn.fetchrow(
-        f"WITH placed AS ({insert_sql('orders', fields)}), history AS (INSERT INTO order_history"
-        " (order_id, action, from_status, to_status, actor, note) SELECT id, 'placed', NULL,"
-        f" 'ordered', ${n + 1}, ${n + 2} FROM placed), {outbox} SELECT * FROM placed",
-        *fields.values(), actor, note, *event_values)
+        f"WITH placed AS (INSERT INTO orders ({names}) SELECT {marks} WHERE (SELECT count(*)"
+        f" FROM orders WHERE item_id = ${n + 3}::uuid AND week_start = ${n + 4}::date AND"
+        f" status <> 'cancelled') < ${n + 5}::int RETURNING *), history AS (INSERT INTO"
+        " order_history (order_id, action, from_status, to_status, actor, note) SELECT id,"
+        f" 'placed', NULL, 'ordered', ${n + 1}, ${n + 2} FROM placed), {outbox}"
+        " SELECT * FROM placed", *fields.values(), actor, note, fields["item_id"],
+        fields["week_start"], capacity, *event_values)
 
 
 async def get_order(conn: Connection, *, id: uuid.UUID) -> Row:

@@ -258,6 +258,42 @@ async def test_custom_category_routes_to_its_party(world: World) -> None:
     assert "pump_power" not in metrics
 
 
+async def test_a_report_follows_its_category_as_it_is_now(world: World) -> None:
+    """The service remembers the category a report was checked against; a change made since
+    (here behind its back, as another replica would) is what the next report follows."""
+    w = world
+    url = f"{w.base}/issue-categories/pump_power"
+    body = {"name": "水泵电费分摊", "responsible": "owners_committee", "respond_hours": 48,
+            "resolve_hours": 240, "attributes": [{"code": "meter", "description": "电表编号"}]}
+    await ok(await w.issues.put(url, json=body, headers=w.person("community")), 200)
+    pump = {"category": "pump_power", "area": "pump_room"}
+    first = await report(w, w.person(), **pump, attributes={"meter": "A-17"})
+    assert first["responsible"] == "owners_committee"
+    assert w.issues.app is not None
+    pool = w.issues.app[POOL]
+
+    async def change(sql: str) -> None:
+        await pool.execute(f"UPDATE categories SET {sql} WHERE compound_id = $1"
+                           " AND code = 'pump_power'", uuid.UUID(w.cid))
+
+    await change("responsible = 'property', resolve_hours = 72")
+    moved = await report(w, w.person(), **pump)
+    assert moved["responsible"] == "property"
+    assert (dt.datetime.fromisoformat(moved["resolve_by"])
+            - dt.datetime.fromisoformat(moved["created_at"])) == dt.timedelta(hours=72)
+    await change("""attributes = '[{"code": "floor", "description": "楼层", "required": true}]'""")
+    await assert_problem(await w.issues.post(f"{w.base}/issues", json=issue_body(**pump),
+                                             headers=w.person()), 422, "validation-error")
+    asked = await report(w, w.person(), **pump, attributes={"floor": "B1"})
+    assert asked["attributes"] == {"floor": "B1"}
+    await change("active = false")
+    await assert_problem(await w.issues.post(f"{w.base}/issues", json=issue_body(
+        **pump, attributes={"floor": "B1"}), headers=w.person()), 422, "validation-error")
+    count = await pool.fetchval("SELECT count(*) FROM issues WHERE compound_id = $1",
+                                uuid.UUID(w.cid))
+    assert count == 3
+
+
 async def test_history_and_comments_keep_an_anonymous_reporter_hidden(world: World) -> None:
     w = world
     alice_id = str(uuid.uuid4())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import msgspec
+import pytest
 from aiohttp import web
 
 from linli.app import service_app
@@ -68,6 +70,27 @@ async def test_health_metrics_and_openapi(serve: AppFactory, token: TokenFactory
         "$ref": "#/components/schemas/EchoIn"}
     assert spec["components"]["schemas"]["EchoIn"]["required"] == ["text"]
     assert "roles: community" in op["x-linli-access"]
+
+
+async def test_access_lines_name_refusals_and_failures_at_info(
+        serve: AppFactory, token: TokenFactory, caplog: pytest.LogCaptureFixture) -> None:
+    """At INFO a refused or failed request is one access line (with its request id); a
+    successful one is at DEBUG, counted in the metrics instead."""
+    client = await serve(kernel_app)
+    headers = bearer(token(roles=["community"], compounds=["c1"]))
+    with caplog.at_level(logging.INFO, logger="linli.http"):
+        assert (await client.post("/v1/echo/c1", json={"text": "好"}, headers=headers)).status == 200
+        refused = await client.post("/v1/echo/c1", json={"text": 1}, headers=headers)
+        failed = await client.get("/v1/explode")
+    lines = [r for r in caplog.records if r.getMessage() == "request"]
+    assert [(r.levelno, r.status, r.request_id) for r in lines] == [  # type: ignore[attr-defined]
+        (logging.INFO, 422, refused.headers["X-Request-Id"]),
+        (logging.INFO, 500, failed.headers["X-Request-Id"])]
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="linli.http"):
+        ok = await client.post("/v1/echo/c1", json={"text": "好"}, headers=headers)
+    assert [(r.levelno, r.status, r.request_id) for r in caplog.records  # type: ignore[attr-defined]
+            if r.getMessage() == "request"] == [(logging.DEBUG, 200, ok.headers["X-Request-Id"])]
 
 
 async def test_readyz_reports_a_missing_database(serve: AppFactory, settings: Settings) -> None:

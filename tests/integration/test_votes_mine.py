@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 
 from linli.config import Settings
 from tests.conftest import TokenFactory, assert_problem, bearer
-from tests.integration.test_meetings_support import ok
+from tests.integration.test_meetings_support import new_compound, ok
 from tests.integration.test_votes import A, B, C, D, E, apps, open_vote, proposal, sunny_garden
 
 __all__ = ["apps"]  # the fixture, imported to be used here
@@ -97,3 +97,33 @@ async def test_a_secret_ballot_reads_back_only_with_its_receipt(
         await conn.close()
     assert len(rows) == 2 and all(len(r["seal"]) == 64 for r in rows)
     assert not any(word in str(dict(r)) for r in rows for word in ("agree", "oppose", cast["receipt"]))
+
+
+async def test_an_owner_on_two_entries_names_the_one_each_ballot_is_for(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    """An owner alone on one unit and co-owner of another is on two roll entries: a ballot
+    without entry_id is refused (nothing written), each named entry takes its own ballot,
+    and an entry that is not theirs is not on their roll."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    await c.unit("101", "90.00", A)
+    await c.unit("102", "60.00", A, B)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    vote = await open_vote(meetings, c, await proposal(meetings, c, branch, "art278_4"), branch)
+    v = f"/v1/compounds/{c.id}/votes/{vote['id']}"
+    entries = [e["entry_id"] for e in (await ok(await meetings.get(
+        f"{v}/ballots/mine", headers=c.as_owner(token, A))))["entries"]]
+    assert len(entries) == 2
+    await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                             headers=c.as_owner(token, A)), 422, "validation-error")
+    assert (await ok(await meetings.get(f"{v}/turnout", headers=branch)))["ballots"] == 0
+    for entry, choice in zip(entries, ("agree", "oppose"), strict=True):
+        cast = await ok(await meetings.post(f"{v}/ballots", json={
+            "choice": choice, "entry_id": entry}, headers=c.as_owner(token, A)), 201)
+        assert (cast["entry_id"], cast["changed"]) == (entry, False)
+    await assert_problem(await meetings.post(f"{v}/ballots", json={
+        "choice": "agree", "entry_id": "developer"}, headers=c.as_owner(token, A)), 403, "not-on-roll")
+    mine = await ok(await meetings.get(f"{v}/ballots/mine", headers=c.as_owner(token, A)))
+    assert sorted((e["entry_id"], e["choice"]) for e in mine["entries"]) == sorted(
+        zip(entries, ("agree", "oppose"), strict=True))

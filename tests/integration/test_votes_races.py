@@ -10,10 +10,11 @@ from aiohttp.test_utils import TestClient
 from linli.http import POOL
 from services.meetings.proposals import store
 from services.meetings.votes import store as vote_store
-from tests.conftest import TokenFactory, bearer, wait_until_blocked
-from tests.integration.test_meetings_support import later, ok
+from tests.conftest import TokenFactory, assert_problem, bearer, wait_until_blocked
+from tests.integration.test_meetings_support import later, ok, outbox
 from tests.integration.test_votes import (  # noqa: F401  (apps is a fixture)
     A,
+    B,
     apps,
     open_vote,
     proposal,
@@ -67,3 +68,32 @@ async def test_close_waits_for_a_secret_ballot_in_flight_without_deadlock(
                                            area_centi=entry["area_centi"], headcount=1)
     result = await ok(await closing)
     assert result["result"]["counts"]["agree_area_centi"] == 24975
+
+
+async def test_a_ballot_waiting_for_a_close_is_refused_not_left_uncounted(
+    apps: tuple[TestClient, TestClient], token: TokenFactory  # noqa: F811
+) -> None:
+    """An open vote's ballot is one statement whose snapshot predates its wait for the guard:
+    when the close it waited for commits, the ballot must see the vote closed (409) and write
+    nothing, never land after the count."""
+    directory, meetings = apps
+    c = await sunny_garden(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    pid = await proposal(meetings, c, branch, "community")
+    vote = await open_vote(meetings, c, pid, branch)
+    vid = uuid.UUID(vote["id"])
+    url = f"/v1/compounds/{c.id}/votes/{vid}/ballots"
+    await ok(await meetings.post(url, json={"choice": "agree"}, headers=c.as_owner(token, A)), 201)
+    async with meetings.app[POOL].acquire() as conn, conn.transaction():
+        # a close's steps: the guard taken exclusive, the vote closed, then the commit
+        await vote_store.guard(conn, vote_id=vid, exclusive=True)
+        casting = asyncio.ensure_future(meetings.post(
+            url, json={"choice": "oppose"}, headers=c.as_owner(token, B)))
+        await wait_until_blocked(conn)  # the ballot's statement began and waits for the guard
+        await vote_store.close_vote(conn, id=vid, closed_by="t", outcome="passed", result={})
+    await assert_problem(await casting, 409, "vote-closed")
+    async with meetings.app[POOL].acquire() as conn:
+        cast = await conn.fetch("SELECT cast_by FROM ballots WHERE vote_id = $1", vid)
+    assert [r["cast_by"] for r in cast] == [c.people[A]]
+    cast_events = [e for e in await outbox(meetings, pid) if e["type"] == "linli.meetings.ballot.cast"]
+    assert len(cast_events) == 1  # the refused ballot left no event either

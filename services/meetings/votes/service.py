@@ -23,7 +23,7 @@ from linli.values import now_utc
 from services.meetings import events, metrics
 from services.meetings.proposals.service import end_consultation, proposal_in, require_driver
 from services.meetings.proposals.store import get_proposal, set_proposal, try_lock_proposal
-from services.meetings.votes import counting, receipts, store, tally
+from services.meetings.votes import casting, counting, receipts, store, tally, turnouts
 from services.meetings.votes.election import COMPLETE
 from services.meetings.votes.models import (
     Ballot,
@@ -37,7 +37,7 @@ from services.meetings.votes.models import (
     VoteResult,
 )
 
-CHINA = dt.timezone(dt.timedelta(hours=8))  # what people read: one zone, no daylight saving
+CHINA = casting.CHINA
 MAJOR_ITEMS = ("art278_6", "art278_7", "art278_8")
 
 
@@ -187,7 +187,23 @@ async def roll_entry_for(conn: Connection, vote_id: uuid.UUID, person_id: uuid.U
 async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice: str,
                person_id: uuid.UUID | None, entry_id: str | None, channel: str,
                entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
-    """One ballot per roll entry. Open votes: a second ballot changes the first. Secret: 409."""
+    """One ballot per roll entry. Open votes: a second ballot changes the first. Secret: 409.
+    A person's ballot in an open vote is one statement (casting.py); the rest one transaction."""
+    facts = await casting.vote_facts(pool, compound_id, vote_id)
+    if facts.by_ballot and person_id is not None:
+        return await casting.cast_open(pool, facts, choice=choice, person_id=person_id,
+                                       entry_id=entry_id, channel=channel,
+                                       entered_by=entered_by, proxy_name=proxy_name)
+    return await cast_guarded(pool, compound_id=compound_id, vote_id=vote_id, choice=choice,
+                              person_id=person_id, entry_id=entry_id, channel=channel,
+                              entered_by=entered_by, proxy_name=proxy_name)
+
+
+async def cast_guarded(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice: str,
+                       person_id: uuid.UUID | None, entry_id: str | None, channel: str,
+                       entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
+    """A ballot as one transaction: the guard, the vote, the roll entry, the ballot (or the
+    secret vote's participation and running totals), its event."""
     async with transaction(pool) as conn:
         await store.guard(conn, vote_id=vote_id, exclusive=False)
         vote = await vote_in(conn, compound_id, vote_id)
@@ -204,7 +220,7 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
         if not vote["secret"]:
             cast_first = await store.upsert_ballot(conn, choice=choice, **key)
             if cast_first is None:
-                await _online_already(conn, vote_id, entry["entry_id"])
+                await casting.online_already(conn, vote_id, entry["entry_id"])
             first = bool(cast_first)
         else:
             receipt = receipts.new_receipt() if channel == "online" else None
@@ -231,22 +247,19 @@ async def ballot_cast(conn: Connection, vote: Any, *, channel: str, changed: boo
                                       channel=channel, changed=changed))
 
 
-async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
-    """The entry's owner voted online: an officer's paper or proxy ballot does not replace it
-    (only the owner changes their own ballot)."""
-    online = await store.get_ballot(conn, vote_id=vote_id, entry_id=entry_id)
-    at = online["cast_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
-    raise problems.conflict(
-        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: 表决 {vote_id} / 条目 {entry_id},"
-        " 在线); 纸质或代理投票不能覆盖业主本人的在线投票, 只有业主本人可以改票",
-        "voted-online")
+async def _turnout_now(pool: Pool, vote_id: uuid.UUID) -> tuple[Any, list[Any]]:
+    async with pool.acquire() as conn:
+        vote = await store.get_vote(conn, id=vote_id)
+        rows = [] if vote is None else await store.turnout(
+            conn, vote_id=vote_id, secret=counting.keeps_participation(vote))
+    return vote, rows
 
 
 async def turnout(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID) -> Turnout:
-    async with pool.acquire() as conn:
-        vote = await vote_in(conn, compound_id, vote_id)
-        rows = await store.turnout(conn, vote_id=vote_id,
-                                 secret=counting.keeps_participation(vote))
+    """Who has taken part so far; pages reading it together after a ballot share one count
+    (turnouts.py), each still seeing every ballot committed before it asked."""
+    vote, rows = await turnouts.shared(vote_id, lambda: _turnout_now(pool, vote_id))
+    problems.owned(vote, compound_id, "表决")
     return Turnout(vote_id=vote_id, status=vote["status"], ballots=sum(r["n"] for r in rows),
                    participating_area_centi=int(sum(r["area"] for r in rows)),
                    participating_headcount=int(sum(r["heads"] for r in rows)),

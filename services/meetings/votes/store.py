@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from linli.bus import OUTBOX_CHANNEL_PREFIX
 from linli.db import Connection
 
 Row = Any
@@ -97,6 +98,46 @@ async def upsert_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str, 
         vote_id, entry_id, choice, channel, cast_by, entered_by, proxy_name,
     )
     return None if first is None else bool(first)
+
+
+# An open vote's ballot in one statement: the guard and a fresh read of the vote's status
+# (vote_open_for_ballot, migration 0016), the person's entries on the frozen roll, the ballot
+# (written only when the vote is open and the person has exactly one entry there, or the one
+# named), and its event in the outbox (its payload says whether the ballot was changed).
+_CAST_OPEN = (
+    "WITH guard AS (SELECT vote_open_for_ballot($1) AS open),"
+    " entries AS (SELECT o.entry_id FROM roll_owners o WHERE o.vote_id = $1 AND o.person_id = $2"
+    " AND ($3::text IS NULL OR o.entry_id = $3)),"
+    " one AS (SELECT entry_id FROM entries WHERE (SELECT count(*) FROM entries) = 1),"
+    " ballot AS (INSERT INTO ballots (vote_id, entry_id, choice, channel, cast_by, entered_by,"
+    " proxy_name) SELECT $1, one.entry_id, $4, $5, $6, $7, $8 FROM one, guard WHERE guard.open"
+    " ON CONFLICT (vote_id, entry_id) DO UPDATE SET"
+    " choice = EXCLUDED.choice, channel = EXCLUDED.channel, cast_by = EXCLUDED.cast_by,"
+    " entered_by = EXCLUDED.entered_by, proxy_name = EXCLUDED.proxy_name,"
+    " revisions = ballots.revisions + 1, cast_at = now()"
+    " WHERE ballots.channel <> 'online' OR EXCLUDED.channel = 'online'"
+    " RETURNING xmax = 0 AS first),"
+    " linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
+    " SELECT $9::uuid, $10::text, CASE WHEN woken.first THEN $11::bytea ELSE $12::bytea END"
+    " FROM (SELECT first, pg_notify('" + OUTBOX_CHANNEL_PREFIX + "' || current_schema(), '')"
+    " FROM ballot) AS woken)"
+    " SELECT guard.open, (SELECT count(*) FROM entries) AS entries,"
+    " (SELECT min(entry_id) FROM entries) AS entry_id, (SELECT first FROM ballot) AS first"
+    " FROM guard"
+)
+
+
+async def cast_open_ballot(conn: Connection, *, vote_id: uuid.UUID, person_id: uuid.UUID,
+                           entry_id: str | None, choice: str, channel: str, cast_by: str,
+                           entered_by: str | None, proxy_name: str | None, event_id: uuid.UUID,
+                           event_type: str, cast_payload: bytes, changed_payload: bytes) -> Row:
+    """Cast or change a person's ballot in an open vote, with its event, in one round trip:
+    (open, entries, entry_id, first); first is None when nothing was written (the vote is not
+    open, the person has no single entry, or a paper ballot met the owner's online one)."""
+    return await conn.fetchrow(
+        _CAST_OPEN, vote_id, person_id, entry_id, choice, channel, cast_by, entered_by,
+        proxy_name, event_id, event_type, cast_payload, changed_payload,
+    )
 
 
 async def get_ballot(conn: Connection, *, vote_id: uuid.UUID, entry_id: str) -> Row:
