@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.worker import UnsandboxedWorkflowRunner
 
     from linli import bus, db
+    from linli.cli import event_loop
     from services.meetings import events as meetings
     from workflows import bridge, common_types
     from workflows import worker as production
@@ -169,7 +170,8 @@ def main() -> None:
     for name in ("dsn", "nats", "temporal", "queue", "durable"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--tuning", default="{}", help="worker options instead of production's")
-    asyncio.run(serve(parser.parse_args()))
+    with asyncio.Runner(loop_factory=event_loop) as runner:  # as `linli worker` runs
+        runner.run(serve(parser.parse_args()))
 
 
 if __name__ == "__main__":
