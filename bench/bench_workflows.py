@@ -2,15 +2,22 @@
 
 Run: `.venv/bin/python -m bench.bench_workflows [--proposals N] [--trivial N]`. Uses the servers
 named by LINLI_DATABASE_URL / LINLI_NATS_URL / LINLI_TEMPORAL_ADDRESS, else starts its own
-embedded PostgreSQL, NATS and Temporal dev server. In one run, on the same servers and worker:
+embedded PostgreSQL, NATS and Temporal dev server. Measured the way production runs: the worker
+is its own process (bench/workflow_worker.py: the production Temporal worker and tuning, the
+production vote.closed bridge consumer and the workflows outbox relay; meetings played in memory).
+This process plays the rest: it starts the workflows, commits each vote.closed to a "meetings"
+outbox that its own relay publishes (as the meetings service does), and signs the works off.
+In one run, on the same servers and worker process:
 - a trivial workflow with one activity, started N at once: completed per second;
-- ProposalWorkflow (short windows, meetings played in memory, events written to a real outbox),
-  N at once (and 20 two at a time, for the delay on an idle server), each driven by a real
-  linli.meetings.vote.closed event written to an outbox, published by the relay, taken by the
-  worker's bridge consumer, and an acceptance update: completed per second, and the delay from
-  committing vote.closed to the workflow entering its next step (p50/p99), split where the time
-  goes: relay and bus (commit → bridge handler), signal (the bridge's signal call), workflow task
-  (signal → the result read that the next step waits for), step (that read → the step's event).
+- ProposalWorkflow (short windows), N at once (and 20 two at a time, for the delay on an idle
+  server), each driven by a real linli.meetings.vote.closed event and an acceptance update:
+  completed per second, and the delay from committing vote.closed to the workflow entering its
+  next step (p50/p99), split where the time goes: relay_and_bus (commit → bridge handler),
+  signal (the bridge's signal call), workflow_task (signal → the result read that the next step
+  waits for), step (that read → the step's event being written); with the CPU each process
+  spent during the N-at-once run (run --rounds times over, one distribution), and the
+  worker's own Temporal SDK latencies over it (means): how long a workflow task waited on the
+  server for a poller of the worker, how long the worker took over it.
 """
 
 from __future__ import annotations
@@ -21,118 +28,78 @@ import contextlib
 import itertools
 import os
 import statistics
+import sys
+import tempfile
 import time
 import uuid
-from datetime import timedelta
+from collections import defaultdict
 from typing import Any
 
-from temporalio import activity, workflow
+import aiohttp
+from temporalio.client import Client
 
-with workflow.unsafe.imports_passed_through():
-    from temporalio.client import Client
-    from temporalio.worker import Worker
+from bench import harness
+from bench.workflow_worker import ENTERED, REACHED, RESULT_READ, SIGNALLED, VOTE_OPEN, TrivialWorkflow
+from linli import bus, db
+from linli.stack import EmbeddedStack
+from services.meetings import events as meetings
+from workflows.proposal import types as t
+from workflows.proposal.workflow import ProposalWorkflow
 
-    from linli import bus, db
-    from services.meetings import events as meetings
-    from workflows import bridge, common_types
-    from workflows.outbox import OutboxActivities
-    from workflows.proposal import types as t
-    from workflows.proposal.workflow import ProposalWorkflow
-
-SCHEMA = "bench_workflows"
-
-
-@workflow.defn(name="BenchTrivialWorkflow")
-class TrivialWorkflow:
-    @workflow.run
-    async def run(self, n: int) -> int:
-        result: int = await workflow.execute_activity(
-            "bench_noop", n, result_type=int, start_to_close_timeout=timedelta(seconds=30))
-        return result
-
-
-@activity.defn(name="bench_noop")
-async def noop(n: int) -> int:
-    return n
-
-
-class Meetings:
-    """Meetings in memory (same activity names); tells the driver when a vote is open and when
-    the workflow reads a closed vote's result."""
-
-    def __init__(self) -> None:
-        self.vote_open: dict[str, asyncio.Future[str]] = {}
-        self.result_read: dict[str, float] = {}
-
-    def all(self) -> list[Any]:
-        return [self.get_proposal, self.mark_proposal, self.open_consultation,
-                self.close_consultation, self.open_vote, self.get_vote_result]
-
-    @activity.defn(name=t.GET_PROPOSAL)
-    async def get_proposal(self, ref: t.ProposalRef) -> t.ProposalInfo:
-        return t.ProposalInfo(title="基准", matter="art278_7", current_version=1, status="draft")
-
-    @activity.defn(name=t.MARK_PROPOSAL)
-    async def mark_proposal(self, req: t.ProposalMark) -> None:
-        return None
-
-    @activity.defn(name=t.GET_VOTE_RESULT)
-    async def get_vote_result(self, ref: t.VoteRef) -> t.VoteClosed:
-        self.result_read.setdefault(ref.proposal_id, time.perf_counter())
-        return t.VoteClosed(vote_id=ref.vote_id, outcome="passed", version=1,
-                            rule="civil_code_major")
-
-    @activity.defn(name=t.OPEN_CONSULTATION)
-    async def open_consultation(self, req: t.OpenWindow) -> None:
-        return None
-
-    @activity.defn(name=t.CLOSE_CONSULTATION)
-    async def close_consultation(self, ref: t.ProposalRef) -> None:
-        return None
-
-    @activity.defn(name=t.OPEN_VOTE)
-    async def open_vote(self, req: t.OpenWindow) -> str:
-        vote_id = str(uuid.uuid4())
-        self.vote_open[req.proposal_id].set_result(vote_id)
-        return vote_id
-
-
-class Outbox(OutboxActivities):
-    """The real outbox writes, plus a note of when each step began (for the driver)."""
-
-    def __init__(self, pool: db.Pool) -> None:
-        super().__init__(pool)
-        self.entered: dict[tuple[str, str], asyncio.Future[float]] = {}
-
-    @activity.defn(name=common_types.RECORD_EVENT)
-    async def record_event(self, record: common_types.EventRecord) -> bool:
-        if record.type.endswith("step_changed"):
-            waiting = self.entered.get((record.subject, record.data["step"]))
-            if waiting is not None and not waiting.done():
-                waiting.set_result(time.perf_counter())
-        return await super().record_event(record)
-
-
-class Bridge:
-    """The worker's vote.closed bridge, noting when each event reached it and was signalled."""
-
-    def __init__(self, client: Client) -> None:
-        self.handle = bridge.on_vote_closed(client)
-        self.reached: dict[str, float] = {}
-        self.signalled: dict[str, float] = {}
-
-    async def __call__(self, conn: Any, event: Any) -> None:
-        self.reached.setdefault(event.subject, time.perf_counter())
-        await self.handle(conn, event)
-        self.signalled.setdefault(event.subject, time.perf_counter())
-
-
+SCHEMA = "bench_meetings"  # the outbox vote.closed is committed to, as meetings commits it
 STAGES = ("relay_and_bus", "signal", "workflow_task", "step")
+
+
+class WorkerProcess:
+    """The worker process and what it tells on stdout: when, by mark and proposal id."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.marks: dict[str, dict[str, float]] = defaultdict(dict)
+        self.extra: dict[tuple[str, str], str] = {}
+        self.waiting: dict[tuple[str, str], asyncio.Event] = defaultdict(asyncio.Event)
+        self.reading = asyncio.create_task(self._read())
+        self.sdk_metrics = ""  # the URL of the worker's Temporal SDK metrics
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for line in self.process.stdout:
+            mark, pid, at, *extra = line.decode().split()
+            self.marks[mark].setdefault(pid, float(at))
+            if extra:
+                self.extra.setdefault((mark, pid), extra[0])
+            self.waiting[(mark, pid)].set()
+
+    async def told(self, mark: str, pid: str) -> str:
+        """Wait until the worker told `mark` for `pid`; what it added (a vote id), if anything."""
+        told = asyncio.create_task(self.waiting[(mark, pid)].wait())
+        done, _ = await asyncio.wait({told, self.reading}, return_when=asyncio.FIRST_COMPLETED)
+        if told not in done:
+            told.cancel()
+            raise RuntimeError("the worker process ended (its stderr is above)")
+        del self.waiting[(mark, pid)]
+        return self.extra.pop((mark, pid), "")
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(30):
+                    await self.process.wait()
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+        self.reading.cancel()
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(statistics.median(values) * 1000, 1),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 1)}
 
 
 async def trivial(client: Client, queue: str, count: int) -> dict[str, float]:
@@ -144,62 +111,147 @@ async def trivial(client: Client, queue: str, count: int) -> dict[str, float]:
     return {"workflows": count, "completed_per_s": round(count / (time.perf_counter() - started), 1)}
 
 
-async def drive(client: Client, queue: str, fakes: Meetings, outbox: Outbox, bridged: Bridge,
+async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
                 delays: dict[str, list[float]]) -> None:
     """One proposal: start, wait for its vote, commit vote.closed to the outbox (the relay
-    publishes it), sign off, wait for the end."""
+    publishes it), wait for the next step, sign off, wait for the end."""
     pid, cid = str(uuid.uuid4()), str(uuid.uuid4())
-    loop = asyncio.get_running_loop()
-    fakes.vote_open[pid] = loop.create_future()
-    outbox.entered[(pid, t.ACCEPTANCE)] = loop.create_future()
-    implementation = outbox.entered[(pid, t.IMPLEMENTATION)] = loop.create_future()
     data = t.ProposalInput(compound_id=cid, proposal_id=pid, convener="bench",
                            consultation_seconds=0.5, consultation_reminders=[], vote_seconds=300,
                            vote_reminders=[], satisfaction_seconds=0.5)
     handle = await client.start_workflow(ProposalWorkflow.run, data, id=f"proposal-{pid}",
                                          task_queue=queue)
-    vote_id = await fakes.vote_open[pid]
+    vote_id = await worker.told(VOTE_OPEN, pid)
     event = meetings.VOTE_CLOSED.new(subject=pid, compound_id=cid, data=meetings.VoteClosed(
         vote_id=uuid.UUID(vote_id), proposal_id=uuid.UUID(pid), compound_id=uuid.UUID(cid),
         version=1, rule="civil_code_major", outcome="passed", result={}))
-    async with db.transaction(outbox.pool) as conn:
+    async with db.transaction(pool) as conn:
         await bus.write_event(conn, event)
-    sent = time.perf_counter()
-    entered = await implementation
-    marks = [sent, bridged.reached[pid], bridged.signalled[pid], fakes.result_read[pid], entered]
-    delays["total"].append(entered - sent)
+    sent = time.monotonic()
+    await worker.told(ENTERED + t.IMPLEMENTATION, pid)
+    marks = [sent, *(worker.marks[m][pid] for m in (REACHED, SIGNALLED, RESULT_READ,
+                                                    ENTERED + t.IMPLEMENTATION))]
+    delays["total"].append(marks[-1] - sent)
     for stage, (begin, end) in zip(STAGES, itertools.pairwise(marks), strict=True):
         delays[stage].append(end - begin)
-    await outbox.entered[(pid, t.ACCEPTANCE)]
+    await worker.told(ENTERED + t.ACCEPTANCE, pid)
     await handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(True, ["bench"]))
     assert (await handle.result()).outcome == t.COMPLETED
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(statistics.median(values) * 1000, 1),
-            "p99_ms": round(percentile(values, 0.99) * 1000, 1)}
-
-
-async def proposals(client: Client, queue: str, fakes: Meetings, outbox: Outbox, bridged: Bridge,
-                    count: int, concurrency: int) -> dict[str, Any]:
+async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
+                    count: int, concurrency: int, rounds: int = 1) -> dict[str, Any]:
+    """`count` proposals, `concurrency` at a time; `rounds` times over (one distribution)."""
     delays: dict[str, list[float]] = {stage: [] for stage in ("total", *STAGES)}
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> None:
         async with gate:
-            await drive(client, queue, fakes, outbox, bridged, delays)
+            await drive(client, queue, pool, worker, delays)
 
     started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(count)))
+    for _ in range(rounds):
+        await asyncio.gather(*(one() for _ in range(count)))
     elapsed = time.perf_counter() - started
-    return {"workflows": count, "concurrent": concurrency, "completed_per_s": round(count / elapsed, 2),
+    return {"workflows": count, "concurrent": concurrency, "rounds": rounds,
+            "completed_per_s": round(count * rounds / elapsed, 2),
             "seconds_of_windows_per_workflow": 1.0,
             "vote_closed_to_next_step_p50_ms": spread(delays["total"])["p50_ms"],
             "vote_closed_to_next_step_p99_ms": spread(delays["total"])["p99_ms"],
             "breakdown": {stage: spread(delays[stage]) for stage in STAGES}}
 
 
-async def measure(database_url: str, nats_url: str, temporal: str, args: argparse.Namespace) -> Any:
+class Cpu:
+    """CPU milliseconds per process between start() and stop() (the stack's when embedded)."""
+
+    def __init__(self, pids: dict[str, int], stack: EmbeddedStack | None) -> None:
+        self.pids, self.stack = pids, stack
+        self.before: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        now = {name: harness.cpu_ms(pid) for name, pid in self.pids.items()}
+        now["driver"] = time.process_time() * 1000
+        if self.stack is not None:
+            now["temporal"] = harness.cpu_ms(next(p.pid for n, p in self.stack.processes
+                                                  if n == "Temporal"))
+            now["postgres"] = harness.postgres_cpu_ms(self.stack)
+        return now
+
+    def start(self) -> None:
+        self.before = self._now()
+
+    def stop(self) -> dict[str, float]:
+        return {k: round(v - self.before[k]) for k, v in self._now().items()}
+
+
+# the worker's own view of the Temporal path (SDK metrics, means over the run): how long a task
+# waited on the server before a poller took it, how long the worker took over it
+SDK_LATENCIES = ("temporal_workflow_task_schedule_to_start_latency_seconds",
+                 "temporal_workflow_task_execution_latency_seconds",
+                 "temporal_workflow_endtoend_latency_seconds",
+                 "temporal_local_activity_execution_latency_seconds",
+                 "temporal_activity_schedule_to_start_latency_seconds",
+                 "temporal_activity_execution_latency_seconds")
+
+
+async def sdk_latencies(url: str) -> dict[str, float]:
+    """Sum and count of each SDK latency histogram (all labels added up)."""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        text = await response.text()
+    found: dict[str, float] = defaultdict(float)
+    for line in text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name.removesuffix("_sum").removesuffix("_count") in SDK_LATENCIES and (
+                name.endswith("_sum") or name.endswith("_count")):
+            found[name] += float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def mean_since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    means = {}
+    for name in SDK_LATENCIES:
+        count = after.get(name + "_count", 0) - before.get(name + "_count", 0)
+        total = after.get(name + "_sum", 0) - before.get(name + "_sum", 0)
+        if count:
+            short = name.removeprefix("temporal_").removesuffix("_latency_seconds")
+            means[short] = round(total / count * 1000, 1)
+    return means
+
+
+@contextlib.asynccontextmanager
+async def profiled(pid: int, output: str | None) -> Any:
+    """py-spy on the worker process (collapsed stacks in `output`), when asked."""
+    if output is None:
+        yield
+        return
+    spy = await asyncio.create_subprocess_exec(
+        os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--nonblocking",
+        "--format", "raw", "--rate", "200", "-o", output, "-p", str(pid),
+        stdout=asyncio.subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes what it sampled
+        await spy.wait()
+
+
+async def start_worker(database_url: str, nats_url: str, temporal: str, queue: str,
+                       durable: str, pycache: str, tuning: str) -> WorkerProcess:
+    """The worker process, with compiled bytecode as in the image (pip compiles it on install):
+    the workflow sandbox imports the workflow's module afresh for every instance it creates, and
+    without a .pyc (PYTHONDONTWRITEBYTECODE) it would compile the source each time."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.workflow_worker", "--dsn", database_url, "--nats", nats_url,
+        "--temporal", temporal, "--queue", queue, "--durable", durable, "--tuning", tuning,
+        stdout=asyncio.subprocess.PIPE, cwd=harness.ROOT, env={**env, "PYTHONPYCACHEPREFIX": pycache})
+    worker = WorkerProcess(process)
+    worker.sdk_metrics = await worker.told("ready", "-")
+    return worker
+
+
+async def measure(database_url: str, nats_url: str, temporal: str, args: argparse.Namespace,
+                  stack: EmbeddedStack | None = None) -> Any:
     pool = await db.create_pool(database_url, schema=SCHEMA, max_size=20)
     async with pool.acquire() as conn:
         await db.migrate(conn, schema=SCHEMA, migrations=None)
@@ -207,48 +259,60 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
     js = nc.jetstream()
     await bus.ensure_streams(js)
     client = await Client.connect(temporal)
-    queue, fakes, outbox = f"bench-{uuid.uuid4()}", Meetings(), Outbox(pool)
-    durable = f"bench-{uuid.uuid4().hex[:8]}-vote-closed"
-    bridged = Bridge(client)
-    group = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[bus.Subscription(
-        durable, meetings.VOTE_CLOSED, bridged)])
+    queue, durable = f"bench-{uuid.uuid4()}", f"bench-{uuid.uuid4().hex[:8]}-vote-closed"
     relay = bus.OutboxRelay(pool=pool, js=js, dsn=database_url, schema=SCHEMA)
     relaying = asyncio.create_task(relay.run())
+    pycache = tempfile.TemporaryDirectory(prefix="linli-bench-pycache-")
+    worker = await start_worker(database_url, nats_url, temporal, queue, durable, pycache.name,
+                                args.tuning)
     try:
-        async with Worker(client, task_queue=queue, workflows=[ProposalWorkflow, TrivialWorkflow],
-                          activities=[noop, *fakes.all(), *outbox.all()],
-                          max_concurrent_activities=200, max_concurrent_workflow_tasks=200,
-                          max_concurrent_workflow_task_polls=10, max_concurrent_activity_task_polls=10):
-            await group.start()
-            await asyncio.sleep(2)  # let the new durable skip through the stream's older events
-            await trivial(client, queue, 20)  # warm-up
-            return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
-                    "trivial_one_activity": await trivial(client, queue, args.trivial),
-                    "proposal_all_at_once": await proposals(client, queue, fakes, outbox, bridged,
-                                                            args.proposals, args.proposals),
-                    "proposal_two_at_a_time": await proposals(client, queue, fakes, outbox, bridged,
-                                                              min(20, args.proposals), 2)}
+        await asyncio.sleep(2)  # let the new durable skip through the stream's older events
+        await trivial(client, queue, 20)  # warm-up
+        trivial_run = await trivial(client, queue, args.trivial)
+        cpu = Cpu({"worker": worker.process.pid}, stack)
+        cpu.start()
+        sdk_before = await sdk_latencies(worker.sdk_metrics)
+        async with profiled(worker.process.pid, args.profile):
+            at_once = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
+                                      args.rounds)
+        at_once["cpu_ms"] = cpu.stop()
+        at_once["cpu_ms_per_proposal"] = {k: round(v / (args.proposals * args.rounds), 1)
+                                          for k, v in at_once["cpu_ms"].items()}
+        at_once["worker_sdk_mean_ms"] = mean_since(sdk_before,
+                                                   await sdk_latencies(worker.sdk_metrics))
+        return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
+                "worker": "own process (bench/workflow_worker.py), production tuning"
+                + ("" if args.tuning == "{}" else f" but {args.tuning}"),
+                "trivial_one_activity": trivial_run, "proposal_all_at_once": at_once,
+                "proposal_two_at_a_time": await proposals(client, queue, pool, worker,
+                                                          min(20, args.proposals), 2)}
     finally:
+        await worker.stop()
+        pycache.cleanup()
         await relay.stop(relaying)
-        await group.stop()
         with contextlib.suppress(Exception):  # not created when the worker failed to start
             await js.delete_consumer(bus.STREAM, durable)
         await nc.close()
         async with pool.acquire() as conn:
-            await conn.execute(f"DROP SCHEMA {db.quote_schema(SCHEMA)} CASCADE")
+            for schema in (SCHEMA, "bench_workflows"):
+                await conn.execute(f"DROP SCHEMA IF EXISTS {db.quote_schema(schema)} CASCADE")
         await pool.close()
 
 
 def main() -> None:
-    from bench import harness  # not at the top: the workflow sandbox re-imports this module
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--proposals", type=int, default=100)
     parser.add_argument("--trivial", type=int, default=300)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="py-spy (pip install py-spy) on the worker during the N-at-once run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the N-at-once run this many times over (one distribution)")
+    parser.add_argument("--tuning", default="{}", metavar="JSON",
+                        help='worker options instead of production\'s, e.g. {"workflow_task_threads": 2}')
     parser.add_argument("--quick", action="store_true", help="a few workflows: checks it runs")
     args = parser.parse_args()
     if args.quick:
-        args.proposals, args.trivial = 4, 10
+        args.proposals, args.trivial, args.rounds = 4, 10, 1
     env = os.environ
     if all(k in env for k in ("LINLI_DATABASE_URL", "LINLI_NATS_URL", "LINLI_TEMPORAL_ADDRESS")):
         result = asyncio.run(measure(env["LINLI_DATABASE_URL"], env["LINLI_NATS_URL"],
@@ -256,7 +320,7 @@ def main() -> None:
     else:
         with harness.embedded(temporal=True) as stack:
             result = asyncio.run(measure(stack.database_url, stack.nats_url, stack.temporal_address,
-                                         args))
+                                         args, stack))
     harness.write("workflows", result)
 
 

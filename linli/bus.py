@@ -41,6 +41,7 @@ DEAD_LETTER_PREFIX = "linli_dlq"
 OUTBOX_CHANNEL_PREFIX = "linli_outbox_"
 
 Handler = Callable[[Connection, CloudEvent], Awaitable[None]]
+Effect = Callable[[CloudEvent], Awaitable[None]]  # acts outside PostgreSQL (see effect_subscription)
 
 
 def servers(url: str) -> list[str]:
@@ -287,6 +288,22 @@ class Subscription:
     # so a fetched lane may be applied in one transaction, and re-applied one by one after a
     # failure rolled it back
     batch: bool = False
+    effect: Effect | None = None  # set by effect_subscription()
+
+
+def effect_subscription(durable: str, event: EventType[Any], effect: Effect) -> Subscription:
+    """A consumer whose whole effect lies outside PostgreSQL and changes nothing when repeated
+    (a Temporal signal the workflow dedupes, a start under a fixed workflow id). The consumer
+    runs it holding no connection and writes the inbox row once it succeeded (apply_effect),
+    so a fetched batch is applied side by side however small the pool, and the pool stays free
+    for the rest of the process. A crash between the effect and the row repeats the effect on
+    redelivery, as a crash between effect and commit did before; after the row, a redelivery
+    is a duplicate."""
+
+    async def handler(conn: Connection, received: CloudEvent) -> None:  # never batched
+        await effect(received)
+
+    return Subscription(durable, event, handler, effect=effect)
 
 
 class ConsumerGroup:
@@ -493,6 +510,8 @@ def _decoded(msg: Msg) -> CloudEvent | None:
 
 async def apply_once(pool: Pool, sub: Subscription, event: CloudEvent) -> bool:
     """Run the handler unless the inbox already has this event; False for a duplicate."""
+    if sub.effect is not None:
+        return await apply_effect(pool, sub, event)
     async with transaction(pool) as conn:
         fresh = await conn.fetchval(
             "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
@@ -505,3 +524,20 @@ async def apply_once(pool: Pool, sub: Subscription, event: CloudEvent) -> bool:
             return False
         await sub.handler(conn, event)
     return True
+
+
+async def apply_effect(pool: Pool, sub: Subscription, event: CloudEvent) -> bool:
+    """Run an effect subscription's effect unless the inbox already has the event, then record
+    it; False for a duplicate. No connection is held while the effect waits."""
+    assert sub.effect is not None
+    event_id = uuid.UUID(event.id)
+    async with pool.acquire() as conn:
+        if await conn.fetchval("SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2",
+                               sub.durable, event_id):
+            return False
+    await sub.effect(event)
+    async with pool.acquire() as conn:
+        fresh = await conn.fetchval(
+            "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING RETURNING true", sub.durable, event_id, event.type)
+    return bool(fresh)  # another replica recorded it meanwhile: it ran twice, harmlessly

@@ -76,7 +76,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     logs.configure("worker", logs.level_of(settings.log_level))
     worker = workflows_module("worker")
-    return int(asyncio.run(worker.main(settings)) or 0)
+    # the same loop as the services: the worker's own CPU goes much to callbacks and transports
+    # (activity and workflow completions, the bridge, the relay; bench/bench_workflows.py)
+    with asyncio.Runner(loop_factory=event_loop) as runner:
+        return int(runner.run(worker.main(settings)) or 0)
 
 
 async def _migrate_all() -> None:

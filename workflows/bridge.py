@@ -1,10 +1,12 @@
 """Events to workflows: durable JetStream consumers in the worker turn events into signals.
 
 The workflow id derives from the entity (proposal-<id>, issue-<id>), so no lookup table is
-needed. The inbox (workflows schema) makes each event count once; a signal repeated after a
-crash between signalling and committing is harmless because the workflows dedupe by opinion
-id and vote id. A workflow that does not exist (or has finished) is not an error: the event
-is simply not for a running process.
+needed. Each consumer is an effect subscription (linli.bus.effect_subscription): the signal or
+start runs holding no database connection, so a burst of events is signalled side by side, and
+the inbox row (workflows schema) is written after it, so a redelivered event counts once. A
+signal repeated after a crash between signalling and recording is harmless because the
+workflows dedupe by opinion id and vote id, and a start uses the entity's id. A workflow that
+does not exist (or has finished) is not an error: the event is simply not for a running process.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from linli.bus import Subscription
-from linli.db import Connection
+from linli.bus import Subscription, effect_subscription
 from linli.events import CloudEvent
 from services.issues import events as issues
 from services.meetings import events as meetings
@@ -27,7 +28,7 @@ from workflows.follow_up import types as ft
 from workflows.proposal import types as t
 
 log = logging.getLogger("linli.workflows.bridge")
-Handler = Callable[[Connection, CloudEvent], Awaitable[None]]
+Handler = Callable[[CloudEvent], Awaitable[None]]  # an effect (linli.bus.effect_subscription)
 
 
 async def signal(client: Client, workflow_id: str, name: str, payload: Any) -> bool:
@@ -60,7 +61,7 @@ async def start_once(client: Client, workflow: Any, arg: Any, *, workflow_id: st
 
 
 def on_vote_closed(client: Client) -> Handler:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = meetings.VOTE_CLOSED.parse(event)
         await signal(client, f"proposal-{data.proposal_id}", "vote_closed", t.VoteClosed(
             vote_id=str(data.vote_id), outcome=data.outcome, version=data.version, rule=data.rule,
@@ -70,7 +71,7 @@ def on_vote_closed(client: Client) -> Handler:
 
 
 def on_opinion_recorded(client: Client) -> Handler:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = meetings.OPINION_RECORDED.parse(event)
         await signal(client, f"proposal-{data.proposal_id}", "opinion_recorded", t.OpinionRecorded(
             opinion_id=str(data.opinion_id), stance=data.stance, version=data.version))
@@ -79,7 +80,7 @@ def on_opinion_recorded(client: Client) -> Handler:
 
 
 def on_issue_resolved(client: Client) -> Handler:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = issues.ISSUE_RESOLVED.parse(event)
         await signal(client, f"issue-{data.issue_id}", "resolved",
                      ft.IssueResolved(reporter_id=data.reporter_id))
@@ -91,7 +92,7 @@ def on_issue_accepted(client: Client, task_queue: str) -> Handler:
     """An accepted issue starts its follow-up (once: the id is the issue's, reused only after a
     run that failed or was terminated)."""
 
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = issues.ISSUE_ACCEPTED.parse(event)
         follow_up = ft.IssueFollowUpInput(
             compound_id=str(data.compound_id), issue_id=str(data.issue_id), category=data.category,
@@ -109,12 +110,13 @@ def subscriptions(client: Client, task_queue: str, *, prefix: str = "workflows",
                   start_follow_ups: bool = True) -> list[Subscription]:
     """The bridge's durable consumers; replicas of the worker share them and split the work."""
     subs = [
-        Subscription(f"{prefix}-vote-closed", meetings.VOTE_CLOSED, on_vote_closed(client)),
-        Subscription(f"{prefix}-opinion-recorded", meetings.OPINION_RECORDED,
-                     on_opinion_recorded(client)),
-        Subscription(f"{prefix}-issue-resolved", issues.ISSUE_RESOLVED, on_issue_resolved(client)),
+        effect_subscription(f"{prefix}-vote-closed", meetings.VOTE_CLOSED, on_vote_closed(client)),
+        effect_subscription(f"{prefix}-opinion-recorded", meetings.OPINION_RECORDED,
+                            on_opinion_recorded(client)),
+        effect_subscription(f"{prefix}-issue-resolved", issues.ISSUE_RESOLVED,
+                            on_issue_resolved(client)),
     ]
     if start_follow_ups:
-        subs.append(Subscription(f"{prefix}-issue-accepted", issues.ISSUE_ACCEPTED,
-                                 on_issue_accepted(client, task_queue)))
+        subs.append(effect_subscription(f"{prefix}-issue-accepted", issues.ISSUE_ACCEPTED,
+                                        on_issue_accepted(client, task_queue)))
     return subs

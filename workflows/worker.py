@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from linli import bus, busmetrics, db, pruning
 from linli.clients import AppToken, ServiceClient
@@ -45,13 +46,14 @@ from workflows.proposal.workflow import ProposalWorkflow
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
+POOL_SIZE = 10  # activities' outbox writes and the bridge's inbox transactions share it
 WORKFLOWS = [ProposalWorkflow, IssueFollowUpWorkflow, CarePlanWorkflow,
              ActivityWorkflow, CommitteeFoundingWorkflow]
 
 
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[db.Pool]:
-    pool = await db.create_pool(settings.database_url, schema=SCHEMA)
+    pool = await db.create_pool(settings.database_url, schema=SCHEMA, max_size=POOL_SIZE)
     try:
         async with pool.acquire() as conn:
             await db.migrate(conn, schema=SCHEMA, migrations=None)
@@ -88,6 +90,25 @@ def bridge_subscriptions(client: Client, settings: Settings) -> list[bus.Subscri
               if starts else []),
             *(activity_bridge.subscriptions(client, settings.temporal_task_queue, prefix=prefix)
               if starts else [])]
+
+
+# Data-only modules (dataclasses, constants, id helpers; no clock, randomness or I/O): the
+# sandbox shares them instead of re-executing them for every workflow instance it creates.
+# py-spy on the worker: re-running proposal/types.py's dataclass definitions per instance was a
+# fifth of its CPU with 100 proposals in flight. Workflow code itself stays sandboxed.
+DATA_MODULES = ("workflows.common_types", "workflows.proposal.types", "workflows.follow_up.types",
+                "workflows.care.types", "workflows.centre_activity.types",
+                "workflows.committee.types")
+
+
+def temporal_worker(client: Client, task_queue: str, workflows: Sequence[type],
+                    activities: Sequence[Callable[..., Any]], **tuning: Any) -> Worker:
+    """The Temporal worker with the production tuning (bench/bench_workflows.py runs this one;
+    `tuning` overrides it there to compare)."""
+    runner = SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*DATA_MODULES))
+    return Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
+                  **{"workflow_runner": runner, **tuning})
 
 
 async def prune_hourly(pool: db.Pool) -> None:
@@ -138,8 +159,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             pool=pool, js=js, subscriptions=bridge_subscriptions(client, settings),
             max_deliver=settings.max_deliver, ack_wait=settings.ack_wait_seconds, loops=loops)
         runner = await serve_metrics(settings, sdk_url, loops, dependencies(client, nc, pool))
-        worker = Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
-                        activities=activities(settings, session, pool))
+        worker = temporal_worker(client, settings.temporal_task_queue, WORKFLOWS,
+                                 activities(settings, session, pool))
         tasks = [loops.spawn("workflows-outbox-relay", relay.run),
                  loops.spawn("workflows-pruning", lambda: prune_hourly(pool)),
                  loops.spawn("workflows-running-gauge",

@@ -7,8 +7,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from linli.bus import Subscription
-from linli.db import Connection
+from linli.bus import Subscription, effect_subscription
 from linli.events import CloudEvent
 from services.volunteers import events as volunteers
 from workflows.bridge import signal, start_once
@@ -19,7 +18,7 @@ from workflows.care.workflow import CarePlanWorkflow
 def on_plan_created(client: Client, task_queue: str) -> Any:
     """A new plan starts its workflow once (start_once: reused only after a failed run)."""
 
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = volunteers.CARE_PLAN_CREATED.parse(event)
         await start_once(client, CarePlanWorkflow.run,
                          CarePlanInput(str(data.compound_id), str(data.plan_id)),
@@ -31,7 +30,7 @@ def on_plan_created(client: Client, task_queue: str) -> Any:
 
 
 def on_plan_ended(client: Client) -> Any:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = volunteers.CARE_PLAN_ENDED.parse(event)
         await signal(client, workflow_id(str(data.plan_id)), "plan_ended", "计划已结束")
 
@@ -40,8 +39,8 @@ def on_plan_ended(client: Client) -> Any:
 
 def subscriptions(client: Client, task_queue: str, *, prefix: str) -> list[Subscription]:
     return [
-        Subscription(f"{prefix}-care-plan-created", volunteers.CARE_PLAN_CREATED,
-                     on_plan_created(client, task_queue)),
-        Subscription(f"{prefix}-care-plan-ended", volunteers.CARE_PLAN_ENDED,
-                     on_plan_ended(client)),
+        effect_subscription(f"{prefix}-care-plan-created", volunteers.CARE_PLAN_CREATED,
+                            on_plan_created(client, task_queue)),
+        effect_subscription(f"{prefix}-care-plan-ended", volunteers.CARE_PLAN_ENDED,
+                            on_plan_ended(client)),
     ]

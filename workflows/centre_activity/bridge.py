@@ -7,8 +7,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from linli.bus import Subscription
-from linli.db import Connection
+from linli.bus import Subscription, effect_subscription
 from linli.events import CloudEvent
 from services.centre import events as centre
 from workflows.bridge import signal, start_once
@@ -19,7 +18,7 @@ from workflows.centre_activity.workflow import ActivityWorkflow
 def on_activity_created(client: Client, task_queue: str) -> Any:
     """A new activity starts its timeline once (start_once: reused only after a failed run)."""
 
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = centre.ACTIVITY_CREATED.parse(event)
         await start_once(client, ActivityWorkflow.run,
                          ActivityInput(str(data.compound_id), str(data.activity_id)),
@@ -31,7 +30,7 @@ def on_activity_created(client: Client, task_queue: str) -> Any:
 
 
 def on_activity_cancelled(client: Client) -> Any:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = centre.ACTIVITY_CANCELLED.parse(event)
         await signal(client, workflow_id(str(data.activity_id)), "activity_cancelled",
                      data.reason or "活动已取消")
@@ -41,8 +40,8 @@ def on_activity_cancelled(client: Client) -> Any:
 
 def subscriptions(client: Client, task_queue: str, *, prefix: str) -> list[Subscription]:
     return [
-        Subscription(f"{prefix}-activity-created", centre.ACTIVITY_CREATED,
-                     on_activity_created(client, task_queue)),
-        Subscription(f"{prefix}-activity-cancelled", centre.ACTIVITY_CANCELLED,
-                     on_activity_cancelled(client)),
+        effect_subscription(f"{prefix}-activity-created", centre.ACTIVITY_CREATED,
+                            on_activity_created(client, task_queue)),
+        effect_subscription(f"{prefix}-activity-cancelled", centre.ACTIVITY_CANCELLED,
+                            on_activity_cancelled(client)),
     ]

@@ -7,8 +7,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from linli.bus import Subscription
-from linli.db import Connection
+from linli.bus import Subscription, effect_subscription
 from linli.events import CloudEvent
 from services.meetings import events as meetings
 from workflows.bridge import signal
@@ -29,7 +28,7 @@ def election_closed(data: meetings.VoteClosed) -> ElectionClosed:
 
 
 def on_vote_closed(client: Client) -> Any:
-    async def handle(conn: Connection, event: CloudEvent) -> None:
+    async def handle(event: CloudEvent) -> None:
         data = meetings.VOTE_CLOSED.parse(event)
         founding = workflow_id(str(data.compound_id))
         if data.rule == COMMITTEE_ELECTION:
@@ -42,5 +41,5 @@ def on_vote_closed(client: Client) -> Any:
 
 
 def subscriptions(client: Client, *, prefix: str) -> list[Subscription]:
-    return [Subscription(f"{prefix}-committee-election-closed", meetings.VOTE_CLOSED,
-                         on_vote_closed(client))]
+    return [effect_subscription(f"{prefix}-committee-election-closed", meetings.VOTE_CLOSED,
+                                on_vote_closed(client))]
