@@ -424,7 +424,9 @@ class ConsumerGroup:
 
     async def _apply_in_order(self, sub: Subscription,
                               lane: Sequence[tuple[Msg, CloudEvent | None]]) -> None:
-        async with self._lanes:
+        # a lane holds a pooled connection while it applies, so only so many go at once; an
+        # effect subscription holds none while its effect waits (apply_effect): all go at once
+        async with self._lanes if sub.effect is None else contextlib.nullcontext():
             if sub.batch and len(lane) > 1 and await self._apply_together(sub, lane):
                 return
             for msg, event in lane:
