@@ -22,6 +22,7 @@ from bench import harness
 from linli import bus, db
 from linli.cli import event_loop
 from linli.events import CloudEvent, EventType
+from linli.relay import OutboxRelay
 from linli.stack import EmbeddedStack
 
 RESULTS = Path(__file__).parent / "results"
@@ -68,7 +69,7 @@ async def outbox_to_consumer(pool: db.Pool, js: bus.JetStreamContext, dsn: str, 
         if len(latencies) >= count:
             done.set()
 
-    relay = bus.OutboxRelay(pool=pool, js=js, dsn=dsn, schema=schema, batch=200)
+    relay = OutboxRelay(pool=pool, js=js, dsn=dsn, schema=schema, batch=200)
     durable = f"bench-{uuid.uuid4().hex[:8]}"
     seen: list[str] = []
 
@@ -147,7 +148,7 @@ async def backlog_drained(pool: db.Pool, js: bus.JetStreamContext, dsn: str, sch
             done.set()
 
     durable = f"bench-{uuid.uuid4().hex[:8]}"
-    relay = bus.OutboxRelay(pool=pool, js=js, dsn=dsn, schema=schema, batch=200)
+    relay = OutboxRelay(pool=pool, js=js, dsn=dsn, schema=schema, batch=200)
     group = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[
         bus.Subscription(durable=durable, event=ping, handler=handle, batch=True)])
     cpu, started = time.process_time(), time.perf_counter()

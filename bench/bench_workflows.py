@@ -41,6 +41,7 @@ from temporalio.client import Client
 from bench import harness
 from bench.workflow_worker import ENTERED, REACHED, RESULT_READ, SIGNALLED, VOTE_OPEN, TrivialWorkflow
 from linli import bus, db
+from linli.relay import OutboxRelay
 from linli.stack import EmbeddedStack
 from services.meetings import events as meetings
 from workflows.proposal import types as t
@@ -260,7 +261,7 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
     await bus.ensure_streams(js)
     client = await Client.connect(temporal)
     queue, durable = f"bench-{uuid.uuid4()}", f"bench-{uuid.uuid4().hex[:8]}-vote-closed"
-    relay = bus.OutboxRelay(pool=pool, js=js, dsn=database_url, schema=SCHEMA)
+    relay = OutboxRelay(pool=pool, js=js, dsn=database_url, schema=SCHEMA)
     relaying = asyncio.create_task(relay.run())
     pycache = tempfile.TemporaryDirectory(prefix="linli-bench-pycache-")
     worker = await start_worker(database_url, nats_url, temporal, queue, durable, pycache.name,

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
 
     from linli import bus, db
     from linli.cli import event_loop
+    from linli.relay import OutboxRelay
     from services.meetings import events as meetings
     from workflows import bridge, common_types
     from workflows import worker as production
@@ -146,7 +147,7 @@ async def serve(args: argparse.Namespace) -> None:
     runtime, sdk_metrics = sdk_runtime()  # as `linli worker` (the Core records its metrics)
     client = await Client.connect(args.temporal, runtime=runtime)
     consumers = bus.ConsumerGroup(pool=pool, js=js, subscriptions=[marked(client, args.durable)])
-    relay = bus.OutboxRelay(pool=pool, js=js, dsn=args.dsn, schema=SCHEMA)
+    relay = OutboxRelay(pool=pool, js=js, dsn=args.dsn, schema=SCHEMA)
     relaying = asyncio.create_task(relay.run())
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

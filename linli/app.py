@@ -28,9 +28,10 @@ from linli.http import (
     problem_json,
 )
 from linli.loops import Loops
+from linli.relay import OutboxRelay
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
-RELAY = web.AppKey("linli.relay", bus.OutboxRelay)
+RELAY = web.AppKey("linli.relay", OutboxRelay)
 CONSUMERS = web.AppKey("linli.consumers", bus.ConsumerGroup)
 LOOPS = web.AppKey("linli.loops", Loops)
 
@@ -59,7 +60,7 @@ def event_bus(schema: str, subscriptions: Sequence[bus.Subscription]) -> Cleanup
         js = nc.jetstream()
         await bus.ensure_streams(js, replicas=settings.stream_replicas)
         app[NATS_CLIENT], app[JETSTREAM] = nc, js
-        relay = bus.OutboxRelay(
+        relay = OutboxRelay(
             pool=app[POOL], js=js, dsn=settings.database_url, schema=schema,
             batch=settings.relay_batch,
         )

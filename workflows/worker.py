@@ -27,6 +27,7 @@ from linli import bus, busmetrics, db, pruning
 from linli.clients import AppToken, ServiceClient
 from linli.config import Settings
 from linli.loops import Loops
+from linli.relay import OutboxRelay
 from workflows import bridge
 from workflows.care import bridge as care_bridge
 from workflows.care.activities import CareActivities
@@ -152,7 +153,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         nc = await bus.connect(settings.nats_url, name="linli-worker")
         js = nc.jetstream()
         await bus.ensure_streams(js, replicas=settings.stream_replicas)
-        relay = bus.OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
+        relay = OutboxRelay(pool=pool, js=js, dsn=settings.database_url, schema=SCHEMA,
                                 batch=settings.relay_batch)
         loops = Loops()  # relay and bridge consumers restart by themselves when they fail
         consumers = bus.ConsumerGroup(

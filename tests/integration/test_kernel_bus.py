@@ -18,6 +18,7 @@ from nats.js.errors import NoStreamResponseError
 from linli import bus, db, metrics
 from linli.config import Settings
 from linli.events import CloudEvent, EventType
+from linli.relay import OutboxRelay
 from tests.conftest import eventually
 
 
@@ -43,8 +44,8 @@ class Kernel:
     note: EventType[NoteWritten]
     dsn: str
 
-    def relay(self, **kw: object) -> bus.OutboxRelay:
-        return bus.OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema, **kw)  # type: ignore[arg-type]
+    def relay(self, **kw: object) -> OutboxRelay:
+        return OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema, **kw)  # type: ignore[arg-type]
 
     async def write_note(self, text: str, compound_id: str | None = None) -> CloudEvent:
         """A business row and its event in one transaction."""

@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 from linli import bus, db
 from linli.config import Settings
 from linli.events import CloudEvent, EventType
+from linli.relay import OutboxRelay
 
 
 class Knocked(msgspec.Struct):
@@ -38,7 +39,7 @@ class Bench:
         async with db.transaction(self.pool) as conn:
             events = [await bus.emit(conn, self.kind, subject=str(door), data=Knocked(door))
                       for door in doors]
-        relay = bus.OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema)
+        relay = OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema)
         await relay.drain()
         return events
 

@@ -20,6 +20,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from linli import bus, db
 from linli.config import Settings
 from linli.events import CloudEvent, EventType, encode
+from linli.relay import OutboxRelay
 from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.live import LiveConfig
@@ -42,7 +43,7 @@ class Publisher:
 
     pool: db.Pool
     js: JetStreamContext
-    relay: bus.OutboxRelay
+    relay: OutboxRelay
 
     async def emit(self, kind: EventType[Any], data: msgspec.Struct, *, subject: str,
                    compound_id: str) -> CloudEvent:
@@ -70,7 +71,7 @@ async def publisher(settings: Settings, nats_js: JetStreamContext) -> AsyncItera
     pool = await db.create_pool(settings.database_url, schema=SCRATCH, max_size=2)
     async with pool.acquire() as conn:
         await db.migrate(conn, schema=SCRATCH, migrations=None)
-    relay = bus.OutboxRelay(pool=pool, js=nats_js, dsn=settings.database_url, schema=SCRATCH)
+    relay = OutboxRelay(pool=pool, js=nats_js, dsn=settings.database_url, schema=SCRATCH)
     yield Publisher(pool, nats_js, relay)
     await pool.close()
 
