@@ -10,6 +10,7 @@ every pulled message its own ack, nak or term.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import weakref
@@ -76,11 +77,20 @@ class Publisher:
     """
 
     def __init__(self, nc: NATS) -> None:
-        self.nc = nc
+        # weak: the registry (_PUBLISHERS) is keyed weakly by the client, so a closed client
+        # and its inbox subscription are freed
+        self._nc = weakref.ref(nc)
         self.prefix = ""
         self.waiting: dict[str, PubAcks] = {}
         self.batches = 0
         self._subscribed = asyncio.Lock()
+
+    @property
+    def nc(self) -> NATS:
+        nc = self._nc()
+        if nc is None:
+            raise nats.errors.ConnectionClosedError
+        return nc
 
     @classmethod
     def for_client(cls, nc: NATS) -> Publisher:
@@ -154,6 +164,10 @@ def _refusal(msg: Msg) -> Exception | None:
     return nats.js.errors.APIError(description=str(ack.error))
 
 
+# 409 descriptions that the next request would get again (others: leader change, shutdown)
+_LASTING_409 = ("Deleted", "push based", "Exceeded MaxRequest")
+
+
 class Puller:
     """The messages of one durable pull consumer, asked for ahead of need.
 
@@ -178,9 +192,16 @@ class Puller:
         self._sub = await self.nc.subscribe(self.inbox, cb=self._arrived)
 
     async def stop(self) -> None:
+        """Unsubscribe; messages fetched ahead and not taken are handed back at once (nak), so
+        they come again now rather than after the ack wait, and before later ones."""
         if self._sub is not None:
-            await self._sub.unsubscribe()
+            with contextlib.suppress(Exception):  # a lost connection: they come back anyway
+                await self._sub.unsubscribe()
             self._sub = None
+        ready, self.ready = self.ready, []
+        for msg in ready:
+            with contextlib.suppress(Exception):
+                await msg.nak()
 
     async def take(self) -> list[Msg]:
         """Up to `batch` messages; waits for the first until the open request expires (then
@@ -201,15 +222,19 @@ class Puller:
             raise self.failed
         taken, self.ready = self.ready[:self.batch], self.ready[self.batch:]
         if len(self.ready) < self.batch:
-            await self._ask()  # travels while the caller applies `taken`
+            # travels while the caller applies `taken`; if it cannot be sent, `taken` is still
+            # applied and the next take asks again
+            with contextlib.suppress(nats.errors.Error, OSError):
+                await self._ask()
         return taken
 
     async def _ask(self) -> None:
         if self.owed > 0 and time.monotonic() < self.deadline:
             return  # the open request may still bring messages
         request = {"batch": self.batch, "expires": int(self.expires * 1e9)}
-        self.owed, self.deadline = self.batch, time.monotonic() + self.expires + 1.0
+        deadline = time.monotonic() + self.expires + 1.0
         await self.nc.publish(self.api, json.dumps(request).encode(), reply=self.inbox)
+        self.owed, self.deadline = self.batch, deadline  # only once it is sent
 
     async def _arrived(self, msg: Msg) -> None:
         status = _status(msg)
@@ -221,7 +246,9 @@ class Puller:
         elif status == "409":  # the request ended early (leader change, too many waiting)
             self.owed = 0
             description = (msg.headers or {}).get("Description", "")
-            if "Deleted" in description:  # the consumer is gone: subscribe afresh
+            if any(word in description for word in _LASTING_409):
+                # the consumer is gone or refuses every request like ours: the run ends, a
+                # restart subscribes afresh (and logs why) instead of asking again for ever
                 self.failed = _status_error(msg)
         elif status != "100":
             self.failed = _status_error(msg)

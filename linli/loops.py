@@ -9,14 +9,24 @@ again for `settle` seconds, so a loop that fails over and over stays visible.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from linli import metrics
 
 log = logging.getLogger("linli.loops")
+
+T = TypeVar("T")
+
+
+def detached(work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task shared by several requests: it runs in a fresh context, not in the one of the
+    request that happened to start it (that request's bound connection, its identity)."""
+    return asyncio.get_running_loop().create_task(work, context=contextvars.Context())
 
 
 @dataclass

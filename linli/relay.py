@@ -101,6 +101,7 @@ class OutboxRelay:
         finally:  # one failed or the relay stops: none goes on alone
             for task in (waiter, *tasks):
                 task.cancel()
+            await asyncio.gather(waiter, *tasks, return_exceptions=True)
 
     async def run(self) -> None:
         """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications.

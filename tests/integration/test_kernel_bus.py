@@ -13,11 +13,13 @@ import msgspec
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NoStreamResponseError
 
 from linli import bus, db, metrics
 from linli.config import Settings
 from linli.events import CloudEvent, EventType
+from linli.jetstream import Puller
 from linli.relay import OutboxRelay
 from tests.conftest import eventually
 
@@ -313,3 +315,35 @@ async def test_write_event_once_keeps_the_first_write_of_an_id(kernel: Kernel) -
         assert await bus.write_event_once(conn, event) is False
     await kernel.relay().drain()
     assert [m.id for m in await kernel.stream_messages()] == [event.id]
+
+
+async def test_a_stopped_puller_hands_back_what_it_fetched_ahead(kernel: Kernel) -> None:
+    """The puller asks for the next batch while the caller applies the last; when it stops
+    (a deploy, a reconnect) those messages come again at once, not after the ack wait, and
+    none is lost."""
+    for n in range(4):
+        await kernel.write_note(f"第{n}条")
+    await kernel.relay().drain()
+    durable = fresh_name("ahead")
+    await kernel.js.add_consumer(bus.STREAM, ConsumerConfig(
+        name=durable, durable_name=durable, filter_subject=kernel.note.name,
+        ack_policy=AckPolicy.EXPLICIT, ack_wait=3600))  # an hour: only a hand-back is quick
+    first = Puller(kernel.nc, stream=bus.STREAM, durable=durable, batch=2)
+    await first.start()
+    taken = await first.take()
+    for msg in taken:
+        await msg.ack()
+    await eventually(lambda: len(first.ready) == 4 - len(taken))  # fetched ahead, not taken
+    await first.stop()
+    second = Puller(kernel.nc, stream=bus.STREAM, durable=durable, batch=2)
+    await second.start()
+    again: list[str] = []
+
+    async def taken_again() -> bool:
+        again.extend(bus.decode(msg.data).id for msg in await second.take())
+        return len(again) == 4 - len(taken)
+
+    await eventually(taken_again)
+    await second.stop()
+    seen = {bus.decode(msg.data).id for msg in taken} | set(again)
+    assert len(seen) == 4

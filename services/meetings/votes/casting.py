@@ -20,6 +20,7 @@ import msgspec
 from linli import problems
 from linli.db import Connection, Pool
 from linli.events import encode
+from linli.loops import detached
 from services.meetings import events, metrics
 from services.meetings.votes import counting, store
 from services.meetings.votes.models import Ballot
@@ -64,7 +65,7 @@ async def vote_facts(pool: Pool, compound_id: uuid.UUID, vote_id: uuid.UUID) -> 
     if facts is None:
         reading = _reading.get(vote_id)
         if reading is None:
-            reading = _reading[vote_id] = asyncio.ensure_future(_read_facts(pool, vote_id))
+            reading = _reading[vote_id] = detached(_read_facts(pool, vote_id))
             reading.add_done_callback(lambda _: _reading.pop(vote_id, None))
         facts = await asyncio.shield(reading)  # a caller that gives up leaves it to the rest
     if facts is None or facts.compound_id != compound_id:

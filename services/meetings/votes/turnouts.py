@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-Count = Callable[[], Awaitable[Any]]
+from linli.loops import detached
+
+Count = Callable[[], Coroutine[Any, Any, Any]]
 
 _running: dict[uuid.UUID, asyncio.Future[Any]] = {}
 _next: dict[uuid.UUID, asyncio.Future[Any]] = {}
 
 
 def _begin(vote_id: uuid.UUID, count: Count) -> asyncio.Future[Any]:
-    running = _running[vote_id] = asyncio.ensure_future(count())
+    running = _running[vote_id] = detached(count())
     running.add_done_callback(lambda _: _finished(vote_id, running))
     return running
 
@@ -49,6 +51,6 @@ async def shared(vote_id: uuid.UUID, count: Count) -> Any:
         running = _running.get(vote_id)
         if running is None:
             return await asyncio.shield(_begin(vote_id, count))
-        waiting = _next[vote_id] = asyncio.ensure_future(_after(vote_id, running, count))
+        waiting = _next[vote_id] = detached(_after(vote_id, running, count))
         waiting.add_done_callback(_retrieved)
     return await asyncio.shield(waiting)
