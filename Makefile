@@ -27,7 +27,7 @@ test-soak: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy linli services workflows
+	$(BIN)/mypy linli services workflows bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -50,8 +50,8 @@ async def vote(owners: int, connections: int) -> dict[str, Any]:
                     session, directory.url, meetings.url, owners, timings=timings)
 
                 async def drive() -> dict[str, Any]:
-                    found = await meetings_bench.cast_all(session, meetings.url, cid, vote_id,
-                                                          people, connections)
+                    found = await meetings_bench.cast_all(meetings.url, cid, vote_id, people,
+                                                          connections)
                     return {**found, "requests": found["owners"]}
 
                 casting = await harness.measured(
