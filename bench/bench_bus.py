@@ -91,20 +91,28 @@ async def outbox_to_consumer(pool: db.Pool, js: bus.JetStreamContext, dsn: str, 
 
     cpu, started = time.process_time(), time.perf_counter()
     await asyncio.gather(*(writer(count // writers + (i < count % writers)) for i in range(writers)))
+    # CPU per event counts this process: writers, relay and consumer
+    found = await counted_once(pool, group, relay_task, done, durable, seen, count, (cpu, started))
+    return {**found,
+            "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
+
+
+async def counted_once(pool: db.Pool, group: bus.ConsumerGroup, relay_task: asyncio.Task[None],
+                       done: asyncio.Event, durable: str, seen: list[str], count: int,
+                       clock: tuple[float, float]) -> dict[str, float]:
+    """Once `count` events were applied: stop, then count what arrived (none lost, none twice,
+    as many inbox rows as events), the rate and the CPU per event since `clock` (CPU, wall)."""
     await asyncio.wait_for(done.wait(), timeout=300)
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    elapsed, cpu = time.perf_counter() - clock[1], time.process_time() - clock[0]
     await asyncio.sleep(1)  # anything applied twice would arrive now
     await group.stop()
     relay_task.cancel()
+    unique = len(set(seen))
     inbox = await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", durable)
-    return {
-        "events": count, "applied_once": inbox, "lost": count - len(set(seen)),
-        "handled_more_than_once": len(seen) - len(set(seen)),
-        "per_s": round(count / elapsed),
-        "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "cpu_us_per_event": round(cpu / count * 1e6),  # this process: writers, relay, consumer
-    }
+    return {"events": count, "applied_once": inbox, "lost": count - unique,
+            "handled_more_than_once": len(seen) - unique,
+            "per_s": round(count / elapsed), "cpu_us_per_event": round(cpu / count * 1e6)}
 
 
 async def writers_alone(pool: db.Pool, count: int, writers: int) -> float:
@@ -154,15 +162,7 @@ async def backlog_drained(pool: db.Pool, js: bus.JetStreamContext, dsn: str, sch
     cpu, started = time.process_time(), time.perf_counter()
     relay_task = asyncio.create_task(relay.run())
     await group.start()
-    await asyncio.wait_for(done.wait(), timeout=300)
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    await asyncio.sleep(1)  # anything applied twice would arrive now
-    await group.stop()
-    relay_task.cancel()
-    inbox = await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", durable)
-    return {"events": count, "applied_once": inbox, "lost": count - len(set(seen)),
-            "handled_more_than_once": len(seen) - len(set(seen)),
-            "per_s": round(count / elapsed), "cpu_us_per_event": round(cpu / count * 1e6)}
+    return await counted_once(pool, group, relay_task, done, durable, seen, count, (cpu, started))
 
 
 async def counted(stack: EmbeddedStack, phase: Any, events: int) -> dict[str, Any]:

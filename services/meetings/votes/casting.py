@@ -117,8 +117,15 @@ async def online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) ->
     """The entry's owner voted online: an officer's paper or proxy ballot does not replace it
     (only the owner changes their own ballot)."""
     online = await store.get_ballot(conn, vote_id=vote_id, entry_id=entry_id)
-    at = online["cast_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
-    raise problems.conflict(
-        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: 表决 {vote_id} / 条目 {entry_id},"
-        " 在线); 纸质或代理投票不能覆盖业主本人的在线投票, 只有业主本人可以改票",
+    raise voted_online(vote_id, entry_id, online["cast_at"], election=False)
+
+
+def voted_online(vote_id: uuid.UUID, entry_id: str, cast_at: dt.datetime, *,
+                 election: bool) -> problems.Problem:
+    """409 naming the owner's online ballot and when it was cast, in a vote or an election."""
+    at = cast_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
+    what, paper = ("选举", "选票") if election else ("表决", "投票")
+    return problems.conflict(
+        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: {what} {vote_id} / 条目 {entry_id},"
+        f" 在线); 纸质或代理{paper}不能覆盖业主本人的在线投票, 只有业主本人可以改票",
         "voted-online")

@@ -19,7 +19,7 @@ from linli.pagination import Page, whole
 from linli.values import now_utc
 from services.meetings import metrics
 from services.meetings.proposals.service import proposal_in
-from services.meetings.votes import counting, election, store
+from services.meetings.votes import casting, counting, election, store
 from services.meetings.votes.models import (
     Ballot,
     Candidate,
@@ -28,7 +28,6 @@ from services.meetings.votes.models import (
     RollIn,
 )
 from services.meetings.votes.service import (
-    CHINA,
     ballot_cast,
     open_on_version,
     roll_entry_for,
@@ -156,10 +155,6 @@ async def cast_election(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUI
 
 async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
     """As for a vote: the entry's owner voted online, an officer's paper or proxy ballot does not
-    replace it (409 naming the online ballot and when)."""
+    replace it."""
     online = await store.get_participation(conn, vote_id=vote_id, entry_id=entry_id)
-    at = online["cast_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M (北京时间)")
-    raise problems.conflict(
-        f"名册条目 {entry_id} 的业主已于 {at} 在线投票 (记录: 选举 {vote_id} / 条目 {entry_id},"
-        " 在线); 纸质或代理选票不能覆盖业主本人的在线投票, 只有业主本人可以改票",
-        "voted-online")
+    raise casting.voted_online(vote_id, entry_id, online["cast_at"], election=True)
