@@ -83,7 +83,7 @@ def on_issue_resolved(client: Client) -> Handler:
     async def handle(event: CloudEvent) -> None:
         data = issues.ISSUE_RESOLVED.parse(event)
         await signal(client, f"issue-{data.issue_id}", "resolved",
-                     ft.IssueResolved(reporter_id=data.reporter_id))
+                     ft.IssueResolved(reporter_id=data.reporter_id, event_id=event.id))
 
     return handle
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
@@ -101,3 +102,44 @@ async def test_issue_rejected_ends_the_follow_up(time_env: WorkflowEnvironment, 
         final = await finish(handle, "follow_up_rejected")
     assert [h.step for h in final.history] == ["watching", "completed"]
     assert final.history[0].outcome == "rejected"
+
+
+async def test_a_redelivered_resolution_does_not_end_a_reopened_issue(
+        time_env: WorkflowEnvironment, pool: db.Pool) -> None:
+    """The bridge may signal one issue.resolved event twice (redelivered after a crash): after
+    the reporter reopened the issue, the old event is no new resolution; a new one is."""
+    fake = FakeIssues()
+    async with follow_up(time_env, pool, fake, 1, 5) as handle:
+        await at_step(handle, "watching")
+        await time_env.sleep(2 * DAY)
+        await at_step(handle, "escalated")  # escalated once: the reopened round has no timer
+        first = t.IssueResolved("reporter-1", event_id=str(uuid.uuid4()))
+        await handle.signal(IssueFollowUpWorkflow.resolved_signal, first)
+        await at_step(handle, "satisfaction")
+        await handle.signal(IssueFollowUpWorkflow.satisfaction, t.SatisfactionAnswer(False, "没修好"))
+        await at_step(handle, "reopened")
+        await handle.signal(IssueFollowUpWorkflow.resolved_signal, first)  # redelivered
+        await handled_every_signal(handle)
+        assert (await handle.query(IssueFollowUpWorkflow.state)).step == "reopened"
+        await handle.signal(IssueFollowUpWorkflow.resolved_signal,
+                            t.IssueResolved("reporter-1", event_id=str(uuid.uuid4())))
+        await at_step(handle, "satisfaction")
+        await handle.signal(IssueFollowUpWorkflow.satisfaction, t.SatisfactionAnswer(True))
+        final = await handle.result()
+        await Replayer(workflows=[IssueFollowUpWorkflow]).replay_workflow(
+            await handle.fetch_history())
+    assert [h.step for h in final.history] == ["watching", "escalated", "satisfaction", "reopened",
+                                               "satisfaction", "completed"]
+    assert final.reopened == 1 and final.satisfied is True
+
+
+async def handled_every_signal(handle: Handle) -> None:
+    """Wait until a workflow task completed after the last signal: the workflow has run its
+    handler and everything that followed from it."""
+    async def handled() -> bool:
+        kinds = [e.event_type for e in (await handle.fetch_history()).events]
+        last_signal = max(i for i, k in enumerate(kinds)
+                          if k == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+        return EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in kinds[last_signal:]
+
+    await eventually(handled, within=60)

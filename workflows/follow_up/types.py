@@ -34,6 +34,7 @@ class IssueFollowUpInput:
 @dataclass
 class IssueResolved:
     reporter_id: str | None = None
+    event_id: str | None = None  # the issue.resolved event's: a redelivered one is no new resolution
 
 
 @dataclass

@@ -41,6 +41,7 @@ class IssueFollowUpWorkflow:
         if data.resolve_by:
             self.deadlines["resolve_by"] = instant(data.resolve_by)
         self.resolved: t.IssueResolved | None = None
+        self.resolutions: set[str] = set()  # event ids of the resolutions signalled so far
         self.answer: t.SatisfactionAnswer | None = None
         self.escalated = False
         self.reopened = 0
@@ -131,6 +132,12 @@ class IssueFollowUpWorkflow:
 
     @workflow.signal(name="resolved")
     def resolved_signal(self, event: t.IssueResolved) -> None:
+        if event.event_id is not None:
+            # the bridge may deliver one event twice (a redelivery after a crash): after a
+            # reopen it must not count as the new resolution the reporter is waiting for
+            if event.event_id in self.resolutions:
+                return
+            self.resolutions.add(event.event_id)
         if self.steps.current in (WATCHING, ESCALATED, REOPENED):
             self.resolved = event
 
