@@ -72,6 +72,9 @@ class Route:
     # documents a JSON body decoded as `body` and checked by the handler against its own types
     # (e.g. a workflow's dataclasses, whose unknown fields the handler refuses)
     body_doc: Any = None
+    # request headers the handler reads beside the kernel's (name → what it carries), documented
+    # as header parameters
+    headers: dict[str, str] = field(default_factory=dict)
     documented: bool = True  # False: served, but left out of OpenAPI (a catch-all behind typed routes)
 
     @property

@@ -130,6 +130,9 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]], schemas: dict[str,
     if route.idempotent:
         op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
                                  "schema": {"type": "string", "maxLength": 200}})
+    op["parameters"] += [{"name": name, "in": "header", "required": False,
+                          "schema": {"type": "string"}, "description": what}
+                         for name, what in route.headers.items()]
     if not route.access.public:
         op["security"] = [{"bearer": []}]
     return op

@@ -156,7 +156,8 @@ VOTE_ROUTES = [
     Route("GET", f"{V}/ballots/mine", vh.my_ballots,
           "我的选票: 本人在冻结名册上的条目及所投意见 (只含本人; 无记名表决须带投票时得到的"
           " X-Ballot-Receipt 才显示意见, 否则只说已投)", response=MyBallots, access=ROLL_VOTERS,
-          tags=VT),
+          tags=VT, headers={"X-Ballot-Receipt": "无记名表决投票时得到的回执 (receipt), 用来看回自己所投"
+                            "的意见; 服务不保存它"}),
     Route("POST", f"{V}/paper-ballots", vh.cast_paper, "录入纸质或代理投票 (记录录入人)",
           body=PaperBallotIn, response=Ballot, status=201, access=OFFICERS, tags=VT),
     Route("GET", f"{V}/paper-ballots", vh.entered_ballots,

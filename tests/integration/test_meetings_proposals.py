@@ -140,6 +140,8 @@ async def test_openapi_documents_every_meetings_endpoint(meetings: TestClient) -
                          (f"{c}/costs/{{cost_id}}/bills", "post"), (f"{c}/meetings.ics", "get"),
                          (f"{c}/meetings/{{meeting_id}}/minutes/publish", "post")):
         assert method in paths[path], path
+    mine = paths[f"{c}/votes/{{vote_id}}/ballots/mine"]["get"]["parameters"]
+    assert "X-Ballot-Receipt" in {p["name"] for p in mine if p["in"] == "header"}
 
 
 async def test_opinion_racing_the_close_of_its_consultation_is_refused(
