@@ -5,8 +5,6 @@ says so in linli_dependency_up and /readyz."""
 from __future__ import annotations
 
 import asyncio
-import random
-import string
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,14 +23,11 @@ from linli import bus, busmetrics, db, metrics
 from linli.config import Settings
 from linli.events import CloudEvent, EventType, encode
 from linli.stack import EmbeddedStack, Ports
+from tests.scratch_bus import fresh, scratch_bus
 
 
 class Chimed(msgspec.Struct):
     n: int
-
-
-def fresh(prefix: str) -> str:
-    return prefix + "".join(random.choices(string.ascii_lowercase, k=8))
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -81,22 +76,15 @@ class Bus:
 async def linli_bus(settings: Settings) -> AsyncIterator[Bus]:
     """A NATS connection, a schema with the inbox, an event type of this test alone, and the
     worker's reader of JetStream running in this process, reading every 0.2 s."""
-    schema = fresh("bm_")
-    pool = await db.create_pool(settings.database_url, schema=schema)
-    async with pool.acquire() as conn:
-        await db.migrate(conn, schema=schema, migrations=None)
-    nc = await bus.connect(settings.nats_url, name="busmetrics-test")
-    js = nc.jetstream()
-    await bus.ensure_streams(js)
-    chime = EventType(name=f"linli.{fresh('t')}.bell.chimed", data=Chimed, description="测试事件")
-    reader = asyncio.create_task(busmetrics.watch_bus(
-        nc, js, settings.with_overrides(bus_metrics_seconds=0.2)))
-    try:
-        yield Bus(nc=nc, js=js, pool=pool, chime=chime)
-    finally:
-        await bus.stop_task(reader)
-        await nc.close()
-        await pool.close()
+    async with scratch_bus(settings, "bm_", name="busmetrics-test") as k:
+        chime = EventType(name=f"linli.{fresh('t')}.bell.chimed", data=Chimed,
+                          description="测试事件")
+        reader = asyncio.create_task(busmetrics.watch_bus(
+            k.nc, k.js, settings.with_overrides(bus_metrics_seconds=0.2)))
+        try:
+            yield Bus(nc=k.nc, js=k.js, pool=k.pool, chime=chime)
+        finally:
+            await bus.stop_task(reader)
 
 
 async def test_a_stopped_consumer_falls_behind_in_the_gauge_and_catches_up(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-import string
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from linli.events import CloudEvent, EventType
 from linli.jetstream import Puller
 from linli.relay import OutboxRelay
 from tests.conftest import eventually
+from tests.scratch_bus import fresh, scratch_bus
 
 
 class NoteWritten(msgspec.Struct):
@@ -31,10 +30,6 @@ class NoteWritten(msgspec.Struct):
 
 class Crash(Exception):
     """Stands for the process dying at that exact point."""
-
-
-def fresh_name(prefix: str) -> str:
-    return prefix + "".join(random.choices(string.ascii_lowercase, k=8))
 
 
 @dataclass
@@ -79,20 +74,14 @@ class Kernel:
 
 @pytest.fixture
 async def kernel(settings: Settings) -> AsyncIterator[Kernel]:
-    schema = fresh_name("k_")
-    pool = await db.create_pool(settings.database_url, schema=schema)
-    async with pool.acquire() as conn:
-        await db.migrate(conn, schema=schema, migrations=None)
-        await conn.execute("CREATE TABLE notes (id uuid PRIMARY KEY, text text NOT NULL)")
-        await conn.execute("CREATE TABLE applied (note_id uuid NOT NULL, text text NOT NULL)")
-    nc = await bus.connect(settings.nats_url, name="kernel-test")
-    js = nc.jetstream()
-    await bus.ensure_streams(js)
-    note = EventType(name=f"linli.{fresh_name('t')}.note.written", data=NoteWritten,
-                     description="测试事件")
-    yield Kernel(pool=pool, schema=schema, nc=nc, js=js, note=note, dsn=settings.database_url)
-    await nc.drain()
-    await pool.close()
+    async with scratch_bus(settings, "k_", name="kernel-test") as k:
+        async with k.pool.acquire() as conn:
+            await conn.execute("CREATE TABLE notes (id uuid PRIMARY KEY, text text NOT NULL)")
+            await conn.execute("CREATE TABLE applied (note_id uuid NOT NULL, text text NOT NULL)")
+        note = EventType(name=f"linli.{fresh('t')}.note.written", data=NoteWritten,
+                         description="测试事件")
+        yield Kernel(pool=k.pool, schema=k.schema, nc=k.nc, js=k.js, note=note,
+                     dsn=settings.database_url)
 
 
 async def test_relay_killed_between_publish_and_mark_publishes_once(kernel: Kernel) -> None:
@@ -136,7 +125,7 @@ async def test_an_event_no_stream_takes_stays_in_the_outbox(kernel: Kernel) -> N
     event = kernel.note.new(subject="s", data=NoteWritten(note_id=uuid.uuid4(), text="无处可去"))
     async with db.transaction(kernel.pool) as conn:
         await conn.execute("INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)",
-                           uuid.UUID(event.id), "nowhere." + fresh_name("s"), bus.encode(event))
+                           uuid.UUID(event.id), "nowhere." + fresh("s"), bus.encode(event))
     with pytest.raises(NoStreamResponseError):
         await kernel.relay().relay_once()
     async with kernel.pool.acquire() as conn:
@@ -182,7 +171,7 @@ def subscription(kernel: Kernel, durable: str, *, fail: bool = False) -> bus.Sub
 async def test_consumer_crash_after_commit_before_ack_applies_once(kernel: Kernel) -> None:
     await kernel.write_note("水泵电费")
     await kernel.relay().drain()
-    sub = subscription(kernel, fresh_name("c"))
+    sub = subscription(kernel, fresh("c"))
     group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub], ack_wait=1.0)
     await group.start()
     await group.stop()  # the durable consumer now exists
@@ -218,7 +207,7 @@ async def test_one_compounds_events_apply_in_the_order_they_happened(kernel: Ker
         await asyncio.sleep(0.05 * (6 - n))  # applied side by side, later ones would finish first
         applied[event.compoundid].append(n)
 
-    sub = bus.Subscription(durable=fresh_name("o"), event=kernel.note, handler=slower_when_earlier)
+    sub = bus.Subscription(durable=fresh("o"), event=kernel.note, handler=slower_when_earlier)
     group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub])
     await group.start()
     try:
@@ -247,7 +236,7 @@ async def test_a_batched_lane_applies_in_order_once_and_one_bad_event_holds_back
                            note.text)
         order.append(int(note.text))  # also when rolled back: the retry shows as a repeat
 
-    sub = bus.Subscription(durable=fresh_name("b"), event=kernel.note, handler=apply, batch=True)
+    sub = bus.Subscription(durable=fresh("b"), event=kernel.note, handler=apply, batch=True)
     dead = metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kernel.note.name)
     group = bus.ConsumerGroup(pool=kernel.pool, js=kernel.js, subscriptions=[sub], max_deliver=2,
                               ack_wait=2.0)
@@ -267,7 +256,7 @@ async def test_a_batched_lane_applies_in_order_once_and_one_bad_event_holds_back
 async def test_failing_handler_goes_to_dead_letter_after_bounded_redelivery(kernel: Kernel) -> None:
     event = await kernel.write_note("无法处理")
     await kernel.relay().drain()
-    sub = subscription(kernel, fresh_name("d"), fail=True)
+    sub = subscription(kernel, fresh("d"), fail=True)
     dead = metrics.EVENTS_DEAD_LETTERED.labels(sub.durable, kernel.note.name)
     letters = await kernel.js.pull_subscribe(f"{bus.DEAD_LETTER_PREFIX}.{sub.durable}",
                                              stream=bus.DEAD_LETTER_STREAM)
@@ -289,7 +278,7 @@ async def test_migrations_twice_change_nothing_and_detect_edits(settings: Settin
 
     folder = Path(str(tmp_path))
     (folder / "0001_first.sql").write_text("CREATE TABLE things (id int PRIMARY KEY);")
-    schema = fresh_name("m_")
+    schema = fresh("m_")
     pool = await db.create_pool(settings.database_url, schema=schema)
     try:
         async def run() -> list[str]:
@@ -324,7 +313,7 @@ async def test_a_stopped_puller_hands_back_what_it_fetched_ahead(kernel: Kernel)
     for n in range(4):
         await kernel.write_note(f"第{n}条")
     await kernel.relay().drain()
-    durable = fresh_name("ahead")
+    durable = fresh("ahead")
     await kernel.js.add_consumer(bus.STREAM, ConsumerConfig(
         name=durable, durable_name=durable, filter_subject=kernel.note.name,
         ack_policy=AckPolicy.EXPLICIT, ack_wait=3600))  # an hour: only a hand-back is quick

@@ -5,8 +5,6 @@ the event in its inbox afterwards, against the real PostgreSQL and NATS."""
 from __future__ import annotations
 
 import asyncio
-import random
-import string
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -21,6 +19,7 @@ from linli import bus, db
 from linli.config import Settings
 from linli.events import CloudEvent, EventType
 from linli.relay import OutboxRelay
+from tests.scratch_bus import fresh, scratch_bus
 
 
 class Knocked(msgspec.Struct):
@@ -49,25 +48,12 @@ class Bench:
                                            durable))
 
 
-def fresh(prefix: str) -> str:
-    return prefix + "".join(random.choices(string.ascii_lowercase, k=8))
-
-
 @pytest.fixture
 async def bench(settings: Settings) -> AsyncIterator[Bench]:
-    schema = fresh("e_")
-    pool = await db.create_pool(settings.database_url, schema=schema, max_size=2)
-    async with pool.acquire() as conn:
-        await db.migrate(conn, schema=schema, migrations=None)
-    nc = await bus.connect(settings.nats_url, name="kernel-effect-test")
-    js = nc.jetstream()
-    await bus.ensure_streams(js)
-    kind = EventType(name=f"linli.{fresh('t')}.door.knocked", data=Knocked, description="测试事件")
-    yield Bench(pool=pool, js=js, dsn=settings.database_url, schema=schema, kind=kind)
-    await nc.drain()
-    async with pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA {db.quote_schema(schema)} CASCADE")
-    await pool.close()
+    async with scratch_bus(settings, "e_", name="kernel-effect-test", max_size=2) as k:
+        kind = EventType(name=f"linli.{fresh('t')}.door.knocked", data=Knocked,
+                         description="测试事件")
+        yield Bench(pool=k.pool, js=k.js, dsn=settings.database_url, schema=k.schema, kind=kind)
 
 
 async def test_a_burst_larger_than_the_pool_is_applied_side_by_side_once_each(bench: Bench) -> None:
