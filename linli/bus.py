@@ -26,7 +26,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 from linli import metrics
-from linli.db import Connection, Pool, transaction
+from linli.db import Connection, Pool, relay_woken_on_release, transaction
 from linli.events import CloudEvent, EventType, decode, encode
 from linli.jetstream import Puller
 from linli.loops import Loops
@@ -102,39 +102,47 @@ async def stop_task(task: asyncio.Task[None], *, grace: float = 10.0) -> None:
 # ---------------------------------------------------------------- outbox (write side)
 
 
-# the outbox row and the relay's wake-up (delivered at commit) in one statement, one round trip;
-# pg_notify runs once per row written, so an id already there wakes nobody
-_WRITE = (
-    "WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3){conflict}"
-    " RETURNING id) SELECT true FROM (SELECT pg_notify('" + OUTBOX_CHANNEL_PREFIX + "'"
-    " || current_schema(), '') FROM linli_outbox) AS woken"
-)
-WRITE_EVENT = _WRITE.format(conflict="")
-WRITE_EVENT_ONCE = _WRITE.format(conflict=" ON CONFLICT (id) DO NOTHING")
+def woken(conn: Connection, rows: str, columns: str = "1") -> str:
+    """`rows` as a subquery (one row per outbox row to write) whose rows wake the schema's
+    outbox relay once the transaction commits: by NOTIFY, unless the relay runs in this process
+    on the connection's pool, which then wakes it when the connection goes back (linli.db
+    relay_woken_on_release). A row written wakes it; nothing written wakes nobody."""
+    if relay_woken_on_release(conn):
+        return f"(SELECT {columns} FROM {rows})"
+    return (f"(SELECT {columns}, pg_notify('{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '')"
+            f" FROM {rows})")
+
+
+def _write(conn: Connection, conflict: str) -> str:
+    """The outbox row and the relay's wake-up in one statement, one round trip."""
+    return ("WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)"
+            f"{conflict} RETURNING id) SELECT true FROM {woken(conn, 'linli_outbox')} AS woken")
 
 
 async def write_event(conn: Connection, event: CloudEvent) -> None:
     """Add an event to the outbox in the caller's transaction and wake the relay at commit."""
-    await conn.execute(WRITE_EVENT, uuid.UUID(event.id), event.type, encode(event))
+    await conn.execute(_write(conn, ""), uuid.UUID(event.id), event.type, encode(event))
 
 
 async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
-    """Like write_event, but an id already in the outbox is left alone and gives False.
+    """Like write_event, but an id already in the outbox is left alone and gives False (and
+    wakes nobody).
 
     For writers that retry with a fixed event id (Temporal activities), so a retry is harmless.
     """
-    written = await conn.fetchval(WRITE_EVENT_ONCE, uuid.UUID(event.id), event.type, encode(event))
+    written = await conn.fetchval(_write(conn, " ON CONFLICT (id) DO NOTHING"),
+                                  uuid.UUID(event.id), event.type, encode(event))
     return bool(written)
 
 
-def outbox_cte(event: CloudEvent, *, after: str, first: int) -> tuple[str, list[Any]]:
-    """The event's outbox row as a CTE (`linli_outbox`) of a use case's single statement, for a
-    use case whose rows and event commit in one round trip: written (and the relay woken at
-    commit) once per row the CTE named `after` returns, so nothing when that wrote nothing.
-    Returns the CTE's SQL, with parameters numbered from `first`, and their values."""
+def outbox_cte(conn: Connection, event: CloudEvent, *, after: str,
+               first: int) -> tuple[str, list[Any]]:
+    """The event's outbox row as a CTE (`linli_outbox`) of a use case's single statement on
+    `conn`, for a use case whose rows and event commit in one round trip: written (and the relay
+    woken at commit) once per row the CTE named `after` returns, so nothing when that wrote
+    nothing. Returns the CTE's SQL, with parameters numbered from `first`, and their values."""
     sql = (f"linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
-           f" SELECT ${first}, ${first + 1}, ${first + 2} FROM (SELECT pg_notify("
-           f"'{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '') FROM {after}) AS woken)")
+           f" SELECT ${first}, ${first + 1}, ${first + 2} FROM {woken(conn, after)} AS woken)")
     return sql, [uuid.UUID(event.id), event.type, encode(event)]
 
 

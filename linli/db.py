@@ -101,13 +101,38 @@ class _Acquire:
 
 
 class LinliPool(asyncpg.Pool):
-    """asyncpg's pool with a bounded acquire and the request-bound connection (see bind)."""
+    """asyncpg's pool with a bounded acquire, the request-bound connection (see bind) and the
+    wake-ups of the outbox relays serving it in this process (see relay_woken_on_release)."""
+
+    relay_wakes: set[Callable[[], None]]
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         bound = _BOUND.get()
         if bound is not None and bound[0] is self:
             return _Savepoint(bound[1])
         return _Acquire(super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout))
+
+
+# The outbox relay of a schema usually runs in the process that writes the schema's events. A
+# NOTIFY per commit would wake it across PostgreSQL, at the price of the server's global notify
+# lock held through every notifying commit and a message per commit to the listener (a third
+# of an issue report's PostgreSQL time and a fifth of the service's, bench/bench_issues.py).
+# Instead a writer on a pool with a relay here marks its connection, and the relay is woken
+# when that connection returns to the pool: after COMMIT, as a NOTIFY would have been.
+_POOL_OF: dict[int, LinliPool] = {}  # our pooled connections, by backend pid
+_WAKE_ON_RELEASE: set[int] = set()
+
+
+def relay_woken_on_release(conn: Connection) -> bool:
+    """True when an outbox relay of this connection's pool runs in this process: it is woken
+    when the connection goes back to the pool, and the writer sends no NOTIFY. False for any
+    other connection (a bare one, a pool whose relay runs elsewhere): the writer notifies."""
+    pid = conn.get_server_pid()
+    pool = _POOL_OF.get(pid)
+    if pool is None or not pool.relay_wakes:
+        return False
+    _WAKE_ON_RELEASE.add(pid)
+    return True
 
 
 async def keep_session(conn: Connection) -> None:
@@ -119,16 +144,41 @@ async def keep_session(conn: Connection) -> None:
     (tests/integration/test_kernel_db.py)."""
 
 
+async def _released(pool: LinliPool, conn: Connection) -> None:
+    """A connection back in the pool (its transaction over): wake the relays if it wrote events."""
+    await keep_session(conn)
+    pid = conn.get_server_pid()
+    if pid in _WAKE_ON_RELEASE:
+        _WAKE_ON_RELEASE.discard(pid)
+        for wake in tuple(pool.relay_wakes):
+            wake()
+
+
+def _forget(conn: Connection) -> None:
+    pid = conn.get_server_pid()
+    _POOL_OF.pop(pid, None)
+    _WAKE_ON_RELEASE.discard(pid)
+
+
 async def create_pool(dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> Pool:
     """A pool whose connections see the service schema first."""
     quote_schema(schema)
+
+    async def joined(conn: Connection) -> None:
+        _POOL_OF[conn.get_server_pid()] = pool
+        conn.add_termination_listener(_forget)
+
+    async def released(conn: Connection) -> None:
+        await _released(pool, conn)
+
     pool = LinliPool(
         dsn, min_size=min_size, max_size=max_size, max_queries=50000,
         max_inactive_connection_lifetime=300.0, loop=None,
         connection_class=asyncpg.Connection, record_class=asyncpg.Record,
         server_settings={"search_path": f"{schema},public", "application_name": f"linli-{schema}"},
-        reset=keep_session,
+        init=joined, reset=released,
     )
+    pool.relay_wakes = set()
     await pool
     return pool
 

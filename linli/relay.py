@@ -104,7 +104,8 @@ class OutboxRelay:
             await asyncio.gather(waiter, *tasks, return_exceptions=True)
 
     async def run(self) -> None:
-        """Relay for ever: wake on NOTIFY, with a slow safety pass for missed notifications.
+        """Relay for ever: wake on NOTIFY or when a connection of our pool that wrote events is
+        released (linli.db), with a slow safety pass for missed wake-ups.
 
         A lost LISTEN connection raises, so the supervisor (linli.loops) connects again.
         """
@@ -113,6 +114,9 @@ class OutboxRelay:
         channel = OUTBOX_CHANNEL_PREFIX + self.schema
         await listener.add_listener(channel, lambda *_: self._wake.set())
         listener.add_termination_listener(lambda _: self._wake.set())
+        # writers on our pool in this process wake us on release instead of by NOTIFY
+        local: set[Callable[[], None]] = getattr(self.pool, "relay_wakes", set())
+        local.add(self._wake.set)
         try:
             while not self._stopping:
                 if listener.is_closed():
@@ -129,6 +133,7 @@ class OutboxRelay:
                     async with asyncio.timeout(self.idle_check_seconds):
                         await self._wake.wait()
         finally:
+            local.discard(self._wake.set)
             listener.terminate()
 
     async def stop(self, task: asyncio.Task[None]) -> None:

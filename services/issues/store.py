@@ -87,7 +87,7 @@ async def insert_reported(conn: Connection, *, fields: dict[str, Any], actor: st
              f" ${n + 3} AND code = ${n + 4} AND active AND responsible = ${n + 5} AND"
              f" respond_hours = ${n + 6} AND resolve_hours = ${n + 7} AND attributes ="
              f" ${n + 8}::jsonb)")
-    outbox, event_values = outbox_cte(event, after="issue", first=n + 9)
+    outbox, event_values = outbox_cte(conn, event, after="issue", first=n + 9)
     return await conn.fetchrow(
         f"WITH issue AS (INSERT INTO issues ({', '.join(names)}) {guard} RETURNING *),"
         " reported AS (INSERT INTO history (issue_id, action, from_status, to_status, actor, note)"

@@ -145,7 +145,7 @@ async def insert_placed(conn: Connection, *, fields: dict[str, Any], actor: str,
     when the week is full (nothing written)."""
     n = len(fields)
     names, marks = ", ".join(fields), ", ".join(f"${i}" for i in range(1, n + 1))
-    outbox, event_values = outbox_cte(event, after="placed", first=n + 6)
+    outbox, event_values = outbox_cte(conn, event, after="placed", first=n + 6)
     return await conn.fetchrow(
         f"WITH placed AS (INSERT INTO orders ({names}) SELECT {marks} WHERE (SELECT count(*)"
         f" FROM orders WHERE item_id = ${n + 3}::uuid AND week_start = ${n + 4}::date AND"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+import asyncpg
 import msgspec
 import pytest
 from nats.aio.client import Client as NATS
@@ -44,10 +45,11 @@ class Kernel:
     def relay(self, **kw: object) -> OutboxRelay:
         return OutboxRelay(pool=self.pool, js=self.js, dsn=self.dsn, schema=self.schema, **kw)  # type: ignore[arg-type]
 
-    async def write_note(self, text: str, compound_id: str | None = None) -> CloudEvent:
-        """A business row and its event in one transaction."""
+    async def write_note(self, text: str, compound_id: str | None = None,
+                         pool: db.Pool | None = None) -> CloudEvent:
+        """A business row and its event in one transaction (on the kernel's pool unless told)."""
         note_id = uuid.uuid4()
-        async with db.transaction(self.pool) as conn:
+        async with db.transaction(pool or self.pool) as conn:
             await conn.execute("INSERT INTO notes (id, text) VALUES ($1, $2)", note_id, text)
             return await bus.emit(conn, self.note, subject=str(note_id), compound_id=compound_id,
                                   data=NoteWritten(note_id=note_id, text=text))
@@ -139,23 +141,42 @@ def relay_is_idle(schema: str) -> bool:
                for family in metrics.OUTBOX_BACKLOG.collect() for sample in family.samples)
 
 
-async def test_relay_wakes_on_notify_not_polling(kernel: Kernel) -> None:
+def sent(kernel: Kernel, event: CloudEvent) -> Callable[[], Awaitable[bool]]:
+    async def marked() -> bool:
+        async with kernel.pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1",
+                                            uuid.UUID(event.id)))
+    return marked
+
+
+async def test_relay_wakes_on_its_own_pools_writes_and_on_notify_not_polling(
+        kernel: Kernel) -> None:
     relay = kernel.relay(idle_check_seconds=120)  # a poll would take two minutes
+    heard: list[str] = []
+    listener = await asyncpg.connect(kernel.dsn)
+    channel = bus.OUTBOX_CHANNEL_PREFIX + kernel.schema
+    await listener.add_listener(channel, lambda *args: heard.append(args[-1]))
+    # another replica's pool on the same schema: its relay runs elsewhere, so it notifies
+    elsewhere = await db.create_pool(kernel.dsn, schema=kernel.schema, max_size=1)
     task = asyncio.create_task(relay.run())
     try:
         # LISTEN precedes the first pass; once the pass is over only a wake-up sends more
         await eventually(lambda: relay_is_idle(kernel.schema))
-        event = await kernel.write_note("电梯坏了")
-
-        async def sent() -> bool:
-            async with kernel.pool.acquire() as conn:
-                return bool(await conn.fetchval("SELECT sent_at FROM outbox WHERE id = $1",
-                                                uuid.UUID(event.id)))
-
-        await eventually(sent, within=60)  # well short of the two-minute safety pass
+        # well short of the two-minute safety pass: woken when the connection went back
+        await eventually(sent(kernel, await kernel.write_note("电梯坏了")), within=60)
+        await listener.execute(f"SELECT pg_notify('{channel}', 'marker')")
+        await eventually(lambda: "marker" in heard)
+        # notifications arrive in commit order: the write before the marker sent none
+        assert heard == ["marker"]
+        await eventually(sent(kernel, await kernel.write_note("水管漏水", pool=elsewhere)),
+                         within=60)  # woken by its NOTIFY
+        assert heard == ["marker", ""]
     finally:
         await relay.stop(task)
+        await elsewhere.close()
+        await listener.close()
     assert task.done(), "stopping the relay must end its loop"
+    assert not kernel.pool.relay_wakes, "a stopped relay is woken by nobody"  # type: ignore[attr-defined]
 
 
 def subscription(kernel: Kernel, durable: str, *, fail: bool = False) -> bus.Subscription:

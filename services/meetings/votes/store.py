@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from linli.bus import OUTBOX_CHANNEL_PREFIX
+from linli.bus import woken
 from linli.db import Connection
 
 Row = Any
@@ -119,8 +119,7 @@ _CAST_OPEN = (
     " RETURNING xmax = 0 AS first),"
     " linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
     " SELECT $9::uuid, $10::text, CASE WHEN woken.first THEN $11::bytea ELSE $12::bytea END"
-    " FROM (SELECT first, pg_notify('" + OUTBOX_CHANNEL_PREFIX + "' || current_schema(), '')"
-    " FROM ballot) AS woken)"
+    " FROM {woken} AS woken)"
     " SELECT guard.open, (SELECT count(*) FROM entries) AS entries,"
     " (SELECT min(entry_id) FROM entries) AS entry_id, (SELECT first FROM ballot) AS first"
     " FROM guard"
@@ -135,8 +134,8 @@ async def cast_open_ballot(conn: Connection, *, vote_id: uuid.UUID, person_id: u
     (open, entries, entry_id, first); first is None when nothing was written (the vote is not
     open, the person has no single entry, or a paper ballot met the owner's online one)."""
     return await conn.fetchrow(
-        _CAST_OPEN, vote_id, person_id, entry_id, choice, channel, cast_by, entered_by,
-        proxy_name, event_id, event_type, cast_payload, changed_payload,
+        _CAST_OPEN.format(woken=woken(conn, "ballot", "first")), vote_id, person_id, entry_id,
+        choice, channel, cast_by, entered_by, proxy_name, event_id, event_type, cast_payload, changed_payload,
     )
 
 
