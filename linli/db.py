@@ -115,24 +115,40 @@ class LinliPool(asyncpg.Pool):
 
 # The outbox relay of a schema usually runs in the process that writes the schema's events. A
 # NOTIFY per commit would wake it across PostgreSQL, at the price of the server's global notify
-# lock held through every notifying commit and a message per commit to the listener (a third
-# of an issue report's PostgreSQL time and a fifth of the service's, bench/bench_issues.py).
-# Instead a writer on a pool with a relay here marks its connection, and the relay is woken
-# when that connection returns to the pool: after COMMIT, as a NOTIFY would have been.
-_POOL_OF: dict[int, LinliPool] = {}  # our pooled connections, by backend pid
-_WAKE_ON_RELEASE: set[int] = set()
+# lock held through every notifying commit and a message per commit to the listener. Instead a
+# writer on a pool with a relay here marks its connection, and the relay is woken when that
+# connection goes back to the pool (after COMMIT, as a NOTIFY would have been) or is closed.
+class LinliConnection(asyncpg.Connection):
+    """asyncpg's connection, knowing its pool's relays and whether it wrote events for them."""
+
+    __slots__ = ("relay_wakes", "wrote_events")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relay_wakes: set[Callable[[], None]] = set()
+        self.wrote_events = False
+
+    def will_wake_relay(self) -> bool:
+        """Mark that this connection wrote events; True when a relay of its pool runs here."""
+        if not self.relay_wakes:
+            return False
+        self.wrote_events = True
+        return True
+
+    def wake_relay(self) -> None:
+        """Wake the pool's relays if the connection wrote events since it was last woken."""
+        if self.wrote_events:
+            self.wrote_events = False
+            for wake in tuple(self.relay_wakes):
+                wake()
 
 
 def relay_woken_on_release(conn: Connection) -> bool:
     """True when an outbox relay of this connection's pool runs in this process: it is woken
     when the connection goes back to the pool, and the writer sends no NOTIFY. False for any
     other connection (a bare one, a pool whose relay runs elsewhere): the writer notifies."""
-    pid = conn.get_server_pid()
-    pool = _POOL_OF.get(pid)
-    if pool is None or not pool.relay_wakes:
-        return False
-    _WAKE_ON_RELEASE.add(pid)
-    return True
+    mark = getattr(conn, "will_wake_relay", None)  # a pool's proxy passes it on
+    return bool(mark is not None and mark())
 
 
 async def keep_session(conn: Connection) -> None:
@@ -141,42 +157,26 @@ async def keep_session(conn: Connection) -> None:
     state we never leave on a pooled connection: settings are SET LOCAL, advisory locks are
     transaction locks, cursors live inside transactions, LISTEN runs on connections of its own.
     asyncpg still rolls back a transaction left open and drops the connection's listeners
-    (tests/integration/test_kernel_db.py)."""
-
-
-async def _released(pool: LinliPool, conn: Connection) -> None:
-    """A connection back in the pool (its transaction over): wake the relays if it wrote events."""
-    await keep_session(conn)
-    pid = conn.get_server_pid()
-    if pid in _WAKE_ON_RELEASE:
-        _WAKE_ON_RELEASE.discard(pid)
-        for wake in tuple(pool.relay_wakes):
-            wake()
-
-
-def _forget(conn: Connection) -> None:
-    pid = conn.get_server_pid()
-    _POOL_OF.pop(pid, None)
-    _WAKE_ON_RELEASE.discard(pid)
+    (tests/integration/test_kernel_db.py). A connection that wrote events wakes the relay."""
+    if isinstance(conn, LinliConnection):
+        conn.wake_relay()
 
 
 async def create_pool(dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10) -> Pool:
     """A pool whose connections see the service schema first."""
     quote_schema(schema)
 
-    async def joined(conn: Connection) -> None:
-        _POOL_OF[conn.get_server_pid()] = pool
-        conn.add_termination_listener(_forget)
-
-    async def released(conn: Connection) -> None:
-        await _released(pool, conn)
+    async def joined(conn: LinliConnection) -> None:
+        conn.relay_wakes = pool.relay_wakes
+        # closed instead of reset (max_queries, broken): its events still wake the relay
+        conn.add_termination_listener(lambda _: conn.wake_relay())
 
     pool = LinliPool(
         dsn, min_size=min_size, max_size=max_size, max_queries=50000,
         max_inactive_connection_lifetime=300.0, loop=None,
-        connection_class=asyncpg.Connection, record_class=asyncpg.Record,
+        connection_class=LinliConnection, record_class=asyncpg.Record,
         server_settings={"search_path": f"{schema},public", "application_name": f"linli-{schema}"},
-        init=joined, reset=released,
+        init=joined, reset=keep_session,
     )
     pool.relay_wakes = set()
     await pool

@@ -179,6 +179,22 @@ async def test_relay_wakes_on_its_own_pools_writes_and_on_notify_not_polling(
     assert not kernel.pool.relay_wakes, "a stopped relay is woken by nobody"  # type: ignore[attr-defined]
 
 
+async def test_a_connection_closed_after_writing_an_event_still_wakes_the_relay(
+        kernel: Kernel) -> None:
+    relay = kernel.relay(idle_check_seconds=120)  # a poll would take two minutes
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: relay_is_idle(kernel.schema))
+        note_id = uuid.uuid4()
+        event = kernel.note.new(subject=str(note_id), data=NoteWritten(note_id=note_id, text="停电"))
+        async with kernel.pool.acquire() as conn:
+            await bus.write_event(conn, event)  # committed on its own, without a NOTIFY
+            conn.terminate()  # broken after COMMIT: the pool closes it instead of resetting it
+        await eventually(sent(kernel, event), within=60)
+    finally:
+        await relay.stop(task)
+
+
 def subscription(kernel: Kernel, durable: str, *, fail: bool = False) -> bus.Subscription:
     async def apply(conn: db.Connection, event: CloudEvent) -> None:
         data = kernel.note.parse(event)
