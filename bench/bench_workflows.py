@@ -130,6 +130,8 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
         await bus.write_event(conn, event)
     sent = time.monotonic()
     await worker.told(ENTERED + t.IMPLEMENTATION, pid)
+    for mark in (REACHED, SIGNALLED, RESULT_READ):  # the signal call may return after the step
+        await worker.told(mark, pid)
     marks = [sent, *(worker.marks[m][pid] for m in (REACHED, SIGNALLED, RESULT_READ,
                                                     ENTERED + t.IMPLEMENTATION))]
     delays["total"].append(marks[-1] - sent)
