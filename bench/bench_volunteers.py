@@ -2,10 +2,11 @@
 and the ledger at scale, measured as production runs (bench/harness.py).
 
 - orders: residents place orders through the API (auth, validation, the directory's unit
-  check, the item's week held for its weekly capacity, the order, history and outbox rows), all
-  for ONE menu item, spread over 52 weeks so the weekly capacity never refuses one (orders for
-  the same week queue on that week's lock, ~1 in 52 here; other weeks do not); driven by wrk
-  beside the bare aiohttp+asyncpg process (one INSERT);
+  check, then ONE autocommitted statement: the item held, a place of its week taken from the
+  week's row in week_places, the order, history and outbox rows), all for ONE menu item, spread
+  over 52 weeks so the weekly capacity never refuses one (orders for the same week queue on
+  that week's row, ~1 in 52 here; other weeks do not); driven by wrk beside the bare
+  aiohttp+asyncpg process (one INSERT);
 - race: 8 volunteers accept the same order at once, for many orders; exactly one must win each;
 - ledger: statistics and the CSV export of a compound with 100,000 and 1,000,000 ledger lines,
   with the service's RSS sampled while the CSV streams.

@@ -127,15 +127,32 @@ async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
     return bool(written)
 
 
-def outbox_cte(event: CloudEvent, *, after: str, first: int) -> tuple[str, list[Any]]:
+def outbox_cte(event: CloudEvent, *, after: str, first: int,
+               filled: tuple[str, str] | None = None) -> tuple[str, list[Any]]:
     """The event's outbox row as a CTE (`linli_outbox`) of a use case's single statement, for a
     use case whose rows and event commit in one round trip: written (and the relay woken at
     commit) once per row the CTE named `after` returns, so nothing when that wrote nothing.
-    Returns the CTE's SQL, with parameters numbered from `first`, and their values."""
-    sql = (f"linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
-           f" SELECT ${first}, ${first + 1}, ${first + 2} FROM (SELECT pg_notify("
-           f"'{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '') FROM {after}) AS woken)")
-    return sql, [uuid.UUID(event.id), event.type, encode(event)]
+    Returns the CTE's SQL, with parameters numbered from `first`, and their values.
+
+    `filled` is (a placeholder string the event carries exactly once, an SQL text expression
+    over the `after` row): for a field only the statement knows (a column of a row it reads),
+    the payload carries the expression's value, as a JSON string, in the placeholder's place."""
+    payload = encode(event)
+    notify = f"pg_notify('{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '')"
+    values = [uuid.UUID(event.id), event.type]
+    if filled is None:
+        return (f"linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
+                f" SELECT ${first}, ${first + 1}, ${first + 2} FROM (SELECT {notify}"
+                f" FROM {after}) AS woken)"), [*values, payload]
+    placeholder, expression = filled
+    head, mark, tail = payload.partition(msgspec.json.encode(placeholder))
+    if not mark or mark in tail:
+        raise ValueError(f"the event carries {placeholder!r} not exactly once")
+    return (f"linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
+            f" SELECT ${first}, ${first + 1}, ${first + 2}::bytea"
+            f" || convert_to(to_json(woken.filled::text)::text, 'UTF8') || ${first + 3}::bytea"
+            f" FROM (SELECT {expression} AS filled, {notify} FROM {after}) AS woken)"
+            ), [*values, head, tail]
 
 
 async def emit(

@@ -63,8 +63,9 @@ def orderer(who: Principal, data: OrderIn) -> tuple[str, bool, str]:
 async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
                 data: OrderIn) -> Order:
     """Order a published item for a time window at the resident's unit, within its weekly
-    capacity (the item's week is held, so concurrent orders cannot overbook it; the item row
-    is held too, so it is not withdrawn under an order)."""
+    capacity: one statement (store.place_order) takes a place of the item's week, so
+    concurrent orders cannot overbook it, and holds the item, so it is not withdrawn under an
+    order."""
     resident, on_behalf, contact = orderer(who, data)
     await directory.unit(compound_id, data.unit_id, UNIT_MISSING)
     if data.window_end <= data.window_start:
@@ -72,27 +73,27 @@ async def place(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who
     if data.window_end <= now_utc():
         raise problems.validation("服务时段已经过去", field="window_end")
     week = rules.week_start(data.window_start)
-    async with transaction(pool) as conn:
-        item = problems.owned(
-            await store.hold_item_week(conn, id=data.item_id, week=week), compound_id, "服务项目",
-            missing=problems.validation("服务菜单中没有这个项目", field="item_id"))
-        if item["status"] != "published":
-            raise problems.conflict("该服务已下架，不能点单", "not-published")
-        fields = {
-            "id": uuid.uuid4(), "compound_id": compound_id, "item_id": item["id"],
-            "skill": item["skill"], "resident_id": resident, "ordered_by": who.subject,
-            "on_behalf": on_behalf, "contact_name": contact, "unit_id": data.unit_id,
-            "window_start": data.window_start, "window_end": data.window_end,
-            "week_start": week, "note": data.note, "status": "ordered"}
-        # a new order has no volunteer, minutes or rating yet
-        event = _event("placed", {**fields, "volunteer_id": None, "minutes": None,
-                                  "rating": None}, who, from_status=None, person=None)
-        # the week's count, the order, its history row and its event in one statement
-        row = await store.insert_placed(conn, fields=fields, actor=who.subject, event=event,
-                                        note="代居民点单" if on_behalf else "",
-                                        capacity=item["capacity_per_week"])
-        if row is None:
-            raise problems.conflict(f"该服务 {week} 这一周已约满，请选择其他时间", "capacity-full")
+    fields = {
+        "id": uuid.uuid4(), "compound_id": compound_id, "item_id": data.item_id,
+        "resident_id": resident, "ordered_by": who.subject, "on_behalf": on_behalf,
+        "contact_name": contact, "unit_id": data.unit_id, "window_start": data.window_start,
+        "window_end": data.window_end, "week_start": week, "note": data.note,
+        "status": "ordered"}
+    # the skill is the item's, read in the statement: the event carries a placeholder there
+    skill = f"skill-{uuid.uuid4()}"
+    # a new order has no volunteer, minutes or rating yet
+    event = _event("placed", {**fields, "skill": skill, "volunteer_id": None, "minutes": None,
+                              "rating": None}, who, from_status=None, person=None)
+    async with pool.acquire() as conn:
+        row = await store.place_order(conn, fields=fields, actor=who.subject, event=event,
+                                      note="代居民点单" if on_behalf else "",
+                                      skill_placeholder=skill)
+    if row["item_compound_id"] != compound_id:  # no such item, or another compound's
+        raise problems.validation("服务菜单中没有这个项目", field="item_id")
+    if row["item_status"] != "published":
+        raise problems.conflict("该服务已下架，不能点单", "not-published")
+    if row["id"] is None:
+        raise problems.conflict(f"该服务 {week} 这一周已约满，请选择其他时间", "capacity-full")
     metrics.ORDERS.labels(rules.metric_skill(row["skill"]), "ordered").inc()
     return to_order(row)
 
@@ -132,6 +133,8 @@ async def _move(conn: Connection, row: Any, action: str, who: Principal,
                                      fields={"status": target, **fields})
     if updated is None:
         raise problems.conflict("订单刚被他人处理，请刷新后再试", "concurrent-change")
+    if target == "cancelled":  # its week's place is free again (week_places counts the rest)
+        await store.release_place(conn, item_id=row["item_id"], week=row["week_start"])
     await store.insert_history(conn, order_id=row["id"], action=action,
                                from_status=row["status"], to_status=target, actor=who.subject,
                                note=note)

@@ -120,40 +120,50 @@ async def list_items(conn: Connection, *, compound_id: uuid.UUID, skill: str | N
         limit)
 
 
-async def hold_item_week(conn: Connection, *, id: uuid.UUID, week: dt.date) -> Row:
-    """The item, held as it is (FOR SHARE: withdrawing it waits) until the transaction ends,
-    and its week's places to the caller alone (an advisory lock on item and week): orders for
-    the same week queue here, orders for other weeks or items do not. The caller counts the
-    week's orders in a LATER statement, whose snapshot then sees every order placed before."""
-    return await conn.fetchrow(
-        "SELECT *, pg_advisory_xact_lock(hashtextextended('linli-volunteers-week:' || $1::uuid::text"
-        " || ':' || $2::date::text, 0)) AS week_held FROM menu_items WHERE id = $1 FOR SHARE",
-        id, week)
-
-
 # ---------------------------------------------------------------- orders
 
 
-async def insert_order(conn: Connection, *, fields: dict[str, Any]) -> Row:
-    return await conn.fetchrow(insert_sql("orders", fields), *fields.values())
+async def place_order(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
+                      event: CloudEvent, skill_placeholder: str) -> Row:
+    """An order in ONE statement (one round trip, no transaction of its own): the item read
+    and held (FOR SHARE: withdrawing it waits), a place of its week taken (week_places: the
+    row is locked and re-read, so concurrent orders for the week queue there and never
+    overbook), then the order (its skill the item's), its `placed` history row and its event
+    (the item's skill in place of `skill_placeholder`). Nothing is written unless the item is
+    this compound's, published, and its week had a place left.
 
-
-async def insert_placed(conn: Connection, *, fields: dict[str, Any], actor: str, note: str,
-                        event: CloudEvent, capacity: int) -> Row:
-    """A placed order, its `placed` history row and its event in ONE statement, only while its
-    week holds fewer than `capacity` orders (hold_item_week first); the order row, or None
-    when the week is full (nothing written)."""
-    n = len(fields)
-    names, marks = ", ".join(fields), ", ".join(f"${i}" for i in range(1, n + 1))
-    outbox, event_values = outbox_cte(event, after="placed", first=n + 6)
+    Always one row: the item's compound and status (NULL when there is no such item), then
+    the order's columns (NULL when nothing was written), so the caller can tell why."""
+    names = ", ".join(fields)
+    marks = ", ".join(f"${i}" for i in range(1, len(fields) + 1))
+    n, mark = len(fields), {name: f"${i}" for i, name in enumerate(fields, start=1)}
+    outbox, event_values = outbox_cte(event, after="placed", first=n + 3,
+                                      filled=(skill_placeholder, "placed.skill"))
     return await conn.fetchrow(
-        f"WITH placed AS (INSERT INTO orders ({names}) SELECT {marks} WHERE (SELECT count(*)"
-        f" FROM orders WHERE item_id = ${n + 3}::uuid AND week_start = ${n + 4}::date AND"
-        f" status <> 'cancelled') < ${n + 5}::int RETURNING *), history AS (INSERT INTO"
-        " order_history (order_id, action, from_status, to_status, actor, note) SELECT id,"
-        f" 'placed', NULL, 'ordered', ${n + 1}, ${n + 2} FROM placed), {outbox}"
-        " SELECT * FROM placed", *fields.values(), actor, note, fields["item_id"],
-        fields["week_start"], capacity, *event_values)
+        "WITH item AS (SELECT compound_id, status, skill, capacity_per_week FROM menu_items"
+        f" WHERE id = {mark['item_id']}::uuid FOR SHARE),"
+        " week AS (INSERT INTO week_places AS w (item_id, week_start, placed)"
+        f" SELECT {mark['item_id']}::uuid, {mark['week_start']}::date, 1 FROM item"
+        f" WHERE compound_id = {mark['compound_id']}::uuid AND status = 'published'"
+        " AND capacity_per_week >= 1 ON CONFLICT (item_id, week_start) DO UPDATE"
+        " SET placed = w.placed + 1 WHERE w.placed < (SELECT capacity_per_week FROM item)"
+        " RETURNING placed),"
+        f" placed AS (INSERT INTO orders ({names}, skill) SELECT {marks}, item.skill"
+        " FROM item, week RETURNING *),"
+        " history AS (INSERT INTO order_history (order_id, action, from_status, to_status,"
+        f" actor, note) SELECT id, 'placed', NULL, 'ordered', ${n + 1}, ${n + 2} FROM placed),"
+        f" {outbox} SELECT item.compound_id AS item_compound_id, item.status AS item_status,"
+        " placed.* FROM (SELECT) AS one LEFT JOIN item ON true LEFT JOIN placed ON true",
+        *fields.values(), actor, note, *event_values)
+
+
+async def release_place(conn: Connection, *, item_id: uuid.UUID, week: dt.date) -> None:
+    """Give back the place of an order that is cancelled (in the cancelling transaction). An
+    order placed by a replica still counting orders while migration 0004 ran took no place:
+    its cancel leaves the count at zero rather than failing the cancel (or the expiry sweep's
+    whole batch) on the count's CHECK."""
+    await conn.execute("UPDATE week_places SET placed = placed - 1"
+                       " WHERE item_id = $1 AND week_start = $2 AND placed > 0", item_id, week)
 
 
 async def get_order(conn: Connection, *, id: uuid.UUID) -> Row:
@@ -173,11 +183,14 @@ async def move_order(conn: Connection, *, id: uuid.UUID, version: int,
 
 async def claim_stale(conn: Connection, *, now: dt.datetime, compound_id: uuid.UUID | None,
                       limit: int) -> list[Row]:
-    """Orders nobody accepted before their window ended, claimed for one replica only."""
+    """Orders nobody accepted before their window ended, claimed for one replica only; in
+    the order of their weeks' rows, which expiring them locks (release_place), so two
+    replicas' batches take those rows in the same order and never deadlock."""
     return await conn.fetch(
-        "SELECT * FROM orders WHERE status = 'ordered' AND window_end < $1"
+        "SELECT * FROM (SELECT * FROM orders WHERE status = 'ordered' AND window_end < $1"
         " AND ($2::uuid IS NULL OR compound_id = $2)"
-        " ORDER BY window_end LIMIT $3 FOR UPDATE SKIP LOCKED", now, compound_id, limit)
+        " ORDER BY window_end LIMIT $3 FOR UPDATE SKIP LOCKED) AS stale"
+        " ORDER BY item_id, week_start", now, compound_id, limit)
 
 
 async def list_orders(conn: Connection, *, compound_id: uuid.UUID, status: str | None,
