@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from linli import bus, busmetrics, db, pruning
@@ -44,6 +44,7 @@ from workflows.metrics import Check, count_running, metrics_app, sdk_runtime
 from workflows.outbox import OutboxActivities
 from workflows.proposal.activities import MeetingsActivities
 from workflows.proposal.workflow import ProposalWorkflow
+from workflows.runner import SandboxRunner, payloads_untouched
 
 log = logging.getLogger("linli.worker")
 SCHEMA = "workflows"
@@ -106,8 +107,11 @@ def temporal_worker(client: Client, task_queue: str, workflows: Sequence[type],
                     activities: Sequence[Callable[..., Any]], **tuning: Any) -> Worker:
     """The Temporal worker with the production tuning (bench/bench_workflows.py runs this one;
     `tuning` overrides it there to compare)."""
-    runner = SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*DATA_MODULES))
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*DATA_MODULES)
+    # contexts asked outside the sandbox (workflows/runner.py), while no codec reads them
+    runner: WorkflowRunner = (SandboxRunner(restrictions)
+                              if payloads_untouched(client.data_converter)
+                              else SandboxedWorkflowRunner(restrictions=restrictions))
     return Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
                   **{"workflow_runner": runner, **tuning})
 

@@ -28,6 +28,7 @@ from tests.workflows.council import OWNERS, Council
 from workflows.outbox import OutboxActivities
 from workflows.proposal import types as t
 from workflows.proposal.workflow import ProposalWorkflow
+from workflows.worker import temporal_worker
 
 DAY = 86400.0
 Handle = WorkflowHandle[ProposalWorkflow, t.ProposalSummary]
@@ -51,12 +52,14 @@ class Run:
 @asynccontextmanager
 async def proposal(env: WorkflowEnvironment, pool: db.Pool, council: Council,
                    **options: Any) -> AsyncIterator[Run]:
-    """A proposal in meetings, a worker on a fresh task queue, a started ProposalWorkflow."""
+    """A proposal in meetings, the production worker on a fresh task queue, a started
+    ProposalWorkflow."""
     queue = f"test-{uuid.uuid4()}"
     data = t.ProposalInput(compound_id=council.compound.id, proposal_id=await council.proposal(),
                            convener="convener-1", **options)
-    async with Worker(env.client, task_queue=queue, workflows=[ProposalWorkflow],
-                      activities=[*council.activities, *OutboxActivities(pool).all()]):
+    # the production worker (workflows/worker.py: its runner and tuning)
+    async with temporal_worker(env.client, queue, [ProposalWorkflow],
+                               [*council.activities, *OutboxActivities(pool).all()]):
         handle = await env.client.start_workflow(
             ProposalWorkflow.run, data, id=f"proposal-{data.proposal_id}", task_queue=queue)
         yield Run(handle, council, data)

@@ -3,7 +3,8 @@
 A change to a workflow that would break the runs already in flight fails here. Re-record after
 an intended, versioned change with:
     LINLI_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows -q
-or keep the old histories and add the new ones beside them (NAME.SUFFIX.json):
+or keep the old histories and add the new ones beside them (NAME.SUFFIX.json; the suffixes so
+far: local-steps, local-writes):
     LINLI_RECORD_HISTORIES=1 LINLI_RECORD_SUFFIX=local-steps .venv/bin/python -m pytest tests/workflows -q
 """
 
@@ -44,6 +45,13 @@ def test_every_proposal_path_is_recorded_with_local_steps_too() -> None:
     """Runs since workflow.patched("local-steps") (workflows/steps.py: the quick calls as local
     activities) replay as well as the runs recorded before it."""
     since = {f"{path}.local-steps" for path in PATHS - {"cancelled_mid_vote"}}
+    assert since <= {f.stem for f in FILES}
+
+
+def test_every_proposal_path_is_recorded_with_local_writes_too() -> None:
+    """Runs since workflow.patched("local-writes") (workflows/proposal/workflow.py: the quick
+    writes to meetings as local activities) replay as well as the runs recorded before it."""
+    since = {f"{path}.local-writes" for path in PATHS - {"cancelled_mid_vote"}}
     assert since <= {f.stem for f in FILES}
 
 
