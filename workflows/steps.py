@@ -48,6 +48,10 @@ def checked(kind: str, data: msgspec.Struct) -> dict[str, Any]:
 # Calls that may wait long (publishing a version, opening a vote) stay regular activities, so
 # timers and updates are seen while they run. Runs recorded before replay as they ran.
 LOCAL_STEPS = "local-steps"
+# a local activity waiting longer than this to retry (the other service down for a while) waits
+# on a server timer: retried inside the workflow task instead, the task is kept alive every few
+# seconds and each keep-alive adds events to the run's history for as long as the outage lasts
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=10)
 
 
 async def run_activity(name: str, arg: Any, result_type: type | None = None, *,
@@ -57,7 +61,7 @@ async def run_activity(name: str, arg: Any, result_type: type | None = None, *,
     if local and workflow.patched(LOCAL_STEPS):
         return await workflow.execute_local_activity(
             name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY)
+            retry_policy=RETRY, local_retry_threshold=LOCAL_RETRY_THRESHOLD)
     return await workflow.execute_activity(
         name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
     )

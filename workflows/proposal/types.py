@@ -41,9 +41,11 @@ GET_VOTE_RESULT = "get_vote_result"
 # the calls that only read meetings: quick, and harmless to repeat (workflows/steps.py LOCAL_STEPS)
 READS = frozenset({GET_PROPOSAL, VOTE_NON_VOTERS, GET_VOTE_RESULT})
 # the writes that take milliseconds and that meetings applies once however often they come
-# (PUT managed-by; open a window to the same instant; close a closed one): local activities too
-# since workflow.patched("local-writes"), each one a workflow task and an activity task less
-QUICK_WRITES = frozenset({MARK_PROPOSAL, OPEN_CONSULTATION, CLOSE_CONSULTATION})
+# (PUT managed-by; close a closed one): local activities too since workflow.patched
+# ("local-writes"), each one a workflow task and an activity task less. Opening a consultation
+# is not one: a local activity runs again when its workflow task is lost after the call (a
+# worker restart), and every open posts the notice anew.
+QUICK_WRITES = frozenset({MARK_PROPOSAL, CLOSE_CONSULTATION})
 
 # What the workflow was doing when meetings refused it, for the people who unblock it.
 CALL_LABELS = {
