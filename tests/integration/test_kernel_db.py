@@ -55,3 +55,37 @@ async def test_a_use_case_cut_off_mid_transaction_leaves_nothing_to_the_next(poo
         assert await conn.fetchval("SELECT pg_try_advisory_xact_lock(42)")
         assert await conn.fetchval("SHOW search_path") == f"{SCHEMA},public"
 
+
+
+async def test_use_cases_waiting_for_a_connection_get_it_in_the_order_they_asked(pool: db.Pool) -> None:
+    """A released connection goes to the longest waiting use case, not to one that asks just
+    then (asyncpg alone gives it to the newcomer, so under load a request could wait on and on)."""
+    served: list[str] = []
+
+    async def use_case(name: str) -> None:
+        async with pool.acquire():
+            served.append(name)
+
+    holding = pool.acquire()
+    await holding.__aenter__()
+    waiting = [asyncio.create_task(use_case(name)) for name in ("first", "second")]
+    await asyncio.sleep(0)  # one turn of the loop: both tasks run up to their wait
+    await holding.__aexit__(None, None, None)
+    await use_case("newcomer")  # asks the moment the connection comes back
+    await asyncio.gather(*waiting)
+    assert served == ["first", "second", "newcomer"]
+
+
+async def test_a_pool_that_stays_full_says_so_and_keeps_its_turns(pool: db.Pool) -> None:
+    async with pool.acquire():
+        with pytest.raises(db.DatabaseUnavailable, match="连接池已满"):
+            async with pool.acquire(timeout=0.2):
+                pass
+        waiter = asyncio.create_task(pool.acquire(timeout=10).__aenter__())
+        await asyncio.sleep(0)
+        waiter.cancel()  # a request cut off while it waits gives its turn back
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+    for _ in range(3):  # every turn came back: the single connection is had again and again
+        async with pool.acquire(timeout=1) as conn:
+            assert await conn.fetchval("SELECT 1") == 1
