@@ -113,9 +113,10 @@ async def trivial(client: Client, queue: str, count: int) -> dict[str, float]:
 
 
 async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
-                delays: dict[str, list[float]]) -> None:
-    """One proposal: start, wait for its vote, commit vote.closed to the outbox (the relay
-    publishes it), wait for the next step, sign off, wait for the end."""
+                delays: dict[str, list[float]], together: asyncio.Barrier | None = None) -> None:
+    """One proposal: start, wait for its vote (and, `together`, for every other proposal's),
+    commit vote.closed to the outbox (the relay publishes it), wait for the next step (and,
+    `together`, for every other proposal's), sign off, wait for the end."""
     pid, cid = str(uuid.uuid4()), str(uuid.uuid4())
     data = t.ProposalInput(compound_id=cid, proposal_id=pid, convener="bench",
                            consultation_seconds=0.5, consultation_reminders=[], vote_seconds=300,
@@ -123,6 +124,8 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
     handle = await client.start_workflow(ProposalWorkflow.run, data, id=f"proposal-{pid}",
                                          task_queue=queue)
     vote_id = await worker.told(VOTE_OPEN, pid)
+    if together is not None:
+        await together.wait()
     event = meetings.VOTE_CLOSED.new(subject=pid, compound_id=cid, data=meetings.VoteClosed(
         vote_id=uuid.UUID(vote_id), proposal_id=uuid.UUID(pid), compound_id=uuid.UUID(cid),
         version=1, rule="civil_code_major", outcome="passed", result={}))
@@ -138,21 +141,27 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
     delays["total"].append(marks[-1] - sent)
     for stage, (begin, end) in zip(STAGES, itertools.pairwise(marks), strict=True):
         delays[stage].append(end - begin)
+    if together is not None:  # nothing else runs while the closed votes are taken up
+        await together.wait()
     await worker.told(ENTERED + t.ACCEPTANCE, pid)
     await handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(True, ["bench"]))
     assert (await handle.result()).outcome == t.COMPLETED
 
 
 async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
-                    count: int, concurrency: int, rounds: int = 1) -> dict[str, Any]:
-    """`count` proposals, `concurrency` at a time; `rounds` times over (one distribution)."""
+                    count: int, concurrency: int, rounds: int = 1,
+                    together: bool = False) -> dict[str, Any]:
+    """`count` proposals, `concurrency` at a time; `rounds` times over (one distribution);
+    `together`: all `count` wait in their vote, then every vote closes at once (a deadline
+    shared by every vote in flight), instead of each as soon as it opened."""
     delays: dict[str, list[float]] = {stage: [] for stage in ("total", "sent", *STAGES)}
     burst: list[float] = []  # per round: first to last vote.closed commit
     gate = asyncio.Semaphore(concurrency)
+    barrier = asyncio.Barrier(count) if together else None
 
     async def one() -> None:
         async with gate:
-            await drive(client, queue, pool, worker, delays)
+            await drive(client, queue, pool, worker, delays, barrier)
 
     started = time.perf_counter()
     for _ in range(rounds):
@@ -161,6 +170,8 @@ async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerPro
         delays["sent"].clear()
     elapsed = time.perf_counter() - started
     return {"workflows": count, "concurrent": concurrency, "rounds": rounds,
+            "votes_close": "together, all waiting in their vote" if together
+            else "each as soon as it opened",
             "completed_per_s": round(count * rounds / elapsed, 2),
             "seconds_of_windows_per_workflow": 1.0,
             "vote_closed_to_next_step_p50_ms": spread(delays["total"])["p50_ms"],
@@ -289,10 +300,18 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
                                           for k, v in at_once["cpu_ms"].items()}
         at_once["worker_sdk_mean_ms"] = mean_since(sdk_before,
                                                    await sdk_latencies(worker.sdk_metrics))
+        cpu.start()
+        sdk_before = await sdk_latencies(worker.sdk_metrics)
+        together = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
+                                   args.rounds, together=True)
+        together["cpu_ms"] = cpu.stop()
+        together["worker_sdk_mean_ms"] = mean_since(sdk_before,
+                                                    await sdk_latencies(worker.sdk_metrics))
         return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
                 "worker": "own process (bench/workflow_worker.py), production tuning"
                 + ("" if args.tuning == "{}" else f" but {args.tuning}"),
                 "trivial_one_activity": trivial_run, "proposal_all_at_once": at_once,
+                "proposal_votes_closing_together": together,
                 "proposal_two_at_a_time": await proposals(client, queue, pool, worker,
                                                           min(20, args.proposals), 2)}
     finally:

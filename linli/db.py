@@ -84,12 +84,15 @@ class _Acquire:
         self.conn: Connection | None = None
 
     async def __aenter__(self) -> Connection:
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self.pool.turns.acquire()
-        except TimeoutError as exc:
-            raise DatabaseUnavailable("数据库连接池已满") from exc
+        started, turns = time.monotonic(), self.pool.turns
+        if turns.locked():  # others are waiting: wait in line, for as long as the timeout
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await turns.acquire()
+            except TimeoutError as exc:
+                raise DatabaseUnavailable("数据库连接池已满") from exc
+        else:
+            await turns.acquire()  # free: taken at once
         try:
             remaining = max(self.timeout - (time.monotonic() - started), 0.001)
             self.inner = asyncpg.Pool.acquire(self.pool, timeout=remaining)
