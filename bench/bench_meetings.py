@@ -111,15 +111,36 @@ async def cast_all(meetings: str, cid: str, vote_id: str, people: list[str], con
             "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
 
 
-async def another_vote(session: aiohttp.ClientSession, meetings: str, cid: str) -> str:
-    """A second proposal's vote in the same compound (its roll frozen anew: nobody voted)."""
+async def another_vote(session: aiohttp.ClientSession, meetings: str, cid: str,
+                       secret: bool = False) -> str:
+    """Another proposal's vote in the same compound (its roll frozen anew: nobody voted)."""
     branch = token("bench-branch", ["party_branch"], cid)
     proposal = await post(session, f"{meetings}/v1/compounds/{cid}/proposals", branch, json={
-        "title": "更换门禁", "matter": "art278_4", "body": "基准测试议案"})
+        "title": "无记名表决" if secret else "更换门禁", "matter": "art278_4",
+        "body": "基准测试议案"})
     closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     vote = await post(session, f"{meetings}/v1/compounds/{cid}/proposals/{proposal['id']}/votes",
-                      branch, json={"closes_at": closes})
+                      branch, json={"closes_at": closes, "secret": secret})
     return str(vote["id"])
+
+
+async def secret_ballots(stack: Any, session: aiohttp.ClientSession, meetings: Any, cid: str,
+                         people: list[str], connections: int) -> dict[str, Any]:
+    """The same owners' ballots in a secret vote, flat out: each ballot adds to its choice's
+    running totals (no row per ballot); the close counts them all, each once."""
+    vote_id = await another_vote(session, meetings.url, cid, secret=True)
+
+    async def drive() -> dict[str, Any]:
+        found = await cast_all(meetings.url, cid, vote_id, people, connections)
+        return {**found, "requests": found["owners"]}
+
+    found = await harness.measured(stack, meetings.pid, drive,
+                                   done="SELECT count(*) FROM meetings.participation")
+    closed = await counted(session, meetings.url, cid, vote_id)
+    found["counted_ballots"] = closed["result"]["counts"]["ballots"]
+    found["in_flight"] = connections
+    assert found["counted_ballots"] == len(people), found
+    return found
 
 
 async def counted(session: aiohttp.ClientSession, meetings: str, cid: str,
@@ -222,9 +243,11 @@ async def run(owners: int, connections: int, tallies: list[int],
                     closed = await counted(session, meetings.url, cid, second)
                     arriving["counted_ballots"] = closed["result"]["counts"]["ballots"]
                     steady = {"steady_ballots_over_http": arriving}
+                secret = await secret_ballots(stack, session, meetings, cid, people, connections)
             tallied = {"tally_pure_python": tally_pure(tallies[0]),
                        **await tally_both(stack.database_url, proposal, tallies)} if tallies else {}
             return {"benchmark": "meetings", "concurrent_ballots_over_http": casting, **steady,
+                    "secret_ballots_over_http": secret,
                     **tallied, "idle_rss_mb": idle, "cpu_cores": os.cpu_count()}
         finally:
             procs.stop()
