@@ -5,7 +5,9 @@ round trips (BEGIN, the guard, the vote, the roll, the ballot, the outbox row, C
 ballot needs of its vote besides its status never changes once the vote is open (compound,
 proposal, version, rule, secrecy), so it is read once per process and kept; the status is read
 in the ballot's statement, after the guard (migration 0016), so a close always wins or waits.
-Secret votes and elections keep their transaction (service.cast_guarded)."""
+A person's secret ballot is one statement too (store.cast_secret_ballot: who voted, the seal of
+the receipt, the running totals); ballots entered for an entry alone and elections keep their
+transaction (service.cast_guarded, elections.cast_election)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from linli.db import Connection, Pool
 from linli.events import encode
 from linli.loops import detached
 from services.meetings import events, metrics
-from services.meetings.votes import counting, store
+from services.meetings.votes import counting, receipts, store
 from services.meetings.votes.models import Ballot
 
 CHINA = dt.timezone(dt.timedelta(hours=8))  # what people read: one zone, no daylight saving
@@ -38,6 +40,7 @@ class VoteFacts:
     proposal_id: uuid.UUID
     version: int
     by_ballot: bool  # an open vote of ballots (not secret, not an election)
+    secret_ballot: bool  # a secret vote of ballots (not an election)
 
 
 _facts: dict[uuid.UUID, VoteFacts] = {}
@@ -51,7 +54,8 @@ async def _read_facts(pool: Pool, vote_id: uuid.UUID) -> VoteFacts | None:
         return None
     facts = VoteFacts(id=row["id"], compound_id=row["compound_id"],
                       proposal_id=row["proposal_id"], version=row["version"],
-                      by_ballot=not counting.keeps_participation(row))
+                      by_ballot=not counting.keeps_participation(row),
+                      secret_ballot=row["secret"] and not counting.is_election(row))
     if len(_facts) >= KEPT_VOTES:
         del _facts[next(iter(_facts))]
     _facts[vote_id] = facts
@@ -71,6 +75,19 @@ async def vote_facts(pool: Pool, compound_id: uuid.UUID, vote_id: uuid.UUID) -> 
     if facts is None or facts.compound_id != compound_id:
         raise problems.not_found("表决")
     return facts
+
+
+def _refused(row: Any) -> None:
+    """The ballot statement wrote nothing because the vote is not open or the person has no
+    single entry on its roll: the problem that says which."""
+    if not row["open"]:
+        raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
+    if row["entries"] == 0:
+        raise problems.Problem(403, "not-on-roll", "不在表决名册上",
+                               "只有冻结名册上的业主 (或其代理人) 可以投票")
+    if row["entries"] > 1:
+        raise problems.validation("你在名册上有多个条目, 请用 entry_id 指明为哪一条投票",
+                                  field="entry_id")
 
 
 def _payloads(facts: VoteFacts, channel: str) -> tuple[Any, bytes, bytes]:
@@ -96,14 +113,7 @@ async def cast_open(pool: Pool, facts: VoteFacts, *, choice: str, person_id: uui
             channel=channel, cast_by=str(person_id), entered_by=entered_by,
             proxy_name=proxy_name, event_id=uuid.UUID(event.id), event_type=event.type,
             cast_payload=cast_payload, changed_payload=changed_payload)
-    if not row["open"]:
-        raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
-    if row["entries"] == 0:
-        raise problems.Problem(403, "not-on-roll", "不在表决名册上",
-                               "只有冻结名册上的业主 (或其代理人) 可以投票")
-    if row["entries"] > 1:
-        raise problems.validation("你在名册上有多个条目, 请用 entry_id 指明为哪一条投票",
-                                  field="entry_id")
+    _refused(row)
     if row["first"] is None:  # a paper or proxy ballot met the owner's own online ballot
         async with pool.acquire() as conn:
             await online_already(conn, facts.id, row["entry_id"])
@@ -111,6 +121,27 @@ async def cast_open(pool: Pool, facts: VoteFacts, *, choice: str, person_id: uui
     (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
     return Ballot(vote_id=facts.id, entry_id=row["entry_id"], channel=channel,
                   changed=not first, choice=choice, receipt=None)
+
+
+async def cast_secret(pool: Pool, facts: VoteFacts, *, choice: str, person_id: uuid.UUID,
+                      entry_id: str | None, channel: str, entered_by: str | None,
+                      proxy_name: str | None) -> Ballot:
+    """A person's ballot in a secret vote: once (409 already-voted after), never changed; an
+    online voter gets the receipt whose seal participation keeps (receipts.py)."""
+    event, payload, _ = _payloads(facts, channel)
+    receipt = receipts.new_receipt() if channel == "online" else None
+    async with pool.acquire() as conn:
+        row = await store.cast_secret_ballot(
+            conn, vote_id=facts.id, person_id=person_id, entry_id=entry_id, choice=choice,
+            channel=channel, cast_by=str(person_id), entered_by=entered_by,
+            proxy_name=proxy_name, receipt=receipt, event_id=uuid.UUID(event.id),
+            event_type=event.type, payload=payload)
+    _refused(row)
+    if not row["cast"]:
+        raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
+    metrics.BALLOTS_CAST.labels(channel).inc()
+    return Ballot(vote_id=facts.id, entry_id=row["entry_id"], channel=channel, changed=False,
+                  choice=None, receipt=receipt)
 
 
 async def online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:

@@ -188,12 +188,13 @@ async def cast(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUID, choice
                person_id: uuid.UUID | None, entry_id: str | None, channel: str,
                entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
     """One ballot per roll entry. Open votes: a second ballot changes the first. Secret: 409.
-    A person's ballot in an open vote is one statement (casting.py); the rest one transaction."""
+    A person's ballot is one statement (casting.py); an entry's or an election's (422 here) one
+    transaction."""
     facts = await casting.vote_facts(pool, compound_id, vote_id)
-    if facts.by_ballot and person_id is not None:
-        return await casting.cast_open(pool, facts, choice=choice, person_id=person_id,
-                                       entry_id=entry_id, channel=channel,
-                                       entered_by=entered_by, proxy_name=proxy_name)
+    if person_id is not None and (facts.by_ballot or facts.secret_ballot):
+        one = casting.cast_open if facts.by_ballot else casting.cast_secret
+        return await one(pool, facts, choice=choice, person_id=person_id, entry_id=entry_id,
+                         channel=channel, entered_by=entered_by, proxy_name=proxy_name)
     return await cast_guarded(pool, compound_id=compound_id, vote_id=vote_id, choice=choice,
                               person_id=person_id, entry_id=entry_id, channel=channel,
                               entered_by=entered_by, proxy_name=proxy_name)

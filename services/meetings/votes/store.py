@@ -170,24 +170,80 @@ async def my_ballots(conn: Connection, *, vote_id: uuid.UUID, person_id: uuid.UU
     )
 
 
+# The running-total row a ballot adds to: its choice's shard of this database session (one of
+# SHARDS, migration 0017). Ballots on different sessions do not wait for each other's commit,
+# and the shard says nothing of the voter.
+SHARDS = 16
+_SHARD = f"pg_backend_pid() % {SHARDS}"
+
+
 async def add_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: str,
                             area_centi: int, headcount: int) -> None:
     """Add a secret ballot's weight to its choice's running totals; no row names the ballot."""
     await conn.execute(
-        "INSERT INTO secret_tallies (vote_id, choice, ballots, area_centi, headcount)"
-        " VALUES ($1, $2, 1, $3, $4) ON CONFLICT (vote_id, choice) DO UPDATE SET"
-        " ballots = secret_tallies.ballots + 1,"
+        "INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi, headcount)"
+        f" VALUES ($1, $2, {_SHARD}, 1, $3, $4) ON CONFLICT (vote_id, choice, shard) DO UPDATE"
+        " SET ballots = secret_tallies.ballots + 1,"
         " area_centi = secret_tallies.area_centi + EXCLUDED.area_centi,"
         " headcount = secret_tallies.headcount + EXCLUDED.headcount",
         vote_id, choice, area_centi, headcount,
     )
 
 
+# A person's ballot in a secret vote in one statement: the guard and the vote's status (as an
+# open vote's), the person's one entry on the frozen roll, who voted (participation, with the
+# receipt's seal: receipts.seal, in SQL), the weight added to the choice's shard of running
+# totals, and the event. Nothing is written unless the vote is open, the person has exactly one
+# entry there (or the one named) and that entry has not voted yet.
+_CAST_SECRET = (
+    "WITH guard AS (SELECT vote_open_for_ballot($1) AS open),"
+    " entries AS (SELECT e.entry_id, e.area_centi, e.headcount FROM roll_owners o"
+    " JOIN roll_entries e USING (vote_id, entry_id) WHERE o.vote_id = $1 AND o.person_id = $2"
+    " AND ($3::text IS NULL OR o.entry_id = $3)),"
+    " one AS (SELECT * FROM entries WHERE (SELECT count(*) FROM entries) = 1),"
+    " voted AS (INSERT INTO participation (vote_id, entry_id, channel, cast_by, entered_by,"
+    " proxy_name, seal) SELECT $1, one.entry_id, $5, $6, $7, $8, encode(sha256(convert_to("
+    " $1::text || E'\\n' || one.entry_id || E'\\n' || $9::text || E'\\n' || $4::text,"
+    " 'UTF8')), 'hex') FROM one, guard WHERE guard.open ON CONFLICT DO NOTHING"
+    " RETURNING entry_id),"
+    " counted AS (INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi,"
+    f" headcount) SELECT $1, $4, {_SHARD}, 1, one.area_centi, one.headcount FROM voted"
+    " JOIN one USING (entry_id) ON CONFLICT (vote_id, choice, shard) DO UPDATE SET"
+    " ballots = secret_tallies.ballots + 1,"
+    " area_centi = secret_tallies.area_centi + EXCLUDED.area_centi,"
+    " headcount = secret_tallies.headcount + EXCLUDED.headcount),"
+    " linli_outbox AS (INSERT INTO outbox (id, subject, payload)"
+    " SELECT $10::uuid, $11::text, $12::bytea FROM {woken} AS woken)"
+    " SELECT guard.open, (SELECT count(*) FROM entries) AS entries,"
+    " (SELECT min(entry_id) FROM entries) AS entry_id, EXISTS (SELECT FROM voted) AS cast"
+    " FROM guard"
+)
+
+
+async def cast_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, person_id: uuid.UUID,
+                             entry_id: str | None, choice: str, channel: str, cast_by: str,
+                             entered_by: str | None, proxy_name: str | None,
+                             receipt: str | None, event_id: uuid.UUID, event_type: str,
+                             payload: bytes) -> Row:
+    """Cast a person's secret ballot with its event in one round trip: (open, entries,
+    entry_id, cast); cast is false when nothing was written (the vote is not open, the person
+    has no single entry, or the entry already voted). No receipt: no seal."""
+    return await conn.fetchrow(
+        _CAST_SECRET.format(woken=woken(conn, "voted")), vote_id, person_id, entry_id, choice,
+        channel, cast_by, entered_by, proxy_name, receipt, event_id, event_type, payload,
+    )
+
+
 async def seal_secret_tallies(conn: Connection, *, vote_id: uuid.UUID) -> None:
-    """Rewrite the totals in the closing transaction, so no total keeps the transaction id
-    (xmin) of the last ballot that changed it, which its participation row shares."""
+    """Fold each choice's shards into one row, written by the closing transaction: no total
+    keeps the transaction id (xmin) of a ballot that changed it, which its participation row
+    shares, and no closed vote keeps a shard that might hold one ballot's area."""
     await conn.execute(
-        "UPDATE secret_tallies SET ballots = ballots WHERE vote_id = $1", vote_id
+        "WITH shards AS (DELETE FROM secret_tallies WHERE vote_id = $1"
+        " RETURNING choice, ballots, area_centi, headcount)"
+        " INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi, headcount)"
+        " SELECT $1, choice, 0, sum(ballots), sum(area_centi), sum(headcount) FROM shards"
+        " GROUP BY choice", vote_id,
     )
 
 
@@ -195,8 +251,8 @@ async def sums_by_choice(conn: Connection, *, vote_id: uuid.UUID, secret: bool) 
     """Ballots, area and headcount per choice (a secret vote keeps only these totals)."""
     if secret:
         return await conn.fetch(
-            "SELECT choice, ballots AS n, area_centi AS area, headcount AS heads"
-            " FROM secret_tallies WHERE vote_id = $1 AND ballots > 0",
+            "SELECT choice, sum(ballots) AS n, sum(area_centi) AS area, sum(headcount) AS heads"
+            " FROM secret_tallies WHERE vote_id = $1 GROUP BY choice HAVING sum(ballots) > 0",
             vote_id,
         )
     return await conn.fetch(
@@ -337,9 +393,9 @@ async def add_secret_marks(conn: Connection, *, vote_id: uuid.UUID, marks: dict[
                            area_centi: int, headcount: int) -> None:
     """Add a secret election ballot's weight to each candidate's running totals."""
     await conn.executemany(
-        "INSERT INTO election_tallies (vote_id, candidate_id, choice, ballots, area_centi,"
-        " headcount) VALUES ($1, $2, $3, 1, $4, $5)"
-        " ON CONFLICT (vote_id, candidate_id, choice) DO UPDATE SET"
+        "INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots, area_centi,"
+        f" headcount) VALUES ($1, $2, $3, {_SHARD}, 1, $4, $5)"
+        " ON CONFLICT (vote_id, candidate_id, choice, shard) DO UPDATE SET"
         " ballots = election_tallies.ballots + 1,"
         " area_centi = election_tallies.area_centi + EXCLUDED.area_centi,"
         " headcount = election_tallies.headcount + EXCLUDED.headcount",
@@ -348,9 +404,13 @@ async def add_secret_marks(conn: Connection, *, vote_id: uuid.UUID, marks: dict[
 
 
 async def seal_election_tallies(conn: Connection, *, vote_id: uuid.UUID) -> None:
-    """As seal_secret_tallies: no total keeps the xmin of the last ballot's participation."""
+    """As seal_secret_tallies: one row per candidate and choice, written by the close."""
     await conn.execute(
-        "UPDATE election_tallies SET ballots = ballots WHERE vote_id = $1", vote_id
+        "WITH shards AS (DELETE FROM election_tallies WHERE vote_id = $1"
+        " RETURNING candidate_id, choice, ballots, area_centi, headcount)"
+        " INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots,"
+        " area_centi, headcount) SELECT $1, candidate_id, choice, 0, sum(ballots),"
+        " sum(area_centi), sum(headcount) FROM shards GROUP BY candidate_id, choice", vote_id,
     )
 
 
@@ -358,8 +418,9 @@ async def sums_by_candidate(conn: Connection, *, vote_id: uuid.UUID, secret: boo
     """Ballots, area and headcount per candidate and choice (secret: the running totals)."""
     if secret:
         return await conn.fetch(
-            "SELECT candidate_id, choice, ballots AS n, area_centi AS area, headcount AS heads"
-            " FROM election_tallies WHERE vote_id = $1 AND ballots > 0", vote_id,
+            "SELECT candidate_id, choice, sum(ballots) AS n, sum(area_centi) AS area,"
+            " sum(headcount) AS heads FROM election_tallies WHERE vote_id = $1"
+            " GROUP BY candidate_id, choice HAVING sum(ballots) > 0", vote_id,
         )
     return await conn.fetch(
         "SELECT m.candidate_id, m.choice, count(*) AS n, sum(e.area_centi) AS area,"
