@@ -1,0 +1,218 @@
+"""Secret ballots: one statement each, many at once, the running totals spread over shard rows.
+The tally must equal what was cast (each entry once), a refused ballot writes nothing, and the
+totals a database kept before the shards stay what they were."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from linli import db
+from linli.config import Settings
+from linli.http import POOL
+from services.meetings.app import MIGRATIONS
+from services.meetings.votes import store as vote_store
+from tests.conftest import TokenFactory, assert_problem, bearer, wait_until_blocked
+from tests.integration.test_meetings_support import Compound, later, new_compound, ok, outbox
+from tests.integration.test_votes import (  # noqa: F401  (apps is a fixture)
+    A,
+    B,
+    apps,
+    open_vote,
+    proposal,
+    sunny_garden,
+)
+from tests.scratch_bus import fresh
+
+CHOICES = ("agree", "agree", "oppose", "abstain", "agree")
+CAST = "linli.meetings.ballot.cast"
+
+
+async def fifty_owners(directory: TestClient, token: TokenFactory) -> tuple[Compound, list[Any]]:
+    """A compound of 50 units, one owner each, every area different; its roll entries."""
+    c = await new_compound(directory, token, "五十户")
+    phones = uuid.uuid4().int % 10**8
+    lines = [f"1号楼,30,{i // 10 + 1},{i:04d},{60 + i}.{i:02d},delivered,"
+             f"业主{i}:137{(phones + i) % 10**8:08d}" for i in range(50)]
+    csv = "\n".join(["building,floors,floor,number,area,status,owners", *lines])
+    await ok(await directory.post(f"/v1/compounds/{c.id}/imports/units", data=csv.encode(),
+                                  headers={**c.street, "Content-Type": "text/csv"}), 201)
+    roll = await ok(await directory.get(f"/v1/compounds/{c.id}/roll", headers=c.street))
+    entries = [e for e in roll["entries"] if e["owner_ids"]]
+    assert len(entries) == 50
+    return c, entries
+
+
+def owner(c: Compound, token: TokenFactory, person: str) -> dict[str, str]:
+    return bearer(token(roles=["owner"], compounds=[c.id], person=person))
+
+
+async def kept(meetings: TestClient, vote_id: str) -> tuple[int, list[tuple[str, int, int, int]]]:
+    """Who voted (participation rows) and the totals per choice, summed over the shards."""
+    async with meetings.app[POOL].acquire() as conn:
+        voted = await conn.fetchval("SELECT count(*) FROM participation WHERE vote_id = $1",
+                                    uuid.UUID(vote_id))
+        totals = await conn.fetch(
+            "SELECT choice, sum(ballots)::int AS n, sum(area_centi)::bigint AS area,"
+            " sum(headcount)::int AS heads FROM secret_tallies WHERE vote_id = $1"
+            " GROUP BY choice ORDER BY choice", uuid.UUID(vote_id))
+    return voted, [(r["choice"], r["n"], r["area"], r["heads"]) for r in totals]
+
+
+async def test_fifty_secret_ballots_at_once_are_each_counted_once(
+    apps: tuple[TestClient, TestClient], token: TokenFactory  # noqa: F811
+) -> None:
+    directory, meetings = apps
+    c, entries = await fifty_owners(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    pid = await proposal(meetings, c, branch, "community")
+    vote = await open_vote(meetings, c, pid, branch, secret=True)
+    url = f"/v1/compounds/{c.id}/votes/{vote['id']}/ballots"
+    # every owner twice at once, the same choice both times: one counts, one is refused
+    tries = [meetings.post(url, json={"choice": CHOICES[i % 5]},
+                           headers=owner(c, token, e["owner_ids"][0]))
+             for i, e in enumerate(entries) for _ in range(2)]
+    answers = await asyncio.gather(*tries)
+    assert sorted(r.status for r in answers) == [201] * 50 + [409] * 50
+    refused = [await r.json() for r in answers if r.status == 409]
+    assert {p["type"] for p in refused} == {"urn:linli:problem:already-voted"}
+    expected = {}
+    for choice in sorted(set(CHOICES)):
+        mine = [e for i, e in enumerate(entries) if CHOICES[i % 5] == choice]
+        expected[choice] = (len(mine), sum(e["area_centi"] for e in mine), len(mine))
+    assert await kept(meetings, vote["id"]) == (50, [(k, *v) for k, v in expected.items()])
+    cast = [e for e in await outbox(meetings, pid) if e["type"] == CAST]
+    assert len(cast) == 50
+
+    result = await ok(await meetings.post(f"/v1/compounds/{c.id}/votes/{vote['id']}/close",
+                                          headers=branch))
+    counts = result["result"]["counts"]
+    assert counts["ballots"] == 50
+    for choice, (_, area, heads) in expected.items():
+        assert (counts[f"{choice}_area_centi"], counts[f"{choice}_headcount"]) == (area, heads)
+    async with meetings.app[POOL].acquire() as conn:
+        rows = await conn.fetch("SELECT choice, shard, xmin::text AS tx FROM secret_tallies"
+                                " WHERE vote_id = $1", uuid.UUID(vote["id"]))
+        voted = {r["tx"] for r in await conn.fetch(
+            "SELECT xmin::text AS tx FROM participation WHERE vote_id = $1",
+            uuid.UUID(vote["id"]))}
+    # closed: one row per choice, written by the close (no shard of a few ballots is kept,
+    # and no row shares a transaction id with a voter's participation)
+    assert sorted((r["choice"], r["shard"]) for r in rows) == [(k, 0) for k in expected]
+    assert not voted & {r["tx"] for r in rows}
+
+
+async def test_a_refused_secret_ballot_writes_nothing(
+    apps: tuple[TestClient, TestClient], token: TokenFactory  # noqa: F811
+) -> None:
+    directory, meetings = apps
+    c = await sunny_garden(directory, token)
+    branch = bearer(token(roles=["party_branch"], compounds=[c.id]))
+    pid = await proposal(meetings, c, branch, "community")
+    vote = await open_vote(meetings, c, pid, branch, secret=True)
+    vid = uuid.UUID(vote["id"])
+    url = f"/v1/compounds/{c.id}/votes/{vid}/ballots"
+    first = await ok(await meetings.post(url, json={"choice": "agree"},
+                                         headers=c.as_owner(token, A)), 201)
+    assert first["receipt"] and first["choice"] is None
+    before = await kept(meetings, vote["id"])
+    assert before == (1, [("agree", 1, 24975, 1)])
+
+    async def events() -> int:
+        return len([e for e in await outbox(meetings, pid) if e["type"] == CAST])
+
+    await assert_problem(await meetings.post(url, json={"choice": "oppose"},
+                                             headers=c.as_owner(token, A)), 409, "already-voted")
+    await assert_problem(await meetings.post(url, json={"choice": "agree"}, headers=owner(
+        c, token, str(uuid.uuid4()))), 403, "not-on-roll")
+    await assert_problem(await meetings.post(url, json={"choice": "agree", "entry_id": "nope"},
+                                             headers=c.as_owner(token, B)), 403, "not-on-roll")
+    assert await kept(meetings, vote["id"]) == before and await events() == 1
+
+    async with meetings.app[POOL].acquire() as conn, conn.transaction():
+        # a close's steps: the guard taken exclusive, the vote closed, then the commit; the
+        # ballot's statement began before and waits for the guard
+        await vote_store.guard(conn, vote_id=vid, exclusive=True)
+        casting = asyncio.ensure_future(meetings.post(
+            url, json={"choice": "oppose"}, headers=c.as_owner(token, B)))
+        await wait_until_blocked(conn)
+        await vote_store.close_vote(conn, id=vid, closed_by="t", outcome="passed", result={})
+    await assert_problem(await casting, 409, "vote-closed")
+    assert await kept(meetings, vote["id"]) == before and await events() == 1
+
+
+async def test_the_shards_keep_the_totals_kept_before_them(settings: Settings,
+                                                           tmp_path: Path) -> None:
+    """A database migrated before 0017 keeps each vote's totals (now shard 0 of each choice),
+    adds new ballots to them, and counts and folds both."""
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        if path.name < "0017":
+            shutil.copy(path, tmp_path / path.name)
+    schema = fresh("mt_")
+    pool = await db.create_pool(settings.database_url, schema=schema)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema=schema, migrations=tmp_path)
+            vote_id, candidate = await _old_secret_election(conn)
+            assert "0017_tally_shards.sql" in await db.migrate(conn, schema=schema,
+                                                                migrations=MIGRATIONS)
+            sums = await vote_store.sums_by_choice(conn, vote_id=vote_id, secret=True)
+            assert sorted((r["choice"], r["n"], r["area"], r["heads"]) for r in sums) == [
+                ("agree", 7, 70000, 7), ("oppose", 2, 15000, 2)]
+            # ballots cast since: on this session's shard, and on another session's (5)
+            await vote_store.add_secret_ballot(conn, vote_id=vote_id, choice="agree",
+                                               area_centi=123, headcount=1)
+            await vote_store.add_secret_marks(conn, vote_id=vote_id, marks={candidate: "agree"},
+                                              area_centi=123, headcount=1)
+            await conn.execute(
+                "INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi, headcount)"
+                " VALUES ($1, 'oppose', 5, 1, 1000, 1) ON CONFLICT DO NOTHING", vote_id)
+            await conn.execute(
+                "INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots,"
+                " area_centi, headcount) VALUES ($1, $2, 'agree', 5, 1, 1000, 1)"
+                " ON CONFLICT DO NOTHING", vote_id, candidate)
+            sums = await vote_store.sums_by_choice(conn, vote_id=vote_id, secret=True)
+            assert sorted((r["choice"], r["n"], r["area"]) for r in sums) == [
+                ("agree", 8, 70123), ("oppose", 3, 16000)]
+            async with conn.transaction():
+                await vote_store.seal_secret_tallies(conn, vote_id=vote_id)
+                await vote_store.seal_election_tallies(conn, vote_id=vote_id)
+            rows = await conn.fetch("SELECT choice, shard, ballots, area_centi, headcount"
+                                    " FROM secret_tallies ORDER BY choice")
+            assert [tuple(r) for r in rows] == [("agree", 0, 8, 70123, 8),
+                                                ("oppose", 0, 3, 16000, 3)]
+            marks = await conn.fetch("SELECT choice, shard, ballots, area_centi"
+                                     " FROM election_tallies")
+            assert [tuple(r) for r in marks] == [("agree", 0, 5, 41123)]
+    finally:
+        await pool.execute(f"DROP SCHEMA {schema} CASCADE")
+        await pool.close()
+
+
+async def _old_secret_election(conn: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    """A secret vote with its totals as migration 0016 left them (one row per choice), and an
+    election candidate's."""
+    proposal_id, vote_id, candidate = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await conn.execute("INSERT INTO proposals (id, compound_id, title, matter, created_by)"
+                       " VALUES ($1, $2, '旧表决', 'community', 't')", proposal_id, uuid.uuid4())
+    await conn.execute("INSERT INTO proposal_versions (proposal_id, number, body, created_by)"
+                       " VALUES ($1, 1, '正文', 't')", proposal_id)
+    await conn.execute(
+        "INSERT INTO votes (id, compound_id, proposal_id, version, rule, secret, closes_at,"
+        " opened_by, total_area_centi, total_headcount) VALUES ($1, $2, $3, 1,"
+        " 'simple_majority', true, $4::text::timestamptz, 't', 100000, 10)",
+        vote_id, uuid.uuid4(), proposal_id, later())
+    await conn.execute(
+        "INSERT INTO secret_tallies (vote_id, choice, ballots, area_centi, headcount)"
+        " VALUES ($1, 'agree', 7, 70000, 7), ($1, 'oppose', 2, 15000, 2)", vote_id)
+    await conn.execute("INSERT INTO election_candidates (vote_id, candidate_id, name, position)"
+                       " VALUES ($1, $2, '候选人', 1)", vote_id, candidate)
+    await conn.execute(
+        "INSERT INTO election_tallies (vote_id, candidate_id, choice, ballots, area_centi,"
+        " headcount) VALUES ($1, $2, 'agree', 3, 40000, 3)", vote_id, candidate)
+    return vote_id, candidate
