@@ -31,6 +31,7 @@ from tests.scratch_bus import fresh
 
 CHOICES = ("agree", "agree", "oppose", "abstain", "agree")
 CAST = "linli.meetings.ballot.cast"
+OTHER = f"(pg_backend_pid() + 1) % {vote_store.SHARDS}"  # another session's shard
 
 
 async def fifty_owners(directory: TestClient, token: TokenFactory) -> tuple[Compound, list[Any]]:
@@ -164,18 +165,18 @@ async def test_the_shards_keep_the_totals_kept_before_them(settings: Settings,
             sums = await vote_store.sums_by_choice(conn, vote_id=vote_id, secret=True)
             assert sorted((r["choice"], r["n"], r["area"], r["heads"]) for r in sums) == [
                 ("agree", 7, 70000, 7), ("oppose", 2, 15000, 2)]
-            # ballots cast since: on this session's shard, and on another session's (5)
+            # ballots cast since: on this session's shard, and on another session's
             await vote_store.add_secret_ballot(conn, vote_id=vote_id, choice="agree",
                                                area_centi=123, headcount=1)
             await vote_store.add_secret_marks(conn, vote_id=vote_id, marks={candidate: "agree"},
                                               area_centi=123, headcount=1)
             await conn.execute(
-                "INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi, headcount)"
-                " VALUES ($1, 'oppose', 5, 1, 1000, 1) ON CONFLICT DO NOTHING", vote_id)
+                "INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi,"
+                f" headcount) VALUES ($1, 'oppose', {OTHER}, 1, 1000, 1)", vote_id)
             await conn.execute(
                 "INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots,"
-                " area_centi, headcount) VALUES ($1, $2, 'agree', 5, 1, 1000, 1)"
-                " ON CONFLICT DO NOTHING", vote_id, candidate)
+                f" area_centi, headcount) VALUES ($1, $2, 'agree', {OTHER}, 1, 1000, 1)",
+                vote_id, candidate)
             sums = await vote_store.sums_by_choice(conn, vote_id=vote_id, secret=True)
             assert sorted((r["choice"], r["n"], r["area"]) for r in sums) == [
                 ("agree", 8, 70123), ("oppose", 3, 16000)]
