@@ -1,5 +1,6 @@
 """An owners' vote under load: 3,000 owners cast ballots concurrently through the HTTP API
-(ballots per second, p50/p99 latency, CPU and round trips per ballot), and the tally of
+(ballots per second, p50/p99 latency, CPU and round trips per ballot), the same owners in a
+secret vote and in committee elections, secret and open (bench/ballot_kinds.py), and the tally of
 100,000 and 1,000,000 ballots loaded from PostgreSQL (milliseconds).
 
 Run: `.venv/bin/python -m bench.bench_meetings [--owners N] [--connections C] [--rate R]
@@ -22,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import harness, lean_http
+from bench import ballot_kinds, harness, lean_http
 from linli import db
 from linli.auth import issue_token
 from linli.config import DEV_SECRET
@@ -92,16 +93,17 @@ async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, o
 
 
 async def cast_all(meetings: str, cid: str, vote_id: str, people: list[str], connections: int,
-                   rate: float | None = None) -> dict[str, Any]:
+                   rate: float | None = None, bodies: list[bytes] | None = None,
+                   path: str = "ballots") -> dict[str, Any]:
     """Every owner's ballot submitted at once, `connections` of them in flight at a time; or,
     with `rate`, owner i's ballot due at i/rate seconds (a steady arrival rate), its latency
     counted from when it was due (a late start is the service's delay too). The requests go
     out through bench/lean_http.py, so the generator leaves the cores to the service."""
-    url = f"{meetings}/v1/compounds/{cid}/votes/{vote_id}/ballots"
+    url = f"{meetings}/v1/compounds/{cid}/votes/{vote_id}/{path}"
     choices = ("agree", "agree", "agree", "oppose", "abstain")
-    requests = [lean_http.post_request(url, f'{{"choice": "{choices[i % 5]}"}}'.encode(),
-                                       token(person, ["owner"], cid))
-                for i, person in enumerate(people)]
+    bodies = bodies or [f'{{"choice": "{choices[i % 5]}"}}'.encode() for i in range(len(people))]
+    requests = [lean_http.post_request(url, body, token(person, ["owner"], cid))
+                for body, person in zip(bodies, people, strict=True)]
     answers = await lean_http.send_all(url, requests, connections=connections, rate=rate)
     latencies = answers.latencies
     return {"owners": len(people), "statuses": {str(k): v for k, v in answers.statuses.items()},
@@ -122,25 +124,6 @@ async def another_vote(session: aiohttp.ClientSession, meetings: str, cid: str,
     vote = await post(session, f"{meetings}/v1/compounds/{cid}/proposals/{proposal['id']}/votes",
                       branch, json={"closes_at": closes, "secret": secret})
     return str(vote["id"])
-
-
-async def secret_ballots(stack: Any, session: aiohttp.ClientSession, meetings: Any, cid: str,
-                         people: list[str], connections: int) -> dict[str, Any]:
-    """The same owners' ballots in a secret vote, flat out: each ballot adds to its choice's
-    running totals (no row per ballot); the close counts them all, each once."""
-    vote_id = await another_vote(session, meetings.url, cid, secret=True)
-
-    async def drive() -> dict[str, Any]:
-        found = await cast_all(meetings.url, cid, vote_id, people, connections)
-        return {**found, "requests": found["owners"]}
-
-    found = await harness.measured(stack, meetings.pid, drive,
-                                   done="SELECT count(*) FROM meetings.participation")
-    closed = await counted(session, meetings.url, cid, vote_id)
-    found["counted_ballots"] = closed["result"]["counts"]["ballots"]
-    found["in_flight"] = connections
-    assert found["counted_ballots"] == len(people), found
-    return found
 
 
 async def counted(session: aiohttp.ClientSession, meetings: str, cid: str,
@@ -243,11 +226,12 @@ async def run(owners: int, connections: int, tallies: list[int],
                     closed = await counted(session, meetings.url, cid, second)
                     arriving["counted_ballots"] = closed["result"]["counts"]["ballots"]
                     steady = {"steady_ballots_over_http": arriving}
-                secret = await secret_ballots(stack, session, meetings, cid, people, connections)
+                kinds = await ballot_kinds.measure(stack, session, meetings, cid, people,
+                                                   connections)
             tallied = {"tally_pure_python": tally_pure(tallies[0]),
                        **await tally_both(stack.database_url, proposal, tallies)} if tallies else {}
             return {"benchmark": "meetings", "concurrent_ballots_over_http": casting, **steady,
-                    "secret_ballots_over_http": secret,
+                    **kinds,
                     **tallied, "idle_rss_mb": idle, "cpu_cores": os.cpu_count()}
         finally:
             procs.stop()
