@@ -41,6 +41,10 @@ class VoteFacts:
     version: int
     by_ballot: bool  # an open vote of ballots (not secret, not an election)
     secret_ballot: bool  # a secret vote of ballots (not an election)
+    election: bool = False
+    secret: bool = False
+    seats: int = 0  # an election's
+    candidates: tuple[uuid.UUID, ...] = ()  # an election's, in ballot order (fixed at open)
 
 
 _facts: dict[uuid.UUID, VoteFacts] = {}
@@ -50,12 +54,16 @@ _reading: dict[uuid.UUID, asyncio.Future[VoteFacts | None]] = {}
 async def _read_facts(pool: Pool, vote_id: uuid.UUID) -> VoteFacts | None:
     async with pool.acquire() as conn:
         row = await store.get_vote(conn, id=vote_id)
+        election = row is not None and counting.is_election(row)
+        names = await store.candidates(conn, vote_id=vote_id) if election else []
     if row is None:
         return None
     facts = VoteFacts(id=row["id"], compound_id=row["compound_id"],
                       proposal_id=row["proposal_id"], version=row["version"],
                       by_ballot=not counting.keeps_participation(row),
-                      secret_ballot=row["secret"] and not counting.is_election(row))
+                      secret_ballot=row["secret"] and not election, election=election,
+                      secret=row["secret"], seats=row["seats"] or 0,
+                      candidates=tuple(r["candidate_id"] for r in names))
     if len(_facts) >= KEPT_VOTES:
         del _facts[next(iter(_facts))]
     _facts[vote_id] = facts
@@ -77,11 +85,11 @@ async def vote_facts(pool: Pool, compound_id: uuid.UUID, vote_id: uuid.UUID) -> 
     return facts
 
 
-def _refused(row: Any) -> None:
-    """The ballot statement wrote nothing because the vote is not open or the person has no
-    single entry on its roll: the problem that says which."""
+def refused(row: Any, what: str = "表决") -> None:
+    """The ballot statement wrote nothing because the vote (or election) is not open or the
+    person has no single entry on its roll: the problem that says which."""
     if not row["open"]:
-        raise problems.conflict("表决已经结束或已取消, 不能再投票", "vote-closed")
+        raise problems.conflict(f"{what}已经结束或已取消, 不能再投票", "vote-closed")
     if row["entries"] == 0:
         raise problems.Problem(403, "not-on-roll", "不在表决名册上",
                                "只有冻结名册上的业主 (或其代理人) 可以投票")
@@ -90,7 +98,7 @@ def _refused(row: Any) -> None:
                                   field="entry_id")
 
 
-def _payloads(facts: VoteFacts, channel: str) -> tuple[Any, bytes, bytes]:
+def payloads(facts: VoteFacts, channel: str) -> tuple[Any, bytes, bytes]:
     """The ballot's event, and its payload as a first ballot and as a changed one (which one
     is written is known only in the statement)."""
     event = events.BALLOT_CAST.new(
@@ -106,14 +114,14 @@ async def cast_open(pool: Pool, facts: VoteFacts, *, choice: str, person_id: uui
                     entry_id: str | None, channel: str, entered_by: str | None,
                     proxy_name: str | None) -> Ballot:
     """A person's ballot in an open vote (a second one changes the first)."""
-    event, cast_payload, changed_payload = _payloads(facts, channel)
+    event, cast_payload, changed_payload = payloads(facts, channel)
     async with pool.acquire() as conn:
         row = await store.cast_open_ballot(
             conn, vote_id=facts.id, person_id=person_id, entry_id=entry_id, choice=choice,
             channel=channel, cast_by=str(person_id), entered_by=entered_by,
             proxy_name=proxy_name, event_id=uuid.UUID(event.id), event_type=event.type,
             cast_payload=cast_payload, changed_payload=changed_payload)
-    _refused(row)
+    refused(row)
     if row["first"] is None:  # a paper or proxy ballot met the owner's own online ballot
         async with pool.acquire() as conn:
             await online_already(conn, facts.id, row["entry_id"])
@@ -128,7 +136,7 @@ async def cast_secret(pool: Pool, facts: VoteFacts, *, choice: str, person_id: u
                       proxy_name: str | None) -> Ballot:
     """A person's ballot in a secret vote: once (409 already-voted after), never changed; an
     online voter gets the receipt whose seal participation keeps (receipts.py)."""
-    event, payload, _ = _payloads(facts, channel)
+    event, payload, _ = payloads(facts, channel)
     receipt = receipts.new_receipt() if channel == "online" else None
     async with pool.acquire() as conn:
         row = await store.cast_secret_ballot(
@@ -136,7 +144,7 @@ async def cast_secret(pool: Pool, facts: VoteFacts, *, choice: str, person_id: u
             channel=channel, cast_by=str(person_id), entered_by=entered_by,
             proxy_name=proxy_name, receipt=receipt, event_id=uuid.UUID(event.id),
             event_type=event.type, payload=payload)
-    _refused(row)
+    refused(row)
     if not row["cast"]:
         raise problems.conflict("该名册条目已经投过票; 无记名表决不能改票", "already-voted")
     metrics.BALLOTS_CAST.labels(channel).inc()

@@ -118,7 +118,14 @@ async def cast_election(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUI
                         person_id: uuid.UUID | None, entry_id: str | None, channel: str,
                         entered_by: str | None = None, proxy_name: str | None = None) -> Ballot:
     """One ballot per roll entry. Open elections: a second ballot replaces the first;
-    secret: 409."""
+    secret: 409. A person's ballot is one statement; an entry's (paper) one transaction."""
+    facts = await casting.vote_facts(pool, compound_id, vote_id)
+    if not facts.election:
+        raise problems.validation("这不是委员选举, 请用普通选票 (ballots) 投票", field="approve")
+    if person_id is not None:
+        marks = _marks(approve, oppose, list(facts.candidates), facts.seats)
+        return await _cast_persons(pool, facts, marks, person_id=person_id, entry_id=entry_id,
+                                   channel=channel, entered_by=entered_by, proxy_name=proxy_name)
     async with transaction(pool) as conn:
         await store.guard(conn, vote_id=vote_id, exclusive=False)
         vote = await vote_in(conn, compound_id, vote_id)
@@ -151,6 +158,30 @@ async def cast_election(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUI
     return Ballot(vote_id=vote_id, entry_id=entry["entry_id"], channel=channel,
                   changed=not first,
                   marks=None if vote["secret"] else {str(c): m for c, m in marks.items()})
+
+
+async def _cast_persons(pool: Pool, facts: casting.VoteFacts, marks: dict[uuid.UUID, str], *,
+                        person_id: uuid.UUID, entry_id: str | None, channel: str,
+                        entered_by: str | None, proxy_name: str | None) -> Ballot:
+    """A person's election ballot in one statement (store.cast_election_ballot)."""
+    event, cast_payload, changed_payload = casting.payloads(facts, channel)
+    async with pool.acquire() as conn:
+        row = await store.cast_election_ballot(
+            conn, vote_id=facts.id, person_id=person_id, entry_id=entry_id, secret=facts.secret,
+            marks=marks, channel=channel, cast_by=str(person_id), entered_by=entered_by,
+            proxy_name=proxy_name, event_id=uuid.UUID(event.id), event_type=event.type,
+            cast_payload=cast_payload, changed_payload=changed_payload)
+    casting.refused(row, "选举")
+    if row["first"] is None and facts.secret:
+        raise problems.conflict("该名册条目已经投过票; 无记名选举不能改票", "already-voted")
+    if row["first"] is None:  # a paper or proxy ballot met the owner's own online ballot
+        async with pool.acquire() as conn:
+            await _online_already(conn, facts.id, row["entry_id"])
+    first = bool(row["first"])
+    (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
+    return Ballot(vote_id=facts.id, entry_id=row["entry_id"], channel=channel,
+                  changed=not first,
+                  marks=None if facts.secret else {str(c): m for c, m in marks.items()})
 
 
 async def _online_already(conn: Connection, vote_id: uuid.UUID, entry_id: str) -> None:
