@@ -147,6 +147,93 @@ async def test_a_refused_secret_ballot_writes_nothing(
     assert await kept(meetings, vote["id"]) == before and await events() == 1
 
 
+async def election_of(meetings: TestClient, c: Compound, token: TokenFactory,
+                      people: list[str], secret: bool) -> str:
+    """An election of the first 7 owners for 5 seats; its vote's path."""
+    street = bearer(token(roles=["street_office"], compounds=[c.id]))
+    pid = await proposal(meetings, c, street, "art278_3")
+    opened = await ok(await meetings.post(
+        f"/v1/compounds/{c.id}/proposals/{pid}/elections", json={
+            "closes_at": later(), "seats": 5, "secret": secret,
+            "candidates": [{"person_id": p, "name": f"候选人{i}"}
+                           for i, p in enumerate(people[:7])]}, headers=street), 201)
+    return f"/v1/compounds/{c.id}/votes/{opened['vote']['id']}"
+
+
+async def test_fifty_election_ballots_at_once_are_each_counted_once(
+    apps: tuple[TestClient, TestClient], token: TokenFactory  # noqa: F811
+) -> None:
+    """Secret: every owner twice at once, one counts; open: twice, the same ballot, counted
+    once. Each candidate's counts equal the marks cast."""
+    directory, meetings = apps
+    c, entries = await fifty_owners(directory, token)
+    people = [e["owner_ids"][0] for e in entries]
+    names = people[:7]
+    ballots = [{"approve": [names[(i + k) % 7] for k in range(i % 6)],
+                "oppose": [names[(i + 6) % 7]]} for i in range(50)]
+    expected: dict[str, dict[str, int]] = {n: {"agree": 0, "oppose": 0, "abstain": 0}
+                                           for n in names}
+    for i, ballot in enumerate(ballots):
+        for n in names:
+            mark = "agree" if n in ballot["approve"] else (
+                "oppose" if n in ballot["oppose"] else "abstain")
+            expected[n][mark] += entries[i]["area_centi"]
+    for secret in (True, False):
+        v = await election_of(meetings, c, token, people, secret)
+        answers = await asyncio.gather(*(
+            meetings.post(f"{v}/election-ballots", json=ballots[i],
+                          headers=owner(c, token, people[i])) for i in range(50) for _ in "12"))
+        assert sorted(r.status for r in answers) == [201] * (50 if secret else 100) + (
+            [409] * 50 if secret else [])
+        result = await ok(await meetings.post(f"{v}/close", headers=bearer(token(
+            roles=["street_office"], compounds=[c.id]))))
+        for judged in result["result"]["candidates"]:
+            counts = judged["counts"]
+            assert counts["ballots"] == 50
+            assert {k: counts[f"{k}_area_centi"] for k in expected[judged["candidate"]]} == \
+                expected[judged["candidate"]]
+
+
+async def test_a_refused_election_ballot_writes_nothing(
+    apps: tuple[TestClient, TestClient], token: TokenFactory  # noqa: F811
+) -> None:
+    directory, meetings = apps
+    c, entries = await fifty_owners(directory, token)
+    people = [e["owner_ids"][0] for e in entries]
+    v = await election_of(meetings, c, token, people, secret=True)
+    vid = uuid.UUID(v.rsplit("/", 1)[-1])
+    url = f"{v}/election-ballots"
+
+    async def written() -> tuple[int, int]:
+        async with meetings.app[POOL].acquire() as conn:
+            return (await conn.fetchval(
+                "SELECT count(*) FROM participation WHERE vote_id = $1", vid),
+                await conn.fetchval(
+                "SELECT coalesce(sum(ballots), 0) FROM election_tallies WHERE vote_id = $1", vid))
+
+    await ok(await meetings.post(url, json={"approve": people[:5]},
+                                 headers=owner(c, token, people[0])), 201)
+    assert await written() == (1, 7)
+    await assert_problem(await meetings.post(url, json={"approve": people[:1]}, headers=owner(
+        c, token, people[0])), 409, "already-voted")
+    await assert_problem(await meetings.post(url, json={"approve": people[:1]}, headers=owner(
+        c, token, str(uuid.uuid4()))), 403, "not-on-roll")
+    await assert_problem(await meetings.post(url, json={"approve": people[:6]}, headers=owner(
+        c, token, people[1])), 422, "validation-error")
+    await assert_problem(await meetings.post(f"{v}/ballots", json={"choice": "agree"},
+                                             headers=owner(c, token, people[1])),
+                         422, "validation-error")
+    assert await written() == (1, 7)
+    async with meetings.app[POOL].acquire() as conn, conn.transaction():
+        await vote_store.guard(conn, vote_id=vid, exclusive=True)
+        casting = asyncio.ensure_future(meetings.post(
+            url, json={"approve": people[:2]}, headers=owner(c, token, people[1])))
+        await wait_until_blocked(conn)
+        await vote_store.close_vote(conn, id=vid, closed_by="t", outcome="passed", result={})
+    await assert_problem(await casting, 409, "vote-closed")
+    assert await written() == (1, 7)
+
+
 async def test_the_shards_keep_the_totals_kept_before_them(settings: Settings,
                                                            tmp_path: Path) -> None:
     """A database migrated before 0017 keeps each vote's totals (now shard 0 of each choice),
