@@ -135,11 +135,13 @@ async def write_events(conn: Connection, events: Sequence[CloudEvent]) -> None:
         return
     await conn.execute(
         "WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload, created_at)"
-        " SELECT e.id, e.subject, e.payload, statement_timestamp() + e.n * interval '1 microsecond'"
-        " FROM unnest($1::uuid[], $2::text[], $3::bytea[]) WITH ORDINALITY"
+        " SELECT e.id::uuid, e.subject, e.payload,"
+        " statement_timestamp() + e.n * interval '1 microsecond'"
+        " FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY"
         " AS e (id, subject, payload, n) RETURNING 1)"
         f" SELECT true FROM {woken(conn, '(SELECT 1 FROM linli_outbox LIMIT 1) AS one')} AS woken",
-        [uuid.UUID(e.id) for e in events], [e.type for e in events], [encode(e) for e in events])
+        [e.id for e in events], [e.type for e in events],  # PostgreSQL parses the ids
+        [encode(e) for e in events])
 
 
 async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
