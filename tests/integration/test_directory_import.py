@@ -4,6 +4,7 @@ and that a refused upload writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -13,7 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
 from services.directory.app import create_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from services.directory.privacy import mask_phone
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, wait_until_blocked
 
 HEADER = "building,floors,floor,number,area,status,owners\n"
 DIRECTORY = "linli.directory."
@@ -219,3 +221,44 @@ async def test_an_owner_of_several_units_is_one_person(
     entries = {e["entry_id"]: e for e in roll["entries"]}
     assert entries[f"person:{chen}"]["headcount"] == 1
     assert len(entries[f"person:{chen}"]["unit_ids"]) == 3
+
+
+async def upload_racing(reg: Register, lines: str, sql: str, *args: Any) -> Any:
+    """The upload, while another transaction writes `sql` and commits once the upload waits for
+    it (the upload read the register before that row existed)."""
+    assert reg.client.app is not None
+    async with reg.client.app[POOL].acquire() as holder:
+        async with holder.transaction():
+            await holder.execute(sql, *args)
+            upload = asyncio.create_task(reg.upload(lines))
+            await wait_until_blocked(holder)
+    return await upload
+
+
+async def test_a_phone_registered_meanwhile_refuses_the_upload_naming_its_line(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(2)
+    mark = await reg.mark()
+    r = await upload_racing(reg, f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n"
+                                 f"1号楼,6,1,102,90.00,delivered,林淑芬:{p[1]}\n",
+                            "INSERT INTO people (id, name, phone) VALUES ($1, '林女士', $2)",
+                            uuid.uuid4(), p[1])
+    body = await assert_problem(r, 422, "validation-error")
+    assert [(e["line"], e["detail"]) for e in body["errors"]] == [
+        (3, f"手机号 {mask_phone(p[1])} 已登记")]
+    assert await reg.units() == {} and await reg.buildings() == {}
+    assert await reg.people(p) == 1 and await reg.events_since(mark) == []
+
+
+async def test_a_building_registered_meanwhile_refuses_the_upload(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(1)
+    mark = await reg.mark()
+    r = await upload_racing(reg, f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n",
+                            "INSERT INTO buildings (id, compound_id, name, floors)"
+                            " VALUES ($1, $2, '1号楼', 30)", uuid.uuid4(), uuid.UUID(reg.cid))
+    assert "请重新导入" in (await assert_problem(r, 409, "conflict"))["detail"]
+    assert set(await reg.buildings()) == {"1号楼"} and await reg.units() == {}
+    assert await reg.people(p) == 0 and await reg.events_since(mark) == []
