@@ -103,11 +103,14 @@ async def units_import(owners: int) -> dict[str, Any]:
                     return {"lines": owners, "uploads": each, "ms": round(seconds * 1000, 1),
                             "lines_per_s": round(owners / seconds)}
 
+                rss_before = harness.rss_mb(directory.pid)
                 found = await harness.measured(stack, directory.pid, drive,
                                                done="SELECT count(*) FROM directory.units")
                 t0 = time.perf_counter()
                 async with session.post(url, headers=headers, data=uploads[0]) as r:
                     refused = r.status
+                found["service_rss_before_mb"] = rss_before
+                found["service_rss_after_mb"] = harness.rss_mb(directory.pid)
                 found["reimport_first_upload"] = {
                     "status": refused, "ms": round((time.perf_counter() - t0) * 1000, 1)}
         finally:
