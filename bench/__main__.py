@@ -128,6 +128,10 @@ ROWS: list[Row] = [
     ("growth", "  vote opened (roll frozen) ms", "vote_of_many_owners.open_vote_with_roll_ms", None,
      "", None),
     ("growth", "  close and tally ms", "vote_of_many_owners.close_and_tally_ms", None, "", None),
+    ("growth", "units and owners imported (30,000 CSV lines) /s", "units_import.lines_per_s",
+     None, "", None),
+    ("growth", "  CPU ms / line, directory", "units_import.service_cpu_ms_per_request", None, "",
+     None),
 ]
 
 
