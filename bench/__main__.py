@@ -85,6 +85,13 @@ ROWS: list[Row] = [
      None, "", None),
     ("workflows", "  CPU ms / proposal, Temporal dev server",
      "proposal_all_at_once.cpu_ms_per_proposal.temporal", None, "", None),
+    ("workflows", "vote.closed → next step p99 ms, 100 votes closing together",
+     "proposal_votes_closing_together.vote_closed_to_next_step_p99_ms", None, "< 500",
+     lambda v, r: v < 500),
+    ("workflows", "vote.closed → next step p99 ms, 100 waiting, votes closing 10 /s",
+     "proposal_votes_closing_paced.vote_closed_to_next_step_p99_ms", None, "", None),
+    ("workflows", "  p50 ms", "proposal_votes_closing_paced.vote_closed_to_next_step_p50_ms", None,
+     "", None),
     ("workflows", "proposal workflows completed /s", "proposal_all_at_once.completed_per_s",
      "trivial_one_activity.completed_per_s", "", None),
     ("volunteers", "volunteer orders /s", "place_order_http.per_s", "bare_aiohttp_insert.per_s",
@@ -121,6 +128,10 @@ ROWS: list[Row] = [
     ("growth", "  vote opened (roll frozen) ms", "vote_of_many_owners.open_vote_with_roll_ms", None,
      "", None),
     ("growth", "  close and tally ms", "vote_of_many_owners.close_and_tally_ms", None, "", None),
+    ("growth", "units and owners imported (30,000 CSV lines) /s", "units_import.lines_per_s",
+     None, "", None),
+    ("growth", "  CPU ms / line, directory", "units_import.service_cpu_ms_per_request", None, "",
+     None),
 ]
 
 

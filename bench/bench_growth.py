@@ -15,8 +15,13 @@ Vote: bench_meetings's compound (CSV imports of the directory's 20,000 lines at 
 opened on a roll of that many owners, every owner's ballot at once, the close (the tally): each
 timed.
 
+Import: the same CSV uploads of `--owners` units (one owner each) into a new compound, the
+directory alone as its own `linli serve` process: each upload's milliseconds and lines a second,
+CPU and round trips to PostgreSQL per line, and a re-import of the first upload (refused: every
+unit already exists; nothing written), timed.
+
 Run: `.venv/bin/python -m bench.bench_growth [--issues 10000 1000000] [--owners 30000]
-[--part issues|vote] [--quick]`.
+[--part issues|vote|import] [--quick]`.
 """
 
 from __future__ import annotations
@@ -67,6 +72,52 @@ async def vote(owners: int, connections: int) -> dict[str, Any]:
             "outcome": closed["result"]["outcome"], "in_flight": connections, **timings}
 
 
+async def units_import(owners: int) -> dict[str, Any]:
+    """`owners` units with their owners imported over HTTP in uploads of MAX_ROWS lines."""
+    uploads = meetings_bench.unit_uploads(owners)
+    with harness.embedded() as stack:
+        procs = harness.Processes()
+        try:
+            port = free_port()
+            directory = procs.serve("directory", harness.service_env(stack, {"directory": port}),
+                                    port)
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1800)) as session:
+                street = meetings_bench.token("bench-street", ["street_office"], "*")
+                compound = await meetings_bench.post(
+                    session, f"{directory.url}/v1/compounds", street,
+                    json={"name": "导入基准小区", "community": "基准社区", "street": "基准街道"})
+                url = f"{directory.url}/v1/compounds/{compound['id']}/imports/units"
+                headers = {**street, "Content-Type": "text/csv"}
+                each: list[dict[str, Any]] = []
+
+                async def drive() -> dict[str, Any]:
+                    started = time.perf_counter()
+                    for csv in uploads:
+                        t0 = time.perf_counter()
+                        await meetings_bench.post(session, url, headers, data=csv)
+                        seconds = time.perf_counter() - t0
+                        lines = csv.count(b"\n")
+                        each.append({"lines": lines, "ms": round(seconds * 1000, 1),
+                                     "lines_per_s": round(lines / seconds)})
+                    seconds = time.perf_counter() - started
+                    return {"lines": owners, "uploads": each, "ms": round(seconds * 1000, 1),
+                            "lines_per_s": round(owners / seconds)}
+
+                rss_before = harness.rss_mb(directory.pid)
+                found = await harness.measured(stack, directory.pid, drive,
+                                               done="SELECT count(*) FROM directory.units")
+                t0 = time.perf_counter()
+                async with session.post(url, headers=headers, data=uploads[0]) as r:
+                    refused = r.status
+                found["service_rss_before_mb"] = rss_before
+                found["service_rss_after_mb"] = harness.rss_mb(directory.pid)
+                found["reimport_first_upload"] = {
+                    "status": refused, "ms": round((time.perf_counter() - t0) * 1000, 1)}
+        finally:
+            procs.stop()
+    return found
+
+
 async def run(sizes: list[int], owners: int, connections: int, parts: list[str],
               seconds: float) -> dict[str, Any]:
     result: dict[str, Any] = {"benchmark": "growth"}
@@ -74,6 +125,8 @@ async def run(sizes: list[int], owners: int, connections: int, parts: list[str],
         result["issues_pages"] = await growth_issues.run(sizes, seconds)
     if "vote" in parts:
         result["vote_of_many_owners"] = await vote(owners, connections)
+    if "import" in parts:
+        result["units_import"] = await units_import(owners)
     return result
 
 
@@ -84,12 +137,12 @@ def main() -> None:
     parser.add_argument("--owners", type=int, default=30_000)
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5, help="wrk per page kind and size")
-    parser.add_argument("--part", choices=["issues", "vote"], action="append")
+    parser.add_argument("--part", choices=["issues", "vote", "import"], action="append")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
     if args.quick:
         args.issues, args.owners, args.connections, args.seconds = [2000, 8000], 60, 20, 1
-    parts = args.part or ["issues", "vote"]
+    parts = args.part or ["issues", "vote", "import"]
     harness.write("growth", asyncio.run(run(args.issues, args.owners, args.connections, parts,
                                             args.seconds)))
 

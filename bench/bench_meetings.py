@@ -52,6 +52,22 @@ async def post(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
         return body
 
 
+def unit_uploads(owners: int) -> list[bytes]:
+    """CSV uploads of `owners` units with one owner each, MAX_ROWS lines at most an upload (what
+    the directory takes a request), 300 units a building of 30 floors."""
+    rows = []
+    # phone numbers consecutive from a random one: one person per unit (random numbers collide
+    # at 30,000, and an owner of two units is one entry on the roll)
+    phones = uuid.uuid4().int % 10**9
+    for i in range(owners):
+        building, floor = f"{i // 300 + 1}号楼", (i % 300) // 10 + 1
+        rows.append(f"{building},30,{floor},{i % 300 + 1:04d},{80 + i % 50}.{i % 100:02d},"
+                    f"delivered,业主{i}:15{(phones + i) % 10**9:09d}")
+    return ["\n".join(["building,floors,floor,number,area,status,owners",
+                       *rows[first:first + MAX_ROWS]]).encode()
+            for first in range(0, owners, MAX_ROWS)]
+
+
 async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, owners: int,
                 timings: dict[str, float] | None = None) -> tuple[str, str, list[str]]:
     """A compound of `owners` units with one owner each (CSV imports of MAX_ROWS lines), a
@@ -62,20 +78,10 @@ async def setup(session: aiohttp.ClientSession, directory: str, meetings: str, o
     compound = await post(session, f"{directory}/v1/compounds", street, json={
         "name": f"基准小区{uuid.uuid4().hex[:6]}", "community": "基准社区", "street": "基准街道"})
     cid = compound["id"]
-    rows = []
-    # phone numbers consecutive from a random one: one person per unit (random numbers collide
-    # at 30,000, and an owner of two units is one entry on the roll)
-    phones = uuid.uuid4().int % 10**9
-    for i in range(owners):
-        building, floor = f"{i // 300 + 1}号楼", (i % 300) // 10 + 1
-        rows.append(f"{building},30,{floor},{i % 300 + 1:04d},{80 + i % 50}.{i % 100:02d},"
-                    f"delivered,业主{i}:15{(phones + i) % 10**9:09d}")
     started = time.perf_counter()
-    for first in range(0, owners, MAX_ROWS):  # the directory takes at most MAX_ROWS a request
-        csv = "\n".join(["building,floors,floor,number,area,status,owners",
-                         *rows[first:first + MAX_ROWS]])
+    for csv in unit_uploads(owners):
         await post(session, f"{directory}/v1/compounds/{cid}/imports/units",
-                   {**street, "Content-Type": "text/csv"}, data=csv.encode())
+                   {**street, "Content-Type": "text/csv"}, data=csv)
     timings["units_import_ms"] = round((time.perf_counter() - started) * 1000, 1)
     branch = token("bench-branch", ["party_branch"], cid)
     proposal = await post(session, f"{meetings}/v1/compounds/{cid}/proposals", branch, json={

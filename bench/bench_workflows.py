@@ -17,7 +17,10 @@ In one run, on the same servers and worker process:
   waits for), step (that read → the step's event being written); with the CPU each process
   spent during the N-at-once run (run --rounds times over, one distribution), and the
   worker's own Temporal SDK latencies over it (means): how long a workflow task waited on the
-  server for a poller of the worker, how long the worker took over it.
+  server for a poller of the worker, how long the worker took over it;
+- the same N proposals all waiting in their vote, then every vote closing at once (a deadline
+  shared by every vote in flight), and again closing one after another at --closing-rate a
+  second: the delay with nothing else in flight but the closed votes being taken up.
 """
 
 from __future__ import annotations
@@ -112,11 +115,28 @@ async def trivial(client: Client, queue: str, count: int) -> dict[str, float]:
     return {"workflows": count, "completed_per_s": round(count / (time.perf_counter() - started), 1)}
 
 
+class Closing:
+    """Votes that close once every proposal waits in its vote: all at once (a deadline shared by
+    every vote in flight) or one after another at `rate` a second."""
+
+    def __init__(self, count: int, rate: float | None) -> None:
+        self.barrier, self.rate = asyncio.Barrier(count), rate
+        self.opened_at = 0.0  # when the last vote opened
+
+    async def turn(self) -> None:
+        """Wait for every vote to be open, then for this vote's moment to close."""
+        slot = await self.barrier.wait()
+        self.opened_at = self.opened_at or time.monotonic()
+        if self.rate is not None:
+            await asyncio.sleep(max(0.0, self.opened_at + slot / self.rate - time.monotonic()))
+
+
 async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
-                delays: dict[str, list[float]], together: asyncio.Barrier | None = None) -> None:
-    """One proposal: start, wait for its vote (and, `together`, for every other proposal's),
-    commit vote.closed to the outbox (the relay publishes it), wait for the next step (and,
-    `together`, for every other proposal's), sign off, wait for the end."""
+                delays: dict[str, list[float]], closing: Closing | None = None) -> None:
+    """One proposal: start, wait for its vote (and, with `closing`, for its turn after every
+    other proposal's vote opened), commit vote.closed to the outbox (the relay publishes it),
+    wait for the next step (and, with `closing`, for every other proposal's), sign off, wait
+    for the end."""
     pid, cid = str(uuid.uuid4()), str(uuid.uuid4())
     data = t.ProposalInput(compound_id=cid, proposal_id=pid, convener="bench",
                            consultation_seconds=0.5, consultation_reminders=[], vote_seconds=300,
@@ -124,8 +144,8 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
     handle = await client.start_workflow(ProposalWorkflow.run, data, id=f"proposal-{pid}",
                                          task_queue=queue)
     vote_id = await worker.told(VOTE_OPEN, pid)
-    if together is not None:
-        await together.wait()
+    if closing is not None:
+        await closing.turn()
     event = meetings.VOTE_CLOSED.new(subject=pid, compound_id=cid, data=meetings.VoteClosed(
         vote_id=uuid.UUID(vote_id), proposal_id=uuid.UUID(pid), compound_id=uuid.UUID(cid),
         version=1, rule="civil_code_major", outcome="passed", result={}))
@@ -141,8 +161,8 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
     delays["total"].append(marks[-1] - sent)
     for stage, (begin, end) in zip(STAGES, itertools.pairwise(marks), strict=True):
         delays[stage].append(end - begin)
-    if together is not None:  # nothing else runs while the closed votes are taken up
-        await together.wait()
+    if closing is not None:  # nothing else runs while the closed votes are taken up
+        await closing.barrier.wait()
     await worker.told(ENTERED + t.ACCEPTANCE, pid)
     await handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(True, ["bench"]))
     assert (await handle.result()).outcome == t.COMPLETED
@@ -150,28 +170,30 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
 
 async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
                     count: int, concurrency: int, rounds: int = 1,
-                    together: bool = False) -> dict[str, Any]:
+                    together: bool = False, rate: float | None = None) -> dict[str, Any]:
     """`count` proposals, `concurrency` at a time; `rounds` times over (one distribution);
     `together`: all `count` wait in their vote, then every vote closes at once (a deadline
-    shared by every vote in flight), instead of each as soon as it opened."""
+    shared by every vote in flight), or at `rate` a second, instead of each as soon as it
+    opened."""
     delays: dict[str, list[float]] = {stage: [] for stage in ("total", "sent", *STAGES)}
     burst: list[float] = []  # per round: first to last vote.closed commit
     gate = asyncio.Semaphore(concurrency)
-    barrier = asyncio.Barrier(count) if together else None
 
-    async def one() -> None:
+    async def one(closing: Closing | None) -> None:
         async with gate:
-            await drive(client, queue, pool, worker, delays, barrier)
+            await drive(client, queue, pool, worker, delays, closing)
 
     started = time.perf_counter()
     for _ in range(rounds):
-        await asyncio.gather(*(one() for _ in range(count)))
+        closing = Closing(count, rate) if together else None
+        await asyncio.gather(*(one(closing) for _ in range(count)))
         burst.append(max(delays["sent"]) - min(delays["sent"]))
         delays["sent"].clear()
     elapsed = time.perf_counter() - started
     return {"workflows": count, "concurrent": concurrency, "rounds": rounds,
-            "votes_close": "together, all waiting in their vote" if together
-            else "each as soon as it opened",
+            "votes_close": ("each as soon as it opened" if not together
+                            else f"{rate} a second, all waiting in their vote" if rate
+                            else "together, all waiting in their vote"),
             "completed_per_s": round(count * rounds / elapsed, 2),
             "seconds_of_windows_per_workflow": 1.0,
             "vote_closed_to_next_step_p50_ms": spread(delays["total"])["p50_ms"],
@@ -307,11 +329,14 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
         together["cpu_ms"] = cpu.stop()
         together["worker_sdk_mean_ms"] = mean_since(sdk_before,
                                                     await sdk_latencies(worker.sdk_metrics))
+        paced = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
+                                together=True, rate=args.closing_rate)
         return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
                 "worker": "own process (bench/workflow_worker.py), production tuning"
                 + ("" if args.tuning == "{}" else f" but {args.tuning}"),
                 "trivial_one_activity": trivial_run, "proposal_all_at_once": at_once,
                 "proposal_votes_closing_together": together,
+                "proposal_votes_closing_paced": paced,
                 "proposal_two_at_a_time": await proposals(client, queue, pool, worker,
                                                           min(20, args.proposals), 2)}
     finally:
@@ -337,6 +362,8 @@ def main() -> None:
                         help="the N-at-once run this many times over (one distribution)")
     parser.add_argument("--tuning", default="{}", metavar="JSON",
                         help='worker options instead of production\'s, e.g. {"workflow_task_threads": 2}')
+    parser.add_argument("--closing-rate", type=float, default=10.0,
+                        help="votes closing a second, one after another, in the paced run")
     parser.add_argument("--quick", action="store_true", help="a few workflows: checks it runs")
     args = parser.parse_args()
     if args.quick:

@@ -124,6 +124,26 @@ async def write_event(conn: Connection, event: CloudEvent) -> None:
     await conn.execute(_write(conn, ""), uuid.UUID(event.id), event.type, encode(event))
 
 
+async def write_events(conn: Connection, events: Sequence[CloudEvent]) -> None:
+    """Add many events to the outbox in the caller's transaction in ONE statement (a bulk use
+    case, e.g. a CSV import), waking the relay once at commit.
+
+    The relay sends by (created_at, id): the rows get the statement's start plus their position
+    in microseconds, strictly increasing, so the events go out in the order given, as if written
+    one by one (one timestamp for all would leave their order to the random ids)."""
+    if not events:
+        return
+    await conn.execute(
+        "WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload, created_at)"
+        " SELECT e.id::uuid, e.subject, e.payload,"
+        " statement_timestamp() + e.n * interval '1 microsecond'"
+        " FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY"
+        " AS e (id, subject, payload, n) RETURNING 1)"
+        f" SELECT true FROM {woken(conn, '(SELECT 1 FROM linli_outbox LIMIT 1) AS one')} AS woken",
+        [e.id for e in events], [e.type for e in events],  # PostgreSQL parses the ids
+        [encode(e) for e in events])
+
+
 async def write_event_once(conn: Connection, event: CloudEvent) -> bool:
     """Like write_event, but an id already in the outbox is left alone and gives False (and
     wakes nobody).

@@ -1,7 +1,12 @@
 """CSV import of units and owners: all rows or none, every bad row reported by its line number.
 
 Columns: building,floors,floor,number,area,status,owners — `owners` lists 姓名:手机号 pairs
-separated by ';' (co-owners), empty for unsold units. A building is created when new.
+separated by ';' (co-owners), empty for unsold units. A building is created when new; an owner
+whose phone is registered is that person, any other owner a new person.
+
+Every line is checked first (alone, then against the register, in file order, as if each line
+were written before the next is checked); then one statement a kind writes the buildings, units,
+people, ownerships and events of the whole upload, in one transaction.
 """
 
 from __future__ import annotations
@@ -12,20 +17,22 @@ from typing import Any
 import msgspec
 
 from linli import problems
-from linli.bus import emit
+from linli.bus import write_events
 from linli.db import Connection, Pool, transaction
-from linli.problems import Problem
+from linli.events import CloudEvent, EventType
 from linli.uploads import BadLines, data_lines
-from services.directory import events, store
-from services.directory.models import BuildingIn, ImportResult, PersonIn, UnitIn
-from services.directory.service import add_person, add_unit
+from services.directory import events, privacy, store
+from services.directory.models import BuildingIn, ImportResult, PersonIn, UnitIn, area_to_centi
 
 COLUMNS = ["building", "floors", "floor", "number", "area", "status", "owners"]
+# stands in for the unit's building while a line is checked alone (its id is known later)
+_SOME_BUILDING = str(uuid.UUID(int=0))
 
 
 class Line(msgspec.Struct):
+    number: int  # in the file (line 1 is the header)
     building: BuildingIn
-    unit: dict[str, Any]
+    unit: UnitIn  # building_id is _SOME_BUILDING
     owners: list[PersonIn]
 
 
@@ -38,24 +45,26 @@ def _parse_owners(text: str) -> list[PersonIn]:
     return owners
 
 
-def parse_line(row: dict[str, str]) -> Line:
+def parse_line(number: int, row: dict[str, str]) -> Line:
     """One CSV row into validated parts; raises ValueError/ValidationError."""
     building = msgspec.convert({"name": row["building"], "floors": row["floors"]}, BuildingIn,
                                strict=False)
-    unit = {"floor": row["floor"], "number": row["number"], "area": row["area"],
-            "status": row["status"] or "delivered"}
-    return Line(building=building, unit=unit, owners=_parse_owners(row.get("owners") or ""))
+    owners = _parse_owners(row.get("owners") or "")
+    unit = msgspec.convert({"building_id": _SOME_BUILDING, "floor": row["floor"],
+                            "number": row["number"], "area": row["area"],
+                            "status": row["status"] or "delivered"}, UnitIn, strict=False)
+    return Line(number=number, building=building, unit=unit, owners=owners)
 
 
-def parse_csv(text: str) -> list[tuple[int, Line]]:
-    """All lines, or one 422 listing every bad line (line 1 is the header)."""
+def parse_csv(text: str) -> list[Line]:
+    """All lines, or one 422 listing every bad line."""
     bad = BadLines(unwritten="数据")
     lines = []
     for number, cells in data_lines(text, COLUMNS):
         try:
             if len(cells) != len(COLUMNS):
                 raise ValueError("列数与表头不一致")
-            lines.append((number, parse_line(dict(zip(COLUMNS, cells, strict=True)))))
+            lines.append(parse_line(number, dict(zip(COLUMNS, cells, strict=True))))
         except (ValueError, msgspec.ValidationError) as exc:
             bad.add(number, str(exc))
     bad.check()
@@ -64,66 +73,144 @@ def parse_csv(text: str) -> list[tuple[int, Line]]:
     return lines
 
 
-async def _building_id(conn: Connection, compound_id: uuid.UUID, data: BuildingIn,
-                       result: ImportResult) -> uuid.UUID:
-    found = await store.find_building(conn, compound_id=compound_id, name=data.name)
-    if found is not None:
-        return found["id"]
-    row = await store.insert_building(conn, id=uuid.uuid4(), compound_id=compound_id,
-                                      name=data.name, floors=data.floors)
-    await emit(conn, events.BUILDING_CREATED, subject=str(row["id"]), compound_id=str(compound_id),
-               data=events.BuildingCreated(building_id=row["id"], compound_id=compound_id,
-                                           name=data.name))
-    result.buildings_created += 1
-    return row["id"]
+def check_against_register(lines: list[Line], floors: dict[str, int],
+                           taken: set[tuple[str, str]]) -> None:
+    """A unit above its building's floors (the registered building's, else those of the first
+    good line naming it) or a number its building already has (registered, or an earlier line
+    of the file): one 422 listing every such line."""
+    bad = BadLines(unwritten="数据")
+    floors, taken = dict(floors), set(taken)
+    for line in lines:
+        name, unit = line.building.name, line.unit
+        known = floors.get(name, line.building.floors)
+        if unit.floor > known:
+            bad.add(line.number, f"楼层 {unit.floor} 超过该楼栋的 {known} 层")
+        elif (name, unit.number) in taken:
+            bad.add(line.number, f"{name} 已有房号 {unit.number}")
+        else:
+            floors.setdefault(name, known)
+            taken.add((name, unit.number))
+    bad.check()
 
 
-async def _person_id(conn: Connection, owner: PersonIn, result: ImportResult) -> uuid.UUID:
-    if owner.phone is not None:
-        found = await store.find_person_by_phone(conn, phone=owner.phone)
-        if found is not None:
-            return found["id"]
-    result.people_created += 1
-    return (await add_person(conn, data=owner)).id
+class Upload:
+    """The rows and events of one upload, built in file order; written by `write`."""
+
+    def __init__(self, compound_id: uuid.UUID, buildings: dict[str, uuid.UUID],
+                 people: dict[str, uuid.UUID]) -> None:
+        self.compound_id = compound_id
+        self.building_ids = dict(buildings)  # name → id, registered ones first
+        self.person_ids = dict(people)  # phone → id, registered ones first
+        self.buildings: list[tuple[uuid.UUID, str, int]] = []
+        self.units: list[tuple[uuid.UUID, uuid.UUID, Line, int]] = []
+        self.people: list[tuple[uuid.UUID, PersonIn, int]] = []
+        self.owners: dict[tuple[uuid.UUID, uuid.UUID], None] = {}  # (unit, person), no repeats
+        self.events: list[CloudEvent] = []
+
+    def _emit(self, kind: EventType[Any], subject: uuid.UUID, data: msgspec.Struct,
+              in_compound: bool = True) -> None:
+        self.events.append(kind.new(subject=str(subject), data=data,
+                                    compound_id=str(self.compound_id) if in_compound else None))
+
+    def _building(self, data: BuildingIn) -> uuid.UUID:
+        found = self.building_ids.get(data.name)
+        if found is None:
+            found = self.building_ids[data.name] = uuid.uuid4()
+            self.buildings.append((found, data.name, data.floors))
+            self._emit(events.BUILDING_CREATED, found, events.BuildingCreated(
+                building_id=found, compound_id=self.compound_id, name=data.name))
+        return found
+
+    def _person(self, owner: PersonIn, line: int) -> uuid.UUID:
+        found = self.person_ids.get(owner.phone) if owner.phone is not None else None
+        if found is None:
+            found = uuid.uuid4()
+            if owner.phone is not None:
+                self.person_ids[owner.phone] = found
+            self.people.append((found, owner, line))
+            self._emit(events.PERSON_CREATED, found,
+                       events.PersonCreated(person_id=found, name=owner.name), in_compound=False)
+        return found
+
+    def add(self, line: Line) -> None:
+        """One line's rows and events, in the order the line-by-line import wrote them."""
+        building_id = self._building(line.building)
+        unit_id, area_centi = uuid.uuid4(), area_to_centi(line.unit.area)
+        self.units.append((unit_id, building_id, line, area_centi))
+        self._emit(events.UNIT_CREATED, unit_id, events.UnitChanged(
+            unit_id=unit_id, compound_id=self.compound_id, building_id=building_id,
+            number=line.unit.number, area_centi=area_centi, status=line.unit.status))
+        owner_ids = [self._person(owner, line.number) for owner in line.owners]
+        self.owners.update(((unit_id, person_id), None) for person_id in owner_ids)
+        if owner_ids:
+            self._emit(events.UNIT_OWNERS_CHANGED, unit_id, events.UnitOwnersChanged(
+                unit_id=unit_id, compound_id=self.compound_id,
+                owner_ids=sorted(set(owner_ids), key=str)))
+
+    async def write(self, conn: Connection) -> ImportResult:
+        """Every row and event in a few statements; a row another transaction took meanwhile
+        (a building name, a unit number, a phone) is a 409 or 422 and nothing is written."""
+        inserted = await store.insert_buildings(
+            conn, compound_id=self.compound_id, ids=[b[0] for b in self.buildings],
+            names=[b[1] for b in self.buildings], floors=[b[2] for b in self.buildings])
+        if len(inserted) < len(self.buildings):
+            raise problems.conflict("导入期间另一个请求登记了同名楼栋, 请重新导入")
+        inserted = await store.insert_units(
+            conn, compound_id=self.compound_id, ids=[u[0] for u in self.units],
+            building_ids=[u[1] for u in self.units], floors=[u[2].unit.floor for u in self.units],
+            numbers=[u[2].unit.number for u in self.units], areas_centi=[u[3] for u in self.units],
+            statuses=[u[2].unit.status for u in self.units])
+        bad = BadLines(unwritten="数据")
+        for unit_id, _, line, _ in self.units:
+            if unit_id not in inserted:
+                bad.add(line.number, f"{line.building.name} 已有房号 {line.unit.number}")
+        bad.check()
+        await self._write_people(conn)
+        ownerships = await store.add_owners(conn, unit_ids=[o[0] for o in self.owners],
+                                            person_ids=[o[1] for o in self.owners])
+        result = ImportResult(buildings_created=len(self.buildings), units_created=len(self.units),
+                              people_created=len(self.people), ownerships_created=ownerships)
+        self._emit(events.UNITS_IMPORTED, self.compound_id, events.UnitsImported(
+            compound_id=self.compound_id, units_created=result.units_created,
+            ownerships_created=result.ownerships_created))
+        await write_events(conn, self.events)
+        return result
+
+    async def _write_people(self, conn: Connection) -> None:
+        inserted = await store.insert_people(
+            conn, ids=[p[0] for p in self.people], names=[p[1].name for p in self.people],
+            phones=[p[1].phone for p in self.people])
+        bad = BadLines(unwritten="数据")
+        for person_id, owner, line in self.people:
+            if person_id not in inserted:
+                bad.add(line, f"手机号 {privacy.mask_phone(owner.phone)} 已登记")
+        bad.check()
 
 
-async def _import_line(conn: Connection, compound_id: uuid.UUID, line: Line,
-                       result: ImportResult) -> None:
-    building_id = await _building_id(conn, compound_id, line.building, result)
-    data = msgspec.convert({**line.unit, "building_id": str(building_id)}, UnitIn, strict=False)
-    unit = await add_unit(conn, compound_id=compound_id, data=data)
-    result.units_created += 1
-    owner_ids = [await _person_id(conn, owner, result) for owner in line.owners]
-    for person_id in owner_ids:
-        await store.add_owner(conn, unit_id=unit.id, person_id=person_id)
-        result.ownerships_created += 1
-    if owner_ids:
-        await emit(conn, events.UNIT_OWNERS_CHANGED, subject=str(unit.id),
-                   compound_id=str(compound_id),
-                   data=events.UnitOwnersChanged(unit_id=unit.id, compound_id=compound_id,
-                                                 owner_ids=sorted(set(owner_ids), key=str)))
+async def _upload(conn: Connection, compound_id: uuid.UUID, lines: list[Line]) -> Upload:
+    """The upload planned against the register: what exists is found, not created again."""
+    names = list(dict.fromkeys(line.building.name for line in lines))
+    buildings = {r["name"]: r for r in await store.find_buildings(
+        conn, compound_id=compound_id, names=names)}
+    old = [line for line in lines if line.building.name in buildings]
+    taken = {(r["name"], r["number"]) for r in await store.taken_numbers(
+        conn, compound_id=compound_id, buildings=[line.building.name for line in old],
+        numbers=[line.unit.number for line in old])} if old else set()
+    check_against_register(lines, {name: r["floors"] for name, r in buildings.items()}, taken)
+    phones = list({o.phone for line in lines for o in line.owners if o.phone is not None})
+    people = {r["phone"]: r["id"] for r in await store.find_people_by_phones(
+        conn, phones=phones)} if phones else {}
+    upload = Upload(compound_id, {name: r["id"] for name, r in buildings.items()}, people)
+    for line in lines:
+        upload.add(line)
+    return upload
 
 
 async def import_units(pool: Pool, *, compound_id: uuid.UUID, text: str) -> ImportResult:
     """Import every line in one transaction; any failure writes nothing."""
     lines = parse_csv(text)
-    result = ImportResult(buildings_created=0, units_created=0, people_created=0,
-                          ownerships_created=0)
     async with transaction(pool) as conn:
         if await store.get_compound(conn, id=compound_id) is None:
             raise problems.not_found("小区")
-        bad = BadLines(unwritten="数据")
-        for number, line in lines:
-            try:
-                async with conn.transaction():  # a savepoint: the next lines are still checked
-                    await _import_line(conn, compound_id, line, result)
-            except Problem as exc:
-                bad.add(number, exc.detail)
-            except msgspec.ValidationError as exc:
-                bad.add(number, str(exc))
-        bad.check()
-        await emit(conn, events.UNITS_IMPORTED, subject=str(compound_id), compound_id=str(compound_id),
-                   data=events.UnitsImported(compound_id=compound_id,
-                                             units_created=result.units_created,
-                                             ownerships_created=result.ownerships_created))
-    return result
+        upload = await _upload(conn, compound_id, lines)
+        return await upload.write(conn)

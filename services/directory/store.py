@@ -290,3 +290,78 @@ async def person_organisations(conn: Connection, *, person_id: uuid.UUID) -> lis
         " JOIN organisations o ON o.id = r.organisation_id JOIN compounds c ON c.id = o.compound_id"
         " WHERE r.person_id = $1 AND r.starts_on <= current_date"
         " AND (r.ends_on IS NULL OR r.ends_on >= current_date)", person_id)
+
+
+# ---------------------------------------------------------------- CSV import (one statement a kind)
+
+
+async def find_buildings(conn: Connection, *, compound_id: uuid.UUID, names: list[str]) -> list[Row]:
+    return await conn.fetch(
+        "SELECT id, name, floors FROM buildings WHERE compound_id = $1 AND name = ANY($2::text[])",
+        compound_id, names,
+    )
+
+
+async def taken_numbers(conn: Connection, *, compound_id: uuid.UUID, buildings: list[str],
+                        numbers: list[str]) -> list[Row]:
+    """Which of these (building name, unit number) pairs the compound already has."""
+    return await conn.fetch(
+        "SELECT b.name, u.number FROM unnest($2::text[], $3::text[]) AS l (name, number)"
+        " JOIN buildings b ON b.compound_id = $1 AND b.name = l.name"
+        " JOIN units u ON u.building_id = b.id AND u.number = l.number",
+        compound_id, buildings, numbers,
+    )
+
+
+async def find_people_by_phones(conn: Connection, *, phones: list[str]) -> list[Row]:
+    return await conn.fetch("SELECT id, phone FROM people WHERE phone = ANY($1::text[])", phones)
+
+
+async def insert_buildings(conn: Connection, *, compound_id: uuid.UUID, ids: list[uuid.UUID],
+                           names: list[str], floors: list[int]) -> set[uuid.UUID]:
+    """The ids inserted (a name another transaction just took is left out)."""
+    rows = await conn.fetch(
+        "INSERT INTO buildings (id, compound_id, name, floors)"
+        " SELECT id, $1, name, floors FROM unnest($2::uuid[], $3::text[], $4::int[])"
+        " AS b (id, name, floors) ON CONFLICT DO NOTHING RETURNING id",
+        compound_id, ids, names, floors,
+    )
+    return {r["id"] for r in rows}
+
+
+async def insert_units(conn: Connection, *, compound_id: uuid.UUID, ids: list[uuid.UUID],
+                       building_ids: list[uuid.UUID], floors: list[int], numbers: list[str],
+                       areas_centi: list[int], statuses: list[str]) -> set[uuid.UUID]:
+    """The ids inserted (a number another transaction just took is left out)."""
+    rows = await conn.fetch(
+        "INSERT INTO units (id, compound_id, building_id, floor, number, area_centi, status)"
+        " SELECT id, $1, building_id, floor, number, area_centi, status"
+        " FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bigint[], $7::text[])"
+        " AS u (id, building_id, floor, number, area_centi, status)"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        compound_id, ids, building_ids, floors, numbers, areas_centi, statuses,
+    )
+    return {r["id"] for r in rows}
+
+
+async def insert_people(conn: Connection, *, ids: list[uuid.UUID], names: list[str],
+                        phones: list[str | None]) -> set[uuid.UUID]:
+    """The ids inserted (a phone another transaction just registered is left out)."""
+    rows = await conn.fetch(
+        "INSERT INTO people (id, name, phone)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        ids, names, phones,
+    )
+    return {r["id"] for r in rows}
+
+
+async def add_owners(conn: Connection, *, unit_ids: list[uuid.UUID],
+                     person_ids: list[uuid.UUID]) -> int:
+    """Ownerships of (unit_ids[i], person_ids[i]); how many were new."""
+    return int(await conn.fetchval(
+        "WITH added AS (INSERT INTO ownerships (unit_id, person_id)"
+        " SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT count(*) FROM added",
+        unit_ids, person_ids,
+    ))

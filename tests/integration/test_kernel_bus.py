@@ -373,3 +373,33 @@ async def test_a_stopped_puller_hands_back_what_it_fetched_ahead(kernel: Kernel)
     await second.stop()
     seen = {bus.decode(msg.data).id for msg in taken} | set(again)
     assert len(seen) == 4
+
+
+async def test_many_events_written_at_once_go_out_in_their_order_and_notify_once(
+        kernel: Kernel) -> None:
+    """write_events (a bulk use case's events in one statement): the relay sends by
+    (created_at, id), so the rows must keep the order given; the relay elsewhere is woken by
+    one NOTIFY at commit, and nothing written wakes nobody."""
+    heard: list[str] = []
+    listener = await asyncpg.connect(kernel.dsn)
+    channel = bus.OUTBOX_CHANNEL_PREFIX + kernel.schema
+    await listener.add_listener(channel, lambda *args: heard.append(args[-1]))
+    elsewhere = await db.create_pool(kernel.dsn, schema=kernel.schema, max_size=1)
+    try:
+        async with db.transaction(elsewhere) as conn:
+            await bus.write_events(conn, [])
+        events = [kernel.note.new(subject=str(uuid.uuid4()),
+                                  data=NoteWritten(note_id=uuid.uuid4(), text=f"第{i}条"))
+                  for i in range(2000)]
+        async with db.transaction(elsewhere) as conn:
+            await bus.write_events(conn, events)
+        async with kernel.pool.acquire() as conn:
+            rows = await conn.fetch("SELECT id FROM outbox WHERE id = ANY($1::uuid[])"
+                                    " ORDER BY created_at, id", [uuid.UUID(e.id) for e in events])
+        assert [str(r["id"]) for r in rows] == [e.id for e in events]
+        await listener.execute(f"SELECT pg_notify('{channel}', 'marker')")
+        await eventually(lambda: "marker" in heard)
+        assert heard == ["", "marker"]  # in commit order: the empty write sent none
+    finally:
+        await elsewhere.close()
+        await listener.close()

@@ -54,6 +54,8 @@ async def test_the_owners_committee_opens_a_vote_enters_a_proxy_ballot_and_close
                     {"choice": "oppose"}, status=201)
     await page.reload()
     assert await page.locator('[data-field="ballots"]').inner_text() == "2"
+    counted = await page.locator("#turnout").inner_text()  # by how each ballot came in
+    assert "网上 1" in counted and "代理 1" in counted
 
     async with page.expect_navigation():
         await page.get_by_role("button", name="结束表决并计票").click()

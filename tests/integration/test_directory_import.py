@@ -1,0 +1,264 @@
+"""The CSV import of units and owners against the real PostgreSQL: what it creates, what it
+finds already registered, the events it writes (in the order a line-by-line import wrote them),
+and that a refused upload writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+from aiohttp.test_utils import TestClient
+
+from linli.http import POOL
+from services.directory.app import create_app
+from services.directory.privacy import mask_phone
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, wait_until_blocked
+
+HEADER = "building,floors,floor,number,area,status,owners\n"
+DIRECTORY = "linli.directory."
+
+
+@pytest.fixture
+async def directory(serve: AppFactory) -> TestClient:
+    return await serve(create_app)
+
+
+@pytest.fixture
+def street(token: TokenFactory) -> dict[str, str]:
+    return bearer(token(roles=["street_office"], compounds=["*"]))
+
+
+def phones(n: int) -> list[str]:
+    return [f"137{uuid.uuid4().int % 10**8:08d}" for _ in range(n)]
+
+
+class Register:
+    """One new compound, its imports and what they wrote."""
+
+    def __init__(self, client: TestClient, headers: dict[str, str], cid: str) -> None:
+        self.client, self.headers, self.cid = client, headers, cid
+
+    @classmethod
+    async def new(cls, client: TestClient, headers: dict[str, str]) -> Register:
+        r = await client.post("/v1/compounds", json={"name": "导入小区", "community": "万安社区",
+                                                      "street": "万安街道"}, headers=headers)
+        assert r.status == 201, await r.text()
+        return cls(client, headers, (await r.json())["id"])
+
+    async def upload(self, lines: str) -> Any:
+        return await self.client.post(f"/v1/compounds/{self.cid}/imports/units",
+                                      data=(HEADER + lines).encode(),
+                                      headers={**self.headers, "Content-Type": "text/csv"})
+
+    async def imported(self, lines: str) -> dict[str, int]:
+        r = await self.upload(lines)
+        assert r.status == 201, await r.text()
+        return dict(await r.json())
+
+    async def refused(self, lines: str) -> list[dict[str, Any]]:
+        """The upload is a 422 naming its bad lines; their errors."""
+        body = await assert_problem(await self.upload(lines), 422, "validation-error")
+        assert body["detail"].startswith(f"第 {body['errors'][0]['line']} 行: ")
+        return [{"line": e["line"], "detail": e["detail"]} for e in body["errors"]]
+
+    async def units(self) -> dict[str, dict[str, Any]]:
+        r = await self.client.get(f"/v1/compounds/{self.cid}/units", params={"limit": "200"},
+                                  headers=self.headers)
+        assert r.status == 200
+        return {u["number"]: u for u in (await r.json())["items"]}
+
+    async def buildings(self) -> dict[str, dict[str, Any]]:
+        r = await self.client.get(f"/v1/compounds/{self.cid}/buildings", headers=self.headers)
+        return {b["name"]: b for b in (await r.json())["items"]}
+
+    async def mark(self) -> Any:
+        assert self.client.app is not None
+        return await self.client.app[POOL].fetchval("SELECT clock_timestamp()")
+
+    async def events_since(self, mark: Any) -> list[dict[str, Any]]:
+        """The events written since `mark`, in the order the relay sends them."""
+        assert self.client.app is not None
+        rows = await self.client.app[POOL].fetch(
+            "SELECT payload FROM outbox WHERE created_at > $1 ORDER BY created_at, id", mark)
+        return [msgspec.json.decode(bytes(r["payload"])) for r in rows]
+
+    async def people(self, numbers: list[str]) -> int:
+        assert self.client.app is not None
+        return int(await self.client.app[POOL].fetchval(
+            "SELECT count(*) FROM people WHERE phone = ANY($1::text[])", numbers))
+
+
+def kinds(written: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(e["type"].removeprefix(DIRECTORY), e["subject"]) for e in written]
+
+
+async def test_an_import_announces_what_it_created_and_a_reimport_writes_nothing(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(3)
+    lines = (f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n"
+             f"1号楼,6,1,102,90.00,delivered,陈志明:{p[0]}\n"
+             f"2号楼,6,2,201,70.25,sold,林淑芬:{p[1]};黄建国:{p[2]}\n"
+             "2号楼,6,6,601,120.00,unsold,\n"
+             "2号楼,6,3,301,88.00,,王芳;王芳\n")  # no phone: two people of one name
+    mark = await reg.mark()
+    assert await reg.imported(lines) == {"buildings_created": 2, "units_created": 5,
+                                         "people_created": 5, "ownerships_created": 6}
+    written = await reg.events_since(mark)
+    units, buildings = await reg.units(), await reg.buildings()
+    b1, b2 = buildings["1号楼"]["id"], buildings["2号楼"]["id"]
+    u = {number: unit["id"] for number, unit in units.items()}
+    chen, = units["101"]["owner_ids"]
+    assert units["102"]["owner_ids"] == [chen]
+    lin, huang = (e["subject"] for e in written if e["type"].endswith("person.created")
+                  and e["data"]["name"] in ("林淑芬", "黄建国"))
+    wang = [e["subject"] for e in written if e["type"].endswith("person.created")
+            and e["data"]["name"] == "王芳"]
+    assert len(set(wang)) == 2 and sorted(units["301"]["owner_ids"]) == sorted(wang)
+    # line by line: its building when new, its unit, its new owners, the unit's owners
+    assert kinds(written) == [
+        ("building.created", b1), ("unit.created", u["101"]), ("person.created", chen),
+        ("unit.owners_changed", u["101"]), ("unit.created", u["102"]),
+        ("unit.owners_changed", u["102"]), ("building.created", b2),
+        ("unit.created", u["201"]), ("person.created", lin), ("person.created", huang),
+        ("unit.owners_changed", u["201"]), ("unit.created", u["601"]),
+        ("unit.created", u["301"]), ("person.created", wang[0]), ("person.created", wang[1]),
+        ("unit.owners_changed", u["301"]), ("units.imported", reg.cid)]
+    data = {(e["type"].removeprefix(DIRECTORY), e["subject"]): e["data"] for e in written}
+    assert data[("building.created", b2)] == {"building_id": b2, "compound_id": reg.cid,
+                                             "name": "2号楼"}
+    assert data[("unit.created", u["201"])] == {
+        "unit_id": u["201"], "compound_id": reg.cid, "building_id": b2, "number": "201",
+        "area_centi": 7025, "status": "sold"}
+    assert data[("unit.created", u["301"])]["status"] == "delivered"
+    assert data[("person.created", lin)] == {"person_id": lin, "name": "林淑芬"}
+    assert data[("unit.owners_changed", u["201"])] == {
+        "unit_id": u["201"], "compound_id": reg.cid, "owner_ids": sorted([lin, huang])}
+    assert data[("units.imported", reg.cid)] == {"compound_id": reg.cid, "units_created": 5,
+                                                 "ownerships_created": 6}
+    assert all(e.get("compoundid") == reg.cid for e in written
+               if not e["type"].endswith("person.created"))
+
+    again = await reg.mark()
+    assert await reg.refused(lines) == [
+        {"line": 2, "detail": "1号楼 已有房号 101"}, {"line": 3, "detail": "1号楼 已有房号 102"},
+        {"line": 4, "detail": "2号楼 已有房号 201"}, {"line": 5, "detail": "2号楼 已有房号 601"},
+        {"line": 6, "detail": "2号楼 已有房号 301"}]
+    assert await reg.events_since(again) == []
+    assert await reg.units() == units and await reg.people(p) == 3
+
+
+async def test_one_bad_line_among_good_ones_writes_nothing_and_is_named(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(3)
+    good = (f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n"
+            f"2号楼,6,2,201,70.25,delivered,林淑芬:{p[1]}\n")
+    mark = await reg.mark()
+    # the building's floors are those of the first line naming it: 6, whatever line 4 says
+    assert await reg.refused(good + f"1号楼,30,9,901,80.00,delivered,张三:{p[2]}\n") == [
+        {"line": 4, "detail": "楼层 9 超过该楼栋的 6 层"}]
+    bad_area = await reg.refused(good + "3号楼,6,1,101,0.00,delivered,\n")
+    assert [e["line"] for e in bad_area] == [4] and "area" in bad_area[0]["detail"]
+    assert await reg.buildings() == {} and await reg.units() == {}
+    assert await reg.people(p) == 0 and await reg.events_since(mark) == []
+
+    assert (await reg.imported(good))["units_created"] == 2
+    # a registered building keeps its floors: a line cannot raise them
+    mark = await reg.mark()
+    assert await reg.refused(f"3号楼,6,1,101,80.00,delivered,张三:{p[2]}\n"
+                             "1号楼,30,7,701,80.00,delivered,\n") == [
+        {"line": 3, "detail": "楼层 7 超过该楼栋的 6 层"}]
+    assert set(await reg.buildings()) == {"1号楼", "2号楼"} and set(await reg.units()) == {
+        "101", "201"}
+    assert await reg.people(p[2:]) == 0 and await reg.events_since(mark) == []
+
+
+async def test_a_unit_twice_in_one_file_names_the_second_line(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(2)
+    line = f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n"
+    mark = await reg.mark()
+    assert await reg.refused(line + f"2号楼,6,1,101,80.00,delivered,林淑芬:{p[1]}\n" + line) == [
+        {"line": 4, "detail": "1号楼 已有房号 101"}]
+    assert await reg.refused(line + line + "2号楼,6,7,701,80.00,delivered,\n") == [
+        {"line": 3, "detail": "1号楼 已有房号 101"}, {"line": 4, "detail": "楼层 7 超过该楼栋的 6 层"}]
+    # a bad line writes nothing, so the same unit on a later line is not a repeat
+    assert await reg.refused("1号楼,6,9,101,80.00,delivered,\n" + line) == [
+        {"line": 2, "detail": "楼层 9 超过该楼栋的 6 层"}]
+    assert await reg.units() == {} and await reg.people(p) == 0
+    assert await reg.events_since(mark) == []
+
+
+async def test_an_owner_of_several_units_is_one_person(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(2)
+    assert await reg.imported(f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n"
+                              f"1号楼,6,1,102,90.00,delivered,陈志明:{p[0]}\n") == {
+        "buildings_created": 1, "units_created": 2, "people_created": 1, "ownerships_created": 2}
+    chen, = (await reg.units())["101"]["owner_ids"]
+    mark = await reg.mark()
+    # registered by phone: found, not created again (nor renamed), in a new upload too; the
+    # same owner twice on one line owns the unit once
+    assert await reg.imported(f"2号楼,6,3,301,70.00,delivered,陈先生:{p[0]}\n"
+                              f"2号楼,6,3,302,70.00,delivered,林淑芬:{p[1]};林淑芬:{p[1]}\n") == {
+        "buildings_created": 1, "units_created": 2, "people_created": 1, "ownerships_created": 2}
+    units = await reg.units()
+    assert [units[n]["owner_ids"] for n in ("101", "102", "301")] == [[chen]] * 3
+    lin, = units["302"]["owner_ids"]
+    written = await reg.events_since(mark)
+    assert [e["subject"] for e in written if e["type"].endswith("person.created")] == [lin]
+    assert [e["data"]["owner_ids"] for e in written if e["type"].endswith("owners_changed")] == [
+        [chen], [lin]]
+    r = await directory.get(f"/v1/people/{chen}", headers=street)
+    assert (await r.json())["name"] == "陈志明"
+    roll = await (await directory.get(f"/v1/compounds/{reg.cid}/roll", headers=street)).json()
+    entries = {e["entry_id"]: e for e in roll["entries"]}
+    assert entries[f"person:{chen}"]["headcount"] == 1
+    assert len(entries[f"person:{chen}"]["unit_ids"]) == 3
+
+
+async def upload_racing(reg: Register, lines: str, sql: str, *args: Any) -> Any:
+    """The upload, while another transaction writes `sql` and commits once the upload waits for
+    it (the upload read the register before that row existed)."""
+    assert reg.client.app is not None
+    async with reg.client.app[POOL].acquire() as holder:
+        async with holder.transaction():
+            await holder.execute(sql, *args)
+            upload = asyncio.create_task(reg.upload(lines))
+            await wait_until_blocked(holder)
+    return await upload
+
+
+async def test_a_phone_registered_meanwhile_refuses_the_upload_naming_its_line(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(2)
+    mark = await reg.mark()
+    r = await upload_racing(reg, f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n"
+                                 f"1号楼,6,1,102,90.00,delivered,林淑芬:{p[1]}\n",
+                            "INSERT INTO people (id, name, phone) VALUES ($1, '林女士', $2)",
+                            uuid.uuid4(), p[1])
+    body = await assert_problem(r, 422, "validation-error")
+    assert [(e["line"], e["detail"]) for e in body["errors"]] == [
+        (3, f"手机号 {mask_phone(p[1])} 已登记")]
+    assert await reg.units() == {} and await reg.buildings() == {}
+    assert await reg.people(p) == 1 and await reg.events_since(mark) == []
+
+
+async def test_a_building_registered_meanwhile_refuses_the_upload(
+        directory: TestClient, street: dict[str, str]) -> None:
+    reg = await Register.new(directory, street)
+    p = phones(1)
+    mark = await reg.mark()
+    r = await upload_racing(reg, f"1号楼,6,1,101,89.50,delivered,陈志明:{p[0]}\n",
+                            "INSERT INTO buildings (id, compound_id, name, floors)"
+                            " VALUES ($1, $2, '1号楼', 30)", uuid.uuid4(), uuid.UUID(reg.cid))
+    assert "请重新导入" in (await assert_problem(r, 409, "conflict"))["detail"]
+    assert set(await reg.buildings()) == {"1号楼"} and await reg.units() == {}
+    assert await reg.people(p) == 0 and await reg.events_since(mark) == []
