@@ -5,9 +5,9 @@ round trips (BEGIN, the guard, the vote, the roll, the ballot, the outbox row, C
 ballot needs of its vote besides its status never changes once the vote is open (compound,
 proposal, version, rule, secrecy), so it is read once per process and kept; the status is read
 in the ballot's statement, after the guard (migration 0016), so a close always wins or waits.
-A person's secret ballot is one statement too (store.cast_secret_ballot: who voted, the seal of
-the receipt, the running totals); ballots entered for an entry alone and elections keep their
-transaction (service.cast_guarded, elections.cast_election)."""
+A person's secret ballot and election ballot are one statement too (store_ballots.py: who
+voted, the seal of the receipt, the running totals or the marks); a ballot an officer enters for
+an entry alone keeps its transaction (service.cast_guarded, elections.cast_election)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from linli.db import Connection, Pool
 from linli.events import encode
 from linli.loops import detached
 from services.meetings import events, metrics
-from services.meetings.votes import counting, receipts, store
+from services.meetings.votes import counting, receipts, store, store_ballots
 from services.meetings.votes.models import Ballot
 
 CHINA = dt.timezone(dt.timedelta(hours=8))  # what people read: one zone, no daylight saving
@@ -139,7 +139,7 @@ async def cast_secret(pool: Pool, facts: VoteFacts, *, choice: str, person_id: u
     event, payload, _ = payloads(facts, channel)
     receipt = receipts.new_receipt() if channel == "online" else None
     async with pool.acquire() as conn:
-        row = await store.cast_secret_ballot(
+        row = await store_ballots.cast_secret_ballot(
             conn, vote_id=facts.id, person_id=person_id, entry_id=entry_id, choice=choice,
             channel=channel, cast_by=str(person_id), entered_by=entered_by,
             proxy_name=proxy_name, receipt=receipt, event_id=uuid.UUID(event.id),

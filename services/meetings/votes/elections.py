@@ -19,7 +19,7 @@ from linli.pagination import Page, whole
 from linli.values import now_utc
 from services.meetings import metrics
 from services.meetings.proposals.service import proposal_in
-from services.meetings.votes import casting, counting, election, store
+from services.meetings.votes import casting, counting, election, store, store_ballots
 from services.meetings.votes.models import (
     Ballot,
     Candidate,
@@ -166,7 +166,7 @@ async def _cast_persons(pool: Pool, facts: casting.VoteFacts, marks: dict[uuid.U
     """A person's election ballot in one statement (store.cast_election_ballot)."""
     event, cast_payload, changed_payload = casting.payloads(facts, channel)
     async with pool.acquire() as conn:
-        row = await store.cast_election_ballot(
+        row = await store_ballots.cast_election_ballot(
             conn, vote_id=facts.id, person_id=person_id, entry_id=entry_id, secret=facts.secret,
             marks=marks, channel=channel, cast_by=str(person_id), entered_by=entered_by,
             proxy_name=proxy_name, event_id=uuid.UUID(event.id), event_type=event.type,
