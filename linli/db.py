@@ -6,7 +6,6 @@ import asyncio
 import contextvars
 import hashlib
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -76,7 +75,8 @@ class DatabaseUnavailable(ConnectionError):
 
 class _Acquire:
     """asyncpg's acquire in turn (first come, first served), with "could not get a connection"
-    told apart from other errors."""
+    told apart from other errors. Only as `async with pool.acquire()`: the turn is given back
+    when the block ends (no `await pool.acquire()` … `pool.release()`)."""
 
     def __init__(self, pool: LinliPool, timeout: float) -> None:
         self.pool, self.timeout = pool, timeout
@@ -84,7 +84,7 @@ class _Acquire:
         self.conn: Connection | None = None
 
     async def __aenter__(self) -> Connection:
-        started, turns = time.monotonic(), self.pool.turns
+        turns = self.pool.turns
         if turns.locked():  # others are waiting: wait in line, for as long as the timeout
             try:
                 async with asyncio.timeout(self.timeout):
@@ -94,8 +94,10 @@ class _Acquire:
         else:
             await turns.acquire()  # free: taken at once
         try:
-            remaining = max(self.timeout - (time.monotonic() - started), 0.001)
-            self.inner = asyncpg.Pool.acquire(self.pool, timeout=remaining)
+            # with a turn a connection is free, though it may have to connect first; asyncpg
+            # also keeps this timeout for the release (closing or rolling back): the whole
+            # budget for each, not what the wait in line left
+            self.inner = asyncpg.Pool.acquire(self.pool, timeout=self.timeout)
             self.conn = await self.inner.__aenter__()
         except BaseException as exc:
             self.pool.turns.release()

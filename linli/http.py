@@ -20,6 +20,7 @@ from linli.db import DatabaseUnavailable
 from linli.idempotency import replay_or_run
 from linli.inputs import (
     UNSTORABLE_ESCAPE,
+    explain,
     lenient_json,
     refuse_unplaceable,
     refuse_unstorable,
@@ -142,8 +143,8 @@ def decode_as(raw: bytes | Any, kind: Any, *, what: str = "请求体") -> Any:
         if path is not None:
             path = path.removeprefix("$.").removeprefix("$") or None
         raise Problem(
-            422, "validation-error", "请求内容不合规", f"{what}字段校验失败: {exc}",
-            errors=[{"field": path, "detail": str(exc)}],
+            422, "validation-error", "请求内容不合规", f"{what}字段校验失败: {explain(exc)}",
+            errors=[{"field": path, "detail": explain(exc)}],
         ) from None
     except msgspec.DecodeError as exc:
         raise problems.bad_request(f"{what}不是有效的 JSON: {exc}", "malformed-json") from None

@@ -98,3 +98,49 @@ def refuse_unplaceable(value: Any, *, what: str = "请求体") -> None:
         detail = f"{what}字段 {field} 的时间超出可表示的范围 (换算为 UTC 后须在 0001 到 9999 年之间)"
         raise Problem(422, "validation-error", "请求内容不合规", detail,
                       errors=[{"field": field, "detail": detail}])
+
+
+# msgspec says what failed in English; a person reads it in Chinese (the field names stay as sent)
+_TYPES = {"str": "文本", "int": "整数", "float": "数字", "bool": "true 或 false", "array": "列表",
+          "object": "对象", "null": "null", "bytes": "字节串"}
+
+
+def _kinds(said: str) -> str:
+    """msgspec's `int | null` as 整数或 null."""
+    return "或".join(_TYPES.get(kind, kind) for kind in said.split(" | "))
+
+
+_BOUNDS = {">=": "不能小于", "<=": "不能大于", ">": "须大于", "<": "须小于"}
+_EXPLAINED: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"Expected `(\w+)` of length (>=|<=) (\d+)"),
+     lambda m: (f"{'至少' if m[2] == '>=' else '最多'} {m[3]} "
+                f"{'个字符' if m[1] == 'str' else '项'}")),
+    (re.compile(r"Expected `(int|float)` (>=|<=|>|<) (\S+)"),
+     lambda m: f"{_BOUNDS[m[2]]} {m[3]}"),
+    (re.compile(r"Expected `str` matching regex"), lambda m: "格式不正确"),
+    (re.compile(r"Expected `([^`]+)`, got `(\w+)`"),
+     lambda m: f"应为{_kinds(m[1])}, 收到的是{_kinds(m[2])}"),
+    (re.compile(r"Invalid UUID"), lambda m: "不是有效的 UUID"),
+    (re.compile(r"Invalid RFC3339 encoded datetime"),
+     lambda m: "不是有效的时间 (如 2026-12-01T09:00:00+08:00)"),
+    (re.compile(r"Invalid RFC3339 encoded date"), lambda m: "不是有效的日期 (如 2026-12-01)"),
+    (re.compile(r"Invalid RFC3339 encoded time"), lambda m: "不是有效的时刻 (如 09:00:00)"),
+    (re.compile(r"Invalid enum value (.*)"), lambda m: f"取值 {m[1]} 不在允许的范围内"),
+    (re.compile(r"Object contains unknown field `(.*)`"), lambda m: f"不认识的字段 {m[1]}"),
+    (re.compile(r"Object missing required field `(.*)`"), lambda m: f"缺少必填字段 {m[1]}"),
+]
+_AT = re.compile(r" - at `\$\.?(.*)`$")
+
+
+def explain(error: Exception) -> str:
+    """A validation error in Chinese, the field first ("area: 格式不正确"); a message of our own
+    (a check that raised ValueError in Chinese) is kept as it is."""
+    text = str(error)
+    found = _AT.search(text)
+    path, said = (found[1], text[:found.start()]) if found else ("", text)
+    for pattern, words in _EXPLAINED:
+        matched = pattern.match(said)
+        if matched:
+            said = words(matched)
+            break
+    return f"{path}: {said}" if path else said

@@ -20,6 +20,7 @@ from linli import problems
 from linli.bus import write_events
 from linli.db import Connection, Pool, transaction
 from linli.events import CloudEvent, EventType
+from linli.inputs import explain
 from linli.uploads import BadLines, data_lines
 from services.directory import events, privacy, store
 from services.directory.models import BuildingIn, ImportResult, PersonIn, UnitIn, area_to_centi
@@ -66,7 +67,7 @@ def parse_csv(text: str) -> list[Line]:
                 raise ValueError("列数与表头不一致")
             lines.append(parse_line(number, dict(zip(COLUMNS, cells, strict=True))))
         except (ValueError, msgspec.ValidationError) as exc:
-            bad.add(number, str(exc))
+            bad.add(number, explain(exc))
     bad.check()
     if not lines:
         raise problems.validation("CSV 没有数据行")

@@ -317,13 +317,16 @@ async def find_people_by_phones(conn: Connection, *, phones: list[str]) -> list[
     return await conn.fetch("SELECT id, phone FROM people WHERE phone = ANY($1::text[])", phones)
 
 
+# The bulk inserts of an import take their unique keys in sorted order: two imports of the same
+# compound listing new names, numbers or phones in opposite orders would otherwise each wait for
+# the other (a deadlock); in one order the second waits, then finds them taken (a 409 or 422).
 async def insert_buildings(conn: Connection, *, compound_id: uuid.UUID, ids: list[uuid.UUID],
                            names: list[str], floors: list[int]) -> set[uuid.UUID]:
     """The ids inserted (a name another transaction just took is left out)."""
     rows = await conn.fetch(
         "INSERT INTO buildings (id, compound_id, name, floors)"
         " SELECT id, $1, name, floors FROM unnest($2::uuid[], $3::text[], $4::int[])"
-        " AS b (id, name, floors) ON CONFLICT DO NOTHING RETURNING id",
+        " AS b (id, name, floors) ORDER BY name ON CONFLICT DO NOTHING RETURNING id",
         compound_id, ids, names, floors,
     )
     return {r["id"] for r in rows}
@@ -338,7 +341,7 @@ async def insert_units(conn: Connection, *, compound_id: uuid.UUID, ids: list[uu
         " SELECT id, $1, building_id, floor, number, area_centi, status"
         " FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bigint[], $7::text[])"
         " AS u (id, building_id, floor, number, area_centi, status)"
-        " ON CONFLICT DO NOTHING RETURNING id",
+        " ORDER BY building_id, number ON CONFLICT DO NOTHING RETURNING id",
         compound_id, ids, building_ids, floors, numbers, areas_centi, statuses,
     )
     return {r["id"] for r in rows}
@@ -349,8 +352,8 @@ async def insert_people(conn: Connection, *, ids: list[uuid.UUID], names: list[s
     """The ids inserted (a phone another transaction just registered is left out)."""
     rows = await conn.fetch(
         "INSERT INTO people (id, name, phone)"
-        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])"
-        " ON CONFLICT DO NOTHING RETURNING id",
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS p (id, name, phone)"
+        " ORDER BY phone ON CONFLICT DO NOTHING RETURNING id",
         ids, names, phones,
     )
     return {r["id"] for r in rows}
@@ -361,7 +364,8 @@ async def add_owners(conn: Connection, *, unit_ids: list[uuid.UUID],
     """Ownerships of (unit_ids[i], person_ids[i]); how many were new."""
     return int(await conn.fetchval(
         "WITH added AS (INSERT INTO ownerships (unit_id, person_id)"
-        " SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS o (unit_id, person_id)"
+        " ORDER BY unit_id, person_id ON CONFLICT DO NOTHING RETURNING 1)"
         " SELECT count(*) FROM added",
         unit_ids, person_ids,
     ))

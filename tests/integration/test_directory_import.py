@@ -262,3 +262,20 @@ async def test_a_building_registered_meanwhile_refuses_the_upload(
     assert "请重新导入" in (await assert_problem(r, 409, "conflict"))["detail"]
     assert set(await reg.buildings()) == {"1号楼"} and await reg.units() == {}
     assert await reg.people(p) == 0 and await reg.events_since(mark) == []
+
+
+async def test_two_imports_of_the_same_new_units_in_opposite_orders_end_one_written_one_refused(
+    directory: TestClient, street: dict[str, str]
+) -> None:
+    """Both insert the same numbers at once: in the file's order they would each wait for the
+    other (PostgreSQL's deadlock error, a 500); in one order one is written, the other refused."""
+    for _ in range(3):
+        register = await Register.new(directory, street)
+        await register.imported("1号楼,30,0,1,90.5,delivered,\n")  # the building is there
+        lines = [f"1号楼,30,{n // 100},{n},90.5,delivered,\n" for n in range(100, 1600)]
+        answers = await asyncio.gather(register.upload("".join(lines)),
+                                       register.upload("".join(reversed(lines))))
+        assert sorted(a.status for a in answers) == [201, 422], [a.status for a in answers]
+        refused = await assert_problem(next(a for a in answers if a.status == 422), 422,
+                                       "validation-error")
+        assert "已有房号" in refused["detail"]

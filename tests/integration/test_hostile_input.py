@@ -166,3 +166,18 @@ async def test_open311_refuses_bad_forms_in_its_own_error_format(world: World) -
                 assert errors["application/json"]["schema"]["type"] == "array"
             else:
                 assert list(errors) == ["application/problem+json"]
+
+
+async def test_a_body_or_csv_line_that_fails_its_schema_is_told_why_in_chinese(
+    directory: TestClient, street: dict[str, str],
+) -> None:
+    r = await directory.post("/v1/compounds", json={"name": 5, "community": "万安社区",
+                                                    "street": "万安街道"}, headers=street)
+    body = await _field(r, "name")
+    assert body["detail"] == "请求体字段校验失败: name: 应为文本, 收到的是整数"
+    cid = await make_compound(directory, street)
+    csv = "building,floors,floor,number,area,status,owners\n1号楼,6,1,101,八十九,delivered,\n"
+    r = await directory.post(f"/v1/compounds/{cid}/imports/units", data=csv.encode(),
+                             headers={**street, "Content-Type": "text/csv"})
+    body = await _field(r, "line 2")
+    assert body["errors"][0]["detail"] == "area: 格式不正确"  # not msgspec's English and regex
