@@ -195,7 +195,7 @@ async def test_secret_election_reports_a_tie_across_the_last_seat(
         marks = await conn.fetchval("SELECT count(*) FROM election_marks WHERE vote_id = $1",
                                     opened["vote"]["id"])
         totals = await conn.fetch(
-            "SELECT candidate_id::text AS c, choice, ballots, area_centi FROM election_tallies"
+            "SELECT candidate_id::text AS c, choice, ballots, area_centi FROM election_tally_shards"
             " WHERE vote_id = $1 AND choice = 'agree' ORDER BY ballots DESC, c",
             opened["vote"]["id"])
     assert marks == 0  # a secret election keeps no ballot, only the totals

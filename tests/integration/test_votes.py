@@ -204,7 +204,7 @@ async def test_ballot_edges_and_secret_result_hidden_until_close(
                                              headers=c.as_owner(token, D)), 409, "vote-closed")
     async with meetings.app[POOL].acquire() as conn:
         secret = await conn.fetch(
-            "SELECT choice, ballots, area_centi, xmin::text AS tx FROM secret_tallies"
+            "SELECT choice, ballots, area_centi, xmin::text AS tx FROM secret_tally_shards"
             " WHERE vote_id = $1 ORDER BY choice", vote["id"])
         voted = {r["tx"] for r in await conn.fetch(
             "SELECT xmin::text AS tx FROM participation WHERE vote_id = $1", vote["id"])}

@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from linli import db
@@ -60,7 +62,7 @@ async def kept(meetings: TestClient, vote_id: str) -> tuple[int, list[tuple[str,
                                     uuid.UUID(vote_id))
         totals = await conn.fetch(
             "SELECT choice, sum(ballots)::int AS n, sum(area_centi)::bigint AS area,"
-            " sum(headcount)::int AS heads FROM secret_tallies WHERE vote_id = $1"
+            " sum(headcount)::int AS heads FROM secret_tally_shards WHERE vote_id = $1"
             " GROUP BY choice ORDER BY choice", uuid.UUID(vote_id))
     return voted, [(r["choice"], r["n"], r["area"], r["heads"]) for r in totals]
 
@@ -97,7 +99,7 @@ async def test_fifty_secret_ballots_at_once_are_each_counted_once(
     for choice, (_, area, heads) in expected.items():
         assert (counts[f"{choice}_area_centi"], counts[f"{choice}_headcount"]) == (area, heads)
     async with meetings.app[POOL].acquire() as conn:
-        rows = await conn.fetch("SELECT choice, shard, xmin::text AS tx FROM secret_tallies"
+        rows = await conn.fetch("SELECT choice, shard, xmin::text AS tx FROM secret_tally_shards"
                                 " WHERE vote_id = $1", uuid.UUID(vote["id"]))
         voted = {r["tx"] for r in await conn.fetch(
             "SELECT xmin::text AS tx FROM participation WHERE vote_id = $1",
@@ -209,7 +211,7 @@ async def test_a_refused_election_ballot_writes_nothing(
             return (await conn.fetchval(
                 "SELECT count(*) FROM participation WHERE vote_id = $1", vid),
                 await conn.fetchval(
-                "SELECT coalesce(sum(ballots), 0) FROM election_tallies WHERE vote_id = $1", vid))
+                "SELECT coalesce(sum(ballots), 0) FROM election_tally_shards WHERE vote_id = $1", vid))
 
     await ok(await meetings.post(url, json={"approve": people[:5]},
                                  headers=owner(c, token, people[0])), 201)
@@ -249,6 +251,12 @@ async def test_the_shards_keep_the_totals_kept_before_them(settings: Settings,
             vote_id, candidate = await _old_secret_election(conn)
             assert "0017_tally_shards.sql" in await db.migrate(conn, schema=schema,
                                                                 migrations=MIGRATIONS)
+            # a replica still on the code from before: its one-row-per-choice totals are gone,
+            # so its ballot or close fails (and rolls back) instead of counting one shard
+            with pytest.raises(asyncpg.UndefinedTableError):
+                await conn.fetch("SELECT choice FROM secret_tallies WHERE vote_id = $1", vote_id)
+            with pytest.raises(asyncpg.UndefinedTableError):
+                await conn.fetch("SELECT choice FROM election_tallies WHERE vote_id = $1", vote_id)
             sums = await vote_store.sums_by_choice(conn, vote_id=vote_id, secret=True)
             assert sorted((r["choice"], r["n"], r["area"], r["heads"]) for r in sums) == [
                 ("agree", 7, 70000, 7), ("oppose", 2, 15000, 2)]
@@ -258,10 +266,10 @@ async def test_the_shards_keep_the_totals_kept_before_them(settings: Settings,
             await vote_store.add_secret_marks(conn, vote_id=vote_id, marks={candidate: "agree"},
                                               area_centi=123, headcount=1)
             await conn.execute(
-                "INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi,"
+                "INSERT INTO secret_tally_shards (vote_id, choice, shard, ballots, area_centi,"
                 f" headcount) VALUES ($1, 'oppose', {OTHER}, 1, 1000, 1)", vote_id)
             await conn.execute(
-                "INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots,"
+                "INSERT INTO election_tally_shards (vote_id, candidate_id, choice, shard, ballots,"
                 f" area_centi, headcount) VALUES ($1, $2, 'agree', {OTHER}, 1, 1000, 1)",
                 vote_id, candidate)
             sums = await vote_store.sums_by_choice(conn, vote_id=vote_id, secret=True)
@@ -271,11 +279,11 @@ async def test_the_shards_keep_the_totals_kept_before_them(settings: Settings,
                 await vote_store.seal_secret_tallies(conn, vote_id=vote_id)
                 await vote_store.seal_election_tallies(conn, vote_id=vote_id)
             rows = await conn.fetch("SELECT choice, shard, ballots, area_centi, headcount"
-                                    " FROM secret_tallies ORDER BY choice")
+                                    " FROM secret_tally_shards ORDER BY choice")
             assert [tuple(r) for r in rows] == [("agree", 0, 8, 70123, 8),
                                                 ("oppose", 0, 3, 16000, 3)]
             marks = await conn.fetch("SELECT choice, shard, ballots, area_centi"
-                                     " FROM election_tallies")
+                                     " FROM election_tally_shards")
             assert [tuple(r) for r in marks] == [("agree", 0, 5, 41123)]
     finally:
         await pool.execute(f"DROP SCHEMA {schema} CASCADE")

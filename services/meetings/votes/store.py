@@ -181,11 +181,11 @@ async def add_secret_ballot(conn: Connection, *, vote_id: uuid.UUID, choice: str
                             area_centi: int, headcount: int) -> None:
     """Add a secret ballot's weight to its choice's running totals; no row names the ballot."""
     await conn.execute(
-        "INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi, headcount)"
+        "INSERT INTO secret_tally_shards (vote_id, choice, shard, ballots, area_centi, headcount)"
         f" VALUES ($1, $2, {SHARD}, 1, $3, $4) ON CONFLICT (vote_id, choice, shard) DO UPDATE"
-        " SET ballots = secret_tallies.ballots + 1,"
-        " area_centi = secret_tallies.area_centi + EXCLUDED.area_centi,"
-        " headcount = secret_tallies.headcount + EXCLUDED.headcount",
+        " SET ballots = secret_tally_shards.ballots + 1,"
+        " area_centi = secret_tally_shards.area_centi + EXCLUDED.area_centi,"
+        " headcount = secret_tally_shards.headcount + EXCLUDED.headcount",
         vote_id, choice, area_centi, headcount,
     )
 
@@ -195,9 +195,9 @@ async def seal_secret_tallies(conn: Connection, *, vote_id: uuid.UUID) -> None:
     keeps the transaction id (xmin) of a ballot that changed it, which its participation row
     shares, and no closed vote keeps a shard that might hold one ballot's area."""
     await conn.execute(
-        "WITH shards AS (DELETE FROM secret_tallies WHERE vote_id = $1"
+        "WITH shards AS (DELETE FROM secret_tally_shards WHERE vote_id = $1"
         " RETURNING choice, ballots, area_centi, headcount)"
-        " INSERT INTO secret_tallies (vote_id, choice, shard, ballots, area_centi, headcount)"
+        " INSERT INTO secret_tally_shards (vote_id, choice, shard, ballots, area_centi, headcount)"
         " SELECT $1, choice, 0, sum(ballots), sum(area_centi), sum(headcount) FROM shards"
         " GROUP BY choice", vote_id,
     )
@@ -208,7 +208,7 @@ async def sums_by_choice(conn: Connection, *, vote_id: uuid.UUID, secret: bool) 
     if secret:
         return await conn.fetch(
             "SELECT choice, sum(ballots) AS n, sum(area_centi) AS area, sum(headcount) AS heads"
-            " FROM secret_tallies WHERE vote_id = $1 GROUP BY choice HAVING sum(ballots) > 0",
+            " FROM secret_tally_shards WHERE vote_id = $1 GROUP BY choice HAVING sum(ballots) > 0",
             vote_id,
         )
     return await conn.fetch(
@@ -349,12 +349,12 @@ async def add_secret_marks(conn: Connection, *, vote_id: uuid.UUID, marks: dict[
                            area_centi: int, headcount: int) -> None:
     """Add a secret election ballot's weight to each candidate's running totals."""
     await conn.executemany(
-        "INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots, area_centi,"
+        "INSERT INTO election_tally_shards (vote_id, candidate_id, choice, shard, ballots, area_centi,"
         f" headcount) VALUES ($1, $2, $3, {SHARD}, 1, $4, $5)"
         " ON CONFLICT (vote_id, candidate_id, choice, shard) DO UPDATE SET"
-        " ballots = election_tallies.ballots + 1,"
-        " area_centi = election_tallies.area_centi + EXCLUDED.area_centi,"
-        " headcount = election_tallies.headcount + EXCLUDED.headcount",
+        " ballots = election_tally_shards.ballots + 1,"
+        " area_centi = election_tally_shards.area_centi + EXCLUDED.area_centi,"
+        " headcount = election_tally_shards.headcount + EXCLUDED.headcount",
         [(vote_id, cid, choice, area_centi, headcount) for cid, choice in marks.items()],
     )
 
@@ -362,9 +362,9 @@ async def add_secret_marks(conn: Connection, *, vote_id: uuid.UUID, marks: dict[
 async def seal_election_tallies(conn: Connection, *, vote_id: uuid.UUID) -> None:
     """As seal_secret_tallies: one row per candidate and choice, written by the close."""
     await conn.execute(
-        "WITH shards AS (DELETE FROM election_tallies WHERE vote_id = $1"
+        "WITH shards AS (DELETE FROM election_tally_shards WHERE vote_id = $1"
         " RETURNING candidate_id, choice, ballots, area_centi, headcount)"
-        " INSERT INTO election_tallies (vote_id, candidate_id, choice, shard, ballots,"
+        " INSERT INTO election_tally_shards (vote_id, candidate_id, choice, shard, ballots,"
         " area_centi, headcount) SELECT $1, candidate_id, choice, 0, sum(ballots),"
         " sum(area_centi), sum(headcount) FROM shards GROUP BY candidate_id, choice", vote_id,
     )
@@ -375,7 +375,7 @@ async def sums_by_candidate(conn: Connection, *, vote_id: uuid.UUID, secret: boo
     if secret:
         return await conn.fetch(
             "SELECT candidate_id, choice, sum(ballots) AS n, sum(area_centi) AS area,"
-            " sum(headcount) AS heads FROM election_tallies WHERE vote_id = $1"
+            " sum(headcount) AS heads FROM election_tally_shards WHERE vote_id = $1"
             " GROUP BY candidate_id, choice HAVING sum(ballots) > 0", vote_id,
         )
     return await conn.fetch(
