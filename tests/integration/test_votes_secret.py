@@ -18,7 +18,9 @@ from linli import db
 from linli.config import Settings
 from linli.http import POOL
 from services.meetings.app import MIGRATIONS
+from services.meetings.votes import receipts
 from services.meetings.votes import store as vote_store
+from services.meetings.votes.store_ballots import SEAL_SQL
 from tests.conftest import TokenFactory, assert_problem, bearer, wait_until_blocked
 from tests.integration.test_meetings_support import Compound, later, new_compound, ok, outbox
 from tests.integration.test_votes import (  # noqa: F401  (apps is a fixture)
@@ -312,3 +314,24 @@ async def _old_secret_election(conn: Any) -> tuple[uuid.UUID, uuid.UUID]:
         "INSERT INTO election_tallies (vote_id, candidate_id, choice, ballots, area_centi,"
         " headcount) VALUES ($1, $2, 'agree', 3, 40000, 3)", vote_id, candidate)
     return vote_id, candidate
+
+
+async def test_the_seal_written_in_sql_opens_with_the_receipt_as_python_reads_it(
+    settings: Settings,
+) -> None:
+    """The ballot statement seals in SQL (store_ballots.SEAL_SQL); a voter's receipt is checked
+    in Python (receipts.opened): both must give the same seal, whatever the entry id holds."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        vote_id, receipt = uuid.uuid4(), receipts.new_receipt()
+        for entry_id in ("unit:0b0e", "1号楼-101 (共有)", "entry:张三\t李四"):
+            sealed = await conn.fetchval("SELECT " + SEAL_SQL.format(
+                vote="$1::uuid", entry="$2::text", receipt="$3", choice="$4"),
+                vote_id, entry_id, receipt, "oppose")
+            assert sealed == receipts.seal(vote_id, entry_id, receipt, "oppose")
+            assert receipts.opened(vote_id, entry_id, receipt, sealed) == "oppose"
+        no_receipt = await conn.fetchval("SELECT " + SEAL_SQL.format(
+            vote="$1::uuid", entry="$2::text", receipt="$3", choice="$4"), vote_id, "e", None, "agree")
+        assert no_receipt is None  # cast on paper: nothing to open later
+    finally:
+        await conn.close()

@@ -20,16 +20,19 @@ _PERSONS_ENTRY = (
     " AND ($3::text IS NULL OR o.entry_id = $3)),"
     " one AS (SELECT * FROM entries WHERE (SELECT count(*) FROM entries) = 1),"
 )
+# receipts.seal in SQL: the hex SHA-256 of "vote\nentry\nreceipt\nchoice" in UTF-8 (NULL without a
+# receipt); tests/integration/test_votes_secret.py checks both give the same seal
+SEAL_SQL = ("encode(sha256(convert_to({vote}::text || E'\\n' || {entry} || E'\\n' || {receipt}::text"
+            " || E'\\n' || {choice}::text, 'UTF8')), 'hex')")
 # A person's ballot in a secret vote in one statement: who voted (participation, with the
 # receipt's seal: receipts.seal, in SQL), the weight added to the choice's shard of running
 # totals, and the event. Nothing is written unless the vote is open, the person has exactly one
 # entry there (or the one named) and that entry has not voted yet.
 _CAST_SECRET = _PERSONS_ENTRY + (
     " voted AS (INSERT INTO participation (vote_id, entry_id, channel, cast_by, entered_by,"
-    " proxy_name, seal) SELECT $1, one.entry_id, $5, $6, $7, $8, encode(sha256(convert_to("
-    " $1::text || E'\\n' || one.entry_id || E'\\n' || $9::text || E'\\n' || $4::text,"
-    " 'UTF8')), 'hex') FROM one, guard WHERE guard.open ON CONFLICT DO NOTHING"
-    " RETURNING entry_id),"
+    " proxy_name, seal) SELECT $1, one.entry_id, $5, $6, $7, $8, "
+    + SEAL_SQL.format(vote="$1", entry="one.entry_id", receipt="$9", choice="$4")
+    + " FROM one, guard WHERE guard.open ON CONFLICT DO NOTHING RETURNING entry_id),"
     " counted AS (INSERT INTO secret_tally_shards (vote_id, choice, shard, ballots, area_centi,"
     f" headcount) SELECT $1, $4, {SHARD}, 1, one.area_centi, one.headcount FROM voted"
     " JOIN one USING (entry_id) ON CONFLICT (vote_id, choice, shard) DO UPDATE SET"
