@@ -9,26 +9,16 @@ import uuid
 from typing import Any
 
 import msgspec
-import pytest
 from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
-from services.directory.app import create_app
 from services.directory.privacy import mask_phone
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, wait_until_blocked
+from tests.conftest import assert_problem, wait_until_blocked
+from tests.integration.test_directory import directory, street
 
 HEADER = "building,floors,floor,number,area,status,owners\n"
 DIRECTORY = "linli.directory."
-
-
-@pytest.fixture
-async def directory(serve: AppFactory) -> TestClient:
-    return await serve(create_app)
-
-
-@pytest.fixture
-def street(token: TokenFactory) -> dict[str, str]:
-    return bearer(token(roles=["street_office"], compounds=["*"]))
+__all__ = ["directory", "street"]  # fixtures
 
 
 def phones(n: int) -> list[str]:

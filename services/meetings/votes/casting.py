@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,13 +123,22 @@ async def cast_open(pool: Pool, facts: VoteFacts, *, choice: str, person_id: uui
             proxy_name=proxy_name, event_id=uuid.UUID(event.id), event_type=event.type,
             cast_payload=cast_payload, changed_payload=changed_payload)
     refused(row)
-    if row["first"] is None:  # a paper or proxy ballot met the owner's own online ballot
-        async with pool.acquire() as conn:
-            await online_already(conn, facts.id, row["entry_id"])
-    first = bool(row["first"])
-    (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
+    first = await counted(pool, facts, row, channel, online_already)
     return Ballot(vote_id=facts.id, entry_id=row["entry_id"], channel=channel,
                   changed=not first, choice=choice, receipt=None)
+
+
+async def counted(pool: Pool, facts: VoteFacts, row: Any, channel: str,
+                  already: Callable[[Connection, uuid.UUID, str], Awaitable[None]]) -> bool:
+    """Whether the statement's ballot was its entry's first (a second one changed it), counted
+    in the metrics; `already` refuses a paper or proxy ballot that met the owner's own online
+    ballot (the statement wrote nothing then)."""
+    if row["first"] is None:
+        async with pool.acquire() as conn:
+            await already(conn, facts.id, row["entry_id"])
+    first = bool(row["first"])
+    (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
+    return first
 
 
 async def cast_secret(pool: Pool, facts: VoteFacts, *, choice: str, person_id: uuid.UUID,

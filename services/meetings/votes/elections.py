@@ -163,7 +163,7 @@ async def cast_election(pool: Pool, *, compound_id: uuid.UUID, vote_id: uuid.UUI
 async def _cast_persons(pool: Pool, facts: casting.VoteFacts, marks: dict[uuid.UUID, str], *,
                         person_id: uuid.UUID, entry_id: str | None, channel: str,
                         entered_by: str | None, proxy_name: str | None) -> Ballot:
-    """A person's election ballot in one statement (store.cast_election_ballot)."""
+    """A person's election ballot in one statement (store_ballots.cast_election_ballot)."""
     event, cast_payload, changed_payload = casting.payloads(facts, channel)
     async with pool.acquire() as conn:
         row = await store_ballots.cast_election_ballot(
@@ -174,11 +174,7 @@ async def _cast_persons(pool: Pool, facts: casting.VoteFacts, marks: dict[uuid.U
     casting.refused(row, "选举")
     if row["first"] is None and facts.secret:
         raise problems.conflict("该名册条目已经投过票; 无记名选举不能改票", "already-voted")
-    if row["first"] is None:  # a paper or proxy ballot met the owner's own online ballot
-        async with pool.acquire() as conn:
-            await _online_already(conn, facts.id, row["entry_id"])
-    first = bool(row["first"])
-    (metrics.BALLOTS_CAST.labels(channel) if first else metrics.BALLOTS_CHANGED).inc()
+    first = await casting.counted(pool, facts, row, channel, _online_already)
     return Ballot(vote_id=facts.id, entry_id=row["entry_id"], channel=channel,
                   changed=not first,
                   marks=None if facts.secret else {str(c): m for c, m in marks.items()})
