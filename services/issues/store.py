@@ -13,7 +13,8 @@ from linli.db import Connection
 from linli.events import CloudEvent
 
 Row = Any
-OPEN_SQL = "('submitted', 'accepted', 'in_progress')"
+OPEN_STATUSES = ("submitted", "accepted", "in_progress")
+OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 
 # ---------------------------------------------------------------- settings and categories
@@ -123,14 +124,17 @@ async def list_issues(conn: Connection, *, compound_id: uuid.UUID, status: str |
                       text: str | None = None) -> list[Row]:
     """One page, newest first, after the keyset (created_at, id). Only the filters given are in
     the SQL: a prepared statement's generic plan then still walks issues_compound from the
-    keyset on (`$x IS NULL OR …` would leave it a filter, and the plan a sort of every issue)."""
+    keyset on (`$x IS NULL OR …` would leave it a filter, and the plan a sort of every issue).
+    An open status is written as a literal, so every plan can walk issues_open_pages."""
     where, args = ["compound_id = $1"], list[Any]([compound_id])
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    if status is not None:
+    if status in OPEN_STATUSES:  # a literal (one of ours): the plan can use issues_open_pages
+        where.append(f"status = '{OPEN_STATUSES[OPEN_STATUSES.index(status)]}'")
+    elif status is not None:
         where.append(f"status = {arg(status)}")
     if category is not None:
         where.append(f"category = {arg(category)}")
