@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 
 from bench import harness
+from bench.growth_issues import Captured
 from services.issues import store
 
 MIGRATION = Path(store.__file__).parent / "migrations" / "0004_open_pages.sql"
@@ -32,17 +33,6 @@ FILL = """INSERT INTO issues SELECT gen_random_uuid(), $1::uuid,
   CASE WHEN g % ($2::int / 100) = 17 THEN 'submitted' ELSE 'resolved' END,
   '楼道灯不亮 ' || g, '1号楼3单元5楼楼道灯不亮，晚上上下楼看不见。编号 ' || g,
   timestamptz '2015-01-01' + g * interval '30 seconds' FROM generate_series(1, $2::int) g"""
-
-
-class Sent:
-    """Stands in for the connection: keeps the SQL and arguments store.list_issues sends."""
-
-    sql = ""
-    args: tuple[Any, ...] = ()
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        self.sql, self.args = sql, args
-        return []
 
 
 async def page_ms(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...],
@@ -73,7 +63,7 @@ async def run(dsn: str, issues: int) -> dict[str, Any]:
                  "page_ms_before": await page_ms(conn, before, (compound, "submitted", 21))}
         await conn.execute(MIGRATION.read_text(encoding="utf-8"))
         await conn.execute("ANALYZE issues")
-        sent = Sent()
+        sent = Captured()
         await store.list_issues(sent, compound_id=compound, status="submitted", category=None,
                                 after=None, limit=21)
         found["page_ms_after"] = await page_ms(conn, sent.sql, sent.args)
