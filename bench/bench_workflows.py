@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import statistics
 import sys
@@ -39,6 +40,7 @@ from collections import defaultdict
 from typing import Any
 
 import aiohttp
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench import harness
@@ -119,20 +121,34 @@ class Closing:
     """Votes that close once every proposal waits in its vote: all at once (a deadline shared by
     every vote in flight) or one after another at `rate` a second."""
 
-    def __init__(self, count: int, rate: float | None) -> None:
+    def __init__(self, count: int, rate: float | None, cpu: Cpu | None = None,
+                 spy: Spy | None = None) -> None:
         self.barrier, self.rate = asyncio.Barrier(count), rate
         self.opened_at = 0.0  # when the last vote opened
+        self.count, self.entered, self.cpu, self.spy = count, 0, cpu, spy
+        self.burst_cpu_ms: dict[str, float] = {}  # per process, first commit → last step entered
 
     async def turn(self) -> None:
         """Wait for every vote to be open, then for this vote's moment to close."""
         slot = await self.barrier.wait()
-        self.opened_at = self.opened_at or time.monotonic()
+        first, self.opened_at = not self.opened_at, self.opened_at or time.monotonic()
+        if first and self.cpu is not None:
+            self.cpu.start()
+        if first and self.spy is not None:
+            await self.spy.start()
         if self.rate is not None:
             await asyncio.sleep(max(0.0, self.opened_at + slot / self.rate - time.monotonic()))
 
+    async def step_entered(self) -> None:
+        self.entered += 1
+        if self.entered == self.count and self.cpu is not None:
+            self.burst_cpu_ms = self.cpu.stop()
+        if self.entered == self.count and self.spy is not None:
+            await self.spy.stop()
+
 
 async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
-                delays: dict[str, list[float]], closing: Closing | None = None) -> None:
+                delays: dict[str, list[float]], closing: Closing | None = None) -> str:
     """One proposal: start, wait for its vote (and, with `closing`, for its turn after every
     other proposal's vote opened), commit vote.closed to the outbox (the relay publishes it),
     wait for the next step (and, with `closing`, for every other proposal's), sign off, wait
@@ -162,35 +178,46 @@ async def drive(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess
     for stage, (begin, end) in zip(STAGES, itertools.pairwise(marks), strict=True):
         delays[stage].append(end - begin)
     if closing is not None:  # nothing else runs while the closed votes are taken up
+        await closing.step_entered()
         await closing.barrier.wait()
     await worker.told(ENTERED + t.ACCEPTANCE, pid)
     await handle.execute_update(ProposalWorkflow.accept, t.AcceptanceReport(True, ["bench"]))
     assert (await handle.result()).outcome == t.COMPLETED
+    return handle.id
 
 
 async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
                     count: int, concurrency: int, rounds: int = 1,
-                    together: bool = False, rate: float | None = None) -> dict[str, Any]:
+                    together: bool = False, rate: float | None = None,
+                    cpu: Cpu | None = None, spy: Spy | None = None) -> dict[str, Any]:
     """`count` proposals, `concurrency` at a time; `rounds` times over (one distribution);
     `together`: all `count` wait in their vote, then every vote closes at once (a deadline
     shared by every vote in flight), or at `rate` a second, instead of each as soon as it
-    opened."""
+    opened. With `cpu` (and `together`), the CPU each process spent from a round's first
+    vote.closed commit to its last next step entered, per closed vote."""
     delays: dict[str, list[float]] = {stage: [] for stage in ("total", "sent", *STAGES)}
     burst: list[float] = []  # per round: first to last vote.closed commit
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(closing: Closing | None) -> None:
+    async def one(closing: Closing | None) -> str:
         async with gate:
-            await drive(client, queue, pool, worker, delays, closing)
+            return await drive(client, queue, pool, worker, delays, closing)
 
+    burst_cpu: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
     for _ in range(rounds):
-        closing = Closing(count, rate) if together else None
-        await asyncio.gather(*(one(closing) for _ in range(count)))
+        closing = Closing(count, rate, cpu, spy) if together else None
+        ids = await asyncio.gather(*(one(closing) for _ in range(count)))
         burst.append(max(delays["sent"]) - min(delays["sent"]))
         delays["sent"].clear()
+        for name, ms in (closing.burst_cpu_ms if closing else {}).items():
+            burst_cpu[name] += ms
     elapsed = time.perf_counter() - started
-    return {"workflows": count, "concurrent": concurrency, "rounds": rounds,
+    cpu_per_vote = ({"burst_cpu_ms_per_closed_vote": {
+        name: round(ms / (count * rounds), 1) for name, ms in burst_cpu.items()}}
+        if burst_cpu else {})
+    return {**cpu_per_vote, "history": await history(client, ids[-1]),
+            "workflows": count, "concurrent": concurrency, "rounds": rounds,
             "votes_close": ("each as soon as it opened" if not together
                             else f"{rate} a second, all waiting in their vote" if rate
                             else "together, all waiting in their vote"),
@@ -203,6 +230,36 @@ async def proposals(client: Client, queue: str, pool: db.Pool, worker: WorkerPro
             "vote_closed_commits_within_ms": round(statistics.mean(burst) * 1000)}
 
 
+async def history(client: Client, workflow_id: str) -> dict[str, Any]:
+    """What one proposal cost the server: its history's events, and those from the vote_closed
+    signal to the acceptance update (the step after the closed vote), by type."""
+    events = (await client.get_workflow_handle(workflow_id).fetch_history()).events
+    kinds = [EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events]
+    signalled = next(i for i, e in enumerate(events) if e.HasField(
+        "workflow_execution_signaled_event_attributes"))
+    update = next(i for i, k in enumerate(kinds) if i > signalled and "UPDATE" in k)
+    after = kinds[signalled:update]
+    return {"events": len(kinds), "workflow_tasks": kinds.count("WORKFLOW_TASK_COMPLETED"),
+            "after_vote_closed": {k: after.count(k) for k in dict.fromkeys(after)},
+            "after_vote_closed_in_order": after}
+
+
+def threads_cpu_ms(pid: int) -> dict[str, float]:
+    """CPU of a process's threads so far, in milliseconds, added up by thread name."""
+    found: dict[str, float] = defaultdict(float)
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            stat = open(f"/proc/{pid}/task/{task}/stat").read()
+            name = "main" if task == str(pid) else stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+            found[name] += (int(fields[11]) + int(fields[12])) * harness.TICK_MS
+    return found
+
+
+def temporal_pid(stack: EmbeddedStack) -> int:
+    return next(p.pid for n, p in stack.processes if n == "Temporal")
+
+
 class Cpu:
     """CPU milliseconds per process between start() and stop() (the stack's when embedded)."""
 
@@ -212,10 +269,14 @@ class Cpu:
 
     def _now(self) -> dict[str, float]:
         now = {name: harness.cpu_ms(pid) for name, pid in self.pids.items()}
+        for name, pid in self.pids.items():  # by thread name: Python's threads, the Core's
+            for thread, ms in threads_cpu_ms(pid).items():
+                now[f"{name}:{thread}"] = ms
         now["driver"] = time.process_time() * 1000
         if self.stack is not None:
-            now["temporal"] = harness.cpu_ms(next(p.pid for n, p in self.stack.processes
-                                                  if n == "Temporal"))
+            now["temporal"] = harness.cpu_ms(temporal_pid(self.stack))
+            now["nats"] = harness.cpu_ms(next(p.pid for n, p in self.stack.processes
+                                              if n == "NATS"))
             now["postgres"] = harness.postgres_cpu_ms(self.stack)
         return now
 
@@ -223,7 +284,7 @@ class Cpu:
         self.before = self._now()
 
     def stop(self) -> dict[str, float]:
-        return {k: round(v - self.before[k]) for k, v in self._now().items()}
+        return {k: round(v - self.before.get(k, 0)) for k, v in self._now().items()}
 
 
 # the worker's own view of the Temporal path (SDK metrics, means over the run): how long a task
@@ -260,6 +321,31 @@ def mean_since(before: dict[str, float], after: dict[str, float]) -> dict[str, f
     return means
 
 
+class Spy:
+    """py-spy on a process between start() and stop(), appending collapsed stacks to a file
+    (the closing-together row: only while its closed votes are taken up)."""
+
+    def __init__(self, pid: int, output: str, perf: bool = False) -> None:
+        self.pid, self.output, self.part, self.perf = pid, output, 0, perf
+        self.spy: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.part += 1
+        command = (["perf", "record", "-F", "499", "-g", "-o", f"{self.output}.{self.part}"]
+                   if self.perf else
+                   [os.path.join(os.path.dirname(sys.executable), "py-spy"), "record",
+                    "--nonblocking", "--format", "raw", "--rate", "200",
+                    "-o", f"{self.output}.{self.part}"])
+        self.spy = await asyncio.create_subprocess_exec(
+            *command, "-p", str(self.pid), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
+
+    async def stop(self) -> None:
+        if self.spy is not None:
+            self.spy.send_signal(2)  # SIGINT: py-spy writes what it sampled
+            await self.spy.wait()
+
+
 @contextlib.asynccontextmanager
 async def profiled(pid: int, output: str | None) -> Any:
     """py-spy on the worker process (collapsed stacks in `output`), when asked."""
@@ -292,6 +378,46 @@ async def start_worker(database_url: str, nats_url: str, temporal: str, queue: s
     return worker
 
 
+ROWS = ("trivial_one_activity", "proposal_all_at_once", "proposal_votes_closing_together",
+        "proposal_votes_closing_paced", "proposal_two_at_a_time")
+
+
+async def run_rows(client: Client, queue: str, pool: db.Pool, worker: WorkerProcess,
+                   args: argparse.Namespace, stack: EmbeddedStack | None) -> dict[str, Any]:
+    """The rows asked for (--rows; every row by default), in order, on the same worker."""
+    rows: dict[str, Any] = {}
+    n = args.proposals
+    if "trivial_one_activity" in args.rows:
+        rows["trivial_one_activity"] = await trivial(client, queue, args.trivial)
+    for name, together in (("proposal_all_at_once", False),
+                           ("proposal_votes_closing_together", True)):
+        if name not in args.rows:
+            continue
+        cpu = Cpu({"worker": worker.process.pid}, stack)
+        cpu.start()
+        sdk_before = await sdk_latencies(worker.sdk_metrics)
+        spy = (Spy(worker.process.pid, args.profile)
+               if together and args.profile and name in args.profile_rows else None)
+        if together and args.perf_temporal and stack is not None:  # perf (Linux) on the server
+            spy = Spy(temporal_pid(stack), args.perf_temporal, perf=True)
+        async with profiled(worker.process.pid, args.profile
+                            if not together and name in args.profile_rows else None):
+            row = await proposals(client, queue, pool, worker, n, n, args.rounds, together=together,
+                                  cpu=Cpu({"worker": worker.process.pid}, stack) if together else None,
+                                  spy=spy)
+        row["cpu_ms"] = cpu.stop()
+        row["cpu_ms_per_proposal"] = {k: round(v / (n * args.rounds), 1)
+                                      for k, v in row["cpu_ms"].items()}
+        row["worker_sdk_mean_ms"] = mean_since(sdk_before, await sdk_latencies(worker.sdk_metrics))
+        rows[name] = row
+    if "proposal_votes_closing_paced" in args.rows:
+        rows["proposal_votes_closing_paced"] = await proposals(
+            client, queue, pool, worker, n, n, together=True, rate=args.closing_rate)
+    if "proposal_two_at_a_time" in args.rows:
+        rows["proposal_two_at_a_time"] = await proposals(client, queue, pool, worker, min(20, n), 2)
+    return rows
+
+
 async def measure(database_url: str, nats_url: str, temporal: str, args: argparse.Namespace,
                   stack: EmbeddedStack | None = None) -> Any:
     pool = await db.create_pool(database_url, schema=SCHEMA, max_size=20)
@@ -310,35 +436,10 @@ async def measure(database_url: str, nats_url: str, temporal: str, args: argpars
     try:
         await asyncio.sleep(2)  # let the new durable skip through the stream's older events
         await trivial(client, queue, 20)  # warm-up
-        trivial_run = await trivial(client, queue, args.trivial)
-        cpu = Cpu({"worker": worker.process.pid}, stack)
-        cpu.start()
-        sdk_before = await sdk_latencies(worker.sdk_metrics)
-        async with profiled(worker.process.pid, args.profile):
-            at_once = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
-                                      args.rounds)
-        at_once["cpu_ms"] = cpu.stop()
-        at_once["cpu_ms_per_proposal"] = {k: round(v / (args.proposals * args.rounds), 1)
-                                          for k, v in at_once["cpu_ms"].items()}
-        at_once["worker_sdk_mean_ms"] = mean_since(sdk_before,
-                                                   await sdk_latencies(worker.sdk_metrics))
-        cpu.start()
-        sdk_before = await sdk_latencies(worker.sdk_metrics)
-        together = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
-                                   args.rounds, together=True)
-        together["cpu_ms"] = cpu.stop()
-        together["worker_sdk_mean_ms"] = mean_since(sdk_before,
-                                                    await sdk_latencies(worker.sdk_metrics))
-        paced = await proposals(client, queue, pool, worker, args.proposals, args.proposals,
-                                together=True, rate=args.closing_rate)
+        rows = await run_rows(client, queue, pool, worker, args, stack)
         return {"benchmark": "workflows", "temporal": "dev server (temporal server start-dev)",
                 "worker": "own process (bench/workflow_worker.py), production tuning"
-                + ("" if args.tuning == "{}" else f" but {args.tuning}"),
-                "trivial_one_activity": trivial_run, "proposal_all_at_once": at_once,
-                "proposal_votes_closing_together": together,
-                "proposal_votes_closing_paced": paced,
-                "proposal_two_at_a_time": await proposals(client, queue, pool, worker,
-                                                          min(20, args.proposals), 2)}
+                + ("" if args.tuning == "{}" else f" but {args.tuning}"), **rows}
     finally:
         await worker.stop()
         pycache.cleanup()
@@ -358,6 +459,15 @@ def main() -> None:
     parser.add_argument("--trivial", type=int, default=300)
     parser.add_argument("--profile", metavar="FILE",
                         help="py-spy (pip install py-spy) on the worker during the N-at-once run")
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help="the rows to run, comma-separated (every row by default; only a run "
+                             "of every row writes bench/results/workflows.json)")
+    parser.add_argument("--profile-rows", default="proposal_all_at_once",
+                        help="the rows py-spy records (--profile), comma-separated; in the "
+                             "closing-together row only each burst of closed votes (FILE.1, …)")
+    parser.add_argument("--perf-temporal", metavar="FILE",
+                        help="perf record on the Temporal server during each burst of the "
+                             "closing-together row (FILE.1, …; embedded stack only)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="the N-at-once run this many times over (one distribution)")
     parser.add_argument("--tuning", default="{}", metavar="JSON",
@@ -366,6 +476,9 @@ def main() -> None:
                         help="votes closing a second, one after another, in the paced run")
     parser.add_argument("--quick", action="store_true", help="a few workflows: checks it runs")
     args = parser.parse_args()
+    args.rows, args.profile_rows = args.rows.split(","), args.profile_rows.split(",")
+    if unknown := set(args.rows) - set(ROWS):
+        parser.error(f"unknown rows {sorted(unknown)}; rows: {', '.join(ROWS)}")
     if args.quick:
         args.proposals, args.trivial, args.rounds = 4, 10, 1
     env = os.environ
@@ -376,7 +489,10 @@ def main() -> None:
         with harness.embedded(temporal=True) as stack:
             result = asyncio.run(measure(stack.database_url, stack.nats_url, stack.temporal_address,
                                          args, stack))
-    harness.write("workflows", result)
+    if set(args.rows) == set(ROWS):
+        harness.write("workflows", result)
+    else:
+        print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":
