@@ -109,6 +109,13 @@ class Outbox(OutboxActivities):
             tell(ENTERED + record.data["step"], record.subject)
         return await super().record_event(record)
 
+    @activity.defn(name=common_types.RECORD_EVENTS)
+    async def record_events(self, records: list[common_types.EventRecord]) -> None:
+        for record in records:
+            if record.type.endswith("step_changed"):
+                tell(ENTERED + record.data["step"], record.subject)
+        await super().record_events(records)
+
 
 def marked(client: Client, durable: str) -> bus.Subscription:
     """The production vote.closed bridge consumer, telling when an event reached its signal

@@ -124,9 +124,11 @@ async def write_event(conn: Connection, event: CloudEvent) -> None:
     await conn.execute(_write(conn, ""), uuid.UUID(event.id), event.type, encode(event))
 
 
-async def write_events(conn: Connection, events: Sequence[CloudEvent]) -> None:
+async def write_events(conn: Connection, events: Sequence[CloudEvent], *,
+                       once: bool = False) -> None:
     """Add many events to the outbox in the caller's transaction in ONE statement (a bulk use
-    case, e.g. a CSV import), waking the relay once at commit.
+    case, e.g. a CSV import), waking the relay once at commit. `once`: an id already in the
+    outbox is left alone (writers that retry with fixed event ids, as write_event_once).
 
     The relay sends by (created_at, id): the rows get the statement's start plus their position
     in microseconds, strictly increasing, so the events go out in the order given, as if written
@@ -138,7 +140,8 @@ async def write_events(conn: Connection, events: Sequence[CloudEvent]) -> None:
         " SELECT e.id::uuid, e.subject, e.payload,"
         " statement_timestamp() + e.n * interval '1 microsecond'"
         " FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY"
-        " AS e (id, subject, payload, n) RETURNING 1)"
+        " AS e (id, subject, payload, n)"
+        f"{' ON CONFLICT (id) DO NOTHING' if once else ''} RETURNING 1)"
         f" SELECT true FROM {woken(conn, '(SELECT 1 FROM linli_outbox LIMIT 1) AS one')} AS woken",
         [e.id for e in events], [e.type for e in events],  # PostgreSQL parses the ids
         [encode(e) for e in events])

@@ -12,6 +12,7 @@ from typing import Any
 
 DAY = 86400.0
 RECORD_EVENT = "record_event"  # the outbox activity (workflows/outbox.py)
+RECORD_EVENTS = "record_events"  # the same for events published one after another
 
 # Steps that end a run, whatever the workflow.
 COMPLETED, ABANDONED, CANCELLED = "completed", "abandoned", "cancelled"

@@ -19,7 +19,7 @@ from workflows.proposal import types as t
 
 with workflow.unsafe.imports_passed_through():
     import workflows.events as events
-from workflows.steps import Cancelled, Steps, instant, run_activity
+from workflows.steps import ONE_WRITE, Cancelled, Steps, instant, run_activity
 
 STANCES = ("support", "oppose", "suggest")
 EVENTS = "linli.workflows.proposal"
@@ -96,12 +96,14 @@ class ProposalWorkflow:
         self.blocked: t.Blocked | None = None  # meetings refused a call for good
         self.unblocking: t.Unblock | None = None  # staff's answer to the block
         self.was_blocked = False  # compensations tolerate a refusal once a run was blocked
+        self.one_write = False  # workflow.patched ONE_WRITE (workflows/steps.py), asked at start
 
     # ------------------------------------------------------------ the process
 
     @workflow.run
     async def run(self, data: t.ProposalInput) -> t.ProposalSummary:
         outcome, reason = t.COMPLETED, ""
+        self.one_write = workflow.patched(ONE_WRITE)
         try:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await self._meetings(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
@@ -329,7 +331,10 @@ class ProposalWorkflow:
         while True:
             # state read during a move already describes the step entered (deadlines at once)
             self.deadlines = self._milestone_deadlines()
-            await self.steps.move(t.IMPLEMENTATION, outcome=outcome, round_=self.round)
+            # no milestone to wait for: acceptance follows at once, both moves in one write
+            passing = self.one_write and not self.deadlines
+            await self.steps.move(t.IMPLEMENTATION, outcome=outcome, round_=self.round,
+                                  write=not passing)
             await self._implementation()
             self.report = None  # before the move: a report may arrive while it publishes
             self.deadlines = {"acceptance_due": workflow.now()
@@ -374,7 +379,9 @@ class ProposalWorkflow:
     async def _satisfaction(self) -> None:
         until = workflow.now() + timedelta(seconds=self.input.satisfaction_seconds)
         self.deadlines = {"satisfaction_closes": until}  # before the move: queries see it at once
-        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round)
+        # the step and its reminder in one write (workflows/steps.py ONE_WRITE)
+        await self.steps.move(t.SATISFACTION, outcome="approved", round_=self.round,
+                              write=not self.one_write)
         await self._remind(t.SATISFACTION, "satisfaction_open", "residents", until)
         await self.steps.wait(lambda: False, until)
 
