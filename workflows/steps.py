@@ -57,14 +57,16 @@ LOCAL_RETRY_THRESHOLD = timedelta(seconds=10)
 # through, a step and its reminder), are written by one local activity instead of one each. Each
 # local activity is an activation of the workflow, a marker in its history and an outbox write:
 # with 100 proposals' votes closing together, a third of the step that follows the vote.
+# A proposal since it also takes every older patch without asking (ProposalWorkflow._since).
 ONE_WRITE = "one-write"
 
 
 async def run_activity(name: str, arg: Any, result_type: type | None = None, *,
-                       local: bool = False) -> Any:
+                       local: bool = False, local_patched: bool = False) -> Any:
     """An activity by name with the common timeout and retry policy; `local` for the quick
-    calls described above."""
-    if local and workflow.patched(LOCAL_STEPS):
+    calls described above. `local_patched`: the run is known to have LOCAL_STEPS (a proposal
+    since ONE_WRITE), so it is not asked again (an ask is a marker and an upsert in history)."""
+    if local and (local_patched or workflow.patched(LOCAL_STEPS)):
         return await workflow.execute_local_activity(
             name, arg, result_type=result_type, start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY, local_retry_threshold=LOCAL_RETRY_THRESHOLD)
@@ -89,6 +91,7 @@ class Steps:
         self.cancel_reason: str | None = None
         self.title = ""  # the entity's title once known: step_changed events name it
         self.unwritten: list[EventRecord] = []  # published with write=False, not yet written
+        self.local_patched = False  # run_activity's local_patched for the outbox writes
         meter = workflow.metric_meter().with_additional_attributes({"workflow": workflow_name})
         self._duration = meter.create_histogram_float(
             "linli_workflow_step_duration", "Time spent in a workflow step.", "seconds")
@@ -145,9 +148,10 @@ class Steps:
         ONE_WRITE), one outbox write for all, in their order."""
         records, self.unwritten = self.unwritten, []
         if len(records) == 1:
-            await run_activity(RECORD_EVENT, records[0], local=True)
+            await run_activity(RECORD_EVENT, records[0], local=True,
+                               local_patched=self.local_patched)
         elif records:
-            await run_activity(RECORD_EVENTS, records, local=True)
+            await run_activity(RECORD_EVENTS, records, local=True, local_patched=self.local_patched)
 
     def check_cancel(self, reason: str) -> None:
         """The validator of every workflow's cancel update: not after the end, not twice, and

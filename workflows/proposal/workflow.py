@@ -96,7 +96,9 @@ class ProposalWorkflow:
         self.blocked: t.Blocked | None = None  # meetings refused a call for good
         self.unblocking: t.Unblock | None = None  # staff's answer to the block
         self.was_blocked = False  # compensations tolerate a refusal once a run was blocked
-        self.one_write = False  # workflow.patched ONE_WRITE (workflows/steps.py), asked at start
+        # workflow.patched ONE_WRITE (workflows/steps.py), asked first thing: since it, a run
+        # takes every older patch without asking (_since)
+        self.one_write = False
 
     # ------------------------------------------------------------ the process
 
@@ -104,12 +106,13 @@ class ProposalWorkflow:
     async def run(self, data: t.ProposalInput) -> t.ProposalSummary:
         outcome, reason = t.COMPLETED, ""
         self.one_write = workflow.patched(ONE_WRITE)
+        self.steps.local_patched = self.one_write  # LOCAL_STEPS without asking (see _since)
         try:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await self._meetings(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
             self.version, self.title = info.current_version, info.title
             self.steps.title = info.title
-            if workflow.patched(MANAGED):
+            if self._since(MANAGED):
                 await self._meetings(t.MARK_PROPOSAL, t.ProposalMark(
                     self.input.compound_id, self.input.proposal_id, workflow.info().workflow_id))
                 self.managed = True
@@ -172,18 +175,25 @@ class ProposalWorkflow:
         attempts, local = 0, self._local(name)
         while True:
             try:
-                return await run_activity(name, arg, result_type, local=local)
+                return await run_activity(name, arg, result_type, local=local,
+                                          local_patched=self.one_write)
             except FailureError as exc:
                 refused = refusal(exc)
-                if refused is None or not workflow.patched(BLOCKED):
+                if refused is None or not self._since(BLOCKED):
                     raise
                 attempts += 1
                 await self._wait_unblocked(name, refused.message, attempts)
 
-    @staticmethod
-    def _local(name: str) -> bool:
+    def _local(self, name: str) -> bool:
         """Whether a call to meetings runs as a local activity (workflows/steps.py)."""
-        return name in t.READS or (name in t.QUICK_WRITES and workflow.patched(LOCAL_WRITES))
+        return name in t.READS or (name in t.QUICK_WRITES and self._since(LOCAL_WRITES))
+
+    def _since(self, patch: str) -> bool:
+        """workflow.patched(patch), for the patches older than ONE_WRITE: a run since ONE_WRITE
+        has every one of them and asks none (each ask is a marker and a search-attribute upsert
+        in the run's history, so a visibility write on the server, one of them in the step after
+        the vote closes); a run from before asks each as it did, so it replays as it ran."""
+        return self.one_write or workflow.patched(patch)
 
     async def _wait_unblocked(self, call: str, answer: str, attempts: int) -> None:
         status, _, said = answer.partition(" ")  # "409 POST /v1/…: 议案已撤回, 不能表决"
@@ -211,7 +221,8 @@ class ProposalWorkflow:
         """A compensation while the run ends; once the run was blocked, meetings may refuse it
         for good too (the proposal is gone or withdrawn), and the run still ends."""
         try:
-            return await run_activity(name, arg, result_type, local=self._local(name))
+            return await run_activity(name, arg, result_type, local=self._local(name),
+                                      local_patched=self.one_write)
         except FailureError as exc:
             if not (self.was_blocked and refusal(exc)):
                 raise
@@ -220,7 +231,7 @@ class ProposalWorkflow:
     async def _await_decision(self, until: datetime) -> None:
         """Wait for the convener's decision until the deadline; a revise decision accepted before
         it but still publishing its version is awaited, never overtaken by an abandon."""
-        aware = workflow.patched(DECISION_IN_FLIGHT)
+        aware = self._since(DECISION_IN_FLIGHT)
         while True:
             await self.steps.wait(
                 lambda: self.decision is not None or (aware and self.deciding), until)
@@ -242,7 +253,7 @@ class ProposalWorkflow:
         await self._open_consultation(closes_at)
         await self._remind(t.CONSULTATION, "consultation_opened", "residents", closes_at)
         reminded: set[float] = set()
-        in_flight_aware = workflow.patched(REVISION_IN_FLIGHT)
+        in_flight_aware = self._since(REVISION_IN_FLIGHT)
         while True:
             due = [o for o in self.input.consultation_reminders
                    if o not in reminded and closes_at - timedelta(seconds=o) > workflow.now()]
@@ -320,7 +331,7 @@ class ProposalWorkflow:
             # through the API (idempotent there)
             result = await self._meetings(t.CLOSE_VOTE, vote_ref, t.VoteClosed)
             self.votes.setdefault(self.vote_id, result)
-        elif workflow.patched(REREAD_VOTE):
+        elif self._since(REREAD_VOTE):
             # the signal says that it closed; what it decided is what meetings holds
             self.votes[self.vote_id] = await self._meetings(t.GET_VOTE_RESULT, vote_ref, t.VoteClosed)
         return self.votes[self.vote_id]
@@ -394,7 +405,7 @@ class ProposalWorkflow:
             await self._compensate(t.CLOSE_CONSULTATION, self._ref())
         open_vote = was == t.VOTE and self.vote_id is not None and self.vote_id not in self.votes
         # runs recorded before this compensation existed replay without it
-        if open_vote and workflow.patched(CANCEL_OPEN_VOTE):
+        if open_vote and self._since(CANCEL_OPEN_VOTE):
             assert self.vote_id is not None
             self.vote_status = await self._compensate(t.CANCEL_VOTE, t.VoteCancel(
                 self.input.compound_id, self.vote_id, reason), str)
@@ -454,7 +465,7 @@ class ProposalWorkflow:
     @workflow.signal
     def rating(self, rating: t.Rating) -> None:
         if self.steps.current == t.SATISFACTION and 1 <= rating.score <= 5:
-            if workflow.patched(ONE_RATING):  # one rating per person; the first one stands
+            if self._since(ONE_RATING):  # one rating per person; the first one stands
                 self.ratings.setdefault(rating.person_id, rating.score)
             else:
                 self.ratings[rating.person_id] = rating.score
