@@ -4,7 +4,7 @@ A change to a workflow that would break the runs already in flight fails here. R
 an intended, versioned change with:
     LINLI_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows -q
 or keep the old histories and add the new ones beside them (NAME.SUFFIX.json; the suffixes so
-far: local-steps, local-writes):
+far: local-steps, local-writes, one-write):
     LINLI_RECORD_HISTORIES=1 LINLI_RECORD_SUFFIX=local-steps .venv/bin/python -m pytest tests/workflows -q
 """
 
@@ -53,6 +53,13 @@ def test_every_proposal_path_is_recorded_with_local_writes_too() -> None:
     writes to meetings as local activities) replay as well as the runs recorded before it."""
     since = {f"{path}.local-writes" for path in PATHS - {"cancelled_mid_vote"}}
     assert since <= {f.stem for f in FILES}
+
+
+def test_every_proposal_path_is_recorded_with_one_write_too() -> None:
+    """Runs since workflow.patched("one-write") (workflows/steps.py: events published one right
+    after another in one write; the older patches taken without asking) replay as well."""
+    since = {f"{path}.one-write" for path in PATHS - {"cancelled_mid_vote"}}
+    assert since | {"passes_without_milestones.one-write"} <= {f.stem for f in FILES}
 
 
 def test_every_care_plan_path_has_a_recorded_history() -> None:
