@@ -2,9 +2,13 @@
 record, a cancel request, an event to write to the outbox, and the steps that end a run.
 
 Kept free of heavy imports: the workflow sandbox re-imports this module for every run.
-"""
 
-from __future__ import annotations
+Annotations are real objects here, not strings (no `from __future__ import annotations`, in
+every workflow's types module): the data converter looks up a dataclass's type hints for every
+payload it decodes, and a string annotation is compiled again each time (py-spy on the worker
+with 100 proposals' votes closing together: 3% of its samples in get_type_hints; decoding two
+EventRecords took 207 µs with string annotations, 79 µs without).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime

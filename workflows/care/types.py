@@ -1,7 +1,8 @@
 """CarePlanWorkflow's plain dataclasses crossing the Temporal boundary, its activity names and
-its workflow id (instants are ISO-8601 strings: datetimes do not cross into the sandbox)."""
+its workflow id (instants are ISO-8601 strings: datetimes do not cross into the sandbox).
 
-from __future__ import annotations
+Annotations stay real objects, not strings (see workflows/common_types.py).
+"""
 
 from dataclasses import dataclass
 

@@ -1,7 +1,8 @@
 """ActivityWorkflow's plain dataclasses crossing the Temporal boundary, its activity names and
-its workflow id (instants going in are ISO-8601 strings)."""
+its workflow id (instants going in are ISO-8601 strings).
 
-from __future__ import annotations
+Annotations stay real objects, not strings (see workflows/common_types.py).
+"""
 
 from dataclasses import dataclass, field
 

@@ -1,7 +1,8 @@
 """CommitteeFoundingWorkflow's plain dataclasses crossing the Temporal boundary, its activity
-names, steps and workflow id (instants are ISO-8601 strings; datetimes stay out of the sandbox)."""
+names, steps and workflow id (instants are ISO-8601 strings; datetimes stay out of the sandbox).
 
-from __future__ import annotations
+Annotations stay real objects, not strings (see workflows/common_types.py).
+"""
 
 from dataclasses import dataclass, field
 

@@ -1,8 +1,9 @@
 """IssueFollowUpWorkflow's plain dataclasses crossing the Temporal boundary: its input,
 signals, state and activity arguments (instants going in are ISO-8601 strings, see
-workflows/proposal/types.py)."""
+workflows/proposal/types.py).
 
-from __future__ import annotations
+Annotations stay real objects, not strings (see workflows/common_types.py).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime

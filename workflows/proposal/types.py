@@ -6,9 +6,9 @@ Durations are seconds (JSON-friendly for the HTTP API). Instants going INTO a wo
 signals, activity results) are ISO-8601 strings: the sandbox proxies the datetime class, so the
 default converter cannot decode a datetime field there. Instants coming out (queries, results)
 are datetimes.
-"""
 
-from __future__ import annotations
+Annotations stay real objects, not strings (see workflows/common_types.py).
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
