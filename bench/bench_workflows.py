@@ -21,6 +21,15 @@ In one run, on the same servers and worker process:
 - the same N proposals all waiting in their vote, then every vote closing at once (a deadline
   shared by every vote in flight), and again closing one after another at --closing-rate a
   second: the delay with nothing else in flight but the closed votes being taken up.
+  Closing together, it also tells the CPU each process spent from a round's first vote.closed
+  commit to its last next step, per closed vote (burst_cpu_ms_per_closed_vote; the worker by
+  thread: main is the event loop with the bridge, the relay and the activities, python the
+  workflow tasks' threads, tokio-rt-worker the SDK's Rust core), and, for each proposal row, one
+  run's history events from its vote_closed signal to the acceptance update, by type.
+`--rows` runs some rows only (only a run of every row writes bench/results/workflows.json);
+`--profile FILE` py-spies the worker over the rows of `--profile-rows` (closing together: during
+each burst only, FILE.1, …); `--perf-temporal FILE` runs perf on the Temporal server during each
+burst (the dev server's binary has no symbols, so it shows little).
 """
 
 from __future__ import annotations
