@@ -93,6 +93,16 @@ class ServiceClient:
     async def post(self, path: str, json: Any, *, kind: Any = None) -> Any:
         return await self.request("POST", path, json=json, kind=kind)
 
+    async def post_or(self, path: str, json: Any, missing: problems.Problem, *,
+                      kind: Any = None) -> Any:
+        """POST about something the caller named; the peer's 404 raises `missing` instead."""
+        try:
+            return await self.post(path, json, kind=kind)
+        except problems.Problem as exc:
+            if exc.status == 404:
+                raise missing from None
+            raise
+
 
 APP_TOKEN_TTL_SECONDS = 15 * 60
 

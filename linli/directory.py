@@ -3,7 +3,8 @@ place, with what one process remembers of the answers.
 
 The directory never deletes a compound or a unit, so a confirmation is remembered (bounded);
 `first_use` seeds a service's own defaults for a compound the directory confirmed.
-Who serves in a compound's organisations is read here only (the 1+3+N roster, every page).
+Who serves in a compound's organisations is read here only (the 1+3+N roster, every page), and
+whether the people a request names belong to a compound (one POST for the whole list).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class RosterOrganisation(msgspec.Struct):
 
 class RosterRole(msgspec.Struct):
     person_id: uuid.UUID
+
+
+class Members(msgspec.Struct):
+    """Of the people asked about, those who do not belong to the compound."""
+
+    outside: list[uuid.UUID]
 
 
 class RosterEntry(msgspec.Struct):
@@ -62,6 +69,28 @@ class Directory:
                                          problems.validation(detail, field=field))
         assert isinstance(found, dict)
         return found
+
+    async def outsiders(self, compound_id: uuid.UUID | str, person_ids: list[str]) -> list[str]:
+        """The ids among `person_ids` of people who do not belong to the compound (who neither
+        own nor live there nor serve in its organisations today), in the order given; the
+        directory's 404 (no such compound) is ours."""
+        if not person_ids:
+            return []
+        found: Members = await self.client.post_or(
+            f"/v1/compounds/{compound_id}/members/lookup", {"person_ids": person_ids},
+            problems.not_found("小区"), kind=Members)
+        return [str(p) for p in found.outside]
+
+    async def require_members(self, compound_id: uuid.UUID | str, person_ids: list[str], *,
+                              field: str) -> None:
+        """A 422 on `field` naming every person who does not belong to the compound, so a
+        request about people of another compound is refused whole, before anything is
+        written (an unreachable directory raises its 503 the same way)."""
+        outside = await self.outsiders(compound_id, list(dict.fromkeys(person_ids)))
+        if outside:
+            raise problems.validation(
+                f"以下人员不属于本小区 (不是本小区的业主、住户或现任 1+3+N 组织成员): "
+                f"{'、'.join(outside)}", field=field)
 
     async def roster(self, compound_id: uuid.UUID | str,
                      on: dt.date | None = None) -> list[RosterEntry]:

@@ -7,6 +7,7 @@ from linli.http import Route
 from linli.pagination import Page, PageQuery
 from services.directory import handlers as h
 from services.directory.identity import Identity, IdentityQuery
+from services.directory.members import Members, MembersQuery
 from services.directory.models import (
     Building,
     BuildingIn,
@@ -41,6 +42,10 @@ IDENTIFIERS = allow(scopes=["directory:identify"])
 COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 # the roll names every owner: for those who keep it and count votes (meetings freezes it)
 ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
+# Services checking that the people a request names belong to a compound (notify's messages);
+# a read, for apps only: a person would learn who lives where
+MEMBER_CHECKERS = allow(scopes=["directory:read", "notify:internal"],
+                        note="the caller acts in the compound")
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)
 
@@ -93,6 +98,10 @@ ROUTES = [
           query=h.RosterQuery, response=Page[RosterEntry], tags=TAGS),
     Route("GET", f"{C}/roll", h.roll, "业主表决名册 (面积与人数按司法解释计算)", response=Roll,
           access=ROLL_READERS, tags=TAGS),
+    Route("POST", f"{C}/members/lookup", h.compound_members,
+          "哪些人属于本小区 (本小区的业主、住户或现任 1+3+N 组织成员): 一次至多 1000 个人员 id,"
+          " 答属于的 (members) 和不属于的 (outside); 只读, 供服务间核对请求中点名的人员",
+          body=MembersQuery, response=Members, access=MEMBER_CHECKERS, tags=TAGS),
     Route("GET", "/v1/identities", h.identity_by_phone,
           "按手机号查找人员及其所在小区、角色和房屋 (登录用, 应用范围 directory:identify)",
           query=IdentityQuery, response=Identity, access=IDENTIFIERS, tags=TAGS),

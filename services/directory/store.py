@@ -292,6 +292,23 @@ async def person_organisations(conn: Connection, *, person_id: uuid.UUID) -> lis
         " AND (r.ends_on IS NULL OR r.ends_on >= current_date)", person_id)
 
 
+async def compound_members(conn: Connection, *, compound_id: uuid.UUID,
+                           person_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these people own a unit of the compound, live in one of its households or
+    hold a role today in one of its organisations. Each branch starts from the compound's
+    own rows (units by person, its households, its organisations), never a whole table."""
+    rows = await conn.fetch(
+        "SELECT o.person_id FROM ownerships o JOIN units u ON u.id = o.unit_id"
+        " WHERE o.person_id = ANY($2::uuid[]) AND u.compound_id = $1"
+        " UNION SELECT r.person_id FROM households h JOIN residents r ON r.household_id = h.id"
+        " WHERE h.compound_id = $1 AND r.person_id = ANY($2::uuid[])"
+        " UNION SELECT r.person_id FROM organisations g JOIN roles r ON r.organisation_id = g.id"
+        " WHERE g.compound_id = $1 AND r.person_id = ANY($2::uuid[])"
+        " AND r.starts_on <= current_date AND (r.ends_on IS NULL OR r.ends_on >= current_date)",
+        compound_id, person_ids)
+    return {r["person_id"] for r in rows}
+
+
 # ---------------------------------------------------------------- CSV import (one statement a kind)
 
 

@@ -13,7 +13,10 @@ from typing import Annotated, Literal, Protocol
 
 import msgspec
 
+from linli import problems
+from linli.auth import ALL_COMPOUNDS, Principal
 from linli.db import Pool, transaction
+from linli.directory import PendingDirectory
 from services.notify import store
 from services.notify.models import Notification
 from services.notify.service import to_notification
@@ -29,6 +32,7 @@ class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["sign_in_code"]
     values: dict[str, Value]
     phone: Phone | None = None  # where the SMS goes; without it only the inbox gets it
+    # the compound it is about: the person must belong to it (and the app act in it)
     compound_id: uuid.UUID | None = None
 
 
@@ -51,9 +55,25 @@ class LogSms:
         return "log"
 
 
-async def send(pool: Pool, sms: Sms, *, person_id: str, data: MessageIn) -> Sent:
+async def _addressable(directory: PendingDirectory, who: Principal, person_id: str,
+                       compound_id: uuid.UUID | None) -> None:
+    """A message about a compound goes only to a person of it, from an app acting there; one
+    about no compound (a sign-in code: the person may belong to several) only from an app
+    acting in every compound (the portal), so an app of one compound reaches nobody else."""
+    if compound_id is None:
+        if ALL_COMPOUNDS not in who.compounds:
+            raise problems.forbidden("不指明小区 (compound_id) 的消息只能由可在所有小区操作的平台应用发送")
+        return
+    if not who.may_act_in(str(compound_id)):
+        raise problems.forbidden("你无权在该小区操作")
+    await (await directory.get()).require_members(compound_id, [person_id], field="person_id")
+
+
+async def send(pool: Pool, sms: Sms, directory: PendingDirectory, *, who: Principal,
+               person_id: str, data: MessageIn) -> Sent:
     """Write the inbox row, then send the SMS (after commit, so a failed send is retried by
     the caller asking for a new code, never half-recorded)."""
+    await _addressable(directory, who, person_id, data.compound_id)
     kind = KINDS[data.kind]
     title, body = render(kind.title, data.values), render(kind.body, data.values)
     message_id = uuid.uuid4()
