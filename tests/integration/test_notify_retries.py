@@ -22,6 +22,7 @@ from services.notify.app import READ_NOTIFICATIONS
 from services.notify.rules import RETRY_SCHEDULE
 from services.notify.sender import NOT_RECEIVED
 from tests.conftest import TokenFactory, assert_problem, bearer
+from tests.integration.test_meetings_support import Compound
 from tests.integration.test_notify_support import (
     FAST,
     NotifyFactory,
@@ -36,7 +37,6 @@ from tests.integration.test_notify_support import (
     resident,
     start_notify,
 )
-from tests.integration.test_meetings_support import Compound
 
 __all__ = ["compound", "nats_js", "receiver", "start_notify"]  # fixtures
 OLD = "whsec_" + base64.b64encode(b"the-old-webhook-secret-32-bytes!").decode()

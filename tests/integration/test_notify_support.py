@@ -21,11 +21,11 @@ from linli import bus, db
 from linli.config import Settings
 from linli.events import CloudEvent, EventType, encode
 from linli.relay import OutboxRelay
+from services.directory.app import create_app as directory_app
 from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.live import LiveConfig
 from services.notify.sender import SenderConfig
-from services.directory.app import create_app as directory_app
 from services.notify.signals import ROUTING as SIGNALS
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.conftest import eventually as eventually  # the notify tests import it from here
