@@ -70,23 +70,27 @@ class Directory:
         assert isinstance(found, dict)
         return found
 
-    async def outsiders(self, compound_id: uuid.UUID | str, person_ids: list[str]) -> list[str]:
+    async def outsiders(self, compound_id: uuid.UUID | str, person_ids: list[str], *,
+                        missing: problems.Problem | None = None) -> list[str]:
         """The ids among `person_ids` of people who do not belong to the compound (who neither
-        own nor live there nor serve in its organisations today), in the order given; the
-        directory's 404 (no such compound) is ours."""
+        own nor live there nor serve in its organisations today), in the order given. The
+        directory's not-found for the compound raises `missing` (a 404 「小区不存在」 unless
+        given); its outage a 503 with Retry-After; any other refusal a 502 (linli/clients.py)."""
         if not person_ids:
             return []
         found: Members = await self.client.post_or(
             f"/v1/compounds/{compound_id}/members/lookup", {"person_ids": person_ids},
-            problems.not_found("小区"), kind=Members)
+            missing or problems.not_found("小区"), kind=Members)
         return [str(p) for p in found.outside]
 
     async def require_members(self, compound_id: uuid.UUID | str, person_ids: list[str], *,
-                              field: str) -> None:
+                              field: str, missing: problems.Problem | None = None) -> None:
         """A 422 on `field` naming every person who does not belong to the compound, so a
         request about people of another compound is refused whole, before anything is
-        written (an unreachable directory raises its 503 the same way)."""
-        outside = await self.outsiders(compound_id, list(dict.fromkeys(person_ids)))
+        written (an unreachable directory raises its 503 the same way; an unknown compound
+        `missing`, as in `outsiders`)."""
+        outside = await self.outsiders(compound_id, list(dict.fromkeys(person_ids)),
+                                       missing=missing)
         if outside:
             raise problems.validation(
                 f"以下人员不属于本小区 (不是本小区的业主、住户或现任 1+3+N 组织成员): "

@@ -14,6 +14,7 @@ import msgspec
 
 from linli import problems
 from linli.db import Pool
+from linli.values import china_today
 from services.directory import store
 
 # notify sends to at most 500 people at once; room for other callers' lists
@@ -39,6 +40,7 @@ async def members(pool: Pool, *, compound_id: uuid.UUID, query: MembersQuery) ->
     async with pool.acquire() as conn:
         if await store.get_compound(conn, id=compound_id) is None:
             raise problems.not_found("小区")
-        found = await store.compound_members(conn, compound_id=compound_id, person_ids=asked)
+        found = await store.compound_members(conn, compound_id=compound_id, person_ids=asked,
+                                             on=china_today())
     return Members(compound_id=compound_id, members=[p for p in asked if p in found],
                    outside=[p for p in asked if p not in found])

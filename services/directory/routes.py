@@ -43,8 +43,9 @@ COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 # the roll names every owner: for those who keep it and count votes (meetings freezes it)
 ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
 # Services checking that the people a request names belong to a compound (notify's messages);
-# a read, for apps only: a person would learn who lives where
-MEMBER_CHECKERS = allow(scopes=["directory:read", "notify:internal"],
+# a read for apps, and for platform admins, who read the register and the roll anyway; other
+# people would learn who lives where
+MEMBER_CHECKERS = allow("admin", scopes=["directory:read", "notify:internal"],
                         note="the caller acts in the compound")
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)
@@ -100,7 +101,8 @@ ROUTES = [
           access=ROLL_READERS, tags=TAGS),
     Route("POST", f"{C}/members/lookup", h.compound_members,
           "哪些人属于本小区 (本小区的业主、住户或现任 1+3+N 组织成员): 一次至多 1000 个人员 id,"
-          " 答属于的 (members) 和不属于的 (outside); 只读, 供服务间核对请求中点名的人员",
+          " 答属于的 (members) 和不属于的 (outside); 只读, 供服务间核对请求中点名的人员"
+          " (应用, 及平台管理员)",
           body=MembersQuery, response=Members, access=MEMBER_CHECKERS, tags=TAGS),
     Route("GET", "/v1/identities", h.identity_by_phone,
           "按手机号查找人员及其所在小区、角色和房屋 (登录用, 应用范围 directory:identify)",
