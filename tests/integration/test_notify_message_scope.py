@@ -1,10 +1,12 @@
 """Messages reach only people of the compound they are sent in: staff or an app of one compound
 naming a resident of another (POST /v1/compounds/{cid}/messages, or a direct message about a
 compound) is refused whole with a 422 naming who is not in the compound, and nothing is written
-(no inbox row, no delivery, no event, no Idempotency-Key kept); without the directory, a 503."""
+(no inbox row, no delivery, no Idempotency-Key kept); without the directory, a 503. A direct
+message's phone and sign-in codes come only from an app acting in every compound (the portal)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -58,14 +60,11 @@ async def _written(notify: TestClient, cid: str, who: list[Person], key: str) ->
             "deliveries": await conn.fetchval(
                 "SELECT count(*) FROM deliveries WHERE compound_id = $1 OR person_id = ANY($2)",
                 uuid.UUID(cid), ids),
-            "events": await conn.fetchval(
-                "SELECT count(*) FROM outbox"
-                " WHERE convert_from(payload, 'UTF8')::jsonb->>'compoundid' = $1", cid),
             "keys": await conn.fetchval("SELECT count(*) FROM idempotency WHERE key = $1", key),
         }
 
 
-NOTHING = {"notifications": 0, "deliveries": 0, "events": 0, "keys": 0}
+NOTHING = {"notifications": 0, "deliveries": 0, "keys": 0}
 
 
 async def test_a_person_of_another_compound_is_refused_and_nothing_is_written(
@@ -167,22 +166,50 @@ async def test_a_direct_message_about_a_compound_reaches_only_its_people(
     alice = await resident(compound, people, "alice")
     stranger = await _stranger(compound, people, receiver, notify)
     code = {"kind": "sign_in_code", "values": {"code": "428913", "minutes": "10"}}
-    of_compound = bearer(token(app="property-system", scopes=["notify:send"],
-                               compounds=[compound.id]))
+    portal = bearer(token(app="portal", scopes=["notify:send"], compounds=["*"]))
 
     async def send(who: Person, body: dict[str, Any], headers: dict[str, str]) -> Any:
         return await notify.post(f"/v1/people/{who.id}/messages", json=body, headers=headers)
 
     about = {**code, "compound_id": compound.id}
-    body = await assert_problem(await send(stranger, about, of_compound), 422, "validation-error")
+    body = await assert_problem(await send(stranger, about, portal), 422, "validation-error")
     assert stranger.id in body["detail"] and body["errors"][0]["field"] == "person_id"
-    # an app of one compound reaches nobody without naming it, nor names another compound
-    await assert_problem(await send(stranger, code, of_compound), 403, "forbidden")
+    # a compound the directory does not know is a bad field of the body, not a missing page
     elsewhere = {**code, "compound_id": str(uuid.uuid4())}
-    await assert_problem(await send(stranger, elsewhere, of_compound), 403, "forbidden")
-    assert await inbox(notify, stranger) == []
-    await ok(await send(alice, about, of_compound), 201)
+    body = await assert_problem(await send(alice, elsewhere, portal), 422, "validation-error")
+    assert body["errors"] == [{"field": "compound_id", "detail": "小区不存在"}], body
+    assert await inbox(notify, stranger) == [] and await inbox(notify, alice) == []
+    await ok(await send(alice, about, portal), 201)
     [item] = await inbox(notify, alice)
     assert item["title"] == "登录验证码 428913"
-    portal = bearer(token(app="portal", scopes=["notify:send"], compounds=["*"]))
     await ok(await send(stranger, code, portal), 201)  # the platform's sign-in: no compound
+
+
+async def test_an_app_of_one_compound_neither_names_a_phone_nor_sends_sign_in_codes(
+    people: People, token: TokenFactory, start_notify: NotifyFactory, compound: Compound,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Else it could text any number a code-looking message with words of its own (a phishing
+    link in `values`), or put fake codes in its residents' inboxes."""
+    notify = await start_notify()
+    alice = await resident(compound, people, "alice")
+    of_compound = bearer(token(app="property-system", scopes=["notify:send"],
+                               compounds=[compound.id]))
+    lure = {"kind": "sign_in_code", "compound_id": compound.id,
+            "values": {"code": "请点击 http://example.invalid/pay 缴费", "minutes": "10"}}
+    url = f"/v1/people/{alice.id}/messages"
+    with caplog.at_level(logging.INFO, logger="linli.notify.sms"):
+        r = await notify.post(url, json={**lure, "phone": "13900009999"}, headers=of_compound)
+        assert "短信号码 (phone)" in (await assert_problem(r, 403, "forbidden"))["detail"]
+        r = await notify.post(url, json=lure, headers=of_compound)  # the resident's own inbox
+        assert "登录验证码" in (await assert_problem(r, 403, "forbidden"))["detail"]
+        r = await notify.post(url, json={k: v for k, v in lure.items() if k != "compound_id"},
+                              headers=of_compound)
+        await assert_problem(r, 403, "forbidden")
+        # a person is no app, not even a platform admin acting everywhere
+        admin = people("*", "admin")
+        r = await notify.post(url, json={**lure, "phone": "13900009999"}, headers=admin.headers)
+        assert "应用" in (await assert_problem(r, 403, "forbidden"))["detail"]
+    assert [r.getMessage() for r in caplog.records if r.name == "linli.notify.sms"] == []
+    assert await inbox(notify, alice) == []
+    assert await _written(notify, compound.id, [alice], "") == NOTHING
