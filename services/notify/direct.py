@@ -2,7 +2,10 @@
 
 The message lands in the person's in-app inbox and goes out by SMS through an adapter: the
 provider's (services/notify/sms.py) when `LINLI_NOTIFY_SMS_PROVIDER=http`, else the service log,
-which is where a developer or the community office reads a code.
+which is where a developer or the community office reads a code. Only an app acting in every
+compound (the portal, which sends a code to the phone being signed in) names that phone or sends
+a sign-in code; an app of one compound messages its people through
+`POST /v1/compounds/{cid}/messages`, which reaches only the channels each person registered.
 """
 
 from __future__ import annotations
