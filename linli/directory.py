@@ -19,7 +19,7 @@ import msgspec
 from aiohttp import web
 
 from linli import problems
-from linli.clients import ServiceClient, service_client
+from linli.clients import PeerError, ServiceClient, answer_or, service_client
 from linli.memo import Confirmed, FirstUse
 
 
@@ -98,9 +98,14 @@ class Directory:
 
     async def roster(self, compound_id: uuid.UUID | str,
                      on: dt.date | None = None) -> list[RosterEntry]:
-        """The compound's whole 1+3+N roster (every page); with `on`, the roles current then."""
+        """The compound's whole 1+3+N roster (every page); with `on`, the roles current then.
+        The directory's not-found is our 404 「小区不存在」, its other refusals our 502 (as in
+        `outsiders`)."""
         path = f"/v1/compounds/{compound_id}/roster" + (f"?on={on.isoformat()}" if on else "")
-        entries: list[RosterEntry] = await self.client.get_all(path, kind=RosterEntry)
+        try:
+            entries: list[RosterEntry] = await self.client.get_all(path, kind=RosterEntry)
+        except PeerError as exc:
+            raise answer_or(exc, problems.not_found("小区")) from None
         return entries
 
     async def organisations(self, compound_id: uuid.UUID, kind: str) -> set[str]:

@@ -78,9 +78,13 @@ async def test_the_directory_refusing_notifys_token_is_a_502_not_the_callers_401
     notify = await start_notify()
     cid = str(uuid.uuid4())
     alice = people(cid)
-    body = await _failed(await _message(notify, cid, people(cid, "community"), alice), 502,
-                         "upstream-error")
+    staff = people(cid, "community")
+    body = await _failed(await _message(notify, cid, staff, alice), 502, "upstream-error")
     assert "401" in body["detail"], body
+    # the roster of a message to organisations is read the same way
+    r = await notify.post(f"/v1/compounds/{cid}/messages", headers=staff.headers,
+                          json={"organisations": ["property"], "values": WATER})
+    await _failed(r, 502, "upstream-error")
     assert await inbox(notify, alice) == []
 
 
