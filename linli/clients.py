@@ -146,7 +146,7 @@ def peer_error(method: str, path: str, status: int, raw: bytes, retry_after: str
                                 f"{method} {path}: {detail or status}")
     else:
         log.warning("%s %s failed: HTTP %s %s", method, path, status, detail or raw[:200])
-        wait = retry_after if retry_after.isdigit() else RETRY_AFTER_SECONDS
+        wait = retry_after if retry_after.isascii() and retry_after.isdigit() else RETRY_AFTER_SECONDS
         ours = unavailable(wait) if status in PEER_UNAVAILABLE else problems.Problem(
             502, "upstream-error", "依赖的服务出错", f"依赖的服务出错 (HTTP {status}), 请稍后重试")
     return PeerError(ours.status, ours.kind, ours.title, ours.detail, headers=ours.headers,
