@@ -43,10 +43,10 @@ COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 # the roll names every owner: for those who keep it and count votes (meetings freezes it)
 ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
 # Services checking that the people a request names belong to a compound (notify's messages,
-# meetings' invitees, volunteers registered by staff), by their own service tokens; a read, for
-# apps only: a person would learn who lives where
+# meetings' invitees, volunteers registered by staff, issues reported for a named resident), by
+# their own service tokens; a read, for apps only: a person would learn who lives where
 MEMBER_CHECKERS = allow(scopes=["directory:read", "notify:internal", "meetings:internal",
-                                "volunteers:internal"],
+                                "volunteers:internal", "issues:internal"],
                         note="the caller acts in the compound")
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)
