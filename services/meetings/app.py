@@ -8,8 +8,8 @@ from aiohttp import web
 
 from linli.app import service_app
 from linli.clients import service_client
-from linli.directory import directory_context
 from linli.config import Settings
+from linli.directory import directory_context
 from services.meetings.consumers import SUBSCRIPTIONS
 from services.meetings.keys import CENTRE, DIRECTORY, DIRECTORY_VIEW
 from services.meetings.routes import ROUTES
