@@ -134,6 +134,12 @@ async def add_resident(call: Call) -> Household:
                                       data=call.body)
 
 
+async def remove_resident(call: Call) -> Household:
+    return await service.remove_resident(call.app[POOL], compound_id=_compound(call),
+                                         household_id=call.uuid_param("household_id", "住户"),
+                                         person_id=call.uuid_param("person_id", "人员"))
+
+
 async def create_organisation(call: Call) -> Organisation:
     return await service.create_organisation(call.app[POOL], compound_id=_compound(call),
                                              data=call.body)

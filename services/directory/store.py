@@ -202,6 +202,15 @@ async def add_resident(conn: Connection, *, household_id: uuid.UUID, person_id: 
     return bool(added)
 
 
+async def remove_resident(conn: Connection, *, household_id: uuid.UUID,
+                          person_id: uuid.UUID) -> bool:
+    removed = await conn.fetchval(
+        "DELETE FROM residents WHERE household_id = $1 AND person_id = $2 RETURNING true",
+        household_id, person_id,
+    )
+    return bool(removed)
+
+
 async def list_residents(conn: Connection, *, household_ids: list[uuid.UUID]) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM residents WHERE household_id = ANY($1) ORDER BY person_id", household_ids
