@@ -42,10 +42,13 @@ IDENTIFIERS = allow(scopes=["directory:identify"])
 COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 # the roll names every owner: for those who keep it and count votes (meetings freezes it)
 ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
-# Services checking that the people a request names belong to a compound (notify's messages);
+# Services checking that the people a request names belong to a compound (notify's messages,
+# meetings' invitees, volunteers registered by staff, issues reported for a named resident, the
+# centre's bookings, sign-ups, loans and holds made for someone), by their own service tokens;
 # a read for apps, and for platform admins, who read the register and the roll anyway; other
 # people would learn who lives where
-MEMBER_CHECKERS = allow("admin", scopes=["directory:read", "notify:internal"],
+MEMBER_CHECKERS = allow("admin", scopes=["directory:read", "notify:internal", "meetings:internal",
+                                         "volunteers:internal", "issues:internal", "centre:internal"],
                         note="the caller acts in the compound")
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)

@@ -76,7 +76,7 @@ async def test_only_apps_acting_in_the_compound_may_ask_and_bad_asks_are_problem
     ids = [await c.person("某人")]
     for refused in (token(roles=["community", "street_office"], compounds=["*"]),  # staff learn nothing
                     token(roles=["admin"], compounds=[str(uuid.uuid4())]),  # an admin elsewhere
-                    token(app="issues", scopes=["issues:internal"], compounds=["*"]),
+                    token(app="workflows", scopes=["workflows:internal"], compounds=["*"]),
                     token(app="reader", scopes=["directory:read"], compounds=[str(uuid.uuid4())])):
         await assert_problem(await lookup(directory, c.id, ids, bearer(refused)), 403, "forbidden")
     app = bearer(token(app="reader", scopes=["directory:read"], compounds=[c.id]))

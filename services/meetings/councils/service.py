@@ -21,6 +21,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, PageQuery, page_of, time_keyset
 from linli.values import now_utc
 from services.meetings import events
@@ -135,17 +136,23 @@ async def _release_venue(centre: ServiceClient, compound_id: uuid.UUID,
                       {"reason": "议事会召集未成功, 释放场地"})
 
 
-async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
+async def convene(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
                   data: MeetingIn, by: str, centre: ServiceClient) -> Meeting:
-    """Invite organisations (all their current members) and named people from the roster;
+    """Invite organisations (all their current members) and named people of the compound;
     a meeting at a centre venue books it first (and releases it if the meeting is not written)."""
     if data.starts_at.tzinfo is None or data.ends_at <= data.starts_at:
         raise problems.validation("会议时间须带时区, 且结束晚于开始", field="ends_at")
     if data.place is None and data.online_url is None and data.venue_id is None:
         raise problems.validation("请给出会议地点、邻里中心场地或线上会议链接", field="place")
+    # people invited by name belong to the compound (own or live there, or serve today in one of
+    # its organisations, as guests from the street office or a partner unit do): the convened
+    # event has notify message every invitee, so nobody of another compound is reached or
+    # learns of the meeting; refused whole, before a venue is booked or anything written
+    await directory.require_members(compound_id, [str(p) for p in data.person_ids],
+                                    field="person_ids")
     meeting_id = uuid.uuid4()
-    roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
-    people = _invited(data, roster, await _names(directory, data.person_ids))
+    roster = {e.organisation.id: e for e in await _roster(directory.client, compound_id)}
+    people = _invited(data, roster, await _names(directory.client, data.person_ids))
     if data.venue_id is None:
         return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
                                     None, data.place)
