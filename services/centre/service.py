@@ -15,7 +15,7 @@ import asyncpg
 import msgspec
 
 from linli import problems
-from linli.auth import Principal
+from linli.auth import ALL_COMPOUNDS, Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
@@ -51,13 +51,22 @@ def acting_for(who: Principal, person_id: uuid.UUID | None) -> str:
     return who.person_id
 
 
+def vouches_for_people(who: Principal) -> bool:
+    """An app acting in every compound with centre:manage: the platform's own services, such as
+    meetings booking a room for the person it authenticated as convener (a street official or
+    an admin, who may hold no role in the compound). An app of one compound (a property
+    system's) never is: it could otherwise reach anyone through notify's messages."""
+    return who.is_app and ALL_COMPOUNDS in who.compounds and MANAGE_SCOPE in who.scopes
+
+
 async def named_person(directory: Directory, compound_id: uuid.UUID, who: Principal,
                        person_id: uuid.UUID | None) -> str:
-    """Whom the request is for (acting_for); someone staff or an app name belongs to the
-    compound, since notify tells them of the booking, sign-up, loan or hold: a 422 naming them
-    otherwise, before anything is written. Acting for oneself, the token is the check."""
+    """Whom the request is for (acting_for); someone staff or an app of one compound name
+    belongs to the compound, since notify tells them of the booking, sign-up, loan or hold: a
+    422 naming them otherwise, before anything is written. Acting for oneself, the token is
+    the check; a platform service (vouches_for_people) has checked whom it acts for."""
     person = acting_for(who, person_id)
-    if person != who.person_id:
+    if person != who.person_id and not vouches_for_people(who):
         await directory.require_members(compound_id, [person], field="person_id")
     return person
 
