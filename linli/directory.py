@@ -4,7 +4,7 @@ place, with what one process remembers of the answers.
 The directory never deletes a compound or a unit, so a confirmation is remembered (bounded);
 `first_use` seeds a service's own defaults for a compound the directory confirmed.
 Who serves in a compound's organisations is read here only (the 1+3+N roster, every page), and
-whether the people a request names belong to a compound (one POST for the whole list).
+whether the people a request names belong to a compound (one POST per thousand people).
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from aiohttp import web
 from linli import problems
 from linli.clients import PeerError, ServiceClient, answer_or, service_client
 from linli.memo import Confirmed, FirstUse
+
+
+# the most people one members/lookup answers about (the directory's MAX_PEOPLE): a longer
+# list (a council invites up to 2,000 by name) is asked in batches of this many at once
+MEMBERS_BATCH = 1_000
 
 
 class RosterOrganisation(msgspec.Struct):
@@ -76,12 +81,12 @@ class Directory:
         own nor live there nor serve in its organisations today), in the order given. The
         directory's not-found for the compound raises `missing` (a 404 「小区不存在」 unless
         given); its outage a 503 with Retry-After; any other refusal a 502 (linli/clients.py)."""
-        if not person_ids:
-            return []
-        found: Members = await self.client.post_or(
-            f"/v1/compounds/{compound_id}/members/lookup", {"person_ids": person_ids},
-            missing or problems.not_found("小区"), kind=Members)
-        return [str(p) for p in found.outside]
+        wanted = list(dict.fromkeys(person_ids))
+        batches = [wanted[i:i + MEMBERS_BATCH] for i in range(0, len(wanted), MEMBERS_BATCH)]
+        answers: list[Members] = await asyncio.gather(*(self.client.post_or(
+            f"/v1/compounds/{compound_id}/members/lookup", {"person_ids": batch},
+            missing or problems.not_found("小区"), kind=Members) for batch in batches))
+        return [str(p) for found in answers for p in found.outside]
 
     async def require_members(self, compound_id: uuid.UUID | str, person_ids: list[str], *,
                               field: str, missing: problems.Problem | None = None) -> None:

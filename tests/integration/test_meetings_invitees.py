@@ -15,8 +15,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from linli.config import Settings
+from linli.directory import MEMBERS_BATCH
 from linli.http import POOL
 from services.directory.app import create_app as directory_app
+from services.directory.members import MAX_PEOPLE
 from services.meetings.app import create_app
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
 from tests.integration.test_meetings_sessions import organisation
@@ -114,6 +116,55 @@ async def test_a_mixed_list_is_refused_whole_and_every_kind_of_member_is_invited
     meeting = await ok(await meetings.post(url, json=_body(branch, members), headers=headers), 201)
     assert {i["name"] for i in meeting["invitees"]} == {
         "王书记", "业主陈", "租户张", "街道刘科长", "设计院周工"}
+
+
+async def _households_of(c: Compound, count: int) -> list[str]:
+    """`count` people living in one household of the compound, written straight into the
+    directory's tables (registering them one by one would take minutes)."""
+    unit = await c.unit("501", "60.00", floor=5)
+    household = await ok(await c.directory.post(f"/v1/compounds/{c.id}/households", json={
+        "unit_id": unit, "name": "集体户"}, headers=c.street), 201)
+    people = [uuid.uuid4() for _ in range(count)]
+    async with c.directory.app[POOL].acquire() as conn:
+        await conn.executemany("INSERT INTO people (id, name) VALUES ($1, $2)",
+                               [(p, f"居民{n}") for n, p in enumerate(people)])
+        await conn.executemany(
+            "INSERT INTO residents (household_id, person_id, relation) VALUES ($1, $2, 'tenant')",
+            [(uuid.UUID(household["id"]), p) for p in people])
+    return [str(p) for p in people]
+
+
+async def test_more_people_than_one_lookup_answers_are_checked_in_batches(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """A council invites up to 2,000 people by name; the directory answers about 1,000 at once,
+    so meetings asks in batches: 1,001 members convene, an outsider among 1,500 is named."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    residents = await _households_of(c, 1_500)
+    url = f"/v1/compounds/{c.id}/meetings"
+    meeting = await ok(await meetings.post(url, json=_body(branch, residents[:1_001]),
+                                           headers=secretary), 201)
+    assert {i["name"] for i in meeting["invitees"]} == {
+        "王书记", *(f"居民{n}" for n in range(1_001))}  # the secretary, then everyone named
+    stranger = str(uuid.uuid4())
+    key = f"council-{uuid.uuid4()}"
+    crowd = [*residents[:1_200], stranger, *residents[1_200:1_499]]  # 1,500, one outside
+    r = await meetings.post(url, json=_body(branch, crowd),
+                            headers=secretary | {"Idempotency-Key": key})
+    body = await assert_problem(r, 422, "validation-error")
+    assert body["errors"] == [{"field": "person_ids", "detail": body["detail"]}]
+    assert body["detail"].endswith(stranger) and "不属于本小区" in body["detail"], body
+    async with meetings.app[POOL].acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM meetings WHERE compound_id = $1",
+                                   uuid.UUID(c.id)) == 1
+        assert await conn.fetchval("SELECT count(*) FROM idempotency WHERE key = $1", key) == 0
+
+
+def test_a_batch_is_what_the_directory_answers_at_once() -> None:
+    assert MEMBERS_BATCH == MAX_PEOPLE
 
 
 async def test_without_the_directory_convening_is_a_503_and_writes_nothing(
