@@ -2,7 +2,7 @@
 reporter is then told of every step and asked whether they are satisfied, so they must belong to
 the compound (own or live there, or serve in one of its organisations). A person of another
 compound or an unknown id is a 422 naming them with nothing written (no issue, no event, no
-Idempotency-Key kept); a name alone still reports."""
+Idempotency-Key kept), and without the directory a 503; a name alone still reports."""
 
 from __future__ import annotations
 
@@ -78,3 +78,25 @@ async def test_staff_report_for_an_owner_of_the_compound_or_by_name_alone(world:
     by_name = await ok(await w.issues.post(f"{w.base}/issues", headers=staff, json=issue_body(
         on_behalf_of={"name": "路过的李先生"})))
     assert by_name["reporter_id"] is None and by_name["on_behalf"] is True
+
+
+async def test_without_the_directory_naming_a_resident_is_a_503_and_writes_nothing(
+    world: World,
+) -> None:
+    """The compound known (its categories seeded while the directory answered), a report
+    needs the directory only to check the person named: without it, a 503; a name alone
+    still reports."""
+    w = world
+    staff = w.person("community")
+    await ok(await w.issues.post(f"{w.base}/issues", headers=staff, json=issue_body()))
+    await w.directory.close()
+    key = f"phoned-{uuid.uuid4()}"
+    before = await _written(w.issues, w.cid, key)
+    r = await w.issues.post(f"{w.base}/issues", headers=staff | {"Idempotency-Key": key},
+                            json=issue_body(on_behalf_of={"name": "王阿姨",
+                                                          "person_id": str(uuid.uuid4())}))
+    assert r.status == 503 and r.headers["Retry-After"].isdigit(), await r.text()
+    assert r.content_type == "application/problem+json" and (await r.json())["detail"]
+    assert await _written(w.issues, w.cid, key) == before == {"issues": 1, "events": 1, "keys": 0}
+    await ok(await w.issues.post(f"{w.base}/issues", headers=staff, json=issue_body(
+        on_behalf_of={"name": "王阿姨"})))
