@@ -4,7 +4,8 @@ place, with what one process remembers of the answers.
 The directory never deletes a compound or a unit, so a confirmation is remembered (bounded);
 `first_use` seeds a service's own defaults for a compound the directory confirmed.
 Who serves in a compound's organisations is read here only (the 1+3+N roster, every page), and
-whether the people a request names belong to a compound (one POST per thousand people).
+whether the people a request names belong to a compound, and their names (one POST per
+thousand people).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from linli import problems
 from linli.clients import PeerError, ServiceClient, answer_or, service_client
 from linli.memo import Confirmed, FirstUse
 
-
 # the most people one members/lookup answers about (the directory's MAX_PEOPLE): a longer
 # list (a council invites up to 2,000 by name) is asked in batches of this many at once
 MEMBERS_BATCH = 1_000
@@ -38,9 +38,11 @@ class RosterRole(msgspec.Struct):
 
 
 class Members(msgspec.Struct):
-    """Of the people asked about, those who do not belong to the compound."""
+    """Of the people asked about, those who do not belong to the compound, and the names of
+    those who do."""
 
     outside: list[uuid.UUID]
+    names: dict[uuid.UUID, str] = msgspec.field(default_factory=dict)
 
 
 class RosterEntry(msgspec.Struct):
@@ -75,31 +77,39 @@ class Directory:
         assert isinstance(found, dict)
         return found
 
+    async def _lookup(self, compound_id: uuid.UUID | str, person_ids: list[str],
+                      missing: problems.Problem | None) -> list[Members]:
+        """The directory's answers about these people, MEMBERS_BATCH at once (concurrently)."""
+        wanted = list(dict.fromkeys(person_ids))
+        batches = [wanted[i:i + MEMBERS_BATCH] for i in range(0, len(wanted), MEMBERS_BATCH)]
+        answers: list[Members] = await asyncio.gather(*(self.client.post_or(
+            f"/v1/compounds/{compound_id}/members/lookup", {"person_ids": batch},
+            missing or problems.not_found("小区"), kind=Members) for batch in batches))
+        return answers
+
     async def outsiders(self, compound_id: uuid.UUID | str, person_ids: list[str], *,
                         missing: problems.Problem | None = None) -> list[str]:
         """The ids among `person_ids` of people who do not belong to the compound (who neither
         own nor live there nor serve in its organisations today), in the order given. The
         directory's not-found for the compound raises `missing` (a 404 「小区不存在」 unless
         given); its outage a 503 with Retry-After; any other refusal a 502 (linli/clients.py)."""
-        wanted = list(dict.fromkeys(person_ids))
-        batches = [wanted[i:i + MEMBERS_BATCH] for i in range(0, len(wanted), MEMBERS_BATCH)]
-        answers: list[Members] = await asyncio.gather(*(self.client.post_or(
-            f"/v1/compounds/{compound_id}/members/lookup", {"person_ids": batch},
-            missing or problems.not_found("小区"), kind=Members) for batch in batches))
-        return [str(p) for found in answers for p in found.outside]
+        return [str(p) for found in await self._lookup(compound_id, person_ids, missing)
+                for p in found.outside]
 
     async def require_members(self, compound_id: uuid.UUID | str, person_ids: list[str], *,
-                              field: str, missing: problems.Problem | None = None) -> None:
-        """A 422 on `field` naming every person who does not belong to the compound, so a
-        request about people of another compound is refused whole, before anything is
-        written (an unreachable directory raises its 503 the same way; an unknown compound
-        `missing`, as in `outsiders`)."""
-        outside = await self.outsiders(compound_id, list(dict.fromkeys(person_ids)),
-                                       missing=missing)
+                              field: str, missing: problems.Problem | None = None
+                              ) -> dict[str, str]:
+        """The names of these people, each of whom belongs to the compound; else a 422 on
+        `field` naming every person who does not, so a request about people of another
+        compound is refused whole, before anything is written (an unreachable directory raises
+        its 503 the same way; an unknown compound `missing`, as in `outsiders`)."""
+        answers = await self._lookup(compound_id, person_ids, missing)
+        outside = [str(p) for found in answers for p in found.outside]
         if outside:
             raise problems.validation(
                 f"以下人员不属于本小区 (不是本小区的业主、住户或现任 1+3+N 组织成员): "
                 f"{'、'.join(outside)}", field=field)
+        return {str(p): name for found in answers for p, name in found.names.items()}
 
     async def roster(self, compound_id: uuid.UUID | str,
                      on: dt.date | None = None) -> list[RosterEntry]:

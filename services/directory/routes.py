@@ -107,7 +107,7 @@ ROUTES = [
           access=ROLL_READERS, tags=TAGS),
     Route("POST", f"{C}/members/lookup", h.compound_members,
           "哪些人属于本小区 (本小区的业主、住户或现任 1+3+N 组织成员): 一次至多 1000 个人员 id,"
-          " 答属于的 (members) 和不属于的 (outside); 只读, 供服务间核对请求中点名的人员"
+          " 答属于的 (members, 及其姓名 names) 和不属于的 (outside); 只读, 供服务间核对请求中点名的人员"
           " (应用, 及平台管理员)",
           body=MembersQuery, response=Members, access=MEMBER_CHECKERS, tags=TAGS),
     Route("GET", "/v1/identities", h.identity_by_phone,

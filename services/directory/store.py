@@ -304,21 +304,23 @@ async def person_organisations(conn: Connection, *, person_id: uuid.UUID,
 
 
 async def compound_members(conn: Connection, *, compound_id: uuid.UUID,
-                           person_ids: list[uuid.UUID], on: dt.date) -> set[uuid.UUID]:
+                           person_ids: list[uuid.UUID], on: dt.date) -> dict[uuid.UUID, str]:
     """Which of these people own a unit of the compound, live in one of its households or
-    hold a role on day `on` (China's today) in one of its organisations. Each branch starts
-    from the compound's own rows (units by person, its households, its organisations), never
-    a whole table."""
+    hold a role on day `on` (China's today) in one of its organisations, with their names.
+    Each branch starts from the compound's own rows (units by person, its households, its
+    organisations), never a whole table."""
     rows = await conn.fetch(
-        "SELECT o.person_id FROM ownerships o JOIN units u ON u.id = o.unit_id"
+        "SELECT m.person_id, p.name FROM ("
+        " SELECT o.person_id FROM ownerships o JOIN units u ON u.id = o.unit_id"
         " WHERE o.person_id = ANY($2::uuid[]) AND u.compound_id = $1"
         " UNION SELECT r.person_id FROM households h JOIN residents r ON r.household_id = h.id"
         " WHERE h.compound_id = $1 AND r.person_id = ANY($2::uuid[])"
         " UNION SELECT r.person_id FROM organisations g JOIN roles r ON r.organisation_id = g.id"
         " WHERE g.compound_id = $1 AND r.person_id = ANY($2::uuid[])"
-        " AND r.starts_on <= $3 AND (r.ends_on IS NULL OR r.ends_on >= $3)",
+        " AND r.starts_on <= $3 AND (r.ends_on IS NULL OR r.ends_on >= $3)"
+        ") m JOIN people p ON p.id = m.person_id",
         compound_id, person_ids, on)
-    return {r["person_id"] for r in rows}
+    return {r["person_id"]: r["name"] for r in rows}
 
 
 # ---------------------------------------------------------------- CSV import (one statement a kind)

@@ -61,7 +61,8 @@ async def test_owners_residents_and_current_role_holders_belong_and_nobody_else(
     asked = [outside[0], inside[0], *inside[1:], inside[0], *outside[1:]]  # one named twice
     found = await ok(await lookup(directory, c.id, asked, bearer(token(
         app="notify", scopes=[NOTIFY], compounds=["*"]))))
-    assert found == {"compound_id": c.id, "members": inside, "outside": outside}
+    assert found == {"compound_id": c.id, "members": inside, "outside": outside,
+                     "names": dict(zip(inside, ["业主王", "租户张", "林经理"], strict=True))}
     # the other compound sees the same people the other way round
     theirs = await ok(await lookup(directory, other.id, inside + outside[:1], bearer(token(
         app="notify", scopes=[NOTIFY], compounds=["*"]))))

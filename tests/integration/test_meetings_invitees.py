@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient
 from linli.config import Settings
 from linli.directory import MEMBERS_BATCH
 from linli.http import POOL
+from linli.metrics import REGISTRY
 from services.directory.app import create_app as directory_app
 from services.directory.members import MAX_PEOPLE
 from services.meetings.app import create_app
@@ -134,6 +135,16 @@ async def _households_of(c: Compound, count: int) -> list[str]:
     return [str(p) for p in people]
 
 
+def _directory_served() -> tuple[float, float]:
+    """The directory's answered members lookups and person reads (its /metrics counter; the
+    test's servers share one process)."""
+    def count(route: str, method: str) -> float:
+        return REGISTRY.get_sample_value("linli_http_requests_total", {
+            "service": "directory", "route": route, "method": method, "status": "200"}) or 0.0
+    return (count("/v1/compounds/{compound_id}/members/lookup", "POST"),
+            count("/v1/people/{person_id}", "GET"))
+
+
 async def test_more_people_than_one_lookup_answers_are_checked_in_batches(
     apps: tuple[TestClient, TestClient], token: TokenFactory,
 ) -> None:
@@ -145,10 +156,14 @@ async def test_more_people_than_one_lookup_answers_are_checked_in_batches(
     secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
     residents = await _households_of(c, 1_500)
     url = f"/v1/compounds/{c.id}/meetings"
+    before = _directory_served()
     meeting = await ok(await meetings.post(url, json=_body(branch, residents[:1_001]),
                                            headers=secretary), 201)
     assert {i["name"] for i in meeting["invitees"]} == {
         "王书记", *(f"居民{n}" for n in range(1_001))}  # the secretary, then everyone named
+    # two lookups answered who belongs and their names: no read of each person
+    served = _directory_served()
+    assert (served[0] - before[0], served[1] - before[1]) == (2, 0)
     stranger = str(uuid.uuid4())
     key = f"council-{uuid.uuid4()}"
     crowd = [*residents[:1_200], stranger, *residents[1_200:1_499]]  # 1,500, one outside
@@ -167,9 +182,12 @@ def test_a_batch_is_what_the_directory_answers_at_once() -> None:
     assert MEMBERS_BATCH == MAX_PEOPLE
 
 
-async def test_without_the_directory_convening_is_a_503_and_writes_nothing(
+async def test_without_the_directory_the_whole_convening_path_is_a_503_and_writes_nothing(
     serve: AppFactory, token: TokenFactory,
 ) -> None:
+    """Convening needs the directory for the roster (the convener organisation and the invited
+    ones) as well as for the members check, so this covers the path as a whole, not the check
+    alone (issues' and volunteers' tests single their check out)."""
     meetings = await serve(create_app)  # and no directory where meetings looks for it
     cid = str(uuid.uuid4())
     secretary = bearer(token(roles=["party_branch"], compounds=[cid]))

@@ -12,8 +12,7 @@ import uuid
 from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
-from services.volunteers.app import create_app as volunteers_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import assert_problem, bearer
 from tests.integration.test_volunteers_support import (  # noqa: F401
     World,
     ok,
@@ -94,25 +93,28 @@ async def test_staff_register_owners_residents_and_team_members_and_people_thems
     await ok(await w.directory.post(f"{w.base}/households/{household['id']}/residents", json={
         "person_id": tenant, "relation": "tenant"}, headers=w.street))
     member = await _in_team(w, "共建单位吴工")
-    for person in (owner, tenant, member):
+    for person, name in ((owner, "业主钱阿姨"), (tenant, "租户孙"), (member, "共建单位吴工")):
         v = await ok(await w.app.post(f"{w.base}/volunteers", json={
             "skills": ["errands"], "person_id": person}, headers=w.staff()), 201)
-        assert v["person_id"] == person and v["status"] == "verified"
+        assert (v["person_id"], v["name"], v["status"]) == (person, name, "verified")
     # a person registering themselves: their token is the check (pending review)
     v, _ = await w.volunteer("自己登记的李师傅", verify=False)
     assert v["status"] == "pending"
 
 
 async def test_without_the_directory_registering_is_a_503_and_writes_nothing(
-    serve: AppFactory, token: TokenFactory,
+    world: World,
 ) -> None:
-    app = await serve(volunteers_app)  # and no directory where volunteers looks for it
-    cid = str(uuid.uuid4())
-    staff = bearer(token(roles=["community"], compounds=[cid]))
+    """The compound known (its skills seeded while the directory answered), registering someone
+    else needs the directory only for the check, which also names them: without it, a 503."""
+    w = world
+    await ok(await w.app.get(f"{w.base}/volunteer-skills", headers=w.staff()))
+    await w.directory.close()
     key = f"down-{uuid.uuid4()}"
-    r = await app.post(f"/v1/compounds/{cid}/volunteers", json={
+    before = await _written(w.app, w.cid, key)
+    r = await w.app.post(f"{w.base}/volunteers", json={
         "skills": ["errands"], "person_id": str(uuid.uuid4())},
-        headers=staff | {"Idempotency-Key": key})
+        headers=w.staff() | {"Idempotency-Key": key})
     assert r.status == 503 and r.headers["Retry-After"].isdigit(), await r.text()
     assert r.content_type == "application/problem+json" and (await r.json())["detail"]
-    assert await _written(app, cid, key) == NOTHING
+    assert await _written(w.app, w.cid, key) == before == NOTHING

@@ -7,7 +7,6 @@ manages a meeting; apps holding meetings:manage and admins may too.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -147,12 +146,13 @@ async def convene(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
     # people invited by name belong to the compound (own or live there, or serve today in one of
     # its organisations, as guests from the street office or a partner unit do): the convened
     # event has notify message every invitee, so nobody of another compound is reached or
-    # learns of the meeting; refused whole, before a venue is booked or anything written
-    await directory.require_members(compound_id, [str(p) for p in data.person_ids],
-                                    field="person_ids")
+    # learns of the meeting; refused whole, before a venue is booked or anything written.
+    # The same answer names them: invitations and the meeting show who is invited, not ids
+    names = await directory.require_members(compound_id, [str(p) for p in data.person_ids],
+                                            field="person_ids")
     meeting_id = uuid.uuid4()
     roster = {e.organisation.id: e for e in await _roster(directory.client, compound_id)}
-    people = _invited(data, roster, await _names(directory.client, data.person_ids))
+    people = _invited(data, roster, names)
     if data.venue_id is None:
         return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
                                     None, data.place)
@@ -167,20 +167,7 @@ async def convene(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
         raise
 
 
-async def _names(directory: ServiceClient, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The names of the people invited by person, from the directory (422 for an unknown one):
-    invitations and the meeting show who is invited, not ids."""
-    wanted = list(dict.fromkeys(person_ids))
-
-    async def name(person_id: uuid.UUID) -> str:
-        missing = problems.validation(f"受邀人员 {person_id} 不在名册上", field="person_ids")
-        found = await directory.get_or(f"/v1/people/{person_id}", missing)
-        return str(found.get("name") or "")
-
-    return dict(zip(wanted, await asyncio.gather(*(name(p) for p in wanted)), strict=True))
-
-
-def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict[uuid.UUID, str],
+def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict[str, str],
              ) -> list[tuple[uuid.UUID, uuid.UUID | None, str]]:
     """Everyone invited: the current members of the invited organisations, then named people."""
     convener = _convener(data, roster)
@@ -192,7 +179,7 @@ def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict
     orgs = [roster[o] for o in dict.fromkeys(wanted)]
     people: list[tuple[uuid.UUID, uuid.UUID | None, str]] = [
         (r.person_id, e.organisation.id, r.person_name) for e in orgs for r in e.roles]
-    people += [(p, None, names.get(p, "")) for p in data.person_ids]
+    people += [(p, None, names.get(str(p), "")) for p in data.person_ids]
     return people
 
 
