@@ -22,7 +22,7 @@ from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
 from linli.pagination import Page, PageQuery, page_of, time_keyset
-from linli.values import now_utc
+from linli.values import china_today
 from services.meetings import events
 from services.meetings.councils import store
 from services.meetings.councils.models import (
@@ -67,7 +67,7 @@ class _RosterEntry(msgspec.Struct):
 
 
 async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
-    today = now_utc().date().isoformat()
+    today = china_today().isoformat()  # roles change on China's days, as the lookup checks
     path = f"/v1/compounds/{compound_id}/roster?on={today}"
     result: list[_RosterEntry] = await directory.get_all(path, kind=_RosterEntry)
     return result
