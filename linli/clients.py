@@ -132,22 +132,34 @@ def peer_problem(raw: bytes) -> tuple[str, str]:
     return kind, detail if isinstance(detail, str) else ""
 
 
-# a peer down for a while (503), or a proxy in front of it that gave up waiting (504)
-PEER_UNAVAILABLE = frozenset({503, 504})
+# a peer down for a while (503), a proxy in front of it that gave up waiting (504) or that
+# limits the rate (429): our caller retries later, as after an outage
+PEER_UNAVAILABLE = frozenset({429, 503, 504})
+# a peer's Retry-After passed on, within reason (a proxy's "0" or a year are not advice)
+RETRY_AFTER_RANGE = (1, 300)
+
+
+def retry_after_of(value: str) -> int:
+    """A peer's Retry-After in seconds, kept within RETRY_AFTER_RANGE; ours when it gave none
+    (or an HTTP date)."""
+    if not (value.isascii() and value.isdigit()):
+        return RETRY_AFTER_SECONDS
+    low, high = RETRY_AFTER_RANGE
+    return min(max(int(value), low), high)
 
 
 def peer_error(method: str, path: str, status: int, raw: bytes, retry_after: str) -> PeerError:
     """The PeerError for an error answer. A 4xx keeps the peer's status and detail (with the
-    request, for the callers that read it: meetings' venue booking); the peer's outage is our
-    503 with its Retry-After (or ours); any other failure is a 502 that names no path."""
+    request, for the callers that read it: meetings' venue booking); the peer's outage or rate
+    limit is our 503 with its Retry-After (bounded) or ours; any other failure is a 502 that
+    names no path."""
     kind, detail = peer_problem(raw)
-    if status < 500:
+    if status < 500 and status not in PEER_UNAVAILABLE:
         ours = problems.Problem(status, "upstream-error", "依赖的服务返回错误",
                                 f"{method} {path}: {detail or status}")
     else:
         log.warning("%s %s failed: HTTP %s %s", method, path, status, detail or raw[:200])
-        wait = retry_after if retry_after.isascii() and retry_after.isdigit() else RETRY_AFTER_SECONDS
-        ours = unavailable(wait) if status in PEER_UNAVAILABLE else problems.Problem(
+        ours = unavailable(retry_after_of(retry_after)) if status in PEER_UNAVAILABLE else problems.Problem(
             502, "upstream-error", "依赖的服务出错", f"依赖的服务出错 (HTTP {status}), 请稍后重试")
     return PeerError(ours.status, ours.kind, ours.title, ours.detail, headers=ours.headers,
                      peer_status=status, peer_kind=kind, peer_detail=detail)
