@@ -87,6 +87,15 @@ class ServiceClient:
         except PeerError as exc:
             raise answer_or(exc, missing) from None
 
+    async def get_all_or(self, path: str, missing: problems.Problem, *,
+                         kind: Any = None) -> list[Any]:
+        """`get_all` of a list under something the caller named (its compound): the peer's
+        404 for it raises `missing`, any other refusal a 502 (see `answer_or`)."""
+        try:
+            return await self.get_all(path, kind=kind)
+        except PeerError as exc:
+            raise answer_or(exc, missing) from None
+
     async def post(self, path: str, json: Any, *, kind: Any = None) -> Any:
         return await self.request("POST", path, json=json, kind=kind)
 

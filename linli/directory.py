@@ -20,7 +20,7 @@ import msgspec
 from aiohttp import web
 
 from linli import problems
-from linli.clients import PeerError, ServiceClient, answer_or, service_client
+from linli.clients import ServiceClient, service_client
 from linli.memo import Confirmed, FirstUse
 
 # the most people one members/lookup answers about (the directory's MAX_PEOPLE): a longer
@@ -117,10 +117,8 @@ class Directory:
         The directory's not-found is our 404 「小区不存在」, its other refusals our 502 (as in
         `outsiders`)."""
         path = f"/v1/compounds/{compound_id}/roster" + (f"?on={on.isoformat()}" if on else "")
-        try:
-            entries: list[RosterEntry] = await self.client.get_all(path, kind=RosterEntry)
-        except PeerError as exc:
-            raise answer_or(exc, problems.not_found("小区")) from None
+        entries: list[RosterEntry] = await self.client.get_all_or(
+            path, problems.not_found("小区"), kind=RosterEntry)
         return entries
 
     async def organisations(self, compound_id: uuid.UUID, kind: str) -> set[str]:

@@ -69,7 +69,8 @@ class _RosterEntry(msgspec.Struct):
 async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
     today = china_today().isoformat()  # roles change on China's days, as the lookup checks
     path = f"/v1/compounds/{compound_id}/roster?on={today}"
-    result: list[_RosterEntry] = await directory.get_all(path, kind=_RosterEntry)
+    result: list[_RosterEntry] = await directory.get_all_or(path, problems.not_found("小区"),
+                                                            kind=_RosterEntry)
     return result
 
 
