@@ -28,7 +28,8 @@ class MembersQuery(msgspec.Struct, forbid_unknown_fields=True):
 class Members(msgspec.Struct):
     """The people asked about, split: who belongs to the compound and who does not (each
     once, in the order asked; a person unknown to the directory does not belong). `names`
-    are the members' names, which GET /v1/people/{id} tells any caller anyway: a council
+    are the members' names, which GET /v1/people/{id} tells any caller acting in that compound
+    anyway: a council
     naming 2,000 invitees then reads them in this one call, not one each."""
 
     compound_id: uuid.UUID
