@@ -76,10 +76,15 @@ class Bench:
         items = [(await self.post(f"{base}/service-menu", {
             "title": title, "skill": "appliance_repair", "duration_minutes": 60,
             "capacity_per_week": 1000}, staff))["id"] for title in ("上门修理家电", "试用")]
+        # staff register people of the compound: each serves in its volunteer team
+        team = (await self.post(f"{c}/organisations", {"kind": "volunteer_team",
+                                                        "name": "志愿服务队"}, street))["id"]
         crew = []
         for i in range(RACERS):
             person = (await self.post(f"{self.directory}/v1/people", {"name": f"志愿者{i}"},
                                       street))["id"]
+            await self.post(f"{c}/organisations/{team}/roles", {
+                "person_id": person, "title": "队员", "starts_on": "2026-01-01"}, street)
             await self.post(f"{base}/volunteers", {"skills": ["appliance_repair"],
                                                    "person_id": person}, staff)
             crew.append(self.auth(person=person))

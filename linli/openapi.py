@@ -58,6 +58,7 @@ REFUSALS = {
     413: "请求体过大",
     415: "请求体不是 JSON (Content-Type 须为 application/json)",
     422: "请求内容不合规 (errors 指明字段)",
+    502: "依赖的服务出错, 或拒绝了本服务的请求 (平台配置问题, 不是请求的错); 什么都没有写入",
     503: "依赖暂时不可用 (数据库、消息总线、流程引擎或其他服务), 请按 Retry-After 稍后重试;"
          " 什么都没有写入",
 }
@@ -70,12 +71,12 @@ _HEADERS = {
 
 def refusals(route: Route) -> list[int]:
     """The refusals an operation can give, from its shape: every route can meet an outage
-    (503); a protected one 401/403; a path names something that may not exist (404); a body
-    can be malformed, too large, not JSON or break a rule; a change can conflict with the
-    current state. The health and metrics routes answer for themselves."""
+    (503) or a failing peer (502); a protected one 401/403; a path names something that may
+    not exist (404); a body can be malformed, too large, not JSON or break a rule; a change can
+    conflict with the current state. The health and metrics routes answer for themselves."""
     if "system" in route.tags:
         return sorted(route.refusals)
-    codes = {503, *route.refusals}
+    codes = {502, 503, *route.refusals}
     if not route.access.public:
         codes |= {401, 403}
     if route.path_params:

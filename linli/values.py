@@ -1,5 +1,5 @@
-"""Small rules every service shares: the clock every record is stamped with, and the codes
-compounds give their own categories and skills."""
+"""Small rules every service shares: the clock every record is stamped with, China's date
+(the day roles start and end on), and the codes compounds give their own categories and skills."""
 
 from __future__ import annotations
 
@@ -14,6 +14,15 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 def now_utc() -> dt.datetime:
     """Now, timezone-aware in UTC (what the database stores; people read it in UTC+8)."""
     return dt.datetime.now(dt.UTC)
+
+
+# China has one time zone and no daylight saving; the day a role starts or ends is China's
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def china_today() -> dt.date:
+    """Today's date in China, which the database's current_date (UTC) is not before 08:00."""
+    return dt.datetime.now(CHINA).date()
 
 
 def valid_code(code: str) -> bool:

@@ -8,10 +8,10 @@ from pathlib import Path
 from aiohttp import web
 
 from linli.app import service_app
-from linli.clients import service_client
 from linli.config import Settings
+from linli.directory import directory_context
 from services.centre.consumers import SUBSCRIPTIONS
-from services.centre.handlers import DIRECTORY, KNOWN
+from services.centre.handlers import DIRECTORY, DIRECTORY_VIEW, KNOWN
 from services.centre.routes import ROUTES
 from services.centre.sweep import sweeper
 
@@ -22,7 +22,7 @@ def create_app(settings: Settings) -> web.Application:
     app = service_app(
         name="centre", settings=settings, routes=ROUTES, migrations=MIGRATIONS,
         subscriptions=SUBSCRIPTIONS,
-        contexts=[service_client(DIRECTORY, caller="centre", target="directory"), sweeper()],
+        contexts=[directory_context(DIRECTORY_VIEW, DIRECTORY, caller="centre"), sweeper()],
     )
     app[KNOWN] = set()
     return app

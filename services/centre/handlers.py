@@ -9,6 +9,7 @@ from aiohttp import web
 
 from linli import problems
 from linli.clients import ServiceClient
+from linli.directory import Directory
 from linli.http import POOL, Call
 from linli.pagination import Page
 from services.centre import (
@@ -41,6 +42,8 @@ from services.centre.models import (
 )
 
 DIRECTORY = web.AppKey("centre.directory", ServiceClient)
+# the same client seen as linli.directory (whether the people a request names belong to a compound)
+DIRECTORY_VIEW = web.AppKey("centre.directory_view", Directory)
 # Compounds the directory confirmed (it never deletes one): one HTTP hop per compound.
 KNOWN = web.AppKey("centre.known_compounds", set[uuid.UUID])
 
@@ -91,8 +94,8 @@ async def list_closures(call: Call) -> Page[Closure]:
 
 
 async def book(call: Call) -> Booking:
-    return await service.book(call.app[POOL], compound_id=_cid(call), who=call.who,
-                              data=call.body)
+    return await service.book(call.app[POOL], call.app[DIRECTORY_VIEW], compound_id=_cid(call),
+                              who=call.who, data=call.body)
 
 
 async def list_bookings(call: Call) -> Page[Booking]:
@@ -178,7 +181,7 @@ async def cancel_activity(call: Call) -> Activity:
 
 
 async def sign_up(call: Call) -> Signup:
-    return await signups.sign_up(call.app[POOL], compound_id=_cid(call),
+    return await signups.sign_up(call.app[POOL], call.app[DIRECTORY_VIEW], compound_id=_cid(call),
                                     activity_id=_id(call, "activity_id", "活动"), who=call.who,
                                     data=call.body or SignupIn())
 
@@ -278,8 +281,8 @@ async def get_book(call: Call) -> Book:
 
 
 async def lend(call: Call) -> Loan:
-    return await library.lend(call.app[POOL], compound_id=_cid(call), who=call.who,
-                              data=call.body)
+    return await library.lend(call.app[POOL], call.app[DIRECTORY_VIEW], compound_id=_cid(call),
+                              who=call.who, data=call.body)
 
 
 def loan_action(name: str) -> Callable[[Call], Awaitable[Loan]]:
@@ -295,8 +298,8 @@ def loan_action(name: str) -> Callable[[Call], Awaitable[Loan]]:
 
 
 async def place_hold(call: Call) -> Hold:
-    return await library.place_hold(call.app[POOL], compound_id=_cid(call), who=call.who,
-                                    data=call.body)
+    return await library.place_hold(call.app[POOL], call.app[DIRECTORY_VIEW],
+                                    compound_id=_cid(call), who=call.who, data=call.body)
 
 
 async def cancel_hold(call: Call) -> Hold:

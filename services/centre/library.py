@@ -15,12 +15,13 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, page_of, time_cursor, time_keyset
 from linli.values import now_utc
 from services.centre import events, metrics, rules, store
 from services.centre import library_store as st
 from services.centre.models import Book, BookIn, BookQuery, Hold, HoldIn, Loan, LoanIn, MyLibrary
-from services.centre.service import acting_for, is_staff
+from services.centre.service import is_staff, named_person
 
 SWEEP_BATCH = 200
 
@@ -94,9 +95,10 @@ async def list_books(pool: Pool, *, compound_id: uuid.UUID, query: BookQuery) ->
     return page_of([to_book(r) for r in rows], query.limit, time_cursor)
 
 
-async def lend(pool: Pool, *, compound_id: uuid.UUID, who: Principal, data: LoanIn) -> Loan:
+async def lend(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
+               data: LoanIn) -> Loan:
     """Lend a copy: one that is neither on loan nor kept for someone else's hold."""
-    reader = acting_for(who, data.person_id)
+    reader = await named_person(directory, compound_id, who, data.person_id)
     async with transaction(pool) as conn:
         book = await book_row(conn, compound_id, data.book_id, field="book_id")
         hold = await st.live_hold(conn, book_id=book["id"], person_id=reader)
@@ -181,10 +183,10 @@ async def lost(pool: Pool, *, compound_id: uuid.UUID, loan_id: uuid.UUID,
     return to_loan(loan)
 
 
-async def place_hold(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
-                     data: HoldIn) -> Hold:
+async def place_hold(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
+                     who: Principal, data: HoldIn) -> Hold:
     """Join the queue of a title with no copy free (a free copy is simply borrowed)."""
-    reader = acting_for(who, data.person_id)
+    reader = await named_person(directory, compound_id, who, data.person_id)
     async with transaction(pool) as conn:
         book = await book_row(conn, compound_id, data.book_id, field="book_id")
         on_loan, ready = await st.stock(conn, book_id=book["id"])

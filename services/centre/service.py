@@ -15,9 +15,10 @@ import asyncpg
 import msgspec
 
 from linli import problems
-from linli.auth import Principal
+from linli.auth import ALL_COMPOUNDS, Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, page_of, time_cursor, time_keyset, whole
 from linli.values import now_utc
 from services.centre import events, group_store, metrics, rules, store
@@ -48,6 +49,26 @@ def acting_for(who: Principal, person_id: uuid.UUID | None) -> str:
     if not who.person_id:
         raise problems.validation("请给出办理人 person_id", field="person_id")
     return who.person_id
+
+
+def vouches_for_people(who: Principal) -> bool:
+    """An app acting in every compound with centre:manage: the platform's own services, such as
+    meetings booking a room for the person it authenticated as convener (a street official or
+    an admin, who may hold no role in the compound). An app of one compound (a property
+    system's) never is: it could otherwise reach anyone through notify's messages."""
+    return who.is_app and ALL_COMPOUNDS in who.compounds and MANAGE_SCOPE in who.scopes
+
+
+async def named_person(directory: Directory, compound_id: uuid.UUID, who: Principal,
+                       person_id: uuid.UUID | None) -> str:
+    """Whom the request is for (acting_for); someone staff or an app of one compound name
+    belongs to the compound, since notify tells them of the booking, sign-up, loan or hold: a
+    422 naming them otherwise, before anything is written. Acting for oneself, the token is
+    the check; a platform service (vouches_for_people) has checked whom it acts for."""
+    person = acting_for(who, person_id)
+    if person != who.person_id and not vouches_for_people(who):
+        await directory.require_members(compound_id, [person], field="person_id")
+    return person
 
 
 def hours_of(venue: Any) -> list[rules.Opening]:
@@ -239,11 +260,11 @@ async def check_booker(conn: Connection, venue: Any, who: Principal, booker: str
         raise problems.forbidden("兴趣小组的预约须由组长办理")
 
 
-async def book(pool: Pool, *, compound_id: uuid.UUID, who: Principal,
+async def book(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, who: Principal,
                data: BookingIn) -> Booking:
     """Book a slot: within the rules and opening hours, outside closures, never overlapping;
     venues that ask for approval hold the slot as pending until staff decide."""
-    booker = acting_for(who, data.person_id)
+    booker = await named_person(directory, compound_id, who, data.person_id)
     if data.ends_at <= data.starts_at:
         raise problems.validation("结束时间须晚于开始时间", field="ends_at")
     async with transaction(pool) as conn:

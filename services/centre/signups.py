@@ -19,13 +19,14 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, PageQuery, keyset, page_of
 from linli.values import now_utc
 from services.centre import activity_store as st
 from services.centre import events, metrics, rules, store
 from services.centre.activities import activity_row
 from services.centre.models import CheckInIn, Signup, SignupIn
-from services.centre.service import acting_for, is_staff
+from services.centre.service import is_staff, named_person
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
 
@@ -47,10 +48,10 @@ async def _signup_event(conn: Connection, kind: Any, signup: Any, activity: Any,
                    confirm_by=signup["confirm_by"], reason=reason))
 
 
-async def sign_up(pool: Pool, *, compound_id: uuid.UUID, activity_id: uuid.UUID,
-                  who: Principal, data: SignupIn) -> Signup:
+async def sign_up(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
+                  activity_id: uuid.UUID, who: Principal, data: SignupIn) -> Signup:
     """A place while places remain, else the waiting list in arrival order."""
-    person = acting_for(who, data.person_id)
+    person = await named_person(directory, compound_id, who, data.person_id)
     async with transaction(pool) as conn:
         activity = await activity_row(conn, compound_id, activity_id, lock=True)
         now = now_utc()

@@ -9,7 +9,7 @@ from linli.auth import ALL_COMPOUNDS
 from linli.http import POOL, Call
 from linli.pagination import Page, PageQuery
 from linli.uploads import csv_text
-from services.directory import identity, importing, service
+from services.directory import identity, importing, members, service
 from services.directory.models import (
     Building,
     Compound,
@@ -134,6 +134,12 @@ async def add_resident(call: Call) -> Household:
                                       data=call.body)
 
 
+async def remove_resident(call: Call) -> Household:
+    return await service.remove_resident(call.app[POOL], compound_id=_compound(call),
+                                         household_id=call.uuid_param("household_id", "住户"),
+                                         person_id=call.uuid_param("person_id", "人员"))
+
+
 async def create_organisation(call: Call) -> Organisation:
     return await service.create_organisation(call.app[POOL], compound_id=_compound(call),
                                              data=call.body)
@@ -159,6 +165,11 @@ async def roster(call: Call) -> Page[RosterEntry]:
 async def roll(call: Call) -> Roll:
     return await service.electoral_roll(call.app[POOL], compound_id=_compound(call))
 
+
+async def compound_members(call: Call) -> members.Members:
+    compound_id = _compound(call)
+    call.require_compound(compound_id)
+    return await members.members(call.app[POOL], compound_id=compound_id, query=call.body)
 
 
 async def identity_by_phone(call: Call) -> identity.Identity:

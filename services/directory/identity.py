@@ -15,6 +15,7 @@ import msgspec
 
 from linli import problems
 from linli.db import Pool
+from linli.values import china_today
 from services.directory import store
 
 Phone = Annotated[str, msgspec.Meta(pattern=r"^1\d{10}$", examples=["13900000000"])]
@@ -83,5 +84,5 @@ async def identity(pool: Pool, *, person_id: uuid.UUID | None = None,
         if row is None:
             raise problems.not_found("人员")
         ties = await store.person_units(conn, person_id=row["id"])
-        org_roles = await store.person_organisations(conn, person_id=row["id"])
+        org_roles = await store.person_organisations(conn, person_id=row["id"], on=china_today())
     return Identity(person_id=row["id"], name=row["name"], memberships=_memberships(ties, org_roles))

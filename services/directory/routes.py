@@ -7,6 +7,7 @@ from linli.http import Route
 from linli.pagination import Page, PageQuery
 from services.directory import handlers as h
 from services.directory.identity import Identity, IdentityQuery
+from services.directory.members import Members, MembersQuery
 from services.directory.models import (
     Building,
     BuildingIn,
@@ -41,6 +42,14 @@ IDENTIFIERS = allow(scopes=["directory:identify"])
 COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 # the roll names every owner: for those who keep it and count votes (meetings freezes it)
 ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
+# Services checking that the people a request names belong to a compound (notify's messages,
+# meetings' invitees, volunteers registered by staff, issues reported for a named resident, the
+# centre's bookings, sign-ups, loans and holds made for someone), by their own service tokens;
+# a read for apps, and for platform admins, who read the register and the roll anyway; other
+# people would learn who lives where
+MEMBER_CHECKERS = allow("admin", scopes=["directory:read", "notify:internal", "meetings:internal",
+                                         "volunteers:internal", "issues:internal", "centre:internal"],
+                        note="the caller acts in the compound")
 C = "/v1/compounds/{compound_id}"
 TAGS = ("directory",)
 
@@ -82,6 +91,9 @@ ROUTES = [
           access=REGISTRARS, tags=TAGS),
     Route("POST", f"{C}/households/{{household_id}}/residents", h.add_resident, "添加住户成员",
           body=ResidentIn, response=Household, access=REGISTRARS, tags=TAGS),
+    Route("DELETE", f"{C}/households/{{household_id}}/residents/{{person_id}}",
+          h.remove_resident, "住户成员迁出 (不再算作本小区的住户)", response=Household,
+          access=REGISTRARS, tags=TAGS),
     Route("POST", f"{C}/organisations", h.create_organisation, "登记 1+3+N 组织",
           body=OrganisationIn, response=Organisation, status=201, access=REGISTRARS,
           idempotent=True, tags=TAGS),
@@ -93,6 +105,11 @@ ROUTES = [
           query=h.RosterQuery, response=Page[RosterEntry], tags=TAGS),
     Route("GET", f"{C}/roll", h.roll, "业主表决名册 (面积与人数按司法解释计算)", response=Roll,
           access=ROLL_READERS, tags=TAGS),
+    Route("POST", f"{C}/members/lookup", h.compound_members,
+          "哪些人属于本小区 (本小区的业主、住户或现任 1+3+N 组织成员): 一次至多 1000 个人员 id,"
+          " 答属于的 (members, 及其姓名 names) 和不属于的 (outside); 只读, 供服务间核对请求中点名的人员"
+          " (应用, 及平台管理员)",
+          body=MembersQuery, response=Members, access=MEMBER_CHECKERS, tags=TAGS),
     Route("GET", "/v1/identities", h.identity_by_phone,
           "按手机号查找人员及其所在小区、角色和房屋 (登录用, 应用范围 directory:identify)",
           query=IdentityQuery, response=Identity, access=IDENTIFIERS, tags=TAGS),

@@ -298,6 +298,18 @@ async def add_resident(pool: Pool, *, compound_id: uuid.UUID, household_id: uuid
     return household
 
 
+async def remove_resident(pool: Pool, *, compound_id: uuid.UUID, household_id: uuid.UUID,
+                          person_id: uuid.UUID) -> Household:
+    """A resident moved out: no longer one of the compound's people through this household."""
+    async with transaction(pool) as conn:
+        await _in_compound(conn, store.get_household, "住户", compound_id, household_id)
+        if not await store.remove_resident(conn, household_id=household_id, person_id=person_id):
+            raise problems.not_found("该住户成员")
+        household = await _household(conn, household_id)
+        await _emit_household(conn, household)
+    return household
+
+
 async def list_households(pool: Pool, *, compound_id: uuid.UUID,
                           query: PageQuery) -> Page[Household]:
     """One page by name, each household with its residents (one query for the page)."""

@@ -202,6 +202,15 @@ async def add_resident(conn: Connection, *, household_id: uuid.UUID, person_id: 
     return bool(added)
 
 
+async def remove_resident(conn: Connection, *, household_id: uuid.UUID,
+                          person_id: uuid.UUID) -> bool:
+    removed = await conn.fetchval(
+        "DELETE FROM residents WHERE household_id = $1 AND person_id = $2 RETURNING true",
+        household_id, person_id,
+    )
+    return bool(removed)
+
+
 async def list_residents(conn: Connection, *, household_ids: list[uuid.UUID]) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM residents WHERE household_id = ANY($1) ORDER BY person_id", household_ids
@@ -283,13 +292,35 @@ async def person_units(conn: Connection, *, person_id: uuid.UUID) -> list[Row]:
         person_id)
 
 
-async def person_organisations(conn: Connection, *, person_id: uuid.UUID) -> list[Row]:
-    """The organisations a person holds a current role in."""
+async def person_organisations(conn: Connection, *, person_id: uuid.UUID,
+                               on: dt.date) -> list[Row]:
+    """The organisations a person holds a role in on day `on` (China's today, from Python: the
+    session's current_date is UTC's, a day behind between 00:00 and 08:00 in China)."""
     return await conn.fetch(
         "SELECT DISTINCT o.kind, c.id AS compound_id, c.name AS compound_name FROM roles r"
         " JOIN organisations o ON o.id = r.organisation_id JOIN compounds c ON c.id = o.compound_id"
-        " WHERE r.person_id = $1 AND r.starts_on <= current_date"
-        " AND (r.ends_on IS NULL OR r.ends_on >= current_date)", person_id)
+        " WHERE r.person_id = $1 AND r.starts_on <= $2"
+        " AND (r.ends_on IS NULL OR r.ends_on >= $2)", person_id, on)
+
+
+async def compound_members(conn: Connection, *, compound_id: uuid.UUID,
+                           person_ids: list[uuid.UUID], on: dt.date) -> dict[uuid.UUID, str]:
+    """Which of these people own a unit of the compound, live in one of its households or
+    hold a role on day `on` (China's today) in one of its organisations, with their names.
+    Each branch starts from the compound's own rows (units by person, its households, its
+    organisations), never a whole table."""
+    rows = await conn.fetch(
+        "SELECT m.person_id, p.name FROM ("
+        " SELECT o.person_id FROM ownerships o JOIN units u ON u.id = o.unit_id"
+        " WHERE o.person_id = ANY($2::uuid[]) AND u.compound_id = $1"
+        " UNION SELECT r.person_id FROM households h JOIN residents r ON r.household_id = h.id"
+        " WHERE h.compound_id = $1 AND r.person_id = ANY($2::uuid[])"
+        " UNION SELECT r.person_id FROM organisations g JOIN roles r ON r.organisation_id = g.id"
+        " WHERE g.compound_id = $1 AND r.person_id = ANY($2::uuid[])"
+        " AND r.starts_on <= $3 AND (r.ends_on IS NULL OR r.ends_on >= $3)"
+        ") m JOIN people p ON p.id = m.person_id",
+        compound_id, person_ids, on)
+    return {r["person_id"]: r["name"] for r in rows}
 
 
 # ---------------------------------------------------------------- CSV import (one statement a kind)

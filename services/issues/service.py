@@ -224,6 +224,10 @@ async def report(pool: Pool, directory: Directory, *,
     if (data.unit_id is None) == (data.area is None):
         raise problems.validation("请给出 unit_id (房屋) 或 area (公共区域) 之一", field="area")
     reporter, on_behalf, contact = reporter_of(who, data)
+    if on_behalf and reporter is not None:
+        # the reporter staff name is told of every step (notify) and asked for satisfaction:
+        # a person of this compound, else a 422 naming them and nothing written
+        await directory.require_members(compound_id, [reporter], field="on_behalf_of.person_id")
     key = (compound_id, data.category)
     args = (compound_id, who, data, reporter, on_behalf, contact, channel, extra)
     async with pool.acquire() as conn:

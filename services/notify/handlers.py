@@ -164,7 +164,8 @@ async def put_email_sender(call: Call) -> EmailSender:
 
 async def send_message(call: Call) -> direct.Sent:
     person = str(call.uuid_param("person_id", "人员"))
-    return await direct.send(call.app[POOL], call.app[SMS], person_id=person, data=call.body)
+    return await direct.send(call.app[POOL], call.app[SMS], call.app[DIRECTORY], who=call.who,
+                             person_id=person, data=call.body)
 
 
 async def rotate_secret(call: Call) -> RotatedSecret:

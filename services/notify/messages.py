@@ -58,17 +58,22 @@ def _envelope(message_id: uuid.UUID, compound_id: uuid.UUID, msg: Message, who: 
 
 async def send(pool: Pool, directory: PendingDirectory, *, compound_id: uuid.UUID, who: Principal,
                data: MessageToIn) -> MessageSent:
-    """To the people named, or to the organisations' current members (and their bots)."""
+    """To the people named, who must all belong to the compound (else a 422 naming those who do
+    not), or to the organisations' current members (and their bots)."""
     if bool(data.person_ids) == bool(data.organisations):
         raise problems.validation("须且只能给出 person_ids 或 organisations 之一", field="person_ids")
     message_id = uuid.uuid4()
     msg = _message(data, message_id)
     event = _envelope(message_id, compound_id, msg, who)
+    people_named = [str(p) for p in data.person_ids]
+    # only people of this compound: staff of one compound neither reach nor learn about (the
+    # answer's count, the delivery log) the residents of another; refused whole, nothing written
+    await (await directory.get()).require_members(compound_id, people_named, field="person_ids")
     async with transaction(pool) as conn:
         if data.organisations:
             people = await fanout.to_roles(conn, event, msg, list(data.organisations), directory)
         else:
-            people = await fanout.to_people(conn, event, msg, [str(p) for p in data.person_ids])
+            people = await fanout.to_people(conn, event, msg, people_named)
         queued = await store.deliveries_of_event(conn, event_id=message_id)
     return MessageSent(id=message_id, audience="role" if data.organisations else "person",
                        people=people, notice_id=None, deliveries=queued)

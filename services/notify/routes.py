@@ -43,10 +43,13 @@ TAGS = ("通知",)
 STAFF = allow("party_branch", "community", "owners_committee", "property", "street_office",
               scopes=["notify:manage"])
 # Apps that message one person directly (the portal's sign-in codes).
-SENDERS = allow(scopes=["notify:send"])
+SENDERS = allow(scopes=["notify:send"], note="apps only; a phone, a sign-in code or no compound_id: the app"
+                " acts in every compound; with compound_id, the app acts there and the person"
+                " belongs to it")
 # Messages to people or organisations of a compound: its staff, and apps allowed to send.
 MESSENGERS = allow("party_branch", "community", "owners_committee", "property", "street_office",
-                   scopes=["notify:send"], note="the caller acts in the compound")
+                   scopes=["notify:send"],
+                   note="the caller acts in the compound; every person named belongs to it")
 # A message to a whole compound (every resident's notice board): the party branch, the
 # community and the street office, and apps holding the broadcast scope; not the property
 # company or the owners' committee, whose own notices go through staff posts (`notices`).
@@ -119,9 +122,12 @@ ROUTES = [
           "恢复某类通知的默认模板", response=Template, access=EDITORS, tags=TAGS),
     Route("POST", "/v1/people/{person_id}/messages", h.send_message,
           "直接给某人发送消息 (如登录验证码): 写入站内通知并发短信; 未配置短信通道时写入服务日志"
-          " (应用范围 notify:send)", body=MessageIn, response=Sent, status=201, access=SENDERS,
-          tags=TAGS),
-    Route("POST", f"{C}/messages", h.send_to, "给本小区的人员或 1+3+N 组织发送消息: 按类型模板成文,"
+          " (应用范围 notify:send; 登录验证码、指定短信号码 phone 或不指明 compound_id 时"
+          " 须是可在所有小区操作的平台应用, 否则 403; 指明时此人须属于该小区, 否则 422)",
+          body=MessageIn, response=Sent, status=201, access=SENDERS, tags=TAGS),
+    Route("POST", f"{C}/messages", h.send_to, "给本小区的人员或 1+3+N 组织发送消息 (person_ids"
+          " 须都属于本小区: 业主、住户或现任组织成员, 有一人不属于即整条拒绝 422, 什么都不写入):"
+          " 按类型模板成文,"
           " 经站内、webhook、邮件、短信和组织的群机器人送达 (各人的偏好、免打扰和摘要照常);"
           " 带 Idempotency-Key 重试不会重复发送", body=MessageToIn, response=MessageSent,
           status=201, access=MESSENGERS, idempotent=True, tags=TAGS),

@@ -36,7 +36,7 @@ class SkillIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class VolunteerIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Register yourself; staff may register another person (person_id)."""
+    """Register yourself; staff may register another person of the compound (person_id)."""
 
     skills: Annotated[list[SkillCode], msgspec.Meta(min_length=1, max_length=10)]
     availability: Annotated[str, msgspec.Meta(max_length=200)] = ""

@@ -147,8 +147,16 @@ async def register(pool: Pool, directory: Directory, *, compound_id: uuid.UUID, 
     registrations are verified at once, others wait for review."""
     await ensure_seeded(pool, directory, compound_id=compound_id)
     person_id = registrant(who, data)
-    person = await directory.person(person_id, field="person_id", detail="该人员不存在")
-    name = person["name"]
+    names: dict[str, str] = {}
+    if person_id != who.person_id:
+        # staff name someone else: a person of this compound (owner, resident, or serving today
+        # in one of its organisations), else a 422 naming them and nothing written; the same
+        # answer gives their name. Registering oneself needs no lookup: the token already says
+        # the caller acts in the compound.
+        names = await directory.require_members(compound_id, [person_id], field="person_id")
+    # a directory answering without names (one not yet updated) is asked for the person
+    name = names.get(person_id) or (
+        await directory.person(person_id, field="person_id", detail="该人员不存在"))["name"]
     if data.team_id is not None:
         await check_team(directory, compound_id, data.team_id)
     by_staff = is_staff(who)

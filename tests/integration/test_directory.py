@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from linli.http import POOL
 from services.directory.app import create_app
 from tests.conftest import (
     AppFactory,
@@ -285,6 +287,41 @@ async def test_households_page_by_name_with_their_residents(
     residents = {h["id"]: {r["person_id"] for r in h["residents"]} for h in seen}
     assert residents == {i: people for _, i, people in made}
     await assert_bad_limit(directory, f"{c}/households", street)
+
+
+async def test_a_resident_who_moved_out_no_longer_belongs_to_the_compound(
+        directory: TestClient, street: dict[str, str], token: TokenFactory) -> None:
+    cid, other = await make_compound(directory, street), await make_compound(directory, street, "南山")
+    c = f"/v1/compounds/{cid}"
+    building = (await post_ok(directory, f"{c}/buildings", {"name": "1号楼", "floors": 6},
+                              street))["id"]
+    household = await post_ok(directory, f"{c}/households", {
+        "unit_id": await _unit(directory, cid, building, "301", "70.00", street),
+        "name": "租户刘家"}, street)
+    tenant, partner = (await _person(directory, "刘租户", street),
+                       await _person(directory, "刘家人", street))
+    for person in (tenant, partner):
+        await post_ok(directory, f"{c}/households/{household['id']}/residents",
+                      {"person_id": person, "relation": "tenant"}, street, 200)
+    moved_out = f"{c}/households/{household['id']}/residents/{tenant}"
+    left = await directory.delete(moved_out, headers=street)
+    assert left.status == 200, await left.text()
+    assert [r["person_id"] for r in (await left.json())["residents"]] == [partner]
+    notify = bearer(token(app="notify", scopes=["notify:internal"], compounds=["*"]))
+    found = await (await directory.post(f"{c}/members/lookup", json={
+        "person_ids": [tenant, partner]}, headers=notify)).json()
+    assert found["members"] == [partner] and found["outside"] == [tenant]
+    async with directory.app[POOL].acquire() as conn:  # the change went out as an event
+        payload = await conn.fetchval(
+            "SELECT payload FROM outbox WHERE subject = 'linli.directory.household.changed'"
+            " ORDER BY created_at DESC, id DESC LIMIT 1")
+    assert json.loads(payload)["data"]["resident_ids"] == [partner]
+    await assert_problem(await directory.delete(moved_out, headers=street), 404, "not-found")
+    elsewhere = f"/v1/compounds/{other}/households/{household['id']}/residents/{partner}"
+    await assert_problem(await directory.delete(elsewhere, headers=street), 404, "not-found")
+    resident = bearer(token(roles=["resident"], compounds=[cid]))
+    await assert_problem(await directory.delete(
+        f"{c}/households/{household['id']}/residents/{partner}", headers=resident), 403, "forbidden")
 
 
 async def test_buildings_and_roster_page(directory: TestClient, street: dict[str, str]) -> None:

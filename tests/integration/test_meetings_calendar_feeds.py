@@ -50,7 +50,8 @@ async def test_a_personal_feed_is_fetched_by_its_secret_and_revoked_for_good(
     org = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
     other_org = await organisation(other, "party_branch", "南山党支部", "林书记", "书记")
     secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
-    rep = await c.person("陈代表")
+    await c.unit("101", "89.50", "陈代表")  # an owner: people invited by id live here
+    rep = c.people["陈代表"]
     invited = await convene(meetings, c, secretary, org, "顶楼隔热改造议事会", [rep])
     open_to_all = await convene(meetings, c, secretary, org, "暑期活动安排", [])
     elsewhere = await convene(meetings, other, bearer(token(

@@ -68,7 +68,8 @@ async def test_council_from_escalated_issue_to_published_minutes(
     branch_org = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
     community = await organisation(c, "community", "万安社区居委会", "李主任", "主任")
     prop = await organisation(c, "property", "安居物业公司", "赵经理", "项目经理")
-    rep = await c.person("陈代表")
+    await c.unit("101", "89.50", "陈代表")  # an owner: people invited by id live here
+    rep = c.people["陈代表"]
 
     def person(name: str, *roles: str) -> dict[str, str]:
         return bearer(token(roles=list(roles), compounds=[c.id], person=c.people[name]))

@@ -4,6 +4,7 @@ writes no meeting; cancelling the meeting releases the venue (the centre hears m
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -89,3 +90,35 @@ async def test_a_venue_of_no_centre_is_a_clear_error_and_writes_nothing(
         "venue_id": "00000000-0000-4000-8000-000000000000"}), 422, "validation-error")
     assert "场地" in problem["detail"]
     assert (await ok(await meetings.get(base, headers=secretary)))["items"] == []
+
+
+async def test_street_officials_and_admins_without_a_role_here_convene_at_a_venue(
+    serve: AppFactory, settings: Settings, token: TokenFactory,
+) -> None:
+    """Meetings books the room in the convener's name, which it authenticated itself: the centre
+    takes the platform service's word for them, though they hold no role in the compound."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    centre = await serve(centre_app, port=settings.port("centre"))
+    meetings = await serve(meetings_app)
+    c = await new_compound(directory, token)
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    staff = bearer(token(roles=["community"], compounds=[c.id]))
+    room = await ok(await centre.post(f"/v1/compounds/{c.id}/venues", headers=staff, json={
+        "name": "党群活动室", "kind": "room", "capacity": 40, "opening_hours": ALL_DAY,
+        "max_minutes": 240, "advance_days": 30}), 201)
+    conveners = {"街道 (所有小区)": (["street_office"], ["*"]),
+                 "街道 (本小区)": (["street_office"], [c.id]), "管理员": (["admin"], ["*"])}
+    starts = tomorrow_at(8)
+    for hour, (who, (roles, compounds)) in enumerate(conveners.items()):
+        person = str(uuid.uuid4())  # nobody the directory knows in this compound
+        at = starts + dt.timedelta(hours=2 * hour)
+        meeting = await ok(await meetings.post(
+            f"/v1/compounds/{c.id}/meetings",
+            headers=bearer(token(roles=roles, compounds=compounds, person=person)),
+            json={"kind": "residents_council", "title": f"{who}召集的议事会", "starts_at": iso(at),
+                  "ends_at": iso(at + dt.timedelta(hours=1)), "convener_org_id": branch,
+                  "venue_id": room["id"]}), 201)
+        [booking] = [b for b in await bookings_of(centre, c.id, room["id"], staff)
+                     if b["id"] == meeting["venue_booking_id"]]
+        assert booking["booker_id"] == person and f"{who}召集的议事会" in booking["purpose"]
+    assert len(await bookings_of(centre, c.id, room["id"], staff)) == 3

@@ -17,7 +17,7 @@ from services.directory.app import create_app as directory_app
 from services.notify.links import PortalLinks
 from services.notify.rules import SMS_LIMIT
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
-from tests.integration.test_meetings_support import new_compound
+from tests.integration.test_meetings_support import Compound, new_compound
 from tests.integration.test_notify_audiences import organisation
 from tests.integration.test_notify_bots import WECOM_KEY, Platforms, add_bot, platforms
 from tests.integration.test_notify_sms import Provider, provider
@@ -27,16 +27,18 @@ from tests.integration.test_notify_support import (
     People,
     Person,
     Receiver,
+    compound,
     eventually,
     inbox,
     nats_js,
     notices,
     ok,
     receiver,
+    resident,
     start_notify,
 )
 
-__all__ = ["nats_js", "platforms", "provider", "receiver", "start_notify"]  # fixtures
+__all__ = ["compound", "nats_js", "platforms", "provider", "receiver", "start_notify"]  # fixtures
 PORTAL = "https://portal.xingfuli.example.cn"
 LINKED = replace(FAST, links=PortalLinks(PORTAL))
 
@@ -64,11 +66,11 @@ async def _deliveries(notify: TestClient, who: Person, n: int, status: str = "se
 
 async def test_an_apps_message_reaches_each_persons_channels_once_per_key_with_the_link(
     people: People, token: TokenFactory, start_notify: NotifyFactory, receiver: Receiver,
-    provider: Provider,
+    provider: Provider, compound: Compound,
 ) -> None:
     notify = await start_notify(sender=replace(LINKED, sms=provider.config))
-    cid = str(uuid.uuid4())
-    alice, grandpa = people(cid), people(cid)
+    cid = compound.id
+    alice, grandpa = await resident(compound, people, "alice"), await resident(compound, people, "爷爷")
     await ok(await notify.put("/v1/me/preferences", headers=alice.headers,
                               json={"webhook_url": receiver.url}))
     await ok(await notify.put("/v1/me/channels/sms", headers=grandpa.headers,
@@ -101,11 +103,11 @@ async def test_an_apps_message_reaches_each_persons_channels_once_per_key_with_t
 
 async def test_a_short_portal_link_fits_in_the_sms_after_a_shortened_title(
     people: People, token: TokenFactory, start_notify: NotifyFactory, provider: Provider,
+    compound: Compound,
 ) -> None:
     short = "https://l.cn"
     notify = await start_notify(sender=replace(FAST, sms=provider.config, links=PortalLinks(short)))
-    cid = str(uuid.uuid4())
-    grandpa = people(cid)
+    cid, grandpa = compound.id, await resident(compound, people, "爷爷")
     await ok(await notify.put("/v1/me/channels/sms", headers=grandpa.headers,
                               json={"address": a_phone(), "kinds": ["app_message"]}))
     long_title = "小区东门道路施工，" * 10

@@ -22,20 +22,23 @@ from services.notify.app import READ_NOTIFICATIONS
 from services.notify.rules import RETRY_SCHEDULE
 from services.notify.sender import NOT_RECEIVED
 from tests.conftest import TokenFactory, assert_problem, bearer
+from tests.integration.test_meetings_support import Compound
 from tests.integration.test_notify_support import (
     FAST,
     NotifyFactory,
     People,
     Person,
     Receiver,
+    compound,
     eventually,
     nats_js,
     ok,
     receiver,
+    resident,
     start_notify,
 )
 
-__all__ = ["nats_js", "receiver", "start_notify"]  # fixtures
+__all__ = ["compound", "nats_js", "receiver", "start_notify"]  # fixtures
 OLD = "whsec_" + base64.b64encode(b"the-old-webhook-secret-32-bytes!").decode()
 
 
@@ -78,14 +81,14 @@ async def _attempted(notify: TestClient, who: Person, attempts: int,
 
 async def test_a_failing_webhook_is_retried_over_hours_across_a_restart_then_failed(
     people: People, token: TokenFactory, start_notify: NotifyFactory, receiver: Receiver,
+    compound: Compound,
 ) -> None:
     receiver.status = 503
     time = clock()
     config = replace(FAST, clock=time.now, retry_schedule=RETRY_SCHEDULE,
                      max_attempts=len(RETRY_SCHEDULE) + 1)
     notify = await start_notify(sender=config)
-    cid = str(uuid.uuid4())
-    alice = people(cid)
+    cid, alice = compound.id, await resident(compound, people, "alice")
     await ok(await notify.put("/v1/me/preferences", headers=alice.headers, json={
         "webhook_url": receiver.url, "webhook_secret": OLD}))
     await message(notify, token, cid, alice, "停电通知")
@@ -116,11 +119,11 @@ def _signatures(headers: dict[str, str]) -> list[str]:
 
 async def test_a_rotated_secret_signs_beside_the_old_one_until_its_grace_ends(
     people: People, token: TokenFactory, start_notify: NotifyFactory, receiver: Receiver,
+    compound: Compound,
 ) -> None:
     time = clock()
     notify = await start_notify(sender=replace(FAST, clock=time.now))
-    cid = str(uuid.uuid4())
-    alice, bob = people(cid), people(cid)
+    cid, alice, bob = compound.id, await resident(compound, people, "alice"), people(compound.id)
     rotate = "/v1/me/preferences/webhook-secret/rotate"
     await assert_problem(await notify.post(rotate, headers=bob.headers, json={}), 409, "no-webhook")
     await ok(await notify.put("/v1/me/preferences", headers=alice.headers, json={
@@ -183,10 +186,10 @@ async def test_the_matrix_shows_which_kinds_reach_which_channels_and_when(
 
 async def test_read_notifications_are_pruned_through_their_index_with_their_deliveries(
     people: People, token: TokenFactory, start_notify: NotifyFactory, receiver: Receiver,
+    compound: Compound,
 ) -> None:
     notify = await start_notify()
-    cid = str(uuid.uuid4())
-    alice = people(cid)
+    cid, alice = compound.id, await resident(compound, people, "alice")
     await ok(await notify.put("/v1/me/preferences", headers=alice.headers,
                               json={"webhook_url": receiver.url}))
     for title in ("旧的", "新的"):

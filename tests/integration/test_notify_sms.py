@@ -147,7 +147,7 @@ async def test_a_sign_in_code_goes_through_the_configured_provider(
     start_notify: NotifyFactory, provider: Provider, token: TokenFactory,
 ) -> None:
     notify = await start_notify(sender=replace(FAST, sms=provider.config))
-    portal = {"Authorization": f"Bearer {token(app='portal', scopes=['notify:send'])}"}
+    portal = {"Authorization": f"Bearer {token(app='portal', scopes=['notify:send'], compounds=['*'])}"}
     person = str(uuid.uuid4())
     sent = await ok(await notify.post(f"/v1/people/{person}/messages", headers=portal, json={
         "kind": "sign_in_code", "values": {"code": "462819", "minutes": "5"}, "phone": PHONE}), 201)

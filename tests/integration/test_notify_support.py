@@ -21,6 +21,7 @@ from linli import bus, db
 from linli.config import Settings
 from linli.events import CloudEvent, EventType, encode
 from linli.relay import OutboxRelay
+from services.directory.app import create_app as directory_app
 from services.notify.app import PREFIX, create_app
 from services.notify.consumers import ROUTING
 from services.notify.live import LiveConfig
@@ -28,6 +29,7 @@ from services.notify.sender import SenderConfig
 from services.notify.signals import ROUTING as SIGNALS
 from tests.conftest import AppFactory, TokenFactory, bearer
 from tests.conftest import eventually as eventually  # the notify tests import it from here
+from tests.integration.test_meetings_support import Compound, new_compound
 
 SCRATCH = "notify_test_events"
 # fast retries, but a patient timeout: on a busy machine a slow answer is not a failed attempt
@@ -163,6 +165,20 @@ class People:
         pid = person or str(uuid.uuid4())
         return Person(pid, bearer(self.token(roles=list(roles or ["resident"]), compounds=[cid],
                                              person=pid)))
+
+
+@pytest.fixture
+async def compound(serve: AppFactory, settings: Settings, token: TokenFactory) -> Compound:
+    """A compound registered in the real directory (served where notify asks it): messages
+    to `person_ids` reach only people who belong to it."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    return await new_compound(directory, token)
+
+
+async def resident(c: Compound, people: People, name: str, *roles: str) -> Person:
+    """A person who owns a flat of the compound in the directory, with a token there."""
+    await c.unit(f"1{len(c.units) + 1:02d}", "80.00", name)
+    return people(c.id, *roles, person=c.people[name])
 
 
 async def inbox(notify: TestClient, who: Person, query: str = "") -> list[dict[str, Any]]:

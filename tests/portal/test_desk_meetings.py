@@ -20,6 +20,21 @@ def beijing(after: dt.timedelta, fmt: str = "%Y-%m-%dT%H:%M") -> str:
     return (dt.datetime.now(SHANGHAI) + after).strftime(fmt)
 
 
+async def _former_member(http: Http, cid: str, kind: str) -> str:
+    """The name of someone whose role in the compound's organisation of this kind ended
+    yesterday."""
+    street = http.platform.token(roles=["street_office"], compounds=["*"])
+    name = unique("前任委员")
+    person = (await http.post("directory", "/v1/people", street, {"name": name}, status=201))["id"]
+    roster = await http.get("directory", f"/v1/compounds/{cid}/roster", street)
+    [org] = [e["organisation"]["id"] for e in roster["items"] if e["organisation"]["kind"] == kind]
+    today = dt.datetime.now(SHANGHAI).date()
+    await http.post("directory", f"/v1/compounds/{cid}/organisations/{org}/roles", street, {
+        "person_id": person, "title": "委员", "starts_on": (today - dt.timedelta(days=30)).isoformat(),
+        "ends_on": (today - dt.timedelta(days=1)).isoformat()}, status=201)
+    return name
+
+
 async def test_the_party_branch_convenes_from_an_escalated_issue_checks_in_and_publishes_minutes(
     portal: Portal, http: Http, staff_browsers: Browsers  # noqa: F811
 ) -> None:
@@ -41,8 +56,12 @@ async def test_the_party_branch_convenes_from_an_escalated_issue_checks_in_and_p
         return any(i["issue_id"] == issue_id for i in items["items"])
     await until("the escalated issue waits for a meeting", waiting)
 
+    former = await _former_member(http, cid, "community")
     await page.goto(f"{portal.url}/desk/c/{cid}/meetings")
     await s.check("meetings")
+    # the form offers the people serving today, whom meetings accepts, not a former member
+    offered = await page.locator("fieldset", has_text="另外邀请的个人").inner_text()
+    assert branch.name in offered and former not in offered
     await page.get_by_label("会议类型").select_option(label="党群议事会")
     await page.get_by_label("会议名称").fill(unique("东门照明党群议事会"))
     await page.get_by_label("开始 (北京时间)").fill(beijing(dt.timedelta(days=2)))

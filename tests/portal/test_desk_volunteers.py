@@ -3,7 +3,9 @@ complete with the time spent; the community sees it in the service ledger and it
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from tests.e2e.conftest import Http
 from tests.portal.conftest import Portal, demo_compound, dev_sign_in, owners, unique
@@ -29,6 +31,9 @@ async def test_a_volunteer_accepts_starts_and_completes_an_order_and_the_ledger_
     await http.post("volunteers", f"/v1/compounds/{cid}/volunteers", staff, {
         "skills": ["appliance_repair"], "person_id": volunteer.person_id}, status=201)
 
+    # the demo compound's ledger is shared with other tests: this order adds one service to it
+    before = await http.get("volunteers", f"/v1/compounds/{cid}/service-ledger/stats", staff)
+
     s = await staff_browsers()
     await dev_sign_in(s, volunteer, then=f"/desk/c/{cid}/volunteers")
     page = s.page
@@ -43,6 +48,9 @@ async def test_a_volunteer_accepts_starts_and_completes_an_order_and_the_ledger_
     c = await staff_browsers()
     await dev_sign_in(c, await member_of(http, cid, "community"), then=f"/desk/c/{cid}/volunteers")
     await c.check("volunteers-ledger")
-    assert "0.83" in await c.page.locator("section", has_text="服务台账").first.inner_text()
+    shown = await c.page.locator("section", has_text="服务台账").first.inner_text()
+    assert f"共 {before['services'] + 1} 次服务" in shown
     ledger = await c.page.request.get(f"{portal.url}/desk/c/{cid}/volunteers/ledger.csv")
-    assert ledger.ok and title in await ledger.text()
+    assert ledger.ok
+    [line] = [row for row in csv.reader(io.StringIO(await ledger.text())) if title in row]
+    assert line[5:7] == ["50", "0.83"]  # 时长(分钟), 时长(小时)

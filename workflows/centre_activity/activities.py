@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from linli.clients import ServiceClient
 from linli.problems import Problem
@@ -17,6 +16,7 @@ from workflows.centre_activity.types import (
     ActivityRef,
     Timeline,
 )
+from workflows.service_calls import failure
 
 
 class CentreActivities:
@@ -34,9 +34,7 @@ class CentreActivities:
         try:
             return await self.client.request(method, path)
         except Problem as exc:
-            retry = exc.status >= 500 or exc.status in (408, 429)
-            raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind,
-                                   non_retryable=not retry) from None
+            raise failure(exc) from None
 
     @activity.defn(name=ACTIVITY_TIMELINE)
     async def activity_timeline(self, ref: ActivityRef) -> Timeline:

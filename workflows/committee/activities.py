@@ -8,7 +8,6 @@ import functools
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from linli.clients import ServiceClient
 from linli.problems import Problem
@@ -26,7 +25,7 @@ from workflows.committee.types import (
     Qualification,
     RoleEnding,
 )
-from workflows.service_calls import call
+from workflows.service_calls import call, failure
 
 OWNERS_COMMITTEE = "owners_committee"
 UNITS_PER_ASK = 150
@@ -58,9 +57,7 @@ class CommitteeActivities:
         try:
             return await (service or self.directory).request(method, path, json=body)
         except Problem as exc:
-            retry = exc.status >= 500 or exc.status in (408, 429)
-            raise ApplicationError(f"{exc.status} {exc.detail}", type=exc.kind,
-                                   non_retryable=not retry) from None
+            raise failure(exc) from None
 
     @activity.defn(name=COMPOUND_QUALIFICATION)
     async def compound_qualification(self, ref: CompoundRef) -> Qualification:

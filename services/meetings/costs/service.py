@@ -51,11 +51,13 @@ class _Building(msgspec.Struct):
 
 async def _directory_units(directory: ServiceClient, compound_id: uuid.UUID) -> list[CostUnit]:
     base = f"/v1/compounds/{compound_id}"
-    names = {b.id: b.name for b in await directory.get_all(f"{base}/buildings", kind=_Building)}
+    missing = problems.not_found("小区")
+    names = {b.id: b.name for b in await directory.get_all_or(f"{base}/buildings", missing,
+                                                               kind=_Building)}
     return [CostUnit(unit_id=u.id, building_id=u.building_id,
                      building_name=names.get(u.building_id, ""), number=u.number,
                      floor=u.floor, area_centi=u.area_centi)
-            for u in await directory.get_all(f"{base}/units", kind=_Unit)]
+            for u in await directory.get_all_or(f"{base}/units", missing, kind=_Unit)]
 
 
 def _select(units: list[CostUnit], spec: BeneficiariesIn) -> list[CostUnit]:

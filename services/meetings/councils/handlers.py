@@ -19,7 +19,7 @@ from services.meetings.councils.models import (
     Minutes,
     Quorum,
 )
-from services.meetings.keys import CENTRE, DIRECTORY
+from services.meetings.keys import CENTRE, DIRECTORY_VIEW
 from services.meetings.proposals.handlers import compound
 
 
@@ -32,8 +32,9 @@ def item(call: Call) -> uuid.UUID:
 
 
 async def convene(call: Call) -> Meeting:
-    return await service.convene(call.app[POOL], call.app[DIRECTORY], compound_id=compound(call),
-                                  data=call.body, by=call.who.subject, centre=call.app[CENTRE])
+    return await service.convene(call.app[POOL], call.app[DIRECTORY_VIEW],
+                                  compound_id=compound(call), data=call.body, by=call.who.subject,
+                                  centre=call.app[CENTRE])
 
 
 async def list_meetings(call: Call) -> Page[Meeting]:

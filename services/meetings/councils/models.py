@@ -41,6 +41,7 @@ class MeetingIn(msgspec.Struct, forbid_unknown_fields=True):
     # a venue of the neighbourhood centre: convening books it, cancelling releases it
     venue_id: uuid.UUID | None = None
     organisation_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []
+    # people of the compound (owners, residents, anyone serving today in its organisations)
     person_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=2_000)] = []
 
 

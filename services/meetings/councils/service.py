@@ -7,7 +7,6 @@ manages a meeting; apps holding meetings:manage and admins may too.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
@@ -21,8 +20,9 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.clients import ServiceClient
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from linli.pagination import Page, PageQuery, page_of, time_keyset
-from linli.values import now_utc
+from linli.values import china_today
 from services.meetings import events
 from services.meetings.councils import store
 from services.meetings.councils.models import (
@@ -67,9 +67,10 @@ class _RosterEntry(msgspec.Struct):
 
 
 async def _roster(directory: ServiceClient, compound_id: uuid.UUID) -> list[_RosterEntry]:
-    today = now_utc().date().isoformat()
+    today = china_today().isoformat()  # roles change on China's days, as the lookup checks
     path = f"/v1/compounds/{compound_id}/roster?on={today}"
-    result: list[_RosterEntry] = await directory.get_all(path, kind=_RosterEntry)
+    result: list[_RosterEntry] = await directory.get_all_or(path, problems.not_found("小区"),
+                                                            kind=_RosterEntry)
     return result
 
 
@@ -135,17 +136,24 @@ async def _release_venue(centre: ServiceClient, compound_id: uuid.UUID,
                       {"reason": "议事会召集未成功, 释放场地"})
 
 
-async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUID,
+async def convene(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
                   data: MeetingIn, by: str, centre: ServiceClient) -> Meeting:
-    """Invite organisations (all their current members) and named people from the roster;
+    """Invite organisations (all their current members) and named people of the compound;
     a meeting at a centre venue books it first (and releases it if the meeting is not written)."""
     if data.starts_at.tzinfo is None or data.ends_at <= data.starts_at:
         raise problems.validation("会议时间须带时区, 且结束晚于开始", field="ends_at")
     if data.place is None and data.online_url is None and data.venue_id is None:
         raise problems.validation("请给出会议地点、邻里中心场地或线上会议链接", field="place")
+    # people invited by name belong to the compound (own or live there, or serve today in one of
+    # its organisations, as guests from the street office or a partner unit do): the convened
+    # event has notify message every invitee, so nobody of another compound is reached or
+    # learns of the meeting; refused whole, before a venue is booked or anything written.
+    # The same answer names them: invitations and the meeting show who is invited, not ids
+    names = await directory.require_members(compound_id, [str(p) for p in data.person_ids],
+                                            field="person_ids")
     meeting_id = uuid.uuid4()
-    roster = {e.organisation.id: e for e in await _roster(directory, compound_id)}
-    people = _invited(data, roster, await _names(directory, data.person_ids))
+    roster = {e.organisation.id: e for e in await _roster(directory.client, compound_id)}
+    people = _invited(data, roster, names)
     if data.venue_id is None:
         return await _write_meeting(pool, compound_id, meeting_id, data, roster, people, by,
                                     None, data.place)
@@ -160,20 +168,7 @@ async def convene(pool: Pool, directory: ServiceClient, *, compound_id: uuid.UUI
         raise
 
 
-async def _names(directory: ServiceClient, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The names of the people invited by person, from the directory (422 for an unknown one):
-    invitations and the meeting show who is invited, not ids."""
-    wanted = list(dict.fromkeys(person_ids))
-
-    async def name(person_id: uuid.UUID) -> str:
-        missing = problems.validation(f"受邀人员 {person_id} 不在名册上", field="person_ids")
-        found = await directory.get_or(f"/v1/people/{person_id}", missing)
-        return str(found.get("name") or "")
-
-    return dict(zip(wanted, await asyncio.gather(*(name(p) for p in wanted)), strict=True))
-
-
-def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict[uuid.UUID, str],
+def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict[str, str],
              ) -> list[tuple[uuid.UUID, uuid.UUID | None, str]]:
     """Everyone invited: the current members of the invited organisations, then named people."""
     convener = _convener(data, roster)
@@ -185,7 +180,7 @@ def _invited(data: MeetingIn, roster: dict[uuid.UUID, _RosterEntry], names: dict
     orgs = [roster[o] for o in dict.fromkeys(wanted)]
     people: list[tuple[uuid.UUID, uuid.UUID | None, str]] = [
         (r.person_id, e.organisation.id, r.person_name) for e in orgs for r in e.roles]
-    people += [(p, None, names.get(p, "")) for p in data.person_ids]
+    people += [(p, None, names.get(str(p), "")) for p in data.person_ids]
     return people
 
 

@@ -108,7 +108,8 @@ async def open_on_version(pool: Pool, directory: ServiceClient, *, compound_id: 
     """Freeze the roll and open the vote; `prepare` adds to it in the same transaction."""
     if closes_at.tzinfo is None or closes_at <= now_utc():
         raise problems.validation("表决截止时间必须带时区且晚于现在", field="closes_at")
-    roll = await directory.get(f"/v1/compounds/{compound_id}/roll", kind=RollIn)
+    roll = await directory.get_or(f"/v1/compounds/{compound_id}/roll", problems.not_found("小区"),
+                                  kind=RollIn)
     _frozen_roll(roll)
     vote_id = uuid.uuid4()
     async with transaction(pool) as conn:

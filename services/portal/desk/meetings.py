@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from linli.values import china_today
 from services.portal.desk.common import act, desk_of, has, refused, show
 from services.portal.desk.forms import instant
 from services.portal.handlers import soft
@@ -25,8 +26,11 @@ CONVENES = ("party_branch", "community", "owners_committee", "street_office")
 
 
 async def _roster(request: web.Request, cid: str) -> list[dict[str, Any]]:
+    """The roster as it stands today: whom the convene form offers to invite (meetings takes
+    only people serving today, owners and residents) and the organisations one convenes for."""
+    today = china_today().isoformat()  # roles change on China's days, as the lookup checks
     roster: list[dict[str, Any]] = await api(request, "directory", cid).get_all(
-        f"/v1/compounds/{cid}/roster")
+        f"/v1/compounds/{cid}/roster?on={today}")
     return roster
 
 

@@ -1,0 +1,200 @@
+"""People invited to a council by id (`person_ids` of POST /v1/compounds/{cid}/meetings) belong
+to the compound: an owner, a household member, or someone serving today in one of its 1+3+N
+organisations (the street office's official, a partner unit's engineer), wherever they live.
+Anyone else, even one among many, refuses the whole meeting with a 422 naming them, and nothing
+is written (no meeting, no convened event whose invitees notify would message, no
+Idempotency-Key kept); without the directory, a 503."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from linli.config import Settings
+from linli.directory import MEMBERS_BATCH
+from linli.http import POOL
+from linli.metrics import REGISTRY
+from services.directory.app import create_app as directory_app
+from services.directory.members import MAX_PEOPLE
+from services.meetings.app import create_app
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.integration.test_meetings_sessions import organisation
+from tests.integration.test_meetings_support import Compound, new_compound, ok
+
+STARTS = dt.datetime(2026, 7, 3, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@pytest.fixture
+async def apps(serve: AppFactory, settings: Settings) -> tuple[TestClient, TestClient]:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    return directory, await serve(create_app)
+
+
+def _body(convener: str, invited: list[str]) -> dict[str, Any]:
+    return {"kind": "party_masses_council", "title": "顶楼隔热改造议事会",
+            "starts_at": STARTS.isoformat(),
+            "ends_at": (STARTS + dt.timedelta(hours=2)).isoformat(),
+            "place": "阳光花园党群服务站二楼会议室", "convener_org_id": convener,
+            "person_ids": invited}
+
+
+async def _written(meetings: TestClient, cid: str, key: str) -> dict[str, int]:
+    """What meetings holds of this compound's meetings or this Idempotency-Key."""
+    async with meetings.app[POOL].acquire() as conn:
+        return {
+            "meetings": await conn.fetchval(
+                "SELECT count(*) FROM meetings WHERE compound_id = $1", uuid.UUID(cid)),
+            "invitees": await conn.fetchval(
+                "SELECT count(*) FROM invitees i JOIN meetings m ON m.id = i.meeting_id"
+                " WHERE m.compound_id = $1", uuid.UUID(cid)),
+            "events": await conn.fetchval(
+                "SELECT count(*) FROM outbox"
+                " WHERE convert_from(payload, 'UTF8')::jsonb->>'compoundid' = $1", cid),
+            "keys": await conn.fetchval("SELECT count(*) FROM idempotency WHERE key = $1", key),
+        }
+
+
+NOTHING = {"meetings": 0, "invitees": 0, "events": 0, "keys": 0}
+
+
+async def _tenant(c: Compound, name: str) -> str:
+    """A person living in a household of the compound (not an owner)."""
+    unit = await c.unit("601", "60.00", floor=6)
+    household = await ok(await c.directory.post(f"/v1/compounds/{c.id}/households", json={
+        "unit_id": unit, "name": f"{name}家"}, headers=c.street), 201)
+    await ok(await c.directory.post(
+        f"/v1/compounds/{c.id}/households/{household['id']}/residents",
+        json={"person_id": await c.person(name), "relation": "tenant"}, headers=c.street))
+    return c.people[name]
+
+
+async def test_a_resident_of_another_compound_is_not_invited_and_nothing_is_written(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    directory, meetings = apps
+    c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    await other.unit("101", "70.00", "南山业主")
+    stranger = other.people["南山业主"]
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    key = f"council-{uuid.uuid4()}"
+    r = await meetings.post(f"/v1/compounds/{c.id}/meetings", json=_body(branch, [stranger]),
+                            headers=secretary | {"Idempotency-Key": key})
+    body = await assert_problem(r, 422, "validation-error")
+    assert "不属于本小区" in body["detail"] and stranger in body["detail"], body
+    assert body["errors"] == [{"field": "person_ids", "detail": body["detail"]}]
+    assert await _written(meetings, c.id, key) == NOTHING
+
+
+async def test_a_mixed_list_is_refused_whole_and_every_kind_of_member_is_invited(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    directory, meetings = apps
+    c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    await c.unit("101", "89.50", "业主陈")
+    tenant = await _tenant(c, "租户张")
+    # guests who neither own nor live here, serving today in the compound's organisations
+    await organisation(c, "street_office", "万安街道办事处", "街道刘科长", "科长")
+    await organisation(c, "partner_unit", "市建筑设计院", "设计院周工", "工程师")
+    await other.unit("101", "70.00", "南山业主")
+    stranger, nobody = other.people["南山业主"], str(uuid.uuid4())
+    members = [c.people["业主陈"], tenant, c.people["街道刘科长"], c.people["设计院周工"]]
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    key = f"council-{uuid.uuid4()}"
+    headers = secretary | {"Idempotency-Key": key}
+    url = f"/v1/compounds/{c.id}/meetings"
+    r = await meetings.post(url, json=_body(branch, [*members, stranger, nobody]), headers=headers)
+    detail = (await assert_problem(r, 422, "validation-error"))["detail"]
+    assert stranger in detail and nobody in detail
+    assert not any(m in detail for m in members), detail
+    assert await _written(meetings, c.id, key) == NOTHING
+    # nothing kept for the key either: the corrected list convenes under it
+    meeting = await ok(await meetings.post(url, json=_body(branch, members), headers=headers), 201)
+    assert {i["name"] for i in meeting["invitees"]} == {
+        "王书记", "业主陈", "租户张", "街道刘科长", "设计院周工"}
+
+
+async def _households_of(c: Compound, count: int) -> list[str]:
+    """`count` people living in one household of the compound, written straight into the
+    directory's tables (registering them one by one would take minutes)."""
+    unit = await c.unit("501", "60.00", floor=5)
+    household = await ok(await c.directory.post(f"/v1/compounds/{c.id}/households", json={
+        "unit_id": unit, "name": "集体户"}, headers=c.street), 201)
+    people = [uuid.uuid4() for _ in range(count)]
+    async with c.directory.app[POOL].acquire() as conn:
+        await conn.executemany("INSERT INTO people (id, name) VALUES ($1, $2)",
+                               [(p, f"居民{n}") for n, p in enumerate(people)])
+        await conn.executemany(
+            "INSERT INTO residents (household_id, person_id, relation) VALUES ($1, $2, 'tenant')",
+            [(uuid.UUID(household["id"]), p) for p in people])
+    return [str(p) for p in people]
+
+
+def _directory_served() -> tuple[float, float]:
+    """The directory's answered members lookups and person reads (its /metrics counter; the
+    test's servers share one process)."""
+    def count(route: str, method: str) -> float:
+        return REGISTRY.get_sample_value("linli_http_requests_total", {
+            "service": "directory", "route": route, "method": method, "status": "200"}) or 0.0
+    return (count("/v1/compounds/{compound_id}/members/lookup", "POST"),
+            count("/v1/people/{person_id}", "GET"))
+
+
+async def test_more_people_than_one_lookup_answers_are_checked_in_batches(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """A council invites up to 2,000 people by name; the directory answers about 1,000 at once,
+    so meetings asks in batches: 1,001 members convene, an outsider among 1,500 is named."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    residents = await _households_of(c, 1_500)
+    url = f"/v1/compounds/{c.id}/meetings"
+    before = _directory_served()
+    meeting = await ok(await meetings.post(url, json=_body(branch, residents[:1_001]),
+                                           headers=secretary), 201)
+    assert {i["name"] for i in meeting["invitees"]} == {
+        "王书记", *(f"居民{n}" for n in range(1_001))}  # the secretary, then everyone named
+    # two lookups answered who belongs and their names: no read of each person
+    served = _directory_served()
+    assert (served[0] - before[0], served[1] - before[1]) == (2, 0)
+    stranger = str(uuid.uuid4())
+    key = f"council-{uuid.uuid4()}"
+    crowd = [*residents[:1_200], stranger, *residents[1_200:1_499]]  # 1,500, one outside
+    r = await meetings.post(url, json=_body(branch, crowd),
+                            headers=secretary | {"Idempotency-Key": key})
+    body = await assert_problem(r, 422, "validation-error")
+    assert body["errors"] == [{"field": "person_ids", "detail": body["detail"]}]
+    assert body["detail"].endswith(stranger) and "不属于本小区" in body["detail"], body
+    async with meetings.app[POOL].acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM meetings WHERE compound_id = $1",
+                                   uuid.UUID(c.id)) == 1
+        assert await conn.fetchval("SELECT count(*) FROM idempotency WHERE key = $1", key) == 0
+
+
+def test_a_batch_is_what_the_directory_answers_at_once() -> None:
+    assert MEMBERS_BATCH == MAX_PEOPLE
+
+
+async def test_without_the_directory_the_whole_convening_path_is_a_503_and_writes_nothing(
+    serve: AppFactory, token: TokenFactory,
+) -> None:
+    """Convening needs the directory for the roster (the convener organisation and the invited
+    ones) as well as for the members check, so this covers the path as a whole, not the check
+    alone (issues' and volunteers' tests single their check out)."""
+    meetings = await serve(create_app)  # and no directory where meetings looks for it
+    cid = str(uuid.uuid4())
+    secretary = bearer(token(roles=["party_branch"], compounds=[cid]))
+    key = f"down-{uuid.uuid4()}"
+    r = await meetings.post(f"/v1/compounds/{cid}/meetings",
+                            json=_body(str(uuid.uuid4()), [str(uuid.uuid4())]),
+                            headers=secretary | {"Idempotency-Key": key})
+    assert r.status == 503 and r.headers["Retry-After"].isdigit(), await r.text()
+    assert r.content_type == "application/problem+json" and (await r.json())["detail"]
+    assert await _written(meetings, cid, key) == NOTHING
