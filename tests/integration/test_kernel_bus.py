@@ -403,3 +403,21 @@ async def test_many_events_written_at_once_go_out_in_their_order_and_notify_once
     finally:
         await elsewhere.close()
         await listener.close()
+
+
+async def test_events_written_at_once_again_are_written_once(kernel: Kernel) -> None:
+    """write_events(once=True) (a workflow's events retried with their fixed ids): a second
+    write after a first that got only some of them in adds what is missing, in order, and
+    leaves what is there alone."""
+    events = [kernel.note.new(subject=str(uuid.uuid4()),
+                              data=NoteWritten(note_id=uuid.uuid4(), text=f"第{i}条"))
+              for i in range(3)]
+    async with db.transaction(kernel.pool) as conn:
+        await bus.write_events(conn, events[:1], once=True)
+    async with db.transaction(kernel.pool) as conn:
+        await bus.write_events(conn, events, once=True)
+    async with kernel.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT id, payload FROM outbox WHERE id = ANY($1::uuid[])"
+                                " ORDER BY created_at, id", [uuid.UUID(e.id) for e in events])
+    assert [str(r["id"]) for r in rows] == [e.id for e in events]
+    assert [bytes(r["payload"]) for r in rows] == [bus.encode(e) for e in events]
