@@ -37,7 +37,7 @@ class OutboxActivities:
     @activity.defn(name=t.RECORD_EVENTS)
     async def record_events(self, records: list[t.EventRecord]) -> None:
         """Write events the workflow published one after another, in their order, each once,
-        in one statement (a retry after a partial failure writes only what is missing)."""
+        in one statement (a retry, when the first attempt's answer was lost, writes nothing)."""
         events = [to_event(record) for record in records]
         async with self.pool.acquire() as conn:
             await bus.write_events(conn, events, once=True)

@@ -4,7 +4,8 @@ A change to a workflow that would break the runs already in flight fails here. R
 an intended, versioned change with:
     LINLI_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows -q
 or keep the old histories and add the new ones beside them (NAME.SUFFIX.json; the suffixes so
-far: local-steps, local-writes, one-write):
+far: local-steps, local-writes, one-write; before-one-write: runs begun on the code before
+one-write and finished on the code after it):
     LINLI_RECORD_HISTORIES=1 LINLI_RECORD_SUFFIX=local-steps .venv/bin/python -m pytest tests/workflows -q
 """
 
