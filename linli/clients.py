@@ -55,7 +55,13 @@ class ServiceClient:
             raise unavailable(RETRY_AFTER_SECONDS) from None
         if status >= 400:
             raise peer_error(method, path, status, raw, retry_after)
-        return msgspec.json.decode(raw, type=kind) if kind is not None else msgspec.json.decode(raw)
+        try:
+            return msgspec.json.decode(raw, type=kind) if kind is not None else msgspec.json.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            # a success we cannot read (a proxy's page, a peer of another version): its failure
+            log.warning("%s %s answered %s we cannot read: %s", method, path, status, exc)
+            raise problems.Problem(502, "upstream-error", "依赖的服务出错",
+                                   "依赖的服务返回了无法识别的内容, 请稍后重试") from None
 
     async def get(self, path: str, *, kind: Any = None) -> Any:
         return await self.request("GET", path, kind=kind)

@@ -3,10 +3,22 @@ is our 503 with a Retry-After within reason, its other failures a 502, its 4xx k
 
 from __future__ import annotations
 
-import pytest
+import uuid
 
-from linli.clients import RETRY_AFTER_RANGE, peer_error
+import aiohttp
+import msgspec
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from linli.clients import RETRY_AFTER_RANGE, ServiceClient, peer_error
 from linli.http import RETRY_AFTER_SECONDS
+from linli.problems import Problem
+
+
+class Thing(msgspec.Struct):
+    id: uuid.UUID
+
 
 PROBLEM = b'{"type": "urn:linli:problem:conflict", "detail": "\\u5df2\\u88ab\\u9884\\u7ea6"}'
 
@@ -30,3 +42,22 @@ def test_other_failures_are_a_502_naming_no_path_and_a_refusal_keeps_its_status(
     assert (failed.status, failed.peer_status) == (502, 500) and "/v1/internal" not in failed.detail
     refused = peer_error("POST", "/v1/venues/1/bookings", 409, PROBLEM, "")
     assert (refused.status, refused.peer_kind, refused.peer_detail) == (409, "conflict", "已被预约")
+
+
+async def test_a_success_we_cannot_read_is_a_502_naming_no_path() -> None:
+    async def html(_: web.Request) -> web.Response:
+        return web.Response(text="<html>维护中</html>", content_type="text/html")
+
+    async def other_shape(_: web.Request) -> web.Response:
+        return web.json_response({"id": "not-a-uuid"})
+
+    app = web.Application()
+    app.router.add_get("/html", html)
+    app.router.add_get("/shape", other_shape)
+    async with TestServer(app) as server, aiohttp.ClientSession() as session:
+        client = ServiceClient(session, base_url=str(server.make_url("")), token="t")
+        for path, kind in (("/html", None), ("/shape", Thing)):
+            with pytest.raises(Problem) as failed:
+                await client.get(path, kind=kind)
+            assert (failed.value.status, failed.value.kind) == (502, "upstream-error")
+            assert path not in failed.value.detail
