@@ -29,16 +29,6 @@ async def _role(c: Compound, kind: str, name: str, starts: dt.date, ends: dt.dat
     return c.people[name]
 
 
-async def _tenant(c: Compound, name: str) -> str:
-    unit = await c.unit("201", "60.00")
-    household = await ok(await c.directory.post(f"/v1/compounds/{c.id}/households", json={
-        "unit_id": unit, "name": "租户张家"}, headers=c.street), 201)
-    await ok(await c.directory.post(
-        f"/v1/compounds/{c.id}/households/{household['id']}/residents",
-        json={"person_id": await c.person(name), "relation": "tenant"}, headers=c.street))
-    return c.people[name]
-
-
 async def lookup(directory: TestClient, cid: str, ids: list[str], headers: dict[str, str]) -> Any:
     return await directory.post(f"/v1/compounds/{cid}/members/lookup", json={"person_ids": ids},
                                 headers=headers)
@@ -51,7 +41,7 @@ async def test_owners_residents_and_current_role_holders_belong_and_nobody_else(
     c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
     today = china_today()
     await c.unit("101", "89.50", "业主王")
-    inside = [c.people["业主王"], await _tenant(c, "租户张"),
+    inside = [c.people["业主王"], await c.tenant("租户张", "201"),
               await _role(c, "property", "林经理", today - dt.timedelta(days=30), None)]
     former = await _role(c, "owners_committee", "前主任", today - dt.timedelta(days=400),
                          today - dt.timedelta(days=1))

@@ -61,17 +61,6 @@ async def _written(meetings: TestClient, cid: str, key: str) -> dict[str, int]:
 NOTHING = {"meetings": 0, "invitees": 0, "events": 0, "keys": 0}
 
 
-async def _tenant(c: Compound, name: str) -> str:
-    """A person living in a household of the compound (not an owner)."""
-    unit = await c.unit("601", "60.00", floor=6)
-    household = await ok(await c.directory.post(f"/v1/compounds/{c.id}/households", json={
-        "unit_id": unit, "name": f"{name}家"}, headers=c.street), 201)
-    await ok(await c.directory.post(
-        f"/v1/compounds/{c.id}/households/{household['id']}/residents",
-        json={"person_id": await c.person(name), "relation": "tenant"}, headers=c.street))
-    return c.people[name]
-
-
 async def test_a_resident_of_another_compound_is_not_invited_and_nothing_is_written(
     apps: tuple[TestClient, TestClient], token: TokenFactory,
 ) -> None:
@@ -97,7 +86,7 @@ async def test_a_mixed_list_is_refused_whole_and_every_kind_of_member_is_invited
     c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
     branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
     await c.unit("101", "89.50", "业主陈")
-    tenant = await _tenant(c, "租户张")
+    tenant = await c.tenant("租户张")
     # guests who neither own nor live here, serving today in the compound's organisations
     await organisation(c, "street_office", "万安街道办事处", "街道刘科长", "科长")
     await organisation(c, "partner_unit", "市建筑设计院", "设计院周工", "工程师")

@@ -83,6 +83,16 @@ class Compound:
             self.people[name] = p["id"]
         return self.people[name]
 
+    async def tenant(self, name: str, number: str = "601") -> str:
+        """A person living in a household of the compound (not an owner), in a unit of their own."""
+        unit = await self.unit(number, "60.00")
+        household = await ok(await self.directory.post(f"/v1/compounds/{self.id}/households", json={
+            "unit_id": unit, "name": f"{name}家"}, headers=self.street), 201)
+        await ok(await self.directory.post(
+            f"/v1/compounds/{self.id}/households/{household['id']}/residents",
+            json={"person_id": await self.person(name), "relation": "tenant"}, headers=self.street))
+        return self.people[name]
+
     def as_owner(self, token: TokenFactory, name: str) -> dict[str, str]:
         return bearer(token(roles=["owner", "resident"], compounds=[self.id],
                             person=self.people[name]))

@@ -94,7 +94,7 @@ async def test_a_person_of_the_compound_is_still_delivered(
 ) -> None:
     notify = await start_notify()
     owner = await resident(compound, people, "业主王")
-    tenant = await _tenant(compound, people, "租户张")
+    tenant = people(compound.id, person=await compound.tenant("租户张"))
     await ok(await notify.put("/v1/me/preferences", headers=tenant.headers,
                               json={"webhook_url": receiver.url}))
     staff = people(compound.id, "community")
@@ -105,17 +105,6 @@ async def test_a_person_of_the_compound_is_still_delivered(
         [item] = await inbox(notify, who)
         assert item["title"] == "消息：3号楼明天停水"
     await eventually(lambda: len(receiver.received) == 1)
-
-
-async def _tenant(c: Compound, people: People, name: str) -> Person:
-    """A person living in a household of the compound (not an owner)."""
-    unit = await c.unit("601", "60.00", floor=6)
-    household = await ok(await c.directory.post(f"/v1/compounds/{c.id}/households", json={
-        "unit_id": unit, "name": f"{name}家"}, headers=c.street), 201)
-    await ok(await c.directory.post(
-        f"/v1/compounds/{c.id}/households/{household['id']}/residents",
-        json={"person_id": await c.person(name), "relation": "tenant"}, headers=c.street))
-    return people(c.id, person=c.people[name])
 
 
 async def test_a_mixed_list_is_refused_whole_then_the_same_key_sends_the_corrected_one(
