@@ -25,6 +25,9 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     await dev_sign_in(s, manager, then=f"/desk/c/{cid}")
     page = s.page
     await s.check("home")
+    lefts = [await page.locator(x).first.evaluate("el => el.getBoundingClientRect().left")
+             for x in (".brand", "h1", ".foot p")]
+    assert max(lefts) - min(lefts) < 2, lefts  # header, page and footer line up at 1280
     await page.get_by_role("link", name="问题处理").first.click()
     await page.get_by_label("搜索 (标题或描述)").fill(title.split()[-1])  # its unique tail
     await page.get_by_label("责任方").select_option(label="物业服务企业")
