@@ -37,6 +37,8 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     assert await page.locator("table.queue tbody tr").count() == 1
     await page.get_by_role("link", name=title).click()
     await s.check("issue")
+    here = page.get_by_role("navigation", name="工作台栏目").locator('[aria-current="page"]')
+    await expect(here).to_have_text("问题处理")
     assert await page.get_by_role("heading", name="提交议事会").count() == 0  # not the property's
     assert "实名上报 · 来源: 居民端 · " in await page.inner_text("main")  # not the code "app"
 
