@@ -278,7 +278,7 @@ MEETING_ROUTES = [
           response=Invitee, access=CHECK_IN, tags=MT),
     Route("GET", f"{M}/quorum", sh.quorum, "按会议类型判断到会人数是否足以作出决定",
           response=Quorum, tags=MT),
-    Route("POST", f"{ITEM}/opinions", sh.item_opinion, "记录发言人意见 (召集组织)",
+    Route("POST", f"{ITEM}/opinions", sh.item_opinion, "记录发言人意见 (召集组织; 发言人须属于本小区, 未填姓名时取登记姓名)",
           body=ItemOpinionIn, response=AgendaItem, status=201, access=CONVENER_SIDE, tags=MT),
     Route("POST", f"{ITEM}/outcome", sh.item_outcome, "记录事项结论 (共识/表决/暂缓/转交)",
           body=OutcomeIn, response=AgendaItem, access=CONVENER_SIDE, tags=MT),
