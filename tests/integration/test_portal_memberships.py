@@ -5,8 +5,9 @@ sees no change; without the directory the last memberships stay in use for a whi
 compound's pages say they cannot confirm it, and nobody is signed out.
 
 The portal and the directory run in this process on real ports (the portal asks the directory
-over HTTP as it does under `linli up`); the other services are absent, so the home page shows
-its blocks as unavailable, which changes nothing here."""
+over HTTP as it does under `linli up`), with meetings behind the calendar links; the other
+services are absent, so the home page shows its blocks as unavailable, which changes nothing
+here."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ import asyncpg
 
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
+from services.meetings.app import create_app as meetings_app
 from services.portal.app import create_app as portal_app
+from services.portal.meeting_pages import calendar_signature
 from services.portal.models import PortalConfig
 from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.integration.test_directory import make_compound, post_ok
@@ -129,9 +132,16 @@ async def test_who_moved_out_or_no_longer_owns_loses_the_compound_and_who_stays_
     hh = f"{c}/households/{household['id']}/residents"
     for who in (tenant, stays):
         await post_ok(directory, hh, {"person_id": who, "relation": "tenant"}, street, status=200)
+    await serve(meetings_app, port=settings.port("meetings"))  # the calendar links read it
     base = await serve_portal(serve, tmp_path, fresh_seconds=1)
     async with phones(base) as new:
         owner_p, tenant_p, stays_p = new(), new(), new()
+        links = {who: f"/calendar/{who}/{cid}/"
+                 f"{calendar_signature(settings.jwt_secret, who, cid)}.ics"
+                 for who in (owner, tenant, stays)}
+        for link in links.values():
+            status, text = await owner_p.get(link)
+            assert status == 200 and text.startswith("BEGIN:VCALENDAR"), text
         for phone, who in ((owner_p, owner), (tenant_p, tenant), (stays_p, stays)):
             await phone.sign_in(who)
             assert (await phone.get(f"/c/{cid}"))[0] == 200
@@ -153,6 +163,11 @@ async def test_who_moved_out_or_no_longer_owns_loses_the_compound_and_who_stays_
             assert status == 404 and NOT_HERE in text
             status, text = await phone.get("/")  # still signed in, in no compound
             assert status == 200 and "尚未登记小区" in text
+
+        for who in (tenant, owner):  # the signed link outlives the session: it asks too
+            assert (await stays_p.get(links[who]))[0] == 404
+        status, text = await stays_p.get(links[stays])
+        assert status == 200 and text.startswith("BEGIN:VCALENDAR"), text
 
         async def reread_and_still_here() -> bool:
             status, text = await stays_p.get(f"/c/{cid}")
