@@ -223,3 +223,29 @@ async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
         headers=secretary), 201)
     assert [(o["speaker_id"], o["speaker_name"]) for o in done["opinions"]] == [
         (c.people["陈业主"], "陈业主")]
+
+
+async def test_the_convener_and_the_caller_speak_without_a_role_in_the_compound(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """A street official convenes without a role in the compound, and a platform admin manages
+    any meeting: each acts in the compound already, so their own opinions are recorded."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    official, admin = str(uuid.uuid4()), str(uuid.uuid4())  # nobody the directory knows here
+    meeting = await ok(await meetings.post(
+        f"/v1/compounds/{c.id}/meetings", json={**_body(branch, []), "organisation_ids": [branch]},
+        headers=bearer(token(roles=["street_office"], compounds=[c.id], person=official))), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
+                                        headers=secretary), 201)
+    said = f"{m}/agenda/{item['id']}/opinions"
+    await ok(await meetings.post(said, json={"speaker_id": official, "speaker_name": "街道李科长",
+                                             "stance": "support", "text": "街道支持"},
+                                 headers=secretary), 201)
+    done = await ok(await meetings.post(said, json={
+        "speaker_id": admin, "speaker_name": "平台管理员", "stance": "suggest", "text": "按规程"},
+        headers=bearer(token(roles=["admin"], compounds=["*"], person=admin))), 201)
+    assert [o["speaker_name"] for o in done["opinions"]] == ["街道李科长", "平台管理员"]

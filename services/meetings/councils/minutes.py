@@ -49,12 +49,17 @@ async def record_opinion(pool: Pool, directory: Directory, *, compound_id: uuid.
                          meeting_id: uuid.UUID, item_id: uuid.UUID, data: ItemOpinionIn,
                          who: Principal) -> AgendaItem:
     """The speaker belongs to the compound (owns or lives there, or serves today in one of its
-    organisations, as invited guests do): the minutes are published to the compound under the
-    speaker's name, so nobody of another compound is recorded there; refused (422) before
-    anything is written. Without a name given, the directory's is the one recorded."""
-    names = await directory.require_members(compound_id, [str(data.speaker_id)],
-                                            field="speaker_id")
-    speaker_name = data.speaker_name or names.get(str(data.speaker_id), "")
+    organisations, as invited guests do), or is the caller or the meeting's convener, who act
+    in it (a street official convenes without a role there): the minutes are published to the
+    compound under the speaker's name, so nobody of another compound is recorded there;
+    refused (422) before anything is written. Without a name given, the directory's is the
+    one recorded."""
+    speaker, names = str(data.speaker_id), {}
+    async with pool.acquire() as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+    if speaker not in (who.person_id, meeting["created_by"]):
+        names = await directory.require_members(compound_id, [speaker], field="speaker_id")
+    speaker_name = data.speaker_name or names.get(speaker, "")
     async with transaction(pool) as conn:
         await _item(conn, compound_id, meeting_id, item_id, who)
         await store.insert_opinion(
