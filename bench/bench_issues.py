@@ -5,7 +5,9 @@ embedded PostgreSQL (pg_stat_statements on) and NATS.
 
 The API path pays for auth (JWT), validation (msgspec), the category, the issue, history and
 outbox rows in one transaction, and the outbox relay publishing the event; the bare process
-does one INSERT (one commit) per request.
+does one INSERT (one commit) per request. A third process (bench/same_work.py) does the
+report's own statement and relay without our HTTP framework: how far the guarantees alone let
+the API come here.
 
 Run: `.venv/bin/python -m bench.bench_issues [--seconds S] [--connections C] [--quick]`.
 """
@@ -77,11 +79,19 @@ async def run(seconds: float, connections: int) -> dict[str, Any]:
                                                  drive(f"{bare.url}/reports", [], seconds),
                                                  done=f"SELECT count(*) FROM {BARE_TABLE}")
             busy = {p.name: harness.rss_mb(p.pid) for p in (issues, bare)}
+            procs.stop_one("issues")  # its relay would publish the same outbox's rows
+            same = procs.same_work(stack, compound)
+            drive(f"{same.url}/reports", [], 1)()
+            same_result = await harness.measured(stack, same.pid,
+                                                 drive(f"{same.url}/reports", [], seconds),
+                                                 done="SELECT count(*) FROM issues.issues")
         finally:
             procs.stop()
     return {
         "benchmark": "issues", "http_api_report": api_result, "bare_aiohttp_insert": bare_result,
         "api_to_bare_ratio": round(api_result["per_s"] / bare_result["per_s"], 3),
+        "same_work_no_framework": same_result,
+        "same_work_to_bare_ratio": round(same_result["per_s"] / bare_result["per_s"], 3),
         "idle_rss_mb": idle, "rss_after_load_mb": busy,
         "note": "services as `linli serve` processes, bare aiohttp+asyncpg process, wrk",
     }

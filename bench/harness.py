@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,17 @@ class Processes:
         return self.start("bare", [sys.executable, "-m", "bench.bare", "--port", str(port),
                                    "--dsn", stack.database_url, "--table", table,
                                    "--columns", ",".join(columns)], dict(os.environ), port)
+
+    def same_work(self, stack: EmbeddedStack, compound: uuid.UUID) -> Process:
+        """The issue report's own work without our HTTP framework (bench/same_work.py)."""
+        port = free_port()
+        return self.start("same_work", [
+            sys.executable, "-m", "bench.same_work", "--port", str(port), "--dsn",
+            stack.database_url, "--nats", stack.nats_url, "--compound", str(compound)],
+            dict(os.environ), port)
+
+    def stop_one(self, name: str) -> None:
+        self.running.pop(name).stop()
 
     def stop(self) -> None:
         for process in reversed(list(self.running.values())):
