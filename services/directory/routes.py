@@ -44,7 +44,8 @@ COMPOUND_CREATORS = allow("street_office", scopes=["directory:write"])
 ROLL_READERS = allow(*OWNER_READERS, scopes=sorted(OWNER_SCOPES))
 # Services checking that the people a request names belong to a compound (notify's messages,
 # meetings' invitees, volunteers registered by staff, issues reported for a named resident, the
-# centre's bookings, sign-ups, loans and holds made for someone), by their own service tokens;
+# centre's bookings, sign-ups, loans and holds made for someone, the workflow API's committee
+# preparatory group with directory:read), by their own service tokens;
 # a read for apps, and for platform admins, who read the register and the roll anyway; other
 # people would learn who lives where
 MEMBER_CHECKERS = allow("admin", scopes=["directory:read", "notify:internal", "meetings:internal",

@@ -32,6 +32,7 @@ from services.portal.live import STOPPING, UPSTREAMS, stop_live
 from services.portal.media import FileMedia, S3Media
 from services.portal.models import PortalConfig
 from services.portal.routes import PAGES
+from services.portal.signed_in import sessions
 from services.portal.web import (
     CONFIG,
     HTTP,
@@ -39,7 +40,6 @@ from services.portal.web import (
     Page,
     PageHandler,
     html_errors,
-    sessions,
     to_sign_in,
 )
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from linli import problems
 from linli.http import POOL, SETTINGS
 from services.portal import service
 from services.portal.models import Identity, Membership
@@ -42,9 +43,18 @@ async def soft(awaitable: Awaitable[T]) -> T | None:
         return None
 
 
+UNCONFIRMED = problems.Problem(
+    503, "memberships-unconfirmed", "暂时无法确认",
+    "人员登记服务暂时无法访问, 暂时无法确认你是否仍登记在这个小区; 请稍后刷新页面再试 (无需重新登录)。")
+
+
 def compound_of(request: web.Request) -> Membership:
-    """The compound in the path, if the person belongs to it; any other is simply not found."""
-    found = session_of(request).membership(request.match_info["compound_id"])
+    """The compound in the path, if the person belongs to it now (the memberships are read
+    again from the directory every minute: signed_in.py); any other is simply not found."""
+    session = session_of(request)
+    found = session.membership(request.match_info["compound_id"])
+    if found is None and session.unconfirmed:
+        raise UNCONFIRMED
     if found is None:
         raise web.HTTPNotFound()
     return found
@@ -55,6 +65,8 @@ def compound_of(request: web.Request) -> Membership:
 
 async def root(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
+    if session.unconfirmed:
+        raise UNCONFIRMED
     if not session.memberships:
         return render(request, "error.html", {"title": "尚未登记小区", "detail":
                       "你还没有登记在任何小区, 请联系社区居委会登记房屋或住户信息。"})

@@ -23,8 +23,8 @@ import aiohttp
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from linli.http import POOL, SETTINGS
-from services.portal import service
+from linli.http import SETTINGS
+from services.portal.signed_in import current_session
 from services.portal.vote_pages import turnout_bars
 from services.portal.web import (
     CONFIG,
@@ -141,7 +141,7 @@ async def _relay(request: web.Request, upstream: aiohttp.ClientResponse,
             return  # notify ended the stream: the browser reconnects with its Last-Event-ID
         if time.monotonic() - checked > SESSION_CHECK:
             checked = time.monotonic()
-            if await service.find_session(request.app[POOL], token) is None:
+            if not await _still_holds(request, token, watch):
                 await sse.send("expired", event="session")
                 return
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -151,6 +151,15 @@ async def _relay(request: web.Request, upstream: aiohttp.ClientResponse,
         if event.get("data") is not None:
             await _pass_on(request, sse, watch, event)
         event = {}
+
+
+async def _still_holds(request: web.Request, token: str, watch: Watch | None) -> bool:
+    """The session still lives and, with its memberships read afresh (signed_in.py), still
+    belongs to the watched thing's compound: one who moved out stops getting its turnout."""
+    session = await current_session(request, token)
+    if session is None:
+        return False
+    return watch is None or session.membership(watch.compound) is not None
 
 
 def _field(event: dict[str, str], line: str) -> None:

@@ -13,7 +13,8 @@ from aiohttp import web
 from linli.auth import issue_token
 from linli.http import SETTINGS
 from services.portal.handlers import compound_of
-from services.portal.web import HTTP, Api, ApiError, api, render, session_of
+from services.portal.models import Identity
+from services.portal.web import HTTP, Api, ApiError, api, app_api, render, session_of
 
 
 def calendar_signature(secret: str, person_id: str, compound_id: str) -> str:
@@ -48,10 +49,24 @@ async def _published(client: Api, cid: str, meeting: dict[str, Any]) -> dict[str
     return found if found.get("published_at") else None
 
 
+async def _belongs(request: web.Request, person: str, cid: str) -> bool:
+    """The link's person still belongs to the compound, as the directory says now: the link
+    outlives every session, and one who moved out no longer reads its meetings through it."""
+    try:
+        who = await app_api(request, "directory").get(f"/v1/identities/{person}", kind=Identity)
+    except ApiError as exc:
+        if exc.status == 404:
+            return False
+        raise web.HTTPServiceUnavailable(text="暂时无法确认订阅人的登记信息, 请稍后再试") from None
+    return any(str(m.compound_id) == cid for m in who.memberships)
+
+
 async def calendar(request: web.Request) -> web.StreamResponse:
     person, cid, sig = (request.match_info[k] for k in ("person_id", "compound_id", "signature"))
     secret = request.app[SETTINGS].jwt_secret
     if not hmac.compare_digest(sig, calendar_signature(secret, person, cid)):
+        raise web.HTTPNotFound()
+    if not await _belongs(request, person, cid):
         raise web.HTTPNotFound()
     token = issue_token(secret, subject=person, roles=["resident"], compounds=[cid], ttl_seconds=60)
     client = Api(request.app[HTTP], base_url=request.app[SETTINGS].service_url("meetings"), token=token)

@@ -59,6 +59,14 @@ class PortalConfig:
     failures_per_address: int = 20     # wrong codes from one address in `window_minutes`
     window_minutes: int = 15
     token_minutes: int = 10            # the JWT the portal mints for each call it makes
+    # a session's memberships (compounds, roles, units) are read again from the directory
+    # once older than this (LINLI_PORTAL_MEMBERSHIPS_FRESH_SECONDS): one who moved out stops
+    # acting in that compound within about this long
+    memberships_fresh_seconds: int = 60
+    # while the directory cannot be reached, the last memberships read stay in use this long
+    # (LINLI_PORTAL_MEMBERSHIPS_KEPT_SECONDS); after that the compound's pages say they cannot
+    # confirm the person belongs there, and nobody is signed out
+    memberships_kept_seconds: int = 15 * 60
     max_photo_bytes: int = 8 * 1024 * 1024
     media_dir: Path | None = None      # default: <LINLI_DATA_DIR>/media
     live_poll_seconds: int = 30        # the browser's slow look when the live stream fails
@@ -77,6 +85,10 @@ class PortalConfig:
             code_minutes=int(env.get("LINLI_PORTAL_CODE_MINUTES", base.code_minutes)),
             live_poll_seconds=int(env.get("LINLI_PORTAL_LIVE_POLL_SECONDS",
                                           base.live_poll_seconds)),
+            memberships_fresh_seconds=int(env.get("LINLI_PORTAL_MEMBERSHIPS_FRESH_SECONDS",
+                                                  base.memberships_fresh_seconds)),
+            memberships_kept_seconds=int(env.get("LINLI_PORTAL_MEMBERSHIPS_KEPT_SECONDS",
+                                                 base.memberships_kept_seconds)),
             max_photo_bytes=int(env.get("LINLI_PORTAL_MAX_PHOTO_BYTES", base.max_photo_bytes)),
             media_dir=Path(media) if media else None,
             trusted_proxies=trusted_networks(env.get("LINLI_TRUSTED_PROXIES", "")),
@@ -134,6 +146,10 @@ class Session(msgspec.Struct):
     memberships: list[Membership]
     csrf: str
     expires_at: dt.datetime
+    memberships_read_at: dt.datetime  # when the directory last said them (signed_in.py)
+    # the directory has not answered for longer than memberships_kept_seconds: `memberships`
+    # is then empty and a compound's page says it cannot confirm the person belongs there
+    unconfirmed: bool = False
 
     def membership(self, compound_id: str) -> Membership | None:
         return next((m for m in self.memberships if str(m.compound_id) == compound_id), None)

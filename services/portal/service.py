@@ -115,7 +115,7 @@ async def open_session(pool: Pool, cfg: PortalConfig, identity: Identity) -> tup
             expires_at=expires)
     return token, Session(token_hash=token_hash(token), person_id=identity.person_id,
                           name=identity.name, memberships=identity.memberships, csrf=csrf,
-                          expires_at=expires)
+                          expires_at=expires, memberships_read_at=_now())
 
 
 async def find_session(pool: Pool, token: str) -> Session | None:
@@ -126,6 +126,17 @@ async def find_session(pool: Pool, token: str) -> Session | None:
     data = dict(row)
     data["memberships"] = msgspec.json.decode(row["memberships"])
     return msgspec.convert(data, Session)
+
+
+async def renew_memberships(pool: Pool, session: Session, identity: Identity) -> Session:
+    """The session with the person's name and memberships as the directory says them now."""
+    async with transaction(pool) as conn:
+        read_at = await store.renew_memberships(
+            conn, token_hash=session.token_hash, name=identity.name,
+            memberships=msgspec.json.encode(identity.memberships).decode())
+    return msgspec.structs.replace(session, name=identity.name,
+                                   memberships=identity.memberships,
+                                   memberships_read_at=read_at or _now(), unconfirmed=False)
 
 
 async def close_session(pool: Pool, token: str) -> None:

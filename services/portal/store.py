@@ -21,8 +21,19 @@ async def insert_session(conn: Connection, *, token_hash: str, person_id: uuid.U
 
 async def live_session(conn: Connection, *, token_hash: str) -> Row:
     return await conn.fetchrow(
-        "SELECT token_hash, person_id, name, memberships::text AS memberships, csrf, expires_at"
-        " FROM sessions WHERE token_hash = $1 AND expires_at > now()", token_hash)
+        "SELECT token_hash, person_id, name, memberships::text AS memberships, csrf, expires_at,"
+        " memberships_read_at FROM sessions WHERE token_hash = $1 AND expires_at > now()",
+        token_hash)
+
+
+async def renew_memberships(conn: Connection, *, token_hash: str, name: str,
+                            memberships: str) -> dt.datetime | None:
+    """The memberships as the directory says them now; when they were read (None: the
+    session is gone)."""
+    read_at: dt.datetime | None = await conn.fetchval(
+        "UPDATE sessions SET name = $2, memberships = $3::jsonb, memberships_read_at = now()"
+        " WHERE token_hash = $1 RETURNING memberships_read_at", token_hash, name, memberships)
+    return read_at
 
 
 async def delete_session(conn: Connection, *, token_hash: str) -> None:

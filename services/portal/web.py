@@ -20,8 +20,7 @@ from aiohttp import web
 from linli import problems
 from linli.auth import issue_token
 from linli.clients import ServiceClient, app_token
-from linli.http import POOL, SETTINGS
-from services.portal import service
+from linli.http import SETTINGS
 from services.portal.models import PortalConfig, Session
 
 log = logging.getLogger("linli.portal")
@@ -235,31 +234,9 @@ async def form(request: web.Request) -> dict[str, Any]:
     return {k: v for k, v in data.items()}
 
 
-@web.middleware
-async def sessions(request: web.Request, handler: PageHandler) -> web.StreamResponse:
-    """Attach the session of the cookie; check the CSRF token of every form post."""
-    token = request.cookies.get(COOKIE)
-    if token:
-        session = await service.find_session(request.app[POOL], token)
-        if session is not None:
-            request[SESSION] = session
-    if request.method == "POST" and not request.path.startswith("/live/"):
-        await _check_csrf(request)
-    return await handler(request)
-
-
-async def _check_csrf(request: web.Request) -> None:
-    sent = request.headers.get("X-CSRF-Token") or str((await request.post()).get("csrf", ""))
-    session = request.get(SESSION)
-    expected = session.csrf if session is not None else request.cookies.get(PRE_CSRF, "")
-    if not expected or not secrets.compare_digest(sent, expected):
-        if session is None and request.cookies.get(COOKIE):
-            raise to_sign_in(request)  # the session expired while the form was open
-        raise problems.forbidden("表单已过期, 请返回刷新页面后重新提交")
-
-
 ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在",
-                405: "不支持的操作", 413: "上传的内容太大", 502: "服务暂不可用"}
+                405: "不支持的操作", 413: "上传的内容太大", 502: "服务暂不可用",
+                503: "暂时无法确认"}
 
 
 @web.middleware

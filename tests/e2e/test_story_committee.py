@@ -45,6 +45,19 @@ async def register(http: Http) -> tuple[str, list[str], str]:
     return compound["id"], owners, street
 
 
+async def serving(http: Http, cid: str, kind: str, organisation: str, name: str) -> str:
+    """A person serving today in one of the compound's organisations: a member of it, whom
+    the preparatory group may name (the workflow API checks each one with the directory)."""
+    street = http.platform.token(roles=["street_office"], compounds=["*"])
+    c = f"/v1/compounds/{cid}"
+    org = await http.post("directory", f"{c}/organisations", street,
+                          {"kind": kind, "name": organisation}, status=201)
+    person = await http.post("directory", "/v1/people", street, {"name": name}, status=201)
+    await http.post("directory", f"{c}/organisations/{org['id']}/roles", street, {
+        "person_id": person["id"], "title": "代表", "starts_on": "2024-01-01"}, status=201)
+    return str(person["id"])
+
+
 def members(owners: list[str], picks: range, represents: str = "owner") -> list[dict[str, Any]]:
     return [{"person_id": owners[i], "name": NAMES[i], "represents": represents} for i in picks]
 
@@ -66,8 +79,10 @@ async def test_seven_seats_contested_by_nine_owners_found_the_committee(http: Ht
     await http.post("workflows", f"{w}/updates/confirm", street, {"note": "已核实交付情况"})
     await at_step(http, w, street, "preparatory_group")
     group = [*members(owners, range(3)),
-             {"person_id": str(uuid.uuid4()), "name": "开发商代表", "represents": "developer"},
-             {"person_id": str(uuid.uuid4()), "name": "街道代表", "represents": "street_office"}]
+             {"person_id": await serving(http, cid, "partner_unit", "建设单位", "开发商代表"),
+              "name": "开发商代表", "represents": "developer"},
+             {"person_id": await serving(http, cid, "street_office", "万安街道办事处", "街道代表"),
+              "name": "街道代表", "represents": "street_office"}]
     await http.post("workflows", f"{w}/updates/form_group", street, {"members": group})
     await at_step(http, w, street, "rules_and_candidates")  # after the group's publicity
 

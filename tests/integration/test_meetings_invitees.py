@@ -187,3 +187,65 @@ async def test_without_the_directory_the_whole_convening_path_is_a_503_and_write
     assert r.status == 503 and r.headers["Retry-After"].isdigit(), await r.text()
     assert r.content_type == "application/problem+json" and (await r.json())["detail"]
     assert await _written(meetings, cid, key) == NOTHING
+
+
+async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """An opinion at the meeting names its speaker by id, and the minutes are published to the
+    compound: a speaker of another compound (or nobody) is refused with a 422 naming them and
+    nothing is recorded; a speaker who belongs is recorded, with the directory's name when the
+    secretary gave none."""
+    directory, meetings = apps
+    c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    await c.unit("201", "90.00", "陈业主")
+    await other.unit("101", "70.00", "南山业主")
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
+                                           json=_body(branch, []), headers=secretary), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
+                                        headers=secretary), 201)
+    said = f"{m}/agenda/{item['id']}/opinions"
+    for stranger in (other.people["南山业主"], str(uuid.uuid4())):
+        r = await meetings.post(said, json={"speaker_id": stranger, "speaker_name": "陈代表",
+                                            "stance": "support", "text": "支持"},
+                                headers=secretary)
+        body = await assert_problem(r, 422, "validation-error")
+        assert "不属于本小区" in body["detail"] and stranger in body["detail"], body
+        assert body["errors"] == [{"field": "speaker_id", "detail": body["detail"]}]
+    async with meetings.app[POOL].acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM item_opinions WHERE item_id = $1",
+                                   uuid.UUID(item["id"])) == 0
+    done = await ok(await meetings.post(said, json={
+        "speaker_id": c.people["陈业主"], "stance": "suggest", "text": "先做隔热层"},
+        headers=secretary), 201)
+    assert [(o["speaker_id"], o["speaker_name"]) for o in done["opinions"]] == [
+        (c.people["陈业主"], "陈业主")]
+
+
+async def test_the_convener_and_the_caller_speak_without_a_role_in_the_compound(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """A street official convenes without a role in the compound, and a platform admin manages
+    any meeting: each acts in the compound already, so their own opinions are recorded."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    official, admin = str(uuid.uuid4()), str(uuid.uuid4())  # nobody the directory knows here
+    meeting = await ok(await meetings.post(
+        f"/v1/compounds/{c.id}/meetings", json={**_body(branch, []), "organisation_ids": [branch]},
+        headers=bearer(token(roles=["street_office"], compounds=[c.id], person=official))), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
+                                        headers=secretary), 201)
+    said = f"{m}/agenda/{item['id']}/opinions"
+    await ok(await meetings.post(said, json={"speaker_id": official, "speaker_name": "街道李科长",
+                                             "stance": "support", "text": "街道支持"},
+                                 headers=secretary), 201)
+    done = await ok(await meetings.post(said, json={
+        "speaker_id": admin, "speaker_name": "平台管理员", "stance": "suggest", "text": "按规程"},
+        headers=bearer(token(roles=["admin"], compounds=["*"], person=admin))), 201)
+    assert [o["speaker_name"] for o in done["opinions"]] == ["街道李科长", "平台管理员"]

@@ -52,6 +52,12 @@ CHECKS = """() => {
 }"""
 
 
+# every page reads the person's memberships again from the directory once a second old
+# (signed_in.py; a minute by default): every test of the pages then also shows that a person
+# who still belongs sees no change from the re-reads
+REREAD = {"LINLI_PORTAL_MEMBERSHIPS_FRESH_SECONDS": "1"}
+
+
 @dataclass
 class Portal:
     platform: Platform
@@ -70,7 +76,8 @@ def portal(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     data = tmp_path_factory.mktemp("portal")
     # the tests' requests come from 127.0.0.1, here a trusted proxy (X-Forwarded-Proto)
     extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test",
-             "LINLI_PORTAL_MEDIA_DIR": str(data / "media"), "LINLI_TRUSTED_PROXIES": "127.0.0.1"}
+             "LINLI_PORTAL_MEDIA_DIR": str(data / "media"), "LINLI_TRUSTED_PROXIES": "127.0.0.1",
+             **REREAD}
     with running(settings, data, SERVICES, worker=False, extra_env=extra) as platform:
         # photo links the issues service keeps point at this portal
         yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
@@ -89,7 +96,7 @@ def council(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     asyncio.run(load_demo(settings.database_url))
     data = tmp_path_factory.mktemp("council")
     extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test",
-             "LINLI_PORTAL_MEDIA_DIR": str(data / "media")}
+             "LINLI_PORTAL_MEDIA_DIR": str(data / "media"), **REREAD}
     with running(settings, data, EVERYTHING, worker=True, extra_env=extra) as platform:
         yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
 

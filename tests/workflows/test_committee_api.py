@@ -72,12 +72,14 @@ async def test_committee_founding_over_the_workflow_api(
             assert done["result"] == "preparatory_group"
             minority = {"members": [
                 {"person_id": c.people[OWNERS[0]], "name": OWNERS[0]},
-                {"person_id": str(uuid.uuid4()), "name": "开发商代表", "represents": "developer"}]}
+                {"person_id": c.people[OWNERS[1]], "name": "开发商代表", "represents": "developer"}]}
             for _ in range(200):
                 if (await ok(await http.get(w, headers=street)))["state"]["step"] == \
                         "preparatory_group":
                     break
                 await asyncio.sleep(0.05)
+            await a_group_naming_people_of_another_compound_is_refused(http, street, w, c,
+                                                                      directory, token)
             await assert_problem(await http.post(f"{w}/updates/form_group", json=minority,
                                                  headers=street), 409, "update-rejected")
             await assert_problem(await http.post(f"{w}/signals/election_closed", json={
@@ -98,6 +100,27 @@ async def test_committee_founding_over_the_workflow_api(
             final = (await ok(await http.get(w, headers=street)))
             assert final["status"] == "completed" and final["state"]["step"] == "cancelled"
             await a_new_founding_after_the_ended_one(http, street, c.id, started["run_id"])
+
+
+async def a_group_naming_people_of_another_compound_is_refused(
+        http: Any, street: dict[str, str], w: str, c: Any, directory: Any,
+        token: TokenFactory) -> None:
+    """A preparatory group naming a person of another compound (or nobody the directory
+    knows) is refused with 422 naming them, before the workflow hears of it: still no group."""
+    elsewhere = await nine_owners(directory, token)
+    group = {"members": [
+        *({"person_id": c.people[n], "name": n} for n in OWNERS[:3]),
+        {"person_id": elsewhere.people[OWNERS[0]], "name": "别的小区的业主"},
+        {"person_id": str(uuid.uuid4()), "name": "查无此人", "represents": "street_office"}]}
+    refused = await assert_problem(await http.post(f"{w}/updates/form_group", json=group,
+                                                   headers=street), 422, "validation-error")
+    assert "别的小区的业主" in refused["detail"] and "查无此人" in refused["detail"]
+    assert OWNERS[0] not in refused["detail"]
+    assert refused["errors"][0]["field"] == "members"
+    state = (await ok(await http.get(w, headers=street)))["state"]
+    assert (state["step"], state["group"]) == ("preparatory_group", [])
+    await assert_problem(await http.post(f"{w}/updates/form_group", json={"members": [
+        {"person_id": "不是编号", "name": "甲"}]}, headers=street), 422, "validation-error")
 
 
 async def a_new_founding_after_the_ended_one(http: Any, street: dict[str, str], compound_id: str,

@@ -16,8 +16,9 @@ from temporalio.service import RetryConfig
 from linli.app import service_app
 from linli.clients import service_client
 from linli.config import Settings
+from linli.directory import Directory
 from linli.http import SETTINGS
-from workflows.api.keys import OWNERS, TEMPORAL
+from workflows.api.keys import DIRECTORY, OWNERS, TEMPORAL
 from workflows.api.outage import temporal_outage
 from workflows.api.routes import ROUTES
 
@@ -38,11 +39,17 @@ async def temporal_client(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def directory_view(app: web.Application) -> AsyncIterator[None]:
+    """app[DIRECTORY]: the members lookup over the directory client (after its context)."""
+    app[DIRECTORY] = Directory(app[OWNERS["directory"]])
+    yield
+
+
 def create_app(settings: Settings) -> web.Application:
     owners = [service_client(OWNERS[name], caller="workflows", target=name,
                              scopes=[f"{name}:read"]) for name in sorted(OWNERS)]
     app = service_app(name="workflows", settings=settings, routes=ROUTES,
                       migrations=None,
-                      contexts=[temporal_client, *owners])
+                      contexts=[temporal_client, *owners, directory_view])
     app.middlewares.append(temporal_outage)  # inside problem_json, which renders its 503
     return app

@@ -27,7 +27,7 @@ from linli.auth import ROLES
 from linli.http import RETRY_AFTER_SECONDS, SETTINGS, Call, json_response
 from linli.problems import Problem
 from workflows.api import validation as v
-from workflows.api.keys import OWNERS, TEMPORAL
+from workflows.api.keys import DIRECTORY, OWNERS, TEMPORAL
 from workflows.api.models import (
     Accepted,
     RatingDone,
@@ -253,6 +253,8 @@ async def run_update(call: Call, name: str = "") -> UpdateDone:
                       f"{kind.name} 不接受更新 {name}; 可用: {', '.join(kind.updates) or '无'}")
     await _require_convener(call, handle, desc, kind, name)
     payload: Any = v.convert(call.body, kind.updates[name])
+    if isinstance(payload, ct.PreparatoryGroup):
+        await v.group_members(call.app[DIRECTORY], (await desc.memo())["compound_id"], payload)
     if isinstance(payload, t.ReviewMeeting):
         v.instant(payload.starts_at, "starts_at")  # 422 unless an ISO instant with its offset
     parts: list[Any] = [payload, getattr(payload, "revision", None)]

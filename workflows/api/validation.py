@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from linli.auth import STAFF_ROLES
+from linli.directory import Directory
 from linli.problems import Problem
 from workflows.committee import types as ct
 from workflows.follow_up import types as ft
@@ -123,6 +124,23 @@ def follow_up_input(raw: Any) -> ft.IssueFollowUpInput:
     if not 0 < data.satisfaction_seconds <= MAX_WINDOW_SECONDS:
         raise invalid("satisfaction_seconds 必须大于 0 且不超过十年", "satisfaction_seconds")
     return data
+
+
+async def group_members(directory: Directory, compound_id: str,
+                        group: ct.PreparatoryGroup) -> None:
+    """Every member of the committee's preparatory group belongs to the compound (an owner, a
+    resident or serving today in one of its 1+3+N organisations, as the directory's members
+    lookup says), checked before the update reaches the workflow: the group is published (公示)
+    by name on the compound's notice board, so a person of another compound is refused by name
+    (422) and nothing is sent; the directory's outage is a 503 (linli/directory.py)."""
+    for i, member in enumerate(group.members):
+        member.person_id = entity_id(member.person_id, f"members[{i}].person_id")
+    outside = set(await directory.outsiders(compound_id, [m.person_id for m in group.members]))
+    if outside:
+        named = "、".join(f"{m.name} ({m.person_id})" for m in group.members
+                         if m.person_id in outside)
+        raise invalid("筹备组成员须是本小区的业主、住户或现任 1+3+N 组织成员;"
+                      f" 以下人员不属于本小区: {named}", "members")
 
 
 def committee_input(raw: Any) -> ct.CommitteeInput:

@@ -86,7 +86,8 @@ async def quorum(call: Call) -> Quorum:
 
 
 async def item_opinion(call: Call) -> AgendaItem:
-    return await minutes.record_opinion(call.app[POOL], compound_id=compound(call),
+    return await minutes.record_opinion(call.app[POOL], call.app[DIRECTORY_VIEW],
+                                        compound_id=compound(call),
                                         meeting_id=meeting(call), item_id=item(call),
                                         data=call.body, who=call.who)
 

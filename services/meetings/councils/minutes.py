@@ -12,6 +12,7 @@ from linli import problems
 from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
+from linli.directory import Directory
 from services.meetings import events, metrics
 from services.meetings.councils import store
 from services.meetings.councils.models import (
@@ -44,12 +45,25 @@ async def _full_item(conn: Connection, meeting_id: uuid.UUID, item_id: uuid.UUID
     return next(i for i in await agenda(conn, meeting_id) if i.id == item_id)
 
 
-async def record_opinion(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
-                         item_id: uuid.UUID, data: ItemOpinionIn, who: Principal) -> AgendaItem:
+async def record_opinion(pool: Pool, directory: Directory, *, compound_id: uuid.UUID,
+                         meeting_id: uuid.UUID, item_id: uuid.UUID, data: ItemOpinionIn,
+                         who: Principal) -> AgendaItem:
+    """The speaker belongs to the compound (owns or lives there, or serves today in one of its
+    organisations, as invited guests do), or is the caller or the meeting's convener, who act
+    in it (a street official convenes without a role there): the minutes are published to the
+    compound under the speaker's name, so nobody of another compound is recorded there;
+    refused (422) before anything is written. Without a name given, the directory's is the
+    one recorded."""
+    speaker, names = str(data.speaker_id), {}
+    async with pool.acquire() as conn:
+        meeting = await meeting_in(conn, compound_id, meeting_id)
+    if speaker not in (who.person_id, meeting["created_by"]):
+        names = await directory.require_members(compound_id, [speaker], field="speaker_id")
+    speaker_name = data.speaker_name or names.get(speaker, "")
     async with transaction(pool) as conn:
         await _item(conn, compound_id, meeting_id, item_id, who)
         await store.insert_opinion(
-            conn, item_id=item_id, speaker_id=data.speaker_id, speaker_name=data.speaker_name,
+            conn, item_id=item_id, speaker_id=data.speaker_id, speaker_name=speaker_name,
             organisation_id=data.organisation_id, stance=data.stance, text=data.text,
             by=who.subject)
         return await _full_item(conn, meeting_id, item_id)

@@ -1,0 +1,209 @@
+"""A portal session follows the directory: a resident who moved out, or an owner whose ownership
+was removed, can no longer act in that compound through the portal once the session's copy of
+their memberships is re-read (services/portal/signed_in.py), while a person who still belongs
+sees no change; without the directory the last memberships stay in use for a while, then the
+compound's pages say they cannot confirm it, and nobody is signed out.
+
+The portal and the directory run in this process on real ports (the portal asks the directory
+over HTTP as it does under `linli up`), with meetings behind the calendar links; the other
+services are absent, so the home page shows its blocks as unavailable, which changes nothing
+here."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from linli.config import Settings
+from services.directory.app import create_app as directory_app
+from services.meetings.app import create_app as meetings_app
+from services.portal.app import create_app as portal_app
+from services.portal.meeting_pages import calendar_signature
+from services.portal.models import PortalConfig
+from tests.conftest import AppFactory, TokenFactory, bearer, eventually
+from tests.integration.test_directory import make_compound, post_ok
+
+NOT_HERE = "不属于你所在的小区"
+UNCONFIRMED = "暂时无法确认你是否仍登记在这个小区"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Phone:
+    """One person's browser: its own cookies, the form token of the last page it read."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        self.session, self.base, self.csrf = session, base, ""
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.session.get(self.base + path, allow_redirects=False) as r:
+            text = await r.text()
+        if found := CSRF.search(text):
+            self.csrf = found.group(1)
+        return r.status, text
+
+    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        async with self.session.post(self.base + path, data={"csrf": self.csrf, **data},
+                                     allow_redirects=False) as r:
+            return r.status, await r.text()
+
+    async def sign_in(self, person_id: str) -> None:
+        """The development sign-in (dev_login) as this person."""
+        await self.get("/sign-in")
+        status, text = await self.post("/dev/sign-in", {"person_id": person_id, "next": "/"})
+        assert status == 303, text
+
+
+@contextlib.asynccontextmanager
+async def phones(base: str) -> AsyncIterator[Any]:
+    made: list[aiohttp.ClientSession] = []
+
+    def new() -> Phone:
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        made.append(session)
+        return Phone(session, base)
+
+    try:
+        yield new
+    finally:
+        for session in made:
+            await session.close()
+
+
+async def serve_portal(serve: AppFactory, tmp_path: Path, fresh_seconds: int) -> str:
+    cfg = PortalConfig(dev_login=True, memberships_fresh_seconds=fresh_seconds,
+                       media_dir=tmp_path / "media")
+    portal = await serve(lambda s: portal_app(s, config=cfg))
+    return str(portal.make_url("")).rstrip("/")
+
+
+async def read_at(settings: Settings, person_id: str) -> dt.datetime:
+    """When the portal last read this person's memberships from the directory."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        found: dt.datetime = await conn.fetchval(
+            "SELECT max(memberships_read_at) FROM portal.sessions WHERE person_id = $1",
+            person_id)
+    finally:
+        await conn.close()
+    return found
+
+
+async def age_memberships(settings: Settings, person_id: str, minutes: int) -> None:
+    """The session's copy as if read `minutes` ago (what a session open that long has)."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute("UPDATE portal.sessions SET memberships_read_at = now() - $2::interval"
+                           " WHERE person_id = $1", person_id, dt.timedelta(minutes=minutes))
+    finally:
+        await conn.close()
+
+
+async def one_unit(directory: Any, street: dict[str, str], name: str) -> tuple[str, str]:
+    """A compound with one unit: (compound path, unit id)."""
+    cid = await make_compound(directory, street, name)
+    c = f"/v1/compounds/{cid}"
+    building = await post_ok(directory, f"{c}/buildings", {"name": "1号楼", "floors": 6}, street)
+    unit = await post_ok(directory, f"{c}/units", {"building_id": building["id"], "floor": 2,
+                                                   "number": "201", "area": "90.00"}, street)
+    return c, unit["id"]
+
+
+async def person(directory: Any, street: dict[str, str], name: str) -> str:
+    return str((await post_ok(directory, "/v1/people", {"name": name}, street))["id"])
+
+
+async def test_who_moved_out_or_no_longer_owns_loses_the_compound_and_who_stays_keeps_it(
+        serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    street = bearer(token(roles=["street_office"], compounds=["*"]))
+    c, unit = await one_unit(directory, street, "迁出测试小区")
+    cid = c.rsplit("/", 1)[1]
+    owner, tenant, stays = [await person(directory, street, n) for n in ("王业主", "李租户", "李家人")]
+    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    household = await post_ok(directory, f"{c}/households", {"unit_id": unit, "name": "李家"},
+                              street)
+    hh = f"{c}/households/{household['id']}/residents"
+    for who in (tenant, stays):
+        await post_ok(directory, hh, {"person_id": who, "relation": "tenant"}, street, status=200)
+    await serve(meetings_app, port=settings.port("meetings"))  # the calendar links read it
+    base = await serve_portal(serve, tmp_path, fresh_seconds=1)
+    async with phones(base) as new:
+        owner_p, tenant_p, stays_p = new(), new(), new()
+        links = {who: f"/calendar/{who}/{cid}/"
+                 f"{calendar_signature(settings.jwt_secret, who, cid)}.ics"
+                 for who in (owner, tenant, stays)}
+        for link in links.values():
+            status, text = await owner_p.get(link)
+            assert status == 200 and text.startswith("BEGIN:VCALENDAR"), text
+        for phone, who in ((owner_p, owner), (tenant_p, tenant), (stays_p, stays)):
+            await phone.sign_in(who)
+            assert (await phone.get(f"/c/{cid}"))[0] == 200
+
+        r = await directory.delete(f"{hh}/{tenant}", headers=street)  # 迁出
+        assert r.status == 200, await r.text()
+        r = await directory.delete(f"{c}/units/{unit}/owners/{owner}", headers=street)
+        assert r.status == 200, await r.text()
+        moved_at = dt.datetime.now(dt.UTC)
+
+        for phone in (tenant_p, owner_p):
+            async def refused(phone: Phone = phone) -> bool:
+                status, text = await phone.get(f"/c/{cid}")
+                assert status in (200, 404), text  # never a 500 on the way
+                return status == 404 and NOT_HERE in text
+            await eventually(refused)
+            # the actions behind the pages too: a report is refused before anything is sent
+            status, text = await phone.post(f"/c/{cid}/issues/new", {"title": "楼道灯坏了"})
+            assert status == 404 and NOT_HERE in text
+            status, text = await phone.get("/")  # still signed in, in no compound
+            assert status == 200 and "尚未登记小区" in text
+
+        for who in (tenant, owner):  # the signed link outlives the session: it asks too
+            assert (await stays_p.get(links[who]))[0] == 404
+        status, text = await stays_p.get(links[stays])
+        assert status == 200 and text.startswith("BEGIN:VCALENDAR"), text
+
+        async def reread_and_still_here() -> bool:
+            status, text = await stays_p.get(f"/c/{cid}")
+            assert status == 200, text
+            return await read_at(settings, stays) > moved_at
+        await eventually(reread_and_still_here)
+
+
+async def test_without_the_directory_memberships_stay_a_while_then_are_unconfirmed_not_signed_out(
+        serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
+    directory = await serve(directory_app, port=settings.port("directory"))
+    street = bearer(token(roles=["street_office"], compounds=["*"]))
+    c, unit = await one_unit(directory, street, "目录停机测试小区")
+    cid = c.rsplit("/", 1)[1]
+    owner = await person(directory, street, "周业主")
+    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    base = await serve_portal(serve, tmp_path, fresh_seconds=1)
+    async with phones(base) as new:
+        me = new()
+        await me.sign_in(owner)
+        assert (await me.get(f"/c/{cid}"))[0] == 200
+        await directory.close()
+
+        await age_memberships(settings, owner, minutes=2)  # due for a re-read, within 15 min
+        status, text = await me.get(f"/c/{cid}")
+        assert status == 200, text  # the last memberships read stay in use
+        assert dt.datetime.now(dt.UTC) - await read_at(settings, owner) > dt.timedelta(minutes=1)
+
+        await age_memberships(settings, owner, minutes=20)  # beyond the 15 minutes kept
+        for path in (f"/c/{cid}", "/"):
+            status, text = await me.get(path)
+            assert status == 503 and UNCONFIRMED in text, text
+        status, text = await me.post(f"/c/{cid}/issues/new", {"title": "楼道灯坏了"})
+        assert status == 503 and UNCONFIRMED in text, text
+
+        await serve(directory_app, port=settings.port("directory"))  # the directory is back
+        status, text = await me.get(f"/c/{cid}")  # the same session, not signed out
+        assert status == 200, text
+        assert dt.datetime.now(dt.UTC) - await read_at(settings, owner) < dt.timedelta(minutes=1)
