@@ -13,7 +13,6 @@ from typing import Any
 from aiohttp import web
 from playwright.async_api import expect
 
-from services.portal.desk.notices import kind_labels
 from tests.e2e.conftest import Http, until
 from tests.portal.conftest import (
     Portal,
@@ -71,12 +70,6 @@ async def failed_push(http: Http, who: Resident, issue_id: str) -> None:
 
         await until("the push to the retired webhook ends failed", failed)
         assert pushed == ["issue_status_changed"]  # sent once: a 410 is not tried again
-
-
-def test_a_daily_digest_is_named_in_the_push_log() -> None:
-    """notify's daily digest (kind "digest") has no template to take its label from."""
-    labels = kind_labels([{"kind": "issue_status_changed", "label": "问题状态变化"}])
-    assert labels == {"digest": "每日摘要", "issue_status_changed": "问题状态变化"}
 
 
 async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_statistics(
