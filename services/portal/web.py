@@ -247,7 +247,7 @@ async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamR
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        status, detail = exc.status, (exc.text or "") if exc.status != 404 else "找不到这个页面。"
+        status, detail = exc.status, _http_detail(request, exc)
     except problems.Problem as exc:
         status, detail = exc.status, exc.detail
     except ApiError as exc:
@@ -263,6 +263,20 @@ async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamR
 
 
 SYSTEM_PATHS = ("/livez", "/readyz", "/metrics", "/openapi.json")
+
+
+def _http_detail(request: web.Request, exc: web.HTTPException) -> str:
+    """Our own words of an HTTP error; aiohttp's ("405: Method Not Allowed", "Maximum request
+    body size … exceeded") are English and name no next step, so they are replaced."""
+    if exc.status == 405:
+        return "这个地址不能直接打开, 请返回上一页重新操作。"
+    if exc.status == 413:
+        limit = request.app[CONFIG].max_photo_bytes // (1024 * 1024)
+        return f"上传的内容太大: 每张照片不能超过 {limit} MB, 请返回上一页换一张照片后重新提交。"
+    own = exc.text or ""
+    if not own or own == f"{exc.status}: {exc.reason}":
+        return "请求未能完成, 请返回上一页重试。"
+    return own
 
 
 def now() -> dt.datetime:

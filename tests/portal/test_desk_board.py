@@ -6,11 +6,37 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
+
+import asyncpg
 
 from tests.e2e.conftest import Http
-from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
+from tests.portal.conftest import (
+    Portal,
+    Resident,
+    Visitor,
+    demo_compound,
+    dev_sign_in,
+    owners,
+    unique,
+)
 from tests.portal.desk_fixtures import Browsers, member_of, staff_browsers, submit  # noqa: F401
 from tests.portal.test_portal_issues import report_by_api
+
+
+async def failed_push(portal: Portal, who: Resident, kind: str, channel: str) -> None:
+    """A push to the person's channel that failed for good (notify's sender, given a channel
+    that refuses, ends so; written here because no channel of the test platform refuses)."""
+    conn = await asyncpg.connect(portal.db)
+    try:
+        await conn.execute(
+            "INSERT INTO notify.deliveries (id, person_id, compound_id, kind, channel, target,"
+            " payload, status, attempts, digest_day, finished_at)"
+            " VALUES ($1, $2, $3, $4, $5, 'https://example.invalid/hook', '{}', 'failed', 5,"
+            " current_date - 400, now())",
+            uuid.uuid4(), who.person_id, uuid.UUID(who.compound_id), kind, channel)
+    finally:
+        await conn.close()
 
 
 async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_statistics(
@@ -20,12 +46,20 @@ async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_stati
     [resident] = await owners(http, cid, 1, skip=3)
     await report_by_api(http, resident, unique("2号楼门禁坏了"), anonymous=False)
     worker = await member_of(http, cid, "community")
+    await failed_push(portal, resident, "issue_status_changed", "wecom")
     s = await staff_browsers()
     await dev_sign_in(s, worker, then=f"/desk/c/{cid}/notices")
     page = s.page
     await s.check("notices")
+    log = await page.locator("section", has_text="推送记录").inner_text()
+    assert "问题状态变化\t企业微信\t失败" in log  # what and where, as a person says it
+    assert "issue_status_changed" not in log and "wecom" not in log
     title = unique("本周六上午电梯年检")
     await page.get_by_label("标题", exact=True).first.fill(title)
+    async with page.expect_navigation():  # no text yet: refused, and the title is still there
+        await page.get_by_role("button", name="发布", exact=True).click()
+    assert await page.get_by_role("alert").count() == 1
+    assert await page.get_by_label("标题", exact=True).first.input_value() == title
     await page.get_by_label("正文", exact=True).first.fill("9:00–11:00 各楼电梯暂停使用, 请错峰出行。")
     await submit(s, "发布", "post")
     assert title in await page.locator("section", has_text="公告栏").first.inner_text()

@@ -25,6 +25,9 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     await dev_sign_in(s, manager, then=f"/desk/c/{cid}")
     page = s.page
     await s.check("home")
+    lefts = [await page.locator(x).first.evaluate("el => el.getBoundingClientRect().left")
+             for x in (".brand", "h1", ".foot p")]
+    assert max(lefts) - min(lefts) < 2, lefts  # header, page and footer line up at 1280
     await page.get_by_role("link", name="问题处理").first.click()
     await page.get_by_label("搜索 (标题或描述)").fill(title.split()[-1])  # its unique tail
     await page.get_by_label("责任方").select_option(label="物业服务企业")
@@ -34,12 +37,18 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     assert await page.locator("table.queue tbody tr").count() == 1
     await page.get_by_role("link", name=title).click()
     await s.check("issue")
+    here = page.get_by_role("navigation", name="工作台栏目").locator('[aria-current="page"]')
+    await expect(here).to_have_text("问题处理")
     assert await page.get_by_role("heading", name="提交议事会").count() == 0  # not the property's
+    assert "实名上报 · 来源: 居民端 · " in await page.inner_text("main")  # not the code "app"
 
     # a refusal of the service shows in place, next to the action, and changes nothing
+    await page.get_by_label("说明 (选填)", exact=True).fill("与上周的电梯问题相同")  # but no original chosen
     await page.get_by_role("button", name="标为重复").click()
     await expect(page.get_by_role("alert")).to_be_visible()
     assert "已提交" in await page.locator(".status").first.inner_text()
+    assert await page.get_by_label("说明 (选填)", exact=True).input_value() == "与上周的电梯问题相同"  # kept
+    assert await page.get_by_label("受理说明 (选填)").input_value() == ""  # only in its own form
 
     await page.get_by_label("受理说明 (选填)").fill("已派维修工查看")
     await page.get_by_role("button", name="受理", exact=True).click()

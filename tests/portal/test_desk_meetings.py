@@ -1,6 +1,6 @@
 """The party branch takes an issue to the council from the desk, convenes a 党群议事会 with it on
 the agenda, checks people in (the printable sheet), records the discussion and publishes the
-minutes."""
+minutes; on a phone the desk fits the screen and a refused form keeps what was typed."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from playwright.async_api import expect
+
 from tests.e2e.conftest import Http, until
-from tests.portal.conftest import Portal, demo_compound, dev_sign_in, owners, unique
+from tests.portal.conftest import Portal, Visitor, demo_compound, dev_sign_in, owners, unique
 from tests.portal.desk_fixtures import Browsers, member_of, staff_browsers, submit  # noqa: F401
 from tests.portal.test_portal_issues import report_by_api
 
@@ -122,3 +124,34 @@ async def test_the_party_branch_convenes_from_an_escalated_issue_checks_in_and_p
     await s.check("meeting-minutes")
     assert "会后由社区跟进市政报修" in await page.inner_text("main")
     assert "已公示" in await page.inner_text("main")
+
+
+async def test_on_a_phone_the_desk_fits_the_screen_and_a_refused_meeting_keeps_what_was_typed(
+    portal: Portal, http: Http, visitors: object
+) -> None:
+    cid = await demo_compound(http)
+    branch = await member_of(http, cid, "party_branch")
+    v: Visitor = await visitors()  # type: ignore[operator]
+    await dev_sign_in(v, branch, then=f"/desk/c/{cid}/meetings")
+    page = v.page
+    await v.check("desk-meetings-phone")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    title = unique("楼道堆物清理协调会")
+    await page.get_by_label("会议名称").fill(title)
+    async with page.expect_navigation():  # no times yet: said in words, not as JSON fields
+        await page.get_by_role("button", name="召集会议").click()
+    await expect(page.get_by_role("alert")).to_have_text("请填写会议的开始和结束时间")
+    assert await page.get_by_label("会议名称").input_value() == title
+    await page.get_by_label("开始 (北京时间)").fill(beijing(dt.timedelta(days=2, hours=2)))
+    await page.get_by_label("结束 (北京时间)").fill(beijing(dt.timedelta(days=2)))  # before it starts
+    await page.get_by_label("地点").fill("3号楼架空层")
+    org = page.locator("fieldset", has_text="邀请的组织").get_by_label(re.compile("物业服务企业"))
+    await org.first.check()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="召集会议").click()
+    await expect(page.get_by_role("alert")).to_be_visible()  # the service's words, in place
+    await v.check("desk-meetings-refused")
+    assert await page.get_by_label("会议名称").input_value() == title
+    assert await page.get_by_label("地点").input_value() == "3号楼架空层"
+    assert await page.get_by_label("结束 (北京时间)").input_value() == beijing(dt.timedelta(days=2))
+    assert await org.first.is_checked()

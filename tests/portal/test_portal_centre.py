@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 
 from tests.e2e.conftest import Http
 from tests.portal.conftest import (
@@ -66,6 +66,10 @@ async def test_a_resident_waits_for_a_full_activity_and_books_a_venue(
     await v.page.get_by_role("navigation", name="主要栏目").get_by_role("link", name="邻里中心").click()
     await v.check("centre")
     assert room in await v.page.inner_text("main")
+    hours = v.page.locator("li", has_text=room).get_by_text(re.compile(r"^周. 07:00–22:00$"))
+    await expect(hours).to_have_count(7)
+    for day in await hours.all():  # on a phone, each day's hours stay on one line
+        assert await day.evaluate("el => el.getClientRects().length") == 1
 
     # the activity is full: signing up puts me first on the waiting list
     await v.open(f"/c/{cid}/centre/activities")

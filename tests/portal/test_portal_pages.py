@@ -44,6 +44,8 @@ async def test_a_resident_reads_a_proposal_and_gives_an_opinion_while_consultati
     await v.check("home-consultation")
     await v.page.get_by_role("link", name=title).first.click()
     await v.check("proposal")
+    here = v.page.get_by_role("navigation", name="主要栏目").locator('[aria-current="page"]')
+    await expect(here).to_have_text("议事与表决")  # the menu says where I am
     main = await v.page.inner_text("main")
     assert "第 2 版" in main and "一楼不受益, 不分摊" in main
     added = await v.page.locator(".diff ins").all_inner_texts()

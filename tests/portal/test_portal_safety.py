@@ -182,3 +182,20 @@ async def test_the_development_sign_in_needs_a_development_environment(
         assert (await client.get("/dev/sign-in")).status == 404
         r = await client.post("/dev/sign-in", data={"person_id": "x"}, allow_redirects=False)
         assert r.status in (403, 404) and "linli_session" not in r.headers.get("Set-Cookie", "")
+
+
+async def test_an_address_opened_the_wrong_way_or_a_too_large_upload_is_said_in_chinese(
+    serve: AppFactory,
+) -> None:
+    """aiohttp's own refusals ("405: Method Not Allowed", "Maximum request body size …") are
+    English: the page says in Chinese what happened and what to do next."""
+    client: TestClient = await serve(lambda s: create_app(s, config=PortalConfig(
+        max_photo_bytes=2 * 1024 * 1024)))
+    r = await client.get("/sign-out")  # a form's address, opened from history or a bookmark
+    page = await r.text()
+    assert r.status == 405 and "不支持的操作" in page
+    assert "这个地址不能直接打开, 请返回上一页重新操作" in page and "Method" not in page
+    r = await client.post("/sign-in", data={"phone": "1" * 10, "photo": "x" * (3 * 1024 * 1024)})
+    page = await r.text()
+    assert r.status == 413 and "上传的内容太大" in page
+    assert "每张照片不能超过 2 MB" in page and "Maximum" not in page

@@ -60,10 +60,14 @@ async def act(request: web.Request, action: str, call: Awaitable[Any], back: str
 
 async def refused(request: web.Request, action: str, exc: ApiError,
                   page: PageFn) -> web.StreamResponse:
-    """The page again with the service's refusal next to the action; a 404 stays a 404."""
+    """The page again with the service's refusal next to the action, its form filled in as it
+    was sent (templates read it with _desk.html's kept/kept_on); a 404 stays a 404."""
     if exc.status == 404:
         raise exc
-    request[REFUSAL] = {"action": action, "detail": exc.detail, "fields": exc.fields}
+    sent = await request.post()
+    typed = {name: [str(v) for v in sent.getall(name) if isinstance(v, str)] for name in sent}
+    request[REFUSAL] = {"action": action, "detail": exc.detail, "fields": exc.fields,
+                        "form": typed}
     response = await page(request)
     response.set_status(exc.status if exc.status in (403, 409, 422) else 422)
     return response

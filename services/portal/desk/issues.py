@@ -18,6 +18,8 @@ TEMPLATES = {"received": "已收到, 尽快安排", "scheduled": "已安排上�
              "parts_ordered": "配件已订购", "fixed": "已处理完毕, 请确认",
              "not_ours": "不属本单位职责, 已转交"}
 FILTERS = ("q", "responsible", "status", "category", "overdue")
+# how the issue came in (issues' channel), as a person says it
+CHANNELS = {"app": "居民端", "staff": "工作人员代报", "open311": "第三方平台 (Open311)"}
 
 
 def _query(request: web.Request) -> dict[str, str]:
@@ -68,6 +70,7 @@ async def issue(request: web.Request) -> web.StreamResponse:
     units = {str(u.id): u.label for u in m.units}
     return show(request, "desk/issue.html", {
         "issue": found, "timeline": timeline, "parties": PARTIES, "templates": TEMPLATES,
+        "channel": CHANNELS.get(found["channel"], found["channel"]),
         "category": next((c["name"] for c in categories if c["code"] == found["category"]),
                          found["category"]),
         "where": AREAS.get(found["area"] or "", "") or units.get(str(found["unit_id"]), "住户房屋"),

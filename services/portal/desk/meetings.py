@@ -67,6 +67,8 @@ async def convene(request: web.Request) -> web.StreamResponse:
         "person_ids": [str(x) for x in data.getall("person_ids", [])]}
     if place := str(data.get("place", "")).strip():
         body["place"] = place
+    if not body["starts_at"] or not body["ends_at"]:  # else meetings names the JSON fields
+        return await refused(request, "convene", ApiError(422, "请填写会议的开始和结束时间"), meetings)
     try:
         made = await api(request, "meetings", cid).post(f"/v1/compounds/{cid}/meetings", body)
     except ApiError as exc:

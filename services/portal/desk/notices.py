@@ -15,6 +15,8 @@ from services.portal.web import api, form
 
 EDITORS = ("party_branch", "community", "street_office")
 DELIVERY = {"pending": "待发送", "sent": "已送达", "failed": "失败"}
+CHANNELS = {"webhook": "推送地址 (webhook)", "email": "邮件", "sms": "短信", "wecom": "企业微信",
+            "dingtalk": "钉钉", "feishu": "飞书"}
 
 
 async def notices(request: web.Request) -> web.StreamResponse:
@@ -31,7 +33,8 @@ async def notices(request: web.Request) -> web.StreamResponse:
         soft(notify.get(f"{base}/deliveries?" + urlencode({**log, "limit": "20"}))))
     return show(request, "desk/notices.html", {
         "board": board, "templates": templates or [], "deliveries": deliveries,
-        "delivery_words": DELIVERY, "chosen": log.get("status", ""),
+        "delivery_words": DELIVERY, "chosen": log.get("status", ""), "channels": CHANNELS,
+        "kinds": {t["kind"]: t["label"] for t in templates or []},
         "edits": has(m, *EDITORS), "editing": request.query.get("edit", ""),
         "more_board": urlencode({"board": board["next_cursor"]}) if board.get("next_cursor") else "",
         "more_log": urlencode({**log, "cursor": deliveries["next_cursor"]})
