@@ -261,7 +261,8 @@ MEETING_ROUTES = [
           "停用本人的一个日历订阅地址 (此后该地址返回 410)", response=CalendarFeed,
           access=FEED_OWNER, tags=MT),
     Route("GET", "/v1/calendar-feeds/{secret}.ics", sh.personal_calendar,
-          "个人会议日历 (iCalendar; 地址中的密钥即凭证; 所在小区的会议及本人受邀的会议)",
+          "个人会议日历 (iCalendar; 地址中的密钥即凭证; 所在小区的会议及本人受邀的会议;"
+          " 创建时本人登记所在的小区, 迁出后不再列出; 人员登记服务不可用时 503)",
           access=PUBLIC, params={"secret": "创建订阅地址时得到的密钥"}, tags=MT),
     Route("GET", f"{C}/agenda-items", sh.unscheduled, "待排入会议的议程事项 (如升级的居民诉求; 分页)",
           query=PageQuery, response=Page[AgendaItem], tags=MT),

@@ -67,6 +67,13 @@ class PortalConfig:
     # (LINLI_PORTAL_MEMBERSHIPS_KEPT_SECONDS); after that the compound's pages say they cannot
     # confirm the person belongs there, and nobody is signed out
     memberships_kept_seconds: int = 15 * 60
+    # the re-read sits on the request path: a directory that accepts connections but does not
+    # answer must not hold every page for the portal's whole client timeout (15 s), so the
+    # re-read gives up after this long (LINLI_PORTAL_MEMBERSHIPS_TIMEOUT_SECONDS) ...
+    memberships_timeout_seconds: float = 2.0
+    # ... and after one that failed, the session does not ask again for this long
+    # (LINLI_PORTAL_MEMBERSHIPS_RETRY_SECONDS): its pages use the kept copy meanwhile
+    memberships_retry_seconds: int = 15
     max_photo_bytes: int = 8 * 1024 * 1024
     media_dir: Path | None = None      # default: <LINLI_DATA_DIR>/media
     live_poll_seconds: int = 30        # the browser's slow look when the live stream fails
@@ -89,6 +96,10 @@ class PortalConfig:
                                                   base.memberships_fresh_seconds)),
             memberships_kept_seconds=int(env.get("LINLI_PORTAL_MEMBERSHIPS_KEPT_SECONDS",
                                                  base.memberships_kept_seconds)),
+            memberships_timeout_seconds=float(env.get(
+                "LINLI_PORTAL_MEMBERSHIPS_TIMEOUT_SECONDS", base.memberships_timeout_seconds)),
+            memberships_retry_seconds=int(env.get("LINLI_PORTAL_MEMBERSHIPS_RETRY_SECONDS",
+                                                  base.memberships_retry_seconds)),
             max_photo_bytes=int(env.get("LINLI_PORTAL_MAX_PHOTO_BYTES", base.max_photo_bytes)),
             media_dir=Path(media) if media else None,
             trusted_proxies=trusted_networks(env.get("LINLI_TRUSTED_PROXIES", "")),
@@ -147,6 +158,13 @@ class Session(msgspec.Struct):
     csrf: str
     expires_at: dt.datetime
     memberships_read_at: dt.datetime  # when the directory last said them (signed_in.py)
+    # when a re-read last failed (the directory down or silent), None since the last success:
+    # the session waits memberships_retry_seconds before asking again
+    memberships_tried_at: dt.datetime | None = None
+    # the database's clock when this copy was read (None: made here, at sign-in): the ages
+    # above are measured on the database's clock, and a renewal stores the directory's answer
+    # only over an older one (service.renew_memberships)
+    seen_at: dt.datetime | None = None
     # the directory has not answered for longer than memberships_kept_seconds: `memberships`
     # is then empty and a compound's page says it cannot confirm the person belongs there
     unconfirmed: bool = False

@@ -128,15 +128,27 @@ async def find_session(pool: Pool, token: str) -> Session | None:
     return msgspec.convert(data, Session)
 
 
-async def renew_memberships(pool: Pool, session: Session, identity: Identity) -> Session:
-    """The session with the person's name and memberships as the directory says them now."""
+async def renew_memberships(pool: Pool, session: Session, identity: Identity) -> Session | None:
+    """The session with the person's name and memberships as the directory says them now;
+    None when they were not stored: the session ended meanwhile, or another request of it
+    stored a newer answer (the caller reads the session again)."""
+    asked_at = session.seen_at or _now()
     async with transaction(pool) as conn:
         read_at = await store.renew_memberships(
             conn, token_hash=session.token_hash, name=identity.name,
-            memberships=msgspec.json.encode(identity.memberships).decode())
+            memberships=msgspec.json.encode(identity.memberships).decode(), asked_at=asked_at)
+    if read_at is None:
+        return None
     return msgspec.structs.replace(session, name=identity.name,
-                                   memberships=identity.memberships,
-                                   memberships_read_at=read_at or _now(), unconfirmed=False)
+                                   memberships=identity.memberships, memberships_read_at=read_at,
+                                   memberships_tried_at=None, unconfirmed=False)
+
+
+async def reread_failed(pool: Pool, session: Session) -> Session:
+    """The session noted as having failed to re-read its memberships just now."""
+    async with transaction(pool) as conn:
+        tried_at = await store.reread_failed(conn, token_hash=session.token_hash)
+    return msgspec.structs.replace(session, memberships_tried_at=tried_at or _now())
 
 
 async def close_session(pool: Pool, token: str) -> None:

@@ -16,14 +16,18 @@ answers every cause (household, ownership, role on China's today) the way sign-i
 one read per active session per minute, and holds in every replica without a consumer.
 
 While the directory cannot be reached, nobody is signed out: the last memberships read stay in
-use for `memberships_kept_seconds` (15 minutes) after they were read, and the portal keeps
-asking on each request. After that the session stays, but holds no compound until the directory
-answers again: a compound's page says it cannot confirm the person belongs there (503), and the
-tokens the portal mints carry no compound.
+use for `memberships_kept_seconds` (15 minutes) after they were read. A re-read gives up after
+`memberships_timeout_seconds` (2 s: it sits on the page's path), and after one that failed the
+session does not ask again for `memberships_retry_seconds` (15 s), so a directory that is down or
+hangs costs a session one short wait now and then, not every page the whole client timeout,
+and is not asked by every page while it recovers. After the 15 minutes the session stays, but
+holds no compound until the directory answers again: a compound's page says it cannot confirm
+the person belongs there (503), and the tokens the portal mints carry no compound.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
@@ -54,7 +58,9 @@ async def sessions(request: web.Request, handler: PageHandler) -> web.StreamResp
     """Attach the session of the cookie (memberships fresh); check the CSRF token of every
     form post."""
     token = request.cookies.get(COOKIE)
-    if token:
+    # a stylesheet or script needs no session: without this, each of a page's assets read the
+    # session and, when due, asked the directory again, all at once with the page itself
+    if token and not request.path.startswith("/static/"):
         session = await current_session(request, token)
         if session is not None:
             request[SESSION] = session
@@ -65,23 +71,47 @@ async def sessions(request: web.Request, handler: PageHandler) -> web.StreamResp
 
 async def current_session(request: web.Request, token: str) -> Session | None:
     """The live session of this cookie value, its memberships no older than a minute when the
-    directory answers (None: no such session, or it expired)."""
-    session = await service.find_session(request.app[POOL], token)
+    directory answers (None: no such session, or it expired or ended meanwhile)."""
+    pool, cfg = request.app[POOL], request.app[CONFIG]
+    session = await service.find_session(pool, token)
     if session is None:
         return None
-    cfg = request.app[CONFIG]
-    age = dt.datetime.now(dt.UTC) - session.memberships_read_at
+    now = session.seen_at or dt.datetime.now(dt.UTC)
+    age = now - session.memberships_read_at
     if age < dt.timedelta(seconds=cfg.memberships_fresh_seconds):
         return session
+    tried = session.memberships_tried_at
+    if tried is not None and now - tried < dt.timedelta(seconds=cfg.memberships_retry_seconds):
+        # a re-read failed a moment ago: asking again on every page would make each one wait
+        # on a directory that is down or silent, and pile requests onto it as it recovers
+        return _kept(session, age, cfg.memberships_kept_seconds, "a re-read failed just now")
     try:
-        who = await app_api(request, "directory").get(
-            f"/v1/identities/{session.person_id}", kind=Identity)
+        who = await _identity(request, session)
     except ApiError as exc:
         if exc.status != 404:
+            session = await service.reread_failed(pool, session)
             return _kept(session, age, cfg.memberships_kept_seconds, exc.detail)
         # the directory no longer knows the person: they belong nowhere
         who = Identity(person_id=session.person_id, name=session.name, memberships=[])
-    return await service.renew_memberships(request.app[POOL], session, who)
+    renewed = await service.renew_memberships(pool, session, who)
+    # not stored: signed out or expired meanwhile, or a request of the same session that
+    # asked later stored its answer first; the stored session is the one that holds
+    return renewed if renewed is not None else await service.find_session(pool, token)
+
+
+async def _identity(request: web.Request, session: Session) -> Identity:
+    """The person as the directory says now, within memberships_timeout_seconds. The re-read sits on
+    the path of every page of the session: a directory that accepts the connection and never
+    answers would otherwise hold the page for the portal's whole client timeout (15 s); past
+    this shorter one the kept copy serves, like when the directory is down."""
+    timeout = request.app[CONFIG].memberships_timeout_seconds
+    try:
+        async with asyncio.timeout(timeout):
+            who: Identity = await app_api(request, "directory").get(
+                f"/v1/identities/{session.person_id}", kind=Identity)
+    except TimeoutError:
+        raise ApiError(504, f"人员登记服务 {timeout:g} 秒内未应答") from None
+    return who
 
 
 def _kept(session: Session, age: dt.timedelta, kept_seconds: int, why: str) -> Session:

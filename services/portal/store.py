@@ -20,20 +20,34 @@ async def insert_session(conn: Connection, *, token_hash: str, person_id: uuid.U
 
 
 async def live_session(conn: Connection, *, token_hash: str) -> Row:
+    """The session, and the database's clock (seen_at) its ages are measured on."""
     return await conn.fetchrow(
         "SELECT token_hash, person_id, name, memberships::text AS memberships, csrf, expires_at,"
-        " memberships_read_at FROM sessions WHERE token_hash = $1 AND expires_at > now()",
-        token_hash)
+        " memberships_read_at, memberships_tried_at, now() AS seen_at"
+        " FROM sessions WHERE token_hash = $1 AND expires_at > now()", token_hash)
 
 
-async def renew_memberships(conn: Connection, *, token_hash: str, name: str,
-                            memberships: str) -> dt.datetime | None:
-    """The memberships as the directory says them now; when they were read (None: the
-    session is gone)."""
+async def renew_memberships(conn: Connection, *, token_hash: str, name: str, memberships: str,
+                            asked_at: dt.datetime) -> dt.datetime | None:
+    """The memberships as the directory said them to a re-read that began at `asked_at`,
+    unless the session is gone or expired, or a re-read that began later stored its answer
+    first (two requests of one session renew at once: the older answer, which may still hold
+    a compound the person has left, never overwrites the newer). When they were read; None
+    when not stored."""
     read_at: dt.datetime | None = await conn.fetchval(
-        "UPDATE sessions SET name = $2, memberships = $3::jsonb, memberships_read_at = now()"
-        " WHERE token_hash = $1 RETURNING memberships_read_at", token_hash, name, memberships)
+        "UPDATE sessions SET name = $2, memberships = $3::jsonb, memberships_read_at = $4,"
+        " memberships_tried_at = NULL WHERE token_hash = $1 AND expires_at > now()"
+        " AND memberships_read_at < $4 RETURNING memberships_read_at",
+        token_hash, name, memberships, asked_at)
     return read_at
+
+
+async def reread_failed(conn: Connection, *, token_hash: str) -> dt.datetime | None:
+    """A re-read failed now: the session waits before asking again."""
+    tried_at: dt.datetime | None = await conn.fetchval(
+        "UPDATE sessions SET memberships_tried_at = now() WHERE token_hash = $1"
+        " RETURNING memberships_tried_at", token_hash)
+    return tried_at
 
 
 async def delete_session(conn: Connection, *, token_hash: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from linli.config import Settings
+from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app
 from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
@@ -118,3 +119,48 @@ async def _stored(settings: Settings, feed_id: str) -> dict[str, Any]:
         await conn.close()
     assert row is not None
     return dict(row)
+
+
+async def test_a_feed_leaves_out_a_compound_its_person_left_and_an_officials_feed_stays(
+        apps: tuple[TestClient, TestClient], token: TokenFactory) -> None:
+    """A feed lists a compound its person belonged to when it was made only while they still
+    do (the owner who sold no longer gets its meetings, without revoking the address); a
+    street official's feed (never a member there) lists it as before, even while the
+    directory is away; a resident's feed then answers 503 with Retry-After, which calendar
+    apps retry, keeping the events they have."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    org = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    unit = await c.unit("101", "89.50", "陈业主")
+    seller, stays = c.people["陈业主"], await c.tenant("李租户")
+    meeting = await convene(meetings, c, secretary, org, "暑期活动安排", [])
+    official = str(uuid.uuid4())  # acts in the compound through the token, unknown there
+    feeds = {}
+    for who, roles in ((seller, ["owner", "resident"]), (stays, ["resident"]),
+                       (official, ["street_office"])):
+        feeds[who] = (await ok(await meetings.post("/v1/me/calendar-feeds", json={}, headers=bearer(
+            token(roles=roles, compounds=[c.id], person=who))), 201))["path"]
+
+    async def listed(who: str) -> bool:
+        response = await fetch(meetings, feeds[who])
+        text = await response.text()
+        assert response.status == 200 and text.startswith("BEGIN:VCALENDAR"), text
+        return f"UID:{meeting['id']}@linli" in text
+
+    assert [await listed(w) for w in (seller, stays, official)] == [True, True, True]
+    r = await directory.delete(f"/v1/compounds/{c.id}/units/{unit}/owners/{seller}",
+                               headers=c.street)  # sold: no longer an owner there
+    assert r.status == 200, await r.text()
+    assert [await listed(w) for w in (seller, stays, official)] == [False, True, True]
+
+    async with meetings.app[POOL].acquire() as conn:  # a feed made before members were kept
+        await conn.execute("UPDATE calendar_feeds SET member_compound_ids = NULL"
+                           " WHERE person_id = $1", seller)
+    assert await listed(seller)  # listed as before the migration (0018_calendar_feed_members)
+
+    await directory.close()
+    down = await fetch(meetings, feeds[stays])
+    assert down.status == 503 and down.headers["Retry-After"].isdigit(), await down.text()
+    assert down.content_type == "application/problem+json" and (await down.json())["detail"]
+    assert await listed(official)  # asks nobody: never a member there

@@ -249,3 +249,31 @@ async def test_the_convener_and_the_caller_speak_without_a_role_in_the_compound(
         "speaker_id": admin, "speaker_name": "平台管理员", "stance": "suggest", "text": "按规程"},
         headers=bearer(token(roles=["admin"], compounds=["*"], person=admin))), 201)
     assert [o["speaker_name"] for o in done["opinions"]] == ["街道李科长", "平台管理员"]
+
+
+async def test_who_may_not_record_opinions_learns_nothing_of_who_belongs(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """A resident of the compound who is not of the convener organisation is refused (403)
+    whoever the speaker is: the directory is not asked for them, so the answer never tells
+    whether a person id belongs to the compound, and nothing is recorded."""
+    directory, meetings = apps
+    c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    await c.unit("201", "90.00", "陈业主")
+    await other.unit("101", "70.00", "南山业主")
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
+                                           json=_body(branch, []), headers=secretary), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
+                                        headers=secretary), 201)
+    resident = bearer(token(roles=["owner", "resident"], compounds=[c.id],
+                            person=c.people["陈业主"]))
+    for speaker in (other.people["南山业主"], c.people["陈业主"], str(uuid.uuid4())):
+        r = await meetings.post(f"{m}/agenda/{item['id']}/opinions", json={
+            "speaker_id": speaker, "stance": "support", "text": "支持"}, headers=resident)
+        await assert_problem(r, 403, "forbidden")
+    async with meetings.app[POOL].acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM item_opinions WHERE item_id = $1",
+                                   uuid.UUID(item["id"])) == 0

@@ -11,9 +11,11 @@ here."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,13 @@ import aiohttp
 import asyncpg
 
 from linli.config import Settings
+from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
+from services.portal import service
 from services.portal.app import create_app as portal_app
 from services.portal.meeting_pages import calendar_signature
-from services.portal.models import PortalConfig
+from services.portal.models import Identity, Membership, PortalConfig
 from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.integration.test_directory import make_compound, post_ok
 
@@ -96,13 +100,48 @@ async def read_at(settings: Settings, person_id: str) -> dt.datetime:
 
 
 async def age_memberships(settings: Settings, person_id: str, minutes: int) -> None:
-    """The session's copy as if read `minutes` ago (what a session open that long has)."""
+    """The session's copy as if read `minutes` ago (what a session open that long has), and
+    its last failed re-read, if any, as long ago (the pause after it is over)."""
     conn = await asyncpg.connect(settings.database_url)
     try:
-        await conn.execute("UPDATE portal.sessions SET memberships_read_at = now() - $2::interval"
+        await conn.execute("UPDATE portal.sessions SET memberships_read_at = now() - $2::interval,"
+                           " memberships_tried_at = CASE WHEN memberships_tried_at IS NOT NULL"
+                           " THEN now() - $2::interval END"
                            " WHERE person_id = $1", person_id, dt.timedelta(minutes=minutes))
     finally:
         await conn.close()
+
+
+async def tried_at(settings: Settings, person_id: str) -> dt.datetime | None:
+    """When a re-read of this person's memberships last failed (None: none since the last
+    one that succeeded)."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        found: dt.datetime | None = await conn.fetchval(
+            "SELECT max(memberships_tried_at) FROM portal.sessions WHERE person_id = $1",
+            person_id)
+    finally:
+        await conn.close()
+    return found
+
+
+@contextlib.asynccontextmanager
+async def silent_directory(port: int) -> AsyncIterator[list[asyncio.StreamWriter]]:
+    """The directory's port held by a process that accepts connections and never answers (a
+    hung service behind a live socket): a real TCP server; yields the connections it took."""
+    taken: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        taken.append(writer)  # read nothing, answer nothing; kept open until the end
+
+    server = await asyncio.start_server(hold, "127.0.0.1", port)
+    try:
+        yield taken
+    finally:
+        server.close()
+        for writer in taken:
+            writer.close()
+        await server.wait_closed()
 
 
 async def one_unit(directory: Any, street: dict[str, str], name: str) -> tuple[str, str]:
@@ -204,6 +243,77 @@ async def test_without_the_directory_memberships_stay_a_while_then_are_unconfirm
         assert status == 503 and UNCONFIRMED in text, text
 
         await serve(directory_app, port=settings.port("directory"))  # the directory is back
+        await age_memberships(settings, owner, minutes=20)  # and the pause after a failed re-read
         status, text = await me.get(f"/c/{cid}")  # the same session, not signed out
         assert status == 200, text
         assert dt.datetime.now(dt.UTC) - await read_at(settings, owner) < dt.timedelta(minutes=1)
+
+
+async def test_a_directory_that_hangs_costs_one_short_wait_then_the_kept_copy_serves(
+        serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
+    """The directory accepts connections and never answers: the re-read on the page's path
+    gives up after about 2 s and the kept memberships serve; the session then does not ask
+    again for a while (no new connection to the directory), nor for its stylesheets."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    street = bearer(token(roles=["street_office"], compounds=["*"]))
+    c, unit = await one_unit(directory, street, "目录无应答测试小区")
+    cid = c.rsplit("/", 1)[1]
+    owner = await person(directory, street, "吴业主")
+    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    base = await serve_portal(serve, tmp_path, fresh_seconds=1)
+    async with phones(base) as new:
+        me = new()
+        await me.sign_in(owner)
+        assert (await me.get(f"/c/{cid}"))[0] == 200
+        await directory.close()
+        async with silent_directory(settings.port("directory")) as taken:
+            await age_memberships(settings, owner, minutes=2)  # due for a re-read
+            # Before, the page waited the portal's whole client timeout (15 s) for the silent
+            # directory, and so did every following page. The bound is generous (the re-read
+            # gives up after 2 s) so a slow machine does not fail it; the outcome asserted is
+            # the page with the kept memberships, and the connections the directory took.
+            async with asyncio.timeout(8):
+                status, text = await me.get(f"/c/{cid}")
+            assert status == 200 and NOT_HERE not in text and UNCONFIRMED not in text, text
+            assert len(taken) == 1 and await tried_at(settings, owner) is not None
+            for _ in range(3):  # within the pause after the failed re-read: nobody asks
+                async with asyncio.timeout(8):
+                    status, text = await me.get(f"/c/{cid}")
+                assert status == 200, text
+            assert len(taken) == 1
+
+            await age_memberships(settings, owner, minutes=3)  # the pause is over
+            async with me.session.get(base + "/static/portal.css") as r:
+                assert r.status == 200  # a stylesheet reads no session and asks nobody
+            assert len(taken) == 1
+            async with asyncio.timeout(8):
+                status, text = await me.get(f"/c/{cid}")
+            assert status == 200 and len(taken) == 2, text  # a page asks again after the pause
+
+
+async def test_an_older_reread_never_overwrites_a_newer_one_nor_revives_a_closed_session(
+        serve: AppFactory, settings: Settings, tmp_path: Path) -> None:
+    """Two requests of one session renew at once: the one that read the session first may
+    get the directory's answer later. Its older answer (still holding the compound the
+    person has just left) must not overwrite the newer one, and a session signed out while a
+    re-read was on its way stays signed out. Ordered by the requests' reads of the session,
+    on the database's clock, as the portal's own requests are."""
+    cfg = PortalConfig(media_dir=tmp_path / "media")
+    pool = (await serve(lambda s: portal_app(s, config=cfg))).app[POOL]
+    here = Membership(compound_id=uuid.uuid4(), compound_name="阳光花园", roles=["resident"],
+                      units=[])
+    before = Identity(person_id=uuid.uuid4(), name="郑租户", memberships=[here])
+    moved = Identity(person_id=before.person_id, name="郑租户", memberships=[])
+    token, _ = await service.open_session(pool, cfg, before)
+    first, second = [await service.find_session(pool, token) for _ in range(2)]
+    assert first is not None and second is not None
+    assert await service.renew_memberships(pool, second, moved) is not None  # the newer answer
+    assert await service.renew_memberships(pool, first, before) is None  # the older, late
+    stored = await service.find_session(pool, token)
+    assert stored is not None and stored.memberships == []
+
+    third = await service.find_session(pool, token)
+    assert third is not None
+    await service.close_session(pool, token)  # signed out while the re-read was on its way
+    assert await service.renew_memberships(pool, third, before) is None
+    assert await service.find_session(pool, token) is None

@@ -136,7 +136,8 @@ async def calendar(call: Call) -> web.Response:
 
 
 async def create_feed(call: Call) -> CalendarFeedCreated:
-    return await calendar_feed.create_feed(call.app[POOL], who=call.who, data=call.body,
+    return await calendar_feed.create_feed(call.app[POOL], call.app[DIRECTORY_VIEW],
+                                           who=call.who, data=call.body,
                                            origin=str(call.request.url.origin()))
 
 
@@ -151,6 +152,7 @@ async def revoke_feed(call: Call) -> CalendarFeed:
 
 async def personal_calendar(call: Call) -> web.Response:
     """No bearer token: the secret in the address is the credential (calendar apps send none)."""
-    text = await calendar_feed.personal_feed(call.app[POOL], secret=call.param("secret"))
+    text = await calendar_feed.personal_feed(call.app[POOL], call.app[DIRECTORY_VIEW],
+                                             secret=call.param("secret"))
     return web.Response(text=text, content_type="text/calendar", charset="utf-8",
                         headers={"Cache-Control": "private, max-age=300"})

@@ -57,6 +57,9 @@ async def record_opinion(pool: Pool, directory: Directory, *, compound_id: uuid.
     speaker, names = str(data.speaker_id), {}
     async with pool.acquire() as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
+        # who may not record opinions is refused before the directory is asked: else a 422
+        # or not would tell any caller whether a person id belongs to the compound
+        await require_manager(conn, meeting, who)
     if speaker not in (who.person_id, meeting["created_by"]):
         names = await directory.require_members(compound_id, [speaker], field="speaker_id")
     speaker_name = data.speaker_name or names.get(speaker, "")

@@ -263,10 +263,12 @@ async def cancel_meeting(conn: Connection, *, id: uuid.UUID, by: str, reason: st
 
 
 async def insert_feed(conn: Connection, *, id: uuid.UUID, person_id: str,
-                      compound_ids: list[uuid.UUID], label: str, token_hash: bytes) -> Row:
+                      compound_ids: list[uuid.UUID], member_compound_ids: list[uuid.UUID],
+                      label: str, token_hash: bytes) -> Row:
     row: Row = await conn.fetchrow(
-        "INSERT INTO calendar_feeds (id, person_id, compound_ids, label, token_hash)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING *", id, person_id, compound_ids, label, token_hash)
+        "INSERT INTO calendar_feeds (id, person_id, compound_ids, member_compound_ids, label,"
+        " token_hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        id, person_id, compound_ids, member_compound_ids, label, token_hash)
     return row
 
 

@@ -1,0 +1,14 @@
+-- Of a personal feed's compounds, those where the person was a member when the feed was made
+-- (an owner, a resident or serving in one of its organisations, as the directory's members
+-- lookup said then). Each fetch asks the directory again about these only and leaves out the
+-- ones the person no longer belongs to (moved out, sold, role ended), so the feed stops
+-- listing a compound's meetings to one who left it without waiting for them to revoke it.
+-- The other compounds of the feed (a street official or an admin acting there through the
+-- compounds of their token, never a member) are listed as before.
+--
+-- Feeds made before this migration keep NULL here and are listed as before, unfiltered: the
+-- migration cannot ask the directory, and a first fetch after it could not tell a resident
+-- who had already moved out from an official (neither is a member then), so any guess there
+-- would either cut officials' feeds or still serve the leavers; a person who wants the new
+-- rule makes a new address and revokes the old one.
+ALTER TABLE calendar_feeds ADD COLUMN member_compound_ids uuid[];
