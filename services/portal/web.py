@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from linli import problems
 from linli.auth import issue_token
 from linli.clients import ServiceClient, app_token
 from linli.http import SETTINGS
+from services.portal.menus import section
 from services.portal.models import PortalConfig, Session
 
 log = logging.getLogger("linli.portal")
@@ -201,6 +203,7 @@ def render(request: web.Request, template: str, context: dict[str, Any],
         compound = session.memberships[0]  # pages of the person (inbox) keep a compound's menu
     base = {"session": session, "csrf": csrf_token(request), "path": request.path_qs,
             "dev_login": request.app[CONFIG].dev_login, "compound": compound,
+            "section": section(request.path),  # the menu item marked as this page's
             "errors": context.get("errors", {}), "form": context.get("form", {}),
             "flash": request.query.get("done", "")}
     response = aiohttp_jinja2.render_template(template, request, {**context, **base}, status=status)
@@ -263,6 +266,7 @@ async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamR
 
 
 SYSTEM_PATHS = ("/livez", "/readyz", "/metrics", "/openapi.json")
+PHOTO_FORM = re.compile(r"/c/[^/]+/issues/new")  # the only form that takes photos
 
 
 def _http_detail(request: web.Request, exc: web.HTTPException) -> str:
@@ -271,8 +275,11 @@ def _http_detail(request: web.Request, exc: web.HTTPException) -> str:
     if exc.status == 405:
         return "这个地址不能直接打开, 请返回上一页重新操作。"
     if exc.status == 413:
-        limit = request.app[CONFIG].max_photo_bytes // (1024 * 1024)
-        return f"上传的内容太大: 每张照片不能超过 {limit} MB, 请返回上一页换一张照片后重新提交。"
+        # the photo limit: every body under it passes (the body limit adds room for the fields)
+        limit = f"{request.app[CONFIG].max_photo_bytes / 2**20:g} MB"
+        if PHOTO_FORM.fullmatch(request.path):
+            return f"上传的内容太大: 每张照片不能超过 {limit}, 请返回上一页换一张照片后重新提交。"
+        return f"上传的内容太大: 上传的文件不能超过 {limit}, 请返回上一页换一个较小的文件后重新提交。"
     own = exc.text or ""
     if not own or own == f"{exc.status}: {exc.reason}":
         return "请求未能完成, 请返回上一页重试。"

@@ -4,13 +4,16 @@ drawn as SVG with the numbers as CSV, and the volunteer service with its ledger 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
-import asyncpg
+from aiohttp import web
+from playwright.async_api import expect
 
-from tests.e2e.conftest import Http
+from tests.e2e.conftest import Http, until
 from tests.portal.conftest import (
     Portal,
     Resident,
@@ -24,19 +27,49 @@ from tests.portal.desk_fixtures import Browsers, member_of, staff_browsers, subm
 from tests.portal.test_portal_issues import report_by_api
 
 
-async def failed_push(portal: Portal, who: Resident, kind: str, channel: str) -> None:
-    """A push to the person's channel that failed for good (notify's sender, given a channel
-    that refuses, ends so; written here because no channel of the test platform refuses)."""
-    conn = await asyncpg.connect(portal.db)
+@contextlib.asynccontextmanager
+async def retired_webhook() -> AsyncIterator[tuple[str, list[str]]]:
+    """A receiver on this machine that answers every push 410 Gone (the address is retired),
+    as a person's IM bot or system does once it was switched off; yields its URL and the kinds
+    of the pushes it was sent."""
+    kinds: list[str] = []
+
+    async def gone(request: web.Request) -> web.Response:
+        kinds.append(request.headers.get("X-Linli-Kind", ""))
+        return web.Response(status=410)
+
+    app = web.Application()
+    app.router.add_post("/hook", gone)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
     try:
-        await conn.execute(
-            "INSERT INTO notify.deliveries (id, person_id, compound_id, kind, channel, target,"
-            " payload, status, attempts, digest_day, finished_at)"
-            " VALUES ($1, $2, $3, $4, $5, 'https://example.invalid/hook', '{}', 'failed', 5,"
-            " current_date - 400, now())",
-            uuid.uuid4(), who.person_id, uuid.UUID(who.compound_id), kind, channel)
+        yield f"http://127.0.0.1:{port}/hook", kinds
     finally:
-        await conn.close()
+        await runner.cleanup()
+
+
+async def failed_push(http: Http, who: Resident, issue_id: str) -> None:
+    """The person's webhook at a retired address, then a change of their issue's status: notify
+    pushes it, the receiver answers 410, and the delivery ends failed (and the webhook off)."""
+    cid = who.compound_id
+    mine = http.platform.token(roles=["resident", "owner"], compounds=[cid], person=who.person_id)
+    staff = http.platform.token(roles=["property"], compounds=[cid])
+    async with retired_webhook() as (url, pushed):
+        await http.call("PUT", "notify", "/v1/me/preferences", mine,
+                        json={"webhook_url": url, "kinds": ["issue_status_changed"]})
+        await http.post("issues", f"/v1/compounds/{cid}/issues/{issue_id}/status", staff,
+                        {"to": "accepted", "template": "received"})
+
+        async def failed() -> list[Any]:
+            log = await http.get("notify", f"/v1/compounds/{cid}/deliveries?status=failed", staff)
+            return [d for d in log["items"] if d["person_id"] == who.person_id
+                    and d["kind"] == "issue_status_changed" and d["channel"] == "webhook"]
+
+        await until("the push to the retired webhook ends failed", failed)
+        assert pushed == ["issue_status_changed"]  # sent once: a 410 is not tried again
 
 
 async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_statistics(
@@ -44,16 +77,16 @@ async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_stati
 ) -> None:
     cid = await demo_compound(http)
     [resident] = await owners(http, cid, 1, skip=3)
-    await report_by_api(http, resident, unique("2号楼门禁坏了"), anonymous=False)
+    issue_id = await report_by_api(http, resident, unique("2号楼门禁坏了"), anonymous=False)
     worker = await member_of(http, cid, "community")
-    await failed_push(portal, resident, "issue_status_changed", "wecom")
+    await failed_push(http, resident, issue_id)
     s = await staff_browsers()
-    await dev_sign_in(s, worker, then=f"/desk/c/{cid}/notices")
+    await dev_sign_in(s, worker, then=f"/desk/c/{cid}/notices?status=failed")
     page = s.page
     await s.check("notices")
     log = await page.locator("section", has_text="推送记录").inner_text()
-    assert "问题状态变化\t企业微信\t失败" in log  # what and where, as a person says it
-    assert "issue_status_changed" not in log and "wecom" not in log
+    assert "问题状态变化\t推送地址 (webhook)\t失败" in log  # what and where, as a person says it
+    assert "issue_status_changed" not in log and "\twebhook\t" not in log and "failed" not in log
     title = unique("本周六上午电梯年检")
     await page.get_by_label("标题", exact=True).first.fill(title)
     async with page.expect_navigation():  # no text yet: refused, and the title is still there
@@ -72,6 +105,9 @@ async def test_the_community_posts_a_notice_edits_a_template_and_reads_the_stati
     alert = await page.get_by_role("alert").inner_text()
     assert "{no_such_thing}" in alert
     assert await kind_form.get_by_label("正文").is_visible()  # the refused form stays open
+    assert await kind_form.get_by_label("正文").input_value() == "{title} 的 {no_such_thing}"
+    here = page.get_by_role("navigation", name="工作台栏目").locator('[aria-current="page"]')
+    await expect(here).to_have_text("通知公告")  # shown at the template's address
     await kind_form.get_by_label("正文").fill("{title}: {note}")
     await submit(s, "保存模板: 问题状态变化", "template_save")
     assert "本小区模板" in await page.locator("article.item").first.inner_text()

@@ -94,8 +94,14 @@ async def test_an_escalated_issue_becomes_a_proposal_and_shows_it_is_with_the_co
     await page.get_by_label("提交理由 (必填)").fill("多户反映, 需要议事会研究改造")
     await page.get_by_role("button", name="提交议事会").click()
     await page.wait_for_url(re.compile(r"\?ok=escalate$"))
-    await page.get_by_label("议案内容").fill("屋面加隔热层并平改坡")
     await page.get_by_label("事项类别 (决定表决规则)").select_option("art278_7")
+    await page.get_by_label("议案内容").fill("   ")  # blank to meetings: refused, on 议案与表决
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="提出议案 (草案)").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    assert await page.get_by_label("议案标题").input_value() == title
+    # sent again from the proposals page: still made from the issue
+    await page.get_by_label("议案内容").fill("屋面加隔热层并平改坡")
     await page.get_by_role("button", name="提出议案 (草案)").click()
     await page.wait_for_url(re.compile(r"/proposals/[0-9a-f-]{36}\?ok=create$"))
     pid = page.url.split("/proposals/")[1].split("?")[0]
@@ -117,3 +123,29 @@ async def test_an_escalated_issue_becomes_a_proposal_and_shows_it_is_with_the_co
     assert "议事中" in mine and title in mine
     await v.page.locator("#with-council a").click()
     await v.page.wait_for_url(re.compile(f"/c/{cid}/proposals/{pid}$"))
+
+
+async def test_a_refused_answer_transfer_or_duplicate_keeps_what_was_chosen(
+    portal: Portal, http: Http, staff_browsers: object  # noqa: F811
+) -> None:
+    """Not only the note: the template, the party and the original chosen stay chosen."""
+    cid = await demo_compound(http)
+    [reporter] = await owners(http, cid, 1, skip=5)
+    original = await report_by_api(http, reporter, unique("1号楼电梯异响"), anonymous=False)
+    issue_id = await report_by_api(http, reporter, unique("1号楼电梯有异响"), anonymous=False)
+    manager = await member_of(http, cid, "property")
+    s = await staff_browsers()  # type: ignore[operator]
+    await dev_sign_in(s, manager, then=f"/desk/c/{cid}/issues/{issue_id}")
+    page = s.page
+    # longer than the service takes (the box stops typing at 500 characters; a script does not)
+    too_long = "很长的说明" * 401
+    for note, choice, value, button in (("respond-note", "常用答复", "scheduled", "发出答复"),
+                                        ("reassign-note", "转交给", "owners_committee", "转交"),
+                                        ("duplicate-note", "原问题", original, "标为重复")):
+        await page.get_by_label(choice).select_option(value)
+        await page.locator(f"#{note}").evaluate("(box, text) => { box.value = text }", too_long)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name=button, exact=True).click()
+        await expect(page.get_by_role("alert")).to_be_visible()
+        assert await page.get_by_label(choice).input_value() == value, choice
+    assert await page.locator(".status").first.inner_text() == "已提交"  # nothing changed

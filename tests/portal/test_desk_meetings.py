@@ -138,9 +138,13 @@ async def test_on_a_phone_the_desk_fits_the_screen_and_a_refused_meeting_keeps_w
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     title = unique("楼道堆物清理协调会")
     await page.get_by_label("会议名称").fill(title)
-    async with page.expect_navigation():  # no times yet: said in words, not as JSON fields
+    # a browser without a date picker shows a text box, where anything can be typed
+    await page.get_by_label("开始 (北京时间)").evaluate("box => { box.type = 'text' }")
+    await page.get_by_label("开始 (北京时间)").fill("下周二下午两点")
+    async with page.expect_navigation():  # unreadable, no end: said in words, not as JSON fields
         await page.get_by_role("button", name="召集会议").click()
-    await expect(page.get_by_role("alert")).to_have_text("请填写会议的开始和结束时间")
+    await expect(page.get_by_role("alert")).to_have_text(
+        "请填写或检查会议的开始和结束时间 (如 2026-06-01 14:00)")
     assert await page.get_by_label("会议名称").input_value() == title
     await page.get_by_label("开始 (北京时间)").fill(beijing(dt.timedelta(days=2, hours=2)))
     await page.get_by_label("结束 (北京时间)").fill(beijing(dt.timedelta(days=2)))  # before it starts

@@ -35,9 +35,13 @@ async def test_the_owners_committee_opens_a_vote_enters_a_proxy_ballot_and_close
     await dev_sign_in(s, committee, then=f"/desk/c/{cid}/proposals/{proposal['id']}")
     page = s.page
     assert "民法典第278条事项按法定规则表决" in await page.inner_text(".deck")
+    await page.get_by_label("无记名投票").check()
     async with page.expect_navigation():  # no closing time yet: said in words, not as JSON
         await page.get_by_role("button", name="发起表决", exact=True).click()
-    await expect(page.get_by_role("alert")).to_have_text("请填写表决截止时间")
+    await expect(page.get_by_role("alert")).to_have_text(
+        "请填写或检查表决截止时间 (如 2026-06-01 18:00)")
+    assert await page.get_by_label("无记名投票").is_checked()  # kept as it was sent
+    await page.get_by_label("无记名投票").uncheck()
     await page.get_by_label("表决截止 (北京时间)").fill(
         (dt.datetime.now(SHANGHAI) + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
     await submit(s, "发起表决", "open_vote")

@@ -190,12 +190,16 @@ async def test_an_address_opened_the_wrong_way_or_a_too_large_upload_is_said_in_
     """aiohttp's own refusals ("405: Method Not Allowed", "Maximum request body size …") are
     English: the page says in Chinese what happened and what to do next."""
     client: TestClient = await serve(lambda s: create_app(s, config=PortalConfig(
-        max_photo_bytes=2 * 1024 * 1024)))
+        max_photo_bytes=512 * 1024)))
     r = await client.get("/sign-out")  # a form's address, opened from history or a bookmark
     page = await r.text()
     assert r.status == 405 and "不支持的操作" in page
     assert "这个地址不能直接打开, 请返回上一页重新操作" in page and "Method" not in page
-    r = await client.post("/sign-in", data={"phone": "1" * 10, "photo": "x" * (3 * 1024 * 1024)})
-    page = await r.text()
-    assert r.status == 413 and "上传的内容太大" in page
-    assert "每张照片不能超过 2 MB" in page and "Maximum" not in page
+    too_large = "x" * (3 * 1024 * 1024)
+    r = await client.post("/c/someone/issues/new", data={"title": "井盖松了", "photo": too_large})
+    page = await r.text()  # the report form, the one that takes photos: the photo limit
+    assert r.status == 413 and "上传的内容太大" in page and "Maximum" not in page
+    assert "每张照片不能超过 0.5 MB" in page  # 512 KB, not rounded down to "0 MB"
+    r = await client.post("/sign-in", data={"phone": "1" * 10, "file": too_large})
+    page = await r.text()  # any other form (the desk's CSV, …) took no photo
+    assert r.status == 413 and "上传的文件不能超过 0.5 MB" in page and "照片" not in page

@@ -67,8 +67,10 @@ async def convene(request: web.Request) -> web.StreamResponse:
         "person_ids": [str(x) for x in data.getall("person_ids", [])]}
     if place := str(data.get("place", "")).strip():
         body["place"] = place
-    if not body["starts_at"] or not body["ends_at"]:  # else meetings names the JSON fields
-        return await refused(request, "convene", ApiError(422, "请填写会议的开始和结束时间"), meetings)
+    if not body["starts_at"] or not body["ends_at"]:  # missing or unreadable (a plain text box
+        # where the browser has no date picker); else meetings names the JSON fields
+        return await refused(request, "convene", ApiError(
+            422, "请填写或检查会议的开始和结束时间 (如 2026-06-01 14:00)"), meetings)
     try:
         made = await api(request, "meetings", cid).post(f"/v1/compounds/{cid}/meetings", body)
     except ApiError as exc:

@@ -5,6 +5,7 @@ them), and the delivery log of webhook pushes."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -15,6 +16,8 @@ from services.portal.web import api, form
 
 EDITORS = ("party_branch", "community", "street_office")
 DELIVERY = {"pending": "待发送", "sent": "已送达", "failed": "失败"}
+# kinds of deliveries that have no template of their own (services/notify/digests.py)
+KINDS = {"digest": "每日摘要"}
 CHANNELS = {"webhook": "推送地址 (webhook)", "email": "邮件", "sms": "短信", "wecom": "企业微信",
             "dingtalk": "钉钉", "feishu": "飞书"}
 
@@ -34,11 +37,17 @@ async def notices(request: web.Request) -> web.StreamResponse:
     return show(request, "desk/notices.html", {
         "board": board, "templates": templates or [], "deliveries": deliveries,
         "delivery_words": DELIVERY, "chosen": log.get("status", ""), "channels": CHANNELS,
-        "kinds": {t["kind"]: t["label"] for t in templates or []},
+        "kinds": kind_labels(templates or []),
         "edits": has(m, *EDITORS), "editing": request.query.get("edit", ""),
         "more_board": urlencode({"board": board["next_cursor"]}) if board.get("next_cursor") else "",
         "more_log": urlencode({**log, "cursor": deliveries["next_cursor"]})
         if deliveries and deliveries.get("next_cursor") else ""})
+
+
+def kind_labels(templates: list[dict[str, Any]]) -> dict[str, str]:
+    """What each kind of push is called in the log: its template's label, or ours for the
+    kinds without a template (a daily digest)."""
+    return KINDS | {t["kind"]: t["label"] for t in templates}
 
 
 async def post(request: web.Request) -> web.StreamResponse:

@@ -156,8 +156,9 @@ async def proposal_action(request: web.Request) -> web.StreamResponse:
     elif action in FLOW_ACTIONS:
         path, body = FLOW_ACTIONS[action]
         call = flows.post(f"/v1/workflows/proposal-{pid}/{path}", body(data))
-    elif not instant(data.get("closes_at")):  # else meetings names the JSON field
-        return await refused(request, action, ApiError(422, "请填写表决截止时间"), proposal)
+    elif not instant(data.get("closes_at")):  # missing or unreadable; else meetings names
+        return await refused(request, action, ApiError(  # the JSON field
+            422, "请填写或检查表决截止时间 (如 2026-06-01 18:00)"), proposal)
     else:
         call = api(request, "meetings", cid).post(f"/v1/compounds/{cid}/proposals/{pid}/votes",
                                                   _vote_body(data))
