@@ -54,7 +54,6 @@ async def record_opinion(pool: Pool, directory: Directory, *, compound_id: uuid.
     compound under the speaker's name, so nobody of another compound is recorded there;
     refused (422) before anything is written. Without a name given, the one recorded is the
     caller's own (from their token) when they speak, else the directory's."""
-    speaker = str(data.speaker_id)
     async with pool.acquire() as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
         # who may not record opinions is refused before the directory is asked: else a 422
