@@ -111,6 +111,12 @@ class Directory:
                 f"{'、'.join(outside)}", field=field)
         return {str(p): name for found in answers for p, name in found.names.items()}
 
+    async def names(self, compound_id: uuid.UUID | str, person_ids: list[str]) -> dict[str, str]:
+        """The names of those of these people who belong to the compound (the same lookup as
+        `require_members`, refusing nobody: one who does not belong is simply not named)."""
+        return {str(p): name for found in await self._lookup(compound_id, person_ids, None)
+                for p, name in found.names.items()}
+
     async def roster(self, compound_id: uuid.UUID | str,
                      on: dt.date | None = None) -> list[RosterEntry]:
         """The compound's whole 1+3+N roster (every page); with `on`, the roles current then.

@@ -79,14 +79,14 @@ TokenFactory = Callable[..., str]
 
 @pytest.fixture(scope="session")
 def token(settings: Settings) -> TokenFactory:
-    """token(roles=[...], compounds=[...], person=...) → a signed bearer token."""
+    """token(roles=[...], compounds=[...], person=..., name=...) → a signed bearer token."""
 
     def make(*, roles: list[str] | tuple[str, ...] = (), compounds: list[Any] | tuple[Any, ...] = (),
              person: str | None = None, scopes: list[str] | tuple[str, ...] = (),
-             app: str | None = None) -> str:
+             app: str | None = None, name: str = "") -> str:
         subject = f"app:{app}" if app else (person or str(uuid.uuid4()))
         return issue_token(settings.jwt_secret, subject=subject, roles=roles,
-                           compounds=[str(c) for c in compounds], scopes=scopes)
+                           compounds=[str(c) for c in compounds], scopes=scopes, name=name)
 
     return make
 

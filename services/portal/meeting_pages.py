@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from linli.auth import issue_token
-from linli.http import SETTINGS
+from linli.http import RETRY_AFTER_SECONDS, SETTINGS
 from services.portal.handlers import compound_of
-from services.portal.models import Identity
-from services.portal.web import HTTP, Api, ApiError, api, app_api, render, session_of
+from services.portal.signed_in import identity_now
+from services.portal.web import HTTP, Api, ApiError, api, render, session_of
 
 
 def calendar_signature(secret: str, person_id: str, compound_id: str) -> str:
@@ -52,12 +52,14 @@ async def _published(client: Api, cid: str, meeting: dict[str, Any]) -> dict[str
 async def _belongs(request: web.Request, person: str, cid: str) -> bool:
     """The link's person still belongs to the compound, as the directory says now: the link
     outlives every session, and one who moved out no longer reads its meetings through it."""
-    try:
-        who = await app_api(request, "directory").get(f"/v1/identities/{person}", kind=Identity)
+    try:  # as short a wait as a session's re-read: a hung directory holds no calendar 15 s
+        who = await identity_now(request, person)
     except ApiError as exc:
         if exc.status == 404:
             return False
-        raise web.HTTPServiceUnavailable(text="暂时无法确认订阅人的登记信息, 请稍后再试") from None
+        # a calendar app reads the header, not the page: it tries again later by itself
+        raise web.HTTPServiceUnavailable(text="暂时无法确认订阅人的登记信息, 请稍后再试",
+                                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
     return any(str(m.compound_id) == cid for m in who.memberships)
 
 

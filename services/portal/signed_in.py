@@ -84,9 +84,9 @@ async def current_session(request: web.Request, token: str) -> Session | None:
     if tried is not None and now - tried < dt.timedelta(seconds=cfg.memberships_retry_seconds):
         # a re-read failed a moment ago: asking again on every page would make each one wait
         # on a directory that is down or silent, and pile requests onto it as it recovers
-        return _kept(session, age, cfg.memberships_kept_seconds, "a re-read failed just now")
+        return _kept(session, age, cfg.memberships_kept_seconds)  # logged when it failed
     try:
-        who = await _identity(request, session)
+        who = await identity_now(request, str(session.person_id))
     except ApiError as exc:
         if exc.status != 404:
             session = await service.reread_failed(pool, session)
@@ -99,31 +99,36 @@ async def current_session(request: web.Request, token: str) -> Session | None:
     return renewed if renewed is not None else await service.find_session(pool, token)
 
 
-async def _identity(request: web.Request, session: Session) -> Identity:
+async def identity_now(request: web.Request, person_id: str) -> Identity:
     """The person as the directory says now, within memberships_timeout_seconds. The re-read sits on
-    the path of every page of the session: a directory that accepts the connection and never
-    answers would otherwise hold the page for the portal's whole client timeout (15 s); past
-    this shorter one the kept copy serves, like when the directory is down."""
+    the path of every page of the session (and the signed calendar link asks the same): a
+    directory that accepts the connection and never answers would otherwise hold the page for
+    the portal's whole client timeout (15 s); past this shorter one the kept copy serves, like
+    when the directory is down."""
     timeout = request.app[CONFIG].memberships_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
             who: Identity = await app_api(request, "directory").get(
-                f"/v1/identities/{session.person_id}", kind=Identity)
+                f"/v1/identities/{person_id}", kind=Identity)
     except TimeoutError:
         raise ApiError(504, f"人员登记服务 {timeout:g} 秒内未应答") from None
     return who
 
 
-def _kept(session: Session, age: dt.timedelta, kept_seconds: int, why: str) -> Session:
+def _kept(session: Session, age: dt.timedelta, kept_seconds: int,
+          why: str | None = None) -> Session:
     """The directory did not answer: the last memberships while they are recent enough,
-    else none (the session itself stays: nobody is signed out by the directory's outage)."""
-    if age < dt.timedelta(seconds=kept_seconds):
+    else none (the session itself stays: nobody is signed out by the directory's outage).
+    Logged with `why` only for the re-read that failed, not for each page of the pause after
+    it: an outage then logs once per session per pause, not once per page."""
+    kept = age < dt.timedelta(seconds=kept_seconds)
+    if why is not None and kept:
         log.warning("memberships of %s not re-read (%s): the copy of %ds ago stays in use",
                     session.person_id, why, age.total_seconds())
-        return session
-    log.warning("memberships of %s not re-read for %ds (%s): no compound until the directory "
-                "answers", session.person_id, age.total_seconds(), why)
-    return msgspec.structs.replace(session, memberships=[], unconfirmed=True)
+    elif why is not None:
+        log.warning("memberships of %s not re-read for %ds (%s): no compound until the "
+                    "directory answers", session.person_id, age.total_seconds(), why)
+    return session if kept else msgspec.structs.replace(session, memberships=[], unconfirmed=True)
 
 
 async def _check_csrf(request: web.Request) -> None:

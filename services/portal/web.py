@@ -239,20 +239,22 @@ async def form(request: web.Request) -> dict[str, Any]:
 
 ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在",
                 405: "不支持的操作", 413: "上传的内容太大", 502: "服务暂不可用",
-                503: "暂时无法确认"}
+                503: "服务暂时不可用"}
 
 
 @web.middleware
 async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamResponse:
     """Errors of pages answer with a page in Chinese; a lost session goes to sign-in and back."""
+    title, headers = None, {}
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        status, detail = exc.status, _http_detail(request, exc)
+        status, detail, headers = exc.status, _http_detail(request, exc), dict(exc.headers)
     except problems.Problem as exc:
-        status, detail = exc.status, exc.detail
+        # its own title: a 503 may be an outage or "cannot confirm you belong here" (handlers.py)
+        status, detail, title, headers = exc.status, exc.detail, exc.title, exc.headers
     except ApiError as exc:
         status, detail = exc.status, exc.detail
     if status == 401:
@@ -260,9 +262,13 @@ async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamR
     if status == 404:
         detail = "找不到这个页面, 或它不属于你所在的小区。"
     if request.path.startswith(("/static/", "/media/")) or request.path in SYSTEM_PATHS:
-        return web.Response(status=status, text=detail)
-    title = ERROR_TITLES.get(status, "出错了")
-    return render(request, "error.html", {"title": title, "detail": detail}, status=status)
+        response = web.Response(status=status, text=detail)
+    else:
+        response = render(request, "error.html", {
+            "title": title or ERROR_TITLES.get(status, "出错了"), "detail": detail}, status=status)
+    if retry := headers.get("Retry-After"):  # read by clients that never show the page
+        response.headers["Retry-After"] = retry
+    return response
 
 
 SYSTEM_PATHS = ("/livez", "/readyz", "/metrics", "/openapi.json")

@@ -251,6 +251,38 @@ async def test_the_convener_and_the_caller_speak_without_a_role_in_the_compound(
     assert [o["speaker_name"] for o in done["opinions"]] == ["街道李科长", "平台管理员"]
 
 
+async def test_the_caller_and_the_convener_are_recorded_under_their_names(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """Without a name given, the caller speaking is recorded under the name their token carries
+    (a platform admin the directory does not know here), and the convener under the
+    directory's name, whoever records them; so are the caller's own words when their token
+    carries no name. The minutes drafted from the record name them, not their ids."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    convener = c.people["王书记"]
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=convener))
+    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
+                                           json=_body(branch, []), headers=secretary), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
+                                        headers=secretary), 201)
+    said = f"{m}/agenda/{item['id']}/opinions"
+    admin_id = str(uuid.uuid4())  # nobody the directory knows
+    admin = bearer(token(roles=["admin"], compounds=["*"], person=admin_id, name="平台管理员"))
+    for speaker, stance, by in ((admin_id, "suggest", admin), (convener, "support", admin),
+                                (convener, "oppose", secretary)):
+        done = await ok(await meetings.post(said, json={
+            "speaker_id": speaker, "stance": stance, "text": "意见"}, headers=by), 201)
+    assert [(o["speaker_id"], o["speaker_name"]) for o in done["opinions"]] == [
+        (admin_id, "平台管理员"), (convener, "王书记"), (convener, "王书记")]
+    await ok(await meetings.post(f"{m}/minutes", headers=secretary), 201)
+    text = (await ok(await meetings.get(f"{m}/minutes", headers=secretary)))["text"]
+    for line in ("- 平台管理员 [建议]: 意见", "- 王书记 [支持]: 意见", "- 王书记 [反对]: 意见"):
+        assert line in text, text
+
+
 async def test_who_may_not_record_opinions_learns_nothing_of_who_belongs(
     apps: tuple[TestClient, TestClient], token: TokenFactory,
 ) -> None:

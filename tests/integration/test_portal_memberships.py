@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 
 from linli.config import Settings
 from linli.http import POOL
@@ -238,7 +240,7 @@ async def test_without_the_directory_memberships_stay_a_while_then_are_unconfirm
         await age_memberships(settings, owner, minutes=20)  # beyond the 15 minutes kept
         for path in (f"/c/{cid}", "/"):
             status, text = await me.get(path)
-            assert status == 503 and UNCONFIRMED in text, text
+            assert status == 503 and UNCONFIRMED in text and "<h1>暂时无法确认</h1>" in text, text
         status, text = await me.post(f"/c/{cid}/issues/new", {"title": "楼道灯坏了"})
         assert status == 503 and UNCONFIRMED in text, text
 
@@ -250,10 +252,13 @@ async def test_without_the_directory_memberships_stay_a_while_then_are_unconfirm
 
 
 async def test_a_directory_that_hangs_costs_one_short_wait_then_the_kept_copy_serves(
-        serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
+        serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
     """The directory accepts connections and never answers: the re-read on the page's path
     gives up after about 2 s and the kept memberships serve; the session then does not ask
-    again for a while (no new connection to the directory), nor for its stylesheets."""
+    again for a while (no new connection to the directory), nor for its stylesheets. Each
+    failed re-read is logged once, not every page of the pause after it (an outage would
+    otherwise write a warning per page of every session)."""
     directory = await serve(directory_app, port=settings.port("directory"))
     street = bearer(token(roles=["street_office"], compounds=["*"]))
     c, unit = await one_unit(directory, street, "目录无应答测试小区")
@@ -266,6 +271,7 @@ async def test_a_directory_that_hangs_costs_one_short_wait_then_the_kept_copy_se
         await me.sign_in(owner)
         assert (await me.get(f"/c/{cid}"))[0] == 200
         await directory.close()
+        caplog.set_level(logging.WARNING, logger="linli.portal")
         async with silent_directory(settings.port("directory")) as taken:
             await age_memberships(settings, owner, minutes=2)  # due for a re-read
             # Before, the page waited the portal's whole client timeout (15 s) for the silent
@@ -280,7 +286,7 @@ async def test_a_directory_that_hangs_costs_one_short_wait_then_the_kept_copy_se
                 async with asyncio.timeout(8):
                     status, text = await me.get(f"/c/{cid}")
                 assert status == 200, text
-            assert len(taken) == 1
+            assert len(taken) == 1 and not_reread(caplog, owner) == 1
 
             await age_memberships(settings, owner, minutes=3)  # the pause is over
             async with me.session.get(base + "/static/portal.css") as r:
@@ -289,6 +295,14 @@ async def test_a_directory_that_hangs_costs_one_short_wait_then_the_kept_copy_se
             async with asyncio.timeout(8):
                 status, text = await me.get(f"/c/{cid}")
             assert status == 200 and len(taken) == 2, text  # a page asks again after the pause
+            assert not_reread(caplog, owner) == 2
+
+
+def not_reread(caplog: pytest.LogCaptureFixture, person_id: str) -> int:
+    """How many warnings the portal wrote that this person's memberships were not re-read."""
+    return sum(1 for r in caplog.records if r.name == "linli.portal"
+               and r.levelno == logging.WARNING and "not re-read" in r.getMessage()
+               and person_id in r.getMessage())
 
 
 async def test_an_older_reread_never_overwrites_a_newer_one_nor_revives_a_closed_session(
@@ -317,3 +331,42 @@ async def test_an_older_reread_never_overwrites_a_newer_one_nor_revives_a_closed
     await service.close_session(pool, token)  # signed out while the re-read was on its way
     assert await service.renew_memberships(pool, third, before) is None
     assert await service.find_session(pool, token) is None
+
+
+async def test_an_outage_is_titled_as_one_and_the_calendar_link_says_when_to_come_back(
+        serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
+    """Only "cannot confirm you belong here" is titled 暂时无法确认: another 503 (the live
+    stream without notify) says the service is unavailable. The signed calendar link, while the
+    directory is down or accepts connections and never answers, answers 503 with Retry-After (a
+    calendar app reads the header, not the page) after the short wait of a session's re-read
+    (2 s), not the portal's whole client timeout (15 s)."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    street = bearer(token(roles=["street_office"], compounds=["*"]))
+    c, unit = await one_unit(directory, street, "订阅停机测试小区")
+    cid = c.rsplit("/", 1)[1]
+    owner = await person(directory, street, "郑业主")
+    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    await serve(meetings_app, port=settings.port("meetings"))
+    base = await serve_portal(serve, tmp_path, fresh_seconds=60)
+    link = f"/calendar/{owner}/{cid}/{calendar_signature(settings.jwt_secret, owner, cid)}.ics"
+    async with phones(base) as new:
+        me = new()
+        await me.sign_in(owner)
+        status, text = await me.get("/live")  # notify is not running here
+        assert status == 503 and "实时更新暂不可用" in text, text
+        assert "<h1>服务暂时不可用</h1>" in text and "暂时无法确认" not in text, text
+        assert (await me.get(link))[0] == 200
+        await directory.close()
+
+        async def subscribed() -> tuple[int, str, str]:
+            async with me.session.get(base + link) as r:
+                return r.status, await r.text(), r.headers.get("Retry-After", "")
+
+        status, text, retry = await subscribed()  # the directory is down
+        assert status == 503 and retry.isdigit() and int(retry) > 0, (status, retry, text)
+        assert "<h1>服务暂时不可用</h1>" in text and "暂时无法确认订阅人的登记信息" in text, text
+        async with silent_directory(settings.port("directory")) as taken:
+            # generous against a slow machine; before, it waited the whole 15 s client timeout
+            async with asyncio.timeout(8):
+                status, text, retry = await subscribed()
+            assert status == 503 and retry.isdigit() and len(taken) == 1, (status, retry, text)

@@ -3,7 +3,6 @@ the law's bounds checked, the street office's updates, apps-only signals, cancel
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -16,7 +15,7 @@ from linli.clients import ServiceClient, app_token
 from linli.config import Settings
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
-from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer
+from tests.conftest import AppFactory, TokenFactory, assert_problem, bearer, eventually
 from tests.integration.test_committee_election import OWNERS, nine_owners
 from tests.integration.test_meetings_support import ok
 from tests.workflows.test_api import finish_all
@@ -58,11 +57,10 @@ async def test_committee_founding_over_the_workflow_api(
             assert started["workflow_id"] == f"committee-{c.id}" and started["created"]
             assert (await ok(await start(), 200))["created"] is False
             w = f"/v1/workflows/committee-{c.id}"
-            for _ in range(200):
+            async def qualified() -> Any:
                 state = (await ok(await http.get(w, headers=street)))["state"]
-                if state["qualification"]:
-                    break
-                await asyncio.sleep(0.05)
+                return state if state["qualification"] else None
+            state = await eventually(qualified)
             assert state["step"] == "requested"
             assert state["qualification"]["delivered_area_centi"] == 95000
             await assert_problem(await http.post(f"{w}/updates/confirm", json={},
@@ -73,11 +71,10 @@ async def test_committee_founding_over_the_workflow_api(
             minority = {"members": [
                 {"person_id": c.people[OWNERS[0]], "name": OWNERS[0]},
                 {"person_id": c.people[OWNERS[1]], "name": "开发商代表", "represents": "developer"}]}
-            for _ in range(200):
-                if (await ok(await http.get(w, headers=street)))["state"]["step"] == \
-                        "preparatory_group":
-                    break
-                await asyncio.sleep(0.05)
+            async def forming() -> bool:
+                state = (await ok(await http.get(w, headers=street)))["state"]
+                return bool(state["step"] == "preparatory_group")
+            await eventually(forming)
             await a_group_naming_people_of_another_compound_is_refused(http, street, w, c,
                                                                       directory, token)
             await assert_problem(await http.post(f"{w}/updates/form_group", json=minority,
@@ -142,3 +139,28 @@ async def a_new_founding_after_the_ended_one(http: Any, street: dict[str, str], 
     w = f"/v1/workflows/committee-{compound_id}"
     assert (await ok(await http.get(w, headers=street)))["run_id"] == anew["run_id"]
     await ok(await http.post(f"{w}/cancel", json={"reason": "测试结束"}, headers=street))
+
+
+async def test_a_run_without_a_compound_is_not_found_not_a_failure(
+        settings: Settings, serve: AppFactory, token: TokenFactory) -> None:
+    """A founding run started on Temporal by something other than this API or the bridge has no
+    compound in its memo: it is nobody's, so even a caller of every compound is told it is not
+    found (404), never a 500. No worker serves its queue: the answer comes before the run
+    would be asked anything."""
+    mine = settings.with_overrides(temporal_task_queue=f"committee-bare-{uuid.uuid4()}")
+    client = await Client.connect(mine.temporal_address)
+    compound = str(uuid.uuid4())
+    handle = await client.start_workflow(
+        "CommitteeFoundingWorkflow", {"compound_id": compound}, id=f"committee-{compound}",
+        task_queue=mine.temporal_task_queue)  # no memo
+    try:
+        http = await serve(lambda _: create_app(mine))
+        w = f"/v1/workflows/committee-{compound}"
+        admin = bearer(token(roles=["admin"], compounds=["*"]))
+        group = {"members": [{"person_id": str(uuid.uuid4()), "name": "甲"}]}
+        for r in (await http.post(f"{w}/updates/form_group", json=group, headers=admin),
+                  await http.get(w, headers=admin)):
+            found = await assert_problem(r, 404, "not-found")
+            assert "流程" in found["detail"] and f"committee-{compound}" in found["detail"]
+    finally:
+        await handle.terminate("测试结束")

@@ -300,10 +300,12 @@ async def _find(call: Call) -> tuple[WorkflowHandle[Any, Any], WorkflowExecution
             raise problems.not_found(f"流程 {workflow_id}") from None
         raise
     kind = BY_WORKFLOW.get(desc.workflow_type)
-    memo = await desc.memo()
-    if kind is None:
+    compound_id = (await desc.memo()).get("compound_id")
+    # a run not started by this API or the bridge (no compound in its memo) is no compound's:
+    # not found, like a run of a type it does not serve, whoever may act in every compound
+    if kind is None or not isinstance(compound_id, str) or not compound_id:
         raise problems.not_found(f"流程 {workflow_id}")
-    call.require_compound(memo.get("compound_id", ""))
+    call.require_compound(compound_id)
     return handle, desc, kind
 
 

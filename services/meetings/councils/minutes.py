@@ -52,17 +52,14 @@ async def record_opinion(pool: Pool, directory: Directory, *, compound_id: uuid.
     organisations, as invited guests do), or is the caller or the meeting's convener, who act
     in it (a street official convenes without a role there): the minutes are published to the
     compound under the speaker's name, so nobody of another compound is recorded there;
-    refused (422) before anything is written. Without a name given, the directory's is the
-    one recorded."""
-    speaker, names = str(data.speaker_id), {}
+    refused (422) before anything is written. Without a name given, the one recorded is the
+    caller's own (from their token) when they speak, else the directory's."""
     async with pool.acquire() as conn:
         meeting = await meeting_in(conn, compound_id, meeting_id)
         # who may not record opinions is refused before the directory is asked: else a 422
         # or not would tell any caller whether a person id belongs to the compound
         await require_manager(conn, meeting, who)
-    if speaker not in (who.person_id, meeting["created_by"]):
-        names = await directory.require_members(compound_id, [speaker], field="speaker_id")
-    speaker_name = data.speaker_name or names.get(speaker, "")
+    speaker_name = await _speaker_name(directory, compound_id, meeting, data, who)
     async with transaction(pool) as conn:
         await _item(conn, compound_id, meeting_id, item_id, who)
         await store.insert_opinion(
@@ -70,6 +67,23 @@ async def record_opinion(pool: Pool, directory: Directory, *, compound_id: uuid.
             organisation_id=data.organisation_id, stance=data.stance, text=data.text,
             by=who.subject)
         return await _full_item(conn, meeting_id, item_id)
+
+
+async def _speaker_name(directory: Directory, compound_id: uuid.UUID, meeting: Any,
+                        data: ItemOpinionIn, who: Principal) -> str:
+    """The name the minutes show: the one given; the caller's own when they speak; else the
+    directory's. Anyone but the caller and the convener must belong to the compound (422);
+    those two act in it without belonging (a street official), so for them the directory's
+    name is only looked up, and "" when it knows none."""
+    speaker = str(data.speaker_id)
+    if speaker not in (who.person_id, meeting["created_by"]):
+        names = await directory.require_members(compound_id, [speaker], field="speaker_id")
+        return data.speaker_name or names.get(speaker, "")
+    if data.speaker_name:
+        return data.speaker_name
+    if speaker == who.person_id and who.name:
+        return who.name
+    return (await directory.names(compound_id, [speaker])).get(speaker, "")
 
 
 async def set_outcome(pool: Pool, *, compound_id: uuid.UUID, meeting_id: uuid.UUID,
