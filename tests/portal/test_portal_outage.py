@@ -1,7 +1,7 @@
 """The portal's own database out of reach: a page answers the Chinese error page (503 with
-Retry-After), not problem+json, while /readyz (read by machines) still answers problem+json. The portal runs in this
-process, reaching the real PostgreSQL through a TCP relay the test then closes (the database
-itself stays up for everyone else; nothing is mocked)."""
+Retry-After), not problem+json, while /readyz (read by machines) still answers problem+json.
+The portal runs in this process, reaching the real PostgreSQL through a TCP relay the test then
+closes (the database itself stays up for everyone else; nothing is mocked)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from linli.config import Settings
 from linli.http import POOL
 from services.portal import service
 from services.portal.app import create_app as portal_app
 from services.portal.models import Identity, PortalConfig
 from services.portal.web import COOKIE
-from linli.config import Settings
 from tests.conftest import AppFactory
 
 
@@ -44,6 +44,7 @@ async def relay(host: str, port: int) -> AsyncIterator[tuple[int, asyncio.Event]
         await asyncio.gather(*both, return_exceptions=True)
 
     server = await asyncio.start_server(joined, "127.0.0.1", 0)
+
     async def closing() -> None:
         await cut.wait()
         server.close()
