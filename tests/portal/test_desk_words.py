@@ -98,6 +98,18 @@ async def test_a_refused_desk_form_names_its_own_label_and_marks_the_field(
     assert await page.locator("#ends_at").get_attribute("aria-invalid") == "true"
     await s.check("desk-meeting-refused")
 
+    # a negative budget: meetings names budget_fen, the form says 预算 (元)
+    await s.open(f"/desk/c/{cid}/proposals")
+    await page.get_by_label("议案标题").fill(unique("更换单元门禁"))
+    await page.get_by_label("议案内容").fill("更换 3 栋各单元的门禁。")
+    await page.get_by_label("预算 (元, 选填)").fill("-5")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="提出议案 (草案)", exact=True).click()
+    alert = await page.get_by_role("alert").inner_text()
+    assert alert.startswith("预算: ") and "budget" not in alert, alert
+    assert await page.locator("#budget").get_attribute("aria-invalid") == "true"
+    await s.check("desk-proposal-refused")
+
 
 async def test_on_a_phone_the_menus_show_the_current_item_without_scrolling(
     portal: Portal, http: Http, visitors: Any

@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from markupsafe import escape
 
 REFUSED_ID = "refused"  # the refusal's paragraph (desk/_desk.html)
+# the services' fields the desk's forms call otherwise (the form takes yuan, reads it as fen)
+FORM_NAMES = {"budget_fen": "budget"}
 _NOTE = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")  # "受理说明 (选填)" → "受理说明"
 
 
@@ -79,7 +81,8 @@ def in_own_words(html: str, detail: str, fields: dict[str, str]) -> str:
     if form is None or form.refusal is None:
         return html
     for name, said in fields.items():
-        found = next((f for f in form.fields if f[0] == name), None)
+        named = FORM_NAMES.get(name, name)
+        found = next((f for f in form.fields if f[0] == named), None)
         if found is None:
             continue
         _, element_id, at, tag = found
