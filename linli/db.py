@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import re
@@ -110,14 +111,23 @@ class _Acquire:
 
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        if isinstance(exc, BROKEN_CONNECTION) and self.conn is not None:
-            # asyncpg may put a connection cut mid-operation back in the pool still "busy"
-            # (MagicStack/asyncpg#784); closing it makes the pool open a fresh one instead
-            self.conn.terminate()
         try:
+            if self.conn is not None and _broke(exc):
+                # asyncpg may put a connection cut mid-operation back in the pool still "busy"
+                # (MagicStack/asyncpg#784); closing it makes the pool open a fresh one instead.
+                # One asyncpg already gave back (its server gone) is not ours to close.
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    self.conn.terminate()
             await self.inner.__aexit__(kind, exc, tb)
-        finally:
+        finally:  # the turn comes back whatever happened above, or the pool shrinks for good
             self.pool.turns.release()
+
+
+def _broke(exc: BaseException | None) -> bool:
+    """The error says the connection itself failed. A TimeoutError is an OSError too, but a
+    deadline of the use case (asyncio.timeout) says nothing of the connection: asyncpg
+    rolls it back on release, and it is handed on."""
+    return isinstance(exc, BROKEN_CONNECTION) and not isinstance(exc, TimeoutError)
 
 
 class LinliPool(asyncpg.Pool):

@@ -89,3 +89,36 @@ async def test_a_pool_that_stays_full_says_so_and_keeps_its_turns(pool: db.Pool)
     for _ in range(3):  # every turn came back: the single connection is had again and again
         async with pool.acquire(timeout=1) as conn:
             assert await conn.fetchval("SELECT 1") == 1
+
+
+
+async def test_a_timeout_inside_a_use_case_keeps_its_healthy_connection(pool: db.Pool) -> None:
+    """A deadline inside a use case (asyncio.timeout raises TimeoutError, an OSError) says
+    nothing of the connection: it goes back to the pool rolled back, not closed and opened anew
+    (the relay waits for its PubAcks under such a deadline, holding its transaction)."""
+    async with pool.acquire() as conn:
+        before = await conn.fetchval("SELECT pg_backend_pid()")
+    note = uuid.uuid4()
+    with pytest.raises(TimeoutError):
+        async with db.transaction(pool) as conn:
+            await conn.execute("INSERT INTO notes (id) VALUES ($1)", note)
+            async with asyncio.timeout(0.05):
+                await asyncio.Event().wait()  # a wait of the use case that never ends
+    async with pool.acquire() as conn:  # max_size=1: the same backend, what it wrote undone
+        assert await conn.fetchval("SELECT pg_backend_pid()") == before
+        assert await conn.fetchval("SELECT count(*) FROM notes WHERE id = $1", note) == 0
+
+
+async def test_a_connection_whose_server_ended_is_replaced_and_its_turn_comes_back(
+        pool: db.Pool) -> None:
+    """A connection whose server process ended under a use case is closed, not handed on, and
+    the pool keeps every turn: with one connection, the next use case gets a fresh one (a lost
+    turn would leave the pool \"full\" for good after as many outages as connections)."""
+    async with pool.acquire() as conn:
+        before = await conn.fetchval("SELECT pg_backend_pid()")
+    for _ in range(2):  # twice: a single connection's turn must come back each time
+        with pytest.raises(db.BROKEN_CONNECTION):
+            async with pool.acquire() as conn:
+                await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        async with pool.acquire(timeout=5) as conn:
+            assert await conn.fetchval("SELECT pg_backend_pid()") != before
