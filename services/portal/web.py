@@ -21,7 +21,7 @@ from aiohttp import web
 from linli import problems
 from linli.auth import issue_token
 from linli.clients import ServiceClient, app_token
-from linli.http import SETTINGS
+from linli.http import SETTINGS, outage
 from services.portal.menus import section
 from services.portal.models import PortalConfig, Session
 
@@ -53,7 +53,8 @@ class Page:
 
 
 class ApiError(Exception):
-    """A service refused: its problem+json detail, and the fields it named."""
+    """A service refused: its problem+json detail, and the fields it named (field → the
+    service's words about it, without the field's JSON name)."""
 
     def __init__(self, status: int, detail: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -96,9 +97,13 @@ def _api_error(status: int, raw: bytes) -> ApiError:
     detail = str(problem.get("detail") or "请求未能完成") if isinstance(problem, dict) else "请求未能完成"
     fields: dict[str, str] = {}
     for error in problem.get("errors") or [] if isinstance(problem, dict) else []:
-        name = str(error.get("field") or "").removeprefix("$.").split(".")[0].split("[")[0]
+        path = str(error.get("field") or "").removeprefix("$.")
+        name = path.split(".")[0].split("[")[0]
         if name:
-            fields[name] = detail
+            # shown next to the field (or after its label): without the JSON path the service
+            # put first ("body: 至少 1 个字符"), which a person does not know
+            said = str(error.get("detail") or detail)
+            fields[name] = said.removeprefix(f"{path}: ") if said != f"{path}: " else detail
     if status >= 500:
         return ApiError(502, "相关服务暂时出错, 请稍后再试")
     return ApiError(status, detail, fields)
@@ -257,6 +262,16 @@ async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamR
         status, detail, title, headers = exc.status, exc.detail, exc.title, exc.headers
     except ApiError as exc:
         status, detail = exc.status, exc.detail
+    except Exception as exc:
+        # the portal's own database (sessions) down: linli.http.problem_json, outside this
+        # middleware, would answer a browser with problem+json; JSON addresses still get it
+        down = outage(exc)
+        if down is None or request.path in SYSTEM_PATHS or request.path.startswith("/v1/"):
+            raise
+        log.warning("dependency unavailable: %r", exc)
+        # not its detail: a person at a browser has no Idempotency-Key to retry with
+        status, title, headers = down.status, down.title, down.headers
+        detail = "暂时无法读取数据, 请稍等片刻后刷新页面重试。"
     if status == 401:
         raise to_sign_in(request)
     if status == 404:

@@ -7,7 +7,6 @@ that does not qualify, and failed elections, end visibly with the next step name
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -27,7 +26,7 @@ from linli.config import Settings
 from linli.http import POOL
 from services.directory.app import create_app as directory_app
 from services.meetings.app import create_app as meetings_app
-from tests.conftest import AppFactory, TokenFactory, bearer
+from tests.conftest import AppFactory, TokenFactory, bearer, eventually
 from tests.integration.test_committee_election import OWNERS, nine_owners
 from tests.integration.test_meetings_support import Compound, later, new_compound, ok
 from tests.workflows.conftest import events_of, keep_history
@@ -57,12 +56,19 @@ class Run:
         return state
 
     async def at(self, step: str) -> t.CommitteeState:
-        for _ in range(400):
+        """The state once the founding reached `step` (its worker moves it on its own)."""
+        seen: list[str] = []
+
+        async def reached() -> t.CommitteeState | None:
             state = await self.state()
-            if state.step == step:
-                return state
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the founding never reached {step} (at {state.step})")
+            seen.append(state.step)
+            return state if state.step == step else None
+
+        try:
+            found: t.CommitteeState = await eventually(reached)
+        except AssertionError:
+            raise AssertionError(f"the founding never reached {step} (at {seen[-1:]})") from None
+        return found
 
     async def update(self, name: str, arg: Any) -> Any:
         return await self.handle.execute_update(name, arg)
@@ -106,11 +112,13 @@ def member(c: Compound, name: str, represents: str = "owner") -> t.Member:
 
 async def to_meeting_notice(run: Run, c: Compound) -> None:
     """From the request to the meeting notice, with every refusal on the way."""
-    state = await run.at(t.REQUESTED)
-    for _ in range(400):  # the directory's roll is being read
-        if (state := await run.state()).qualification is not None:
-            break
-        await asyncio.sleep(0.05)
+    await run.at(t.REQUESTED)
+
+    async def qualified() -> t.CommitteeState | None:  # the directory's roll is being read
+        state = await run.state()
+        return state if state.qualification is not None else None
+
+    state = await eventually(qualified)
     assert state.qualification == t.Qualification(115000, 95000, 9)
     await run.update("confirm", t.Confirmation(note="已核实", by="street"))
     await run.at(t.PREPARATORY_GROUP)
@@ -207,12 +215,12 @@ async def test_founding_elects_registers_records_and_re_elects_after_the_term(
     await run.update("choose_officers", t.Officers(elected[0], [elected[1]], by="members"))
     await run.at(t.REGISTRATION)
     await run.env.sleep(31 * DAY)  # the filing is late: the street office is reminded
-    for _ in range(200):
-        late = [e for e in await events_of(pool, c.id)
+
+    async def reminded() -> list[dict[str, Any]]:
+        return [e for e in await events_of(pool, c.id)
                 if e["type"] == "linli.workflows.committee.reminder_due"]
-        if late:
-            break
-        await asyncio.sleep(0.05)
+
+    late = await eventually(reminded)
     assert [(e["data"]["kind"], e["data"]["audience"]) for e in late] == [
         ("committee_registration_overdue", "street_office")]
     today = dt.date.today()
@@ -232,11 +240,11 @@ async def test_founding_elects_registers_records_and_re_elects_after_the_term(
 
     await run.env.sleep((ends - today).days * DAY)  # three months before the end: re-election
     latest = run.env.client.get_workflow_handle(t.workflow_id(c.id))
-    for _ in range(400):
-        described = await latest.describe()
-        if described.run_id != first_run:
-            break
-        await asyncio.sleep(0.05)
+
+    async def continued() -> bool:  # the next term's founding runs as a new run
+        return (await latest.describe()).run_id != first_run
+
+    await eventually(continued)
     again = Run(run.env, latest, run.sub)
     state = await again.at(t.REQUESTED)
     assert state.term == 2

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.portal.desk.labels import in_own_words
 from services.portal.handlers import compound_of
 from services.portal.models import Membership
 from services.portal.web import ApiError, redirect, render
@@ -61,7 +62,8 @@ async def act(request: web.Request, action: str, call: Awaitable[Any], back: str
 async def refused(request: web.Request, action: str, exc: ApiError,
                   page: PageFn) -> web.StreamResponse:
     """The page again with the service's refusal next to the action, its form filled in as it
-    was sent (templates read it with _desk.html's kept/kept_on); a 404 stays a 404."""
+    was sent (templates read it with _desk.html's kept/kept_on), the field the service named
+    called by its label and marked (labels.py); a 404 stays a 404."""
     if exc.status == 404:
         raise exc
     sent = await request.post()
@@ -70,4 +72,6 @@ async def refused(request: web.Request, action: str, exc: ApiError,
                         "form": typed}
     response = await page(request)
     response.set_status(exc.status if exc.status in (403, 409, 422) else 422)
+    if exc.fields and isinstance(response, web.Response) and response.text is not None:
+        response.text = in_own_words(response.text, exc.detail, exc.fields)
     return response

@@ -6,6 +6,7 @@ to approved to published. The convener's organisation manages; meetings refuses 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 from aiohttp import web
@@ -71,6 +72,11 @@ async def convene(request: web.Request) -> web.StreamResponse:
         # where the browser has no date picker); else meetings names the JSON fields
         return await refused(request, "convene", ApiError(
             422, "请填写或检查会议的开始和结束时间 (如 2026-06-01 14:00)"), meetings)
+    if dt.datetime.fromisoformat(body["ends_at"]) <= dt.datetime.fromisoformat(body["starts_at"]):
+        # meetings would speak of time zones ("会议时间须带时区, 且结束晚于开始"), which the form
+        # takes care of (Beijing time)
+        late = "结束时间须晚于开始时间"
+        return await refused(request, "convene", ApiError(422, late, {"ends_at": late}), meetings)
     try:
         made = await api(request, "meetings", cid).post(f"/v1/compounds/{cid}/meetings", body)
     except ApiError as exc:
