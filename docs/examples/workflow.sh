@@ -30,6 +30,8 @@ echo
 curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
      $W/updates/extend_consultation -d '{"reason": "业主要求延长一周", "extend_seconds": 604800}'
 echo
+# answers at once with the reason recorded ("status": "running"); the run then withdraws the
+# proposal in meetings and ends: a moment later `curl … $W` says completed, step cancelled
 curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
      $W/cancel -d '{"reason": "业主大会决定暂缓"}'
 echo

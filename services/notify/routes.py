@@ -109,8 +109,9 @@ ROUTES = [
     Route("GET", f"{C}/notices", h.notices, "小区公告栏", query=PageQuery, response=Page[Notice],
           access=MEMBERS, tags=TAGS),
     Route("POST", f"{C}/notices", h.post_notice,
-          "发布社区公告 (工作人员; 按本小区“社区公告”模板成文, 推送给关注公告栏的 webhook)",
-          body=NoticeIn, response=Notice, status=201, access=STAFF, tags=TAGS),
+          "发布社区公告 (工作人员; 按本小区“社区公告”模板成文, 推送给关注公告栏的 webhook;"
+          " 带 Idempotency-Key 重试不会重复发布)",
+          body=NoticeIn, response=Notice, status=201, access=STAFF, idempotent=True, tags=TAGS),
     Route("GET", f"{C}/deliveries", h.compound_deliveries, "小区推送记录 (工作人员)",
           query=DeliveryQuery, response=Page[Delivery], access=STAFF, tags=TAGS),
     Route("GET", f"{C}/notification-templates", h.templates, "通知模板 (本小区使用的文字; 一页全部)",

@@ -69,3 +69,29 @@ async def test_staff_post_a_notice_framed_by_the_compound_template_and_pushed_to
     pushed = json.loads(raw)
     assert (pushed["title"], pushed["audience"], pushed["compound_id"]) == (
         posted["title"], "compound", cid)
+
+
+async def test_a_notice_retried_with_its_idempotency_key_is_posted_once(
+    people: People, start_notify: NotifyFactory,
+) -> None:
+    """The desk or a staff script retrying a post after a lost answer (the README's creating
+    POSTs take `Idempotency-Key`): the first answer comes back, the board has one post, and the
+    key with another text is refused."""
+    notify = await start_notify()
+    cid = str(uuid.uuid4())
+    branch, resident = people(cid, "party_branch"), people(cid)
+    url, key = f"/v1/compounds/{cid}/notices", {"Idempotency-Key": f"notice-{uuid.uuid4()}"}
+    body = {"title": "明日 9–12 时停水", "body": "二次供水水箱清洗, 请提前储水。"}
+
+    first = await notify.post(url, headers=branch.headers | key, json=body)
+    again = await notify.post(url, headers=branch.headers | key, json=body)
+    assert (first.status, again.status) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    posted = await first.json()
+    assert (await again.json())["id"] == posted["id"]
+    assert [n["id"] for n in await notices(notify, cid, resident)] == [posted["id"]]
+
+    await assert_problem(await notify.post(url, headers=branch.headers | key,
+                                           json=body | {"body": "改为下午停水"}), 422,
+                         "validation-error")
+    assert [n["id"] for n in await notices(notify, cid, resident)] == [posted["id"]]
