@@ -44,6 +44,19 @@ BLOCKED = "blocked-on-refusal"
 # with 100 proposals in flight a regular one each cost the worker and the server a workflow task
 # and an activity task more (bench/bench_workflows.py). Runs recorded before replay as they ran.
 LOCAL_WRITES = "local-writes"
+# The patches older than ONE_WRITE (workflows/steps.py): a run since ONE_WRITE has every one of
+# them, so it takes them as given instead of asking (_since). A patch added later must be asked
+# with workflow.patched, or runs started before it would replay as if they had it.
+OLDER_PATCHES = frozenset({CANCEL_OPEN_VOTE, REVISION_IN_FLIGHT, DECISION_IN_FLIGHT, MANAGED,
+                           REREAD_VOTE, ONE_RATING, BLOCKED, LOCAL_WRITES})
+
+
+def taken_as_given(patch: str, one_write: bool) -> bool:
+    """Whether a run takes `patch` as given without asking: only the OLDER_PATCHES, and only
+    since ONE_WRITE. Any other patch raises (a mistake of the code, not of the run)."""
+    if patch not in OLDER_PATCHES:
+        raise ValueError(f"{patch} is not older than {ONE_WRITE}: ask it with workflow.patched")
+    return one_write
 
 
 class Abandoned(Exception):
@@ -192,8 +205,9 @@ class ProposalWorkflow:
         """workflow.patched(patch), for the patches older than ONE_WRITE: a run since ONE_WRITE
         has every one of them and asks none (each ask is a marker and a search-attribute upsert
         in the run's history, so a visibility write on the server, one of them in the step after
-        the vote closes); a run from before asks each as it did, so it replays as it ran."""
-        return self.one_write or workflow.patched(patch)
+        the vote closes); a run from before asks each as it did, so it replays as it ran.
+        A patch not in OLDER_PATCHES raises: it cannot be taken as given."""
+        return taken_as_given(patch, self.one_write) or workflow.patched(patch)
 
     async def _wait_unblocked(self, call: str, answer: str, attempts: int) -> None:
         status, _, said = answer.partition(" ")  # "409 POST /v1/…: 议案已撤回, 不能表决"
