@@ -5,9 +5,9 @@ embedded PostgreSQL (pg_stat_statements on) and NATS.
 
 The API path pays for auth (JWT), validation (msgspec), the category, the issue, history and
 outbox rows in one transaction, and the outbox relay publishing the event; the bare process
-does one INSERT (one commit) per request. A third process (bench/same_work.py) does the
-report's own statement and relay without our HTTP framework: how far the guarantees alone let
-the API come here.
+does one INSERT (one commit) per request. A third process (bench/same_work.py) calls the
+report's own use case, with its relay, without our HTTP framework: how far the guarantees alone
+let the API come here.
 
 Run: `.venv/bin/python -m bench.bench_issues [--seconds S] [--connections C] [--quick]`.
 """
@@ -80,7 +80,7 @@ async def run(seconds: float, connections: int) -> dict[str, Any]:
                                                  done=f"SELECT count(*) FROM {BARE_TABLE}")
             busy = {p.name: harness.rss_mb(p.pid) for p in (issues, bare)}
             procs.stop_one("issues")  # its relay would publish the same outbox's rows
-            same = procs.same_work(stack, compound)
+            same = procs.same_work("issues", env, compound)
             drive(f"{same.url}/reports", [], 1)()
             same_result = await harness.measured(stack, same.pid,
                                                  drive(f"{same.url}/reports", [], seconds),

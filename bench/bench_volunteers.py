@@ -6,7 +6,8 @@ and the ledger at scale, measured as production runs (bench/harness.py).
   week's row in week_places, the order, history and outbox rows), all for ONE menu item, spread
   over 52 weeks so the weekly capacity never refuses one (orders for the same week queue on
   that week's row, ~1 in 52 here; other weeks do not); driven by wrk beside the bare
-  aiohttp+asyncpg process (one INSERT);
+  aiohttp+asyncpg process (one INSERT), and by the order's own use case called without our HTTP
+  framework (bench/same_work.py, after the rest: the service is stopped for it);
 - race: 8 volunteers accept the same order at once, for many orders; exactly one must win each;
 - ledger: statistics and the CSV export of a compound with 100,000 and 1,000,000 ledger lines,
   with the service's RSS sampled while the CSV streams.
@@ -62,7 +63,8 @@ class Bench:
             return await r.json()
 
     async def setup(self) -> tuple[str, list[str], list[dict[str, str]]]:
-        """A compound with one unit, two menu items and RACERS verified volunteers."""
+        """A compound with one unit, three menu items (the API's, the warm-up's and the same
+        work's) and RACERS verified volunteers."""
         street = self.auth("street_office")
         self.cid = (await self.post(f"{self.directory}/v1/compounds", {
             "name": "阳光花园城", "community": "万安社区", "street": "万安街道"}, street))["id"]
@@ -75,7 +77,7 @@ class Bench:
         base = f"{self.api}/v1/compounds/{self.cid}"
         items = [(await self.post(f"{base}/service-menu", {
             "title": title, "skill": "appliance_repair", "duration_minutes": 60,
-            "capacity_per_week": 1000}, staff))["id"] for title in ("上门修理家电", "试用")]
+            "capacity_per_week": 1000}, staff))["id"] for title in ("上门修理家电", "试用", "同工")]
         # staff register people of the compound: each serves in its volunteer team
         team = (await self.post(f"{c}/organisations", {"kind": "volunteer_team",
                                                         "name": "志愿服务队"}, street))["id"]
@@ -200,7 +202,8 @@ async def run(seconds: float, connections: int, races: int, ledgers: list[int]) 
             async with aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=64)) as session:
                 bench = Bench(settings, session)
-                unit, (item, warm), crew = await bench.setup()
+                unit, (item, warm, same_item), crew = await bench.setup()
+                compound = bench.cid  # the ledger runs below use compounds of their own
                 auth = [bench.auth()["Authorization"]]
                 url = f"{volunteers.url}/v1/compounds/{bench.cid}/volunteer-orders"
 
@@ -222,10 +225,19 @@ async def run(seconds: float, connections: int, races: int, ledgers: list[int]) 
                 raced = await bench.race(ids[:races], crew)
                 ledger = {f"ledger_{n}": await ledger_at_scale(bench, stack.database_url,
                                                                volunteers.pid, n) for n in ledgers}
+                procs.stop_one("volunteers")  # its relay would publish the same outbox's rows
+                same = procs.same_work("orders", env, compound)
+                drive(f"{same.url}/reports", order_bodies(unit, warm), 1)()
+                same_work = await harness.measured(
+                    stack, same.pid, drive(f"{same.url}/reports", order_bodies(unit, same_item),
+                                           seconds),
+                    done=f"SELECT count(*) FROM volunteers.orders WHERE item_id = '{same_item}'")
         finally:
             procs.stop()
     return {"benchmark": "volunteers", "place_order_http": placed, "bare_aiohttp_insert": floor,
             "orders_to_bare_ratio": round(placed["per_s"] / floor["per_s"], 3),
+            "same_work_no_framework": same_work,
+            "same_work_to_bare_ratio": round(same_work["per_s"] / floor["per_s"], 3),
             "concurrent_accept_race": raced, **ledger, "idle_rss_mb": idle,
             "note": "services as `linli serve` processes, bare aiohttp+asyncpg process, wrk"}
 

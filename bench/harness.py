@@ -126,13 +126,13 @@ class Processes:
                                    "--dsn", stack.database_url, "--table", table,
                                    "--columns", ",".join(columns)], dict(os.environ), port)
 
-    def same_work(self, stack: EmbeddedStack, compound: uuid.UUID) -> Process:
-        """The issue report's own work without our HTTP framework (bench/same_work.py)."""
+    def same_work(self, use_case: str, env: dict[str, str], compound: uuid.UUID | str) -> Process:
+        """A use case's own work without our HTTP framework (bench/same_work.py), with the
+        service's environment `env`."""
         port = free_port()
         return self.start("same_work", [
-            sys.executable, "-m", "bench.same_work", "--port", str(port), "--dsn",
-            stack.database_url, "--nats", stack.nats_url, "--compound", str(compound)],
-            dict(os.environ), port)
+            sys.executable, "-m", "bench.same_work", "--use-case", use_case, "--port", str(port),
+            "--compound", str(compound)], env, port)
 
     def stop_one(self, name: str) -> None:
         self.running.pop(name).stop()
