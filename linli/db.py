@@ -124,10 +124,13 @@ class _Acquire:
 
 
 def _broke(exc: BaseException | None) -> bool:
-    """The error says the connection itself failed. A TimeoutError is an OSError too, but a
-    deadline of the use case (asyncio.timeout) says nothing of the connection: asyncpg
-    rolls it back on release, and it is handed on."""
-    return isinstance(exc, BROKEN_CONNECTION) and not isinstance(exc, TimeoutError)
+    """The error says the connection itself failed. Some that look so say nothing of it: a
+    deadline (asyncio.timeout, or a query's own timeout: a TimeoutError, an OSError), a query
+    the server cancelled (statement_timeout: 57014, filed under operator intervention) and
+    another pool refusing a connection inside the block (DatabaseUnavailable, an OSError).
+    asyncpg waits out a cancelled query and rolls back on release: the connection is handed on."""
+    return isinstance(exc, BROKEN_CONNECTION) and not isinstance(
+        exc, TimeoutError | asyncpg.QueryCanceledError | DatabaseUnavailable)
 
 
 class LinliPool(asyncpg.Pool):

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from linli import db
@@ -107,6 +108,28 @@ async def test_a_timeout_inside_a_use_case_keeps_its_healthy_connection(pool: db
     async with pool.acquire() as conn:  # max_size=1: the same backend, what it wrote undone
         assert await conn.fetchval("SELECT pg_backend_pid()") == before
         assert await conn.fetchval("SELECT count(*) FROM notes WHERE id = $1", note) == 0
+
+
+@pytest.mark.parametrize("cut_off", ["own timeout", "statement_timeout"])
+async def test_a_query_cut_off_by_a_deadline_keeps_its_connection_usable(
+        pool: db.Pool, cut_off: str) -> None:
+    """A query that ran past its own timeout (asyncpg cancels it) or the server's
+    statement_timeout: the connection goes back rolled back and serves the next use case, which
+    sees nothing of the cancelled query."""
+    async with pool.acquire() as conn:
+        before = await conn.fetchval("SELECT pg_backend_pid()")
+    with pytest.raises((TimeoutError, asyncpg.QueryCanceledError)):
+        async with db.transaction(pool) as conn:
+            await conn.execute("INSERT INTO notes (id) VALUES ($1)", uuid.uuid4())
+            if cut_off == "own timeout":
+                await conn.execute("SELECT pg_sleep(5)", timeout=0.1)
+            else:
+                await conn.execute("SET LOCAL statement_timeout = 100")
+                await conn.execute("SELECT pg_sleep(5)")
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT pg_backend_pid()") == before
+        assert await conn.fetchval("SELECT 1") == 1
+        assert await conn.fetchval("SELECT count(*) FROM notes") == 0
 
 
 async def test_a_connection_whose_server_ended_is_replaced_and_its_turn_comes_back(

@@ -27,5 +27,6 @@ def test_a_patch_not_older_than_one_write_is_never_taken_as_given(patch: str) ->
 
 def test_every_patch_the_proposal_takes_as_given_is_an_older_one() -> None:
     source = inspect.getsource(proposal.ProposalWorkflow)
-    asked = {getattr(proposal, name) for name in re.findall(r"self\._since\((\w+)\)", source)}
-    assert asked and asked <= proposal.OLDER_PATCHES
+    named = re.findall(r"(?:self\._since\(|taken_as_given\()([A-Z_]+)\b", source)
+    given = {getattr(proposal, name) for name in named}
+    assert given == proposal.OLDER_PATCHES  # each older patch is used, and only those

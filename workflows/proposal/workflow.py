@@ -19,7 +19,7 @@ from workflows.proposal import types as t
 
 with workflow.unsafe.imports_passed_through():
     import workflows.events as events
-from workflows.steps import ONE_WRITE, Cancelled, Steps, instant, run_activity
+from workflows.steps import LOCAL_STEPS, ONE_WRITE, Cancelled, Steps, instant, run_activity
 
 STANCES = ("support", "oppose", "suggest")
 EVENTS = "linli.workflows.proposal"
@@ -48,7 +48,7 @@ LOCAL_WRITES = "local-writes"
 # them, so it takes them as given instead of asking (_since). A patch added later must be asked
 # with workflow.patched, or runs started before it would replay as if they had it.
 OLDER_PATCHES = frozenset({CANCEL_OPEN_VOTE, REVISION_IN_FLIGHT, DECISION_IN_FLIGHT, MANAGED,
-                           REREAD_VOTE, ONE_RATING, BLOCKED, LOCAL_WRITES})
+                           REREAD_VOTE, ONE_RATING, BLOCKED, LOCAL_WRITES, LOCAL_STEPS})
 
 
 def taken_as_given(patch: str, one_write: bool) -> bool:
@@ -119,7 +119,8 @@ class ProposalWorkflow:
     async def run(self, data: t.ProposalInput) -> t.ProposalSummary:
         outcome, reason = t.COMPLETED, ""
         self.one_write = workflow.patched(ONE_WRITE)
-        self.steps.local_patched = self.one_write  # LOCAL_STEPS without asking (see _since)
+        # the outbox writes of steps.py: LOCAL_STEPS without asking since ONE_WRITE (_since)
+        self.steps.local_patched = taken_as_given(LOCAL_STEPS, self.one_write)
         try:
             await self.steps.move(t.DRAFT, round_=self.round)
             info = await self._meetings(t.GET_PROPOSAL, self._ref(), t.ProposalInfo)
