@@ -189,6 +189,17 @@ async def test_without_the_directory_the_whole_convening_path_is_a_503_and_write
     assert await _written(meetings, cid, key) == NOTHING
 
 
+async def _agenda_item(meetings: TestClient, c: Compound, branch: str,
+                       secretary: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """A meeting the branch convenes with one agenda item: (the meeting's path, the item)."""
+    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
+                                           json=_body(branch, []), headers=secretary), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
+                                        headers=secretary), 201)
+    return m, item
+
+
 async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
     apps: tuple[TestClient, TestClient], token: TokenFactory,
 ) -> None:
@@ -202,11 +213,7 @@ async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
     await c.unit("201", "90.00", "陈业主")
     await other.unit("101", "70.00", "南山业主")
     secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
-    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
-                                           json=_body(branch, []), headers=secretary), 201)
-    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
-    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
-                                        headers=secretary), 201)
+    m, item = await _agenda_item(meetings, c, branch, secretary)
     said = f"{m}/agenda/{item['id']}/opinions"
     for stranger in (other.people["南山业主"], str(uuid.uuid4())):
         r = await meetings.post(said, json={"speaker_id": stranger, "speaker_name": "陈代表",
@@ -263,11 +270,7 @@ async def test_the_caller_and_the_convener_are_recorded_under_their_names(
     branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
     convener = c.people["王书记"]
     secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=convener))
-    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
-                                           json=_body(branch, []), headers=secretary), 201)
-    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
-    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
-                                        headers=secretary), 201)
+    m, item = await _agenda_item(meetings, c, branch, secretary)
     said = f"{m}/agenda/{item['id']}/opinions"
     admin_id = str(uuid.uuid4())  # nobody the directory knows
     admin = bearer(token(roles=["admin"], compounds=["*"], person=admin_id, name="平台管理员"))
@@ -295,11 +298,7 @@ async def test_who_may_not_record_opinions_learns_nothing_of_who_belongs(
     await c.unit("201", "90.00", "陈业主")
     await other.unit("101", "70.00", "南山业主")
     secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
-    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings",
-                                           json=_body(branch, []), headers=secretary), 201)
-    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
-    item = await ok(await meetings.post(f"{m}/agenda", json={"title": "顶楼隔热"},
-                                        headers=secretary), 201)
+    m, item = await _agenda_item(meetings, c, branch, secretary)
     resident = bearer(token(roles=["owner", "resident"], compounds=[c.id],
                             person=c.people["陈业主"]))
     for speaker in (other.people["南山业主"], c.people["陈业主"], str(uuid.uuid4())):

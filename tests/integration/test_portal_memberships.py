@@ -160,6 +160,18 @@ async def person(directory: Any, street: dict[str, str], name: str) -> str:
     return str((await post_ok(directory, "/v1/people", {"name": name}, street))["id"])
 
 
+async def an_owner(serve: AppFactory, settings: Settings, token: TokenFactory, compound: str,
+                   name: str) -> tuple[Any, str, str]:
+    """The directory served, a compound of one unit and its owner: (directory, compound id,
+    owner's person id)."""
+    directory = await serve(directory_app, port=settings.port("directory"))
+    street = bearer(token(roles=["street_office"], compounds=["*"]))
+    c, unit = await one_unit(directory, street, compound)
+    owner = await person(directory, street, name)
+    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    return directory, c.rsplit("/", 1)[1], owner
+
+
 async def test_who_moved_out_or_no_longer_owns_loses_the_compound_and_who_stays_keeps_it(
         serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
     directory = await serve(directory_app, port=settings.port("directory"))
@@ -219,12 +231,7 @@ async def test_who_moved_out_or_no_longer_owns_loses_the_compound_and_who_stays_
 
 async def test_without_the_directory_memberships_stay_a_while_then_are_unconfirmed_not_signed_out(
         serve: AppFactory, settings: Settings, token: TokenFactory, tmp_path: Path) -> None:
-    directory = await serve(directory_app, port=settings.port("directory"))
-    street = bearer(token(roles=["street_office"], compounds=["*"]))
-    c, unit = await one_unit(directory, street, "目录停机测试小区")
-    cid = c.rsplit("/", 1)[1]
-    owner = await person(directory, street, "周业主")
-    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    directory, cid, owner = await an_owner(serve, settings, token, "目录停机测试小区", "周业主")
     base = await serve_portal(serve, tmp_path, fresh_seconds=1)
     async with phones(base) as new:
         me = new()
@@ -259,12 +266,7 @@ async def test_a_directory_that_hangs_costs_one_short_wait_then_the_kept_copy_se
     again for a while (no new connection to the directory), nor for its stylesheets. Each
     failed re-read is logged once, not every page of the pause after it (an outage would
     otherwise write a warning per page of every session)."""
-    directory = await serve(directory_app, port=settings.port("directory"))
-    street = bearer(token(roles=["street_office"], compounds=["*"]))
-    c, unit = await one_unit(directory, street, "目录无应答测试小区")
-    cid = c.rsplit("/", 1)[1]
-    owner = await person(directory, street, "吴业主")
-    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    directory, cid, owner = await an_owner(serve, settings, token, "目录无应答测试小区", "吴业主")
     base = await serve_portal(serve, tmp_path, fresh_seconds=1)
     async with phones(base) as new:
         me = new()
@@ -340,12 +342,7 @@ async def test_an_outage_is_titled_as_one_and_the_calendar_link_says_when_to_com
     directory is down or accepts connections and never answers, answers 503 with Retry-After (a
     calendar app reads the header, not the page) after the short wait of a session's re-read
     (2 s), not the portal's whole client timeout (15 s)."""
-    directory = await serve(directory_app, port=settings.port("directory"))
-    street = bearer(token(roles=["street_office"], compounds=["*"]))
-    c, unit = await one_unit(directory, street, "订阅停机测试小区")
-    cid = c.rsplit("/", 1)[1]
-    owner = await person(directory, street, "郑业主")
-    await post_ok(directory, f"{c}/units/{unit}/owners", {"person_id": owner}, street, status=200)
+    directory, cid, owner = await an_owner(serve, settings, token, "订阅停机测试小区", "郑业主")
     await serve(meetings_app, port=settings.port("meetings"))
     base = await serve_portal(serve, tmp_path, fresh_seconds=60)
     link = f"/calendar/{owner}/{cid}/{calendar_signature(settings.jwt_secret, owner, cid)}.ics"

@@ -96,8 +96,12 @@ def council(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Every service, the workflow API and the worker, on the demo compounds."""
     asyncio.run(load_demo(settings.database_url))
     data = tmp_path_factory.mktemp("council")
+    # its notify shares the deliveries table with the portal platform's, and either sender may
+    # claim a delivery: both must reach a test's receiver on this machine (test_desk_board.py),
+    # or one refuses it as an internal address, failing it unsent, whenever it claims first
     extra = {"LINLI_PORTAL_DEV_LOGIN": "1", "LINLI_ENV": "test",
-             "LINLI_PORTAL_MEDIA_DIR": str(data / "media"), **REREAD}
+             "LINLI_PORTAL_MEDIA_DIR": str(data / "media"),
+             "LINLI_NOTIFY_ALLOW_INTERNAL_WEBHOOKS": "1", **REREAD}
     with running(settings, data, EVERYTHING, worker=True, extra_env=extra) as platform:
         yield Portal(platform=platform, url=platform.urls["portal"], db=settings.database_url)
 

@@ -66,7 +66,8 @@ async def failed_push(http: Http, who: Resident, issue_id: str) -> None:
         async def failed() -> list[Any]:
             log = await http.get("notify", f"/v1/compounds/{cid}/deliveries?status=failed", staff)
             return [d for d in log["items"] if d["person_id"] == who.person_id
-                    and d["kind"] == "issue_status_changed" and d["channel"] == "webhook"]
+                    and d["kind"] == "issue_status_changed" and d["channel"] == "webhook"
+                    and "410" in (d["last_error"] or "")]  # failed by the receiver's answer
 
         await until("the push to the retired webhook ends failed", failed)
         assert pushed == ["issue_status_changed"]  # sent once: a 410 is not tried again
