@@ -96,7 +96,7 @@ ROUTES = [
           tags=VENUES),
     Route("POST", f"{C}/venues/{{venue_id}}/closures", h.add_closure,
           "登记闭馆 (节假日、维修)", body=ClosureIn, response=Closure, status=201, access=STAFF,
-          tags=VENUES),
+          idempotent=True, tags=VENUES),
     Route("GET", f"{C}/venues/{{venue_id}}/closures", h.list_closures, "场地今后的闭馆安排 (一页全部)",
           response=Page[Closure], tags=VENUES),
     Route("POST", f"{C}/bookings", h.book,

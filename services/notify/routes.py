@@ -98,7 +98,7 @@ ROUTES = [
           access=STAFF, tags=TAGS),
     Route("POST", f"{C}/bots", h.add_bot,
           "添加群机器人: 某组织 (或公告栏 compound) 的通知推送到该群; 密钥不再返回",
-          body=BotIn, response=Bot, status=201, access=STAFF, tags=TAGS),
+          body=BotIn, response=Bot, status=201, access=STAFF, idempotent=True, tags=TAGS),
     Route("DELETE", f"{C}/bots/{{bot_id}}", h.remove_bot, "删除群机器人", status=204,
           access=STAFF, tags=TAGS),
     Route("GET", f"{C}/email-sender", h.email_sender, "本小区邮件通知的发件人", response=EmailSender,

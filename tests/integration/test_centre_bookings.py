@@ -225,3 +225,26 @@ async def test_no_show_is_marked_by_staff_once_the_slot_has_begun(world: World) 
     closures = await ok(await w.app.get(f"{w.base}/venues/{room['id']}/closures",
                                         headers=me))
     assert closures == {"items": [], "next_cursor": None}
+
+
+async def test_a_closure_retried_with_its_idempotency_key_is_registered_once(world: World) -> None:
+    """Staff re-submitting a closure after a lost answer (the README's creating POSTs take
+    `Idempotency-Key`): the venue has one closure, the retry gets the first answer, and the
+    key with another body is refused."""
+    w = world
+    room = await w.venue()
+    url = f"{w.base}/venues/{room['id']}/closures"
+    headers = w.staff() | {"Idempotency-Key": f"closure-{uuid.uuid4()}"}
+    body = {"starts_at": iso(tomorrow_at(0, days=3)), "ends_at": iso(tomorrow_at(23, days=3)),
+            "reason": "空调检修"}
+
+    first = await w.app.post(url, json=body, headers=headers)
+    again = await w.app.post(url, json=body, headers=headers)
+    assert (first.status, again.status) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    closed = await first.json()
+    assert await again.json() == closed
+    await assert_problem(await w.app.post(url, json=body | {"reason": "消防检查"},
+                                          headers=headers), 422, "validation-error")
+    listed = await ok(await w.app.get(url, headers=w.who()))
+    assert [c["id"] for c in listed["items"]] == [closed["id"]]

@@ -392,3 +392,28 @@ async def test_comments_and_history_page_in_order_with_no_gap(world: World) -> N
         await assert_bad_limit(w.issues, f"{url}/{path}", alice)
     categories = await ok(await w.issues.get(f"{w.base}/issue-categories", headers=alice), 200)
     assert categories["next_cursor"] is None and categories["items"]
+
+
+async def test_a_comment_retried_with_its_idempotency_key_is_posted_once(world: World) -> None:
+    """The desk's progress note sent again after a lost answer (the README's creating POSTs
+    take `Idempotency-Key`): the first answer comes back, the issue has one comment and one
+    event, and the key with another text is refused without writing."""
+    w = world
+    alice, staff = w.person(), w.person("property")
+    issue = await report(w, alice)
+    url = f"{w.base}/issues/{issue['id']}/comments"
+    key = {"Idempotency-Key": f"comment-{uuid.uuid4()}"}
+    body = {"body": "已派电工今天下午上门更换灯管"}
+
+    first = await w.issues.post(url, json=body, headers=staff | key)
+    again = await w.issues.post(url, json=body, headers=staff | key)
+    assert (first.status, again.status) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    posted = await first.json()
+    assert (await again.json())["id"] == posted["id"]
+
+    await assert_problem(await w.issues.post(url, json={"body": "改为明天上门"},
+                                             headers=staff | key), 422, "validation-error")
+    comments = (await ok(await w.issues.get(url, headers=alice), 200))["items"]
+    assert [c["id"] for c in comments] == [posted["id"]]
+    assert (await events_of(w, issue["id"])).count("commented") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -176,3 +177,43 @@ async def test_council_from_escalated_issue_to_published_minutes(
     assert all(len(line.encode()) <= 75 for line in lines)
     unfolded = raw.decode().replace("\r\n ", "")
     assert "SUMMARY:党群议事会: 顶楼隔热改造议事会" in unfolded
+
+
+async def test_agenda_items_opinions_and_follow_ups_retried_with_their_key_are_recorded_once(
+    apps: tuple[TestClient, TestClient], token: TokenFactory
+) -> None:
+    """The secretary's tablet resending after a lost answer (the README's creating POSTs take
+    `Idempotency-Key`): each of the agenda item, the speaker's opinion and the follow-up is
+    recorded once and the retry gets the first answer; the key with another body is a 422."""
+    directory, meetings = apps
+    c = await new_compound(directory, token)
+    branch_org = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
+    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
+    starts = dt.datetime(2026, 7, 3, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    meeting = await ok(await meetings.post(f"/v1/compounds/{c.id}/meetings", json={
+        "kind": "party_masses_council", "title": "楼道堆物清理议事会",
+        "starts_at": starts.isoformat(), "ends_at": (starts + dt.timedelta(hours=1)).isoformat(),
+        "place": "党群服务站", "convener_org_id": branch_org}, headers=secretary), 201)
+    m = f"/v1/compounds/{c.id}/meetings/{meeting['id']}"
+
+    async def once(url: str, body: dict[str, object], other: dict[str, object]) -> dict[str, Any]:
+        key = {"Idempotency-Key": f"council-{uuid.uuid4()}"}
+        first = await meetings.post(url, json=body, headers=secretary | key)
+        again = await meetings.post(url, json=body, headers=secretary | key)
+        assert (first.status, again.status) == (201, 201), await again.text()
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        answer: dict[str, Any] = await first.json()
+        assert await again.json() == answer
+        await assert_problem(await meetings.post(url, json=body | other, headers=secretary | key),
+                             422, "validation-error")
+        return answer
+
+    item = await once(f"{m}/agenda", {"title": "楼道堆物清理"}, {"title": "电动车充电"})
+    i = f"{m}/agenda/{item['id']}"
+    await once(f"{i}/opinions", {"speaker_id": c.people["王书记"], "stance": "support",
+                                 "text": "先发通知, 一周后统一清理"}, {"stance": "oppose"})
+    await once(f"{i}/actions", {"title": "张贴清理通知", "organisation_id": branch_org,
+                                "due_on": "2026-07-10"}, {"due_on": "2026-07-11"})
+    agenda = (await ok(await meetings.get(m, headers=secretary), 200))["agenda"]
+    assert [a["title"] for a in agenda] == ["楼道堆物清理"]
+    assert [len(agenda[0]["opinions"]), len(agenda[0]["actions"])] == [1, 1]

@@ -239,3 +239,29 @@ async def test_bots_are_for_staff_and_checked(
     strict = await start_notify(sender=replace(FAST, allow_internal=False))
     await assert_problem(await strict.post(f"/v1/compounds/{cid}/bots", headers=staff.headers,
                                            json=good), 422, "validation-error")
+
+
+async def test_a_bot_retried_with_its_idempotency_key_is_added_once(
+    people: People, start_notify: NotifyFactory, platforms: Platforms,
+) -> None:
+    """Staff re-submitting the form after a lost answer (the README's creating POSTs take
+    `Idempotency-Key`): one bot (else every notice would reach the group twice), the first
+    answer replayed, and the key with another body refused."""
+    notify = await start_notify()
+    cid = str(uuid.uuid4())
+    staff = people(cid, "property")
+    url, key = f"/v1/compounds/{cid}/bots", {"Idempotency-Key": f"bot-{uuid.uuid4()}"}
+    body = {"organisation": "property", "platform": "wecom", "name": "物业群",
+            "url": platforms.url(f"/cgi-bin/webhook/send?key={WECOM_KEY}")}
+
+    first = await notify.post(url, headers=staff.headers | key, json=body)
+    again = await notify.post(url, headers=staff.headers | key, json=body)
+    assert (first.status, again.status) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    added = await first.json()
+    assert await again.json() == added
+    await assert_problem(await notify.post(url, headers=staff.headers | key,
+                                           json=body | {"name": "业委会群"}), 422,
+                         "validation-error")
+    listed = (await ok(await notify.get(url, headers=staff.headers)))["items"]
+    assert [b["id"] for b in listed] == [added["id"]]
