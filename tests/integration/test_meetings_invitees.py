@@ -200,13 +200,11 @@ async def _agenda_item(meetings: TestClient, c: Compound, branch: str,
     return m, item
 
 
-async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
+async def _an_item_and_a_stranger(
     apps: tuple[TestClient, TestClient], token: TokenFactory,
-) -> None:
-    """An opinion at the meeting names its speaker by id, and the minutes are published to the
-    compound: a speaker of another compound (or nobody) is refused with a 422 naming them and
-    nothing is recorded; a speaker who belongs is recorded, with the directory's name when the
-    secretary gave none."""
+) -> tuple[Compound, Compound, dict[str, str], str, dict[str, Any]]:
+    """A compound whose branch convenes a meeting with one item (owner 陈业主 in 201), and
+    another compound with its owner 南山业主: (compound, other, secretary, meeting path, item)."""
     directory, meetings = apps
     c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
     branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
@@ -214,6 +212,24 @@ async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
     await other.unit("101", "70.00", "南山业主")
     secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
     m, item = await _agenda_item(meetings, c, branch, secretary)
+    return c, other, secretary, m, item
+
+
+async def _opinions_recorded(meetings: TestClient, item: dict[str, Any]) -> int:
+    async with meetings.app[POOL].acquire() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM item_opinions WHERE item_id = $1",
+                                       uuid.UUID(item["id"])))
+
+
+async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
+    apps: tuple[TestClient, TestClient], token: TokenFactory,
+) -> None:
+    """An opinion at the meeting names its speaker by id, and the minutes are published to the
+    compound: a speaker of another compound (or nobody) is refused with a 422 naming them and
+    nothing is recorded; a speaker who belongs is recorded, with the directory's name when the
+    secretary gave none."""
+    meetings = apps[1]
+    c, other, secretary, m, item = await _an_item_and_a_stranger(apps, token)
     said = f"{m}/agenda/{item['id']}/opinions"
     for stranger in (other.people["南山业主"], str(uuid.uuid4())):
         r = await meetings.post(said, json={"speaker_id": stranger, "speaker_name": "陈代表",
@@ -222,9 +238,7 @@ async def test_a_speaker_recorded_in_the_minutes_belongs_to_the_compound(
         body = await assert_problem(r, 422, "validation-error")
         assert "不属于本小区" in body["detail"] and stranger in body["detail"], body
         assert body["errors"] == [{"field": "speaker_id", "detail": body["detail"]}]
-    async with meetings.app[POOL].acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM item_opinions WHERE item_id = $1",
-                                   uuid.UUID(item["id"])) == 0
+    assert await _opinions_recorded(meetings, item) == 0
     done = await ok(await meetings.post(said, json={
         "speaker_id": c.people["陈业主"], "stance": "suggest", "text": "先做隔热层"},
         headers=secretary), 201)
@@ -292,19 +306,12 @@ async def test_who_may_not_record_opinions_learns_nothing_of_who_belongs(
     """A resident of the compound who is not of the convener organisation is refused (403)
     whoever the speaker is: the directory is not asked for them, so the answer never tells
     whether a person id belongs to the compound, and nothing is recorded."""
-    directory, meetings = apps
-    c, other = await new_compound(directory, token), await new_compound(directory, token, "南山")
-    branch = await organisation(c, "party_branch", "阳光花园党支部", "王书记", "书记")
-    await c.unit("201", "90.00", "陈业主")
-    await other.unit("101", "70.00", "南山业主")
-    secretary = bearer(token(roles=["party_branch"], compounds=[c.id], person=c.people["王书记"]))
-    m, item = await _agenda_item(meetings, c, branch, secretary)
+    meetings = apps[1]
+    c, other, _, m, item = await _an_item_and_a_stranger(apps, token)
     resident = bearer(token(roles=["owner", "resident"], compounds=[c.id],
                             person=c.people["陈业主"]))
     for speaker in (other.people["南山业主"], c.people["陈业主"], str(uuid.uuid4())):
         r = await meetings.post(f"{m}/agenda/{item['id']}/opinions", json={
             "speaker_id": speaker, "stance": "support", "text": "支持"}, headers=resident)
         await assert_problem(r, 403, "forbidden")
-    async with meetings.app[POOL].acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM item_opinions WHERE item_id = $1",
-                                   uuid.UUID(item["id"])) == 0
+    assert await _opinions_recorded(meetings, item) == 0
