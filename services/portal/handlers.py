@@ -73,6 +73,11 @@ async def root(request: web.Request) -> web.StreamResponse:
     raise redirect(f"/c/{session.memberships[0].compound_id}")
 
 
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """Browsers and feed readers that ask the old address find the portal's icon."""
+    raise web.HTTPMovedPermanently("/static/icon.svg")
+
+
 async def sign_in_page(request: web.Request) -> web.StreamResponse:
     return render(request, "sign_in.html", {"next": safe_next(request.query.get("next"))})
 

@@ -25,6 +25,7 @@ CENTRE = f"{C}/centre"
 ACTIVITY = f"{CENTRE}/activities/{{activity_id}}"
 
 PAGES = [
+    Page("GET", "/favicon.ico", h.favicon, "public"),
     Page("GET", "/sign-in", h.sign_in_page, "public"),
     Page("POST", "/sign-in", h.send_code, "public"),
     Page("POST", "/sign-in/code", h.check_code, "public"),
