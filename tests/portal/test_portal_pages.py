@@ -19,16 +19,18 @@ def later(hours: float) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)).isoformat()
 
 
-async def consulting_proposal(http: Http, cid: str) -> tuple[str, str]:
+async def consulting_proposal(http: Http, cid: str, *, revised: bool = True) -> tuple[str, str]:
+    """A proposal in consultation, in its second version unless not `revised`."""
     staff = http.platform.token(roles=["party_branch"], compounds=[cid])
     title = unique("二次供水水泵电费分摊方案")
     p = await http.post("meetings", f"/v1/compounds/{cid}/proposals", staff, {
         "title": title, "matter": "community", "body": "水泵电费按各户用水量分摊 (谁受益谁承担)。"},
         status=201)
     base = f"/v1/compounds/{cid}/proposals/{p['id']}"
-    await http.post("meetings", f"{base}/versions", staff, {
-        "body": "水泵电费按各户用水量分摊; 一楼不用加压水泵, 不参与分摊。",
-        "change_summary": "采纳一楼住户意见: 一楼不受益, 不分摊"}, status=201)
+    if revised:
+        await http.post("meetings", f"{base}/versions", staff, {
+            "body": "水泵电费按各户用水量分摊; 一楼不用加压水泵, 不参与分摊。",
+            "change_summary": "采纳一楼住户意见: 一楼不受益, 不分摊"}, status=201)
     await http.post("meetings", f"{base}/consultation", staff, {"closes_at": later(72)})
     return str(p["id"]), title
 
@@ -50,6 +52,7 @@ async def test_a_resident_reads_a_proposal_and_gives_an_opinion_while_consultati
     assert "第 2 版" in main and "一楼不受益, 不分摊" in main
     added = await v.page.locator(".diff ins").all_inner_texts()
     assert any("一楼不用加压水泵" in t for t in added)  # what changed from version 1
+    assert "与上一版相比: 新增的文字, 删去的文字" in main  # and how the change is marked
     await v.page.get_by_role("button", name="提交意见").click()  # nothing chosen: said next to it
     await expect(v.page.locator("#stance-error")).to_have_text("请选择支持、反对或建议")
     await v.check()
@@ -61,6 +64,19 @@ async def test_a_resident_reads_a_proposal_and_gives_an_opinion_while_consultati
     await expect(row).to_have_text(re.compile(r"第 2 版\s*0\s*0\s*1"))
     await v.page.get_by_role("link", name="议事与表决").click()
     await v.check("proposals")
+
+
+async def test_a_first_version_has_no_changes_to_explain(
+    portal: Portal, http: Http, visitors: Any
+) -> None:
+    cid = await demo_compound(http, "南山归侨安置小区")
+    [me] = await owners(http, cid, 1, skip=5)
+    pid, title = await consulting_proposal(http, cid, revised=False)
+    v: Visitor = await visitors()
+    await dev_sign_in(v, me, then=f"/c/{cid}/proposals/{pid}")
+    main = await v.page.inner_text("main")
+    assert title in main and "第 1 版" in main
+    assert "与上一版相比" not in main and await v.page.locator(".diff").count() == 0
 
 
 async def billed_cost(http: Http, who: Resident, *neighbours: Resident) -> str:
