@@ -30,6 +30,7 @@ from services.portal.handlers import compound_of
 from services.portal.issue_pages import MEDIA
 from services.portal.live import STOPPING, UPSTREAMS, stop_live
 from services.portal.media import FileMedia, S3Media
+from services.portal.menus import centre_tab
 from services.portal.models import PortalConfig
 from services.portal.routes import PAGES
 from services.portal.signed_in import sessions
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, config: PortalConfig | None = None) -> web
     env.filters["cst"] = local_time
     env.filters["cst_day"] = partial(local_time, fmt="%m月%d日 %H:%M")
     env.filters["yuan"] = yuan
+    env.globals["centre_tab"] = centre_tab
     app.on_shutdown.append(stop_live)
     app.router.add_static("/static", HERE / "static")
     for page in PAGES:

@@ -97,6 +97,8 @@ async def test_a_resident_waits_for_a_full_activity_and_books_a_venue(
     await v.page.get_by_role("button", name="提交预约").click()
     await v.page.wait_for_load_state("load")
     await v.check("centre-book-clash")
+    tabs = v.page.get_by_role("navigation", name="邻里中心")  # the refused form keeps its tab
+    await expect(tabs.locator('[aria-current="page"]')).to_have_text("预约场地")
     error = v.page.locator("#day-error")
     assert await error.is_visible()
     detail = (await error.inner_text()).strip()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.portal.menus import section
+from services.portal.menus import centre_tab, section
 
 C = "/c/5b0c7f0e-0000-4000-8000-000000000001"
 D = "/desk" + C
@@ -29,3 +29,13 @@ def test_a_page_is_marked_under_its_menu_item(path: str, item: str) -> None:
 @pytest.mark.parametrize("path", ["/", "/inbox", "/preferences", "/sign-in", "/desk"])
 def test_a_page_outside_a_compound_marks_no_item(path: str) -> None:
     assert section(path) is None
+
+
+@pytest.mark.parametrize(("path", "tab"), [
+    (C + "/centre", ""), (C + "/centre/book", "book"), (C + "/centre/bookings/1/cancel", "book"),
+    (C + "/centre/activities", "activities"), (C + "/centre/activities/9/signups", "activities"),
+    (C + "/centre/groups/2/join", "groups"), (C + "/centre/library?done=renewed", "library"),
+    (C + "/menu", None), (D + "/centre", None), ("/inbox", None),
+])
+def test_a_centre_page_is_marked_under_its_tab(path: str, tab: str | None) -> None:
+    assert centre_tab(path) == tab
