@@ -200,14 +200,17 @@ async def slot_problem(conn: Connection, venue: Any, starts_at: dt.datetime,
 
 
 def clash_text(venue: Any, other: Any, who: Principal) -> str:
-    """What a clash says: staff (and the other booking's own booker) read which booking it
-    is; a resident reads only that the slot is taken."""
+    """What a clash says: staff read which booking it is (its number, to find it); the other
+    booking's own booker that it is theirs; another resident only that the slot is taken."""
     start = other["starts_at"].astimezone(rules.LOCAL)
     end = other["ends_at"].astimezone(rules.LOCAL)
-    if not sees_whole(who, other):
-        return f"{venue['name']}在该时段已有预约（{start:%Y-%m-%d %H:%M}–{end:%H:%M}），请换一个时段"
-    return (f"{venue['name']}在该时段已有预约（{start:%Y-%m-%d %H:%M}–{end:%H:%M}，"
-            f"“{other['purpose']}”，预约编号 {other['id']}）")
+    when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    if is_staff(who):
+        return (f"{venue['name']}在该时段已有预约（{when}，“{other['purpose']}”，"
+                f"预约编号 {other['id']}）")
+    if sees_whole(who, other):
+        return f"你已预约{venue['name']}的这个时段（{when}，“{other['purpose']}”），不必重复预约"
+    return f"{venue['name']}在该时段已有预约（{when}），请换一个时段"
 
 
 async def try_insert(conn: Connection, venue: Any, fields: dict[str, Any]) -> tuple[Any, Any]:

@@ -50,6 +50,11 @@ async def test_a_lit_court_is_booked_within_its_hours_and_never_twice(world: Wor
     clash = await w.app.post(f"{w.base}/bookings", headers=w.staff(),
                              json=w.booking(court["id"], tomorrow_at(21), 60))
     assert b["id"] in (await assert_problem(clash, 409, "booking-clash"))["detail"]
+    # the one who booked it reads that it is theirs, in words (no booking number to decode)
+    clash = await w.app.post(f"{w.base}/bookings", headers=me,
+                             json=w.booking(court["id"], tomorrow_at(21), 60))
+    detail = (await assert_problem(clash, 409, "booking-clash"))["detail"]
+    assert detail.startswith("你已预约篮球场的这个时段") and b["id"] not in detail, detail
     # right after the first one ends is free (no buffer on this court)
     after = await w.post("/bookings", w.who(), **w.booking(court["id"], tomorrow_at(21, 30), 30))
     assert after["status"] == "confirmed"
