@@ -25,6 +25,12 @@ async def test_the_property_company_works_an_issue_to_resolved_and_the_reporter_
     await dev_sign_in(s, manager, then=f"/desk/c/{cid}")
     page = s.page
     await s.check("home")
+    # overdue issues are marked red, and only when there are some ("0 件逾期" was red too)
+    tile = await page.locator(".tiles .card").first.inner_text()
+    overdue = re.search(r"(\d+) 件逾期", tile)
+    assert (overdue is None) == ("无逾期" in tile), tile
+    assert await page.locator(".tiles .late").count() == (1 if overdue else 0)
+    assert overdue is None or int(overdue.group(1)) > 0, tile
     lefts = [await page.locator(x).first.evaluate("el => el.getBoundingClientRect().left")
              for x in (".brand", "h1", ".foot p")]
     assert max(lefts) - min(lefts) < 2, lefts  # header, page and footer line up at 1280

@@ -1,5 +1,6 @@
-"""Charts drawn on the server as SVG (no script, no outside library): horizontal bars with
-their numbers written beside them, and a text alternative for screen readers."""
+"""Charts drawn on the server as HTML (no script, no outside library): horizontal bars with
+their numbers written beside them, in the page's own text size at any width (an SVG scaled to
+a narrow card shrank its words to a few pixels), read by screen readers as a list."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ from html import escape
 
 from markupsafe import Markup
 
-ROW = 28
-LABEL_WIDTH = 170
-BAR_WIDTH = 380
 COLOURS = ("#0b5cad", "#1e6b34", "#8a4b00", "#b3261e", "#4f5b69", "#6a3d9a")
 
 
@@ -18,28 +16,15 @@ def bars(title: str, rows: list[tuple[str, float]], unit: str = "") -> Markup:
     if not rows:
         return Markup(f'<p class="small">{escape(title)}: 暂无数据</p>')
     top = max(value for _, value in rows) or 1
-    height = ROW * len(rows) + 8
-    width = LABEL_WIDTH + BAR_WIDTH + 90
-    summary = "; ".join(f"{label} {_num(value)}{unit}" for label, value in rows)
-    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" aria-label="{escape(title)}: {escape(summary)}">']
+    items = []
     for n, (label, value) in enumerate(rows):
-        y = n * ROW + 4
-        length = max(2, round(BAR_WIDTH * value / top)) if value else 0
-        parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 17}" text-anchor="end" font-size="14">'
-            f'{escape(_short(label))}</text>'
-            f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{length}" height="{ROW - 8}" rx="3" '
-            f'fill="{COLOURS[n % len(COLOURS)]}"></rect>'
-            f'<text x="{LABEL_WIDTH + length + 6}" y="{y + 17}" font-size="14">'
-            f'{escape(_num(value))}{escape(unit)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        bar = (f'<span class="bar" style="width: {max(1.0, 100 * value / top):.1f}%; '
+               f'background: {COLOURS[n % len(COLOURS)]}"></span>' if value else "")
+        items.append(f'<li><span class="label" title="{escape(label)}">{escape(label)}</span>'
+                     f'<span class="track">{bar}</span>'
+                     f'<span class="value">{escape(_num(value))}{escape(unit)}</span></li>')
+    return Markup(f'<ul class="chart" aria-label="{escape(title)}">{"".join(items)}</ul>')
 
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= 11 else label[:10] + "…"
