@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -133,18 +134,50 @@ async def write_events(conn: Connection, events: Sequence[CloudEvent], *,
     The relay sends by (created_at, id): the rows get the statement's start plus their position
     in microseconds, strictly increasing, so the events go out in the order given, as if written
     one by one (one timestamp for all would leave their order to the random ids)."""
-    if not events:
-        return
-    await conn.execute(
-        "WITH linli_outbox AS (INSERT INTO outbox (id, subject, payload, created_at)"
+    if events:
+        await _write_many(conn, events, once=once, at=None, after=0)
+
+
+class EventsInOrder:
+    """One transaction's events written to the outbox in several statements, a chunk at a time
+    (a bulk use case that never holds all its events at once), going out in the order written.
+
+    As with write_events, a row's created_at is a start plus its position in microseconds, but
+    the start is the FIRST statement's and the position runs on over every chunk, so the order
+    holds by construction: with each statement's own start it would rest on the clock (a chunk's
+    positions reaching past the next statement's start, the clock set back in between)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.started: datetime | None = None  # the first statement's start
+        self.written = 0
+
+    async def write(self, events: Sequence[CloudEvent]) -> None:
+        """The next events, after every one written before (the relay is woken at commit)."""
+        if events:
+            self.started = await _write_many(self.conn, events, once=False, at=self.started,
+                                             after=self.written)
+            self.written += len(events)
+
+
+async def _write_many(conn: Connection, events: Sequence[CloudEvent], *, once: bool,
+                      at: datetime | None, after: int) -> datetime | None:
+    """The events in one statement, the i-th (from 1) created at `at` (the statement's start
+    when None) + `after` + i microseconds; returns that start (None when `once` left every
+    event alone)."""
+    started: datetime | None = await conn.fetchval(
+        "WITH run AS (SELECT coalesce($4::timestamptz, statement_timestamp()) AS at),"
+        " linli_outbox AS (INSERT INTO outbox (id, subject, payload, created_at)"
         " SELECT e.id::uuid, e.subject, e.payload,"
-        " statement_timestamp() + e.n * interval '1 microsecond'"
-        " FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY"
+        " run.at + ($5::bigint + e.n) * interval '1 microsecond'"
+        " FROM run, unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY"
         " AS e (id, subject, payload, n)"
         f"{' ON CONFLICT (id) DO NOTHING' if once else ''} RETURNING 1)"
-        f" SELECT true FROM {woken(conn, '(SELECT 1 FROM linli_outbox LIMIT 1) AS one')} AS woken",
+        " SELECT run.at FROM run,"
+        f" {woken(conn, '(SELECT 1 FROM linli_outbox LIMIT 1) AS one')} AS woken",
         [e.id for e in events], [e.type for e in events],  # PostgreSQL parses the ids
-        [encode(e) for e in events])
+        [encode(e) for e in events], at, after)
+    return started
 
 
 async def write_event_once(conn: Connection, event: CloudEvent) -> bool:

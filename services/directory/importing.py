@@ -6,20 +6,23 @@ whose phone is registered is that person, any other owner a new person.
 
 Every line is checked first (alone, then against the register, in file order, as if each line
 were written before the next is checked); then one statement a kind writes the buildings, units,
-people, ownerships and events of the whole upload, in one transaction.
+people and ownerships of the whole upload, and the events follow a few thousand a statement, in
+file order, in the same transaction.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import msgspec
 
 from linli import problems
-from linli.bus import write_events
+from linli.bus import EventsInOrder
 from linli.db import Connection, Pool, transaction
-from linli.events import CloudEvent, EventType
+from linli.events import CloudEvent
 from linli.inputs import explain
 from linli.uploads import BadLines, data_lines
 from services.directory import events, privacy, store
@@ -28,6 +31,9 @@ from services.directory.models import BuildingIn, ImportResult, PersonIn, UnitIn
 COLUMNS = ["building", "floors", "floor", "number", "area", "status", "owners"]
 # stands in for the unit's building while a line is checked alone (its id is known later)
 _SOME_BUILDING = str(uuid.UUID(int=0))
+# events built and written a statement at a time (a few MB of events, payloads and the
+# statement's arguments), not the upload's 60,000 at once (bench/import_memory.py)
+EVENTS_A_STATEMENT = 2_000
 
 
 class Line(msgspec.Struct):
@@ -94,8 +100,16 @@ def check_against_register(lines: list[Line], floors: dict[str, int],
     bad.check()
 
 
+class NewUnit(NamedTuple):
+    id: uuid.UUID
+    building_id: uuid.UUID
+    line: Line
+    area_centi: int
+    owner_ids: list[uuid.UUID]  # the line's owners, in its order (a repeat twice)
+
+
 class Upload:
-    """The rows and events of one upload, built in file order; written by `write`."""
+    """The rows of one upload, planned in file order; `write` writes them, then their events."""
 
     def __init__(self, compound_id: uuid.UUID, buildings: dict[str, uuid.UUID],
                  people: dict[str, uuid.UUID]) -> None:
@@ -103,23 +117,15 @@ class Upload:
         self.building_ids = dict(buildings)  # name → id, registered ones first
         self.person_ids = dict(people)  # phone → id, registered ones first
         self.buildings: list[tuple[uuid.UUID, str, int]] = []
-        self.units: list[tuple[uuid.UUID, uuid.UUID, Line, int]] = []
+        self.units: list[NewUnit] = []
         self.people: list[tuple[uuid.UUID, PersonIn, int]] = []
         self.owners: dict[tuple[uuid.UUID, uuid.UUID], None] = {}  # (unit, person), no repeats
-        self.events: list[CloudEvent] = []
-
-    def _emit(self, kind: EventType[Any], subject: uuid.UUID, data: msgspec.Struct,
-              in_compound: bool = True) -> None:
-        self.events.append(kind.new(subject=str(subject), data=data,
-                                    compound_id=str(self.compound_id) if in_compound else None))
 
     def _building(self, data: BuildingIn) -> uuid.UUID:
         found = self.building_ids.get(data.name)
         if found is None:
             found = self.building_ids[data.name] = uuid.uuid4()
             self.buildings.append((found, data.name, data.floors))
-            self._emit(events.BUILDING_CREATED, found, events.BuildingCreated(
-                building_id=found, compound_id=self.compound_id, name=data.name))
         return found
 
     def _person(self, owner: PersonIn, line: int) -> uuid.UUID:
@@ -129,53 +135,49 @@ class Upload:
             if owner.phone is not None:
                 self.person_ids[owner.phone] = found
             self.people.append((found, owner, line))
-            self._emit(events.PERSON_CREATED, found,
-                       events.PersonCreated(person_id=found, name=owner.name), in_compound=False)
         return found
 
     def add(self, line: Line) -> None:
-        """One line's rows and events, in the order the line-by-line import wrote them."""
+        """One line's rows: its building and owners when new, its unit, its ownerships."""
         building_id = self._building(line.building)
-        unit_id, area_centi = uuid.uuid4(), area_to_centi(line.unit.area)
-        self.units.append((unit_id, building_id, line, area_centi))
-        self._emit(events.UNIT_CREATED, unit_id, events.UnitChanged(
-            unit_id=unit_id, compound_id=self.compound_id, building_id=building_id,
-            number=line.unit.number, area_centi=area_centi, status=line.unit.status))
+        unit_id = uuid.uuid4()
         owner_ids = [self._person(owner, line.number) for owner in line.owners]
+        self.units.append(NewUnit(unit_id, building_id, line, area_to_centi(line.unit.area),
+                                  owner_ids))
         self.owners.update(((unit_id, person_id), None) for person_id in owner_ids)
-        if owner_ids:
-            self._emit(events.UNIT_OWNERS_CHANGED, unit_id, events.UnitOwnersChanged(
-                unit_id=unit_id, compound_id=self.compound_id,
-                owner_ids=sorted(set(owner_ids), key=str)))
 
     async def write(self, conn: Connection) -> ImportResult:
-        """Every row and event in a few statements; a row another transaction took meanwhile
-        (a building name, a unit number, a phone) is a 409 or 422 and nothing is written."""
+        """Every row in a few statements, then the events a chunk at a time; a row another
+        transaction took meanwhile (a building name, a unit number, a phone) is a 409 or 422
+        and nothing is written."""
         inserted = await store.insert_buildings(
             conn, compound_id=self.compound_id, ids=[b[0] for b in self.buildings],
             names=[b[1] for b in self.buildings], floors=[b[2] for b in self.buildings])
         if len(inserted) < len(self.buildings):
             raise problems.conflict("导入期间另一个请求登记了同名楼栋, 请重新导入")
-        inserted = await store.insert_units(
-            conn, compound_id=self.compound_id, ids=[u[0] for u in self.units],
-            building_ids=[u[1] for u in self.units], floors=[u[2].unit.floor for u in self.units],
-            numbers=[u[2].unit.number for u in self.units], areas_centi=[u[3] for u in self.units],
-            statuses=[u[2].unit.status for u in self.units])
-        bad = BadLines(unwritten="数据")
-        for unit_id, _, line, _ in self.units:
-            if unit_id not in inserted:
-                bad.add(line.number, f"{line.building.name} 已有房号 {line.unit.number}")
-        bad.check()
+        await self._write_units(conn)
         await self._write_people(conn)
         ownerships = await store.add_owners(conn, unit_ids=[o[0] for o in self.owners],
                                             person_ids=[o[1] for o in self.owners])
         result = ImportResult(buildings_created=len(self.buildings), units_created=len(self.units),
                               people_created=len(self.people), ownerships_created=ownerships)
-        self._emit(events.UNITS_IMPORTED, self.compound_id, events.UnitsImported(
-            compound_id=self.compound_id, units_created=result.units_created,
-            ownerships_created=result.ownerships_created))
-        await write_events(conn, self.events)
+        await self._announce(conn, result)
         return result
+
+    async def _write_units(self, conn: Connection) -> None:
+        inserted = await store.insert_units(
+            conn, compound_id=self.compound_id, ids=[u.id for u in self.units],
+            building_ids=[u.building_id for u in self.units],
+            floors=[u.line.unit.floor for u in self.units],
+            numbers=[u.line.unit.number for u in self.units],
+            areas_centi=[u.area_centi for u in self.units],
+            statuses=[u.line.unit.status for u in self.units])
+        bad = BadLines(unwritten="数据")
+        for unit in self.units:
+            if unit.id not in inserted:
+                bad.add(unit.line.number,
+                        f"{unit.line.building.name} 已有房号 {unit.line.unit.number}")
+        bad.check()
 
     async def _write_people(self, conn: Connection) -> None:
         inserted = await store.insert_people(
@@ -186,6 +188,61 @@ class Upload:
             if person_id not in inserted:
                 bad.add(line, f"手机号 {privacy.mask_phone(owner.phone)} 已登记")
         bad.check()
+
+    async def _announce(self, conn: Connection, result: ImportResult) -> None:
+        """The upload's events, EVENTS_A_STATEMENT at a time (never all of them at once: a
+        20,000-line upload has 60,000), in file order, then the import's summary."""
+        outbox = EventsInOrder(conn)
+        pending = itertools.chain(self._line_events(), self._summary(result))
+        while chunk := list(itertools.islice(pending, EVENTS_A_STATEMENT)):
+            await outbox.write(chunk)
+
+    def _line_events(self) -> Iterator[CloudEvent]:
+        """Each line's events as the line-by-line import wrote them: its building when new,
+        its unit, its new owners, the unit's owners."""
+        buildings = {b[0] for b in self.buildings}  # new ones not announced yet
+        people = {p[0]: p[1] for p in self.people}
+        for unit in self.units:
+            if unit.building_id in buildings:
+                buildings.remove(unit.building_id)
+                yield self._building_created(unit)
+            yield self._unit_created(unit)
+            yield from (_person_created(person_id, people.pop(person_id))
+                        for person_id in unit.owner_ids if person_id in people)
+            if unit.owner_ids:
+                yield self._owners_changed(unit)
+
+    def _building_created(self, unit: NewUnit) -> CloudEvent:
+        return events.BUILDING_CREATED.new(
+            subject=str(unit.building_id), compound_id=str(self.compound_id),
+            data=events.BuildingCreated(building_id=unit.building_id,
+                                        compound_id=self.compound_id,
+                                        name=unit.line.building.name))
+
+    def _unit_created(self, unit: NewUnit) -> CloudEvent:
+        return events.UNIT_CREATED.new(
+            subject=str(unit.id), compound_id=str(self.compound_id), data=events.UnitChanged(
+                unit_id=unit.id, compound_id=self.compound_id, building_id=unit.building_id,
+                number=unit.line.unit.number, area_centi=unit.area_centi,
+                status=unit.line.unit.status))
+
+    def _owners_changed(self, unit: NewUnit) -> CloudEvent:
+        return events.UNIT_OWNERS_CHANGED.new(
+            subject=str(unit.id), compound_id=str(self.compound_id),
+            data=events.UnitOwnersChanged(unit_id=unit.id, compound_id=self.compound_id,
+                                          owner_ids=sorted(set(unit.owner_ids), key=str)))
+
+    def _summary(self, result: ImportResult) -> Iterator[CloudEvent]:
+        yield events.UNITS_IMPORTED.new(
+            subject=str(self.compound_id), compound_id=str(self.compound_id),
+            data=events.UnitsImported(compound_id=self.compound_id,
+                                      units_created=result.units_created,
+                                      ownerships_created=result.ownerships_created))
+
+
+def _person_created(person_id: uuid.UUID, owner: PersonIn) -> CloudEvent:
+    return events.PERSON_CREATED.new(subject=str(person_id), data=events.PersonCreated(
+        person_id=person_id, name=owner.name))
 
 
 async def _upload(conn: Connection, compound_id: uuid.UUID, lines: list[Line]) -> Upload:

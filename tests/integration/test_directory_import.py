@@ -12,6 +12,7 @@ import msgspec
 from aiohttp.test_utils import TestClient
 
 from linli.http import POOL
+from services.directory import importing
 from services.directory.privacy import mask_phone
 from tests.conftest import assert_problem, wait_until_blocked
 from tests.integration.test_directory import directory, street
@@ -269,3 +270,76 @@ async def test_two_imports_of_the_same_new_units_in_opposite_orders_end_one_writ
         refused = await assert_problem(next(a for a in answers if a.status == 422), 422,
                                        "validation-error")
         assert "已有房号" in refused["detail"]
+
+
+def many_lines(numbers: list[str], first: int = 0) -> str:
+    """A line a pair of new owners' phones, 100 units a building (short: the tests' 64 KB)."""
+    return "".join(f"{(first + i) // 100 + 1}号楼,30,{(first + i) % 100 // 10 + 1},{first + i:05d},80,,"
+                   f"甲:{numbers[2 * i]};乙:{numbers[2 * i + 1]}\n"
+                   for i in range(len(numbers) // 2))
+
+
+async def test_an_upload_of_more_events_than_a_statement_writes_them_in_file_order(
+        directory: TestClient, street: dict[str, str]) -> None:
+    """The events are written a chunk a statement (never all at once); across the chunks they
+    keep the file's order, each row at its own time, so their random ids decide nothing."""
+    reg = await Register.new(directory, street)
+    n = 1020  # 4 events a line and 11 buildings: more than two statements' (in 56 KB)
+    numbers = phones(2 * n)
+    mark = await reg.mark()
+    assert await reg.imported(many_lines(numbers)) == {
+        "buildings_created": 11, "units_created": n, "people_created": 2 * n,
+        "ownerships_created": 2 * n}
+    assert directory.app is not None
+    pool = directory.app[POOL]
+    buildings = {r["name"]: str(r["id"]) for r in await pool.fetch(
+        "SELECT id, name FROM buildings WHERE compound_id = $1", uuid.UUID(reg.cid))}
+    units = {r["number"]: str(r["id"]) for r in await pool.fetch(
+        "SELECT id, number FROM units WHERE compound_id = $1", uuid.UUID(reg.cid))}
+    people = {r["phone"]: str(r["id"]) for r in await pool.fetch(
+        "SELECT id, phone FROM people WHERE phone = ANY($1::text[])", numbers)}
+    expected = []
+    for i in range(n):
+        unit, owners = units[f"{i:05d}"], [people[p] for p in numbers[2 * i:2 * i + 2]]
+        if i % 100 == 0:
+            expected.append(("building.created", buildings[f"{i // 100 + 1}号楼"]))
+        expected += [("unit.created", unit), *(("person.created", o) for o in owners),
+                     ("unit.owners_changed", unit)]
+    expected.append(("units.imported", reg.cid))
+    assert len(expected) > 2 * importing.EVENTS_A_STATEMENT
+    rows = await pool.fetch("SELECT payload, created_at FROM outbox WHERE created_at > $1"
+                            " ORDER BY created_at, id", mark)
+    written = [msgspec.json.decode(bytes(r["payload"])) for r in rows]
+    assert kinds(written) == expected
+    assert len({r["created_at"] for r in rows}) == len(rows)  # none left to its random id
+    unit, owners = units[f"{n - 1:05d}"], [people[p] for p in numbers[-2:]]
+    assert [e["data"] for e in written[-5:]] == [
+        {"unit_id": unit, "compound_id": reg.cid, "building_id": buildings["11号楼"],
+         "number": f"{n - 1:05d}", "area_centi": 8000, "status": "delivered"},
+        {"person_id": owners[0], "name": "甲"}, {"person_id": owners[1], "name": "乙"},
+        {"unit_id": unit, "compound_id": reg.cid, "owner_ids": sorted(owners)},
+        {"compound_id": reg.cid, "units_created": n, "ownerships_created": 2 * n}]
+
+
+async def test_a_unit_number_taken_meanwhile_on_the_last_line_of_a_large_upload_writes_nothing(
+        directory: TestClient, street: dict[str, str]) -> None:
+    """Found at write time, on the last line of an upload of more events than two statements':
+    no unit, person, ownership or event of it is written."""
+    reg = await Register.new(directory, street)
+    n = 1020
+    numbers = phones(2 * n)
+    # the buildings are there: the race is on a unit number
+    await reg.imported("".join(f"{b}号楼,30,1,x{b},80,,\n" for b in range(1, 12)))
+    units, mark = await reg.units(), await reg.mark()
+    building = (await reg.buildings())["11号楼"]["id"]
+    r = await upload_racing(reg, many_lines(numbers),
+                            "INSERT INTO units (id, compound_id, building_id, floor, number,"
+                            " area_centi, status) VALUES ($1, $2, $3, 1, $4, 9000, 'delivered')",
+                            uuid.uuid4(), uuid.UUID(reg.cid), uuid.UUID(building), f"{n - 1:05d}")
+    body = await assert_problem(r, 422, "validation-error")
+    assert [(e["line"], e["detail"]) for e in body["errors"]] == [
+        (n + 1, f"11号楼 已有房号 {n - 1:05d}")]
+    assert await reg.people(numbers) == 0 and await reg.events_since(mark) == []
+    assert directory.app is not None
+    assert await directory.app[POOL].fetchval(
+        "SELECT count(*) FROM units WHERE compound_id = $1", uuid.UUID(reg.cid)) == len(units) + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -403,6 +404,30 @@ async def test_many_events_written_at_once_go_out_in_their_order_and_notify_once
     finally:
         await elsewhere.close()
         await listener.close()
+
+
+async def test_events_written_in_chunks_of_one_transaction_go_out_in_their_order(
+        kernel: Kernel) -> None:
+    """EventsInOrder (a bulk use case writing its events a chunk a statement): every row is the
+    FIRST statement's start plus its position in the whole run, one microsecond apart, so no
+    later statement's start (nor a clock set back) can put a chunk before or among the rows of
+    the one before; the relay sends them as given."""
+    events = [kernel.note.new(subject=str(uuid.uuid4()),
+                              data=NoteWritten(note_id=uuid.uuid4(), text=f"第{i}条"))
+              for i in range(7)]
+    async with db.transaction(kernel.pool) as conn:
+        outbox = bus.EventsInOrder(conn)
+        for chunk in (events[:3], [], events[3:6], events[6:]):
+            await outbox.write(chunk)
+    async with kernel.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT id, payload, created_at FROM outbox"
+                                " WHERE id = ANY($1::uuid[]) ORDER BY created_at, id",
+                                [uuid.UUID(e.id) for e in events])
+    assert [str(r["id"]) for r in rows] == [e.id for e in events]
+    assert [bytes(r["payload"]) for r in rows] == [bus.encode(e) for e in events]
+    first = rows[0]["created_at"]
+    assert [r["created_at"] - first for r in rows] == [
+        dt.timedelta(microseconds=i) for i in range(len(events))]
 
 
 async def test_events_written_at_once_again_are_written_once(kernel: Kernel) -> None:
