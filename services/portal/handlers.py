@@ -253,24 +253,3 @@ async def read_all(request: web.Request) -> web.StreamResponse:
     raise redirect("/inbox?done=read")
 
 
-async def preferences(request: web.Request) -> web.StreamResponse:
-    prefs = await api(request, "notify").get("/v1/me/preferences")
-    return render(request, "preferences.html", {"prefs": prefs, "form": prefs})
-
-
-async def save_preferences(request: web.Request) -> web.StreamResponse:
-    data = await form(request)
-    body = {"webhook_url": str(data.get("webhook_url", "")).strip() or None,
-            "quiet_start": str(data.get("quiet_start", "")).strip() or None,
-            "quiet_end": str(data.get("quiet_end", "")).strip() or None}
-    if secret := str(data.get("webhook_secret", "")).strip():
-        body["webhook_secret"] = secret
-    notify = api(request, "notify")
-    try:
-        await notify.put("/v1/me/preferences", body)
-    except ApiError as exc:
-        prefs = await notify.get("/v1/me/preferences")
-        errors = exc.fields or {"webhook_url": exc.detail}
-        return render(request, "preferences.html", {"prefs": prefs, "form": body, "errors": errors},
-                      status=422)
-    raise redirect("/preferences?done=saved")

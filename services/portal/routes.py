@@ -11,6 +11,7 @@ from services.portal import handlers as h
 from services.portal import issue_pages as i
 from services.portal import live
 from services.portal import meeting_pages as m
+from services.portal import preference_pages as pref
 from services.portal import volunteer_pages as vol
 from services.portal import vote_pages as v
 from services.portal.desk.routes import PAGES as DESK
@@ -37,8 +38,10 @@ PAGES = [
     Page("GET", "/inbox", h.inbox, "person"),
     Page("POST", "/inbox/read-all", h.read_all, "person"),
     Page("POST", "/inbox/{notification_id}/read", h.read_one, "person"),
-    Page("GET", "/preferences", h.preferences, "person"),
-    Page("POST", "/preferences", h.save_preferences, "person"),
+    Page("GET", "/preferences", pref.preferences, "person"),
+    Page("POST", "/preferences", pref.save_preferences, "person"),
+    Page("POST", "/preferences/channels/{channel:email|sms}", pref.save_channel, "person"),
+    Page("POST", "/preferences/channels/{channel:email|sms}/close", pref.close_channel, "person"),
     Page("GET", "/media/{key}", i.photo, "person"),
     Page("GET", "/live", live.stream, "person"),
     Page("GET", "/live/poll", live.poll, "person"),

@@ -194,7 +194,7 @@ async def test_the_inbox_counts_unread_live_and_preferences_show_errors_by_the_f
     await v.page.get_by_role("link", name="通知设置").first.click()
     await v.check("preferences")
     await v.page.get_by_label("推送地址 (webhook, 选填)").fill("not a url")
-    await v.page.get_by_role("button", name="保存").click()
+    await v.page.get_by_role("button", name="保存推送与免打扰").click()
     await expect(v.page.locator("#webhook_url-error")).to_be_visible()
     assert await v.page.get_by_label("推送地址 (webhook, 选填)").get_attribute("aria-invalid") == "true"
     await v.check("preferences-error")
