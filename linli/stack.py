@@ -10,6 +10,7 @@ import contextlib
 import importlib.util
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -45,11 +46,40 @@ def postgres_bin(name: str) -> Path:
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name
 
 
+LOWEST_FREE_PORT = 10_000
+_HANDED_OUT: set[int] = set()  # picked in this process, perhaps not bound yet: never twice
+
+
 def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as s:
+    """A port nobody listens on right now, below the kernel's range for outgoing connections.
+
+    Port 0 would be given one from that range, and between our pick and the server's bind any
+    client socket on the machine (ours connecting to PostgreSQL, NATS, each other) could be
+    handed the same number: the server then fails to start, "address already in use"."""
+    below = _outgoing_ports_start()
+    for _ in range(100):
+        port = random.randrange(LOWEST_FREE_PORT, below)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # someone listens there: another pick
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as s:  # a crowded range: the kernel's pick, as before
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _outgoing_ports_start() -> int:
+    """The first port the kernel hands to client sockets (Linux: 32768 unless set otherwise)."""
+    try:
+        first = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first = 32_768
+    return max(first, LOWEST_FREE_PORT + 1_000)
 
 
 def ensure_port_free(port: int, what: str) -> None:
