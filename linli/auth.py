@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -152,6 +153,14 @@ def issue_token(
 # iat) are checked again at every use, so an expired token is refused as before
 _VERIFIED: dict[tuple[str, str], tuple[Principal, float, float]] = {}
 MAX_VERIFIED = 10_000
+
+
+def same_secret(sent: str, expected: str) -> bool:
+    """Whether a secret someone sent (a CSRF token, a link's signature) is the expected one, in
+    constant time. Compared as UTF-8 bytes: hmac.compare_digest refuses str with any
+    non-ASCII character (TypeError), and what a client sends may hold one."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8", "surrogatepass"))
 
 
 def verify_token(secret: str, token: str) -> Principal:

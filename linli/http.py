@@ -13,6 +13,8 @@ from typing import Any
 import asyncpg
 import msgspec
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
+from multidict import MultiDictProxy
 
 from linli import metrics, problems
 from linli.auth import MEMBERS, Access, AuthError, Principal, verify_token
@@ -158,6 +160,39 @@ def require_json(request: web.Request) -> None:
                       f"请求体必须是 JSON (Content-Type: application/json), 收到的是 {kind}")
 
 
+def _not_as_encoded(what: str) -> Problem:
+    """The body is no `Content-Encoding` it names: the rest of it cannot be read, so the
+    connection cannot carry another request (aiohttp closes it after the answer, whose
+    Connection: close tells the client not to send the next one there)."""
+    detail = f"{what}无法读取: 内容与 Content-Encoding 声明的压缩格式不符, 请按声明压缩或去掉该请求头后重试"
+    return Problem(400, "bad-request", "请求有误", detail, headers={"Connection": "close"})
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's body; 400 in words when it cannot be had (a Content-Encoding it does not
+    follow, e.g. "gzip" over plain bytes), where aiohttp's error would leave as a 500."""
+    try:
+        return await request.read()
+    except RequestPayloadError:
+        raise _not_as_encoded("请求体") from None
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The posted form (urlencoded or multipart); 400 in words when it cannot be read: bytes
+    that are not UTF-8 (or a charset nobody knows), a multipart body without its boundary or a
+    part without a name. aiohttp raises plain ValueError/LookupError for these, which would
+    leave as a 500."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, LookupError):
+        detail = "表单无法读取: 内容不是 UTF-8 编码的文字, 请以 UTF-8 编码重新提交"
+    except RequestPayloadError:
+        raise _not_as_encoded("表单") from None
+    except ValueError:
+        detail = "表单无法读取: multipart 格式有误 (缺少分隔符、分隔符不符或某个部分没有名称), 请重新提交"
+    raise problems.bad_request(detail)
+
+
 def authenticate(request: web.Request, access: Access) -> Principal | None:
     """The caller from the bearer token; 401 without one, 403 without the role."""
     header = request.headers.get("Authorization", "")
@@ -199,7 +234,7 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
             if isinstance(route.query, type) and issubclass(route.query, PageQuery):
                 check_page(request.query)
             call.query = decode_as(dict(request.query), route.query, what="查询参数")
-        raw = await request.read() if route.body is not None else b""
+        raw = await read_body(request) if route.body is not None else b""
         if route.body is not None:
             if raw:
                 require_json(request)

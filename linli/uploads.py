@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from linli import problems
+from linli.http import read_body
 from linli.inputs import refuse_unstorable_text
 
 MAX_ROWS = 20_000
@@ -23,7 +24,7 @@ text PostgreSQL cannot store)."""
         raise problems.Problem(415, "unsupported-media-type", "不支持的内容类型",
                                "请以 Content-Type: text/csv 上传 CSV 文件")
     try:
-        text = (await request.read()).decode("utf-8-sig")
+        text = (await read_body(request)).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise problems.bad_request("CSV 必须是 UTF-8 编码") from None
     refuse_unstorable_text(text)  # nothing PostgreSQL refuses (a NUL) reaches a store

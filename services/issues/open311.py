@@ -98,7 +98,8 @@ def spec_error(exc: problems.Problem) -> web.Response:
     """A problem as the spec's [{code, description}] with 400, 403 or 404 (or a 5xx)."""
     status = {401: 403, 409: 400, 415: 400, 422: 400}.get(exc.status, exc.status)
     status = status if status in (400, 403, 404) or status >= 500 else 400
-    return json_response([Error(code=status, description=exc.detail)], status)
+    # its headers too: Retry-After, or Connection: close after a body that could not be read
+    return json_response([Error(code=status, description=exc.detail)], status, exc.headers)
 
 
 # every Open311 route answers errors so, also those found before its handler runs (a bad query)

@@ -12,11 +12,10 @@ from typing import Annotated, Any, ClassVar
 
 import msgspec
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from linli import schema_rules as sr
 from linli.auth import AuthError, Principal, verify_token
-from linli.http import POOL, SETTINGS, Call, decode_as, json_response, refuse_unstorable
+from linli.http import POOL, SETTINGS, Call, decode_as, json_response, read_form, refuse_unstorable
 from services.issues import rules, service
 from services.issues.keys import DIRECTORY
 from services.issues.models import IssueIn
@@ -105,10 +104,7 @@ def _coordinates(form: Any) -> dict[str, float]:
 
 @spec_errors
 async def create_request(call: Call) -> web.Response:
-    try:
-        form = await call.request.post()
-    except (ValueError, HttpProcessingError) as exc:  # e.g. multipart without a boundary
-        raise error(400, f"表单无法解析: {exc}") from None
+    form = await read_form(call.request)  # 400 in words for one that cannot be read
     refuse_unstorable({k: v for k, v in form.items() if isinstance(v, str)}, what="表单")
     compound_id = await jurisdiction(call, _text(form, "jurisdiction_id"))
     who = caller(call, _text(form, "api_key"), compound_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from linli.auth import issue_token
+from linli.auth import issue_token, same_secret
 from linli.http import RETRY_AFTER_SECONDS, SETTINGS
 from services.portal.handlers import compound_of
 from services.portal.signed_in import identity_now
@@ -66,7 +66,7 @@ async def _belongs(request: web.Request, person: str, cid: str) -> bool:
 async def calendar(request: web.Request) -> web.StreamResponse:
     person, cid, sig = (request.match_info[k] for k in ("person_id", "compound_id", "signature"))
     secret = request.app[SETTINGS].jwt_secret
-    if not hmac.compare_digest(sig, calendar_signature(secret, person, cid)):
+    if not same_secret(sig, calendar_signature(secret, person, cid)):
         raise web.HTTPNotFound()
     if not await _belongs(request, person, cid):
         raise web.HTTPNotFound()

@@ -7,12 +7,13 @@ would quietly widen a channel back to every kind."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from services.portal.web import ApiError, api, redirect, render
+from services.portal.web import ApiError, api, read_form, redirect, render
 
 CHANNELS = {"email": "邮件", "sms": "短信"}
 REACH = {"off": "—", "immediate": "即时", "outside_quiet_hours": "免打扰后", "digest": "每日摘要"}
@@ -23,7 +24,7 @@ async def preferences(request: web.Request) -> web.StreamResponse:
 
 
 async def save_preferences(request: web.Request) -> web.StreamResponse:
-    data = await request.post()
+    data = await read_form(request)
     body: dict[str, Any] = {"webhook_url": _text(data, "webhook_url") or None,
                             "kinds": _kinds(data, "webhook_kinds"),
                             "quiet_start": _text(data, "quiet_start") or None,
@@ -41,14 +42,19 @@ async def save_preferences(request: web.Request) -> web.StreamResponse:
 
 async def save_channel(request: web.Request) -> web.StreamResponse:
     channel = request.match_info["channel"]
-    data = await request.post()
+    data = await read_form(request)
     digest = _text(data, f"{channel}_digest")
+    # blank: at once; what the select does not offer ("²", "-1", "早上", 5,000 nines) is sent
+    # as -1, which notify refuses in its words (int() raised on "²", which isdigit() passes)
+    hour = (int(digest) if re.fullmatch(r"[0-9]{1,2}", digest) else -1) if digest else None
     body = {"address": _text(data, f"{channel}_address"), "kinds": _kinds(data, f"{channel}_kinds"),
-            "digest_hour": int(digest) if digest.isdigit() else None}
+            "digest_hour": hour}
     try:
         await api(request, "notify").put(f"/v1/me/channels/{channel}", body)
     except ApiError as exc:
-        errors = {f"{channel}_{k}": v for k, v in exc.fields.items()}
+        # the form's fields: email_address, email_kinds, email_digest (notify's digest_hour)
+        errors = {f"{channel}_{'digest' if k == 'digest_hour' else k}": v
+                  for k, v in exc.fields.items()}
         typed = {f"{channel}_address": body["address"], f"{channel}_kinds": body["kinds"],
                  f"{channel}_digest": digest}
         return await _page(request, typed=typed, status=422,

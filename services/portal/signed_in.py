@@ -30,13 +30,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import secrets
 
 import msgspec
 from aiohttp import web
 
 from linli import problems
-from linli.http import POOL
+from linli.auth import same_secret
+from linli.http import POOL, read_form
 from services.portal import service
 from services.portal.models import Identity, Session
 from services.portal.web import (
@@ -132,10 +132,10 @@ def _kept(session: Session, age: dt.timedelta, kept_seconds: int,
 
 
 async def _check_csrf(request: web.Request) -> None:
-    sent = request.headers.get("X-CSRF-Token") or str((await request.post()).get("csrf", ""))
+    sent = request.headers.get("X-CSRF-Token") or str((await read_form(request)).get("csrf", ""))
     session = request.get(SESSION)
     expected = session.csrf if session is not None else request.cookies.get(PRE_CSRF, "")
-    if not expected or not secrets.compare_digest(sent, expected):
+    if not expected or not same_secret(sent, expected):
         if session is None and request.cookies.get(COOKIE):
             raise to_sign_in(request)  # the session expired while the form was open
         raise problems.forbidden("表单已过期, 请返回刷新页面后重新提交")

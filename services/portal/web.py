@@ -21,7 +21,7 @@ from aiohttp import web
 from linli import problems
 from linli.auth import issue_token
 from linli.clients import ServiceClient, app_token
-from linli.http import SETTINGS, outage
+from linli.http import SETTINGS, outage, read_form
 from services.portal.menus import section
 from services.portal.models import PortalConfig, Session
 
@@ -238,7 +238,8 @@ def safe_next(target: str | None) -> str:
 
 
 async def form(request: web.Request) -> dict[str, Any]:
-    data = await request.post()
+    """The posted fields; a form that cannot be read is a 400 page in words (linli.http)."""
+    data = await read_form(request)
     return {k: v for k, v in data.items()}
 
 
@@ -283,6 +284,8 @@ async def html_errors(request: web.Request, handler: PageHandler) -> web.StreamR
             "title": title or ERROR_TITLES.get(status, "出错了"), "detail": detail}, status=status)
     if retry := headers.get("Retry-After"):  # read by clients that never show the page
         response.headers["Retry-After"] = retry
+    if headers.get("Connection") == "close":  # a body that could not be read to its end
+        response.headers["Connection"] = "close"
     return response
 
 

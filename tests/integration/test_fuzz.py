@@ -2,11 +2,16 @@
 document: the boundary values of every schema (coverage phase) and a few generated requests per
 operation, valid and invalid, with a fixed seed, a valid staff token and a real compound. No
 request may get a 5xx, and every answer must match what the document declares (status, content
-type, schema). About two minutes for all six services on two cores."""
+type, schema). About two minutes for all six services on two cores.
+
+A deeper run outside CI takes more examples, another seed and the stateful phase from the
+environment (the defaults are CI's), e.g. LINLI_FUZZ_EXAMPLES=40 LINLI_FUZZ_SEED=1
+LINLI_FUZZ_PHASES=examples,coverage,fuzzing,stateful: about three minutes."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -28,8 +33,9 @@ from workflows.api.app import create_app as workflows_app
 SERVICES = {"directory": directory_app, "issues": issues_app, "meetings": meetings_app,
             "volunteers": volunteers_app, "notify": notify_app, "workflows": workflows_app,
             "centre": centre_app}
-EXAMPLES = 4
-SEED = 20261130
+EXAMPLES = int(os.environ.get("LINLI_FUZZ_EXAMPLES", "4"))
+SEED = int(os.environ.get("LINLI_FUZZ_SEED", "20261130"))
+PHASES = os.environ.get("LINLI_FUZZ_PHASES", "examples,coverage,fuzzing")
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"
 
 
@@ -53,7 +59,7 @@ async def _fuzz(url: str, config: Path, token: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         schemathesis, "--config-file", str(config), "run", url, "--checks", CHECKS,
         "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "1",
-        "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
+        "--phases", PHASES, "--generation-database", "none",
         "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "20",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         cwd=config.parent)  # its caches stay out of the work tree

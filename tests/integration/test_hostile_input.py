@@ -4,6 +4,7 @@ end, values the database would refuse are refused by the schema first, JSON come
 
 from __future__ import annotations
 
+import gzip
 import json
 import uuid
 from typing import Any
@@ -108,6 +109,31 @@ async def test_json_endpoints_refuse_other_content_types(
     assert names.count(name) == 1, "a refused body must write nothing; the JSON one writes once"
 
 
+async def test_a_body_that_is_not_what_its_content_encoding_says_is_a_400(
+    directory: TestClient, street: dict[str, str],
+) -> None:
+    """A body sent as gzip that is none: aiohttp raised while reading it, which left as a 500;
+    the JSON routes and the CSV uploads now say so in a 400 and write nothing."""
+    cid = await make_compound(directory, street)
+    name = f"阳光花园-{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"name": name, "community": "万安社区", "street": "万安街道"},
+                      ensure_ascii=False).encode()
+    json_gzip = {**street, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    r = await directory.post("/v1/compounds", data=body, headers=json_gzip)
+    problem = await assert_problem(r, 400, "bad-request")
+    assert "Content-Encoding" in problem["detail"] and "压缩" in problem["detail"]
+    assert r.headers["Connection"] == "close"  # the rest of that body blocks the connection
+    csv = "building,floors,floor,number,area,status,owners\n1号楼,6,1,101,89.50,delivered,\n"
+    r = await directory.post(f"/v1/compounds/{cid}/imports/units", data=csv.encode(),
+                             headers={**street, "Content-Type": "text/csv", "Content-Encoding": "gzip"})
+    await assert_problem(r, 400, "bad-request")
+    units = await (await directory.get(f"/v1/compounds/{cid}/units", headers=street)).json()
+    assert units["items"] == []
+    r = await directory.post("/v1/compounds", data=gzip.compress(body), headers=json_gzip)
+    assert r.status == 201, await r.text()  # a body that is gzip is read as before
+    assert (await r.json())["name"] == name
+
+
 async def test_limits_the_database_has_are_in_the_schema(
     serve: AppFactory, token: TokenFactory, directory: TestClient,
 ) -> None:
@@ -144,6 +170,13 @@ async def test_open311_refuses_bad_forms_in_its_own_error_format(world: World) -
     r = await w.issues.post(f"{O}/requests.json", data=b"--x\r\n",
                             headers={"Content-Type": "multipart/form-data"})
     await spec_error(r, 400)
+    for raw, kind in ((b"service_code=lift", "application/x-www-form-urlencoded; charset=nope"),
+                      (b"service_code=lift&description=\xe7\x94", "application/x-www-form-urlencoded")):
+        r = await w.issues.post(f"{O}/requests.json", data=raw, headers={"Content-Type": kind})
+        assert "不是 UTF-8 编码" in await spec_error(r, 400)  # the charset nobody knows: was a 500
+    r = await w.issues.post(f"{O}/requests.json", data=b"service_code=lift", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"})
+    assert "Content-Encoding" in await spec_error(r, 400) and r.headers["Connection"] == "close"
     with_nul = aiohttp.FormData({**form, "description": "电梯\u0000坏了"})
     assert "description" in await spec_error(await w.issues.post(f"{O}/requests.json",
                                                                  data=with_nul), 400)

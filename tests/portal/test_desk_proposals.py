@@ -163,3 +163,37 @@ async def test_a_blocked_proposal_shows_why_and_the_branch_retries_then_gives_it
     await reload_until(s, "the run ends", "当前节点: 已放弃")
     assert await page.locator("#blocked").count() == 0
     assert "议案已在议事服务中撤回" in await page.locator("table").first.inner_text()
+
+
+async def test_a_budget_that_is_no_amount_is_said_next_to_the_field_and_nothing_is_drafted(
+    council: Portal, council_http: Http, council_browsers: Browsers  # noqa: F811
+) -> None:
+    """«NaN», «Infinity» or «1e999999» in the budget gave a 500 (no int holds them), and a
+    budget the desk could not read was left out of the draft without a word. The form comes
+    back with the words next to the budget, as typed, and no proposal is drafted."""
+    http = council_http
+    cid = await demo_compound(http)
+    branch = await member_of(http, cid, "party_branch")
+    s = await council_browsers()
+    await dev_sign_in(s, branch, then=f"/desk/c/{cid}/proposals")
+    csrf = await s.page.locator('input[name="csrf"]').first.get_attribute("value")
+    title = unique("更换楼道感应灯")
+    for budget in ("NaN", "Infinity", "1e999999", "十二万"):
+        answer = await s.page.request.post(f"{council.url}/desk/c/{cid}/proposals", form={
+            "csrf": csrf or "", "title": title, "matter": "community",
+            "body": "全小区楼道灯更换为声光感应 LED 灯。", "budget": budget}, max_redirects=0)
+        text = await answer.text()
+        assert answer.status == 422, (budget, answer.status, text[:500])
+        budget_field = re.search(r'<input id="budget"[^>]*>', text)
+        assert budget_field and 'aria-invalid="true"' in budget_field.group(0), budget
+        assert f'value="{budget}"' in budget_field.group(0)  # kept as typed, to correct it
+        assert "预算须为金额" in text.split('id="refused"')[1].split("</p>")[0], budget
+    staff = http.platform.token(roles=["party_branch"], compounds=[cid])
+    titles, cursor = [], ""
+    while True:
+        page = await http.get("meetings", f"/v1/compounds/{cid}/proposals?limit=200"
+                              + (f"&cursor={cursor}" if cursor else ""), staff)
+        titles += [p["title"] for p in page["items"]]
+        if not (cursor := page.get("next_cursor") or ""):
+            break
+    assert title not in titles

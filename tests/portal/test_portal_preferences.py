@@ -5,6 +5,7 @@ table says where each kind goes; a channel is closed again."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import expect
@@ -84,3 +85,26 @@ async def test_a_resident_chooses_email_with_a_digest_and_sms_for_some_kinds(
     await expect(page.get_by_role("status")).to_have_text("邮件通知已关闭。")
     left = (await http.get("notify", "/v1/me/channels", token))["items"]
     assert [c["channel"] for c in left] == ["sms"]
+
+
+async def test_a_digest_hour_the_page_does_not_offer_is_refused_next_to_it_and_nothing_saved(
+    portal: Portal, http: Http, visitors: Any
+) -> None:
+    """The digest is a select of 0–23; a form sent otherwise ("²", which isdigit() passes and
+    int() refuses, or 5,000 nines, past int()'s digits) answered a 500. notify's refusal is
+    said next to the field now, and no channel is opened."""
+    cid = await demo_compound(http, "三盛四季公园")
+    [me] = await owners(http, cid, 1, skip=3)
+    token = _mine(http, me)
+    v: Visitor = await visitors()
+    await dev_sign_in(v, me, then="/preferences")
+    csrf = await v.page.locator('input[name="csrf"]').first.get_attribute("value")
+    for digest in ("²", "9" * 5000, "-1", "早上"):
+        answer = await v.page.request.post(f"{portal.url}/preferences/channels/email", form={
+            "csrf": csrf or "", "email_address": "wang.ye@example.com", "email_digest": digest},
+            max_redirects=0)
+        text = await answer.text()
+        assert answer.status == 422, (digest[:9], answer.status, text[:300])
+        tag, _, said = text.split('id="email_digest-error"')[1].split("</p>")[0].partition(">")
+        assert "hidden" not in tag and re.search("[\u4e00-\u9fff]", said), (digest[:9], said)
+    assert (await http.get("notify", "/v1/me/channels", token))["items"] == []

@@ -5,6 +5,7 @@ pages do not exist, and the portal answers its health checks."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import aiohttp
@@ -203,3 +204,43 @@ async def test_an_address_opened_the_wrong_way_or_a_too_large_upload_is_said_in_
     r = await client.post("/sign-in", data={"phone": "1" * 10, "file": too_large})
     page = await r.text()  # any other form (the desk's CSV, …) took no photo
     assert r.status == 413 and "上传的文件不能超过 0.5 MB" in page and "照片" not in page
+
+
+UNREADABLE_FORMS = [  # (body, Content-Type, words of the page): aiohttp raised on each (500)
+    (b"phone=\xff\xfe", "application/x-www-form-urlencoded", "不是 UTF-8 编码"),
+    (b"phone=1", "application/x-www-form-urlencoded; charset=nope", "不是 UTF-8 编码"),
+    (b"phone=1", "multipart/form-data", "multipart 格式有误"),
+    (b"--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n--b--\r\n", "multipart/form-data; boundary=b",
+     "multipart 格式有误"),
+    (b'--b\r\nContent-Disposition: form-data; name="phone"\r\n'
+     b"Content-Type: text/plain; charset=utf-8\r\n\r\n\xff\r\n--b--\r\n",
+     "multipart/form-data; boundary=b", "不是 UTF-8 编码"),
+]
+
+
+async def test_a_form_that_cannot_be_read_or_a_token_not_in_ascii_is_a_page_in_chinese(
+    serve: AppFactory,
+) -> None:
+    """Bytes that are not UTF-8, an unknown charset, a multipart body without its boundary and
+    a CSRF token or calendar signature with a character outside ASCII (hmac.compare_digest
+    refused to compare them) each answered a 500 in JSON; now a page says what went wrong,
+    before or after signing in, and nothing is done."""
+    client: TestClient = await serve(lambda s: create_app(s, config=PortalConfig(dev_login=False)))
+    page = await (await client.get("/sign-in")).text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    for body, kind, words in UNREADABLE_FORMS:
+        r = await client.post("/sign-in", data=body, headers={"Content-Type": kind})
+        text = await r.text()
+        assert r.status == 400 and "请求有误" in text and words in text, (kind, r.status, text[:300])
+        assert r.content_type == "text/html"
+        # the token sent in the header (as scripts do): the handler reads the form, same answer
+        r = await client.post("/sign-in", data=body, headers={"Content-Type": kind,
+                                                              "X-CSRF-Token": csrf.group(1)})
+        assert r.status == 400 and words in await r.text(), kind
+    r = await client.post("/sign-in", data={"csrf": "令牌", "phone": "13900000000"})
+    text = await r.text()
+    assert r.status == 403 and "表单已过期" in text and r.content_type == "text/html"
+    person, compound = uuid.uuid4(), uuid.uuid4()
+    r = await client.get(f"/calendar/{person}/{compound}/签名.ics")
+    assert r.status == 404 and "找不到这个页面" in await r.text()

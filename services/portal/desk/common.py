@@ -11,7 +11,7 @@ from aiohttp import web
 from services.portal.desk.labels import in_own_words
 from services.portal.handlers import compound_of
 from services.portal.models import Membership
-from services.portal.web import ApiError, redirect, render
+from services.portal.web import ApiError, read_form, redirect, render
 
 # the roles a desk opens for; each page then shows only what the person's roles may do
 DESK_ROLES = frozenset({"party_branch", "community", "owners_committee", "property",
@@ -66,7 +66,7 @@ async def refused(request: web.Request, action: str, exc: ApiError,
     called by its label and marked (labels.py); a 404 stays a 404."""
     if exc.status == 404:
         raise exc
-    sent = await request.post()
+    sent = await read_form(request)
     typed = {name: [str(v) for v in sent.getall(name) if isinstance(v, str)] for name in sent}
     request[REFUSAL] = {"action": action, "detail": exc.detail, "fields": exc.fields,
                         "form": typed}

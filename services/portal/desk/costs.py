@@ -13,7 +13,7 @@ from aiohttp import web
 from services.portal.desk.common import act, desk_of, has, refused, show
 from services.portal.desk.forms import fen
 from services.portal.handlers import soft
-from services.portal.web import Api, ApiError, _api_error, api, form, redirect
+from services.portal.web import Api, ApiError, _api_error, api, form, read_form, redirect
 
 METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "equal": ("每户均摊", {"method": "equal"}),
@@ -40,7 +40,7 @@ async def costs(request: web.Request) -> web.StreamResponse:
 async def create(request: web.Request) -> web.StreamResponse:
     m = desk_of(request)
     cid = str(m.compound_id)
-    data = await request.post()
+    data = await read_form(request)
     body = {"name": str(data.get("name", "")).strip(),
             "description": str(data.get("description", "")).strip(),
             "usage_unit": str(data.get("usage_unit", "")).strip(),

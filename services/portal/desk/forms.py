@@ -4,11 +4,13 @@ yuan to fen, one item a line."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_YUAN_DIGITS = 15  # 10^16 yuan and more are no amount (Decimal.adjusted: its exponent)
 
 
 def instant(text: Any) -> str | None:
@@ -31,14 +33,19 @@ def seconds_until(text: Any) -> float:
 
 
 def fen(text: Any) -> int | None:
-    """An amount in yuan (元, two decimals) as fen; None when blank or unreadable."""
+    """An amount in yuan (元, two decimals) as fen; None when blank or unreadable: also "NaN",
+    "Infinity" and a number past any budget (1e999999), which Decimal reads but no int or
+    service holds (the services refuse more than 10^13 fen: room is left for their words)."""
     raw = str(text or "").strip().replace(",", "")
     if not raw:
         return None
     try:
-        return int((Decimal(raw) * 100).to_integral_value())
+        amount = Decimal(raw)
     except InvalidOperation:
         return None
+    if not amount.is_finite() or amount.adjusted() > MAX_YUAN_DIGITS:
+        return None
+    return int((amount * 100).to_integral_value())
 
 
 def lines(text: Any) -> list[str]:
@@ -46,8 +53,10 @@ def lines(text: Any) -> list[str]:
 
 
 def number(text: Any) -> float:
-    """A number field; -1 (which every service refuses with its own words) when unreadable."""
+    """A number field; -1 (which every service refuses with its own words) when unreadable,
+    "NaN" and "inf" included (no int holds them, and JSON has no such number)."""
     try:
-        return float(str(text or "").strip())
+        value = float(str(text or "").strip())
     except ValueError:
         return -1.0
+    return value if math.isfinite(value) else -1.0

@@ -15,7 +15,7 @@ from linli.values import china_today
 from services.portal.desk.common import act, desk_of, has, refused, show
 from services.portal.desk.forms import instant
 from services.portal.handlers import soft
-from services.portal.web import ApiError, api, form, redirect, session_of
+from services.portal.web import ApiError, api, form, read_form, redirect, session_of
 
 KINDS = {"party_masses_council": "党群议事会", "residents_council": "居民议事会",
          "owners_general_meeting": "业主大会", "hearing": "听证会"}
@@ -59,7 +59,7 @@ async def meetings(request: web.Request) -> web.StreamResponse:
 async def convene(request: web.Request) -> web.StreamResponse:
     m = desk_of(request)
     cid = str(m.compound_id)
-    data = await request.post()
+    data = await read_form(request)
     body: dict[str, Any] = {
         "kind": str(data.get("kind", "")), "title": str(data.get("title", "")).strip(),
         "starts_at": instant(data.get("starts_at")) or "", "ends_at": instant(data.get("ends_at")) or "",

@@ -100,10 +100,23 @@ async def proposal(request: web.Request) -> web.StreamResponse:
         "pending": [x for x in state.get("milestones", []) if not x.get("done_at")]})
 
 
+UNREADABLE_BUDGET = "预算须为金额 (元), 如 12800 或 12800.50; 不填则不设预算"
+
+
+def _unreadable_budget(data: dict[str, Any]) -> ApiError | None:
+    """A budget typed but no amount ("十二万", "NaN", "1e999999"): refused next to the field
+    before any service is asked, not left out of the proposal without a word."""
+    if str(data.get("budget") or "").strip() and fen(data.get("budget")) is None:
+        return ApiError(422, UNREADABLE_BUDGET, {"budget": UNREADABLE_BUDGET})
+    return None
+
+
 async def create(request: web.Request) -> web.StreamResponse:
     m = desk_of(request)
     cid = str(m.compound_id)
     data = await form(request)
+    if unreadable := _unreadable_budget(data):
+        return await refused(request, "create", unreadable, proposals)
     body: dict[str, Any] = {"title": str(data.get("title", "")).strip(),
                             "matter": str(data.get("matter", "")),
                             "body": str(data.get("body", "")).strip()}
@@ -151,6 +164,8 @@ async def proposal_action(request: web.Request) -> web.StreamResponse:
     cid, pid, action = str(m.compound_id), request.match_info["proposal_id"], request.match_info["action"]
     data = await form(request)
     flows = api(request, "workflows", cid)
+    if action in ("revise", "decide") and (unreadable := _unreadable_budget(data)):
+        return await refused(request, action, unreadable, proposal)
     if action == "start":
         call = flows.post("/v1/workflows", _start_body(cid, pid, data))
     elif action in FLOW_ACTIONS:
