@@ -51,3 +51,10 @@ def number(text: Any) -> float:
         return float(str(text or "").strip())
     except ValueError:
         return -1.0
+
+
+def whole(text: Any) -> int:
+    """A whole-number field; -1 (which every service refuses with its own words) when it is
+    not one."""
+    raw = str(text or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else -1
