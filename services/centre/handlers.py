@@ -285,6 +285,10 @@ async def lend(call: Call) -> Loan:
                               who=call.who, data=call.body)
 
 
+async def on_loan(call: Call) -> Page[Loan]:
+    return await library.on_loan(call.app[POOL], compound_id=_cid(call), query=call.query)
+
+
 def loan_action(name: str) -> Callable[[Call], Awaitable[Loan]]:
     """The view of one loan action (return, renew, lost)."""
     use_case = {"return": library.give_back, "renew": library.renew, "lost": library.lost}[name]

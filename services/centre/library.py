@@ -16,7 +16,7 @@ from linli.auth import Principal
 from linli.bus import emit
 from linli.db import Connection, Pool, transaction
 from linli.directory import Directory
-from linli.pagination import Page, page_of, time_cursor, time_keyset
+from linli.pagination import Page, PageQuery, keyset, page_of, time_cursor, time_keyset
 from linli.values import now_utc
 from services.centre import events, metrics, rules, store
 from services.centre import library_store as st
@@ -231,6 +231,17 @@ async def my_library(pool: Pool, *, compound_id: uuid.UUID, who: Principal) -> M
         loans = await st.reader_loans(conn, compound_id=compound_id, person_id=who.person_id)
         holds = await st.reader_holds(conn, compound_id=compound_id, person_id=who.person_id)
     return MyLibrary(loans=[to_loan(r) for r in loans], holds=[to_hold(r) for r in holds])
+
+
+async def on_loan(pool: Pool, *, compound_id: uuid.UUID, query: PageQuery) -> Page[Loan]:
+    """The books out now, for the desk: due soonest first, so the overdue ones lead."""
+    after = keyset(query.cursor, dt.date.fromisoformat, uuid.UUID)
+    async with pool.acquire() as conn:
+        rows = await st.on_loan(conn, compound_id=compound_id,
+                                after=(after[0], after[1]) if after else None,
+                                limit=query.limit + 1)
+    return page_of([to_loan(r) for r in rows], query.limit,
+                   lambda loan: [loan.due_on.isoformat(), str(loan.id)])
 
 
 async def sweep_overdue(pool: Pool) -> int:

@@ -80,6 +80,16 @@ async def reader_loans(conn: Connection, *, compound_id: uuid.UUID, person_id: s
         " ORDER BY (status = 'active') DESC, created_at DESC LIMIT 100", compound_id, person_id)
 
 
+async def on_loan(conn: Connection, *, compound_id: uuid.UUID,
+                  after: tuple[dt.date, uuid.UUID] | None, limit: int) -> list[Row]:
+    """The compound's active loans, due soonest first (the overdue ones lead)."""
+    return await conn.fetch(
+        "SELECT * FROM loans WHERE compound_id = $1 AND status = 'active'"
+        " AND ($2::date IS NULL OR (due_on, id) > ($2, $3))"
+        " ORDER BY due_on, id LIMIT $4",
+        compound_id, after[0] if after else None, after[1] if after else None, limit)
+
+
 async def reader_holds(conn: Connection, *, compound_id: uuid.UUID, person_id: str) -> list[Row]:
     return await conn.fetch(
         "SELECT h.*, CASE WHEN h.status = 'waiting' THEN (SELECT count(*) FROM holds o"

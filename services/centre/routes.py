@@ -176,6 +176,9 @@ ROUTES = [
     Route("GET", f"{C}/books/{{book_id}}", h.get_book, "图书详情", response=Book, tags=LIBRARY),
     Route("POST", f"{C}/loans", h.lend, "借书 (本人借，或工作人员在前台代借)", body=LoanIn,
           response=Loan, status=201, idempotent=True, access=BORROWERS, tags=LIBRARY),
+    Route("GET", f"{C}/loans", h.on_loan,
+          "在借的书 (工作人员; 应还日期早的在前, 逾期的最先; 分页)", query=PageQuery,
+          response=Page[Loan], access=STAFF, tags=LIBRARY),
     *[Route("POST", f"{C}/loans/{{loan_id}}/{name}", h.loan_action(name), summary,
             response=Loan, access=access, tags=LIBRARY)
       for name, summary, access in LOAN_ACTIONS],

@@ -127,7 +127,8 @@ def api(request: web.Request, service_name: str, compound_id: str | None = None)
 
 
 def app_api(request: web.Request, service_name: str) -> Api:
-    """The portal's own client (sign-in only: identities and codes)."""
+    """The portal's own client (sign-in: identities and codes; and the desk's library finding
+    a reader of the compound by phone, desk/library.py)."""
     settings = request.app[SETTINGS]
     return Api(request.app[HTTP], base_url=settings.service_url(service_name),
                token=app_token(settings, "portal", ["directory:identify", "notify:send"]))

@@ -60,3 +60,10 @@ def number(text: Any) -> float:
     except ValueError:
         return -1.0
     return value if math.isfinite(value) else -1.0
+
+
+def whole(text: Any) -> int:
+    """A whole-number field; -1 (which every service refuses with its own words) when it is
+    not one."""
+    raw = str(text or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else -1

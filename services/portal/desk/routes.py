@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from services.portal.desk import activities as ca
 from services.portal.desk import centre as ce
 from services.portal.desk import costs as k
 from services.portal.desk import home
 from services.portal.desk import issues as i
+from services.portal.desk import library as lib
 from services.portal.desk import meetings as m
 from services.portal.desk import notices as n
 from services.portal.desk import proposals as p
@@ -23,6 +25,8 @@ PROPOSAL_ACTIONS = "start|revise|decide|progress|accept|send-back|cancel|open-vo
 VOTE = f"{D}/votes/{{vote_id}}"
 MEETING = f"{D}/meetings/{{meeting_id}}"
 COST = f"{D}/costs/{{cost_id}}"
+ACTIVITY = f"{D}/centre/activities/{{activity_id}}"
+LIBRARY = f"{D}/centre/library"
 MEETING_ACTIONS = "|".join(m.MEETING_ACTIONS)
 
 PAGES = [
@@ -59,6 +63,14 @@ PAGES = [
     Page("POST", f"{D}/bookings/{{booking_id}}/{{action:approve|decline}}", ce.booking_action,
          "desk"),
     Page("POST", f"{D}/groups/{{group_id}}/approve", ce.approve_group, "desk"),
+    Page("POST", f"{D}/centre/venues", ce.add_venue, "desk"),
+    Page("POST", f"{D}/centre/activities", ca.publish, "desk"),
+    Page("GET", ACTIVITY, ca.activity, "desk"),
+    Page("POST", f"{ACTIVITY}/check-in", ca.check_in, "desk"),
+    Page("GET", LIBRARY, lib.library, "desk"),
+    Page("POST", f"{LIBRARY}/loans", lib.lend, "desk"),
+    Page("POST", f"{LIBRARY}/loans/{{loan_id}}/return", lib.give_back, "desk"),
+    Page("POST", f"{LIBRARY}/books", lib.add_book, "desk"),
     Page("GET", f"{D}/stats", st.stats, "desk"),
     Page("GET", f"{D}/stats.csv", st.stats_csv, "desk"),
 ]
