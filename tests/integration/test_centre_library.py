@@ -213,3 +213,21 @@ async def test_statistics_of_venue_use_participation_and_loans(world: World) -> 
     assert [m["loans"] for m in got["loans_by_month"]] == [1]
     await assert_problem(await w.app.get(f"{w.base}/centre-stats?weeks=0", headers=w.staff()),
                          422, "validation-error")
+
+
+async def test_staff_list_the_books_out_with_the_overdue_first_and_readers_may_not(
+        world: World) -> None:
+    w = world
+    book = await w.post("/books", w.staff(), title="围城", author="钱锺书", copies=4)
+    reader = str(uuid.uuid4())
+    fresh = await w.post("/loans", w.who(reader), book_id=book["id"])
+    late = await w.post("/loans", w.who(), book_id=book["id"])
+    back = await w.post("/loans", w.who(), book_id=book["id"])
+    assert w.app.app is not None
+    await w.app.app[POOL].execute("UPDATE loans SET due_on = current_date - 3 WHERE id = $1",
+                                  uuid.UUID(late["id"]))
+    await w.post(f"/loans/{back['id']}/return", w.staff(), status=200)
+    out = await ok(await w.app.get(f"{w.base}/loans", headers=w.staff()))
+    assert [x["id"] for x in out["items"]] == [late["id"], fresh["id"]]  # returned one gone
+    await assert_problem(await w.app.get(f"{w.base}/loans", headers=w.who(reader)),
+                         403, "forbidden")
