@@ -2,7 +2,7 @@
 document: the boundary values of every schema (coverage phase) and a few generated requests per
 operation, valid and invalid, with a fixed seed, a valid staff token and a real compound. No
 request may get a 5xx, and every answer must match what the document declares (status, content
-type, schema). About two minutes for all six services on two cores.
+type, schema). About two minutes for all seven services on two cores.
 
 A deeper run outside CI takes more examples, another seed and the stateful phase from the
 environment (the defaults are CI's), e.g. LINLI_FUZZ_EXAMPLES=40 LINLI_FUZZ_SEED=1
